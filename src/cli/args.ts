@@ -1,0 +1,84 @@
+import { isValidHost, isValidName, parsePort } from '../protocol/names';
+import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
+
+/** A command-line mistake: printed to stderr, exit 2 (SPEC §2, §3). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface ServerOptions {
+  readonly port: number;
+  readonly limits: Limits;
+}
+
+export interface ClientOptions {
+  readonly name: string;
+  readonly serverHost: string;
+  readonly serverPort: number;
+  readonly listenPort: number;
+  readonly limits: Limits;
+}
+
+export interface PeerOptions {
+  readonly name: string;
+  readonly listenPort: number;
+  readonly peers: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  readonly limits: Limits;
+}
+
+/** Raw option strings as commander hands them over, keyed by camelCase limit name. */
+export type RawLimitOptions = Partial<Record<keyof Limits, string>>;
+
+export function serverPort(value: string): number {
+  const port = parsePort(value);
+  if (port === null) throw new UsageError(`Invalid server port number: ${value}`);
+  return port;
+}
+
+export function clientPort(value: string): number {
+  const port = parsePort(value);
+  if (port === null) throw new UsageError(`Invalid client port number: ${value}`);
+  return port;
+}
+
+export function serverHost(value: string): string {
+  if (!isValidHost(value)) throw new UsageError(`Invalid server IP address: ${value}`);
+  return value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+}
+
+export function name(value: string): string {
+  if (!isValidName(value)) throw new UsageError(`Invalid name: ${value}`);
+  return value;
+}
+
+/** `host:port` of a mesh member; IPv6 literals in brackets (`[::1]:5000`). */
+export function peerAddress(value: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(value);
+  if (!match) throw new UsageError(`Invalid peer address: ${value}`);
+  const host = match[1]!;
+  const port = parsePort(match[2]!);
+  if (!isValidHost(host) || port === null || port === 0) throw new UsageError(`Invalid peer address: ${value}`);
+  return { host: serverHost(host), port };
+}
+
+/** Applies `--ack-timeout`, `--retries` and every limit option over the defaults. */
+export function limits(raw: RawLimitOptions): Limits {
+  const result: Limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const min = key === 'retries' || key === 'maxFrameBytes' || key === 'maxMessageLength' ? 1 : 0;
+    if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+      throw new UsageError(`Invalid value for --${optionName(key)}: ${value}`);
+    }
+    result[key] = Number(value);
+  }
+  return result;
+}
+
+/** camelCase limit key → kebab-case option name (`ackTimeoutMs` → `ack-timeout`). */
+export function optionName(key: keyof Limits): string {
+  return key
+    .replace(/Ms$/, '')
+    .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,112 @@
+import { Command, CommanderError, Option } from 'commander';
+import * as args from './args';
+import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
+import type { Terminal } from './terminal-io';
+
+/** What each mode runner gets: validated options and the process's streams. */
+export interface ModeRunners {
+  server(options: args.ServerOptions, io: Terminal): Promise<number>;
+  client(options: args.ClientOptions, io: Terminal): Promise<number>;
+  peer(options: args.PeerOptions, io: Terminal): Promise<number>;
+}
+
+const LIMIT_HELP: Record<keyof Limits, string> = {
+  maxFrameBytes: 'largest frame in bytes',
+  maxMessageLength: 'longest chat message in characters',
+  maxClients: 'most simultaneous connections (server)',
+  rateLimitPerSec: 'frames per second per connection, 0 = off (server)',
+  rateBurst: 'frames allowed in one burst (server)',
+  registerTimeoutMs: 'ms a new connection has to register (server)',
+  frameTimeoutMs: 'ms a half-sent frame may stay unfinished',
+  heartbeatMs: 'heartbeat interval in ms; silent for 3 intervals = dead, 0 = off',
+  maxOutboundBytes: 'bytes queued per connection before it counts as slow',
+  drainTimeoutMs: 'ms a slow reader may stay over the queue limit',
+  maxInvalidFrames: 'invalid frames in a row before disconnecting',
+  ackTimeoutMs: 'ms to wait for an ack',
+  retries: 'tries in all for a request to the server',
+  seenIdsCapacity: 'ids remembered for duplicate suppression',
+  directMessageMaxSkewMs: 'accepted clock skew of a signed direct message in ms',
+};
+
+/** Builds the commander program; parsing is separate so tests can drive it. */
+export function buildProgram(version: string): Command {
+  const program = new Command('chatapp')
+    .description('Chat server, client and serverless peer mesh over TCP')
+    .version(version, '-V, --version')
+    .usage('-s <port> | -c <name> <server-host> <server-port> <listen-port> | -p <name> <listen-port> [<host:port> ...]')
+    .option('-s, --server <port>', 'run a server on <port> (0 = pick a free port)')
+    .option('-c, --client <name>', 'run a client: <name> <server-host> <server-port> <listen-port>')
+    .option('-p, --peer <name>', 'run a mesh peer: <name> <listen-port> [<host:port> ...]')
+    .argument('[args...]')
+    .allowExcessArguments(false)
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: () => undefined })
+    .exitOverride();
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    program.addOption(
+      new Option(`--${args.optionName(key)} <n>`, `${LIMIT_HELP[key]} (default ${DEFAULT_LIMITS[key]})`),
+    );
+  }
+  return program;
+}
+
+type ParsedOptions = { server?: string; client?: string; peer?: string } & args.RawLimitOptions;
+
+/**
+ * Parses argv, validates everything before any network use (SPEC §3) and runs
+ * the mode. Returns the exit code: 0 normal, 1 runtime failure, 2 usage error.
+ */
+export async function runCli(argv: string[], io: Terminal, runners: ModeRunners, version: string): Promise<number> {
+  const program = buildProgram(version);
+  program.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+    outputError: () => undefined,
+  });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      io.stderr.write(`${err.message.replace(/^error: /, '')}\n`);
+      io.stderr.write(`Usage: chatapp ${program.usage()}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  try {
+    return await dispatch(program.opts<ParsedOptions>(), program.args, io, runners);
+  } catch (err) {
+    if (err instanceof args.UsageError) {
+      io.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runners: ModeRunners): Promise<number> {
+  const modes = [opts.server, opts.client, opts.peer].filter((m) => m !== undefined).length;
+  if (modes !== 1) throw new args.UsageError(`Choose exactly one mode. Usage: chatapp ${buildProgram('').usage()}`);
+  const limits = args.limits(opts);
+  if (opts.server !== undefined) {
+    if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
+    return runners.server({ port: args.serverPort(opts.server), limits }, io);
+  }
+  if (opts.client !== undefined) {
+    if (rest.length !== 3) {
+      throw new args.UsageError('Usage: chatapp -c <name> <server-host> <server-port> <listen-port> [options]');
+    }
+    const [host, sport, lport] = rest as [string, string, string];
+    const name = args.name(opts.client);
+    const serverHost = args.serverHost(host);
+    const serverPort = args.serverPort(sport);
+    const listenPort = args.clientPort(lport);
+    return runners.client({ name, serverHost, serverPort, listenPort, limits }, io);
+  }
+  const name = args.name(opts.peer!);
+  const [lport, ...addresses] = rest;
+  if (lport === undefined) throw new args.UsageError('Usage: chatapp -p <name> <listen-port> [<host:port> ...] [options]');
+  const listenPort = args.clientPort(lport);
+  return runners.peer({ name, listenPort, peers: addresses.map(args.peerAddress), limits }, io);
+}

@@ -1,0 +1,66 @@
+/**
+ * The one catalogue of error codes. Codes travel on the wire in `error` frames,
+ * `ChatError` carries them in process, tests assert them, and a unit test keeps
+ * this table and docs/protocol.md in step.
+ */
+export const ERROR_CODES = {
+  invalid_json: 'Frame is not valid JSON',
+  bad_frame: 'Frame does not match the protocol schema',
+  frame_too_large: 'Frame exceeds the maximum frame size',
+  frame_timeout: 'Frame left half-sent past the deadline',
+  too_many_invalid: 'Too many invalid frames in a row',
+  unsupported_version: 'Protocol version not supported',
+  not_registered: 'Register first',
+  already_registered: 'This connection is already registered',
+  register_timeout: 'No registration within the deadline',
+  name_in_use: 'Name is already in use by an online client',
+  not_self: 'A client may only act as itself',
+  group_exists: 'Group already exists',
+  no_such_group: 'Group does not exist',
+  not_in_group: 'Client is not in a group',
+  message_too_long: 'Message exceeds the maximum length',
+  rate_limited: 'Too many frames; slow down',
+  server_full: 'Connection limit reached',
+  heartbeat_timeout: 'Peer silent past the heartbeat deadline',
+  slow_consumer: 'Outbound queue stayed full past the drain timeout',
+  shutting_down: 'Server is shutting down',
+  bad_signature: 'Signature does not verify',
+  unknown_sender: 'Sender is not in the client table',
+  wrong_recipient: 'Message is addressed to another client',
+  stale_message: 'Message timestamp outside the accepted window',
+  internal_error: 'Internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/** Codes after which the sender closes the connection (corrupt or hostile stream). */
+export const FATAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'frame_too_large',
+  'frame_timeout',
+  'too_many_invalid',
+  'unsupported_version',
+  'register_timeout',
+  'server_full',
+  'heartbeat_timeout',
+  'slow_consumer',
+  'shutting_down',
+  'internal_error',
+]);
+
+/** A protocol-level error with a stable code and an optional cause. */
+export class ChatError extends Error {
+  override readonly name = 'ChatError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_CODES[code],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { ERROR_CODE_LIST } from './errors';
+import { NAME_PATTERN } from './names';
+
+/**
+ * Every frame on the wire, as zod schemas: one source for validation and types.
+ * Objects are strict (unknown fields, `__proto__` and `constructor` keys are
+ * rejected). One union per direction; docs/protocol.md documents each frame.
+ */
+
+// ---- primitives -----------------------------------------------------------
+export const Id = z.string().min(1).max(64);
+export const Name = z.string().regex(NAME_PATTERN);
+export const Port = z.int().min(0).max(65535);
+/** Text is capped here only by a hard ceiling; the configured maxMessageLength is checked by handlers. */
+export const Text = z.string().max(65536);
+export const Host = z.string().min(1).max(255);
+/** Ed25519 public key, raw 32 bytes in base64. */
+export const PublicKey = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
+export const Signature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
+export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST as [string, ...string[]]);
+
+const ping = z.strictObject({ type: z.literal('ping') });
+const pong = z.strictObject({ type: z.literal('pong') });
+const error = z.strictObject({
+  type: z.literal('error'),
+  id: Id.optional(),
+  code: ErrorCodeSchema,
+  message: z.string().max(1024),
+});
+
+// ---- client → server -------------------------------------------------------
+const register = z.strictObject({
+  type: z.literal('register'),
+  id: Id,
+  v: z.int().min(0).max(1_000_000),
+  name: Name,
+  port: Port,
+  /** Address other clients should use for direct messages; defaults to the socket's remote address. */
+  host: Host.optional(),
+  key: PublicKey,
+});
+const dereg = z.strictObject({ type: z.literal('dereg'), id: Id, name: Name });
+const createGroup = z.strictObject({ type: z.literal('create_group'), id: Id, group: Name });
+const listGroups = z.strictObject({ type: z.literal('list_groups'), id: Id });
+const joinGroup = z.strictObject({ type: z.literal('join_group'), id: Id, group: Name });
+const leaveGroup = z.strictObject({ type: z.literal('leave_group'), id: Id });
+const listMembers = z.strictObject({ type: z.literal('list_members'), id: Id });
+const sendGroup = z.strictObject({ type: z.literal('send_group'), id: Id, text: Text });
+/** Cumulative: acknowledges every message of `group` with sequence number <= seq. */
+const groupAck = z.strictObject({
+  type: z.literal('group_ack'),
+  group: Name,
+  seq: z.int().min(0),
+});
+
+export const ClientToServerFrame = z.discriminatedUnion('type', [
+  register, dereg, createGroup, listGroups, joinGroup, leaveGroup, listMembers,
+  sendGroup, groupAck, ping, pong,
+]);
+export type ClientToServerFrame = z.infer<typeof ClientToServerFrame>;
+/** The request frames: those that carry an id and get exactly one reply or error. */
+export type ServerRequest = Extract<ClientToServerFrame, { id: string }>;
+
+// ---- server → client -------------------------------------------------------
+export const ClientEntry = z.strictObject({
+  name: Name,
+  host: Host,
+  port: Port,
+  online: z.boolean(),
+  key: PublicKey,
+});
+export type ClientEntry = z.infer<typeof ClientEntry>;
+
+const reply = z.strictObject({
+  type: z.literal('reply'),
+  id: Id,
+  /** list_groups: the groups; list_members: the members; join_group: echoes the group. */
+  groups: z.array(Name).optional(),
+  members: z.array(Name).optional(),
+  group: Name.optional(),
+});
+/**
+ * Client table push. `full` replaces the receiver's table; otherwise `clients`
+ * holds only the changed entries. `rev` increases by one per push to a
+ * connection, so a client that sees a gap can ask for a full table by re-registering.
+ */
+const table = z.strictObject({
+  type: z.literal('table'),
+  rev: z.int().min(0),
+  full: z.boolean(),
+  clients: z.array(ClientEntry),
+});
+const groupMsg = z.strictObject({
+  type: z.literal('group_msg'),
+  group: Name,
+  seq: z.int().min(0),
+  from: Name,
+  text: Text,
+});
+const removed = z.strictObject({ type: z.literal('removed'), group: Name });
+
+export const ServerToClientFrame = z.discriminatedUnion('type', [
+  reply, error, table, groupMsg, removed, ping, pong,
+]);
+export type ServerToClientFrame = z.infer<typeof ServerToClientFrame>;
+
+// ---- client ↔ client (direct, peer-to-peer) ---------------------------------
+/** A signed private message; see docs/security.md for what the signature covers. */
+const dm = z.strictObject({
+  type: z.literal('dm'),
+  id: Id,
+  from: Name,
+  to: Name,
+  text: Text,
+  ts: z.int().min(0),
+  sig: Signature,
+});
+const dmAck = z.strictObject({ type: z.literal('dm_ack'), id: Id });
+
+export const DirectFrame = z.discriminatedUnion('type', [dm, dmAck, error, ping, pong]);
+export type DirectFrame = z.infer<typeof DirectFrame>;
+
+/** Frame type helper: the member of union U whose `type` is T. */
+export type FrameOf<U extends { type: string }, T extends U['type']> = Extract<U, { type: T }>;
+
+export function assertNever(value: never): never {
+  throw new Error(`Unhandled frame: ${JSON.stringify(value)}`);
+}

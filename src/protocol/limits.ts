@@ -1,0 +1,44 @@
+/**
+ * Every limit chatapp enforces, with its default. The CLI exposes each one as an
+ * option; docs/protocol.md lists them (a unit test keeps the two in step).
+ */
+export const DEFAULT_LIMITS = {
+  /** Largest frame (one JSON line, newline excluded) in bytes; larger closes the connection. */
+  maxFrameBytes: 64 * 1024,
+  /** Longest chat message in characters (UTF-16 code units); longer is refused, never truncated. */
+  maxMessageLength: 4096,
+  /** Most simultaneous connections on a server; past it unregistered ones are shed, oldest first. */
+  maxClients: 20_000,
+  /** Sustained frames per second per connection (token bucket refill rate). */
+  rateLimitPerSec: 2_000,
+  /** Token bucket size: frames a connection may send in one burst. */
+  rateBurst: 4_000,
+  /** A connection must register within this many ms or it is closed. */
+  registerTimeoutMs: 10_000,
+  /** A frame begun but not finished within this many ms closes the connection (slowloris). */
+  frameTimeoutMs: 10_000,
+  /** Heartbeat interval; a peer silent for 3 intervals is declared dead. */
+  heartbeatMs: 1_000,
+  /** Outbound bytes queued per connection before it counts as a slow reader. */
+  maxOutboundBytes: 256 * 1024,
+  /** A slow reader whose queue stays over the cap this long is disconnected. */
+  drainTimeoutMs: 2_000,
+  /** Consecutive invalid frames tolerated before the connection is closed. */
+  maxInvalidFrames: 10,
+  /** Ack timeout for requests, direct messages and group deliveries. */
+  ackTimeoutMs: 500,
+  /** Tries in all (first included) for a request to the server. */
+  retries: 5,
+  /** Ids remembered per connection/peer for duplicate suppression. */
+  seenIdsCapacity: 4_096,
+  /** Accepted clock skew for a signed direct message's timestamp. */
+  directMessageMaxSkewMs: 5 * 60_000,
+} as const;
+
+export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
+
+/** Number of missed heartbeat intervals after which a silent peer is dead. */
+export const HEARTBEAT_MISSES = 3;
+
+/** Wire protocol version carried by `register` and mesh `hello` frames. */
+export const PROTOCOL_VERSION = 1;
