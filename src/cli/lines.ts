@@ -1,0 +1,101 @@
+/**
+ * Every line chatapp prints for a user, in one place, to the character of
+ * SPEC §2–§6. Templates return the line body; `formatLine` adds the `>>> `
+ * or `>>> (<group>) ` prefix. Text that came from the network is passed
+ * through `sanitize` so it can never forge a line or drive the terminal.
+ */
+
+/** SPEC §2: `>>> ` normally, `>>> (<group>) ` in group mode. */
+export function linePrefix(group: string | null = null): string {
+  return group === null ? '>>> ' : `>>> (${group}) `;
+}
+
+export function formatLine(body: string, group: string | null = null): string {
+  return linePrefix(group) + body;
+}
+
+// C0 controls (newline, escape …), DEL, C1 controls, and bidi overrides/isolates.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Makes untrusted text safe to print on one terminal line (`\n` → `\\n`, ESC → `\\x1b`, …). */
+export function sanitize(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+const status = (text: string): string => `[${text}]`;
+
+/** Server lines (SPEC §4). */
+export const serverLines = {
+  online: (port: number) => status(`Server is online, listening on port ${port}`),
+  tableUpdated: () => status('Client table updated.'),
+  groupCreated: (name: string, group: string) => status(`Client ${name} created group ${group} successfully`),
+  groupExists: (name: string, group: string) =>
+    status(`Client ${name} creating group ${group} failed, group already exists`),
+  listGroups: (name: string) => status(`Client ${name} requested listing groups, current groups:`),
+  joined: (name: string, group: string) => status(`Client ${name} joined group ${group}`),
+  joinFailed: (name: string, group: string) =>
+    status(`Client ${name} joining group ${group} failed, group does not exist`),
+  groupMessage: (name: string, message: string) => status(`Client ${name} sent group message: ${sanitize(message)}`),
+  notResponsive: (name: string, group: string) => status(`Client ${name} not responsive, removed from group ${group}`),
+  listMembers: (name: string, group: string) => status(`Client ${name} requested listing members of group ${group}:`),
+  left: (name: string, group: string) => status(`Client ${name} left group ${group}`),
+  item: (value: string) => value,
+} as const;
+
+/** Lines shared by every mode (SPEC §3). */
+export const commonLines = {
+  portInUse: (port: number) => status(`Port ${port} is already in use`),
+  nameInUse: (name: string) => status(`Name ${name} is already in use. Try another one.`),
+  noAck: (name: string) => status(`No ACK from ${name}, message not delivered`),
+  invalidCommand: () => status('Invalid command'),
+  messageTooLong: (length: number, max: number) =>
+    status(`Message too long: ${length} characters, maximum is ${max}. Not sent.`),
+} as const;
+
+/** Client lines (SPEC §5). */
+export const clientLines = {
+  listening: (port: number) => status(`Listening for private messages on port ${port}`),
+  welcome: () => status('Welcome, You are registered.'),
+  tableUpdated: () => status('Client table updated.'),
+  serverNotResponding: () => status('Server not responding'),
+  exiting: () => status('Exiting'),
+  received: (name: string) => status(`Message received by ${name}.`),
+  directMessage: (from: string, text: string) => `${from}: ${sanitize(text)}`,
+  offline: (name: string) => status(`${name} is offline, message not delivered`),
+  unknownClient: (name: string) => status(`Unknown client ${name}`),
+  rejected: (name: string, reason: string) => status(`${name} rejected the message (${reason}), message not delivered`),
+  bye: () => status('You are Offline. Bye.'),
+  onlySelf: () => status('You can only deregister yourself'),
+  groupCreated: (group: string) => status(`Group ${group} created by Server.`),
+  groupExists: (group: string) => status(`Group ${group} already exists.`),
+  availableGroups: () => status('Available group chats:'),
+  noGroups: () => status('No group chats available.'),
+  entered: (group: string) => status(`Entered group ${group} successfully`),
+  noSuchGroup: (group: string) => status(`Group ${group} does not exist`),
+  receivedByServer: () => status('Message received by Server.'),
+  groupMessage: (from: string, text: string) => `Group_Message ${from}: ${sanitize(text)}`,
+  members: (group: string) => status(`Members in the group ${group}:`),
+  left: (group: string) => status(`Leave group chat ${group}`),
+  removed: (group: string) => status(`You were removed from group ${group}`),
+  invalidGroupName: (group: string) => status(`Invalid group name: ${sanitize(group)}`),
+  connectionLost: () => status('Server connection lost'),
+  reconnected: () => status('Reconnected to server'),
+  rateLimited: () => status('Server is rate limiting this client, request not performed'),
+  item: (value: string) => value,
+} as const;
+
+/** Peer (mesh) lines (SPEC §6). */
+export const peerLines = {
+  started: (address: string) => status(`New chat started, reachable at ${address}`),
+  joinedChat: (count: number) => status(`Joined the chat with ${count} other peers`),
+  peerJoined: (name: string) => status(`${name} has joined the chat`),
+  peerLeft: (name: string) => status(`${name} has left the chat`),
+  peerDisconnected: (name: string) => status(`${name} disconnected`),
+  message: (from: string, text: string) => `${from}: ${sanitize(text)}`,
+  item: (value: string) => value,
+} as const;
