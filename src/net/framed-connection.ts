@@ -60,6 +60,7 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
   private closedLocally = false;
   private isClosed = false;
   private closeCode: ErrorCode | undefined;
+  private destroyTimer: TimerHandle | null = null;
 
   constructor(
     private readonly stream: Duplex,
@@ -82,9 +83,7 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
     stream.on('drain', () => this.onDrain());
     stream.on('error', () => stream.destroy());
     stream.on('close', () => this.onClose());
-    stream.on('end', () => {
-      if (!this.ending) this.close();
-    });
+    stream.on('end', () => this.onPeerEnd());
     const tickMs = Math.max(10, Math.min(limits.heartbeatMs || 1000, limits.frameTimeoutMs / 2, limits.drainTimeoutMs / 2));
     this.ticker = clock.setInterval(() => this.tick(), tickMs);
   }
@@ -122,8 +121,12 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
 
   /** Sends an error frame; fatal codes close the connection after it. */
   sendError(code: ErrorCode, message: string = ERROR_CODES[code], id?: string): void {
+    if (this.closed) return;
     this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
-    if (FATAL_CODES.has(code)) this.close();
+    if (FATAL_CODES.has(code)) {
+      this.closeCode = code; // so the 'close' event says why, as with close(code)
+      this.close();
+    }
   }
 
   /** Writes what is queued now. Called by the write batcher; safe to call any time. */
@@ -156,11 +159,21 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
       this.send({ type: 'error', code, message: message ?? ERROR_CODES[code] });
       this.closeCode = code;
     }
+    this.closedLocally = true;
+    this.endStream();
+  }
+
+  /** Flushes, ends our side, and destroys the stream if the peer does not finish closing. */
+  private endStream(): void {
     this.flush();
     this.ending = true;
-    this.closedLocally = true;
     this.stream.end();
-    this.clock.setTimeout(() => this.stream.destroy(), 1000);
+    this.destroyTimer = this.clock.setTimeout(() => this.stream.destroy(), 1000);
+  }
+
+  /** The peer ended its side: finish closing, reported as closed by the peer. */
+  private onPeerEnd(): void {
+    if (!this.closed) this.endStream();
   }
 
   /** Drops the connection at once, without flushing (slow or dead peer). */
@@ -241,6 +254,8 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
     if (this.isClosed) return;
     this.isClosed = true;
     this.clock.clearInterval(this.ticker);
+    if (this.destroyTimer !== null) this.clock.clearTimeout(this.destroyTimer);
+    this.destroyTimer = null;
     this.queue = [];
     this.queuedBytes = 0;
     const byPeer = !this.closedLocally;

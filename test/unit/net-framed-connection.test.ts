@@ -1,0 +1,281 @@
+import type { Duplex } from 'node:stream';
+import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
+import { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../src/net/framed-connection';
+import { FakeClock } from '../../src/util/fake-clock';
+import { memoryDuplexPair } from '../helpers/memory-duplex';
+
+const LIMITS: ConnectionLimits = {
+  maxFrameBytes: 1024,
+  maxOutboundBytes: 1 << 20,
+  drainTimeoutMs: 2000,
+  frameTimeoutMs: 500,
+  maxInvalidFrames: 3,
+  heartbeatMs: 0,
+  rateLimitPerSec: 0,
+  rateBurst: 0,
+};
+
+/** The far end of the pair: records every frame the connection sent, answers end with end. */
+class Peer {
+  readonly frames: ServerToClientFrame[] = [];
+  readonly undecodable: string[] = [];
+  ended = false;
+  writes = 0;
+  private readonly decoder = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: 1 << 20 }, {
+    frame: (f) => this.frames.push(f),
+    error: (e) => this.undecodable.push(e.code),
+  });
+
+  constructor(readonly stream: Duplex) {
+    stream.on('data', (chunk: Buffer) => {
+      this.writes++;
+      this.decoder.push(chunk);
+    });
+    stream.on('end', () => {
+      this.ended = true;
+      stream.end();
+    });
+    stream.on('error', () => undefined);
+  }
+
+  send(text: string): void {
+    this.stream.write(Buffer.from(text, 'utf8'));
+  }
+
+  errors(): Array<[string, string | undefined]> {
+    return this.frames.flatMap((f) => (f.type === 'error' ? [[f.code, f.id] as [string, string | undefined]] : []));
+  }
+}
+
+/** Lets queued stream events and setImmediate write batches run, until `done()` or a bounded number of turns. */
+async function settle(done: () => boolean = () => false, turns = 50): Promise<void> {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((r) => setImmediate(r));
+}
+
+interface Harness {
+  clock: FakeClock;
+  conn: FramedConnection<ClientToServerFrame>;
+  peer: Peer;
+  received: ClientToServerFrame[];
+  closes: CloseInfo[];
+  faults: Error[];
+}
+
+const open: Harness[] = [];
+
+function setup(overrides: Partial<ConnectionLimits> = {}): Harness {
+  const clock = new FakeClock();
+  const [near, far] = memoryDuplexPair();
+  const conn = new FramedConnection(near, ClientToServerFrame, { ...LIMITS, ...overrides }, clock);
+  const h: Harness = { clock, conn, peer: new Peer(far), received: [], closes: [], faults: [] };
+  conn.on('frame', (f) => h.received.push(f));
+  conn.on('close', (info) => h.closes.push(info));
+  conn.on('fault', (e) => h.faults.push(e));
+  open.push(h);
+  return h;
+}
+
+afterEach(() => {
+  for (const h of open.splice(0)) {
+    h.conn.destroy();
+    h.peer.stream.destroy();
+  }
+});
+
+describe('FramedConnection', () => {
+  it('emits valid frames in order, including frames split across chunks', async () => {
+    const h = setup();
+    h.peer.send('{"type":"list_groups","id":"a"}\n{"type":"create_gr');
+    h.peer.send('oup","id":"b","group":"g1"}\n');
+    await settle(() => h.received.length === 2);
+    expect(h.received).toEqual([
+      { type: 'list_groups', id: 'a' },
+      { type: 'create_group', id: 'b', group: 'g1' },
+    ]);
+    expect(h.peer.frames).toEqual([]);
+  });
+
+  it('answers ping with pong and does not emit the ping', async () => {
+    const h = setup();
+    h.peer.send('{"type":"ping"}\n{"type":"pong"}\n');
+    await settle(() => h.peer.frames.length > 0);
+    expect(h.peer.frames).toEqual([{ type: 'pong' }]);
+    expect(h.received).toEqual([]);
+  });
+
+  it('answers invalid JSON with an error frame and keeps the connection', async () => {
+    const h = setup();
+    h.peer.send('{nope\n{"type":"list_groups","id":"after"}\n');
+    await settle(() => h.received.length === 1 && h.peer.frames.length === 1);
+    expect(h.peer.errors()).toEqual([['invalid_json', undefined]]);
+    expect(h.received).toEqual([{ type: 'list_groups', id: 'after' }]);
+    expect(h.conn.closed).toBe(false);
+  });
+
+  it('answers a schema-invalid frame with bad_frame carrying its id', async () => {
+    const h = setup();
+    h.peer.send('{"type":"create_group","id":"r1","group":"roomB;"}\n');
+    await settle(() => h.peer.frames.length === 1);
+    expect(h.peer.errors()).toEqual([['bad_frame', 'r1']]);
+    expect(h.conn.closed).toBe(false);
+  });
+
+  it('tolerates maxInvalidFrames invalid frames in a row, closes with too_many_invalid on the next', async () => {
+    const h = setup({ maxInvalidFrames: 3 });
+    h.peer.send('x\n'.repeat(3));
+    await settle(() => h.peer.frames.length === 3);
+    expect(h.conn.closed).toBe(false);
+    h.peer.send('x\n');
+    await settle(() => h.closes.length === 1);
+    expect(h.peer.errors().map(([c]) => c)).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'too_many_invalid']);
+    expect(h.closes).toEqual([{ code: 'too_many_invalid', byPeer: false }]);
+  });
+
+  it('resets the invalid streak on a valid frame', async () => {
+    const h = setup({ maxInvalidFrames: 2 });
+    h.peer.send('x\nx\n{"type":"ping"}\nx\nx\n{"type":"list_groups","id":"ok"}\n');
+    await settle(() => h.received.length === 1 && h.peer.frames.length === 5);
+    expect(h.conn.closed).toBe(false);
+    expect(h.peer.errors().map(([c]) => c)).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'invalid_json']);
+  });
+
+  it('closes an oversized frame with frame_too_large, even before its newline', async () => {
+    const h = setup({ maxFrameBytes: 64 });
+    h.peer.send('{"type":"send_group","id":"1","text":"' + 'a'.repeat(100));
+    await settle(() => h.closes.length === 1);
+    expect(h.peer.errors()).toEqual([['frame_too_large', undefined]]);
+    expect(h.closes).toEqual([{ code: 'frame_too_large', byPeer: false }]);
+    expect(h.received).toEqual([]);
+  });
+
+  it('closes a frame left half-sent past frameTimeoutMs with frame_timeout', async () => {
+    const h = setup({ frameTimeoutMs: 500 });
+    h.peer.send('{"type":"pi');
+    await settle();
+    h.clock.advance(400);
+    await settle();
+    expect(h.conn.closed).toBe(false);
+    h.peer.send('n'); // trickling bytes does not extend the deadline (slowloris)
+    await settle();
+    h.clock.advance(400);
+    await settle(() => h.closes.length === 1);
+    expect(h.peer.errors()).toEqual([['frame_timeout', undefined]]);
+    expect(h.closes).toEqual([{ code: 'frame_timeout', byPeer: false }]);
+  });
+
+  it('does not time out an idle connection with no partial frame', async () => {
+    const h = setup({ frameTimeoutMs: 500 });
+    h.peer.send('{"type":"list_groups","id":"a"}\n');
+    await settle();
+    h.clock.advance(5000);
+    await settle();
+    expect(h.conn.closed).toBe(false);
+    expect(h.closes).toEqual([]);
+  });
+
+  it('sends pings when idle and closes with heartbeat_timeout after 3 silent intervals', async () => {
+    const h = setup({ heartbeatMs: 100 });
+    h.clock.advance(100);
+    await settle(() => h.peer.frames.length > 0);
+    expect(h.peer.frames[0]).toEqual({ type: 'ping' });
+    h.clock.advance(200);
+    await settle();
+    expect(h.conn.closed).toBe(false);
+    h.clock.advance(200);
+    await settle(() => h.closes.length === 1);
+    expect(h.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
+  });
+
+  it('keeps a connection alive while the peer keeps talking', async () => {
+    const h = setup({ heartbeatMs: 100 });
+    for (let i = 0; i < 20; i++) {
+      h.peer.send('{"type":"pong"}\n');
+      await settle();
+      h.clock.advance(100);
+      await settle();
+    }
+    expect(h.conn.closed).toBe(false);
+    expect(h.closes).toEqual([]);
+  });
+
+  it('answers frames over the rate limit with rate_limited and the frame id', async () => {
+    const h = setup({ rateLimitPerSec: 1, rateBurst: 2 });
+    h.peer.send('{"type":"list_groups","id":"a"}\n{"type":"list_groups","id":"b"}\n{"type":"list_groups","id":"c"}\n');
+    await settle(() => h.peer.frames.length === 1);
+    expect(h.received.map((f) => (f as { id: string }).id)).toEqual(['a', 'b']);
+    expect(h.peer.errors()).toEqual([['rate_limited', 'c']]);
+    h.clock.advance(1000);
+    h.peer.send('{"type":"list_groups","id":"d"}\n');
+    await settle(() => h.received.length === 3);
+    expect(h.received.map((f) => (f as { id: string }).id)).toEqual(['a', 'b', 'd']);
+    expect(h.conn.closed).toBe(false);
+  });
+
+  it('reports a throwing listener as a fault and closes only that connection with internal_error', async () => {
+    const h = setup();
+    h.conn.on('frame', () => {
+      throw new Error('boom');
+    });
+    h.peer.send('{"type":"list_groups","id":"a"}\n');
+    await settle(() => h.closes.length === 1);
+    expect(h.faults.map((e) => e.message)).toEqual(['boom']);
+    expect(h.peer.errors()).toEqual([['internal_error', undefined]]);
+    expect(h.closes).toEqual([{ code: 'internal_error', byPeer: false }]);
+  });
+
+  it('batches frames sent in one turn into one ordered write', async () => {
+    const h = setup();
+    for (let i = 0; i < 100; i++) h.conn.send({ type: 'reply', id: `r${i}` });
+    await settle(() => h.peer.frames.length === 100);
+    expect(h.peer.frames.map((f) => (f as { id: string }).id)).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
+    expect(h.peer.writes).toBe(1);
+  });
+
+  it('sends pre-encoded bytes unchanged', async () => {
+    const h = setup();
+    const bytes = encodeFrame({ type: 'removed', group: 'g' });
+    h.conn.sendEncoded(bytes);
+    await settle(() => h.peer.frames.length === 1);
+    expect(h.peer.frames).toEqual([{ type: 'removed', group: 'g' }]);
+  });
+
+  it('reports the code of a fatal error sent with sendError in the close event', async () => {
+    const h = setup();
+    h.conn.sendError('register_timeout', 'No registration within the deadline');
+    await settle(() => h.closes.length === 1);
+    expect(h.peer.errors()).toEqual([['register_timeout', undefined]]);
+    expect(h.closes).toEqual([{ code: 'register_timeout', byPeer: false }]);
+  });
+
+  it('reports a close by the peer as byPeer without a code, and sends nothing after', async () => {
+    const h = setup();
+    h.peer.stream.end();
+    await settle(() => h.closes.length === 1);
+    expect(h.closes).toEqual([{ byPeer: true }]);
+    h.conn.send({ type: 'ping' });
+    await settle();
+    expect(h.peer.frames).toEqual([]);
+  });
+
+  it('leaves no timers behind once closed', async () => {
+    const h = setup({ heartbeatMs: 100 });
+    h.conn.close('shutting_down');
+    await settle(() => h.closes.length === 1);
+    expect(h.closes).toEqual([{ code: 'shutting_down', byPeer: false }]);
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('destroys a reader whose queue stays congested past drainTimeoutMs with slow_consumer', async () => {
+    const h = setup({ maxOutboundBytes: 100, drainTimeoutMs: 500 });
+    h.peer.stream.pause(); // the peer stops reading
+    // The memory pair pushes straight into the peer's buffer, so fake a full socket buffer.
+    Object.defineProperty(h.conn, 'outboundBytes', { get: () => 200 });
+    h.conn.send({ type: 'reply', id: 'x'.repeat(50) });
+    await settle();
+    expect(h.conn.congested).toBe(true);
+    h.clock.advance(1000);
+    await settle(() => h.closes.length === 1);
+    expect(h.closes).toEqual([{ code: 'slow_consumer', byPeer: false }]);
+  });
+});
