@@ -1,0 +1,47 @@
+/**
+ * One member's outstanding group deliveries: (seq, sentAt) in send order,
+ * kept in two flat number arrays so a delivery costs no allocation. Acks are
+ * cumulative, so acking pops from the front.
+ */
+export class AckWindow {
+  private seqs: number[] = [];
+  private times: number[] = [];
+  private head = 0;
+  /** Deadlines count from no earlier than this (reset after a flow-control pause). */
+  graceFrom = 0;
+  /** Set once the member is being removed: no more deliveries, no more reports. */
+  dead = false;
+
+  /** Records that `seq` was sent at `at`. */
+  push(seq: number, at: number): void {
+    this.seqs.push(seq);
+    this.times.push(at);
+  }
+
+  /** Cumulative ack: forgets every outstanding seq ≤ `seq`. */
+  ackUpTo(seq: number): void {
+    const seqs = this.seqs;
+    let head = this.head;
+    while (head < seqs.length && seqs[head]! <= seq) head++;
+    this.head = head;
+    if (head === seqs.length) {
+      this.seqs = [];
+      this.times = [];
+      this.head = 0;
+    } else if (head > 1024 && head * 2 > seqs.length) {
+      this.seqs = seqs.slice(head);
+      this.times = this.times.slice(head);
+      this.head = 0;
+    }
+  }
+
+  /** When the oldest unacked delivery's deadline starts, or undefined if all are acked. */
+  oldestSince(): number | undefined {
+    const at = this.times[this.head];
+    return at === undefined ? undefined : Math.max(at, this.graceFrom);
+  }
+
+  get outstanding(): number {
+    return this.seqs.length - this.head;
+  }
+}

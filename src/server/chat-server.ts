@@ -1,0 +1,209 @@
+import type { Duplex } from 'node:stream';
+import { ClientToServerFrame, assertNever } from '../protocol/frames';
+import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
+import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
+import { systemClock, type Clock } from '../util/clock';
+import { TypedEmitter } from '../util/typed-emitter';
+import { ClientTable } from './state/client-table';
+import { GroupTable } from './state/group-table';
+import { GroupFanout } from './group-fanout';
+import { TablePusher } from './table-push';
+import { Session } from './session';
+import { dispatchRequest } from './dispatch';
+import type { ServerContext } from './context';
+import type { EmitEvent, ServerEvents } from './events';
+
+/** ChatServer construction options; everything with a timeout uses `clock`. */
+export interface ChatServerOptions {
+  readonly limits?: Partial<Limits>;
+  readonly clock?: Clock;
+}
+
+/**
+ * The chat server core (SPEC §4). Its whole interface is `handleConnection`:
+ * give it any duplex stream (a TCP socket, or an in-memory pair in tests). It
+ * reports what happens as typed events and never prints.
+ */
+export class ChatServer extends TypedEmitter<ServerEvents> {
+  readonly limits: Limits;
+  private readonly clock: Clock;
+  private readonly clients = new ClientTable();
+  private readonly groups = new GroupTable();
+  private readonly fanout: GroupFanout;
+  private readonly tables: TablePusher;
+  private readonly ctx: ServerContext;
+  /** Every open connection, oldest first. */
+  private readonly sessions = new Map<number, Session>();
+  /** Connections that have not registered, oldest first (shed first at the limit, SPEC §7). */
+  private readonly unregistered = new Map<number, Session>();
+  private readonly byName = new Map<string, Session>();
+  private epoch = 0;
+  private nextId = 0;
+  private stopped = false;
+
+  constructor(options: ChatServerOptions = {}) {
+    super();
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.clock = options.clock ?? systemClock;
+    this.fanout = new GroupFanout(this.fanoutHost(), this.clock, this.limits.ackTimeoutMs);
+    this.tables = new TablePusher(() => this.byName.values());
+    const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
+    this.ctx = {
+      clients: this.clients, groups: this.groups, fanout: this.fanout, tables: this.tables,
+      limits: this.limits, emit,
+      bind: (session, name) => this.bind(session, name),
+      goOffline: (session) => this.goOffline(session),
+      leaveGroup: (name) => this.leaveGroup(name),
+    };
+  }
+
+  /** Number of open connections. */
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Takes over one client connection until it closes. */
+  handleConnection(stream: Duplex): void {
+    if (this.stopped) {
+      stream.destroy();
+      return;
+    }
+    const conn = new FramedConnection(stream, ClientToServerFrame, this.connectionLimits(), this.clock);
+    const session: Session = new Session(++this.nextId, conn, this.limits.seenIdsCapacity, (err) =>
+      this.fault(session, err),
+    );
+    conn.on('fault', (err) => this.emit('fault', err));
+    conn.on('close', () => this.onClose(session));
+    if (this.sessions.size >= this.limits.maxClients && !this.shedOldestUnregistered()) {
+      conn.sendError('server_full'); // SPEC §7: every connection registered; refuse the newcomer
+      return;
+    }
+    this.sessions.set(session.id, session);
+    this.unregistered.set(session.id, session);
+    session.registerTimer = this.clock.setTimeout(() => {
+      if (session.name === null) conn.close('register_timeout'); // SPEC §7: registration deadline
+    }, this.limits.registerTimeoutMs);
+    conn.on('frame', (frame) => this.onFrame(session, frame));
+  }
+
+  /** Closes every connection with `shutting_down` and stops all timers; resolves when all are closed. */
+  close(): Promise<void> {
+    this.stopped = true;
+    this.fanout.close();
+    const open = [...this.sessions.values()];
+    const closed = open.map((s) => new Promise<void>((resolve) => {
+      if (s.conn.closed && !this.sessions.has(s.id)) return resolve();
+      s.conn.once('close', () => resolve());
+    }));
+    for (const s of open) {
+      this.clearRegisterTimer(s);
+      s.conn.close('shutting_down');
+    }
+    return Promise.all(closed).then(() => undefined);
+  }
+
+  private onFrame(session: Session, frame: ClientToServerFrame): void {
+    switch (frame.type) {
+      case 'group_ack':
+        // Acks bypass the queue: cumulative and order-free, they must not wait behind a backlog.
+        if (session.name !== null) this.fanout.ack(frame.group, session.name, frame.seq);
+        return;
+      case 'ping':
+      case 'pong':
+        return; // answered by FramedConnection
+      case 'register': case 'dereg': case 'create_group': case 'list_groups': case 'join_group':
+      case 'leave_group': case 'list_members': case 'send_group':
+        return session.enqueue(() => dispatchRequest(this.ctx, session, frame));
+      default:
+        return assertNever(frame);
+    }
+  }
+
+  private onClose(session: Session): void {
+    this.clearRegisterTimer(session);
+    this.sessions.delete(session.id);
+    this.unregistered.delete(session.id);
+    // SPEC §4: a closed connection is marked offline at once, after the frames it already sent.
+    if (!this.stopped && session.name !== null) session.enqueue(() => this.goOffline(session));
+  }
+
+  private fault(session: Session, err: unknown): void {
+    this.emit('fault', err instanceof Error ? err : new Error(String(err)));
+    session.conn.close('internal_error');
+  }
+
+  private shedOldestUnregistered(): boolean {
+    const oldest = this.unregistered.values().next();
+    if (oldest.done) return false;
+    const victim = oldest.value;
+    this.unregistered.delete(victim.id);
+    this.sessions.delete(victim.id);
+    this.clearRegisterTimer(victim);
+    victim.conn.close('server_full');
+    return true;
+  }
+
+  private bind(session: Session, name: string): void {
+    session.name = name;
+    this.clearRegisterTimer(session);
+    this.unregistered.delete(session.id);
+    this.byName.set(name, session);
+    this.epoch++;
+  }
+
+  private async goOffline(session: Session): Promise<void> {
+    const name = session.name;
+    if (name === null) return;
+    session.name = null;
+    if (this.byName.get(name) === session) this.byName.delete(name);
+    this.epoch++;
+    // Lock order: client table, then group table (one after the other, never nested).
+    const entry = await this.clients.goOffline(name, session.id);
+    await this.leaveGroup(name);
+    if (entry === null) return;
+    this.emit('tableUpdated');
+    this.tables.noteChanged(entry); // SPEC §4: push the change to every online client
+  }
+
+  private async leaveGroup(name: string, onlyFrom?: string): Promise<string | null> {
+    const result = await this.groups.leave(name, onlyFrom);
+    if (!result.ok) return null;
+    this.fanout.forget(result.group, name);
+    this.emit('groupLeft', name, result.group);
+    return result.group;
+  }
+
+  /** SPEC §4: a member that did not ack in time leaves the group and is told so. */
+  private async removeUnresponsive(name: string, group: string): Promise<void> {
+    const result = await this.groups.leave(name, group);
+    if (!result.ok) return;
+    this.fanout.forget(group, name);
+    this.emit('memberUnresponsive', name, group);
+    this.byName.get(name)?.conn.send({ type: 'removed', group });
+  }
+
+  private fanoutHost(): ConstructorParameters<typeof GroupFanout>[0] {
+    return {
+      membersOf: (group) => this.groups.membersOf(group),
+      sessionOf: (name) => this.byName.get(name),
+      sessionsEpoch: () => this.epoch,
+      onUnresponsive: (name, group) => {
+        this.removeUnresponsive(name, group).catch((err: unknown) => this.emit('fault', err as Error));
+      },
+    };
+  }
+
+  private connectionLimits(): ConnectionLimits {
+    const l = this.limits;
+    return {
+      maxFrameBytes: l.maxFrameBytes, maxOutboundBytes: l.maxOutboundBytes, drainTimeoutMs: l.drainTimeoutMs,
+      frameTimeoutMs: l.frameTimeoutMs, maxInvalidFrames: l.maxInvalidFrames, heartbeatMs: l.heartbeatMs,
+      rateLimitPerSec: l.rateLimitPerSec, rateBurst: l.rateBurst,
+    };
+  }
+
+  private clearRegisterTimer(session: Session): void {
+    if (session.registerTimer !== null) this.clock.clearTimeout(session.registerTimer);
+    session.registerTimer = null;
+  }
+}

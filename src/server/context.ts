@@ -1,0 +1,57 @@
+import type { Limits } from '../protocol/limits';
+import type { ErrorCode } from '../protocol/errors';
+import { ERROR_CODES } from '../protocol/errors';
+import type { ClientTable } from './state/client-table';
+import type { GroupTable } from './state/group-table';
+import type { GroupFanout } from './group-fanout';
+import type { TablePusher } from './table-push';
+import type { EmitEvent } from './events';
+import type { Session } from './session';
+
+/** A session that has registered: its name is known. */
+export type RegisteredSession = Session & { name: string };
+
+/** What handlers may use. Handlers never print and never touch other sessions directly. */
+export interface ServerContext {
+  readonly clients: ClientTable;
+  readonly groups: GroupTable;
+  readonly fanout: GroupFanout;
+  readonly tables: TablePusher;
+  readonly limits: Limits;
+  readonly emit: EmitEvent;
+  /** Binds a freshly registered name to its session (name → session, register deadline off). */
+  bind(session: Session, name: string): void;
+  /** Marks the session's client offline, takes it out of its group and pushes the table. */
+  goOffline(session: Session): Promise<void>;
+  /** Takes `name` out of its group (emits groupLeft); returns the group it left, or null. */
+  leaveGroup(name: string): Promise<string | null>;
+}
+
+/** A reply frame sent to a request. */
+export type ReplyFrame = {
+  readonly type: 'reply';
+  readonly id: string;
+  readonly groups?: string[];
+  readonly members?: string[];
+  readonly group?: string;
+};
+
+/** An error frame sent to a request. */
+export type ErrorFrame = { readonly type: 'error'; readonly id: string; readonly code: ErrorCode; readonly message: string };
+
+/** What a handler decides: the frame to answer with, and work to do right after it is queued. */
+export interface Outcome {
+  readonly frame: ReplyFrame | ErrorFrame;
+  readonly after?: () => void;
+}
+
+/** A success outcome for request `id`. */
+export function ok(id: string, extra: Omit<ReplyFrame, 'type' | 'id'> = {}, after?: () => void): Outcome {
+  const frame: ReplyFrame = { type: 'reply', id, ...extra };
+  return after ? { frame, after } : { frame };
+}
+
+/** A failure outcome for request `id`, with the catalogue message. */
+export function fail(id: string, code: ErrorCode): Outcome {
+  return { frame: { type: 'error', id, code, message: ERROR_CODES[code] } };
+}

@@ -1,0 +1,68 @@
+import type { FrameOf, ServerRequest } from '../protocol/frames';
+import { fail, type Outcome, type RegisteredSession, type ServerContext } from './context';
+import type { Session } from './session';
+import { handleRegister } from './handlers/register';
+import { handleDereg } from './handlers/dereg';
+import {
+  handleCreateGroup, handleJoinGroup, handleLeaveGroup, handleListGroups, handleListMembers,
+} from './handlers/groups';
+import { handleSendGroup } from './handlers/send-group';
+
+type Result = Outcome | Promise<Outcome>;
+
+/** A request route: its preconditions, declared once, and its handler. */
+type Route<F extends ServerRequest> =
+  | { readonly registered: false; handle(ctx: ServerContext, s: Session, f: F): Result }
+  | {
+      readonly registered: true;
+      /** The name the request acts as; it must be the caller's own (`not_self`). */
+      readonly actsAs?: (f: F) => string;
+      handle(ctx: ServerContext, s: RegisteredSession, f: F): Result;
+    };
+
+type Routes = { readonly [T in ServerRequest['type']]: Route<FrameOf<ServerRequest, T>> };
+
+/** Every request type and its preconditions; a new request type breaks the build until listed. */
+export const ROUTES: Routes = {
+  register: { registered: false, handle: handleRegister },
+  dereg: { registered: true, actsAs: (f) => f.name, handle: handleDereg },
+  create_group: { registered: true, handle: handleCreateGroup },
+  list_groups: { registered: true, handle: handleListGroups },
+  join_group: { registered: true, handle: handleJoinGroup },
+  leave_group: { registered: true, handle: handleLeaveGroup },
+  list_members: { registered: true, handle: handleListMembers },
+  send_group: { registered: true, handle: handleSendGroup },
+};
+
+/**
+ * Runs one request: a repeated id gets its cached reply and is not performed
+ * again; otherwise preconditions are checked here, once, and the handler runs.
+ * Returns a promise only when the handler is asynchronous (fast path otherwise).
+ */
+export function dispatchRequest(ctx: ServerContext, session: Session, frame: ServerRequest): void | Promise<void> {
+  const cached = session.seen.get(frame.id);
+  if (cached !== undefined) return session.conn.send(cached); // protocol.md: performed once per id
+  const result = route(ctx, session, frame);
+  if (result instanceof Promise) return result.then((outcome) => deliver(session, frame.id, outcome));
+  deliver(session, frame.id, result);
+}
+
+function route(ctx: ServerContext, session: Session, frame: ServerRequest): Result {
+  const entry = ROUTES[frame.type] as Route<ServerRequest>;
+  if (!entry.registered) {
+    if (session.name !== null) return fail(frame.id, 'already_registered');
+    return entry.handle(ctx, session, frame);
+  }
+  if (session.name === null) return fail(frame.id, 'not_registered'); // protocol.md: register first
+  if (entry.actsAs && entry.actsAs(frame) !== session.name) return fail(frame.id, 'not_self'); // SPEC §4
+  return entry.handle(ctx, session as RegisteredSession, frame);
+}
+
+/** Caches and sends the answer, then runs the handler's follow-up work. */
+function deliver(session: Session, id: string, outcome: Outcome): void {
+  const frame = outcome.frame;
+  session.seen.set(id, frame);
+  if (frame.type === 'error') session.conn.sendError(frame.code, frame.message, id);
+  else session.conn.send(frame);
+  outcome.after?.();
+}

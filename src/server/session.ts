@@ -1,0 +1,97 @@
+import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
+import type { FramedConnection } from '../net/framed-connection';
+import { SeenIds } from '../net/seen-ids';
+import type { TimerHandle } from '../util/clock';
+
+/** A unit of work for one connection; may finish synchronously or later. */
+export type SessionTask = () => void | Promise<void>;
+
+/** Why reading from a connection is paused; reading resumes when no reason is left. */
+export type PauseReason = 'backlog' | 'flow';
+
+/** Queued tasks past which reading pauses until the backlog drains. */
+const BACKLOG_PAUSE = 256;
+
+/**
+ * One client connection on the server: its framed connection, the name it
+ * registered (null before), cached replies by request id, its table push
+ * counter, and a task queue that runs its frames strictly in order — with a
+ * fast path that runs a task at once when nothing is pending.
+ */
+export class Session {
+  name: string | null = null;
+  /** Pushes sent on this connection (`table.rev`). */
+  tableRev = 0;
+  /** Change counter at the time this session got its full table. */
+  fullTableAt = -1;
+  registerTimer: TimerHandle | null = null;
+  readonly seen: SeenIds<ServerToClientFrame>;
+  private readonly pending: SessionTask[] = [];
+  private busy = false;
+  private readonly pauses = new Set<PauseReason>();
+
+  constructor(
+    readonly id: number,
+    readonly conn: FramedConnection<ClientToServerFrame>,
+    seenIdsCapacity: number,
+    private readonly onFault: (error: unknown) => void,
+  ) {
+    this.seen = new SeenIds(Math.max(1, seenIdsCapacity));
+  }
+
+  /** Runs `task` after every task queued before it. */
+  enqueue(task: SessionTask): void {
+    if (this.busy) {
+      this.pending.push(task);
+      if (this.pending.length === BACKLOG_PAUSE) this.pause('backlog');
+      return;
+    }
+    this.execute(task);
+  }
+
+  /** Pauses reading for `reason` (flow control or a long backlog). */
+  pause(reason: PauseReason): void {
+    if (this.pauses.size === 0) this.conn.pause();
+    this.pauses.add(reason);
+  }
+
+  /** Withdraws `reason`; reading resumes when none is left. */
+  resume(reason: PauseReason): void {
+    if (!this.pauses.delete(reason) || this.pauses.size > 0) return;
+    this.conn.resume();
+  }
+
+  isPaused(reason: PauseReason): boolean {
+    return this.pauses.has(reason);
+  }
+
+  private execute(task: SessionTask): void {
+    let result: void | Promise<void>;
+    try {
+      result = task();
+    } catch (err) {
+      this.onFault(err);
+      return;
+    }
+    if (result instanceof Promise) {
+      this.busy = true;
+      result.then(
+        () => this.next(),
+        (err: unknown) => {
+          this.onFault(err);
+          this.next();
+        },
+      );
+    }
+  }
+
+  private next(): void {
+    this.busy = false;
+    while (!this.busy) {
+      const task = this.pending.shift();
+      if (!task) break;
+      this.execute(task);
+    }
+    if (this.pending.length < BACKLOG_PAUSE / 2) this.resume('backlog');
+  }
+}
