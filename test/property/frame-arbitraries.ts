@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import type { ClientToServerFrame, DirectFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import { ERROR_CODE_LIST } from '../../src/protocol/errors';
+
+/** Arbitraries producing only schema-valid frames (no undefined fields, so they survive JSON). */
+
+export const nameArb = fc.stringMatching(/^[A-Za-z0-9_.-]{1,32}$/);
+export const idArb = fc.string({ minLength: 1, maxLength: 64 });
+const loneSurrogate = fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff');
+/** Any text: full Unicode, control characters, newlines, and lone surrogates. */
+export const textArb = fc.string({ unit: fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), loneSurrogate), maxLength: 40 });
+const portArb = fc.integer({ min: 0, max: 65535 });
+const seqArb = fc.nat();
+const keyArb = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64'));
+const sigArb = fc.uint8Array({ minLength: 64, maxLength: 64 }).map((b) => Buffer.from(b).toString('base64'));
+const hostArb = fc.string({ minLength: 1, maxLength: 40 });
+
+export const clientFrameArb: fc.Arbitrary<ClientToServerFrame> = fc.oneof(
+  fc.record(
+    { type: fc.constant('register' as const), id: idArb, v: fc.integer({ min: 0, max: 5 }), name: nameArb, port: portArb, host: hostArb, key: keyArb },
+    { requiredKeys: ['type', 'id', 'v', 'name', 'port', 'key'] },
+  ),
+  fc.record({ type: fc.constant('dereg' as const), id: idArb, name: nameArb }),
+  fc.record({ type: fc.constant('create_group' as const), id: idArb, group: nameArb }),
+  fc.record({ type: fc.constant('list_groups' as const), id: idArb }),
+  fc.record({ type: fc.constant('join_group' as const), id: idArb, group: nameArb }),
+  fc.record({ type: fc.constant('leave_group' as const), id: idArb }),
+  fc.record({ type: fc.constant('list_members' as const), id: idArb }),
+  fc.record({ type: fc.constant('send_group' as const), id: idArb, text: textArb }),
+  fc.record({ type: fc.constant('group_ack' as const), group: nameArb, seq: seqArb }),
+  fc.constant({ type: 'ping' as const }),
+  fc.constant({ type: 'pong' as const }),
+);
+
+const entryArb = fc.record({ name: nameArb, host: hostArb, port: portArb, online: fc.boolean(), key: keyArb });
+
+export const serverFrameArb: fc.Arbitrary<ServerToClientFrame> = fc.oneof(
+  fc.record(
+    { type: fc.constant('reply' as const), id: idArb, groups: fc.array(nameArb, { maxLength: 4 }), members: fc.array(nameArb, { maxLength: 4 }), group: nameArb },
+    { requiredKeys: ['type', 'id'] },
+  ),
+  fc.record(
+    { type: fc.constant('error' as const), id: idArb, code: fc.constantFrom(...ERROR_CODE_LIST), message: fc.string({ maxLength: 80 }) },
+    { requiredKeys: ['type', 'code', 'message'] },
+  ),
+  fc.record({ type: fc.constant('table' as const), rev: seqArb, full: fc.boolean(), clients: fc.array(entryArb, { maxLength: 4 }) }),
+  fc.record({ type: fc.constant('group_msg' as const), group: nameArb, seq: seqArb, from: nameArb, text: textArb }),
+  fc.record({ type: fc.constant('removed' as const), group: nameArb }),
+  fc.constant({ type: 'ping' as const }),
+);
+
+export const directFrameArb: fc.Arbitrary<DirectFrame> = fc.oneof(
+  fc.record({ type: fc.constant('dm' as const), id: idArb, from: nameArb, to: nameArb, text: textArb, ts: fc.nat(), sig: sigArb }),
+  fc.record({ type: fc.constant('dm_ack' as const), id: idArb }),
+  fc.constant({ type: 'pong' as const }),
+);
+
+/** Splits `bytes` at sorted, distinct cut points drawn from `cuts` (values in [0,1)). */
+export function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let last = 0;
+  for (const p of points) {
+    chunks.push(bytes.subarray(last, p));
+    last = p;
+  }
+  chunks.push(bytes.subarray(last));
+  return chunks;
+}
+
+export const cutsArb = fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { maxLength: 30 });
