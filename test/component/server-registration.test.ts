@@ -1,0 +1,229 @@
+import type { Duplex } from 'node:stream';
+import { ChatServer } from '../../src/server/chat-server';
+import { FrameDecoder } from '../../src/protocol/codec';
+import { ServerToClientFrame } from '../../src/protocol/frames';
+import type { Limits } from '../../src/protocol/limits';
+import { FakeClock } from '../../src/util/fake-clock';
+import { memoryDuplexPair } from '../helpers/memory-duplex';
+
+const KEY = Buffer.alloc(32, 3).toString('base64');
+
+/** A raw-protocol test client on an in-memory stream; every server frame is schema-checked. */
+class RawClient {
+  readonly frames: ServerToClientFrame[] = [];
+  closed = false;
+  private readonly waiters: Array<() => void> = [];
+  private readonly stream: Duplex;
+
+  constructor(server: ChatServer) {
+    const [serverSide, clientSide] = memoryDuplexPair();
+    this.stream = clientSide;
+    const decoder = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: 1 << 20 }, {
+      frame: (f) => this.frames.push(f),
+      error: (e) => { throw new Error(`server sent an invalid frame: ${e.message}`); },
+    });
+    clientSide.on('data', (chunk: Buffer) => { decoder.push(chunk); this.wake(); });
+    clientSide.on('close', () => { this.closed = true; this.wake(); });
+    clientSide.on('end', () => { this.closed = true; this.wake(); });
+    server.handleConnection(serverSide);
+  }
+
+  send(frame: object): void {
+    this.stream.write(JSON.stringify(frame) + '\n');
+  }
+
+  /** Resolves once `pred` holds (checked on every arrival); fails fast with what arrived. */
+  async until<T>(pred: () => T | undefined | false): Promise<T> {
+    const guard = setTimeout(() => this.wake(), 2000);
+    const deadline = Date.now() + 2000;
+    try {
+      for (;;) {
+        const value = pred();
+        if (value !== undefined && value !== false) return value;
+        if (Date.now() >= deadline) throw new Error(`timed out; frames: ${JSON.stringify(this.frames)}`);
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      }
+    } finally {
+      clearTimeout(guard);
+    }
+  }
+
+  /** Sends a request and resolves with the reply or error carrying its id. */
+  async request(frame: { id: string } & object): Promise<ServerToClientFrame> {
+    const before = this.frames.length;
+    this.send(frame);
+    return this.until(() => this.frames.slice(before).find((f) => 'id' in f && f.id === frame.id));
+  }
+
+  ofType<T extends ServerToClientFrame['type']>(type: T): Extract<ServerToClientFrame, { type: T }>[] {
+    return this.frames.filter((f): f is Extract<ServerToClientFrame, { type: T }> => f.type === type);
+  }
+
+  register(name: string, port = 5000, id = `reg-${name}`): Promise<ServerToClientFrame> {
+    return this.request({ type: 'register', id, v: 1, name, port, key: KEY });
+  }
+
+  end(): void {
+    this.stream.destroy();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+describe('ChatServer registration (component, in-memory streams)', () => {
+  let server: ChatServer;
+  let clock: FakeClock;
+  let clients: RawClient[];
+  let lines: string[];
+  const connect = (): RawClient => {
+    const c = new RawClient(server);
+    clients.push(c);
+    return c;
+  };
+  const start = (limits: Partial<Limits> = {}): void => {
+    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
+    server.on('tableUpdated', () => lines.push('table'));
+    server.on('groupCreated', (n, g) => lines.push(`created ${n} ${g}`));
+    server.on('groupLeft', (n, g) => lines.push(`left ${n} ${g}`));
+  };
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    clients = [];
+    lines = [];
+    start();
+  });
+  afterEach(async () => {
+    for (const c of clients) c.end();
+    await server.close();
+  });
+
+  it('replies to register, then sends the full table as rev 1', async () => {
+    const alice = connect();
+    expect(await alice.register('alice', 5001)).toEqual({ type: 'reply', id: 'reg-alice' });
+    const table = await alice.until(() => alice.ofType('table')[0]);
+    expect(table).toEqual({
+      type: 'table', rev: 1, full: true,
+      clients: [{ name: 'alice', host: '127.0.0.1', port: 5001, online: true, key: KEY }],
+    });
+    expect(lines).toEqual(['table']);
+  });
+
+  it('pushes deltas to other online clients and no redundant delta to the registrant', async () => {
+    const alice = connect();
+    const bob = connect();
+    await alice.register('alice');
+    await alice.until(() => alice.ofType('table').length === 1);
+    await bob.register('bob', 6000);
+    const delta = await alice.until(() => alice.ofType('table')[1]);
+    expect(delta).toMatchObject({ rev: 2, full: false, clients: [{ name: 'bob', port: 6000, online: true }] });
+    await bob.request({ type: 'list_groups', id: 'sync' }); // everything queued before it has arrived
+    expect(bob.ofType('table').map((t) => [t.rev, t.full])).toEqual([[1, true]]);
+  });
+
+  it('coalesces registrations in one turn into one delta per client', async () => {
+    const alice = connect();
+    await alice.register('alice');
+    const others = ['b1', 'b2', 'b3'].map((n) => [n, connect()] as const);
+    await Promise.all(others.map(([n, c]) => c.register(n)));
+    const deltas = await alice.until(() => {
+      const names = alice.ofType('table').slice(1).flatMap((t) => t.clients.map((e) => e.name));
+      return names.length >= 3 && alice.ofType('table').slice(1);
+    });
+    expect(deltas.flatMap((t) => t.clients.map((e) => e.name)).sort()).toEqual(['b1', 'b2', 'b3']);
+    expect(deltas.length).toBeLessThanOrEqual(3);
+    expect(deltas.map((t) => t.rev)).toEqual(deltas.map((_, i) => i + 2));
+  });
+
+  it('refuses a name that is online with name_in_use', async () => {
+    const a = connect();
+    const b = connect();
+    await a.register('alice');
+    expect(await b.register('alice')).toMatchObject({ type: 'error', code: 'name_in_use' });
+  });
+
+  it('lets an offline name re-register from another connection, with its new port', async () => {
+    const first = connect();
+    const watcher = connect();
+    await watcher.register('watcher');
+    await first.register('alice', 5000);
+    first.end();
+    await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.name === 'alice' && !e.online)));
+    const again = connect();
+    expect(await again.register('alice', 7000)).toEqual({ type: 'reply', id: 'reg-alice' });
+    await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.port === 7000 && e.online)));
+  });
+
+  it('dereg of another name is not_self; own dereg marks offline and pushes the table', async () => {
+    const alice = connect();
+    const bob = connect();
+    await alice.register('alice');
+    await bob.register('bob');
+    expect(await alice.request({ type: 'dereg', id: 'd1', name: 'bob' })).toMatchObject({ type: 'error', code: 'not_self' });
+    expect(await alice.request({ type: 'dereg', id: 'd2', name: 'alice' })).toEqual({ type: 'reply', id: 'd2' });
+    await bob.until(() => bob.ofType('table').some((t) => !t.full && t.clients.some((e) => e.name === 'alice' && !e.online)));
+    expect(lines).toEqual(['table', 'table', 'table']);
+  });
+
+  it('answers requests before register with not_registered, and a second register with already_registered', async () => {
+    const c = connect();
+    expect(await c.request({ type: 'list_groups', id: 'x1' })).toMatchObject({ type: 'error', id: 'x1', code: 'not_registered' });
+    expect(await c.request({ type: 'send_group', id: 'x2', text: 'hi' })).toMatchObject({ code: 'not_registered' });
+    await c.register('carol');
+    expect(await c.register('carol', 5000, 'again')).toMatchObject({ type: 'error', code: 'already_registered' });
+  });
+
+  it('refuses another protocol version with unsupported_version and closes', async () => {
+    const c = connect();
+    const reply = await c.request({ type: 'register', id: 'r', v: 2, name: 'zed', port: 1, key: KEY });
+    expect(reply).toMatchObject({ type: 'error', code: 'unsupported_version' });
+    await c.until(() => c.closed);
+  });
+
+  it('answers a repeated request id from its cache without performing it again', async () => {
+    const c = connect();
+    await c.register('alice');
+    const first = await c.request({ type: 'create_group', id: 'same', group: 'g' });
+    const second = await c.request({ type: 'create_group', id: 'same', group: 'g' });
+    expect(first).toEqual({ type: 'reply', id: 'same' });
+    expect(second).toEqual(first);
+    expect(lines.filter((l) => l.startsWith('created'))).toEqual(['created alice g']);
+  });
+
+  it('closes a connection that does not register within registerTimeoutMs', async () => {
+    const c = connect();
+    clock.advance(server.limits.registerTimeoutMs);
+    await c.until(() => c.closed);
+    expect(c.ofType('error')).toMatchObject([{ code: 'register_timeout' }]);
+  });
+
+  it('at maxClients sheds the oldest unregistered connection, and refuses when all are registered', async () => {
+    await server.close();
+    start({ maxClients: 2 });
+    const registered = connect();
+    await registered.register('alice');
+    const idle = connect();
+    const newcomer = connect();
+    await idle.until(() => idle.closed);
+    expect(idle.ofType('error')).toMatchObject([{ code: 'server_full' }]);
+    expect(await newcomer.register('bob')).toEqual({ type: 'reply', id: 'reg-bob' });
+    const late = connect();
+    await late.until(() => late.closed);
+    expect(late.ofType('error')).toMatchObject([{ code: 'server_full' }]);
+    expect(registered.closed).toBe(false);
+  });
+
+  it('a closed registered connection goes offline and leaves its group', async () => {
+    const alice = connect();
+    const bob = connect();
+    await alice.register('alice');
+    await bob.register('bob');
+    await alice.request({ type: 'create_group', id: 'c', group: 'g' });
+    await alice.request({ type: 'join_group', id: 'j', group: 'g' });
+    alice.end();
+    await bob.until(() => bob.ofType('table').some((t) => t.clients.some((e) => e.name === 'alice' && !e.online)));
+    expect(lines.slice(-2)).toEqual(['left alice g', 'table']);
+  });
+});
