@@ -1,0 +1,229 @@
+import type { Duplex } from 'node:stream';
+import { ChatServer } from '../../src/server/chat-server';
+import { FrameDecoder } from '../../src/protocol/codec';
+import { ServerToClientFrame } from '../../src/protocol/frames';
+import { FakeClock } from '../../src/util/fake-clock';
+import { memoryDuplexPair } from '../helpers/memory-duplex';
+
+const KEY = Buffer.alloc(32, 3).toString('base64');
+
+/** A raw-protocol test client on an in-memory stream; every server frame is schema-checked. */
+class RawClient {
+  readonly frames: ServerToClientFrame[] = [];
+  closed = false;
+  private readonly waiters: Array<() => void> = [];
+  private readonly stream: Duplex;
+
+  constructor(server: ChatServer) {
+    const [serverSide, clientSide] = memoryDuplexPair();
+    this.stream = clientSide;
+    const decoder = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: 1 << 20 }, {
+      frame: (f) => this.frames.push(f),
+      error: (e) => { throw new Error(`server sent an invalid frame: ${e.message}`); },
+    });
+    clientSide.on('data', (chunk: Buffer) => { decoder.push(chunk); this.wake(); });
+    clientSide.on('close', () => { this.closed = true; this.wake(); });
+    clientSide.on('end', () => { this.closed = true; this.wake(); });
+    server.handleConnection(serverSide);
+  }
+
+  send(frame: object): void {
+    this.stream.write(JSON.stringify(frame) + '\n');
+  }
+
+  /** Resolves once `pred` holds (checked on every arrival); fails fast with what arrived. */
+  async until<T>(pred: () => T | undefined | false): Promise<T> {
+    const guard = setTimeout(() => this.wake(), 2000);
+    const deadline = Date.now() + 2000;
+    try {
+      for (;;) {
+        const value = pred();
+        if (value !== undefined && value !== false) return value;
+        if (Date.now() >= deadline) throw new Error(`timed out; frames: ${JSON.stringify(this.frames)}`);
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      }
+    } finally {
+      clearTimeout(guard);
+    }
+  }
+
+  /** Sends a request and resolves with the reply or error carrying its id. */
+  async request(frame: { id: string } & object): Promise<ServerToClientFrame> {
+    const before = this.frames.length;
+    this.send(frame);
+    return this.until(() => this.frames.slice(before).find((f) => 'id' in f && f.id === frame.id));
+  }
+
+  ofType<T extends ServerToClientFrame['type']>(type: T): Extract<ServerToClientFrame, { type: T }>[] {
+    return this.frames.filter((f): f is Extract<ServerToClientFrame, { type: T }> => f.type === type);
+  }
+
+  register(name: string, port = 5000, id = `reg-${name}`): Promise<ServerToClientFrame> {
+    return this.request({ type: 'register', id, v: 1, name, port, key: KEY });
+  }
+
+  /** Acks every group message received so far (cumulative). */
+  ackAll(): void {
+    const last = this.ofType('group_msg').at(-1);
+    if (last) this.send({ type: 'group_ack', group: last.group, seq: last.seq });
+  }
+
+  /** Acks each group message as it arrives, like a real client. */
+  autoAck(): void {
+    this.stream.on('data', () => setImmediate(() => this.ackAll()));
+  }
+
+  end(): void {
+    this.stream.destroy();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+describe('ChatServer groups (component, in-memory streams)', () => {
+  let server: ChatServer;
+  let clock: FakeClock;
+  let clients: RawClient[];
+  let lines: string[];
+
+  const member = async (name: string, group?: string): Promise<RawClient> => {
+    const c = new RawClient(server);
+    clients.push(c);
+    await c.register(name);
+    if (group) expect(await c.request({ type: 'join_group', id: `join-${name}`, group })).toMatchObject({ type: 'reply' });
+    return c;
+  };
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    clients = [];
+    lines = [];
+    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0, maxMessageLength: 10 } });
+    server.on('groupCreated', (n, g) => lines.push(`created ${n} ${g}`));
+    server.on('groupCreateFailed', (n, g) => lines.push(`create-failed ${n} ${g}`));
+    server.on('groupJoined', (n, g) => lines.push(`joined ${n} ${g}`));
+    server.on('groupJoinFailed', (n, g) => lines.push(`join-failed ${n} ${g}`));
+    server.on('groupLeft', (n, g) => lines.push(`left ${n} ${g}`));
+    server.on('groupMessage', (n, g, t) => lines.push(`msg ${n} ${g} ${t}`));
+    server.on('memberUnresponsive', (n, g) => lines.push(`unresponsive ${n} ${g}`));
+  });
+  afterEach(async () => {
+    for (const c of clients) c.end();
+    await server.close();
+  });
+
+  it('creates, refuses duplicates, lists groups in creation order, and refuses joining a missing group', async () => {
+    const a = await member('alice');
+    expect(await a.request({ type: 'create_group', id: '1', group: 'zeta' })).toEqual({ type: 'reply', id: '1' });
+    expect(await a.request({ type: 'create_group', id: '2', group: 'alpha' })).toEqual({ type: 'reply', id: '2' });
+    expect(await a.request({ type: 'create_group', id: '3', group: 'zeta' })).toMatchObject({ code: 'group_exists' });
+    expect(await a.request({ type: 'list_groups', id: '4' })).toEqual({ type: 'reply', id: '4', groups: ['zeta', 'alpha'] });
+    expect(await a.request({ type: 'join_group', id: '5', group: 'nope' })).toMatchObject({ code: 'no_such_group' });
+    expect(lines).toEqual(['created alice zeta', 'created alice alpha', 'create-failed alice zeta', 'join-failed alice nope']);
+  });
+
+  it('joins, lists members in join order, switches group and leaves', async () => {
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c1', group: 'g1' });
+    await a.request({ type: 'create_group', id: 'c2', group: 'g2' });
+    const b = await member('bob', 'g1');
+    expect(await a.request({ type: 'join_group', id: 'j', group: 'g1' })).toEqual({ type: 'reply', id: 'j', group: 'g1' });
+    expect(await a.request({ type: 'list_members', id: 'm' })).toEqual({ type: 'reply', id: 'm', members: ['bob', 'alice'] });
+    await b.request({ type: 'join_group', id: 'j2', group: 'g2' });
+    expect(await a.request({ type: 'list_members', id: 'm2' })).toMatchObject({ members: ['alice'] });
+    expect(await a.request({ type: 'leave_group', id: 'l' })).toEqual({ type: 'reply', id: 'l', group: 'g1' });
+    expect(await a.request({ type: 'leave_group', id: 'l2' })).toMatchObject({ code: 'not_in_group' });
+    expect(await a.request({ type: 'list_members', id: 'm3' })).toMatchObject({ code: 'not_in_group' });
+    expect(lines.filter((l) => l.startsWith('left'))).toEqual(['left bob g1', 'left alice g1']);
+  });
+
+  it('replies to the sender and fans out to every other member, who ack', async () => {
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c', group: 'g' });
+    await a.request({ type: 'join_group', id: 'j', group: 'g' });
+    const b = await member('bob', 'g');
+    const c = await member('carol', 'g');
+    b.autoAck();
+    c.autoAck();
+    expect(await a.request({ type: 'send_group', id: 's1', text: 'hello' })).toEqual({ type: 'reply', id: 's1' });
+    const expected = { type: 'group_msg', group: 'g', seq: 1, from: 'alice', text: 'hello' };
+    expect(await b.until(() => b.ofType('group_msg')[0])).toEqual(expected);
+    expect(await c.until(() => c.ofType('group_msg')[0])).toEqual(expected);
+    await b.request({ type: 'list_members', id: 'sync-b' }); // its ack was read before this
+    await c.request({ type: 'list_members', id: 'sync-c' });
+    clock.advance(server.limits.ackTimeoutMs * 4);
+    expect(await a.request({ type: 'list_members', id: 'm' })).toMatchObject({ members: ['alice', 'bob', 'carol'] });
+    expect(a.ofType('group_msg')).toEqual([]);
+    expect(lines).toContain('msg alice g hello');
+  });
+
+  it('refuses send_group outside a group and over maxMessageLength', async () => {
+    const a = await member('alice');
+    expect(await a.request({ type: 'send_group', id: 's', text: 'x' })).toMatchObject({ code: 'not_in_group' });
+    await a.request({ type: 'create_group', id: 'c', group: 'g' });
+    await a.request({ type: 'join_group', id: 'j', group: 'g' });
+    expect(await a.request({ type: 'send_group', id: 's2', text: 'x'.repeat(11) })).toMatchObject({ code: 'message_too_long' });
+    expect(await a.request({ type: 'send_group', id: 's3', text: 'x'.repeat(10) })).toEqual({ type: 'reply', id: 's3' });
+  });
+
+  it('removes a member that never acks after ackTimeoutMs and tells it so', async () => {
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c', group: 'g' });
+    await a.request({ type: 'join_group', id: 'j', group: 'g' });
+    const silent = await member('sid', 'g');
+    const good = await member('gina', 'g');
+    good.autoAck();
+    await a.request({ type: 'send_group', id: 's1', text: 'one' });
+    await silent.until(() => silent.ofType('group_msg').length === 1);
+    await good.until(() => good.ofType('group_msg').length === 1);
+    await good.request({ type: 'list_groups', id: 'sync' }); // gina's ack has been read
+    clock.advance(server.limits.ackTimeoutMs - 1);
+    expect(lines.filter((l) => l.startsWith('unresponsive'))).toEqual([]);
+    clock.advance(1);
+    await silent.until(() => silent.ofType('removed')[0]);
+    expect(silent.ofType('removed')).toEqual([{ type: 'removed', group: 'g' }]);
+    expect(lines.filter((l) => l.startsWith('unresponsive'))).toEqual(['unresponsive sid g']);
+    expect(await a.request({ type: 'list_members', id: 'm' })).toMatchObject({ members: ['alice', 'gina'] });
+    await a.request({ type: 'send_group', id: 's2', text: 'two' });
+    await good.until(() => good.ofType('group_msg').length === 2);
+    expect(silent.ofType('group_msg')).toHaveLength(1);
+  });
+
+  it('two senders x 100 messages: two other members see one identical order, each sender in order', async () => {
+    const s1 = await member('s1');
+    await s1.request({ type: 'create_group', id: 'c', group: 'g' });
+    await s1.request({ type: 'join_group', id: 'j', group: 'g' });
+    const s2 = await member('s2', 'g');
+    const r1 = await member('r1', 'g');
+    const r2 = await member('r2', 'g');
+    for (const c of [s1, s2, r1, r2]) c.autoAck();
+    for (let i = 0; i < 100; i++) {
+      s1.send({ type: 'send_group', id: `a${i}`, text: `a${i}` });
+      s2.send({ type: 'send_group', id: `b${i}`, text: `b${i}` });
+    }
+    const seen = async (c: RawClient) => {
+      await c.until(() => c.ofType('group_msg').length >= 200);
+      return c.ofType('group_msg').map((m) => `${m.seq}:${m.from}:${m.text}`);
+    };
+    const [v1, v2] = [await seen(r1), await seen(r2)];
+    expect(v1).toHaveLength(200);
+    expect(v2).toEqual(v1);
+    expect(r1.ofType('group_msg').map((m) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    const texts = r1.ofType('group_msg').map((m) => m.text);
+    expect(texts.filter((t) => t.startsWith('a'))).toEqual(Array.from({ length: 100 }, (_, i) => `a${i}`));
+    expect(texts.filter((t) => t.startsWith('b'))).toEqual(Array.from({ length: 100 }, (_, i) => `b${i}`));
+    await s1.until(() => s1.ofType('group_msg').length >= 100);
+    expect(s1.ofType('group_msg').every((m) => m.from === 's2')).toBe(true);
+  });
+
+  it('handles join_group then send_group sent back to back in order', async () => {
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c', group: 'g' });
+    const b = await member('bob', 'g');
+    a.send({ type: 'join_group', id: 'j', group: 'g' });
+    expect(await a.request({ type: 'send_group', id: 's', text: 'hi' })).toEqual({ type: 'reply', id: 's' });
+    expect(await b.until(() => b.ofType('group_msg')[0])).toMatchObject({ from: 'alice', text: 'hi' });
+  });
+});
