@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ChatServer } from '../../src/server/chat-server';
 import { FrameDecoder } from '../../src/protocol/codec';
-import { ServerToClientFrame } from '../../src/protocol/frames';
+import { ServerToClientFrame, type ClientToServerFrame, type ServerRequest } from '../../src/protocol/frames';
 import { FakeClock } from '../../src/util/fake-clock';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 
@@ -27,7 +27,7 @@ class RawClient {
     server.handleConnection(serverSide);
   }
 
-  send(frame: object): void {
+  send(frame: ClientToServerFrame): void {
     this.stream.write(JSON.stringify(frame) + '\n');
   }
 
@@ -48,7 +48,7 @@ class RawClient {
   }
 
   /** Sends a request and resolves with the reply or error carrying its id. */
-  async request(frame: { id: string } & object): Promise<ServerToClientFrame> {
+  async request(frame: ServerRequest): Promise<ServerToClientFrame> {
     const before = this.frames.length;
     this.send(frame);
     return this.until(() => this.frames.slice(before).find((f) => 'id' in f && f.id === frame.id));
