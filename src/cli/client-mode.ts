@@ -1,8 +1,274 @@
+import { ChatClient } from '../client/chat-client';
+import { isFailure, type RequestFailure, type SendDirectResult } from '../client/client-results';
+import { PortInUseError } from '../net/listen';
 import type { ClientOptions } from './args';
+import { COMMAND_HELP, parseCommand, type Command } from './command-parser';
+import { ConsoleUi } from './console-ui';
+import { clientLines, commonLines, formatLine, linePrefix, sanitize } from './lines';
 import type { Terminal } from './terminal-io';
 
-/** Runs client mode until it ends; resolves with the exit code. (Placeholder until implemented.) */
-export async function runClientMode(_options: ClientOptions, io: Terminal): Promise<number> {
-  io.stderr.write('client mode is not implemented yet\n');
-  return 1;
+/**
+ * Runs client mode until it ends; resolves with the exit code (SPEC §2, §5).
+ * The ChatClient library does the work; this renderer turns typed lines into
+ * calls and results/events into the exact `>>> ` lines.
+ */
+export async function runClientMode(options: ClientOptions, io: Terminal): Promise<number> {
+  const client = new ChatClient({
+    name: options.name,
+    serverHost: options.serverHost,
+    serverPort: options.serverPort,
+    listenPort: options.listenPort,
+    limits: options.limits,
+  });
+  const ui = new ConsoleUi(io);
+  const session = new ClientSession(client, ui, io);
+  try {
+    return await session.run(options.listenPort);
+  } finally {
+    session.dispose();
+    ui.close();
+    await client.close();
+  }
+}
+
+/** One interactive client session: mode, queued private messages, and how it ends. */
+class ClientSession {
+  /** The group whose mode we render (null = normal mode). */
+  private group: string | null = null;
+  /** Private messages that arrived in group mode, printed when it ends (SPEC §5). */
+  private queued: string[] = [];
+  /** Set once the session is leaving: no further commands are run. */
+  private finishing = false;
+  /** Set once the last line is printed: later results are not shown. */
+  private ended = false;
+  private finish: (code: number) => void = () => undefined;
+  private readonly done = new Promise<number>((resolve) => (this.finish = resolve));
+  private unsubscribeSignals: () => void = () => undefined;
+
+  constructor(
+    private readonly client: ChatClient,
+    private readonly ui: ConsoleUi,
+    private readonly io: Terminal,
+  ) {}
+
+  /** Starts the listener, registers, then runs commands until the session ends. */
+  async run(listenPort: number): Promise<number> {
+    let port: number;
+    try {
+      port = await this.client.start();
+    } catch (err) {
+      if (!(err instanceof PortInUseError)) throw err;
+      this.io.stderr.write(formatLine(commonLines.portInUse(listenPort)) + '\n'); // SPEC §3
+      return 1;
+    }
+    this.print(clientLines.listening(port));
+    this.wireEvents();
+    const registered = await this.client.register();
+    if (registered !== 'ok') return this.registerFailed(registered);
+    this.print(clientLines.welcome());
+    this.unsubscribeSignals = this.io.onSignal(() => void this.leave());
+    this.ui.onInterrupt(() => void this.leave());
+    void this.readLoop();
+    this.ui.prompt();
+    return this.done;
+  }
+
+  /** Unsubscribes from process signals. */
+  dispose(): void {
+    this.unsubscribeSignals();
+  }
+
+  private registerFailed(result: Exclude<Awaited<ReturnType<ChatClient['register']>>, 'ok'>): number {
+    if (result === 'name_in_use') this.print(commonLines.nameInUse(this.client.name));
+    else {
+      this.print(clientLines.serverNotResponding());
+      this.print(clientLines.exiting());
+    }
+    return 1;
+  }
+
+  private wireEvents(): void {
+    const { client } = this;
+    client.on('table_updated', () => this.print(clientLines.tableUpdated()));
+    client.on('direct_message', ({ from, text }) => {
+      const line = clientLines.directMessage(from, text);
+      if (this.group === null) this.print(line);
+      else this.queued.push(line); // SPEC §5: acked at once, shown after group mode
+    });
+    client.on('group_message', ({ group, from, text }) => {
+      if (group === this.group) this.print(clientLines.groupMessage(from, text));
+    });
+    client.on('removed_from_group', ({ group }) => {
+      if (this.ended) return;
+      this.ui.print(formatLine(clientLines.removed(group), group));
+      if (this.group === group) this.setGroup(null);
+      this.flushQueued();
+    });
+    client.on('server_lost', () => this.print(clientLines.connectionLost()));
+    client.on('reconnected', () => this.print(clientLines.reconnected()));
+    client.on('fault', (error) => this.ui.printError(`chatapp: internal error: ${error.message}`));
+  }
+
+  /** Commands one at a time, in order; end of input leaves like dereg (SPEC §5). */
+  private async readLoop(): Promise<void> {
+    try {
+      for await (const line of this.ui.lines()) {
+        if (this.finishing) break;
+        await this.handle(parseCommand(line, this.group === null ? 'normal' : 'group'));
+        if (this.finishing) break;
+        this.ui.prompt();
+      }
+    } catch (err) {
+      this.ui.printError(`chatapp: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await this.leave();
+  }
+
+  private async handle(command: Command): Promise<void> {
+    const { client } = this;
+    switch (command.kind) {
+      case 'empty':
+        return;
+      case 'invalid':
+        return this.print(commonLines.invalidCommand());
+      case 'invalid_group_name':
+        return this.print(clientLines.invalidGroupName(command.group));
+      case 'help':
+        return COMMAND_HELP[this.group === null ? 'normal' : 'group'].forEach((h) => this.print(clientLines.item(h)));
+      case 'send':
+        return this.showDirect(command.name, command.text, await client.sendDirect(command.name, command.text));
+      case 'dereg':
+        return command.name === client.name ? this.leave() : this.print(clientLines.onlySelf());
+      case 'create_group':
+        return this.createGroup(command.group);
+      case 'list_groups':
+        return this.listGroups();
+      case 'join_group':
+        return this.joinGroup(command.group);
+      case 'send_group':
+        return this.sendGroup(command.text);
+      case 'list_members':
+        return this.listMembers();
+      case 'leave_group':
+        return this.leaveGroup();
+      default:
+        return assertNever(command);
+    }
+  }
+
+  private showDirect(name: string, text: string, result: SendDirectResult): void {
+    if (result === 'received') return this.print(clientLines.received(name));
+    if (result === 'no_ack') return this.print(commonLines.noAck(name));
+    if (result === 'offline') return this.print(clientLines.offline(name));
+    if (result === 'unknown') return this.print(clientLines.unknownClient(sanitize(name)));
+    if (result === 'too_long') return this.tooLong(text);
+    return this.print(clientLines.rejected(name, result.rejected));
+  }
+
+  private tooLong(text: string): void {
+    this.print(commonLines.messageTooLong(text.length, this.client.limits.maxMessageLength)); // SPEC §5
+  }
+
+  private async createGroup(group: string): Promise<void> {
+    const result = await this.client.createGroup(group);
+    if (result === 'created') return this.print(clientLines.groupCreated(group));
+    if (result === 'exists') return this.print(clientLines.groupExists(group));
+    if (result === 'invalid_name') return this.print(clientLines.invalidGroupName(group));
+    return this.failed(result);
+  }
+
+  private async listGroups(): Promise<void> {
+    const result = await this.client.listGroups();
+    if (isFailure(result)) return this.failed(result);
+    if (result.groups.length === 0) return this.print(clientLines.noGroups());
+    this.print(clientLines.availableGroups());
+    for (const group of result.groups) this.print(clientLines.item(group));
+  }
+
+  private async joinGroup(group: string): Promise<void> {
+    const result = await this.client.joinGroup(group);
+    if (result === 'no_such_group') return this.print(clientLines.noSuchGroup(group));
+    if (result === 'invalid_name') return this.print(clientLines.invalidGroupName(group));
+    if (result !== 'joined') return this.failed(result);
+    this.print(clientLines.entered(group)); // SPEC §2: printed before group mode starts
+    this.setGroup(group);
+  }
+
+  private async sendGroup(text: string): Promise<void> {
+    const result = await this.client.sendGroup(text);
+    if (result === 'received') return this.print(clientLines.receivedByServer());
+    if (result === 'too_long') return this.tooLong(text);
+    if (result === 'not_in_group') return this.print(clientLines.notInGroup());
+    return this.failed(result);
+  }
+
+  private async listMembers(): Promise<void> {
+    const result = await this.client.listMembers();
+    if (result === 'not_in_group') return; // the removal line was printed by the event
+    if (isFailure(result)) return this.failed(result);
+    this.print(clientLines.members(result.group));
+    for (const member of result.members) this.print(clientLines.item(member));
+  }
+
+  private async leaveGroup(): Promise<void> {
+    const result = await this.client.leaveGroup();
+    if (result === 'not_in_group') return;
+    if (isFailure(result)) return this.failed(result);
+    if (this.group !== result.left) return; // already removed meanwhile, and told so
+    this.setGroup(null);
+    this.print(clientLines.left(result.left)); // SPEC §2: printed after group mode ends
+    this.flushQueued();
+  }
+
+  /** Leaving by dereg, Ctrl+C, SIGTERM or end of input (SPEC §5 Leaving). */
+  private async leave(): Promise<void> {
+    if (this.finishing) return;
+    this.finishing = true;
+    const result = await this.client.deregister();
+    if (result !== 'ok') return this.notResponding();
+    this.flushQueued();
+    this.print(clientLines.bye());
+    this.end(0);
+  }
+
+  private failed(failure: RequestFailure): void {
+    if (failure === 'not_responding') return this.notResponding();
+    if (failure === 'rate_limited') return this.print(clientLines.rateLimited());
+    this.print(clientLines.refused(failure.error));
+  }
+
+  /** SPEC §5: Server not responding, then queued private messages, then Exiting; exit 1. */
+  private notResponding(): void {
+    if (this.ended) return;
+    this.finishing = true;
+    this.print(clientLines.serverNotResponding());
+    this.flushQueued();
+    this.print(clientLines.exiting());
+    this.end(1);
+  }
+
+  private end(code: number): void {
+    this.ended = true;
+    this.finish(code);
+  }
+
+  private setGroup(group: string | null): void {
+    this.group = group;
+    this.ui.setPrompt(linePrefix(group));
+  }
+
+  private flushQueued(): void {
+    const lines = this.queued;
+    this.queued = [];
+    for (const line of lines) this.print(line);
+  }
+
+  /** Prints one line with the prefix of the current mode (SPEC §2). */
+  private print(body: string): void {
+    if (!this.ended) this.ui.print(formatLine(body, this.group));
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled command: ${JSON.stringify(value)}`);
 }

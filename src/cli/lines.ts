@@ -86,6 +86,8 @@ export const clientLines = {
   connectionLost: () => status('Server connection lost'),
   reconnected: () => status('Reconnected to server'),
   rateLimited: () => status('Server is rate limiting this client, request not performed'),
+  refused: (code: string) => status(`Server refused the request (${code})`),
+  notInGroup: () => status('You are not in a group, message not delivered'),
   item: (value: string) => value,
 } as const;
 

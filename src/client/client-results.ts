@@ -1,0 +1,76 @@
+import type { ClientEntry } from '../protocol/frames';
+import type { ErrorCode } from '../protocol/errors';
+import type { RequestOutcome } from './server-link';
+import type { DirectMessage } from './peer-listener';
+
+/**
+ * Typed results of every ChatClient call and its events (docs/events.md).
+ * Each call settles exactly once with one of these; none of them throws for an
+ * expected condition.
+ */
+
+/** Why a server request did not succeed, for any request. */
+export type RequestFailure =
+  | 'not_responding' // no reply after every try (SPEC §5)
+  | 'rate_limited' // the server refused the frame (docs/protocol.md `rate_limited`)
+  | { readonly error: ErrorCode }; // any other error code from the server
+
+export type RegisterResult = 'ok' | 'name_in_use' | RequestFailure;
+export type SendDirectResult =
+  | 'received'
+  | 'no_ack'
+  | 'offline'
+  | 'unknown'
+  | 'too_long'
+  | { readonly rejected: ErrorCode };
+export type CreateGroupResult = 'created' | 'exists' | 'invalid_name' | RequestFailure;
+export type ListGroupsResult = { readonly groups: readonly string[] } | RequestFailure;
+export type JoinGroupResult = 'joined' | 'no_such_group' | 'invalid_name' | RequestFailure;
+export type LeaveGroupResult = { readonly left: string } | 'not_in_group' | RequestFailure;
+export type ListMembersResult = { readonly group: string; readonly members: readonly string[] } | 'not_in_group' | RequestFailure;
+export type SendGroupResult = 'received' | 'too_long' | 'not_in_group' | RequestFailure;
+export type DeregisterResult = 'ok' | 'not_self' | RequestFailure;
+
+/** A group message shown to this member (each `(group, seq)` once). */
+export interface GroupMessage {
+  readonly group: string;
+  readonly seq: number;
+  readonly from: string;
+  readonly text: string;
+}
+
+export type { DirectMessage };
+
+/** Events a ChatClient emits; it never prints (STYLE: the client is a library). */
+export type ChatClientEvents = {
+  /** A table push was applied (also the first full table after registering). */
+  table_updated: [clients: readonly ClientEntry[]];
+  /** A verified private message (each id once). */
+  direct_message: [message: DirectMessage];
+  /** A message of the current group (each seq once). */
+  group_message: [message: GroupMessage];
+  /** The server removed this client from its group, or the group vanished across a reconnect. */
+  removed_from_group: [info: { readonly group: string }];
+  /** The registered server connection was lost; reconnecting in the background. */
+  server_lost: [];
+  /** Registered again (and re-joined the group, if it still exists) after `server_lost`. */
+  reconnected: [];
+  /** An internal fault on one connection (that connection was closed). */
+  fault: [error: Error];
+};
+
+/** Maps a failed server answer to a RequestFailure. */
+export function toFailure(outcome: Exclude<RequestOutcome, { type: 'reply' }>): RequestFailure {
+  if (outcome.type === 'not_responding') return 'not_responding';
+  if (outcome.code === 'rate_limited') return 'rate_limited';
+  return { error: outcome.code as ErrorCode };
+}
+
+/** True when `result` is one of the RequestFailure shapes. */
+export function isFailure(result: unknown): result is RequestFailure {
+  return (
+    result === 'not_responding' ||
+    result === 'rate_limited' ||
+    (typeof result === 'object' && result !== null && 'error' in result)
+  );
+}

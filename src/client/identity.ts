@@ -1,0 +1,82 @@
+import crypto, { type KeyObject } from 'node:crypto';
+
+/**
+ * Ed25519 identity of one client process (SPEC §7: direct messages cannot be
+ * forged). The public key travels in `register` and in the server's table as
+ * raw 32 bytes in base64; a `dm` carries a signature over a fixed, versioned
+ * encoding of every field the receiver relies on (docs/security.md).
+ */
+
+/** The fields of a `dm` that the signature covers. */
+export interface SignedDmFields {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly ts: number;
+  readonly text: string;
+}
+
+/** Domain-separation tag: a signature made for anything else never verifies as a dm. */
+const DM_CONTEXT = 'chatapp-dm-v1';
+
+/** The exact bytes signed: UTF-8 of JSON.stringify(["chatapp-dm-v1", id, from, to, ts, text]). */
+export function dmSigningBytes(fields: SignedDmFields): Buffer {
+  const { id, from, to, ts, text } = fields;
+  return Buffer.from(JSON.stringify([DM_CONTEXT, id, from, to, ts, text]), 'utf8');
+}
+
+/** A client's key pair; generated fresh per process, the private key never leaves it. */
+export class Identity {
+  private constructor(
+    private readonly privateKey: KeyObject,
+    /** Raw 32-byte Ed25519 public key, base64 (what `register.key` carries). */
+    readonly publicKey: string,
+  ) {}
+
+  /** Generates a new Ed25519 key pair. */
+  static generate(): Identity {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+    const jwk = publicKey.export({ format: 'jwk' });
+    if (typeof jwk.x !== 'string') throw new Error('Ed25519 JWK export lacks x');
+    return new Identity(privateKey, Buffer.from(jwk.x, 'base64url').toString('base64'));
+  }
+
+  /** Signs a dm's fields; returns the 64-byte signature in base64. */
+  sign(fields: SignedDmFields): string {
+    return crypto.sign(null, dmSigningBytes(fields), this.privateKey).toString('base64');
+  }
+}
+
+const keyCache = new Map<string, KeyObject | null>();
+const KEY_CACHE_LIMIT = 4096;
+
+/** Imports a raw base64 Ed25519 public key (cached); null when it is not a valid key. */
+function importPublicKey(base64: string): KeyObject | null {
+  const cached = keyCache.get(base64);
+  if (cached !== undefined) return cached;
+  let key: KeyObject | null = null;
+  const raw = Buffer.from(base64, 'base64');
+  if (raw.length === 32) {
+    try {
+      key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+    } catch {
+      key = null;
+    }
+  }
+  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+  keyCache.set(base64, key);
+  return key;
+}
+
+/** True only when `signature` (base64) is `publicKey`'s signature over exactly these fields. */
+export function verifyDm(publicKey: string, fields: SignedDmFields, signature: string): boolean {
+  const key = importPublicKey(publicKey);
+  if (key === null) return false;
+  const sig = Buffer.from(signature, 'base64');
+  if (sig.length !== 64) return false;
+  try {
+    return crypto.verify(null, dmSigningBytes(fields), key, sig);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,214 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { FramedConnection } from '../net/framed-connection';
+import { PendingAcks } from '../net/pending-acks';
+import { assertNever, ServerToClientFrame, type ClientToServerFrame, type FrameOf, type ServerRequest } from '../protocol/frames';
+import type { Limits } from '../protocol/limits';
+import type { Clock, TimerHandle } from '../util/clock';
+import { TypedEmitter } from '../util/typed-emitter';
+import { connectionLimits } from './connection-limits';
+
+/** How far a server connection has come; a request is sent only once the link reaches its level. */
+export const LinkLevel = { none: 0, connected: 1, registered: 2, ready: 3 } as const;
+export type LinkLevel = (typeof LinkLevel)[keyof typeof LinkLevel];
+
+/** The server's answer to one request, or none after every try. */
+export type RequestOutcome =
+  | FrameOf<ServerToClientFrame, 'reply'>
+  | FrameOf<ServerToClientFrame, 'error'>
+  | { readonly type: 'not_responding' };
+
+export type ServerLinkEvents = {
+  /** A pushed frame (table, group_msg, removed, or an error without id). */
+  frame: [frame: Exclude<ServerToClientFrame, { type: 'reply' | 'ping' | 'pong' }>];
+  /** A new connection is open (not yet registered). */
+  connected: [];
+  /** The open connection ended. */
+  lost: [];
+  fault: [error: Error];
+};
+
+/** Opens a byte stream to the server; injectable so tests can use in-memory pairs. */
+export type Dialer = () => Duplex;
+
+export interface ServerLinkOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly limits: Limits;
+  readonly clock: Clock;
+  readonly dial?: Dialer;
+}
+
+interface InFlight {
+  readonly frame: ServerRequest;
+  readonly level: LinkLevel;
+  sentOn: FramedConnection<ServerToClientFrame> | null;
+}
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 2_000;
+
+/**
+ * The client's link to the server (SPEC §5): one framed connection at a time,
+ * requests with ack timeout and retries under one id, background reconnect
+ * with exponential backoff once `autoReconnect` is on. It never registers by
+ * itself: the owner does that on `connected` and then raises the level.
+ */
+export class ServerLink extends TypedEmitter<ServerLinkEvents> {
+  private conn: FramedConnection<ServerToClientFrame> | null = null;
+  private isOpen = false;
+  private linkLevel: LinkLevel = LinkLevel.none;
+  private readonly pending: PendingAcks<RequestOutcome>;
+  private readonly inFlight = new Map<string, InFlight>();
+  private reconnectTimer: TimerHandle | null = null;
+  private backoffMs = BACKOFF_BASE_MS;
+  private closed = false;
+  /** After the first successful registration a lost link is re-dialled in the background. */
+  autoReconnect = false;
+
+  constructor(private readonly options: ServerLinkOptions) {
+    super();
+    this.pending = new PendingAcks(options.clock);
+  }
+
+  get level(): LinkLevel {
+    return this.linkLevel;
+  }
+
+  /** Raises the level of the open connection and sends the requests that were waiting for it. */
+  setLevel(level: LinkLevel): void {
+    if (!this.isOpen) return;
+    this.linkLevel = level;
+    if (level === LinkLevel.ready) this.backoffMs = BACKOFF_BASE_MS;
+    for (const entry of this.inFlight.values()) this.trySend(entry);
+  }
+
+  /**
+   * Sends `frame` and waits ackTimeoutMs per try for its reply or error, up to
+   * `retries` tries in all with the same id (SPEC §5). A reply that arrives
+   * late, during a later try, settles it once; the next try is then skipped.
+   */
+  async request(frame: ServerRequest, level: LinkLevel = LinkLevel.ready): Promise<RequestOutcome> {
+    const { ackTimeoutMs, retries } = this.options.limits;
+    const entry: InFlight = { frame, level, sentOn: null };
+    this.inFlight.set(frame.id, entry);
+    try {
+      for (let attempt = 0; attempt < retries && !this.closed; attempt++) {
+        const wait = this.pending.wait(frame.id, ackTimeoutMs);
+        entry.sentOn = null; // a retry sends again, even on the same connection
+        this.trySend(entry);
+        const outcome = await wait;
+        if (outcome.kind === 'acked') return outcome.value;
+      }
+      return { type: 'not_responding' };
+    } finally {
+      this.inFlight.delete(frame.id);
+    }
+  }
+
+  /** Sends a frame that gets no reply (group_ack) if the link is at `level`; dropped otherwise. */
+  notify(frame: ClientToServerFrame, level: LinkLevel = LinkLevel.registered): void {
+    if (this.conn && this.linkLevel >= level) this.conn.send(frame);
+  }
+
+  /** Dials now unless a connection is open or being opened. */
+  connect(): void {
+    if (this.closed || this.conn !== null) return;
+    this.cancelReconnect();
+    const stream = this.options.dial ? this.options.dial() : net.connect({ host: this.options.host, port: this.options.port });
+    const conn = new FramedConnection(stream, ServerToClientFrame, connectionLimits(this.options.limits, false), this.options.clock);
+    this.conn = conn;
+    conn.on('frame', (frame) => this.onFrame(frame));
+    conn.on('fault', (error) => this.emit('fault', error));
+    conn.on('close', () => this.onClose(conn));
+    if (stream instanceof net.Socket && stream.connecting) stream.once('connect', () => this.onOpen(conn));
+    else queueMicrotask(() => this.onOpen(conn));
+  }
+
+  /** Drops the current connection (e.g. registration failed after a reconnect); it is re-dialled if autoReconnect. */
+  drop(): void {
+    this.conn?.destroy();
+  }
+
+  /** Closes the link for good: no reconnect, pending requests end as not responding. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.autoReconnect = false;
+    this.cancelReconnect();
+    this.pending.closeAll();
+    const conn = this.conn;
+    if (conn && !conn.closed) {
+      const done = new Promise<void>((resolve) => conn.once('close', () => resolve()));
+      conn.close();
+      await done;
+    } else if (conn) {
+      conn.destroy();
+    }
+  }
+
+  private onOpen(conn: FramedConnection<ServerToClientFrame>): void {
+    if (conn !== this.conn || conn.closed) return;
+    this.isOpen = true;
+    this.linkLevel = LinkLevel.connected;
+    this.emit('connected');
+    for (const entry of this.inFlight.values()) this.trySend(entry);
+  }
+
+  private trySend(entry: InFlight): void {
+    if (this.closed) return;
+    if (this.conn === null) {
+      if (this.reconnectTimer === null) this.connect();
+      return;
+    }
+    if (!this.isOpen || this.linkLevel < entry.level || entry.sentOn === this.conn) return;
+    entry.sentOn = this.conn;
+    this.conn.send(entry.frame);
+  }
+
+  private onFrame(frame: ServerToClientFrame): void {
+    switch (frame.type) {
+      case 'reply':
+        this.pending.settle(frame.id, frame);
+        return;
+      case 'error':
+        if (frame.id !== undefined && this.pending.settle(frame.id, frame)) return;
+        this.emit('frame', frame);
+        return;
+      case 'table':
+      case 'group_msg':
+      case 'removed':
+        this.emit('frame', frame);
+        return;
+      case 'ping':
+      case 'pong':
+        return;
+      default:
+        assertNever(frame);
+    }
+  }
+
+  private onClose(conn: FramedConnection<ServerToClientFrame>): void {
+    if (conn !== this.conn) return;
+    const wasOpen = this.isOpen;
+    this.conn = null;
+    this.isOpen = false;
+    this.linkLevel = LinkLevel.none;
+    if (wasOpen) this.emit('lost');
+    if (this.autoReconnect && !this.closed) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer !== null) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
+    this.reconnectTimer = this.options.clock.setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private cancelReconnect(): void {
+    if (this.reconnectTimer !== null) this.options.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+}
