@@ -1,0 +1,122 @@
+import type { ClientToServerFrame } from '../../src/protocol/frames';
+import type { FramedConnection } from '../../src/net/framed-connection';
+import { GroupFanout } from '../../src/server/group-fanout';
+import { Session } from '../../src/server/session';
+import { FakeClock } from '../../src/util/fake-clock';
+import { TypedEmitter } from '../../src/util/typed-emitter';
+
+/** A connection stand-in: records sent bytes, lets the test mark it congested or drained. */
+class StubConn extends TypedEmitter<{ drain: []; close: [] }> {
+  sent: Buffer[] = [];
+  congested = false;
+  closed = false;
+  paused = false;
+  sendEncoded(bytes: Buffer): void {
+    this.sent.push(bytes);
+  }
+  send(): void {}
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  drain(): void {
+    this.congested = false;
+    this.emit('drain');
+  }
+}
+
+function setup(names: string[]) {
+  const clock = new FakeClock();
+  const conns = new Map<string, StubConn>();
+  const sessions = new Map<string, Session & { name: string }>();
+  names.forEach((name, i) => {
+    const conn = new StubConn();
+    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame>, 16, () => undefined);
+    session.name = name;
+    conns.set(name, conn);
+    sessions.set(name, session as Session & { name: string });
+  });
+  let members: readonly string[] = [...names];
+  const unresponsive: string[] = [];
+  const fanout = new GroupFanout(
+    {
+      membersOf: () => members,
+      sessionOf: (n) => sessions.get(n),
+      sessionsEpoch: () => 0,
+      onUnresponsive: (n, g) => unresponsive.push(`${n}@${g}`),
+    },
+    clock,
+    500,
+  );
+  const setMembers = (next: readonly string[]): void => {
+    members = next;
+  };
+  return { clock, conns, sessions, fanout, unresponsive, setMembers, s: (n: string) => sessions.get(n)! };
+}
+
+describe('GroupFanout', () => {
+  it('numbers messages per group and sends one shared encoding to every other member', () => {
+    const { fanout, conns, s } = setup(['a', 'b', 'c']);
+    expect(fanout.publish('g', s('a'), 'hi')).toBe(1);
+    expect(fanout.publish('g', s('b'), 'yo')).toBe(2);
+    expect(conns.get('a')!.sent.map(String)).toEqual(['{"type":"group_msg","group":"g","seq":2,"from":"b","text":"yo"}\n']);
+    expect(conns.get('c')!.sent).toHaveLength(2);
+    expect(conns.get('b')!.sent[0]).toBe(conns.get('c')!.sent[0]); // encoded once, same bytes
+  });
+
+  it('uses at most one timer per group however many deliveries are outstanding', () => {
+    const { fanout, clock, s } = setup(['a', 'b', 'c', 'd']);
+    for (let i = 0; i < 50; i++) fanout.publish('g', s('a'), `m${i}`);
+    expect(clock.pending).toBe(1);
+  });
+
+  it('cumulative acks clear deliveries; a member behind by ackTimeoutMs is reported once', () => {
+    const { fanout, clock, s, unresponsive } = setup(['a', 'b', 'c']);
+    fanout.publish('g', s('a'), 'one');
+    clock.advance(200);
+    fanout.publish('g', s('a'), 'two');
+    fanout.ack('g', 'b', 2);
+    fanout.ack('g', 'c', 1);
+    clock.advance(300); // t=500: c's 'one' is acked, 'two' is due at 700
+    expect(unresponsive).toEqual([]);
+    clock.advance(200);
+    expect(unresponsive).toEqual(['c@g']);
+    fanout.publish('g', s('a'), 'three');
+    clock.advance(1000);
+    expect(unresponsive).toEqual(['c@g', 'b@g']);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('stops delivering to a member reported unresponsive', () => {
+    const { fanout, clock, conns, s } = setup(['a', 'b']);
+    fanout.publish('g', s('a'), 'one');
+    clock.advance(500);
+    fanout.publish('g', s('a'), 'two');
+    expect(conns.get('b')!.sent).toHaveLength(1);
+  });
+
+  it('pauses senders while a recipient is congested and resumes them when it drains', () => {
+    const { fanout, conns, s, unresponsive, clock } = setup(['a', 'b', 'slow']);
+    conns.get('slow')!.congested = true;
+    fanout.publish('g', s('a'), 'x');
+    expect(conns.get('a')!.paused).toBe(true);
+    fanout.ack('g', 'b', 1);
+    clock.advance(400);
+    conns.get('slow')!.drain();
+    expect(conns.get('a')!.paused).toBe(false);
+    fanout.ack('g', 'slow', 1);
+    clock.advance(1000);
+    expect(unresponsive).toEqual([]);
+  });
+
+  it('forget drops a departed member: no report for what it left unacked', () => {
+    const { fanout, clock, s, unresponsive, setMembers } = setup(['a', 'b']);
+    fanout.publish('g', s('a'), 'x');
+    setMembers(['a']);
+    fanout.forget('g', 'b');
+    clock.advance(1000);
+    expect(unresponsive).toEqual([]);
+  });
+});
