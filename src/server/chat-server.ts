@@ -156,6 +156,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     if (name === null) return;
     session.name = null;
     if (this.byName.get(name) === session) this.byName.delete(name);
+    if (!session.conn.closed) this.unregistered.set(session.id, session); // sheddable again (SPEC §7)
     this.epoch++;
     // Lock order: client table, then group table (one after the other, never nested).
     const entry = await this.clients.goOffline(name, session.id);

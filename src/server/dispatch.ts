@@ -10,6 +10,12 @@ import { handleSendGroup } from './handlers/send-group';
 
 type Result = Outcome | Promise<Outcome>;
 
+/**
+ * Cache marker for a bare `reply{id}` (most replies, send_group's above all):
+ * the cache then holds only the id, not a frame object per request.
+ */
+export const PLAIN_REPLY = 0;
+
 /** A request route: its preconditions, declared once, and its handler. */
 type Route<F extends ServerRequest> =
   | { readonly registered: false; handle(ctx: ServerContext, s: Session, f: F): Result }
@@ -41,7 +47,9 @@ export const ROUTES: Routes = {
  */
 export function dispatchRequest(ctx: ServerContext, session: Session, frame: ServerRequest): void | Promise<void> {
   const cached = session.seen.get(frame.id);
-  if (cached !== undefined) return session.conn.send(cached); // protocol.md: performed once per id
+  if (cached !== undefined) {
+    return session.conn.send(cached === PLAIN_REPLY ? { type: 'reply', id: frame.id } : cached); // performed once per id
+  }
   const result = route(ctx, session, frame);
   if (result instanceof Promise) return result.then((outcome) => deliver(session, frame.id, outcome));
   deliver(session, frame.id, result);
@@ -61,7 +69,8 @@ function route(ctx: ServerContext, session: Session, frame: ServerRequest): Resu
 /** Caches and sends the answer, then runs the handler's follow-up work. */
 function deliver(session: Session, id: string, outcome: Outcome): void {
   const frame = outcome.frame;
-  session.seen.set(id, frame);
+  const plain = frame.type === 'reply' && frame.groups === undefined && frame.members === undefined && frame.group === undefined;
+  session.seen.set(id, plain ? PLAIN_REPLY : frame);
   if (frame.type === 'error') session.conn.sendError(frame.code, frame.message, id);
   else session.conn.send(frame);
   outcome.after?.();

@@ -25,7 +25,8 @@ export class Session {
   /** Change counter at the time this session got its full table. */
   fullTableAt = -1;
   registerTimer: TimerHandle | null = null;
-  readonly seen: SeenIds<ServerToClientFrame>;
+  /** Request id → its reply (0 stands for a bare `reply{id}`), for duplicate suppression. */
+  readonly seen: SeenIds<ServerToClientFrame | 0>;
   private readonly pending: SessionTask[] = [];
   private busy = false;
   private readonly pauses = new Set<PauseReason>();
