@@ -226,4 +226,37 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     await bob.until(() => bob.ofType('table').some((t) => t.clients.some((e) => e.name === 'alice' && !e.online)));
     expect(lines.slice(-2)).toEqual(['left alice g', 'table']);
   });
+  it('a silent connection dies by heartbeat: marked offline and removed from its group', async () => {
+    await server.close();
+    start({ heartbeatMs: 100 });
+    const silent = connect();
+    const watcher = connect();
+    await silent.register('sam');
+    await watcher.register('wes');
+    await silent.request({ type: 'create_group', id: 'c', group: 'g' });
+    await silent.request({ type: 'join_group', id: 'j', group: 'g' });
+    clock.advance(200);
+    await watcher.request({ type: 'list_groups', id: 'alive' }); // wes shows a sign of life
+    clock.advance(200); // sam has been silent for 4 intervals
+    await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.name === 'sam' && !e.online)));
+    expect(lines.slice(-2)).toEqual(['left sam g', 'table']);
+    expect(watcher.closed).toBe(false);
+  });
+
+  it('a fault while handling a frame closes only that connection and is reported once', async () => {
+    const faults: string[] = [];
+    server.on('fault', (err) => faults.push(err.message));
+    server.on('groupCreated', (n) => {
+      if (n === 'mallory') throw new Error('boom');
+    });
+    const bad = connect();
+    const good = connect();
+    await bad.register('mallory');
+    await good.register('alice');
+    bad.send({ type: 'create_group', id: 'c1', group: 'g' });
+    await bad.until(() => bad.closed);
+    expect(bad.ofType('error')).toMatchObject([{ code: 'internal_error' }]);
+    expect(faults).toEqual(['boom']);
+    expect(await good.request({ type: 'list_groups', id: 'l' })).toEqual({ type: 'reply', id: 'l', groups: ['g'] });
+  });
 });
