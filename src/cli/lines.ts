@@ -100,4 +100,10 @@ export const peerLines = {
   peerDisconnected: (name: string) => status(`${name} disconnected`),
   message: (from: string, text: string) => `${from}: ${sanitize(text)}`,
   item: (value: string) => value,
+  /** A joined peer's own address(es), so the user can share them (port 0 shows the real port). */
+  reachable: (address: string) => status(`Reachable at ${address}`),
+  peersHeader: () => status('Peers in the chat:'),
+  peerEntry: (name: string, address: string) => `${name} ${address}`,
+  noPeers: () => status('No other peers in the chat'),
+  noRecipients: () => status('No other peers in the chat, message not delivered'),
 } as const;

@@ -1,0 +1,121 @@
+/**
+ * The members a mesh peer is linked to, keyed by name, and the rules that keep
+ * the mesh consistent when links cross (SPEC §6). Pure: it never touches a
+ * socket or prints; it returns what the caller must do with each link.
+ */
+
+/** Who a member is and where it listens. `instance` is its UUID v7 instance id. */
+export interface MemberInfo {
+  readonly name: string;
+  readonly instance: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A member with the link currently used to reach it. */
+export interface Member<L> extends MemberInfo {
+  readonly link: L;
+  /** Name of the peer that opened the link (decides ties). */
+  readonly initiator: string;
+}
+
+/** What to do with a freshly greeted link (see `MemberTable.admit`). */
+export type AdmitResult<L> =
+  /** A new member: announce it, gossip the new member list. */
+  | { readonly kind: 'added' }
+  /** A second link to the same member: close `drop` quietly (it may be the new one). */
+  | { readonly kind: 'tie'; readonly drop: L }
+  /** Same name, different process, and the new one wins: tell `drop` its name is in use. */
+  | { readonly kind: 'replaced'; readonly drop: L }
+  /** Same name, different process, and the new one loses: tell it its name is in use. */
+  | { readonly kind: 'refused' }
+  /** The other process uses our name and wins: we must leave with "name in use". */
+  | { readonly kind: 'self_loses' }
+  /** The link leads back to ourselves. */
+  | { readonly kind: 'self' };
+
+/**
+ * Deterministic name-conflict rule: of two processes using one name, the one
+ * with the smaller instance id keeps it. Ids are UUID v7, so that is the one
+ * that started first — normally the member already in the mesh.
+ */
+export function instanceWins(a: string, b: string): boolean {
+  return a < b;
+}
+
+/**
+ * Name → member, each with exactly one current link. Every peer applies the
+ * same rules to the same pair of links, so both ends keep the same one.
+ */
+export class MemberTable<L> {
+  private readonly members = new Map<string, Member<L>>();
+
+  constructor(private readonly self: { readonly name: string; readonly instance: string }) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  get(name: string): Member<L> | undefined {
+    return this.members.get(name);
+  }
+
+  /** Members sorted by name (a readonly snapshot). */
+  list(): readonly Member<L>[] {
+    return [...this.members.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** True when `link` is the current link of some member. */
+  isCurrent(name: string, link: L): boolean {
+    return this.members.get(name)?.link === link;
+  }
+
+  /**
+   * Records a link that has completed hello/welcome with `info`, opened by
+   * `initiator`, and says what to do with it or with the link it displaces.
+   * Ties (two links between the same pair): keep the one opened by the
+   * lexicographically smaller name — both ends compute the same answer.
+   */
+  admit(info: MemberInfo, link: L, initiator: string): AdmitResult<L> {
+    if (info.instance === this.self.instance) return { kind: 'self' };
+    if (info.name === this.self.name) {
+      return instanceWins(this.self.instance, info.instance) ? { kind: 'refused' } : { kind: 'self_loses' };
+    }
+    const existing = this.members.get(info.name);
+    const entry: Member<L> = { ...info, link, initiator };
+    if (!existing) {
+      this.members.set(info.name, entry);
+      return { kind: 'added' };
+    }
+    if (existing.instance !== info.instance) {
+      if (!instanceWins(info.instance, existing.instance)) return { kind: 'refused' };
+      this.members.set(info.name, entry);
+      return { kind: 'replaced', drop: existing.link };
+    }
+    const preferred = this.self.name < info.name ? this.self.name : info.name;
+    if (initiator === preferred && existing.initiator !== preferred) {
+      this.members.set(info.name, entry);
+      return { kind: 'tie', drop: existing.link };
+    }
+    return { kind: 'tie', drop: link };
+  }
+
+  /** Removes `name` if `link` is its current link; returns the removed member. */
+  remove(name: string, link: L): Member<L> | undefined {
+    const member = this.members.get(name);
+    if (!member || member.link !== link) return undefined;
+    this.members.delete(name);
+    return member;
+  }
+
+  /**
+   * Should a member learned from gossip be dialled? Yes unless it is this
+   * process or exactly the member already linked under that name. A different
+   * instance under a known name is dialled too: the link's `admit` then
+   * settles the conflict against a live process, never against stale gossip.
+   */
+  shouldDial(info: Pick<MemberInfo, 'name' | 'instance'>): boolean {
+    if (info.instance === this.self.instance) return false;
+    return this.members.get(info.name)?.instance !== info.instance;
+  }
+}

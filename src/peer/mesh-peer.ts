@@ -1,0 +1,321 @@
+import { normalizeAddress } from '../net/listen';
+import { encodeFrame } from '../protocol/codec';
+import { ChatError } from '../protocol/errors';
+import { newId, type IdSource } from '../protocol/ids';
+import { PROTOCOL_VERSION, type Limits } from '../protocol/limits';
+import type { MeshFrame, MeshMember } from '../protocol/mesh-frames';
+import { assertNever, type FrameOf } from '../protocol/frames';
+import { systemClock, type Clock } from '../util/clock';
+import { TypedEmitter } from '../util/typed-emitter';
+import { resolveLearnedHost } from './addresses';
+import type { PeerAddress } from './dialer';
+import { LinkPool } from './link-pool';
+import { deliverToAll, type SendReport } from './fanout';
+import type { DialOutcome, MeshLink } from './mesh-link';
+import type { MeshPeerEvents, StartOutcome } from './events';
+import { MemberTable, type MemberInfo } from './member-table';
+import { MessageInbox } from './message-inbox';
+
+/** How a MeshPeer is set up. `clock` and `ids` are injectable for tests. */
+export interface MeshPeerOptions {
+  readonly name: string;
+  /** 0 lets the OS pick; `start` reports the bound port. */
+  readonly listenPort: number;
+  readonly limits: Limits;
+  /** Interface to listen on; default every interface. */
+  readonly listenHost?: string;
+  readonly clock?: Clock;
+  readonly ids?: IdSource;
+}
+
+/** Most time a graceful leave waits for links to close after saying bye. */
+const LEAVE_GRACE_MS = 1_000;
+
+/**
+ * A member of a serverless chat mesh (SPEC §6): it listens for links, joins
+ * through any known member, keeps one link to every other member, gossips the
+ * member list and sends each typed message to every member with an ack. It is
+ * a library: it emits typed events (see `MeshPeerEvents`) and never prints.
+ */
+export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
+  readonly name: string;
+  /** This process's instance id: decides name conflicts (the smaller one wins). */
+  readonly instance: string;
+  private readonly limits: Limits;
+  private readonly clock: Clock;
+  private readonly ids: IdSource;
+  private readonly pool: LinkPool;
+  private readonly table: MemberTable<MeshLink>;
+  private readonly inbox: MessageInbox;
+  private readonly dialing = new Set<string>();
+  private joining = true;
+  private nameLost = false;
+  private leaving: Promise<void> | null = null;
+  private boundPort = 0;
+
+  constructor(private readonly options: MeshPeerOptions) {
+    super();
+    this.name = options.name;
+    this.limits = options.limits;
+    this.clock = options.clock ?? systemClock;
+    this.ids = options.ids ?? newId;
+    this.instance = this.ids();
+    this.table = new MemberTable({ name: this.name, instance: this.instance });
+    this.inbox = new MessageInbox(this.limits.seenIdsCapacity, this.limits.maxMessageLength);
+    this.pool = new LinkPool(this.limits, this.clock, {
+      frame: (link, frame) => this.onFrame(link, frame),
+      close: (link) => this.onClose(link),
+      fault: (error) => this.emit('fault', error),
+    });
+  }
+
+  /** The bound listen port (after `start`). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Longest message `send` accepts (SPEC §5: longer is refused, never truncated). */
+  get maxMessageLength(): number {
+    return this.limits.maxMessageLength;
+  }
+
+  /** Current members other than this peer, sorted by name. */
+  members(): MemberInfo[] {
+    return this.table.list().map(({ name, instance, host, port }) => ({ name, instance, host, port }));
+  }
+
+  /**
+   * Listens, then joins through the first of `addresses` that answers — or
+   * starts a new chat when there is none (SPEC §6). Rejects with
+   * PortInUseError when the listen port is taken.
+   */
+  async start(addresses: readonly PeerAddress[]): Promise<StartOutcome> {
+    this.boundPort = await this.pool.listen(this.options.listenPort, this.options.listenHost);
+    for (const address of addresses) {
+      const outcome = await this.dial(address);
+      if (outcome === 'failed') continue;
+      if (outcome === 'linked') await this.pool.dialsSettled();
+      this.joining = false;
+      if (outcome === 'name_in_use' || this.nameLost) {
+        await this.leave();
+        return { kind: 'name_in_use' };
+      }
+      return { kind: 'joined', port: this.boundPort, others: this.table.size };
+    }
+    this.joining = false;
+    return { kind: 'created', port: this.boundPort };
+  }
+
+  /**
+   * Sends `text` to every member; resolves when each has acked or timed out.
+   * Throws ChatError `message_too_long` past `maxMessageLength` (never truncates).
+   */
+  async send(text: string): Promise<SendReport> {
+    if (text.length > this.limits.maxMessageLength) throw new ChatError('message_too_long');
+    const id = this.ids();
+    this.inbox.remember(id);
+    const bytes = encodeFrame({ type: 'msg', id, text });
+    const recipients = this.table.list().map((m) => m.name);
+    return deliverToAll((name) => this.table.get(name)?.link, recipients, id, bytes, this.limits.ackTimeoutMs);
+  }
+
+  /** Says bye to every member and closes everything; safe to call more than once. */
+  leave(): Promise<void> {
+    this.leaving ??= this.shutdown();
+    return this.leaving;
+  }
+
+  private shutdown(): Promise<void> {
+    return this.pool.closeAll((link) => {
+      if (link.state === 'active') link.conn.send({ type: 'bye' });
+    }, LEAVE_GRACE_MS);
+  }
+
+  // ---- links ---------------------------------------------------------------
+
+  private dial(target: PeerAddress): Promise<DialOutcome> {
+    return this.pool.dial(target, () => ({
+      type: 'hello', id: this.ids(), v: PROTOCOL_VERSION, name: this.name, peer: this.instance, port: this.boundPort,
+    }));
+  }
+
+  private onClose(link: MeshLink): void {
+    if (link.state !== 'active' || this.leaving) return;
+    link.state = 'gone';
+    // SPEC §6: no goodbye — connection closed or heartbeat missed.
+    const member = this.table.remove(link.name, link);
+    if (member) this.emit('memberDisconnected', member.name);
+  }
+
+  // ---- frames --------------------------------------------------------------
+
+  private onFrame(link: MeshLink, frame: MeshFrame): void {
+    switch (frame.type) {
+      case 'hello':
+        return this.onHello(link, frame);
+      case 'welcome':
+        return this.onWelcome(link, frame);
+      case 'error':
+        return this.onError(link, frame);
+      case 'members':
+      case 'msg':
+      case 'msg_ack':
+      case 'bye':
+        return this.onMemberFrame(link, frame);
+      case 'ping':
+      case 'pong':
+        return;
+      default:
+        return assertNever(frame);
+    }
+  }
+
+  /** Frames only a greeted member may send: checked once here (STYLE §4). */
+  private onMemberFrame(link: MeshLink, frame: FrameOf<MeshFrame, 'members' | 'msg' | 'msg_ack' | 'bye'>): void {
+    if (link.state === 'greeting') return link.conn.sendError('not_registered');
+    if (!link.trusted) return;
+    switch (frame.type) {
+      case 'members':
+        return this.learn(frame.members, link);
+      case 'msg':
+        return this.onMsg(link, frame);
+      case 'msg_ack':
+        link.acks.settle(frame.id, true);
+        return;
+      case 'bye':
+        return this.onBye(link);
+      default:
+        return assertNever(frame);
+    }
+  }
+
+  private onHello(link: MeshLink, frame: FrameOf<MeshFrame, 'hello'>): void {
+    if (link.outbound || link.state !== 'greeting') return link.conn.sendError('already_registered', undefined, frame.id);
+    if (frame.v !== PROTOCOL_VERSION) return link.conn.sendError('unsupported_version', undefined, frame.id);
+    if (this.leaving || this.nameLost) return link.conn.sendError('shutting_down', undefined, frame.id);
+    const host = normalizeAddress(link.conn.remoteAddress);
+    const info: MemberInfo = { name: frame.name, instance: frame.peer, host, port: frame.port };
+    const kept = this.admit(link, info, frame.name, () =>
+      link.conn.send({ type: 'welcome', id: frame.id, name: this.name, peer: this.instance, members: this.gossipFor(link) }),
+    );
+    if (kept) this.gossip(link);
+  }
+
+  private onWelcome(link: MeshLink, frame: FrameOf<MeshFrame, 'welcome'>): void {
+    if (!link.dialed || link.state !== 'greeting') return link.conn.sendError('bad_frame', 'Unexpected welcome');
+    if (this.leaving) return link.retire('gone');
+    const info: MemberInfo = { name: frame.name, instance: frame.peer, host: link.dialed.host, port: link.dialed.port };
+    const kept = this.admit(link, info, this.name, () => undefined);
+    if (link.trusted) this.learn(frame.members, link);
+    if (kept) this.gossip(null);
+    link.finishDial(this.nameLost ? 'name_in_use' : link.trusted ? 'linked' : 'failed');
+  }
+
+  /**
+   * Applies the member table's verdict on a greeted link (SPEC §6: one link per
+   * pair, one process per name). `welcome` sends the acceptor's reply, if any,
+   * before a losing link is closed. Returns true when the member set changed.
+   */
+  private admit(link: MeshLink, info: MemberInfo, initiator: string, welcome: () => void): boolean {
+    link.remote = info;
+    const verdict = this.table.admit(info, link, initiator);
+    switch (verdict.kind) {
+      case 'self':
+        link.retire('gone');
+        return false;
+      case 'refused':
+        link.conn.sendError('name_in_use', `Name ${info.name} is already in use`);
+        link.retire('evicted');
+        return false;
+      case 'self_loses':
+        link.retire('gone');
+        this.loseName();
+        return false;
+      case 'tie':
+        welcome();
+        link.state = 'active';
+        verdict.drop.retire('superseded');
+        return false;
+      case 'replaced':
+        welcome();
+        link.state = 'active';
+        verdict.drop.conn.sendError('name_in_use', `Name ${info.name} is already in use`);
+        verdict.drop.retire('evicted');
+        return true;
+      case 'added':
+        welcome();
+        link.state = 'active';
+        if (!this.joining) this.emit('memberJoined', info.name);
+        return true;
+      default:
+        return assertNever(verdict);
+    }
+  }
+
+  private onError(link: MeshLink, frame: FrameOf<MeshFrame, 'error'>): void {
+    if (frame.code === 'name_in_use') {
+      if (link.state === 'greeting' && link.outbound) {
+        link.finishDial('name_in_use');
+        link.retire('gone');
+      }
+      if (link.outbound || link.state === 'active') this.loseName();
+      return;
+    }
+    if (frame.id !== undefined && link.trusted) link.acks.settle(frame.id, false); // e.g. message_too_long
+    if (link.state === 'greeting' && link.outbound) link.finishDial('failed');
+  }
+
+  private onMsg(link: MeshLink, frame: FrameOf<MeshFrame, 'msg'>): void {
+    const verdict = this.inbox.accept(frame.id, frame.text);
+    if (verdict === 'too_long') return link.conn.sendError('message_too_long', undefined, frame.id);
+    link.conn.send({ type: 'msg_ack', id: frame.id });
+    // SPEC §6: each message shown exactly once, under the name its link greeted with.
+    if (verdict === 'show') this.emit('message', link.name, frame.text);
+  }
+
+  private onBye(link: MeshLink): void {
+    const wasActive = link.state === 'active';
+    link.state = 'gone';
+    if (!wasActive) return;
+    const member = this.table.remove(link.name, link);
+    if (member) this.emit('memberLeft', member.name);
+  }
+
+  /** We lost our name to another process (SPEC §6: refused deterministically). */
+  private loseName(): void {
+    if (this.nameLost) return;
+    this.nameLost = true;
+    if (!this.joining) this.emit('nameInUse');
+    void this.leave();
+  }
+
+  // ---- gossip --------------------------------------------------------------
+
+  /** The member list as sent to `to`: everyone but itself and us. */
+  private gossipFor(to: MeshLink): MeshMember[] {
+    return this.table
+      .list()
+      .filter((m) => m.link !== to && m.name !== to.name)
+      .map((m) => ({ name: m.name, peer: m.instance, host: m.host, port: m.port }));
+  }
+
+  /** Tells every member (but `except`, which just got a welcome) the new member list. */
+  private gossip(except: MeshLink | null): void {
+    for (const member of this.table.list()) {
+      if (member.link !== except) member.link.conn.send({ type: 'members', members: this.gossipFor(member.link) });
+    }
+  }
+
+  /** Dials every member learned of that we lack (SPEC §6: no split view). */
+  private learn(members: readonly MeshMember[], via: MeshLink): void {
+    if (this.leaving || this.nameLost) return;
+    const viaHost = via.remote?.host ?? '127.0.0.1';
+    for (const member of members) {
+      if (!this.table.shouldDial({ name: member.name, instance: member.peer })) continue;
+      if (this.dialing.has(member.peer)) continue;
+      this.dialing.add(member.peer);
+      const target = { host: resolveLearnedHost(member.host, viaHost), port: member.port };
+      void this.dial(target).finally(() => this.dialing.delete(member.peer));
+    }
+  }
+}
