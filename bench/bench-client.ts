@@ -1,0 +1,294 @@
+import net from 'node:net';
+import { encodeFrame, type DecodeError } from '../src/protocol/codec';
+import type { ClientEntry, ServerRequest, ServerToClientFrame } from '../src/protocol/frames';
+import { newId } from '../src/protocol/ids';
+import { PROTOCOL_VERSION } from '../src/protocol/limits';
+import { DeliveryDecoder, type GroupLineCache, type GroupMsg } from './delivery-decoder';
+import { encodeBenchText, nowMs, type BenchTextMeta } from './message-text';
+import { GroupOrderCheck, LatencyHistogram, ReceiverLedger } from './stats';
+
+/**
+ * A lean protocol client for the load generator: registers, joins a group,
+ * sends `send_group` within a window of unreplied requests, and acks like a
+ * real client (one cumulative `group_ack` per read batch). Receivers count
+ * deliveries and latency from the lines they read; nothing is inferred.
+ */
+
+/** Per-run state shared by every client of one scenario. */
+export class BenchRun {
+  readonly latency = new LatencyHistogram();
+  readonly order = new GroupOrderCheck();
+  /** Error codes received, with counts. */
+  readonly errors = new Map<string, number>();
+  removals = 0;
+  closes = 0;
+  deliveries = 0;
+  /** When the last delivery was display-ready (load-generator ms clock). */
+  lastDeliveryAt = 0;
+  /** Latency is only recorded while true (lets a scenario skip its warm-up). */
+  measuring = true;
+
+  constructor(
+    readonly cache: GroupLineCache,
+    readonly strictDecode: boolean,
+  ) {}
+
+  countError(code: string): void {
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+}
+
+interface PendingRequest {
+  resolve(frame: Extract<ServerToClientFrame, { type: 'reply' }>): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Send times of the deliveries in the read batch being decoded (one process, one batch at a time). */
+const batchSentAt: number[] = [];
+
+export interface ClientConfig {
+  /** Parse table frames and keep the table (otherwise only their bytes are counted). */
+  trackTable: boolean;
+  maxFrameBytes: number;
+}
+
+export class BenchClient {
+  readonly ledger = new ReceiverLedger();
+  readonly table = new Map<string, ClientEntry>();
+  group: string | null = null;
+  removed = false;
+  closed = false;
+  deliveries = 0;
+  tableBytes = 0;
+  tableFrames = 0;
+  tableComplete = false;
+  /** Sender side: messages accepted (reply) and refused (error), unreplied in flight. */
+  accepted = 0;
+  rejected = 0;
+  inflight = 0;
+  private sent = 0;
+  private sendTotal = 0;
+  private window = 0;
+  private textSize = 16;
+  private readonly sendIds = new Set<string>();
+  private readonly requests = new Map<string, PendingRequest>();
+  private out: Buffer[] = [];
+  private highestSeq = -1;
+  private ackedSeq = -1;
+  private readonly decoder: DeliveryDecoder;
+  /** Called when every message this sender was asked to send got a reply or an error. */
+  onSendDone: (() => void) | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    private readonly socket: net.Socket,
+    private readonly run: BenchRun,
+    config: ClientConfig,
+  ) {
+    socket.setNoDelay(true);
+    this.decoder = new DeliveryDecoder(
+      run.cache,
+      { maxFrameBytes: config.maxFrameBytes, strict: run.strictDecode, skipTables: !config.trackTable },
+      {
+        delivery: (frame, meta) => this.onDelivery(frame, meta),
+        frame: (frame, bytes) => this.onFrame(frame, bytes),
+        tableBytes: (bytes) => this.onTableBytes(bytes),
+        error: (error) => this.onDecodeError(error),
+      },
+    );
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.onClose());
+  }
+
+  /** Opens a TCP connection to the server on loopback. */
+  static connect(port: number, index: number, name: string, run: BenchRun, config: ClientConfig): Promise<BenchClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect timeout for ${name}`));
+      }, REQUEST_TIMEOUT_MS);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new BenchClient(index, name, socket, run, config));
+      });
+    });
+  }
+
+  /** send_group frames written so far. */
+  get sentCount(): number {
+    return this.sent;
+  }
+
+  /** Sends `register` and resolves on its reply. */
+  register(key: string, listenPort: number): Promise<unknown> {
+    return this.request({ type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port: listenPort, host: '127.0.0.1', key });
+  }
+
+  async createGroup(group: string): Promise<void> {
+    await this.request({ type: 'create_group', id: newId(), group });
+  }
+
+  async joinGroup(group: string): Promise<void> {
+    await this.request({ type: 'join_group', id: newId(), group });
+    this.group = group;
+  }
+
+  /** Fan-out sender: sends `total` messages keeping at most `window` unreplied. */
+  startSending(total: number, window: number, textSize: number): void {
+    this.sendTotal = total;
+    this.window = window;
+    this.textSize = textSize;
+    this.topUp();
+    this.flush();
+    if (total === 0) this.onSendDone?.();
+  }
+
+  /** Paced sender: one message now, unless `window` are still unreplied. Returns whether it was sent. */
+  sendPaced(window: number, textSize: number): boolean {
+    if (this.inflight >= window || this.closed) return false;
+    this.sendTotal = this.sent + 1;
+    this.window = window;
+    this.textSize = textSize;
+    this.topUp();
+    this.flush();
+    return true;
+  }
+
+  /** Closes the connection (a dereg would only add table pushes to the measurement). */
+  destroy(): void {
+    for (const pending of this.requests.values()) clearTimeout(pending.timer);
+    this.requests.clear();
+    this.socket.destroy();
+  }
+
+  private topUp(): void {
+    while (this.inflight < this.window && this.sent < this.sendTotal && !this.closed) {
+      const id = newId();
+      this.sendIds.add(id);
+      this.out.push(encodeFrame({ type: 'send_group', id, text: encodeBenchText(this.index, this.sent, this.textSize) }));
+      this.sent++;
+      this.inflight++;
+    }
+  }
+
+  private request(frame: ServerRequest): Promise<Extract<ServerToClientFrame, { type: 'reply' }>> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error(`${this.name}: connection closed`));
+      const timer = setTimeout(() => {
+        this.requests.delete(frame.id);
+        reject(new Error(`${this.name}: no reply to ${frame.type} within ${REQUEST_TIMEOUT_MS} ms`));
+      }, REQUEST_TIMEOUT_MS);
+      this.requests.set(frame.id, { resolve, reject, timer });
+      this.out.push(encodeFrame(frame));
+      this.flush();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.decoder.push(chunk);
+    if (batchSentAt.length > 0) {
+      const readyAt = nowMs();
+      this.run.lastDeliveryAt = readyAt;
+      if (this.run.measuring) for (const sentAt of batchSentAt) this.run.latency.record(readyAt - sentAt);
+      batchSentAt.length = 0;
+    }
+    if (this.highestSeq > this.ackedSeq && this.group !== null) {
+      this.ackedSeq = this.highestSeq;
+      this.out.push(encodeFrame({ type: 'group_ack', group: this.group, seq: this.highestSeq }));
+    }
+    this.topUp();
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.out.length === 0 || this.closed) return;
+    this.socket.write(this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out));
+    this.out = [];
+  }
+
+  private onDelivery(frame: GroupMsg, meta: BenchTextMeta | null): void {
+    this.deliveries++;
+    this.run.deliveries++;
+    if (frame.seq > this.highestSeq) this.highestSeq = frame.seq;
+    if (meta === null) return;
+    this.run.order.record(frame.seq, meta.sender, meta.n);
+    this.ledger.record(meta.sender, meta.n, frame.seq);
+    batchSentAt.push(meta.sentAtMs);
+  }
+
+  private onFrame(frame: ServerToClientFrame, bytes: number): void {
+    switch (frame.type) {
+      case 'reply':
+        return this.onReply(frame.id, null);
+      case 'error':
+        this.run.countError(frame.code);
+        return frame.id === undefined ? undefined : this.onReply(frame.id, frame.code);
+      case 'table':
+        this.onTableBytes(bytes);
+        return this.applyTable(frame.full, frame.clients);
+      case 'removed':
+        this.removed = true;
+        this.group = null;
+        this.run.removals++;
+        return;
+      case 'ping':
+        this.out.push(encodeFrame({ type: 'pong' }));
+        return;
+      case 'pong':
+      case 'group_msg':
+        return;
+    }
+  }
+
+  private onReply(id: string, errorCode: string | null): void {
+    if (this.sendIds.delete(id)) {
+      this.inflight--;
+      if (errorCode === null) this.accepted++;
+      else this.rejected++;
+      if (this.accepted + this.rejected === this.sendTotal && this.sent === this.sendTotal) this.onSendDone?.();
+      return;
+    }
+    const pending = this.requests.get(id);
+    if (pending === undefined) return;
+    this.requests.delete(id);
+    clearTimeout(pending.timer);
+    if (errorCode === null) pending.resolve({ type: 'reply', id });
+    else pending.reject(new Error(`${this.name}: request failed with ${errorCode}`));
+  }
+
+  private onTableBytes(bytes: number): void {
+    this.tableBytes += bytes;
+    this.tableFrames++;
+  }
+
+  private applyTable(full: boolean, clients: readonly ClientEntry[]): void {
+    if (full) this.table.clear();
+    for (const entry of clients) this.table.set(entry.name, entry);
+  }
+
+  private onDecodeError(error: DecodeError): void {
+    this.run.countError(`decode:${error.code}`);
+    if (error.fatal) this.socket.destroy();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.run.closes++;
+    for (const [id, pending] of this.requests) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error(`${this.name}: connection closed before reply to ${id}`));
+    }
+    this.requests.clear();
+    for (const id of this.sendIds) this.onReply(id, 'connection_closed');
+  }
+}

@@ -1,0 +1,40 @@
+import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+
+/**
+ * Ed25519 identities for bench clients. The register frame wants the raw 32-byte
+ * public key in standard base64; a JWK's `x` is exactly those bytes in base64url.
+ */
+export interface BenchIdentity {
+  readonly publicKey: KeyObject;
+  readonly privateKey: KeyObject;
+  /** Raw public key, standard base64 (44 chars). */
+  readonly keyBase64: string;
+}
+
+export function newIdentity(): BenchIdentity {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const x = publicKey.export({ format: 'jwk' }).x;
+  if (typeof x !== 'string') throw new Error('ed25519 JWK without x');
+  return { publicKey, privateKey, keyBase64: Buffer.from(x, 'base64url').toString('base64') };
+}
+
+/** Public key object from the table's base64 raw key. */
+export function publicKeyFromBase64(raw: string): KeyObject {
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw, 'base64').toString('base64url') },
+    format: 'jwk',
+  });
+}
+
+/** The bytes a `dm` signature covers (docs/protocol.md). */
+export function dmSigningBytes(id: string, from: string, to: string, ts: number, text: string): Buffer {
+  return Buffer.from(JSON.stringify(['chatapp-dm-v1', id, from, to, ts, text]), 'utf8');
+}
+
+export function signDm(key: KeyObject, id: string, from: string, to: string, ts: number, text: string): string {
+  return sign(null, dmSigningBytes(id, from, to, ts, text), key).toString('base64');
+}
+
+export function verifyDm(key: KeyObject, id: string, from: string, to: string, ts: number, text: string, sig: string): boolean {
+  return verify(null, dmSigningBytes(id, from, to, ts, text), key, Buffer.from(sig, 'base64'));
+}

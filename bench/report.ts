@@ -1,0 +1,90 @@
+import type { ScenarioResult } from './harness';
+
+/**
+ * Output of the bench: one JSON line per scenario (`--json`), or a table of all
+ * scenarios with the issue's targets checked underneath.
+ */
+
+/** The JSON line: the documented fields first, scenario extras after them. */
+export function jsonLine(result: ScenarioResult): string {
+  const { extra, ...fields } = result;
+  return JSON.stringify({ ...fields, ...extra });
+}
+
+const COLUMNS = [
+  'scenario', 'clients', 'msgs', 'rate', 'delivered', 'expected', 'lost', 'dup', 'ooo', 'wall s',
+  'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'peak RSS', 'KiB/idle', 'notes',
+] as const;
+
+export function table(results: readonly ScenarioResult[]): string {
+  const rows = results.map((r) => [
+    r.scenario, num(r.clients), num(r.messagesPerClient), num(r.rate), num(r.delivered), num(r.expectedDeliveries),
+    num(r.lost), num(r.duplicates), num(r.outOfOrder), num(r.wallSeconds), num(r.deliveriesPerSec),
+    num(r.latencyMs.p50), num(r.latencyMs.p99), num(r.latencyMs.max),
+    r.serverPeakRssKB === null ? '-' : `${(r.serverPeakRssKB / 1024).toFixed(1)} MiB`,
+    num(r.serverRssPerIdleClientKB), notes(r),
+  ]);
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(COLUMNS), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function num(value: number | null): string {
+  if (value === null) return '-';
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  return value < 10 ? value.toFixed(2) : value.toFixed(1);
+}
+
+function notes(r: ScenarioResult): string {
+  const e = r.extra;
+  const parts: string[] = [];
+  const add = (key: string, label: string): void => {
+    const value = e[key];
+    if (value !== undefined && value !== 0 && value !== false) parts.push(`${label}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  };
+  add('membersRemoved', 'removed');
+  add('connectionsClosed', 'closed');
+  add('groupOrderViolations', 'orderViolations');
+  add('registeredSeconds', 'registered s');
+  add('tableBytesPerClient', 'table B/client');
+  add('tablesComplete', 'tables ok');
+  add('sendersTimedOut', 'TIMEOUT');
+  add('timedOut', 'TIMEOUT');
+  const errors = e['errors'];
+  if (errors && typeof errors === 'object' && Object.keys(errors).length > 0) parts.push(`errors=${JSON.stringify(errors)}`);
+  return parts.join(' ');
+}
+
+/** One line per target of the issue, saying whether this run met it. */
+export function targets(results: readonly ScenarioResult[]): string[] {
+  const find = (name: string): ScenarioResult | undefined => results.find((r) => r.scenario === name);
+  const lines: string[] = [];
+  const check = (label: string, ok: boolean | null, detail: string): void => {
+    lines.push(`${ok === null ? 'n/a ' : ok ? 'MET ' : 'MISS'}  ${label}: ${detail}`);
+  };
+  const fanout = find('fanout');
+  if (fanout) {
+    const clean = fanout.lost === 0 && fanout.duplicates === 0 && fanout.outOfOrder === 0;
+    check('fan-out ≥ 2.3M deliveries/s, all acked, none lost', (fanout.deliveriesPerSec ?? 0) >= 2_300_000 && clean,
+      `${num(fanout.deliveriesPerSec)}/s at N=${fanout.clients}, lost ${num(fanout.lost)}`);
+  }
+  const paced = find('paced');
+  if (paced) check('paced p99 ≤ 5 ms', (paced.latencyMs.p99 ?? Infinity) <= 5, `p99 ${num(paced.latencyMs.p99)} ms at N=${paced.clients}, ${num(paced.rate)} msg/s`);
+  const idle = find('idle');
+  if (idle) check('≤ 16 KiB RSS per idle client', (idle.serverRssPerIdleClientKB ?? Infinity) <= 16, `${num(idle.serverRssPerIdleClientKB)} KiB at N=${idle.clients}`);
+  const overload = find('overload');
+  if (overload) {
+    check('500 members saturating: peak RSS ≤ 256 MiB, nothing lost silently',
+      (overload.serverPeakRssKB ?? Infinity) <= 256 * 1024 && overload.lost === 0,
+      `${((overload.serverPeakRssKB ?? 0) / 1024).toFixed(1)} MiB, lost ${num(overload.lost)}, removed ${String(overload.extra['membersRemoved'])}`);
+  }
+  const join = find('join');
+  if (join) {
+    const seconds = Number(join.extra['registeredSeconds']);
+    check('10,000 clients registered within 10 s', join.clients >= 10_000 ? seconds <= 10 : null, `${seconds} s for ${join.clients}`);
+  }
+  const priv = find('private');
+  if (priv) check('private messages acked', priv.lost === 0, `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`);
+  return lines;
+}

@@ -1,0 +1,131 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ScenarioOptions, ScenarioResult } from './harness';
+import { jsonLine, table, targets } from './report';
+import { openFileLimit } from './server-process';
+import { runIdle, runJoin } from './scenarios/clients';
+import { runFanout, runOverload, runPaced } from './scenarios/group';
+import { runPrivate } from './scenarios/private';
+
+/**
+ * `npm run bench [-- options]`: starts the real server (`node dist/src/main.js
+ * -s 0`) per scenario and drives it from this one load-generator process.
+ * Without --scenario it runs the default suite and prints a table; with
+ * --scenario … --json it prints exactly one JSON line. docs/benchmarks.md
+ * describes the method and the results.
+ */
+
+const SCENARIOS = {
+  fanout: runFanout,
+  paced: runPaced,
+  idle: runIdle,
+  overload: runOverload,
+  join: runJoin,
+  private: runPrivate,
+} as const;
+type ScenarioName = keyof typeof SCENARIOS;
+
+/** The default suite: sized so the whole run stays under two minutes on 2 cores. */
+const SUITE: ReadonlyArray<{ scenario: ScenarioName; clients: number; messages: number; rate?: number }> = [
+  { scenario: 'fanout', clients: 100, messages: 500 },
+  { scenario: 'paced', clients: 100, messages: 160, rate: 20 },
+  { scenario: 'idle', clients: 2_000, messages: 0 },
+  { scenario: 'overload', clients: 500, messages: 20 },
+  { scenario: 'join', clients: 10_000, messages: 0 },
+  { scenario: 'private', clients: 200, messages: 100 },
+];
+
+const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private] [--clients N]
+  [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--profile DIR]
+  [--server-arg ARG]... [--timeout SECONDS] [--verbose]`;
+
+function parse(argv: string[]): { options: ScenarioOptions; scenario: ScenarioName | null; json: boolean; explicit: Set<string> } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string' },
+      clients: { type: 'string' },
+      messages: { type: 'string' },
+      rate: { type: 'string' },
+      size: { type: 'string' },
+      window: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      'server-arg': { type: 'string', multiple: true },
+      timeout: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const scenario = values.scenario ?? null;
+  if (scenario !== null && !(scenario in SCENARIOS)) throw new Error(`unknown scenario ${scenario}\n${USAGE}`);
+  const int = (value: string | undefined, fallback: number, name: string): number => {
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value)) throw new Error(`--${name} wants a non-negative integer, got ${value}`);
+    return Number(value);
+  };
+  const options: ScenarioOptions = {
+    clients: int(values.clients, 100, 'clients'),
+    messages: int(values.messages, 200, 'messages'),
+    rate: values.rate === undefined ? null : int(values.rate, 20, 'rate'),
+    size: int(values.size, 16, 'size'),
+    window: int(values.window, 64, 'window'),
+    strict: values.strict,
+    serverArgs: values['server-arg'] ?? [],
+    profileDir: values.profile === undefined ? null : path.resolve(values.profile),
+    logDir: path.resolve(__dirname, '..', '..', 'bench', 'results'),
+    timeoutMs: int(values.timeout, 60, 'timeout') * 1000,
+    verbose: values.verbose || !values.json,
+  };
+  const explicit = new Set(Object.keys(values).filter((k) => values[k as keyof typeof values] !== undefined));
+  return { options, scenario: scenario as ScenarioName | null, json: values.json, explicit };
+}
+
+/**
+ * 10,000 clients need 10,000 fds here and as many in the server (which inherits
+ * our limit). If the soft limit is too low, re-run under `ulimit -n 65536`.
+ */
+function ensureFileLimit(needed: number): void {
+  if (openFileLimit() >= needed || process.env['CHATAPP_BENCH_ULIMIT'] === '1') return;
+  const child = spawnSync('bash', ['-c', 'ulimit -n 65536 && exec "$0" "$@"', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, CHATAPP_BENCH_ULIMIT: '1' },
+  });
+  process.exit(child.status ?? 1);
+}
+
+async function main(): Promise<void> {
+  const { options, scenario, json, explicit } = parse(process.argv.slice(2));
+  const runs = scenario !== null
+    ? [{ scenario, clients: options.clients, messages: options.messages, rate: options.rate ?? undefined }]
+    : SUITE.map((s) => ({
+        ...s,
+        clients: explicit.has('clients') ? options.clients : s.clients,
+        messages: explicit.has('messages') ? options.messages : s.messages,
+      }));
+  ensureFileLimit(Math.max(...runs.map((r) => (r.scenario === 'private' ? 3 : 1) * r.clients)) + 1_000);
+  const results: ScenarioResult[] = [];
+  for (const spec of runs) {
+    const started = Date.now();
+    const result = await SCENARIOS[spec.scenario]({ ...options, clients: spec.clients, messages: spec.messages, rate: spec.rate ?? options.rate });
+    results.push(result);
+    if (json) process.stdout.write(`${jsonLine(result)}\n`);
+    else process.stderr.write(`[bench] ${spec.scenario} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  if (!json) process.stdout.write(`\n${table(results)}\n\n${targets(results).join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
