@@ -7,8 +7,6 @@ export class AckWindow {
   private seqs: number[] = [];
   private times: number[] = [];
   private head = 0;
-  /** Deadlines count from no earlier than this (reset after a flow-control pause). */
-  graceFrom = 0;
   /** Set once the member is being removed: no more deliveries, no more reports. */
   dead = false;
 
@@ -35,10 +33,9 @@ export class AckWindow {
     }
   }
 
-  /** When the oldest unacked delivery's deadline starts, or undefined if all are acked. */
-  oldestSince(): number | undefined {
-    const at = this.times[this.head];
-    return at === undefined ? undefined : Math.max(at, this.graceFrom);
+  /** When the oldest unacked delivery was sent, or undefined if all are acked. */
+  oldestSentAt(): number | undefined {
+    return this.times[this.head];
   }
 
   get outstanding(): number {

@@ -69,8 +69,8 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       return;
     }
     const conn = new FramedConnection(stream, ClientToServerFrame, this.connectionLimits(), this.clock);
-    const session: Session = new Session(++this.nextId, conn, this.limits.seenIdsCapacity, (err) =>
-      this.fault(session, err),
+    const session: Session = new Session(
+      ++this.nextId, conn, this.limits.seenIdsCapacity, (err) => this.fault(session, err), () => this.clock.now(),
     );
     conn.on('fault', (err) => this.emit('fault', err));
     conn.on('close', () => this.onClose(session));

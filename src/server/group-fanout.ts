@@ -60,7 +60,7 @@ export class GroupFanout {
     const now = this.clock.now();
     let sent = false;
     for (const r of this.recipientsOf(ch)) {
-      if (r.session === from || r.window.dead) continue;
+      if (r.session === from || r.window.dead || r.session.conn.closed) continue;
       r.session.conn.sendEncoded(bytes);
       r.window.push(seq, now);
       sent = true;
@@ -142,10 +142,11 @@ export class GroupFanout {
     const late: Recipient[] = [];
     for (const r of ch.members.values()) {
       if (r.window.dead || r.session.conn.closed) continue;
-      const since = r.window.oldestSince();
-      if (since === undefined) continue;
-      // Not its fault while we are not reading from it (flow control / backlog).
-      const deadline = r.session.isPaused('flow') || r.session.isPaused('backlog') ? now + this.ackTimeoutMs : since + this.ackTimeoutMs;
+      const sentAt = r.window.oldestSentAt();
+      if (sentAt === undefined) continue;
+      // Its acks are not late while we are not reading from it (flow control, backlog).
+      const since = r.session.paused ? now : Math.max(sentAt, r.session.resumedAt);
+      const deadline = since + this.ackTimeoutMs;
       if (deadline <= now) late.push(r);
       else next = Math.min(next, deadline);
     }
@@ -172,12 +173,7 @@ export class GroupFanout {
   /** A congested recipient drained or went away; when none is left, senders are read again. */
   private release(ch: Channel, session: Session): void {
     if (!ch.congested.delete(session) || ch.congested.size > 0) return;
-    const now = this.clock.now();
-    for (const sender of ch.pausedSenders) {
-      sender.resume('flow');
-      const r = sender.name === null ? undefined : ch.members.get(sender.name);
-      if (r) r.window.graceFrom = now;
-    }
+    for (const sender of ch.pausedSenders) sender.resume('flow');
     ch.pausedSenders.clear();
   }
 }

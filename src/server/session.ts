@@ -25,6 +25,8 @@ export class Session {
   /** Change counter at the time this session got its full table. */
   fullTableAt = -1;
   registerTimer: TimerHandle | null = null;
+  /** When reading last resumed after a pause; ack deadlines do not run while we are not reading. */
+  resumedAt = -Infinity;
   /** Request id → its reply (0 stands for a bare `reply{id}`), for duplicate suppression. */
   readonly seen: SeenIds<ServerToClientFrame | 0>;
   private readonly pending: SessionTask[] = [];
@@ -36,6 +38,7 @@ export class Session {
     readonly conn: FramedConnection<ClientToServerFrame>,
     seenIdsCapacity: number,
     private readonly onFault: (error: unknown) => void,
+    private readonly now: () => number,
   ) {
     this.seen = new SeenIds(Math.max(1, seenIdsCapacity));
   }
@@ -59,11 +62,13 @@ export class Session {
   /** Withdraws `reason`; reading resumes when none is left. */
   resume(reason: PauseReason): void {
     if (!this.pauses.delete(reason) || this.pauses.size > 0) return;
+    this.resumedAt = this.now();
     this.conn.resume();
   }
 
-  isPaused(reason: PauseReason): boolean {
-    return this.pauses.has(reason);
+  /** True while reading is paused for any reason. */
+  get paused(): boolean {
+    return this.pauses.size > 0;
   }
 
   private execute(task: SessionTask): void {

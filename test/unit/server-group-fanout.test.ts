@@ -33,7 +33,7 @@ function setup(names: string[]) {
   const sessions = new Map<string, Session & { name: string }>();
   names.forEach((name, i) => {
     const conn = new StubConn();
-    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame>, 16, () => undefined);
+    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame>, 16, () => undefined, () => clock.now());
     session.name = name;
     conns.set(name, conn);
     sessions.set(name, session as Session & { name: string });
@@ -118,5 +118,20 @@ describe('GroupFanout', () => {
     fanout.forget('g', 'b');
     clock.advance(1000);
     expect(unresponsive).toEqual([]);
+  });
+  it('does not count ack time while a member is paused by flow control, and restarts it on resume', () => {
+    const { fanout, conns, s, unresponsive, clock } = setup(['a', 'b', 'slow']);
+    conns.get('slow')!.congested = true;
+    fanout.publish('g', s('a'), 'x'); // a is paused: slow is congested
+    fanout.ack('g', 'b', 1);
+    fanout.publish('g', s('b'), 'y'); // a cannot ack 'y' while we do not read it
+    clock.advance(400);
+    fanout.ack('g', 'slow', 2);
+    conns.get('slow')!.drain(); // t=400: a and b are read again
+    expect(conns.get('a')!.paused).toBe(false);
+    clock.advance(499);
+    expect(unresponsive).toEqual([]);
+    clock.advance(1);
+    expect(unresponsive).toEqual(['a@g']);
   });
 });
