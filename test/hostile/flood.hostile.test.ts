@@ -1,0 +1,157 @@
+import net from 'node:net';
+import { ServerProcess } from '../helpers/hostile-server';
+import { closeAllRawClients, RawClient } from '../helpers/raw-socket';
+
+/**
+ * Connection floods and slow readers against real server processes (SPEC §7:
+ * "at the connection limit the server sheds connections that have not
+ * registered, oldest first"; SPEC §4: "one client's bad or slow behaviour
+ * never delays or drops another client's messages").
+ */
+
+const MAX_CLIENTS = 30;
+const RSS_LIMIT_MB = 300;
+
+const servers: ServerProcess[] = [];
+
+afterEach(async () => {
+  await closeAllRawClients();
+  for (const s of servers.splice(0)) {
+    expect(s.alive).toBe(true);
+    await s.stop();
+  }
+});
+
+async function startServer(args: string[]): Promise<ServerProcess> {
+  const server = await ServerProcess.start(args);
+  servers.push(server);
+  return server;
+}
+
+/** Two members of `group`; returns them once both joined. */
+async function pair(port: number, names: [string, string], group: string): Promise<[RawClient, RawClient]> {
+  const a = await RawClient.registered(port, names[0]);
+  const b = await RawClient.registered(port, names[1]);
+  expect((await a.request({ type: 'create_group', group })).type).toBe('reply');
+  for (const c of [a, b]) expect((await c.request({ type: 'join_group', group })).type).toBe('reply');
+  return [a, b];
+}
+
+/** `from` sends `text` to its group and every one of `to` receives it. */
+async function deliver(from: RawClient, to: RawClient[], text: string): Promise<void> {
+  expect((await from.request({ type: 'send_group', text })).type).toBe('reply');
+  for (const c of to) await c.waitFor((f) => f.type === 'group_msg' && f.text === text, `"${text}"`);
+}
+
+/** A round trip on an unregistered connection: proves the server still reads it. */
+async function stillServed(c: RawClient): Promise<void> {
+  expect(await c.request({ type: 'list_groups' })).toMatchObject({ type: 'error', code: 'not_registered' });
+}
+
+function assertBounded(server: ServerProcess): void {
+  expect(server.alive).toBe(true);
+  expect(server.stderr).toBe('');
+  expect(server.rssMb()).toBeLessThan(RSS_LIMIT_MB);
+}
+
+describe('connection floods', () => {
+  it('sheds unregistered connections oldest first at --max-clients; real clients still register', async () => {
+    const server = await startServer(['--max-clients', String(MAX_CLIENTS)]);
+    const [a, b] = await pair(server.port, ['anna', 'ben'], 'flood');
+
+    const idle: RawClient[] = [];
+    for (let i = 0; i < 2 * MAX_CLIENTS; i++) {
+      const c = await RawClient.connect(server.port);
+      await stillServed(c); // the server has taken this connection in before the next arrives
+      idle.push(c);
+    }
+    // 2 registered + 60 idle offered at a limit of 30: the 32 oldest idle ones were shed
+    const shed = idle.length + 2 - MAX_CLIENTS;
+    const fatal = async (c: RawClient): Promise<string[]> => (await c.waitClosed()).filter((code) => code !== 'not_registered');
+    for (const c of idle.slice(0, shed)) expect(await fatal(c)).toEqual(['server_full']);
+    for (const c of idle.slice(shed)) await stillServed(c);
+
+    // a real client gets in, at the expense of the oldest idle connection left
+    const real = await RawClient.registered(server.port, 'real');
+    expect(await fatal(idle[shed]!)).toEqual(['server_full']);
+    expect((await real.request({ type: 'join_group', group: 'flood' })).type).toBe('reply');
+    await deliver(a, [b, real], 'through the flood');
+    assertBounded(server);
+  });
+
+  it('with every slot registered a newcomer gets server_full; a freed slot admits the next one', async () => {
+    const server = await startServer(['--max-clients', '6']);
+    const [a, b] = await pair(server.port, ['cleo', 'dan'], 'full');
+    const others: RawClient[] = [];
+    for (let i = 0; i < 4; i++) others.push(await RawClient.registered(server.port, `filler${i}`));
+
+    const newcomer = await RawClient.connect(server.port);
+    expect(await newcomer.waitClosed()).toEqual(['server_full']);
+    await deliver(a, [b], 'still full but working');
+
+    expect((await others[0]!.request({ type: 'dereg', name: 'filler0' })).type).toBe('reply');
+    others[0]!.close();
+    await others[0]!.closed;
+    // The server may see the close a moment after we do: retry (bounded) until the slot is free.
+    let admitted: RawClient | null = null;
+    for (let i = 0; i < 50 && admitted === null; i++) {
+      const c = await RawClient.connect(server.port);
+      const answer = await c.register('latecomer').catch(() => null);
+      if (answer?.type === 'reply') admitted = c;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(admitted).not.toBeNull();
+    assertBounded(server);
+  });
+
+  it('survives 300 connections reset right after connecting, and 300 that close without a byte', async () => {
+    const server = await startServer(['--max-clients', '100']);
+    const [a, b] = await pair(server.port, ['eve', 'fay'], 'resets');
+    const opened = (): Promise<net.Socket> =>
+      new Promise((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port: server.port }, () => resolve(s));
+        s.once('error', reject);
+      });
+    for (let i = 0; i < 300; i++) {
+      const s = await opened();
+      s.on('error', () => undefined);
+      if (i % 2 === 0) s.resetAndDestroy();
+      else s.end();
+    }
+    await Promise.all(
+      Array.from({ length: 300 }, async () => {
+        const s = await opened();
+        s.on('error', () => undefined);
+        s.destroy();
+      }),
+    );
+    await deliver(a, [b], 'after the resets');
+    const late = await RawClient.registered(server.port, 'late');
+    expect(late.isClosed).toBe(false);
+    assertBounded(server);
+  });
+});
+
+describe('slow readers', () => {
+  it('a member that stops reading is dropped or removed; the others get every message, in order', async () => {
+    const server = await startServer([
+      '--max-outbound-bytes', '16384', '--drain-timeout', '500', '--ack-timeout', '300',
+      '--max-message-length', '60000', '--max-frame-bytes', '65536', '--rate-limit-per-sec', '0',
+    ]);
+    const [a, b] = await pair(server.port, ['gus', 'hal'], 'slow');
+    const slow = await RawClient.registered(server.port, 'slowpoke');
+    expect((await slow.request({ type: 'join_group', group: 'slow' })).type).toBe('reply');
+    slow.socket.pause(); // never reads again: its kernel buffers fill, then the server's queue
+
+    const texts = Array.from({ length: 300 }, (_, i) => `${i} ${'x'.repeat(50_000)}`);
+    for (const text of texts) expect((await a.request({ type: 'send_group', text }, 15_000)).type).toBe('reply');
+    await b.waitFor((f) => f.type === 'group_msg' && f.text === texts[texts.length - 1], 'the last message', 15_000);
+    expect(b.groupMessages('slow').map((m) => m.text)).toEqual(texts);
+
+    // the slow member is gone from the group: removed as unresponsive, or disconnected as a slow consumer
+    const members = await a.request({ type: 'list_members' });
+    expect(members.type === 'reply' && members.members).toEqual(['gus', 'hal']);
+    expect(server.linesMatching(/^>>> \[Client slowpoke (not responsive, removed from group slow|left group slow)\]$/)).toHaveLength(1);
+    assertBounded(server);
+  });
+});
