@@ -1,0 +1,71 @@
+import net from 'node:net';
+import { ChatServer } from '../../src/server/chat-server';
+import { listenChatServer, type ChatListener } from '../../src/server/tcp-listener';
+import { PortInUseError } from '../../src/net/listen';
+
+const KEY = Buffer.alloc(32, 9).toString('base64');
+
+/** Reads newline-delimited JSON from a socket until `count` frames have arrived. */
+function readFrames(socket: net.Socket, count: number): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      const lines = text.split('\n').filter((l) => l.length > 0);
+      if (lines.length >= count) {
+        socket.off('data', onData);
+        resolve(lines.slice(0, count).map((l) => JSON.parse(l) as unknown));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed after: ${text}`)));
+  });
+}
+
+describe('ChatServer over loopback TCP (port 0)', () => {
+  let server: ChatServer;
+  let listener: ChatListener;
+  const sockets: net.Socket[] = [];
+
+  beforeEach(async () => {
+    server = new ChatServer({ limits: { heartbeatMs: 0 } });
+    listener = await listenChatServer(server, 0, '127.0.0.1');
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    await listener.close();
+  });
+
+  const connect = (): Promise<net.Socket> =>
+    new Promise((resolve) => {
+      const socket = net.connect(listener.port, '127.0.0.1', () => resolve(socket));
+      sockets.push(socket);
+    });
+
+  it('binds an OS-chosen port and registers a client, recording its address from the socket', async () => {
+    expect(listener.port).toBeGreaterThan(0);
+    const socket = await connect();
+    const frames = readFrames(socket, 2);
+    socket.write(JSON.stringify({ type: 'register', id: 'r1', v: 1, name: 'tess', port: 4321, key: KEY }) + '\n');
+    expect(await frames).toEqual([
+      { type: 'reply', id: 'r1' },
+      { type: 'table', rev: 1, full: true, clients: [{ name: 'tess', host: '127.0.0.1', port: 4321, online: true, key: KEY }] },
+    ]);
+  });
+
+  it('refuses a taken port with PortInUseError', async () => {
+    const other = new ChatServer();
+    await expect(listenChatServer(other, listener.port, '127.0.0.1')).rejects.toBeInstanceOf(PortInUseError);
+    await other.close();
+  });
+
+  it('close() tells open connections shutting_down and frees the port', async () => {
+    const socket = await connect();
+    const frames = readFrames(socket, 1);
+    await listener.close();
+    expect(await frames).toMatchObject([{ type: 'error', code: 'shutting_down' }]);
+    const again = await listenChatServer(new ChatServer(), listener.port, '127.0.0.1');
+    expect(again.port).toBe(listener.port);
+    listener = again;
+  });
+});
