@@ -1,0 +1,149 @@
+import net from 'node:net';
+import { ChatClient } from '../../src/client/chat-client';
+import { Identity } from '../../src/client/identity';
+import type { DirectMessage } from '../../src/client/client-results';
+import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
+import { DirectFrame, type ClientEntry } from '../../src/protocol/frames';
+import { FakeServer, healthyScript, settle } from './client-fake-server';
+
+/** Short ack timeout so "no answer" cases end quickly; nothing below asserts on time. */
+const LIMITS = { ackTimeoutMs: 200, heartbeatMs: 0 };
+
+interface Pair {
+  alice: ChatClient;
+  bob: ChatClient;
+  inbox: DirectMessage[];
+  table: ClientEntry[];
+  ids: { alice: Identity; bob: Identity };
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Two clients on loopback listeners (port 0), each with a fake server that pushes `table`. */
+async function pair(extra: ClientEntry[] = []): Promise<Pair> {
+  const ids = { alice: Identity.generate(), bob: Identity.generate() };
+  const table: ClientEntry[] = [];
+  const make = (name: 'alice' | 'bob'): ChatClient => {
+    const server = new FakeServer(healthyScript(() => table));
+    const client = new ChatClient({
+      name, serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
+      limits: LIMITS, identity: ids[name], dial: server.dialer(),
+    });
+    cleanups.push(() => client.close());
+    return client;
+  };
+  const alice = make('alice');
+  const bob = make('bob');
+  const [alicePort, bobPort] = [await alice.start(), await bob.start()];
+  table.push(
+    { name: 'alice', host: '127.0.0.1', port: alicePort, online: true, key: ids.alice.publicKey },
+    { name: 'bob', host: '127.0.0.1', port: bobPort, online: true, key: ids.bob.publicKey },
+    ...extra,
+  );
+  for (const client of [alice, bob]) {
+    const tableSeen = new Promise<void>((resolve) => client.once('table_updated', () => resolve()));
+    expect(await client.register()).toBe('ok');
+    await tableSeen;
+  }
+  const inbox: DirectMessage[] = [];
+  bob.on('direct_message', (m) => inbox.push(m));
+  return { alice, bob, inbox, table, ids };
+}
+
+/** A raw TCP link to a listener: sends frames as given, collects the frames it gets back. */
+async function rawLink(port: number): Promise<{ send(frame: object): void; replies: DirectFrame[] }> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  cleanups.push(() => void socket.destroy());
+  const replies: DirectFrame[] = [];
+  const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: 1 << 16 }, { frame: (f) => replies.push(f), error: () => undefined });
+  socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+  return { send: (frame) => socket.write(encodeFrame(frame)), replies };
+}
+
+/** A dm signed by `signer`, claiming to be from `from`. */
+function signedDm(signer: Identity, over: Partial<{ id: string; from: string; to: string; ts: number; text: string }> = {}) {
+  const fields = { id: `id-${Math.random()}`, from: 'alice', to: 'bob', ts: Date.now(), text: 'hi', ...over };
+  return { type: 'dm', ...fields, sig: signer.sign(fields) };
+}
+
+const untilReply = async (link: { replies: DirectFrame[] }, n = 1) => {
+  for (let i = 0; i < 20 && link.replies.length < n; i++) await settle(() => link.replies.length >= n);
+};
+
+describe('direct messages between two ChatClients over loopback (SPEC §5, §7)', () => {
+  it('delivers a signed message: the sender hears received, the receiver emits it once', async () => {
+    const { alice, inbox } = await pair();
+    expect(await alice.sendDirect('bob', 'hello  bob: "quoted"')).toBe('received');
+    expect(inbox).toEqual([expect.objectContaining({ from: 'alice', text: 'hello  bob: "quoted"' })]);
+    expect(await alice.sendDirect('bob', 'second, same pooled link')).toBe('received');
+    expect(inbox).toHaveLength(2);
+  });
+
+  it('rejects a forged signature with bad_signature and emits nothing', async () => {
+    const { bob, inbox } = await pair();
+    const link = await rawLink(bob.port!);
+    const mallory = Identity.generate();
+    const forged = signedDm(mallory, { from: 'alice' });
+    link.send(forged);
+    await untilReply(link);
+    expect(link.replies).toEqual([expect.objectContaining({ type: 'error', id: forged.id, code: 'bad_signature' })]);
+    expect(inbox).toEqual([]);
+  });
+
+  it('acks a replayed message again but emits it only once', async () => {
+    const { bob, inbox, ids } = await pair();
+    const link = await rawLink(bob.port!);
+    const dm = signedDm(ids.alice);
+    link.send(dm);
+    link.send(dm);
+    await untilReply(link, 2);
+    expect(link.replies).toEqual([{ type: 'dm_ack', id: dm.id }, { type: 'dm_ack', id: dm.id }]);
+    expect(inbox).toHaveLength(1);
+  });
+
+  it.each([
+    ['wrong_recipient', { to: 'carol' }],
+    ['stale_message', { ts: Date.now() - 10 * 60_000 }],
+    ['message_too_long', { text: 'x'.repeat(4097) }],
+  ])('rejects %s', async (code, change) => {
+    const { bob, inbox, ids } = await pair();
+    const link = await rawLink(bob.port!);
+    link.send(signedDm(ids.alice, change));
+    await untilReply(link);
+    expect(link.replies).toEqual([expect.objectContaining({ type: 'error', code })]);
+    expect(inbox).toEqual([]);
+  });
+
+  it('rejects a sender missing from the table with unknown_sender after waiting for a table push', async () => {
+    const { bob, inbox } = await pair();
+    const link = await rawLink(bob.port!);
+    link.send(signedDm(Identity.generate(), { from: 'zed' }));
+    await untilReply(link);
+    expect(link.replies).toEqual([expect.objectContaining({ type: 'error', code: 'unknown_sender' })]);
+    expect(inbox).toEqual([]);
+  });
+
+  it('reports unknown, offline, too long and no_ack without contacting anyone', async () => {
+    const accepted: net.Socket[] = [];
+    const silent = net.createServer((socket) => accepted.push(socket)); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => {
+      accepted.forEach((socket) => socket.destroy());
+      silent.close(() => resolve());
+    }));
+    const port = (silent.address() as net.AddressInfo).port;
+    const key = Identity.generate().publicKey;
+    const { alice } = await pair([
+      { name: 'carol', host: '127.0.0.1', port: 1, online: false, key },
+      { name: 'dave', host: '127.0.0.1', port, online: true, key },
+    ]);
+    expect(await alice.sendDirect('nobody', 'hi')).toBe('unknown');
+    expect(await alice.sendDirect('carol', 'hi')).toBe('offline');
+    expect(await alice.sendDirect('bob', 'x'.repeat(4097))).toBe('too_long');
+    expect(await alice.sendDirect('dave', 'hi')).toBe('no_ack');
+  });
+});

@@ -1,0 +1,77 @@
+import type { Duplex } from 'node:stream';
+import { FramedConnection } from '../../src/net/framed-connection';
+import { ClientToServerFrame, type ClientEntry, type ServerToClientFrame } from '../../src/protocol/frames';
+import type { Clock } from '../../src/util/clock';
+import { systemClock } from '../../src/util/clock';
+import type { Dialer } from '../../src/client/server-link';
+import { memoryDuplexPair } from '../helpers/memory-duplex';
+
+/** What a script does with one frame a client sent. */
+export type Script = (frame: ClientToServerFrame, session: FakeSession) => void;
+
+/** One client connection to the fake server. */
+export class FakeSession {
+  constructor(readonly conn: FramedConnection<ClientToServerFrame>) {}
+
+  send(frame: ServerToClientFrame): void {
+    this.conn.send(frame);
+  }
+}
+
+const LIMITS = {
+  maxFrameBytes: 1 << 16, maxOutboundBytes: 1 << 20, drainTimeoutMs: 2000, frameTimeoutMs: 10_000,
+  maxInvalidFrames: 10, heartbeatMs: 0, rateLimitPerSec: 0, rateBurst: 0,
+};
+
+/**
+ * A scripted stand-in for the chat server, reached over in-memory streams via
+ * `dialer()`. It records every frame and lets the test answer (or not).
+ */
+export class FakeServer {
+  readonly frames: ClientToServerFrame[] = [];
+  readonly sessions: FakeSession[] = [];
+  /** When false, dialling fails (the stream is destroyed at once). */
+  up = true;
+
+  constructor(public script: Script, private readonly clock: Clock = systemClock) {}
+
+  dialer(): Dialer {
+    return () => {
+      const [near, far] = memoryDuplexPair();
+      if (!this.up) {
+        queueMicrotask(() => far.destroy());
+        return near;
+      }
+      this.accept(far);
+      return near;
+    };
+  }
+
+  /** Drops every open connection (server loss). */
+  dropAll(): void {
+    for (const session of this.sessions) session.conn.destroy();
+  }
+
+  private accept(stream: Duplex): void {
+    const session = new FakeSession(new FramedConnection(stream, ClientToServerFrame, LIMITS, this.clock));
+    this.sessions.push(session);
+    session.conn.on('frame', (frame) => {
+      this.frames.push(frame);
+      this.script(frame, session);
+    });
+  }
+}
+
+/** A script that answers like a healthy server: register → reply + full table; other requests → reply. */
+export function healthyScript(table: () => ClientEntry[]): Script {
+  return (frame, session) => {
+    if (frame.type === 'group_ack' || frame.type === 'ping' || frame.type === 'pong') return;
+    session.send({ type: 'reply', id: frame.id });
+    if (frame.type === 'register') session.send({ type: 'table', rev: 1, full: true, clients: table() });
+  };
+}
+
+/** Lets queued stream events and setImmediate batches run until `done()` or a bounded number of turns. */
+export async function settle(done: () => boolean = () => false, turns = 200): Promise<void> {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((r) => setImmediate(r));
+}
