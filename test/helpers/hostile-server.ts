@@ -106,3 +106,113 @@ export class ServerProcess {
     await this.exited;
   }
 }
+
+/**
+ * A real `chatapp -c …` client process driven through piped stdin, for the
+ * hostile tests of its direct-message listener. Output lines are kept; waits
+ * search the history from an index (take it with `mark()` before acting), so a
+ * line printed before the wait began still counts.
+ */
+export class ClientProcess {
+  readonly stdout: string[] = [];
+  stderr = '';
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  readonly exited: Promise<void>;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(private readonly child: ChildProcess, readonly name: string) {
+    let partial = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      this.stdout.push(...lines);
+      this.notify();
+    });
+    child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        this.notify();
+        resolve();
+      }),
+    );
+  }
+
+  /** Starts `chatapp -c <name> 127.0.0.1 <serverPort> 0 …args` and waits until it is registered. */
+  static async start(name: string, serverPort: number, args: string[] = []): Promise<ClientProcess> {
+    if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} missing: run npm run build first`);
+    const child = spawn(process.execPath, [MAIN_JS, '-c', name, '127.0.0.1', String(serverPort), '0', ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const client = new ClientProcess(child, name);
+    await client.waitForLine('>>> [Welcome, You are registered.]');
+    return client;
+  }
+
+  get alive(): boolean {
+    return this.exit === null;
+  }
+
+  /** The port of its direct-message listener, from its startup line. */
+  get listenPort(): number {
+    const line = this.stdout.map((l) => /^>>> \[Listening for private messages on port (\d+)\]$/.exec(l)).find((m) => m);
+    if (!line) throw new Error(`${this.name} printed no listening line: ${JSON.stringify(this.stdout)}`);
+    return Number(line[1]);
+  }
+
+  /** Index of the next output line, to wait for lines printed after an action. */
+  mark(): number {
+    return this.stdout.length;
+  }
+
+  /** Types one line on its stdin. */
+  type(line: string): void {
+    this.child.stdin!.write(`${line}\n`);
+  }
+
+  /** Lines from `from` on that equal `line`. */
+  count(line: string, from = 0): number {
+    return this.stdout.slice(from).filter((l) => l === line).length;
+  }
+
+  /** Waits (bounded) for an output line equal to `line` at or after index `from`. */
+  waitForLine(line: string, from = 0, timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (this.stdout.indexOf(line, from) !== -1) return finish(), resolve(), true;
+        if (!this.alive) return finish(), reject(new Error(`${this.name} exited (${JSON.stringify(this.exit)}) before "${line}"; stderr ${this.stderr}; stdout ${JSON.stringify(this.stdout.slice(-10))}`)), true;
+        return false;
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`${this.name}: no "${line}" within ${timeoutMs} ms; last lines ${JSON.stringify(this.stdout.slice(-10))}; stderr ${this.stderr}`));
+      }, timeoutMs);
+      const waiter = (): void => void check();
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+      };
+      if (!check()) this.waiters.add(waiter);
+    });
+  }
+
+  /** Ends stdin (a normal exit), then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (!this.alive) return;
+    this.child.stdin!.end();
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        resolve();
+      }, graceMs);
+    });
+    await Promise.race([this.exited, killed]);
+    clearTimeout(timer);
+    await this.exited;
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
-import { ServerToClientFrame } from '../../src/protocol/frames';
+import { DirectFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import type { ZodType } from 'zod';
 import { PROTOCOL_VERSION } from '../../src/protocol/limits';
 
 /**
@@ -25,8 +26,8 @@ export interface RawClientOptions {
   readonly maxFrameBytes?: number;
 }
 
-/** Every RawClient still open; closed by `closeAllRawClients` (call it in afterEach/afterAll). */
-const live = new Set<RawClient>();
+/** Every link still open; closed by `closeAllRawClients` (call it in afterEach/afterAll). */
+const live = new Set<RawLink<{ type: string }>>();
 
 let counter = 0;
 /** A unique request id for this test process. */
@@ -39,8 +40,26 @@ export function fakeKey(): string {
   return randomBytes(32).toString('base64');
 }
 
-export class RawClient {
-  readonly frames: ServerFrame[] = [];
+/** Opens a TCP connection to 127.0.0.1:`port`. */
+function connectSocket(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * One raw link decoding what the other side sends with `schema`. RawClient
+ * (below) adds the client → server requests; `RawLink.direct` speaks to a
+ * client's direct-message listener.
+ */
+export class RawLink<F extends { type: string }> {
+  readonly frames: F[] = [];
   /** Decode failures of what the server sent (must stay empty: the server only sends valid frames). */
   readonly badOutput: string[] = [];
   /** Resolves when the socket is fully closed. */
@@ -48,18 +67,16 @@ export class RawClient {
   isClosed = false;
   name: string | null = null;
   private readonly waiters = new Set<() => void>();
-  /** Highest seq per group read in the current chunk: acked once per read, as docs/protocol.md says clients do. */
-  private readonly unacked = new Map<string, number>();
-  private readonly decoder: FrameDecoder<ServerFrame>;
+  private readonly decoder: FrameDecoder<F>;
 
-  private constructor(readonly socket: net.Socket, private readonly options: RawClientOptions) {
-    this.decoder = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: options.maxFrameBytes ?? 1 << 20 }, {
+  protected constructor(readonly socket: net.Socket, schema: ZodType<F>, protected readonly options: RawClientOptions) {
+    this.decoder = new FrameDecoder(schema, { maxFrameBytes: options.maxFrameBytes ?? 1 << 20 }, {
       frame: (f) => this.onFrame(f),
       error: (e) => this.badOutput.push(`${e.code}: ${e.message}`),
     });
     socket.on('data', (chunk: Buffer) => {
       this.decoder.push(chunk);
-      this.flushAcks();
+      this.afterRead();
     });
     socket.on('error', () => undefined); // resets are expected in hostile tests
     this.closed = new Promise((resolve) =>
@@ -73,26 +90,9 @@ export class RawClient {
     live.add(this);
   }
 
-  /** Opens a TCP connection to 127.0.0.1:`port`. */
-  static connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        socket.setNoDelay(true);
-        resolve(new RawClient(socket, options));
-      });
-      socket.once('error', reject);
-    });
-  }
-
-  /** Connects and registers as `name`; resolves once the reply and the full table arrived. */
-  static async registered(port: number, name: string, options: RawClientOptions = {}): Promise<RawClient> {
-    const client = await RawClient.connect(port, options);
-    const answer = await client.register(name);
-    if (answer.type !== 'reply') throw new Error(`register ${name} failed: ${JSON.stringify(answer)}`);
-    await client.waitFor((f) => f.type === 'table' && f.full, `full table for ${name}`);
-    return client;
+  /** A raw link to a client's direct-message listener on 127.0.0.1:`port`. */
+  static async direct(port: number, options: RawClientOptions = {}): Promise<RawLink<DirectFrame>> {
+    return new RawLink(await connectSocket(port), DirectFrame, options);
   }
 
   /** Sends one frame, encoded by the real codec. */
@@ -108,30 +108,8 @@ export class RawClient {
     });
   }
 
-  /** Sends a request frame (an `id` is added) and waits for its reply or error. */
-  async request(frame: { type: string } & Record<string, unknown>, timeoutMs = 5000): Promise<ReplyOrError> {
-    const id = typeof frame['id'] === 'string' ? frame['id'] : nextId();
-    this.send({ ...frame, id });
-    return this.answerTo(id, timeoutMs);
-  }
-
-  /** The reply or error to request `id`. */
-  answerTo(id: string, timeoutMs = 5000): Promise<ReplyOrError> {
-    return this.waitFor(
-      (f): f is ReplyOrError => (f.type === 'reply' || f.type === 'error') && f.id === id,
-      `answer to ${id}`,
-      timeoutMs,
-    ) as Promise<ReplyOrError>;
-  }
-
-  async register(name: string): Promise<ReplyOrError> {
-    const answer = await this.request({ type: 'register', v: PROTOCOL_VERSION, name, port: 1, key: fakeKey() });
-    if (answer.type === 'reply') this.name = name;
-    return answer;
-  }
-
   /** Waits for the first frame (from index `from` of the history) matching `match`. */
-  waitFor(match: (f: ServerFrame) => boolean, what: string, timeoutMs = 5000, from = 0): Promise<ServerFrame> {
+  waitFor(match: (f: F) => boolean, what: string, timeoutMs = 5000, from = 0): Promise<F> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
         const found = this.frames.slice(from).find(match);
@@ -160,7 +138,7 @@ export class RawClient {
     });
   }
 
-  /** Waits until the server closes the connection; resolves with the error codes it sent. */
+  /** Waits until the other side closes the connection; resolves with the error codes it sent. */
   async waitClosed(timeoutMs = 5000): Promise<string[]> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -174,8 +152,78 @@ export class RawClient {
     return this.errorCodes();
   }
 
+  /** Codes of the error frames received, in order. */
   errorCodes(): string[] {
-    return this.frames.flatMap((f) => (f.type === 'error' ? [f.code] : []));
+    return this.frames.flatMap((f) => (f.type === 'error' ? [(f as { code?: string }).code ?? '?'] : []));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  protected onFrame(frame: F): void {
+    this.frames.push(frame);
+    if (frame.type === 'ping' && this.options.answerPings !== false) this.send({ type: 'pong' });
+    this.notify();
+  }
+
+  /** Called after each chunk read was decoded. */
+  protected afterRead(): void {}
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  protected label(): string {
+    return this.name ?? 'raw link';
+  }
+
+  private summary(): string {
+    const interesting = this.frames.filter((f) => f.type !== 'ping' && f.type !== 'pong');
+    return JSON.stringify(interesting.slice(-5)).slice(0, 600);
+  }
+}
+
+/** A raw client → server connection with request helpers; acks group messages once per read. */
+export class RawClient extends RawLink<ServerFrame> {
+  /** Highest seq per group read in the current chunk: acked once per read, as docs/protocol.md says clients do. */
+  private readonly unacked = new Map<string, number>();
+
+  /** Opens a TCP connection to the server on 127.0.0.1:`port`. */
+  static async connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {
+    return new RawClient(await connectSocket(port), ServerToClientFrame, options);
+  }
+
+  /** Connects and registers as `name`; resolves once the reply and the full table arrived. */
+  static async registered(port: number, name: string, options: RawClientOptions = {}): Promise<RawClient> {
+    const client = await RawClient.connect(port, options);
+    const answer = await client.register(name);
+    if (answer.type !== 'reply') throw new Error(`register ${name} failed: ${JSON.stringify(answer)}`);
+    await client.waitFor((f) => f.type === 'table' && f.full, `full table for ${name}`);
+    return client;
+  }
+
+  /** Sends a request frame (an `id` is added) and waits for its reply or error. */
+  async request(frame: { type: string } & Record<string, unknown>, timeoutMs = 5000): Promise<ReplyOrError> {
+    const id = typeof frame['id'] === 'string' ? frame['id'] : nextId();
+    this.send({ ...frame, id });
+    return this.answerTo(id, timeoutMs);
+  }
+
+  /** The reply or error to request `id`. */
+  answerTo(id: string, timeoutMs = 5000): Promise<ReplyOrError> {
+    return this.waitFor(
+      (f): f is ReplyOrError => (f.type === 'reply' || f.type === 'error') && f.id === id,
+      `answer to ${id}`,
+      timeoutMs,
+    ) as Promise<ReplyOrError>;
+  }
+
+  /** Registers as `name` with `key` (default: a random, valid-looking key) and listen port `port`. */
+  async register(name: string, key = fakeKey(), port = 1): Promise<ReplyOrError> {
+    const answer = await this.request({ type: 'register', v: PROTOCOL_VERSION, name, port, key });
+    if (answer.type === 'reply') this.name = name;
+    return answer;
   }
 
   /** Group messages received, in arrival order. */
@@ -185,39 +233,24 @@ export class RawClient {
     );
   }
 
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private onFrame(frame: ServerFrame): void {
-    this.frames.push(frame);
-    if (frame.type === 'ping' && this.options.answerPings !== false) this.send({ type: 'pong' });
+  protected override onFrame(frame: ServerFrame): void {
     if (frame.type === 'group_msg' && this.options.autoAck !== false) {
       this.unacked.set(frame.group, Math.max(frame.seq, this.unacked.get(frame.group) ?? 0));
     }
-    this.notify();
+    super.onFrame(frame);
   }
 
-  private flushAcks(): void {
+  protected override afterRead(): void {
     for (const [group, seq] of this.unacked) this.send({ type: 'group_ack', group, seq });
     this.unacked.clear();
   }
 
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
-
-  private label(): string {
+  protected override label(): string {
     return this.name ?? 'raw client';
-  }
-
-  private summary(): string {
-    const interesting = this.frames.filter((f) => f.type !== 'ping' && f.type !== 'pong');
-    return JSON.stringify(interesting.slice(-5)).slice(0, 600);
   }
 }
 
-/** Destroys every RawClient still open and waits for their sockets to close. */
+/** Destroys every raw link still open and waits for their sockets to close. */
 export async function closeAllRawClients(): Promise<void> {
   const open = [...live];
   for (const c of open) c.close();

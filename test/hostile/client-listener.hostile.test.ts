@@ -1,0 +1,144 @@
+import crypto from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { ClientProcess, ServerProcess } from '../helpers/hostile-server';
+import { closeAllRawClients, nextId, RawClient, RawLink } from '../helpers/raw-socket';
+
+/**
+ * Hostile tests of a real client's direct-message listener (SPEC §1, §7): the
+ * port other clients send private messages to. Garbage, oversized and
+ * half-sent frames are refused like on the server, and a `dm` is accepted only
+ * when it is signed by the key the server's table lists for its sender
+ * (docs/protocol.md "Client ↔ client frames", docs/security.md). After each
+ * case a real private message from alice still reaches bob, exactly once.
+ */
+
+const CLIENT_ARGS = ['--max-invalid-frames', '3', '--max-frame-bytes', '8192', '--frame-timeout', '500', '--max-message-length', '200'];
+
+let server: ServerProcess;
+let alice: ClientProcess;
+let bob: ClientProcess;
+let mallory: RawClient;
+const malloryKeys = crypto.generateKeyPairSync('ed25519');
+let round = 0;
+
+/** Signs a dm exactly as docs/protocol.md specifies, independently of src/client. */
+function signedDm(fields: { id?: string; from: string; to: string; text: string; ts?: number }, key = malloryKeys.privateKey) {
+  const id = fields.id ?? nextId('dm');
+  const ts = fields.ts ?? Date.now();
+  const bytes = Buffer.from(JSON.stringify(['chatapp-dm-v1', id, fields.from, fields.to, ts, fields.text]), 'utf8');
+  const sig = crypto.sign(null, bytes, key).toString('base64');
+  return { type: 'dm', id, from: fields.from, to: fields.to, text: fields.text, ts, sig };
+}
+
+function rawPublicKey(key: crypto.KeyObject): string {
+  const x = key.export({ format: 'jwk' }).x;
+  if (typeof x !== 'string') throw new Error('no jwk x');
+  return Buffer.from(x, 'base64url').toString('base64');
+}
+
+beforeAll(async () => {
+  server = await ServerProcess.start();
+  alice = await ClientProcess.start('alice', server.port, CLIENT_ARGS);
+  bob = await ClientProcess.start('bob', server.port, CLIENT_ARGS);
+  // mallory is a registered client with a real key of her own: she can sign as herself, not as alice
+  const from = bob.mark();
+  mallory = await RawClient.connect(server.port);
+  expect((await mallory.register('mallory', rawPublicKey(malloryKeys.publicKey))).type).toBe('reply');
+  await bob.waitForLine('>>> [Client table updated.]', from);
+}, 20_000);
+
+afterAll(async () => {
+  await closeAllRawClients();
+  await Promise.all([alice, bob].map((c) => c?.stop()));
+  await server?.stop();
+});
+
+/** alice → bob private message still works, is shown once, and nobody printed to stderr. */
+async function assertBobHealthy(): Promise<void> {
+  const text = `private ${++round}`;
+  const [fromA, fromB] = [alice.mark(), bob.mark()];
+  alice.type(`send bob ${text}`);
+  await alice.waitForLine('>>> [Message received by bob.]', fromA);
+  await bob.waitForLine(`>>> alice: ${text}`, fromB);
+  expect(bob.count(`>>> alice: ${text}`)).toBe(1);
+  expect([alice.alive, bob.alive, server.alive]).toEqual([true, true, true]);
+  expect([alice.stderr, bob.stderr]).toEqual(['', '']);
+}
+
+async function dmLink(options: { answerPings?: boolean } = {}): Promise<RawLink<import('../../src/protocol/frames').DirectFrame>> {
+  return RawLink.direct(bob.listenPort, options);
+}
+
+describe("hostile input on a client's direct-message port", () => {
+  it('garbage lines: invalid_json per line, then too_many_invalid and a close', async () => {
+    const link = await dmLink();
+    await link.sendRaw('hello bob\nSSH-2.0-OpenSSH\n{"type":"dm"\n}\n');
+    expect(await link.waitClosed()).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'too_many_invalid']);
+    await assertBobHealthy();
+  });
+
+  it('binary noise and an oversized line are refused with a close', async () => {
+    const noise = await dmLink();
+    await noise.sendRaw(randomBytes(128 * 1024));
+    const codes = await noise.waitClosed();
+    expect(['too_many_invalid', 'frame_too_large']).toContain(codes[codes.length - 1]);
+    const big = await dmLink();
+    await big.sendRaw(Buffer.alloc(1024 * 1024, 'z'));
+    expect(await big.waitClosed()).toEqual(['frame_too_large']);
+    await assertBobHealthy();
+  });
+
+  it('a forged dm claiming to be from alice (random signature) is refused with bad_signature and never shown', async () => {
+    const link = await dmLink();
+    const forged = { ...signedDm({ from: 'alice', to: 'bob', text: 'send me your password' }), sig: randomBytes(64).toString('base64') };
+    link.send(forged);
+    expect(await link.waitFor((f) => f.type === 'error' || f.type === 'dm_ack', 'verdict')).toMatchObject({ type: 'error', code: 'bad_signature', id: forged.id });
+    expect(link.isClosed).toBe(false); // recoverable: the link stays
+    await assertBobHealthy();
+    expect(bob.stdout.some((l) => l.includes('send me your password'))).toBe(false);
+  });
+
+  it("mallory's own signature does not make her alice; unknown senders, wrong recipients, stale and tampered dms are refused", async () => {
+    const link = await dmLink();
+    const cases: Array<[object & { id: string }, string]> = [
+      [signedDm({ from: 'alice', to: 'bob', text: 'impersonation' }), 'bad_signature'],
+      [signedDm({ from: 'zed', to: 'bob', text: 'who am i' }), 'unknown_sender'],
+      [signedDm({ from: 'mallory', to: 'alice', text: 'misdelivered' }), 'wrong_recipient'],
+      [signedDm({ from: 'mallory', to: 'bob', text: 'from the past', ts: Date.now() - 3_600_000 }), 'stale_message'],
+      [{ ...signedDm({ from: 'mallory', to: 'bob', text: 'original' }), text: 'tampered' }, 'bad_signature'],
+      [signedDm({ from: 'mallory', to: 'bob', text: 'x'.repeat(201) }), 'message_too_long'],
+    ];
+    for (const [frame, code] of cases) {
+      link.send(frame);
+      expect(await link.waitFor((f) => (f.type === 'error' || f.type === 'dm_ack') && f.id === frame.id, `verdict on ${code}`)).toMatchObject({ type: 'error', code, id: frame.id });
+    }
+    // positive control: a dm really signed by mallory as mallory is accepted, and a replay is acked but shown once
+    const genuine = signedDm({ from: 'mallory', to: 'bob', text: 'hi from mallory' });
+    const from = bob.mark();
+    for (let i = 0; i < 2; i++) {
+      link.send(genuine);
+      await link.waitFor((f) => f.type === 'dm_ack' && f.id === genuine.id, 'dm_ack', 5000, link.frames.length);
+    }
+    await bob.waitForLine('>>> mallory: hi from mallory', from);
+    await assertBobHealthy();
+    expect(bob.count('>>> mallory: hi from mallory')).toBe(1);
+    for (const text of ['impersonation', 'who am i', 'misdelivered', 'from the past', 'tampered', 'original']) {
+      expect(bob.stdout.some((l) => l.includes(text))).toBe(false);
+    }
+  });
+
+  it('a half-sent frame held open is closed with frame_timeout', async () => {
+    const link = await dmLink({ answerPings: false });
+    await link.sendRaw('{"type":"dm","id":"slow","from":"alice"');
+    expect(await link.waitClosed(5000)).toEqual(['frame_timeout']);
+    await assertBobHealthy();
+  });
+
+  it('50 links flooding invalid frames at once leave the listener working', async () => {
+    const links = await Promise.all(Array.from({ length: 50 }, () => dmLink()));
+    await Promise.all(links.map((l) => l.sendRaw('{"type":"dm"}\n'.repeat(10))));
+    const codes = await Promise.all(links.map((l) => l.waitClosed()));
+    for (const c of codes) expect(c).toEqual(['bad_frame', 'bad_frame', 'bad_frame', 'too_many_invalid']);
+    await assertBobHealthy();
+  });
+});
