@@ -55,6 +55,7 @@ export function renderServerEvents(server: ChatServer, out: { line(text: string)
  */
 export async function runServerMode(options: ServerOptions, io: Terminal): Promise<number> {
   const server = new ChatServer({ limits: options.limits });
+  io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
   renderServerEvents(server, out, io.stderr);
   let listener;
