@@ -61,6 +61,7 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
   private isClosed = false;
   private closeCode: ErrorCode | undefined;
   private destroyTimer: TimerHandle | null = null;
+  private readingPaused = false;
 
   constructor(
     private readonly stream: Duplex,
@@ -142,10 +143,12 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
 
   /** Stops reading (flow control); frames already buffered still arrive. */
   pause(): void {
+    this.readingPaused = true;
     this.stream.pause();
   }
 
   resume(): void {
+    this.readingPaused = false;
     this.stream.resume();
   }
 
@@ -237,6 +240,11 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
   private tick(): void {
     if (this.isClosed) return;
     const now = this.clock.now();
+    if (this.readingPaused) {
+      // We stopped reading (flow control): silence and an unfinished frame are not the peer's fault.
+      this.lastReceivedAt = now;
+      if (this.partialSince !== null) this.partialSince = now;
+    }
     if (this.congestedSince !== null && now - this.congestedSince > this.limits.drainTimeoutMs) {
       return this.destroy('slow_consumer');
     }

@@ -199,6 +199,25 @@ describe('FramedConnection', () => {
     expect(h.closes).toEqual([]);
   });
 
+  it('does not count silence or an unfinished frame against the peer while reading is paused', async () => {
+    const h = setup({ heartbeatMs: 100, frameTimeoutMs: 500 });
+    h.peer.send('{"type":"list_gr');
+    await settle();
+    h.conn.pause(); // e.g. server flow control while a recipient is congested
+    for (let i = 0; i < 20; i++) {
+      h.clock.advance(100);
+      await settle();
+    }
+    expect(h.conn.closed).toBe(false);
+    h.conn.resume();
+    h.peer.send('oups","id":"late"}\n');
+    await settle(() => h.received.length === 1);
+    expect(h.received).toEqual([{ type: 'list_groups', id: 'late' }]);
+    h.clock.advance(500); // silent again, now while reading: dead after 3 intervals
+    await settle(() => h.closes.length === 1);
+    expect(h.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
+  });
+
   it('answers frames over the rate limit with rate_limited and the frame id', async () => {
     const h = setup({ rateLimitPerSec: 1, rateBurst: 2 });
     h.peer.send('{"type":"list_groups","id":"a"}\n{"type":"list_groups","id":"b"}\n{"type":"list_groups","id":"c"}\n');
