@@ -13,6 +13,8 @@ export class ConsoleUi {
   private promptText = '>>> ';
   private closed = false;
   private readonly interruptHandlers: Array<() => void> = [];
+  /** Created at once: readline emits lines as soon as it exists, and only an iterator buffers them. */
+  private readonly input: AsyncIterableIterator<string>;
 
   constructor(private readonly io: Terminal) {
     this.tty = Boolean(io.stdin.isTTY && io.stdout.isTTY);
@@ -24,6 +26,7 @@ export class ConsoleUi {
     });
     // On a TTY readline turns Ctrl+C into this event instead of a process signal.
     this.rl.on('SIGINT', () => this.interruptHandlers.forEach((h) => h()));
+    this.input = this.rl[Symbol.asyncIterator]();
     this.rl.on('close', () => {
       this.closed = true;
     });
@@ -61,9 +64,12 @@ export class ConsoleUi {
     this.io.stderr.write(text + '\n');
   }
 
-  /** Typed lines in order; ends at end of input. Consume with `for await`. */
+  /**
+   * Typed lines in order, including any typed before this call (e.g. while
+   * registering); ends at end of input. Consume with `for await`.
+   */
   lines(): AsyncIterableIterator<string> {
-    return this.rl[Symbol.asyncIterator]();
+    return this.input;
   }
 
   /** Called on Ctrl+C at a TTY prompt (SIGINT/SIGTERM signals come through Terminal.onSignal). */
