@@ -19,12 +19,13 @@ const RATE = 50;
 const RSS_LIMIT_MB = 300;
 /** Safety net for waits that depend on a configured deadline (10x it; never an assertion about speed). */
 const DEADLINE_WAIT_MS = FRAME_TIMEOUT_MS * 10;
+const REGISTER_TIMEOUT_MS = 1000;
 
 const SERVER_ARGS = [
   '--max-clients', '400',
   '--max-frame-bytes', String(MAX_FRAME_BYTES),
   '--frame-timeout', String(FRAME_TIMEOUT_MS),
-  '--register-timeout', '3000',
+  '--register-timeout', String(REGISTER_TIMEOUT_MS),
   '--rate-limit-per-sec', String(RATE),
   '--rate-burst', String(RATE),
   '--max-invalid-frames', String(MAX_INVALID),
@@ -155,6 +156,35 @@ describe('hostile clients against a real server', () => {
     mallory.send({ type: 'group_ack', group: 'room', seq: 1_000_000 });
     expect(bob.isClosed).toBe(false);
     for (const c of [anon, mallory, impostor]) c.close();
+    await assertHealthy();
+  });
+
+  it('a wrong protocol version is refused with unsupported_version and a close', async () => {
+    const client = await RawClient.connect(server.port);
+    client.send({ type: 'register', id: 'v2', v: 2, name: 'future', port: 1, key: Buffer.alloc(32, 7).toString('base64') });
+    expect(await client.waitClosed()).toEqual(['unsupported_version']);
+    await assertHealthy();
+  });
+
+  it('a connection that never registers is closed with register_timeout after --register-timeout', async () => {
+    const idle = await RawClient.connect(server.port); // answers pings, so only the register deadline applies
+    expect(await idle.waitClosed(REGISTER_TIMEOUT_MS * 10)).toEqual(['register_timeout']);
+    await assertHealthy();
+  });
+
+  it('a request id repeated 20 times is performed once: one group message, 20 identical replies', async () => {
+    const sender = await RawClient.registered(server.port, 'repeater');
+    expect((await sender.request({ type: 'join_group', group: 'room' })).type).toBe('reply');
+    const frame = { type: 'send_group', id: nextId('dup'), text: 'only once please' };
+    await sender.sendRaw(Array.from({ length: 20 }, () => JSON.stringify(frame) + '\n').join(''));
+    await sender.waitFor((f) => f.type === 'reply' && f.id === frame.id, 'the reply');
+    // a later message from the same sender proves every copy has been handled before we count
+    expect((await sender.request({ type: 'send_group', text: 'after the copies' })).type).toBe('reply');
+    await bob.waitFor((f) => f.type === 'group_msg' && f.text === 'after the copies', 'the marker message');
+    expect(bob.groupMessages('room').filter((m) => m.text === 'only once please')).toHaveLength(1);
+    const answers = sender.frames.filter((f) => (f.type === 'reply' || f.type === 'error') && f.id === frame.id);
+    expect(answers).toEqual(Array.from({ length: 20 }, () => ({ type: 'reply', id: frame.id })));
+    sender.close();
     await assertHealthy();
   });
 
