@@ -26,6 +26,14 @@ class LineWriter {
   }
 }
 
+/**
+ * Control characters in client-supplied text are shown as U+FFFD, so a message
+ * can neither forge extra server lines (newlines) nor drive the terminal (escapes).
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+}
+
 /** Renders every ChatServer event as its exact SPEC §4 line. */
 export function renderServerEvents(server: ChatServer, out: { line(text: string): void }, stderr: Writable): void {
   server.on('tableUpdated', () => out.line('>>> [Client table updated.]'));
@@ -38,7 +46,7 @@ export function renderServerEvents(server: ChatServer, out: { line(text: string)
   });
   server.on('groupJoined', (n, g) => out.line(`>>> [Client ${n} joined group ${g}]`));
   server.on('groupJoinFailed', (n, g) => out.line(`>>> [Client ${n} joining group ${g} failed, group does not exist]`));
-  server.on('groupMessage', (n, _g, text) => out.line(`>>> [Client ${n} sent group message: ${text}]`));
+  server.on('groupMessage', (n, _g, text) => out.line(`>>> [Client ${n} sent group message: ${printable(text)}]`));
   server.on('memberUnresponsive', (n, g) => out.line(`>>> [Client ${n} not responsive, removed from group ${g}]`));
   server.on('membersListed', (n, g, members) => {
     out.line(`>>> [Client ${n} requested listing members of group ${g}:]`);

@@ -52,10 +52,11 @@ describe('runServerMode (SPEC §4 output)', () => {
     send({ type: 'list_groups', id: 'l' });
     send({ type: 'join_group', id: 'j', group: 'room' });
     send({ type: 'send_group', id: 's', text: 'hi there' });
+    send({ type: 'send_group', id: 's2', text: 'x\n>>> [fake]\u001b[2J' });
     send({ type: 'list_members', id: 'm' });
     send({ type: 'leave_group', id: 'lv' });
     send({ type: 'join_group', id: 'j2', group: 'nope' });
-    await t.until(() => t.out.length >= 12);
+    await t.until(() => t.out.length >= 13);
     expect(t.out.slice(1)).toEqual([
       '>>> [Client table updated.]',
       '>>> [Client ann created group room successfully]',
@@ -64,6 +65,7 @@ describe('runServerMode (SPEC §4 output)', () => {
       '>>> room',
       '>>> [Client ann joined group room]',
       '>>> [Client ann sent group message: hi there]',
+      '>>> [Client ann sent group message: x\ufffd>>> [fake]\ufffd[2J]',
       '>>> [Client ann requested listing members of group room:]',
       '>>> ann',
       '>>> [Client ann left group room]',
