@@ -9,10 +9,12 @@ import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
 import { Identity } from './identity';
-import { PeerListener } from './peer-listener';
+import { PeerListener, type KeyDirectory } from './peer-listener';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
 import { TableWaiters } from './table-waiters';
+import { TurnQueue } from './turn-queue';
 
+/** How to build a ChatClient (docs/events.md, Options). */
 export interface ChatClientOptions {
   readonly name: string;
   readonly serverHost: string;
@@ -50,8 +52,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private boundPort: number | null = null;
   private registered = false;
   private lost = false;
-  private pushQueue: PushFrame[] = [];
-  private pushTimer: NodeJS.Immediate | null = null;
+  /** Pushed frames wait one turn so replies read with them resolve their callers first. */
+  private readonly pushes = new TurnQueue<PushFrame>((frame) => this.onPush(frame));
 
   constructor(private readonly options: ChatClientOptions) {
     super();
@@ -65,7 +67,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.listener = new PeerListener({ name, limits, clock, host: options.listenHost, keys: this.directory() });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
-    this.link.on('frame', (frame) => this.queuePush(frame));
+    this.link.on('frame', (frame) => this.pushes.push(frame));
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
     this.link.on('fault', (error) => this.emit('fault', error));
@@ -192,9 +194,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** Frees every socket and timer: server link, listener, pooled direct links. */
   async close(): Promise<void> {
     this.registered = false;
-    if (this.pushTimer !== null) clearImmediate(this.pushTimer);
-    this.pushTimer = null;
-    this.pushQueue = [];
+    this.pushes.clear();
     this.groups.close();
     this.tableWaiters.close();
     await Promise.all([this.link.close(), this.listener.close(), this.sender.close()]);
@@ -253,23 +253,6 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     }
   }
 
-  /**
-   * Pushed frames are handled on the next turn, after the replies read with
-   * them have resolved their callers: so `Welcome` prints before the first
-   * table, and `Entered group` before the group's first message.
-   */
-  private queuePush(frame: PushFrame): void {
-    this.pushQueue.push(frame);
-    this.pushTimer ??= setImmediate(() => this.drainPushes());
-  }
-
-  private drainPushes(): void {
-    this.pushTimer = null;
-    const batch = this.pushQueue;
-    this.pushQueue = [];
-    for (const frame of batch) this.onPush(frame);
-  }
-
   private onPush(frame: PushFrame): void {
     switch (frame.type) {
       case 'table':
@@ -292,7 +275,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     }
   }
 
-  private directory(): { keyOf(name: string): string | undefined; nextUpdate(ms: number): Promise<boolean> } {
+  private directory(): KeyDirectory {
     return {
       keyOf: (name) => this.table.get(name)?.key,
       nextUpdate: (ms) => this.tableWaiters.next(ms),

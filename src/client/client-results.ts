@@ -15,7 +15,9 @@ export type RequestFailure =
   | 'rate_limited' // the server refused the frame (docs/protocol.md `rate_limited`)
   | { readonly error: ErrorCode }; // any other error code from the server
 
+/** Result of ChatClient.register() (docs/events.md). */
 export type RegisterResult = 'ok' | 'name_in_use' | RequestFailure;
+/** Result of ChatClient.sendDirect(): the receiver's verdict, or why it was not sent. */
 export type SendDirectResult =
   | 'received'
   | 'no_ack'
@@ -23,12 +25,19 @@ export type SendDirectResult =
   | 'unknown'
   | 'too_long'
   | { readonly rejected: ErrorCode };
+/** Result of ChatClient.createGroup() (docs/events.md). */
 export type CreateGroupResult = 'created' | 'exists' | 'invalid_name' | RequestFailure;
+/** Result of ChatClient.listGroups() (docs/events.md). */
 export type ListGroupsResult = { readonly groups: readonly string[] } | RequestFailure;
+/** Result of ChatClient.joinGroup() (docs/events.md). */
 export type JoinGroupResult = 'joined' | 'no_such_group' | 'invalid_name' | RequestFailure;
+/** Result of ChatClient.leaveGroup() (docs/events.md). */
 export type LeaveGroupResult = { readonly left: string } | 'not_in_group' | RequestFailure;
+/** Result of ChatClient.listMembers() (docs/events.md). */
 export type ListMembersResult = { readonly group: string; readonly members: readonly string[] } | 'not_in_group' | RequestFailure;
+/** Result of ChatClient.sendGroup() (docs/events.md). */
 export type SendGroupResult = 'received' | 'too_long' | 'not_in_group' | RequestFailure;
+/** Result of ChatClient.deregister() (docs/events.md). */
 export type DeregisterResult = 'ok' | 'not_self' | RequestFailure;
 
 /** A group message shown to this member (each `(group, seq)` once). */

@@ -19,6 +19,7 @@ interface PooledLink {
   readonly pending: PendingAcks<DirectDelivery>;
 }
 
+/** Who signs (`name`, `identity`), limits and clock. */
 export interface DirectSenderOptions {
   readonly name: string;
   readonly identity: Identity;

@@ -24,11 +24,13 @@ export interface KeyDirectory {
   nextUpdate(timeoutMs: number): Promise<boolean>;
 }
 
+/** Verified messages, and faults of single links. */
 export type PeerListenerEvents = {
   message: [message: DirectMessage];
   fault: [error: Error];
 };
 
+/** Who I am (dms must be addressed to `name`), limits, clock, and where keys come from. */
 export interface PeerListenerOptions {
   readonly name: string;
   readonly limits: Limits;

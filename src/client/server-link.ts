@@ -18,6 +18,7 @@ export type RequestOutcome =
   | FrameOf<ServerToClientFrame, 'error'>
   | { readonly type: 'not_responding' };
 
+/** Events of the link; ChatClient turns them into its own. */
 export type ServerLinkEvents = {
   /** A pushed frame (table, group_msg, removed, or an error without id). */
   frame: [frame: Exclude<ServerToClientFrame, { type: 'reply' | 'ping' | 'pong' }>];
@@ -31,6 +32,7 @@ export type ServerLinkEvents = {
 /** Opens a byte stream to the server; injectable so tests can use in-memory pairs. */
 export type Dialer = () => Duplex;
 
+/** Where the server is, and the limits and clock to use. */
 export interface ServerLinkOptions {
   readonly host: string;
   readonly port: number;

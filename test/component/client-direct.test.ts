@@ -4,7 +4,7 @@ import { Identity } from '../../src/client/identity';
 import type { DirectMessage } from '../../src/client/client-results';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { DirectFrame, type ClientEntry } from '../../src/protocol/frames';
-import { FakeServer, healthyScript, settle } from './client-fake-server';
+import { FakeServer, healthyScript } from './client-fake-server';
 
 /** Short ack timeout so "no answer" cases end quickly; nothing below asserts on time. */
 const LIMITS = { ackTimeoutMs: 200, heartbeatMs: 0 };
@@ -54,14 +54,31 @@ async function pair(extra: ClientEntry[] = []): Promise<Pair> {
 }
 
 /** A raw TCP link to a listener: sends frames as given, collects the frames it gets back. */
-async function rawLink(port: number): Promise<{ send(frame: object): void; replies: DirectFrame[] }> {
+interface RawLink {
+  send(frame: object): void;
+  replies: DirectFrame[];
+  /** Resolves once `n` replies arrived (event-driven, no polling of time). */
+  replied(n?: number): Promise<void>;
+}
+
+async function rawLink(port: number): Promise<RawLink> {
   const socket = net.connect({ host: '127.0.0.1', port });
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   cleanups.push(() => void socket.destroy());
   const replies: DirectFrame[] = [];
-  const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: 1 << 16 }, { frame: (f) => replies.push(f), error: () => undefined });
+  const waiters: Array<() => void> = [];
+  const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: 1 << 16 }, {
+    frame: (f) => {
+      replies.push(f);
+      waiters.splice(0).forEach((wake) => wake());
+    },
+    error: () => undefined,
+  });
   socket.on('data', (chunk: Buffer) => decoder.push(chunk));
-  return { send: (frame) => socket.write(encodeFrame(frame)), replies };
+  const replied = async (n = 1): Promise<void> => {
+    while (replies.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  return { send: (frame) => socket.write(encodeFrame(frame)), replies, replied };
 }
 
 /** A dm signed by `signer`, claiming to be from `from`. */
@@ -70,9 +87,6 @@ function signedDm(signer: Identity, over: Partial<{ id: string; from: string; to
   return { type: 'dm', ...fields, sig: signer.sign(fields) };
 }
 
-const untilReply = async (link: { replies: DirectFrame[] }, n = 1) => {
-  for (let i = 0; i < 20 && link.replies.length < n; i++) await settle(() => link.replies.length >= n);
-};
 
 describe('direct messages between two ChatClients over loopback (SPEC §5, §7)', () => {
   it('delivers a signed message: the sender hears received, the receiver emits it once', async () => {
@@ -89,7 +103,7 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     const mallory = Identity.generate();
     const forged = signedDm(mallory, { from: 'alice' });
     link.send(forged);
-    await untilReply(link);
+    await link.replied();
     expect(link.replies).toEqual([expect.objectContaining({ type: 'error', id: forged.id, code: 'bad_signature' })]);
     expect(inbox).toEqual([]);
   });
@@ -100,7 +114,7 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     const dm = signedDm(ids.alice);
     link.send(dm);
     link.send(dm);
-    await untilReply(link, 2);
+    await link.replied(2);
     expect(link.replies).toEqual([{ type: 'dm_ack', id: dm.id }, { type: 'dm_ack', id: dm.id }]);
     expect(inbox).toHaveLength(1);
   });
@@ -113,7 +127,7 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     const { bob, inbox, ids } = await pair();
     const link = await rawLink(bob.port!);
     link.send(signedDm(ids.alice, change));
-    await untilReply(link);
+    await link.replied();
     expect(link.replies).toEqual([expect.objectContaining({ type: 'error', code })]);
     expect(inbox).toEqual([]);
   });
@@ -122,7 +136,7 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     const { bob, inbox } = await pair();
     const link = await rawLink(bob.port!);
     link.send(signedDm(Identity.generate(), { from: 'zed' }));
-    await untilReply(link);
+    await link.replied();
     expect(link.replies).toEqual([expect.objectContaining({ type: 'error', code: 'unknown_sender' })]);
     expect(inbox).toEqual([]);
   });
