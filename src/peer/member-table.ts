@@ -23,8 +23,13 @@ export interface Member<L> extends MemberInfo {
 export type AdmitResult<L> =
   /** A new member: announce it, gossip the new member list. */
   | { readonly kind: 'added' }
-  /** A second link to the same member: close `drop` quietly (it may be the new one). */
-  | { readonly kind: 'tie'; readonly drop: L }
+  /**
+   * A second link to the same member: stop using `drop` (it may be the new one).
+   * Only the peer with the smaller name closes it (`close`): it closes it once it
+   * holds the kept link, which the other end then already holds too — so the
+   * other end never sees its current link close before the kept one is up.
+   */
+  | { readonly kind: 'tie'; readonly drop: L; readonly close: boolean }
   /** Same name, different process, and the new one wins: tell `drop` its name is in use. */
   | { readonly kind: 'replaced'; readonly drop: L }
   /** Same name, different process, and the new one loses: tell it its name is in use. */
@@ -74,7 +79,8 @@ export class MemberTable<L> {
    * Records a link that has completed hello/welcome with `info`, opened by
    * `initiator`, and says what to do with it or with the link it displaces.
    * Ties (two links between the same pair): keep the one opened by the
-   * lexicographically smaller name — both ends compute the same answer.
+   * lexicographically smaller name — both ends compute the same answer, and
+   * the smaller name's end closes the other link.
    */
   admit(info: MemberInfo, link: L, initiator: string): AdmitResult<L> {
     if (info.instance === this.self.instance) return { kind: 'self' };
@@ -92,12 +98,13 @@ export class MemberTable<L> {
       this.members.set(info.name, entry);
       return { kind: 'replaced', drop: existing.link };
     }
-    const preferred = this.self.name < info.name ? this.self.name : info.name;
+    const close = this.self.name < info.name;
+    const preferred = close ? this.self.name : info.name;
     if (initiator === preferred && existing.initiator !== preferred) {
       this.members.set(info.name, entry);
-      return { kind: 'tie', drop: existing.link };
+      return { kind: 'tie', drop: existing.link, close };
     }
-    return { kind: 'tie', drop: link };
+    return { kind: 'tie', drop: link, close };
   }
 
   /** Removes `name` if `link` is its current link; returns the removed member. */

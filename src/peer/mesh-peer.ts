@@ -234,7 +234,8 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
       case 'tie':
         welcome();
         link.state = 'active';
-        verdict.drop.retire('superseded');
+        if (verdict.close) verdict.drop.retire('superseded');
+        else verdict.drop.state = 'superseded'; // the other end closes it (see AdmitResult)
         return false;
       case 'replaced':
         welcome();
