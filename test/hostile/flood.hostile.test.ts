@@ -154,4 +154,17 @@ describe('slow readers', () => {
     expect(server.linesMatching(/^>>> \[Client slowpoke (not responsive, removed from group slow|left group slow)\]$/)).toHaveLength(1);
     assertBounded(server);
   });
+  it('a member that reads but never acks is removed and told so; the others keep receiving', async () => {
+    const server = await startServer(['--ack-timeout', '300']);
+    const [a, b] = await pair(server.port, ['ivy', 'jon'], 'noack');
+    const mute = await RawClient.registered(server.port, 'mute', { autoAck: false });
+    expect((await mute.request({ type: 'join_group', group: 'noack' })).type).toBe('reply');
+    await deliver(a, [b, mute], 'first');
+    await mute.waitFor((f) => f.type === 'removed' && f.group === 'noack', 'removed frame');
+    expect(server.linesMatching(/^>>> \[Client mute not responsive, removed from group noack\]$/)).toHaveLength(1);
+    await deliver(a, [b], 'second');
+    expect(mute.groupMessages('noack').map((m) => m.text)).toEqual(['first']);
+    expect(mute.isClosed).toBe(false); // removed from the group, not disconnected
+    assertBounded(server);
+  });
 });
