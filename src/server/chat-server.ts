@@ -45,7 +45,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clock = options.clock ?? systemClock;
-    this.fanout = new GroupFanout(this.fanoutHost(), this.clock, this.limits.ackTimeoutMs);
+    this.fanout = new GroupFanout(this.fanoutHost(), this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes);
     this.tables = new TablePusher(() => this.byName.values());
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     this.ctx = {

@@ -50,6 +50,8 @@ export class GroupFanout {
     private readonly host: FanoutHost,
     private readonly clock: Clock,
     private readonly ackTimeoutMs: number,
+    /** A recipient with more than this queued counts as congested (FramedConnection's limit). */
+    private readonly maxOutboundBytes: number,
   ) {}
 
   /** Sends `text` from `from` to every other member of `group`; returns its seq. */
@@ -64,7 +66,8 @@ export class GroupFanout {
       r.session.conn.sendEncoded(bytes);
       r.window.push(seq, now);
       sent = true;
-      if (r.session.conn.congested) this.noteCongested(ch, r.session);
+      // Our queue counts too: a whole turn of fan-out may sit there before the flush.
+      if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
     }
     if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
     if (ch.congested.size > 0 && !ch.congested.has(from)) {
@@ -168,6 +171,10 @@ export class GroupFanout {
     };
     session.conn.on('drain', done);
     session.conn.on('close', done);
+    // After this turn's flush: if the bytes went straight to the kernel there will be no 'drain'.
+    setImmediate(() => {
+      if (!session.conn.congested) done();
+    });
   }
 
   /** A congested recipient drained or went away; when none is left, senders are read again. */

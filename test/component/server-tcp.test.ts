@@ -68,4 +68,47 @@ describe('ChatServer over loopback TCP (port 0)', () => {
     expect(again.port).toBe(listener.port);
     listener = again;
   });
+  it('a member that stops reading is removed and the others keep receiving every message (flow control)', async () => {
+    await listener.close();
+    server = new ChatServer({ limits: { heartbeatMs: 0, rateLimitPerSec: 0, ackTimeoutMs: 200, maxOutboundBytes: 16 * 1024 } });
+    // Removed for not acking in time — or, if its queue blew past the hard cap first, dropped as a slow consumer.
+    const removed = new Promise<string>((resolve) => {
+      server.on('memberUnresponsive', (n) => resolve(n));
+      server.on('groupLeft', (n) => resolve(n));
+    });
+    listener = await listenChatServer(server, 0, '127.0.0.1');
+    const [sender, good, stuck] = await Promise.all([connect(), connect(), connect()]);
+    const setup = async (s: net.Socket, name: string, extra: object[]): Promise<void> => {
+      const frames = readFrames(s, 2 + extra.length);
+      s.write(JSON.stringify({ type: 'register', id: 'r', v: 1, name, port: 1, key: KEY }) + '\n');
+      for (const f of extra) s.write(JSON.stringify(f) + '\n');
+      await frames;
+    };
+    await setup(sender, 'sender', [{ type: 'create_group', id: 'c', group: 'g' }, { type: 'join_group', id: 'j', group: 'g' }]);
+    await setup(good, 'good', [{ type: 'join_group', id: 'j', group: 'g' }]);
+    await setup(stuck, 'stuck', [{ type: 'join_group', id: 'j', group: 'g' }]);
+    stuck.pause(); // never reads again
+    const total = 3000;
+    const text = 'y'.repeat(200);
+    let seen = 0;
+    const allSeen = new Promise<void>((resolve) => {
+      let buf = '';
+      good.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        let last = -1;
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const f = JSON.parse(buf.slice(0, i)) as { type: string; seq?: number };
+          buf = buf.slice(i + 1);
+          if (f.type === 'group_msg') { seen++; last = f.seq ?? last; }
+        }
+        if (last > 0) good.write(JSON.stringify({ type: 'group_ack', group: 'g', seq: last }) + '\n');
+        if (seen === total) resolve();
+      });
+    });
+    sender.resume();
+    for (let i = 0; i < total; i++) sender.write(JSON.stringify({ type: 'send_group', id: `m${i}`, text }) + '\n');
+    await allSeen;
+    expect(seen).toBe(total);
+    expect(await removed).toBe('stuck');
+  });
 });

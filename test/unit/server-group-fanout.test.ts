@@ -11,6 +11,9 @@ class StubConn extends TypedEmitter<{ drain: []; close: [] }> {
   congested = false;
   closed = false;
   paused = false;
+  get outboundBytes(): number {
+    return this.congested ? 1 << 20 : 0;
+  }
   sendEncoded(bytes: Buffer): void {
     this.sent.push(bytes);
   }
@@ -49,6 +52,7 @@ function setup(names: string[]) {
     },
     clock,
     500,
+    256 * 1024,
   );
   const setMembers = (next: readonly string[]): void => {
     members = next;
