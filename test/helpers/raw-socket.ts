@@ -111,11 +111,13 @@ export class RawLink<F extends { type: string }> {
   /** Waits for the first frame (from index `from` of the history) matching `match`. */
   waitFor(match: (f: F) => boolean, what: string, timeoutMs = 5000, from = 0): Promise<F> {
     return new Promise((resolve, reject) => {
+      let next = from; // frames before `next` were already checked by this waiter
       const check = (): boolean => {
-        const found = this.frames.slice(from).find(match);
-        if (found !== undefined) {
+        for (; next < this.frames.length; next++) {
+          const frame = this.frames[next]!;
+          if (!match(frame)) continue;
           done();
-          resolve(found);
+          resolve(frame);
           return true;
         }
         if (this.isClosed) {
