@@ -3,17 +3,17 @@ import { encodeFrame } from '../protocol/codec';
 import { ChatError } from '../protocol/errors';
 import { newId, type IdSource } from '../protocol/ids';
 import { PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import type { MeshFrame, MeshMember } from '../protocol/mesh-frames';
+import type { MeshFrame } from '../protocol/mesh-frames';
 import { assertNever, type FrameOf } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
-import { resolveLearnedHost } from './addresses';
 import type { PeerAddress } from './dialer';
 import { LinkPool } from './link-pool';
 import { deliverToAll, type SendReport } from './fanout';
 import type { DialOutcome, MeshLink } from './mesh-link';
 import type { MeshPeerEvents, StartOutcome } from './events';
 import { MemberTable, type MemberInfo } from './member-table';
+import { MemberDiscovery } from './member-discovery';
 import { MessageInbox } from './message-inbox';
 
 /** How a MeshPeer is set up. `clock` and `ids` are injectable for tests. */
@@ -47,7 +47,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   private readonly pool: LinkPool;
   private readonly table: MemberTable<MeshLink>;
   private readonly inbox: MessageInbox;
-  private readonly dialing = new Set<string>();
+  private readonly discovery: MemberDiscovery;
   private joining = true;
   private nameLost = false;
   private leaving: Promise<void> | null = null;
@@ -61,6 +61,13 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.ids = options.ids ?? newId;
     this.instance = this.ids();
     this.table = new MemberTable({ name: this.name, instance: this.instance });
+    this.discovery = new MemberDiscovery({
+      table: this.table,
+      clock: this.clock,
+      heartbeatMs: this.limits.heartbeatMs,
+      active: () => !this.leaving && !this.nameLost,
+      dial: (address, to) => this.dial(address, to),
+    });
     this.inbox = new MessageInbox(this.limits.seenIdsCapacity, this.limits.maxMessageLength);
     this.pool = new LinkPool(this.limits, this.clock, {
       frame: (link, frame) => this.onFrame(link, frame),
@@ -91,6 +98,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
    */
   async start(addresses: readonly PeerAddress[]): Promise<StartOutcome> {
     this.boundPort = await this.pool.listen(this.options.listenPort, this.options.listenHost);
+    this.discovery.start();
     for (const address of addresses) {
       const outcome = await this.dial(address);
       if (outcome === 'failed') continue;
@@ -126,6 +134,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   }
 
   private shutdown(): Promise<void> {
+    this.discovery.stop();
     return this.pool.closeAll((link) => {
       if (link.state === 'active') link.conn.send({ type: 'bye' });
     }, LEAVE_GRACE_MS);
@@ -133,9 +142,11 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
 
   // ---- links ---------------------------------------------------------------
 
-  private dial(target: PeerAddress): Promise<DialOutcome> {
+  /** Dials an address; `to` is the instance expected there, when known. */
+  private dial(target: PeerAddress, to?: string): Promise<DialOutcome> {
     return this.pool.dial(target, () => ({
       type: 'hello', id: this.ids(), v: PROTOCOL_VERSION, name: this.name, peer: this.instance, port: this.boundPort,
+      ...(to === undefined ? {} : { to }),
     }));
   }
 
@@ -144,7 +155,9 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     link.state = 'gone';
     // SPEC §6: no goodbye — connection closed or heartbeat missed.
     const member = this.table.remove(link.name, link);
-    if (member) this.emit('memberDisconnected', member.name);
+    if (!member) return;
+    this.discovery.memberLost(member);
+    this.emit('memberDisconnected', member.name);
   }
 
   // ---- frames --------------------------------------------------------------
@@ -176,7 +189,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     if (!link.trusted) return;
     switch (frame.type) {
       case 'members':
-        return this.learn(frame.members, link);
+        return this.discovery.learn(frame.members, link);
       case 'msg':
         return this.onMsg(link, frame);
       case 'msg_ack':
@@ -193,12 +206,16 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     if (link.outbound || link.state !== 'greeting') return link.conn.sendError('already_registered', undefined, frame.id);
     if (frame.v !== PROTOCOL_VERSION) return link.conn.sendError('unsupported_version', undefined, frame.id);
     if (this.leaving || this.nameLost) return link.conn.sendError('shutting_down', undefined, frame.id);
+    if (frame.to !== undefined && frame.to !== this.instance) {
+      link.conn.sendError('wrong_recipient', 'This is another peer (its address was reused)', frame.id);
+      return link.retire('gone');
+    }
     const host = normalizeAddress(link.conn.remoteAddress);
     const info: MemberInfo = { name: frame.name, instance: frame.peer, host, port: frame.port };
     const kept = this.admit(link, info, frame.name, () =>
-      link.conn.send({ type: 'welcome', id: frame.id, name: this.name, peer: this.instance, members: this.gossipFor(link) }),
+      link.conn.send({ type: 'welcome', id: frame.id, name: this.name, peer: this.instance, members: this.discovery.listFor(link) }),
     );
-    if (kept) this.gossip(link);
+    if (kept) this.discovery.gossip(link);
   }
 
   private onWelcome(link: MeshLink, frame: FrameOf<MeshFrame, 'welcome'>): void {
@@ -206,8 +223,8 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     if (this.leaving) return link.retire('gone');
     const info: MemberInfo = { name: frame.name, instance: frame.peer, host: link.dialed.host, port: link.dialed.port };
     const kept = this.admit(link, info, this.name, () => undefined);
-    if (link.trusted) this.learn(frame.members, link);
-    if (kept) this.gossip(null);
+    if (link.trusted) this.discovery.learn(frame.members, link);
+    if (kept) this.discovery.gossip(null);
     link.finishDial(this.nameLost ? 'name_in_use' : link.trusted ? 'linked' : 'failed');
   }
 
@@ -238,12 +255,14 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
         else verdict.drop.state = 'superseded'; // the other end closes it (see AdmitResult)
         return false;
       case 'replaced':
+        this.discovery.memberLinked(info.instance);
         welcome();
         link.state = 'active';
         verdict.drop.conn.sendError('name_in_use', `Name ${info.name} is already in use`);
         verdict.drop.retire('evicted');
         return true;
       case 'added':
+        this.discovery.memberLinked(info.instance);
         welcome();
         link.state = 'active';
         if (!this.joining) this.emit('memberJoined', info.name);
@@ -288,35 +307,5 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.nameLost = true;
     if (!this.joining) this.emit('nameInUse');
     void this.leave();
-  }
-
-  // ---- gossip --------------------------------------------------------------
-
-  /** The member list as sent to `to`: everyone but itself and us. */
-  private gossipFor(to: MeshLink): MeshMember[] {
-    return this.table
-      .list()
-      .filter((m) => m.link !== to && m.name !== to.name)
-      .map((m) => ({ name: m.name, peer: m.instance, host: m.host, port: m.port }));
-  }
-
-  /** Tells every member (but `except`, which just got a welcome) the new member list. */
-  private gossip(except: MeshLink | null): void {
-    for (const member of this.table.list()) {
-      if (member.link !== except) member.link.conn.send({ type: 'members', members: this.gossipFor(member.link) });
-    }
-  }
-
-  /** Dials every member learned of that we lack (SPEC §6: no split view). */
-  private learn(members: readonly MeshMember[], via: MeshLink): void {
-    if (this.leaving || this.nameLost) return;
-    const viaHost = via.remote?.host ?? '127.0.0.1';
-    for (const member of members) {
-      if (!this.table.shouldDial({ name: member.name, instance: member.peer })) continue;
-      if (this.dialing.has(member.peer)) continue;
-      this.dialing.add(member.peer);
-      const target = { host: resolveLearnedHost(member.host, viaHost), port: member.port };
-      void this.dial(target).finally(() => this.dialing.delete(member.peer));
-    }
   }
 }

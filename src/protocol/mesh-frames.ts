@@ -25,7 +25,11 @@ export type MeshMember = z.infer<typeof MeshMember>;
 
 const members = z.array(MeshMember).max(MAX_GOSSIP_MEMBERS);
 
-/** First frame on every link, from the side that opened it. `port` is the sender's listen port. */
+/**
+ * First frame on every link, from the side that opened it. `port` is the
+ * sender's listen port; `to`, when the sender dials a member it learned of,
+ * is the instance it expects (anyone else refuses with `wrong_recipient`).
+ */
 const hello = z.strictObject({
   type: z.literal('hello'),
   id: Id,
@@ -33,6 +37,7 @@ const hello = z.strictObject({
   name: Name,
   peer: Id,
   port: Port,
+  to: Id.optional(),
 });
 /** Reply to `hello` (same `id`): who accepted it and every other member it is linked to. */
 const welcome = z.strictObject({

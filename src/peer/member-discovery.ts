@@ -1,0 +1,90 @@
+import type { MeshMember } from '../protocol/mesh-frames';
+import type { Clock, TimerHandle } from '../util/clock';
+import { resolveLearnedHost } from './addresses';
+import { LostMembers } from './lost-members';
+import type { MeshLink } from './mesh-link';
+import type { MemberInfo, MemberTable } from './member-table';
+
+/** How long a member lost without goodbye is re-dialled (partition healing). */
+export const LOST_RETRY_WINDOW_MS = 10 * 60_000;
+/** Re-dial interval for lost members, in heartbeat intervals (at least 2 s). */
+const LOST_RETRY_BEATS = 5;
+
+/** What discovery needs from its peer. */
+export interface DiscoveryHost {
+  readonly table: MemberTable<MeshLink>;
+  readonly clock: Clock;
+  readonly heartbeatMs: number;
+  /** False once the peer is leaving or lost its name: nothing more is dialled. */
+  active(): boolean;
+  /** Dials a member's address, expecting instance `to`. */
+  dial(address: { host: string; port: number }, to: string): Promise<unknown>;
+}
+
+/**
+ * How a peer finds the members it lacks (SPEC §6, no split view): member lists
+ * are gossiped to every member whenever ours grows, every listed member we
+ * are not linked to is dialled, and members lost without goodbye are re-dialled
+ * for a while so a healed partition merges again.
+ */
+export class MemberDiscovery {
+  private readonly dialing = new Set<string>();
+  private readonly lost = new LostMembers(LOST_RETRY_WINDOW_MS);
+  private retryTimer: TimerHandle | null = null;
+
+  constructor(private readonly host: DiscoveryHost) {}
+
+  /** Starts re-dialling lost members. */
+  start(): void {
+    const retryMs = Math.max(this.host.heartbeatMs * LOST_RETRY_BEATS, 2_000);
+    this.retryTimer = this.host.clock.setInterval(() => this.retryLost(), retryMs);
+  }
+
+  stop(): void {
+    if (this.retryTimer !== null) this.host.clock.clearInterval(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  /** A member vanished without goodbye: keep trying it for a while. */
+  memberLost(member: MemberInfo): void {
+    this.lost.add(member, this.host.clock.now());
+  }
+
+  /** A member is linked (again): stop retrying it. */
+  memberLinked(instance: string): void {
+    this.lost.delete(instance);
+  }
+
+  /** The member list as sent to `to`: everyone but itself (and us). */
+  listFor(to: MeshLink): MeshMember[] {
+    return this.host.table
+      .list()
+      .filter((m) => m.link !== to && m.name !== to.name)
+      .map((m) => ({ name: m.name, peer: m.instance, host: m.host, port: m.port }));
+  }
+
+  /** Tells every member (but `except`, which just got the list in its welcome) the current list. */
+  gossip(except: MeshLink | null): void {
+    for (const member of this.host.table.list()) {
+      if (member.link !== except) member.link.conn.send({ type: 'members', members: this.listFor(member.link) });
+    }
+  }
+
+  /** Dials every listed member we lack; addresses are resolved relative to the member that sent the list. */
+  learn(members: readonly MeshMember[], via: MeshLink): void {
+    const viaHost = via.remote?.host ?? '127.0.0.1';
+    for (const m of members) {
+      this.dialMember({ name: m.name, instance: m.peer, host: resolveLearnedHost(m.host, viaHost), port: m.port });
+    }
+  }
+
+  private dialMember(member: MemberInfo): void {
+    if (!this.host.active() || this.dialing.has(member.instance) || !this.host.table.shouldDial(member)) return;
+    this.dialing.add(member.instance);
+    void this.host.dial(member, member.instance).finally(() => this.dialing.delete(member.instance));
+  }
+
+  private retryLost(): void {
+    for (const member of this.lost.due(this.host.clock.now())) this.dialMember(member);
+  }
+}
