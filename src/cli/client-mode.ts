@@ -44,12 +44,19 @@ class ClientSession {
   private finish: (code: number) => void = () => undefined;
   private readonly done = new Promise<number>((resolve) => (this.finish = resolve));
   private unsubscribeSignals: () => void = () => undefined;
+  /**
+   * Taken at once: readline's iterator only sees lines emitted after it exists,
+   * so commands piped in before registration finishes would otherwise be lost.
+   */
+  private readonly lines: AsyncIterableIterator<string>;
 
   constructor(
     private readonly client: ChatClient,
     private readonly ui: ConsoleUi,
     private readonly io: Terminal,
-  ) {}
+  ) {
+    this.lines = ui.lines();
+  }
 
   /** Starts the listener, registers, then runs commands until the session ends. */
   async run(listenPort: number): Promise<number> {
@@ -112,7 +119,7 @@ class ClientSession {
   /** Commands one at a time, in order; end of input leaves like dereg (SPEC §5). */
   private async readLoop(): Promise<void> {
     try {
-      for await (const line of this.ui.lines()) {
+      for await (const line of this.lines) {
         if (this.finishing) break;
         await this.handle(parseCommand(line, this.group === null ? 'normal' : 'group'));
         if (this.finishing) break;
@@ -134,7 +141,7 @@ class ClientSession {
       case 'invalid_group_name':
         return this.print(clientLines.invalidGroupName(command.group));
       case 'help':
-        return COMMAND_HELP[this.group === null ? 'normal' : 'group'].forEach((h) => this.print(clientLines.item(h)));
+        return this.printBlock(COMMAND_HELP[this.group === null ? 'normal' : 'group'].map((h) => clientLines.item(h)));
       case 'send':
         return this.showDirect(command.name, command.text, await client.sendDirect(command.name, command.text));
       case 'dereg':
@@ -181,8 +188,7 @@ class ClientSession {
     const result = await this.client.listGroups();
     if (isFailure(result)) return this.failed(result);
     if (result.groups.length === 0) return this.print(clientLines.noGroups());
-    this.print(clientLines.availableGroups());
-    for (const group of result.groups) this.print(clientLines.item(group));
+    this.printBlock([clientLines.availableGroups(), ...result.groups.map((group) => clientLines.item(group))]);
   }
 
   private async joinGroup(group: string): Promise<void> {
@@ -206,8 +212,7 @@ class ClientSession {
     const result = await this.client.listMembers();
     if (result === 'not_in_group') return; // the removal line was printed by the event
     if (isFailure(result)) return this.failed(result);
-    this.print(clientLines.members(result.group));
-    for (const member of result.members) this.print(clientLines.item(member));
+    this.printBlock([clientLines.members(result.group), ...result.members.map((member) => clientLines.item(member))]);
   }
 
   private async leaveGroup(): Promise<void> {
@@ -266,6 +271,11 @@ class ClientSession {
   /** Prints one line with the prefix of the current mode (SPEC §2). */
   private print(body: string): void {
     if (!this.ended) this.ui.print(formatLine(body, this.group));
+  }
+
+  /** Prints a listing as one write, so its lines stay together and arrive together. */
+  private printBlock(bodies: readonly string[]): void {
+    if (!this.ended) this.ui.print(bodies.map((body) => formatLine(body, this.group)).join('\n'));
   }
 }
 

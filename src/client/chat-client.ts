@@ -52,6 +52,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private boundPort: number | null = null;
   private registered = false;
   private lost = false;
+  /** Counts resumes; an older resume stops when a newer connection started its own. */
+  private resumes = 0;
   /** Pushed frames wait one turn so replies read with them resolve their callers first. */
   private readonly pushes = new TurnQueue<PushFrame>((frame) => this.onPush(frame));
 
@@ -236,16 +238,18 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
 
   /** After a reconnect: register again, re-join the group (SPEC §5 Leaving), then report. */
   private async resume(): Promise<void> {
+    const run = ++this.resumes;
+    const current = (): boolean => this.registered && run === this.resumes;
     const result = await this.sendRegister();
-    if (!this.registered) return;
+    if (!current()) return;
     if (result !== 'ok') return this.link.drop(); // e.g. the old session is not timed out yet: retry later
     const group = this.groups.current;
     if (group !== null) {
       const outcome = await this.link.request({ type: 'join_group', id: newId(), group }, LinkLevel.registered);
+      if (!current()) return;
       if (outcome.type === 'error' && outcome.code === 'no_such_group') this.lostMembership(group);
       else if (outcome.type !== 'reply') return this.link.drop();
     }
-    if (!this.registered) return;
     this.link.setLevel(LinkLevel.ready);
     if (this.lost) {
       this.lost = false;
