@@ -139,14 +139,38 @@ export class ClientProcess {
   }
 
   /** Starts `chatapp -c <name> 127.0.0.1 <serverPort> 0 …args` and waits until it is registered. */
-  static async start(name: string, serverPort: number, args: string[] = []): Promise<ClientProcess> {
+  static start(name: string, serverPort: number, args: string[] = []): Promise<ClientProcess> {
+    return ClientProcess.launch(name, ['-c', name, '127.0.0.1', String(serverPort), '0', ...args], /^>>> \[Welcome, You are registered\.\]$/);
+  }
+
+  /** Starts a mesh peer `chatapp -p <name> 0 [<host:port>] …args` and waits for its start or join line. */
+  static peer(name: string, join: number | null, args: string[] = []): Promise<ClientProcess> {
+    const address = join === null ? [] : [`127.0.0.1:${join}`];
+    // the loopback address is printed last (SPEC §6), so waiting for it means the port is known
+    const ready = join === null ? /^>>> \[New chat started, reachable at 127\.0\.0\.1:\d+\]$/ : /^>>> \[Joined the chat with \d+ other peers\]$/;
+    return ClientProcess.launch(name, ['-p', name, '0', ...address, ...args], ready);
+  }
+
+  /** The port of a mesh peer, from its `reachable at 127.0.0.1:<port>` line. */
+  get meshPort(): number {
+    const m = this.stdout.map((l) => /reachable at 127\.0\.0\.1:(\d+)\]$/i.exec(l)).find((x) => x);
+    if (!m) throw new Error(`${this.name} printed no 127.0.0.1 address: ${JSON.stringify(this.stdout)}`);
+    return Number(m[1]);
+  }
+
+  private static async launch(name: string, args: string[], ready: RegExp): Promise<ClientProcess> {
     if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} missing: run npm run build first`);
-    const child = spawn(process.execPath, [MAIN_JS, '-c', name, '127.0.0.1', String(serverPort), '0', ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const client = new ClientProcess(child, name);
-    await client.waitForLine('>>> [Welcome, You are registered.]');
-    return client;
+    const child = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = new ClientProcess(child, name);
+    await proc.waitForMatch(ready);
+    return proc;
+  }
+
+  /** Waits (bounded) for an output line matching `pattern` at or after index `from`. */
+  async waitForMatch(pattern: RegExp, from = 0, timeoutMs = 10_000): Promise<string> {
+    let found: string | undefined;
+    await this.waitUntil(() => (found = this.stdout.slice(from).find((l) => pattern.test(l))) !== undefined, String(pattern), timeoutMs);
+    return found!;
   }
 
   get alive(): boolean {
@@ -177,15 +201,19 @@ export class ClientProcess {
 
   /** Waits (bounded) for an output line equal to `line` at or after index `from`. */
   waitForLine(line: string, from = 0, timeoutMs = 10_000): Promise<void> {
+    return this.waitUntil(() => this.stdout.indexOf(line, from) !== -1, `"${line}"`, timeoutMs);
+  }
+
+  private waitUntil(done: () => boolean, what: string, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
-        if (this.stdout.indexOf(line, from) !== -1) return finish(), resolve(), true;
-        if (!this.alive) return finish(), reject(new Error(`${this.name} exited (${JSON.stringify(this.exit)}) before "${line}"; stderr ${this.stderr}; stdout ${JSON.stringify(this.stdout.slice(-10))}`)), true;
+        if (done()) return finish(), resolve(), true;
+        if (!this.alive) return finish(), reject(new Error(`${this.name} exited (${JSON.stringify(this.exit)}) before ${what}; stderr ${this.stderr}; stdout ${JSON.stringify(this.stdout.slice(-10))}`)), true;
         return false;
       };
       const timer = setTimeout(() => {
         finish();
-        reject(new Error(`${this.name}: no "${line}" within ${timeoutMs} ms; last lines ${JSON.stringify(this.stdout.slice(-10))}; stderr ${this.stderr}`));
+        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms; last lines ${JSON.stringify(this.stdout.slice(-10))}; stderr ${this.stderr}`));
       }, timeoutMs);
       const waiter = (): void => void check();
       const finish = (): void => {

@@ -90,6 +90,11 @@ export class RawLink<F extends { type: string }> {
     live.add(this);
   }
 
+  /** A raw link to 127.0.0.1:`port` decoding what the other side sends with `schema`. */
+  static async open<T extends { type: string }>(port: number, schema: ZodType<T>, options: RawClientOptions = {}): Promise<RawLink<T>> {
+    return new RawLink(await connectSocket(port), schema, options);
+  }
+
   /** A raw link to a client's direct-message listener on 127.0.0.1:`port`. */
   static async direct(port: number, options: RawClientOptions = {}): Promise<RawLink<DirectFrame>> {
     return new RawLink(await connectSocket(port), DirectFrame, options);

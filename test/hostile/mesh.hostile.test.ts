@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { ClientProcess } from '../helpers/hostile-server';
+import { closeAllRawClients, RawLink } from '../helpers/raw-socket';
+import { MeshFrame } from '../../src/protocol/mesh-frames';
+
+/**
+ * Hostile input on a mesh peer's listen port (SPEC §6, §7: "all modes"):
+ * garbage, binary noise, oversized and half-sent frames are refused, and the
+ * two real peers keep chatting, each message shown once.
+ */
+
+const PEER_ARGS = ['--max-invalid-frames', '3', '--max-frame-bytes', '8192', '--frame-timeout', '500'];
+
+let ann: ClientProcess;
+let ben: ClientProcess;
+let round = 0;
+
+beforeAll(async () => {
+  ann = await ClientProcess.peer('ann', null, PEER_ARGS);
+  const from = ann.mark();
+  ben = await ClientProcess.peer('ben', ann.meshPort, PEER_ARGS);
+  await ann.waitForLine('>>> [ben has joined the chat]', from);
+}, 20_000);
+
+afterAll(async () => {
+  await closeAllRawClients();
+  await Promise.all([ann, ben].map((p) => p?.stop()));
+});
+
+async function meshLink(options: { answerPings?: boolean } = {}): Promise<RawLink<MeshFrame>> {
+  return RawLink.open(ann.meshPort, MeshFrame, options);
+}
+
+/** ben → ann and ann → ben still arrive, once each; nothing went to stderr. */
+async function assertMeshHealthy(): Promise<void> {
+  const n = ++round;
+  const [fromAnn, fromBen] = [ann.mark(), ben.mark()];
+  ben.type(`from ben ${n}`);
+  ann.type(`from ann ${n}`);
+  await ann.waitForLine(`>>> ben: from ben ${n}`, fromAnn);
+  await ben.waitForLine(`>>> ann: from ann ${n}`, fromBen);
+  expect([ann.count(`>>> ben: from ben ${n}`), ben.count(`>>> ann: from ann ${n}`)]).toEqual([1, 1]);
+  expect([ann.alive, ben.alive]).toEqual([true, true]);
+  expect([ann.stderr, ben.stderr]).toEqual(['', '']);
+}
+
+describe("hostile input on a mesh peer's port", () => {
+  it('garbage lines: invalid_json, then too_many_invalid and a close', async () => {
+    const link = await meshLink();
+    await link.sendRaw('hi\nthere\n{"type":\nSSH-2.0\n');
+    expect(await link.waitClosed()).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'too_many_invalid']);
+    await assertMeshHealthy();
+  });
+
+  it('binary noise and a multi-megabyte line are refused with a close', async () => {
+    const noise = await meshLink();
+    await noise.sendRaw(randomBytes(128 * 1024));
+    const codes = await noise.waitClosed();
+    expect(['too_many_invalid', 'frame_too_large']).toContain(codes[codes.length - 1]);
+    const big = await meshLink();
+    await big.sendRaw(Buffer.alloc(2 * 1024 * 1024, 'm'));
+    expect(await big.waitClosed()).toEqual(['frame_too_large']);
+    await assertMeshHealthy();
+  });
+
+  it('a chat message on a link that never said hello is never shown', async () => {
+    const link = await meshLink();
+    link.send({ type: 'msg', id: 'sneaky-1', text: 'unannounced' });
+    link.send({ type: 'bye' });
+    link.send({ type: 'members', members: [{ name: 'ghost', peer: 'p-ghost', host: '127.0.0.1', port: 1 }] });
+    await assertMeshHealthy();
+    expect(ann.stdout.some((l) => l.includes('unannounced') || l.includes('ghost'))).toBe(false);
+    link.close();
+  });
+
+  it('a half-sent frame held open is closed with frame_timeout', async () => {
+    const link = await meshLink({ answerPings: false });
+    await link.sendRaw('{"type":"hello","id":"slow"');
+    expect(await link.waitClosed(5000)).toEqual(['frame_timeout']);
+    await assertMeshHealthy();
+  });
+});
