@@ -80,3 +80,30 @@ describe("hostile input on a mesh peer's port", () => {
     await assertMeshHealthy();
   });
 });
+
+describe('mesh name theft', () => {
+  // Fresh peers per case: a successful theft breaks the mesh it happens in.
+  it.each(['member', 'greeted peer itself'])('a stranger greeting with the name of the %s and a tiny instance id is refused; nobody is pushed out', async (target) => {
+    const cat = await ClientProcess.peer('cat', null, PEER_ARGS);
+    const joined = cat.mark();
+    const dan = await ClientProcess.peer('dan', cat.meshPort, PEER_ARGS);
+    await cat.waitForLine('>>> [dan has joined the chat]', joined);
+    try {
+      const name = target === 'member' ? 'dan' : 'cat';
+      const link = await RawLink.open(cat.meshPort, MeshFrame);
+      const [fromCat, fromDan] = [cat.mark(), dan.mark()];
+      link.send({ type: 'hello', id: `steal-${name}`, v: 1, name, peer: '00000000-0000-7000-8000-000000000000', port: 1 });
+      // SPEC §6: a name already used in the mesh is refused
+      const verdict = await link.waitFor((f) => f.type === 'error' || f.type === 'welcome', 'a verdict on the hello').catch((e: Error) => e.message);
+      expect(verdict).toMatchObject({ type: 'error', code: 'name_in_use' });
+      dan.type('still here');
+      await cat.waitForLine('>>> dan: still here', fromCat);
+      for (const [p, from] of [[cat, fromCat], [dan, fromDan]] as const) {
+        expect(p.stdout.slice(from).filter((l) => /already in use|disconnected|has left/.test(l))).toEqual([]);
+        expect(p.alive).toBe(true);
+      }
+    } finally {
+      await Promise.all([cat.stop(), dan.stop()]);
+    }
+  });
+});
