@@ -26,8 +26,8 @@ export interface PeerOptions {
   readonly limits: Limits;
 }
 
-/** Raw option strings as commander hands them over, keyed by camelCase limit name. */
-export type RawLimitOptions = Partial<Record<keyof Limits, string>>;
+/** Raw option strings as commander hands them over, keyed by the camelCase option name (`ackTimeout`). */
+export type RawLimitOptions = Partial<Record<string, string>>;
 
 export function serverPort(value: string): number {
   const port = parsePort(value);
@@ -65,7 +65,7 @@ export function peerAddress(value: string): { host: string; port: number } {
 export function limits(raw: RawLimitOptions): Limits {
   const result: Limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
-    const value = raw[key];
+    const value = raw[optionKey(key)];
     if (value === undefined) continue;
     const min = key === 'retries' || key === 'maxFrameBytes' || key === 'maxMessageLength' ? 1 : 0;
     if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
@@ -74,6 +74,11 @@ export function limits(raw: RawLimitOptions): Limits {
     result[key] = Number(value);
   }
   return result;
+}
+
+/** The key commander stores an option under: `ack-timeout` → `ackTimeout`. */
+function optionKey(key: keyof Limits): string {
+  return optionName(key).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 /** camelCase limit key → kebab-case option name (`ackTimeoutMs` → `ack-timeout`). */

@@ -52,7 +52,7 @@ describe('argument validators (SPEC §3)', () => {
 
   it('applies limit options over the defaults and rejects non-integers', () => {
     expect(args.limits({})).toEqual({ ...DEFAULT_LIMITS });
-    expect(args.limits({ ackTimeoutMs: '250', retries: '1' })).toMatchObject({ ackTimeoutMs: 250, retries: 1 });
+    expect(args.limits({ ackTimeout: '250', retries: '1' })).toMatchObject({ ackTimeoutMs: 250, retries: 1 });
     expect(() => args.limits({ retries: '0' })).toThrow('Invalid value for --retries: 0');
     expect(() => args.limits({ maxFrameBytes: '0' })).toThrow('Invalid value for --max-frame-bytes: 0');
     for (const bad of ['-1', '1.5', 'abc', '', '1e3', '99999999999999999999']) {
