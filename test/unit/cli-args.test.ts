@@ -56,7 +56,7 @@ describe('argument validators (SPEC §3)', () => {
     expect(() => args.limits({ retries: '0' })).toThrow('Invalid value for --retries: 0');
     expect(() => args.limits({ maxFrameBytes: '0' })).toThrow('Invalid value for --max-frame-bytes: 0');
     for (const bad of ['-1', '1.5', 'abc', '', '1e3', '99999999999999999999']) {
-      expect(() => args.limits({ heartbeatMs: bad })).toThrow(args.UsageError);
+      expect(() => args.limits({ heartbeat: bad })).toThrow(args.UsageError);
     }
   });
 
