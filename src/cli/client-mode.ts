@@ -1,4 +1,4 @@
-import { ChatClient } from '../client/chat-client';
+import { ChatClient, type ChatClientOptions } from '../client/chat-client';
 import { isFailure, type RequestFailure, type SendDirectResult } from '../client/client-results';
 import { PortInUseError } from '../net/listen';
 import type { ClientOptions } from './args';
@@ -7,18 +7,22 @@ import { ConsoleUi } from './console-ui';
 import { clientLines, commonLines, formatLine, linePrefix, sanitize } from './lines';
 import type { Terminal } from './terminal-io';
 
+/** Test seams: how to reach the server, and the listener's interface. */
+export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity'>;
+
 /**
  * Runs client mode until it ends; resolves with the exit code (SPEC §2, §5).
  * The ChatClient library does the work; this renderer turns typed lines into
  * calls and results/events into the exact `>>> ` lines.
  */
-export async function runClientMode(options: ClientOptions, io: Terminal): Promise<number> {
+export async function runClientMode(options: ClientOptions, io: Terminal, deps: ClientModeDeps = {}): Promise<number> {
   const client = new ChatClient({
     name: options.name,
     serverHost: options.serverHost,
     serverPort: options.serverPort,
     listenPort: options.listenPort,
     limits: options.limits,
+    ...deps,
   });
   const ui = new ConsoleUi(io);
   const session = new ClientSession(client, ui, io);

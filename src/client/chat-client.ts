@@ -250,6 +250,9 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       if (outcome.type === 'error' && outcome.code === 'no_such_group') this.lostMembership(group);
       else if (outcome.type !== 'reply') return this.link.drop();
     }
+    // Let the table pushed with the register reply be reported first (one turn later).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!current()) return;
     this.link.setLevel(LinkLevel.ready);
     if (this.lost) {
       this.lost = false;
