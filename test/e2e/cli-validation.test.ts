@@ -114,7 +114,8 @@ describe('port already in use (SPEC §3, exit 1)', () => {
   test('a server on a port another server holds prints the port-in-use line and exits 1', async () => {
     const { port } = await startServer();
     const second = startCli(['-s', String(port)], { label: 'second server' });
-    await second.waitForLine(`>>> [Port ${port} is already in use]`);
+    // SPEC §3 table: the message goes to stderr.
+    await second.waitForLine(`>>> [Port ${port} is already in use]`, { stream: 'stderr' });
     await expectExit(second, 1);
   });
 
@@ -122,7 +123,7 @@ describe('port already in use (SPEC §3, exit 1)', () => {
     const { port } = await startServer();
     const alice = await startClient('alice', port);
     const bob = startCli(['-c', 'bob', '127.0.0.1', String(port), String(alice.listenPort)], { label: 'client bob' });
-    await bob.waitForLine(`>>> [Port ${alice.listenPort} is already in use]`);
+    await bob.waitForLine(`>>> [Port ${alice.listenPort} is already in use]`, { stream: 'stderr' });
     await expectExit(bob, 1);
     // It never registered: the server's table did not change for it.
     expect(bob.lines()).not.toContain('>>> [Welcome, You are registered.]');

@@ -39,8 +39,8 @@ export const MAIN_JS = path.join(REPO_ROOT, 'dist', 'src', 'main.js');
 /** Default safety-net timeout of every wait, in ms. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** A line matcher: an exact line (string) or a pattern tested against each line. */
-export type LineMatcher = string | RegExp;
+/** A line matcher: an exact line (string), a pattern tested against each line, or a predicate. */
+export type LineMatcher = string | RegExp | ((line: string) => boolean);
 
 export type StreamName = 'stdout' | 'stderr';
 
@@ -76,13 +76,21 @@ export interface StartOptions {
   readonly keepAcrossTests?: boolean;
   /** Extra environment variables. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Runs the CLI through another program, e.g. `script` for a pseudo-terminal:
+   * gets the full command line (`node`, main.js, args) and returns what to spawn.
+   */
+  readonly wrap?: (argv: readonly string[]) => { file: string; args: string[] };
 }
 
 function matches(line: string, matcher: LineMatcher): boolean {
-  return typeof matcher === 'string' ? line === matcher : matcher.test(line);
+  if (typeof matcher === 'string') return line === matcher;
+  if (typeof matcher === 'function') return matcher(line);
+  return matcher.test(line);
 }
 
 function describeMatcher(matcher: LineMatcher): string {
+  if (typeof matcher === 'function') return `matching ${matcher.name || 'a predicate'}`;
   return typeof matcher === 'string' ? JSON.stringify(matcher) : String(matcher);
 }
 
@@ -112,7 +120,9 @@ export class CliProcess {
     this.args = args;
     this.label = options.label ?? `chatapp ${args.join(' ')}`;
     this.keepAcrossTests = options.keepAcrossTests ?? false;
-    this.child = spawn(process.execPath, [MAIN_JS, ...args], {
+    const argv = [process.execPath, MAIN_JS, ...args];
+    const command = options.wrap ? options.wrap(argv) : { file: process.execPath, args: argv.slice(1) };
+    this.child = spawn(command.file, command.args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

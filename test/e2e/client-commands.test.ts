@@ -1,0 +1,244 @@
+/**
+ * SPEC §5: every client command row in normal and group mode, invalid input
+ * and the group-mode prefix, on the real CLI (stdin a pipe: no prompt).
+ */
+import { startClient, startServer, type StartedClient } from '../helpers/cli-process';
+import {
+  createGroup,
+  expectAfter,
+  groupMessage,
+  joinGroup,
+  line,
+  linesUntilSentinel,
+  listing,
+  sendGroup,
+  sendPrivate,
+} from '../helpers/e2e-chat';
+
+const NORMAL_COMMANDS = ['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'help'];
+const GROUP_COMMANDS = ['send_group', 'list_members', 'leave_group', 'dereg', 'help'];
+const GROUP_ONLY = ['send_group', 'list_members', 'leave_group'];
+const NORMAL_ONLY = ['create_group', 'list_groups', 'join_group'];
+
+/** Lines that mention `command` as a word (help output). */
+function mentions(lines: string[], command: string): boolean {
+  return lines.some((l) => new RegExp(`(^|[^A-Za-z_])${command}([^A-Za-z_]|$)`).test(l.replace(/^>>> (\([^)]*\) )?/, '')));
+}
+
+async function helpLines(client: StartedClient, group: string | null, marker: string): Promise<string[]> {
+  const from = client.proc.mark();
+  client.proc.send('help');
+  await client.proc.waitForIndex(new RegExp(marker), { from });
+  return linesUntilSentinel(client.proc, from, group);
+}
+
+describe('client in normal mode (SPEC §5)', () => {
+  test('send: sender sees received, receiver sees the message; unknown name', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await sendPrivate(alice, bob, 'hello bob, how are you?');
+    await sendPrivate(bob, alice, 'fine: thanks!');
+    await expectAfter(alice.proc, 'send nobody hi', ['>>> [Unknown client nobody]']);
+  });
+
+  test('send to a client that is online but does not ack: No ACK', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    bob.proc.kill('SIGSTOP');
+    await expectAfter(alice.proc, 'send bob are you awake', ['>>> [No ACK from bob, message not delivered]']);
+    bob.proc.kill('SIGCONT');
+  });
+
+  test('send to a client that deregistered: offline', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const from = alice.proc.mark();
+    await expectAfter(bob.proc, 'dereg bob', ['>>> [You are Offline. Bye.]']);
+    await alice.proc.waitForLine('>>> [Client table updated.]', { from });
+    await expectAfter(alice.proc, 'send bob still there?', ['>>> [bob is offline, message not delivered]']);
+  });
+
+  test('dereg own name: Bye and exit 0; dereg another name is refused', async () => {
+    const { port } = await startServer();
+    const [alice] = [await startClient('alice', port), await startClient('bob', port)];
+    await expectAfter(alice.proc, 'dereg bob', ['>>> [You can only deregister yourself]']);
+    expect(alice.proc.exited).toBeNull();
+    await expectAfter(alice.proc, 'dereg alice', ['>>> [You are Offline. Bye.]']);
+    expect(await alice.proc.waitForExit()).toEqual({ code: 0, signal: null });
+  });
+
+  test('create_group, duplicate, list_groups (none and some, creation order), join_group ok and missing', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await expectAfter(alice.proc, 'list_groups', ['>>> [No group chats available.]']);
+    await createGroup(alice, 'g1');
+    await expectAfter(bob.proc, 'create_group g1', ['>>> [Group g1 already exists.]']);
+    await createGroup(bob, 'g2');
+    expect(await listing(alice.proc, 'list_groups', '>>> [Available group chats:]')).toEqual(['>>> g1', '>>> g2']);
+    await expectAfter(alice.proc, 'join_group nope', ['>>> [Group nope does not exist]']);
+    await joinGroup(alice, 'g2');
+  });
+
+  test('help lists the commands of normal mode only', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    const help = await helpLines(alice, null, 'join_group');
+    for (const command of NORMAL_COMMANDS) expect({ command, found: mentions(help, command) }).toEqual({ command, found: true });
+    for (const command of GROUP_ONLY) expect({ command, found: mentions(help, command) }).toEqual({ command, found: false });
+    expect(help.every((l) => l.startsWith('>>> '))).toBe(true);
+  });
+
+  test('invalid input: unknown command, group-mode command, missing arguments, bad group names; nothing changes', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const bobFrom = bob.proc.mark();
+    for (const command of ['foo', 'send_group hi', 'list_members', 'leave_group', 'send', 'send bob', 'create_group', 'join_group', 'dereg']) {
+      await expectAfter(alice.proc, command, ['>>> [Invalid command]']);
+    }
+    for (const group of ['roomB;', 'a/b', 'x'.repeat(33)]) {
+      await expectAfter(alice.proc, `create_group ${group}`, [`>>> [Invalid group name: ${group}]`]);
+      await expectAfter(alice.proc, `join_group ${group}`, [`>>> [Invalid group name: ${group}]`]);
+    }
+    // Nothing changed: no group exists, alice is still in normal mode and bob got nothing.
+    await expectAfter(alice.proc, 'list_groups', ['>>> [No group chats available.]']);
+    await sendPrivate(alice, bob, 'after the junk');
+    expect(bob.proc.lines().slice(bobFrom).filter((l) => l !== '>>> [Client table updated.]')).toEqual(['>>> alice: after the junk']);
+  });
+
+  test('empty lines are ignored', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    const from = alice.proc.mark();
+    alice.proc.send('');
+    alice.proc.send('');
+    expect(await linesUntilSentinel(alice.proc, from)).toEqual([]);
+  });
+
+  test('a message longer than --max-message-length is refused with a clear line, never sent or truncated', async () => {
+    const { port } = await startServer();
+    const limit = ['--max-message-length', '10'];
+    const [alice, bob] = [await startClient('alice', port, limit), await startClient('bob', port, limit)];
+    const bobFrom = bob.proc.mark();
+    await expectAfter(alice.proc, 'send bob 12345678901', [/^>>> \[.*too long.*\]$/i]);
+    await sendPrivate(alice, bob, '1234567890'); // exactly the maximum is fine
+    await createGroup(alice, 'g');
+    await joinGroup(alice, 'g');
+    await joinGroup(bob, 'g');
+    await expectAfter(alice.proc, 'send_group abcdefghijk', [/^>>> \(g\) \[.*too long.*\]$/i]);
+    await sendGroup(alice, 'g', 'abcdefghij');
+    await bob.proc.waitForLine(groupMessage('g', 'alice', 'abcdefghij'), { from: bobFrom });
+    const seen = bob.proc.lines().slice(bobFrom).join('\n');
+    expect(seen).not.toContain('12345678901');
+    expect(seen).not.toContain('abcdefghijk');
+    expect(bob.proc.linesMatching(/alice/, { from: bobFrom })).toEqual(['>>> alice: 1234567890', groupMessage('g', 'alice', 'abcdefghij')]);
+  });
+});
+
+describe('client in group mode (SPEC §5)', () => {
+  test('send_group: sender sees received by Server, every other member sees Group_Message', async () => {
+    const { port } = await startServer();
+    const clients = [await startClient('alice', port), await startClient('bob', port), await startClient('carol', port)];
+    await createGroup(clients[0]!, 'g');
+    for (const c of clients) await joinGroup(c, 'g');
+    const marks = clients.map((c) => c.proc.mark());
+    await sendGroup(clients[0]!, 'g', 'hello group');
+    await clients[1]!.proc.waitForLine(groupMessage('g', 'alice', 'hello group'), { from: marks[1] });
+    await clients[2]!.proc.waitForLine(groupMessage('g', 'alice', 'hello group'), { from: marks[2] });
+    await sendGroup(clients[2]!, 'g', 'hi alice');
+    await clients[0]!.proc.waitForLine(groupMessage('g', 'carol', 'hi alice'), { from: marks[0] });
+    // The sender never sees its own message as a Group_Message.
+    expect(clients[0]!.proc.linesMatching(/Group_Message alice:/)).toEqual([]);
+  });
+
+  test('list_members lists the members in join order, prefixed', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await createGroup(alice, 'g');
+    await joinGroup(bob, 'g');
+    await joinGroup(alice, 'g');
+    expect(await listing(alice.proc, 'list_members', '>>> (g) [Members in the group g:]', 'g')).toEqual(['>>> (g) bob', '>>> (g) alice']);
+  });
+
+  test('leave_group prints the unprefixed leave line and returns to normal mode', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    await createGroup(alice, 'g');
+    await joinGroup(alice, 'g');
+    await expectAfter(alice.proc, 'leave_group', ['>>> [Leave group chat g]']);
+    await expectAfter(alice.proc, 'list_groups', ['>>> [Available group chats:]', '>>> g']);
+  });
+
+  test('every line printed in group mode is prefixed, including table updates and errors', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    await createGroup(alice, 'g');
+    const from = alice.proc.mark();
+    await joinGroup(alice, 'g');
+    await startClient('bob', port); // a table push while alice is in group mode
+    await alice.proc.waitForLine('>>> (g) [Client table updated.]');
+    await expectAfter(alice.proc, 'send bob hi', ['>>> (g) [Invalid command]']);
+    await expectAfter(alice.proc, 'dereg bob', ['>>> (g) [You can only deregister yourself]']);
+    await sendGroup(alice, 'g', 'anyone?');
+    await listing(alice.proc, 'list_members', '>>> (g) [Members in the group g:]', 'g');
+    const leave = await expectAfter(alice.proc, 'leave_group', ['>>> [Leave group chat g]']);
+    const lines = alice.proc.lines();
+    const entered = lines.indexOf('>>> [Entered group g successfully]', from);
+    const inGroup = lines.slice(entered + 1, leave);
+    expect(inGroup.length).toBeGreaterThan(5);
+    expect(inGroup.filter((l) => !l.startsWith('>>> (g) '))).toEqual([]);
+  });
+
+  test('help lists the commands of group mode only, prefixed', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    await createGroup(alice, 'g');
+    await joinGroup(alice, 'g');
+    const help = await helpLines(alice, 'g', 'leave_group');
+    for (const command of GROUP_COMMANDS) expect({ command, found: mentions(help, command) }).toEqual({ command, found: true });
+    for (const command of NORMAL_ONLY) expect({ command, found: mentions(help, command) }).toEqual({ command, found: false });
+    expect(help.every((l) => l.startsWith('>>> (g) '))).toBe(true);
+  });
+
+  test('invalid input in group mode: other-mode commands, unknown, missing arguments (prefixed), nothing changes', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await createGroup(alice, 'g');
+    await createGroup(alice, 'other');
+    await joinGroup(alice, 'g');
+    await joinGroup(bob, 'g');
+    const bobFrom = bob.proc.mark();
+    for (const command of ['send bob hi', 'create_group x', 'list_groups', 'join_group other', 'foo', 'send_group', 'dereg']) {
+      await expectAfter(alice.proc, command, ['>>> (g) [Invalid command]']);
+    }
+    // Still in g, alone with bob, and bob saw nothing.
+    expect(await listing(alice.proc, 'list_members', '>>> (g) [Members in the group g:]', 'g')).toEqual(['>>> (g) alice', '>>> (g) bob']);
+    await expectAfter(bob.proc, 'list_members', ['>>> (g) [Members in the group g:]']);
+    expect(bob.proc.linesMatching(/alice|hi/, { from: bobFrom })).toEqual(['>>> (g) alice']);
+  });
+
+  test('a client removed by the server prints the removed line and returns to normal mode', async () => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await createGroup(alice, 'g');
+    await joinGroup(alice, 'g');
+    await joinGroup(bob, 'g');
+    const from = server.mark();
+    bob.proc.kill('SIGSTOP');
+    await sendGroup(alice, 'g', 'ping');
+    await server.waitForLine('>>> [Client bob not responsive, removed from group g]', { from });
+    bob.proc.kill('SIGCONT');
+    await bob.proc.waitForLine('>>> (g) [You were removed from group g]');
+    // Back in normal mode: normal commands work and lines are unprefixed.
+    await expectAfter(bob.proc, 'list_groups', ['>>> [Available group chats:]', '>>> g']);
+  });
+
+  test('joining another group while in a group is refused as an other-mode command', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    await createGroup(alice, 'g1');
+    await createGroup(alice, 'g2');
+    await joinGroup(alice, 'g1');
+    await expectAfter(alice.proc, 'join_group g2', ['>>> (g1) [Invalid command]']);
+    expect(await listing(alice.proc, 'list_members', '>>> (g1) [Members in the group g1:]', 'g1')).toEqual(['>>> (g1) alice']);
+  });
+});

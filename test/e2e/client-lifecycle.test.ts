@@ -1,0 +1,132 @@
+/**
+ * SPEC §5: starting (name in use, server not responding) and leaving (dereg,
+ * Ctrl+C, SIGTERM, end of input) a client, with exit codes (SPEC §2).
+ */
+import { closedPort, startCli, startClient, startServer, startSilentServer, type StartedClient } from '../helpers/cli-process';
+import { createGroup, expectAfter, joinGroup } from '../helpers/e2e-chat';
+
+/** Client options that make a failing server request end quickly. */
+const QUICK_GIVE_UP = ['--ack-timeout', '150', '--retries', '2'];
+
+const BYE = '>>> [You are Offline. Bye.]';
+
+async function expectDeregistered(client: StartedClient, other: StartedClient, serverLines: { waitForLine: (m: string, o: { from: number }) => Promise<string> }, serverFrom: number): Promise<void> {
+  expect(await client.proc.waitForExit()).toEqual({ code: 0, signal: null });
+  await serverLines.waitForLine('>>> [Client table updated.]', { from: serverFrom });
+  await expectAfter(other.proc, `send ${client.name} hello?`, [`>>> [${client.name} is offline, message not delivered]`]);
+}
+
+describe('starting a client (SPEC §5)', () => {
+  test('prints the listening line (OS-chosen port), welcome, then the first table update', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    expect(alice.listenPort).toBeGreaterThan(0);
+    expect(alice.proc.lines().slice(0, 3)).toEqual([
+      `>>> [Listening for private messages on port ${alice.listenPort}]`,
+      '>>> [Welcome, You are registered.]',
+      '>>> [Client table updated.]',
+    ]);
+  });
+
+  test('every later table push prints [Client table updated.]', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    const from = alice.proc.mark();
+    const bob = await startClient('bob', port);
+    await alice.proc.waitForCount('>>> [Client table updated.]', 1, { from });
+    await expectAfter(bob.proc, 'dereg bob', [BYE]);
+    await alice.proc.waitForCount('>>> [Client table updated.]', 2, { from });
+  });
+
+  test('a name already online is refused: name-in-use line, exit 1; the first client is unaffected', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const impostor = startCli(['-c', 'alice', '127.0.0.1', String(port), '0'], { label: 'second alice' });
+    await impostor.waitForLine('>>> [Name alice is already in use. Try another one.]');
+    expect(await impostor.waitForExit()).toEqual({ code: 1, signal: null });
+    expect(impostor.lines()).not.toContain('>>> [Welcome, You are registered.]');
+    await expectAfter(bob.proc, 'send alice still you?', ['>>> [Message received by alice.]']);
+    await alice.proc.waitForLine('>>> bob: still you?');
+  });
+
+  test('no server listening: Server not responding, Exiting, exit 1', async () => {
+    const port = await closedPort();
+    const proc = startCli(['-c', 'alice', '127.0.0.1', String(port), '0', ...QUICK_GIVE_UP]);
+    await proc.waitForLine(/^>>> \[Listening for private messages on port \d+\]$/);
+    await proc.waitForLines(['>>> [Server not responding]', '>>> [Exiting]']);
+    expect(await proc.waitForExit(20_000)).toEqual({ code: 1, signal: null });
+    expect(proc.lines()).not.toContain('>>> [Welcome, You are registered.]');
+  });
+
+  test('a server that accepts but never answers: Server not responding, Exiting, exit 1', async () => {
+    const silent = await startSilentServer();
+    const proc = startCli(['-c', 'alice', '127.0.0.1', String(silent.port), '0', ...QUICK_GIVE_UP]);
+    await proc.waitForLines(['>>> [Server not responding]', '>>> [Exiting]'], { timeoutMs: 20_000 });
+    expect(await proc.waitForExit(20_000)).toEqual({ code: 1, signal: null });
+    expect(silent.connections).toBeGreaterThan(0);
+  });
+});
+
+describe('leaving (SPEC §5)', () => {
+  test.each([
+    ['dereg', (c: StartedClient) => c.proc.send(`dereg ${c.name}`)],
+    ['SIGINT (Ctrl+C)', (c: StartedClient) => c.proc.kill('SIGINT')],
+    ['SIGTERM', (c: StartedClient) => c.proc.kill('SIGTERM')],
+    ['end of input', (c: StartedClient) => c.proc.endInput()],
+  ])('%s deregisters: Bye, exit 0, marked offline for the others', async (_how, leave) => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const serverFrom = server.mark();
+    const bobFrom = bob.proc.mark();
+    leave(alice);
+    await alice.proc.waitForLine(BYE);
+    await bob.proc.waitForLine('>>> [Client table updated.]', { from: bobFrom });
+    await expectDeregistered(alice, bob, server, serverFrom);
+    // Bye is the last line.
+    expect(alice.proc.lines().at(-1)).toBe(BYE);
+  });
+
+  test('dereg in group mode prints the queued private messages, in arrival order, before Bye', async () => {
+    const { port } = await startServer();
+    const [alice, bob, carol] = [await startClient('alice', port), await startClient('bob', port), await startClient('carol', port)];
+    await createGroup(bob, 'g');
+    await joinGroup(bob, 'g');
+    await expectAfter(alice.proc, 'send bob first', ['>>> [Message received by bob.]']);
+    await expectAfter(carol.proc, 'send bob second', ['>>> [Message received by bob.]']);
+    await expectAfter(alice.proc, 'send bob third', ['>>> [Message received by bob.]']);
+    // Queued, not shown yet.
+    expect(bob.proc.linesMatching(/first|second|third/)).toEqual([]);
+    const from = bob.proc.mark();
+    bob.proc.send('dereg bob');
+    await bob.proc.waitForLine(/^>>> (\(g\) )?\[You are Offline\. Bye\.\]$/, { from });
+    expect(await bob.proc.waitForExit()).toEqual({ code: 0, signal: null });
+    const tail = bob.proc.lines().slice(from).filter((l) => !/\[Client table updated\.\]$/.test(l));
+    expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual(['>>> alice: first', '>>> carol: second', '>>> alice: third', BYE]);
+  });
+
+  test('Ctrl+C in group mode also prints the queued private messages before Bye', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await createGroup(bob, 'g');
+    await joinGroup(bob, 'g');
+    await expectAfter(alice.proc, 'send bob do not lose me', ['>>> [Message received by bob.]']);
+    const from = bob.proc.mark();
+    bob.proc.kill('SIGINT');
+    expect(await bob.proc.waitForExit()).toEqual({ code: 0, signal: null });
+    const tail = bob.proc.lines().slice(from).filter((l) => !/\[Client table updated\.\]$/.test(l));
+    expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual(['>>> alice: do not lose me', BYE]);
+  });
+
+  test('end of input in group mode leaves the group on the server and exits 0', async () => {
+    const { proc: server, port } = await startServer();
+    const alice = await startClient('alice', port);
+    await createGroup(alice, 'g');
+    await joinGroup(alice, 'g');
+    const from = server.mark();
+    alice.proc.endInput();
+    await alice.proc.waitForLine(/^>>> (\(g\) )?\[You are Offline\. Bye\.\]$/);
+    expect(await alice.proc.waitForExit()).toEqual({ code: 0, signal: null });
+    await server.waitForLine('>>> [Client alice left group g]', { from });
+    await server.waitForLine('>>> [Client table updated.]', { from });
+  });
+});

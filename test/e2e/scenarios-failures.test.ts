@@ -1,0 +1,159 @@
+/**
+ * Failure scenarios from the issue, on the real CLI: the server dies (and
+ * comes back on the same port), a group member stops answering, a client is
+ * killed and comes back under its name.
+ */
+import { startClient, startClients, startServer, type StartedClient } from '../helpers/cli-process';
+import { SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate } from '../helpers/e2e-chat';
+
+/** A server request made while the server is gone ends quickly with these client options. */
+const QUICK_GIVE_UP = ['--ack-timeout', '200', '--retries', '3'];
+
+describe('failure scenarios', () => {
+  test('server killed: clients print connection lost, keep chatting privately, and a server request ends in Exiting (exit 1)', async () => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = (await startClients(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
+    server.kill('SIGKILL');
+    await alice.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
+    await bob.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
+    // Private messages never pass through the server: they still work both ways.
+    await sendPrivate(alice, bob, 'server is down');
+    await sendPrivate(bob, alice, 'we still talk');
+    // A request to the server cannot be answered.
+    const from = alice.proc.mark();
+    alice.proc.send('list_groups');
+    await alice.proc.waitForIndex('>>> [Server not responding]', { from, timeoutMs: SLOW_EVENT_MS });
+    await alice.proc.waitForIndex('>>> [Exiting]', { from, timeoutMs: SLOW_EVENT_MS });
+    expect(await alice.proc.waitForExit(SLOW_EVENT_MS)).toEqual({ code: 1, signal: null });
+    expect(alice.proc.lines().slice(from)).toEqual(['>>> [Server not responding]', '>>> [Exiting]']);
+  });
+
+  test('server gone while in group mode: lines stay prefixed, queued private messages print between not responding and Exiting', async () => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = (await startClients(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
+    await createGroup(bob, 'g');
+    await joinGroup(bob, 'g');
+    server.kill('SIGKILL');
+    await bob.proc.waitForLine('>>> (g) [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
+    await expectAfter(alice.proc, 'send bob kept for later', ['>>> [Message received by bob.]']);
+    const from = bob.proc.mark();
+    bob.proc.send('send_group anyone?');
+    await bob.proc.waitForIndex('>>> (g) [Exiting]', { from, timeoutMs: SLOW_EVENT_MS });
+    expect(await bob.proc.waitForExit(SLOW_EVENT_MS)).toEqual({ code: 1, signal: null });
+    expect(bob.proc.lines().slice(from)).toEqual(['>>> (g) [Server not responding]', '>>> (g) alice: kept for later', '>>> (g) [Exiting]']);
+  });
+
+  test('leaving while the server is gone: the dereg gets no ack, so SIGTERM ends with Server not responding / Exiting, exit 1', async () => {
+    const { proc: server, port } = await startServer();
+    const alice = await startClient('alice', port, QUICK_GIVE_UP);
+    server.kill('SIGKILL');
+    await alice.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
+    const from = alice.proc.mark();
+    alice.proc.kill('SIGTERM');
+    expect(await alice.proc.waitForExit(SLOW_EVENT_MS)).toEqual({ code: 1, signal: null });
+    expect(alice.proc.lines().slice(from)).toEqual(['>>> [Server not responding]', '>>> [Exiting]']);
+  });
+
+  test('a stopped member is removed from its group (not responsive) while the others keep getting every message', async () => {
+    const { proc: server, port } = await startServer();
+    const members = (await startClients(['alice', 'bob', 'carol', 'dave'], port)) as [StartedClient, StartedClient, StartedClient, StartedClient];
+    const [alice, bob, carol, dave] = members;
+    await createGroup(alice, 'g');
+    for (const m of members) await joinGroup(m, 'g');
+    const marks = members.map((m) => m.proc.mark());
+    const serverFrom = server.mark();
+    dave.proc.kill('SIGSTOP');
+    await sendGroup(alice, 'g', 'm1');
+    await server.waitForLine('>>> [Client dave not responsive, removed from group g]', { from: serverFrom });
+    await sendGroup(bob, 'g', 'm2');
+    await sendGroup(alice, 'g', 'm3');
+    await sendGroup(carol, 'g', 'm4');
+    const got = async (m: StartedClient, i: number, count: number): Promise<string[]> =>
+      (await m.proc.waitForCount(/Group_Message/, count, { from: marks[i] })).map((l) => l.replace(/^>>> \(g\) Group_Message /, ''));
+    expect(await got(alice, 0, 2)).toEqual(['bob: m2', 'carol: m4']);
+    expect(await got(bob, 1, 3)).toEqual(['alice: m1', 'alice: m3', 'carol: m4']);
+    expect(await got(carol, 2, 3)).toEqual(['alice: m1', 'bob: m2', 'alice: m3']);
+    dave.proc.kill('SIGCONT');
+    await dave.proc.waitForLine('>>> (g) [You were removed from group g]');
+    // The remaining members are exactly alice, bob, carol.
+    await expectAfter(alice.proc, 'list_members', [line('[Members in the group g:]', 'g'), line('alice', 'g'), line('bob', 'g'), line('carol', 'g')]);
+    // dave shows no message sent after his removal.
+    expect(dave.proc.linesMatching(/Group_Message \w+: m[234]$/)).toEqual([]);
+  });
+
+  test('a killed client is marked offline for the others and can come back under the same name', async () => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = (await startClients(['alice', 'bob'], port)) as [StartedClient, StartedClient];
+    const aliceFrom = alice.proc.mark();
+    const serverFrom = server.mark();
+    bob.proc.kill('SIGKILL');
+    await server.waitForLine('>>> [Client table updated.]', { from: serverFrom });
+    await alice.proc.waitForLine('>>> [Client table updated.]', { from: aliceFrom });
+    await expectAfter(alice.proc, 'send bob you there?', ['>>> [bob is offline, message not delivered]']);
+
+    const bobAgain = await startClient('bob', port, [], { label: 'client bob (again)' });
+    await alice.proc.waitForCount('>>> [Client table updated.]', 2, { from: aliceFrom });
+    await sendPrivate(alice, bobAgain, 'welcome back');
+    await sendPrivate(bobAgain, alice, 'thanks');
+  });
+
+  test('server killed and restarted on the same port: clients reconnect and use it again; group messages flow after re-joining', async () => {
+    const first = await startServer();
+    const port = first.port;
+    const [alice, bob, carol] = (await startClients(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
+    await createGroup(alice, 'g');
+    await joinGroup(alice, 'g');
+    await joinGroup(bob, 'g');
+    const marks = [alice, bob, carol].map((c) => c.proc.mark());
+    first.proc.kill('SIGKILL');
+    await alice.proc.waitForLine('>>> (g) [Server connection lost]', { from: marks[0], timeoutMs: SLOW_EVENT_MS });
+    await bob.proc.waitForLine('>>> (g) [Server connection lost]', { from: marks[1], timeoutMs: SLOW_EVENT_MS });
+    await carol.proc.waitForLine('>>> [Server connection lost]', { from: marks[2], timeoutMs: SLOW_EVENT_MS });
+    expect(await first.proc.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
+
+    await startServer([], { port, label: 'server (restarted)' });
+    // carol was in normal mode; alice and bob were in a group the new server does not know.
+    await carol.proc.waitForLine('>>> [Reconnected to server]', { from: marks[2], timeoutMs: SLOW_EVENT_MS });
+    for (const [i, c] of [alice, bob].entries()) {
+      await c.proc.waitForLine('>>> (g) [You were removed from group g]', { from: marks[i], timeoutMs: SLOW_EVENT_MS });
+      await c.proc.waitForLine('>>> [Reconnected to server]', { from: marks[i], timeoutMs: SLOW_EVENT_MS });
+    }
+    // The server is usable again: groups, group messages, and the table (private messages).
+    await expectAfter(carol.proc, 'list_groups', ['>>> [No group chats available.]']);
+    await createGroup(alice, 'g');
+    for (const c of [alice, bob, carol]) await joinGroup(c, 'g');
+    const bobFrom = bob.proc.mark();
+    const carolFrom = carol.proc.mark();
+    await sendGroup(alice, 'g', 'we are back');
+    await bob.proc.waitForLine(groupMessage('g', 'alice', 'we are back'), { from: bobFrom });
+    await carol.proc.waitForLine(groupMessage('g', 'alice', 'we are back'), { from: carolFrom });
+    await expectAfter(bob.proc, 'leave_group', ['>>> [Leave group chat g]']);
+    await expectAfter(carol.proc, 'leave_group', ['>>> [Leave group chat g]']);
+    await sendPrivate(bob, carol, 'after the restart');
+  });
+
+  test('a client dropped by the server (stopped past the heartbeat) reconnects when resumed and re-joins its group', async () => {
+    const fast = ['--heartbeat', '200'];
+    const { proc: server, port } = await startServer(fast);
+    const [alice, bob] = (await startClients(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
+    await createGroup(alice, 'g');
+    await joinGroup(alice, 'g');
+    await joinGroup(bob, 'g');
+    const from = alice.proc.mark();
+    const serverFrom = server.mark();
+    alice.proc.kill('SIGSTOP');
+    await server.waitForLine('>>> [Client alice left group g]', { from: serverFrom, timeoutMs: SLOW_EVENT_MS });
+    await server.waitForLine('>>> [Client table updated.]', { from: serverFrom, timeoutMs: SLOW_EVENT_MS });
+    const rejoinFrom = server.mark();
+    alice.proc.kill('SIGCONT');
+    await alice.proc.waitForLine('>>> (g) [Server connection lost]', { from, timeoutMs: SLOW_EVENT_MS });
+    await alice.proc.waitForLine('>>> (g) [Reconnected to server]', { from, timeoutMs: SLOW_EVENT_MS });
+    await server.waitForLine('>>> [Client alice joined group g]', { from: rejoinFrom });
+    expect(alice.proc.linesMatching(/You were removed/, { from })).toEqual([]);
+    const aliceFrom = alice.proc.mark();
+    await sendGroup(bob, 'g', 'welcome back');
+    await alice.proc.waitForLine(groupMessage('g', 'bob', 'welcome back'), { from: aliceFrom });
+    await sendGroup(alice, 'g', 'glad to be back');
+    await bob.proc.waitForLine(groupMessage('g', 'alice', 'glad to be back'));
+  });
+});

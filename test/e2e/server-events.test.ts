@@ -1,0 +1,155 @@
+/**
+ * SPEC §4: the line the server prints for every event, on the real CLI.
+ */
+import { startClient, startServer } from '../helpers/cli-process';
+import { SLOW_EVENT_MS, createGroup, expectAfter, joinGroup, line, listing, sendGroup } from '../helpers/e2e-chat';
+
+const TABLE = '>>> [Client table updated.]';
+
+describe('server event lines (SPEC §4)', () => {
+  test('prints the online line with the OS-chosen port and accepts clients on it', async () => {
+    const { proc, port } = await startServer();
+    expect(port).toBeGreaterThan(0);
+    expect(proc.lines()[0]).toBe(`>>> [Server is online, listening on port ${port}]`);
+  });
+
+  test('registration and dereg each print [Client table updated.]', async () => {
+    const { proc: server, port } = await startServer();
+    let from = server.mark();
+    const alice = await startClient('alice', port);
+    await server.waitForLine(TABLE, { from });
+    from = server.mark();
+    alice.proc.send('dereg alice');
+    await alice.proc.waitForLine('>>> [You are Offline. Bye.]');
+    await server.waitForLine(TABLE, { from });
+  });
+
+  test('a closed connection (client killed) prints [Client table updated.]', async () => {
+    const { proc: server, port } = await startServer();
+    const alice = await startClient('alice', port);
+    const from = server.mark();
+    alice.proc.kill('SIGKILL');
+    await server.waitForLine(TABLE, { from });
+  });
+
+  test('create, create refused, list groups with items', async () => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    let from = server.mark();
+    await createGroup(alice, 'room1');
+    await server.waitForLine('>>> [Client alice created group room1 successfully]', { from });
+    from = server.mark();
+    await expectAfter(bob.proc, 'create_group room1', ['>>> [Group room1 already exists.]']);
+    await server.waitForLine('>>> [Client bob creating group room1 failed, group already exists]', { from });
+    await createGroup(bob, 'room2');
+
+    from = server.mark();
+    await listing(bob.proc, 'list_groups', '>>> [Available group chats:]');
+    const header = await server.waitForIndex('>>> [Client bob requested listing groups, current groups:]', { from });
+    await server.waitForIndex('>>> room2', { from: header });
+    expect(server.lines().slice(header + 1, header + 3)).toEqual(['>>> room1', '>>> room2']);
+  });
+
+  test('list groups with no groups prints only the header', async () => {
+    const { proc: server, port } = await startServer();
+    const alice = await startClient('alice', port);
+    const from = server.mark();
+    await expectAfter(alice.proc, 'list_groups', ['>>> [No group chats available.]']);
+    const header = await server.waitForIndex('>>> [Client alice requested listing groups, current groups:]', { from });
+    // The next event proves nothing was listed in between.
+    await createGroup(alice, 'later');
+    const next = await server.waitForIndex('>>> [Client alice created group later successfully]', { from: header });
+    expect(server.lines().slice(header + 1, next)).toEqual([]);
+  });
+
+  test('joined, join refused, group message, list members (join order)', async () => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await createGroup(alice, 'room1');
+    let from = server.mark();
+    await expectAfter(bob.proc, 'join_group nope', ['>>> [Group nope does not exist]']);
+    await server.waitForLine('>>> [Client bob joining group nope failed, group does not exist]', { from });
+
+    from = server.mark();
+    await joinGroup(bob, 'room1');
+    await server.waitForLine('>>> [Client bob joined group room1]', { from });
+    await joinGroup(alice, 'room1');
+    await server.waitForLine('>>> [Client alice joined group room1]', { from });
+
+    from = server.mark();
+    await sendGroup(alice, 'room1', 'hello all');
+    await server.waitForLine('>>> [Client alice sent group message: hello all]', { from });
+
+    from = server.mark();
+    await listing(alice.proc, 'list_members', line('[Members in the group room1:]', 'room1'), 'room1');
+    const header = await server.waitForIndex('>>> [Client alice requested listing members of group room1:]', { from });
+    await server.waitForIndex('>>> alice', { from: header });
+    expect(server.lines().slice(header + 1, header + 3)).toEqual(['>>> bob', '>>> alice']);
+  });
+
+  test('left group: by leave_group, by dereg, and by a closed connection', async () => {
+    const { proc: server, port } = await startServer();
+    const clients = [await startClient('alice', port), await startClient('bob', port), await startClient('carol', port)];
+    const [alice, bob, carol] = clients as [typeof clients[0], typeof clients[0], typeof clients[0]];
+    await createGroup(alice, 'room1');
+    for (const c of clients) await joinGroup(c, 'room1');
+
+    let from = server.mark();
+    await expectAfter(alice.proc, 'leave_group', ['>>> [Leave group chat room1]']);
+    await server.waitForLine('>>> [Client alice left group room1]', { from });
+
+    from = server.mark();
+    bob.proc.send('dereg bob');
+    await bob.proc.waitForLine(/^>>> (\(room1\) )?\[You are Offline\. Bye\.\]$/);
+    await server.waitForLine('>>> [Client bob left group room1]', { from });
+    await server.waitForLine(TABLE, { from });
+
+    from = server.mark();
+    carol.proc.kill('SIGKILL');
+    await server.waitForLine('>>> [Client carol left group room1]', { from });
+    await server.waitForLine(TABLE, { from });
+  });
+
+  test('a member that does not ack a group message is reported not responsive and removed', async () => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await createGroup(alice, 'room1');
+    await joinGroup(alice, 'room1');
+    await joinGroup(bob, 'room1');
+    const from = server.mark();
+    bob.proc.kill('SIGSTOP');
+    await sendGroup(alice, 'room1', 'anyone there?');
+    await server.waitForLine('>>> [Client bob not responsive, removed from group room1]', { from });
+    bob.proc.kill('SIGCONT');
+    // bob is no longer a member.
+    const members = await listing(alice.proc, 'list_members', line('[Members in the group room1:]', 'room1'), 'room1');
+    expect(members).toEqual([line('alice', 'room1')]);
+  });
+
+  test('a silent (stopped) client is detected by the heartbeat: marked offline and removed from its group', async () => {
+    const fast = ['--heartbeat', '200'];
+    const { proc: server, port } = await startServer(fast);
+    const [alice, bob] = [await startClient('alice', port, fast), await startClient('bob', port, fast)];
+    await createGroup(bob, 'room1');
+    await joinGroup(bob, 'room1');
+    const from = server.mark();
+    const aliceFrom = alice.proc.mark();
+    bob.proc.kill('SIGSTOP');
+    await server.waitForLine('>>> [Client bob left group room1]', { from, timeoutMs: SLOW_EVENT_MS });
+    await server.waitForLine(TABLE, { from, timeoutMs: SLOW_EVENT_MS });
+    await alice.proc.waitForLine(TABLE, { from: aliceFrom, timeoutMs: SLOW_EVENT_MS });
+    await expectAfter(alice.proc, 'send bob are you there', ['>>> [bob is offline, message not delivered]']);
+  });
+
+  test('SIGINT and SIGTERM stop the server with exit 0 and free the port', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const { proc, port } = await startServer();
+      await startClient('alice', port);
+      proc.kill(signal);
+      expect(await proc.waitForExit()).toEqual({ code: 0, signal: null });
+      // The port is free again: a new server can take it.
+      const again = await startServer([], { port });
+      expect(again.port).toBe(port);
+    }
+  });
+});
