@@ -1,0 +1,50 @@
+import { ClientProcess, ServerProcess } from '../helpers/hostile-server';
+import { closeAllRawClients, RawClient } from '../helpers/raw-socket';
+
+/**
+ * The client table only grows (offline names stay so users can come back,
+ * SPEC §4). One connection cycling register/dereg through many long names
+ * must not make the table push unreadable for real clients (SPEC §7: nothing
+ * a client sends keeps a real client from registering).
+ */
+
+let server: ServerProcess;
+const processes: ClientProcess[] = [];
+
+beforeAll(async () => {
+  server = await ServerProcess.start(['--rate-limit-per-sec', '0']);
+});
+
+afterAll(async () => {
+  await closeAllRawClients();
+  await Promise.all(processes.map((p) => p.stop(1000)));
+  await server?.stop();
+});
+
+it('a real client still registers after one connection cycled register/dereg through 180 long names and hosts', async () => {
+  const watcher = await ClientProcess.start('watcher', server.port);
+  processes.push(watcher);
+  const cycler = await RawClient.connect(server.port, { maxFrameBytes: 16 << 20 });
+  // register and dereg 180 distinct 32-char names (the longest valid ones) with 255-char hosts (the longest the
+  // schema allows), 5 pairs per write: each register answers with the full table, so bigger batches would
+  // (rightly) trip the server's outbound cap
+  const names = Array.from({ length: 180 }, (_, i) => `n${String(i).padStart(4, '0')}${'x'.repeat(27)}`);
+  const host = 'h'.repeat(255);
+  const key = Buffer.alloc(32, 1).toString('base64');
+  for (let i = 0; i < names.length; i += 5) {
+    const batch = names.slice(i, i + 5);
+    await cycler.sendRaw(batch.map((name, j) =>
+      `${JSON.stringify({ type: 'register', id: `reg${i + j}`, v: 1, name, port: 1, key, host })}\n${JSON.stringify({ type: 'dereg', id: `der${i + j}`, name })}\n`).join(''));
+    expect(await cycler.answerTo(`der${i + batch.length - 1}`)).toMatchObject({ type: 'reply' });
+  }
+  expect(cycler.errorCodes()).toEqual([]);
+  // 181 entries of ~400 bytes: a full table no longer fits in one 64 KiB frame
+  const late = await ClientProcess.start('late', server.port);
+  processes.push(late);
+  expect(late.alive).toBe(true);
+  expect([watcher.alive, server.alive]).toEqual([true, true]);
+  const from = late.mark();
+  watcher.type('send late hello');
+  await late.waitForLine('>>> watcher: hello', from, 5000);
+  expect(late.count('>>> [Server connection lost]')).toBe(0);
+});
