@@ -1,5 +1,5 @@
 import { ChatClient, type ChatClientOptions } from '../client/chat-client';
-import { isFailure, type RequestFailure, type SendDirectResult } from '../client/client-results';
+import { isFailure, type RegisterResult, type RequestFailure, type SendDirectResult } from '../client/client-results';
 import { PortInUseError } from '../net/listen';
 import type { ClientOptions } from './args';
 import { COMMAND_HELP, parseCommand, type Command } from './command-parser';
@@ -89,12 +89,13 @@ class ClientSession {
     this.unsubscribeSignals();
   }
 
-  private registerFailed(result: Exclude<Awaited<ReturnType<ChatClient['register']>>, 'ok'>): number {
+  private registerFailed(result: Exclude<RegisterResult, 'ok'>): number {
     if (result === 'name_in_use') this.print(commonLines.nameInUse(this.client.name));
     else {
       this.print(clientLines.serverNotResponding());
       this.print(clientLines.exiting());
     }
+    this.ended = true; // nothing prints after the last line
     return 1;
   }
 
