@@ -48,3 +48,21 @@ it('a real client still registers after one connection cycled register/dereg thr
   await late.waitForLine('>>> watcher: hello', from, 5000);
   expect(late.count('>>> [Server connection lost]')).toBe(0);
 });
+
+it('a real client can still list groups after a client created 2,100 groups with long names', async () => {
+  const creator = await RawClient.registered(server.port, 'creator');
+  const groups = Array.from({ length: 2100 }, (_, i) => `g${String(i).padStart(5, '0')}${'y'.repeat(26)}`);
+  for (let i = 0; i < groups.length; i += 300) {
+    const batch = groups.slice(i, i + 300);
+    await creator.sendRaw(batch.map((group, j) => `${JSON.stringify({ type: 'create_group', id: `cg${i + j}`, group })}\n`).join(''));
+    expect(await creator.answerTo(`cg${i + batch.length - 1}`)).toMatchObject({ type: 'reply' });
+  }
+  // ~2,100 x 35 bytes: the list_groups reply no longer fits in one 64 KiB frame
+  const lister = await ClientProcess.start('lister', server.port);
+  processes.push(lister);
+  const from = lister.mark();
+  lister.type('list_groups');
+  await lister.waitForLine('>>> [Available group chats:]', from, 5000);
+  await lister.waitForLine(`>>> ${groups[groups.length - 1]}`, from, 5000);
+  expect(lister.count('>>> [Server connection lost]')).toBe(0);
+});
