@@ -159,7 +159,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   private trySend(entry: InFlight): void {
     if (this.closed) return;
     if (this.conn === null) {
-      if (this.reconnectTimer === null) this.connect();
+      this.connect(); // a waiting request dials at once instead of sitting out the backoff
       return;
     }
     if (!this.isOpen || this.linkLevel < entry.level || entry.sentOn === this.conn) return;
