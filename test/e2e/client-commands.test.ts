@@ -13,6 +13,7 @@ import {
   listing,
   sendGroup,
   sendPrivate,
+  expectCleanStderr,
 } from '../helpers/e2e-chat';
 
 const NORMAL_COMMANDS = ['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'help'];
@@ -33,6 +34,8 @@ async function helpLines(client: StartedClient, group: string | null, marker: st
 }
 
 describe('client in normal mode (SPEC §5)', () => {
+  afterEach(() => expectCleanStderr());
+
   test('send: sender sees received, receiver sees the message; unknown name', async () => {
     const { port } = await startServer();
     const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
@@ -135,6 +138,8 @@ describe('client in normal mode (SPEC §5)', () => {
 });
 
 describe('client in group mode (SPEC §5)', () => {
+  afterEach(() => expectCleanStderr());
+
   test('send_group: sender sees received by Server, every other member sees Group_Message', async () => {
     const { port } = await startServer();
     const clients = [await startClient('alice', port), await startClient('bob', port), await startClient('carol', port)];

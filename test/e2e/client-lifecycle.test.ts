@@ -3,7 +3,7 @@
  * Ctrl+C, SIGTERM, end of input) a client, with exit codes (SPEC §2).
  */
 import { closedPort, startCli, startClient, startServer, startSilentServer, type StartedClient } from '../helpers/cli-process';
-import { createGroup, expectAfter, joinGroup } from '../helpers/e2e-chat';
+import { createGroup, expectAfter, joinGroup, expectCleanStderr } from '../helpers/e2e-chat';
 
 /** Client options that make a failing server request end quickly. */
 const QUICK_GIVE_UP = ['--ack-timeout', '150', '--retries', '2'];
@@ -17,6 +17,8 @@ async function expectDeregistered(client: StartedClient, other: StartedClient, s
 }
 
 describe('starting a client (SPEC §5)', () => {
+  afterEach(() => expectCleanStderr());
+
   test('prints the listening line (OS-chosen port), welcome, then the first table update', async () => {
     const { port } = await startServer();
     const alice = await startClient('alice', port);
@@ -68,6 +70,8 @@ describe('starting a client (SPEC §5)', () => {
 });
 
 describe('leaving (SPEC §5)', () => {
+  afterEach(() => expectCleanStderr());
+
   test.each([
     ['dereg', (c: StartedClient) => c.proc.send(`dereg ${c.name}`)],
     ['SIGINT (Ctrl+C)', (c: StartedClient) => c.proc.kill('SIGINT')],

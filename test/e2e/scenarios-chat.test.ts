@@ -4,9 +4,11 @@
  * ordering under two concurrent senders, and a race to create one group.
  */
 import { startClient, startClients, startServer, type StartedClient } from '../helpers/cli-process';
-import { createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate } from '../helpers/e2e-chat';
+import { createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr } from '../helpers/e2e-chat';
 
 describe('chat scenarios', () => {
+  afterEach(() => expectCleanStderr());
+
   test('three clients chat privately, each message seen once by its receiver only', async () => {
     const { port } = await startServer();
     const [alice, bob, carol] = (await startClients(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];

@@ -4,12 +4,14 @@
  * killed and comes back under its name.
  */
 import { startClient, startClients, startServer, type StartedClient } from '../helpers/cli-process';
-import { SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate } from '../helpers/e2e-chat';
+import { SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr } from '../helpers/e2e-chat';
 
 /** A server request made while the server is gone ends quickly with these client options. */
 const QUICK_GIVE_UP = ['--ack-timeout', '200', '--retries', '3'];
 
 describe('failure scenarios', () => {
+  afterEach(() => expectCleanStderr());
+
   test('server killed: clients print connection lost, keep chatting privately, and a server request ends in Exiting (exit 1)', async () => {
     const { proc: server, port } = await startServer();
     const [alice, bob] = (await startClients(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];

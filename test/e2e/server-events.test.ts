@@ -2,11 +2,13 @@
  * SPEC §4: the line the server prints for every event, on the real CLI.
  */
 import { startClient, startServer } from '../helpers/cli-process';
-import { SLOW_EVENT_MS, createGroup, expectAfter, joinGroup, line, listing, sendGroup } from '../helpers/e2e-chat';
+import { SLOW_EVENT_MS, createGroup, expectAfter, joinGroup, line, listing, sendGroup, expectCleanStderr } from '../helpers/e2e-chat';
 
 const TABLE = '>>> [Client table updated.]';
 
 describe('server event lines (SPEC §4)', () => {
+  afterEach(() => expectCleanStderr());
+
   test('prints the online line with the OS-chosen port and accepts clients on it', async () => {
     const { proc, port } = await startServer();
     expect(port).toBeGreaterThan(0);

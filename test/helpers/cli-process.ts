@@ -359,6 +359,11 @@ export class CliProcess {
 /** Every process started and not yet cleaned up. */
 const registry = new Set<CliProcess>();
 
+/** Every process started and not yet cleaned up (those of the current test, and kept ones). */
+export function startedProcesses(): CliProcess[] {
+  return [...registry];
+}
+
 /** Spawns `node dist/src/main.js ...args` with stdin as a pipe. */
 export function startCli(args: readonly string[], options: StartOptions = {}): CliProcess {
   return new CliProcess(args, options);

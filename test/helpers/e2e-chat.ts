@@ -3,7 +3,7 @@
  * Expected lines are written out literally from SPEC §4–§5 (never imported
  * from src/cli/lines.ts), so a drift in the implementation fails the tests.
  */
-import type { CliProcess, LineMatcher, StartedClient } from './cli-process';
+import { startedProcesses, type CliProcess, type LineMatcher, type StartedClient } from './cli-process';
 
 /** SPEC §2: `>>> ` normally, `>>> (<group>) ` in group mode. */
 export function line(body: string, group: string | null = null): string {
@@ -82,4 +82,14 @@ export async function sendGroup(from: StartedClient, group: string, text: string
 /** The group message line a member shows (SPEC §5). */
 export function groupMessage(group: string, sender: string, text: string): string {
   return line(`Group_Message ${sender}: ${text}`, group);
+}
+
+/**
+ * SPEC §2: stderr is for usage errors and internal faults only, so in a normal
+ * run (and in every expected failure) no process started by this test printed
+ * anything there: no warning, no stack trace.
+ */
+export function expectCleanStderr(processes: readonly CliProcess[] = startedProcesses()): void {
+  const dirty = processes.filter((p) => p.lines('stderr').length > 0).map((p) => ({ process: p.label, stderr: p.lines('stderr') }));
+  expect(dirty).toEqual([]);
 }
