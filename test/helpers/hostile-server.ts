@@ -85,6 +85,17 @@ export class ServerProcess {
     return Number(kb) / 1024;
   }
 
+  /** Polls (every 10 ms, bounded) until a stdout line matches `pattern`; resolves with it. */
+  async waitForMatch(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.stdout.find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (Date.now() > deadline || !this.alive) throw new Error(`server printed no line matching ${pattern}; last ${JSON.stringify(this.stdout.slice(-5))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** Lines of stdout matching `pattern`. */
   linesMatching(pattern: RegExp): string[] {
     return this.stdout.filter((l) => pattern.test(l));
