@@ -28,10 +28,30 @@ export class BenchRun {
   /** Latency is only recorded while true (lets a scenario skip its warm-up). */
   measuring = true;
 
+  private readonly clients = new Set<BenchClient>();
+  private heartbeat: NodeJS.Timeout | null = null;
+
   constructor(
     readonly cache: GroupLineCache,
     readonly strictDecode: boolean,
   ) {}
+
+  /** Adds a client to the heartbeat round (docs/protocol.md: a link silent for 3 intervals is dead). */
+  track(client: BenchClient): void {
+    this.clients.add(client);
+    this.heartbeat ??= setInterval(() => {
+      const now = Date.now();
+      for (const c of this.clients) c.heartbeat(now);
+    }, HEARTBEAT_TICK_MS).unref();
+  }
+
+  untrack(client: BenchClient): void {
+    this.clients.delete(client);
+    if (this.clients.size === 0 && this.heartbeat !== null) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
+  }
 
   countError(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
@@ -45,6 +65,9 @@ interface PendingRequest {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** The server's default heartbeat interval: send a ping after this long without sending anything. */
+const HEARTBEAT_MS = 1_000;
+const HEARTBEAT_TICK_MS = 250;
 /** Send times of the deliveries in the read batch being decoded (one process, one batch at a time). */
 const batchSentAt: number[] = [];
 
@@ -75,6 +98,7 @@ export class BenchClient {
   private readonly sendIds = new Set<string>();
   private readonly requests = new Map<string, PendingRequest>();
   private out: Buffer[] = [];
+  private lastSentAt = Date.now();
   private highestSeq = -1;
   private ackedSeq = -1;
   private readonly decoder: DeliveryDecoder;
@@ -102,6 +126,14 @@ export class BenchClient {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.onClose());
+    run.track(this);
+  }
+
+  /** Sends a ping when nothing was sent for a heartbeat interval, like a real client. */
+  heartbeat(now: number): void {
+    if (this.closed || now - this.lastSentAt < HEARTBEAT_MS) return;
+    this.out.push(encodeFrame({ type: 'ping' }));
+    this.flush();
   }
 
   /** Opens a TCP connection to the server on loopback. */
@@ -167,6 +199,7 @@ export class BenchClient {
   destroy(): void {
     for (const pending of this.requests.values()) clearTimeout(pending.timer);
     this.requests.clear();
+    this.run.untrack(this);
     this.socket.destroy();
   }
 
@@ -213,6 +246,7 @@ export class BenchClient {
     if (this.out.length === 0 || this.closed) return;
     this.socket.write(this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out));
     this.out = [];
+    this.lastSentAt = Date.now();
   }
 
   private onDelivery(frame: GroupMsg, meta: BenchTextMeta | null): void {
@@ -284,6 +318,7 @@ export class BenchClient {
     if (this.closed) return;
     this.closed = true;
     this.run.closes++;
+    this.run.untrack(this);
     for (const [id, pending] of this.requests) {
       clearTimeout(pending.timer);
       pending.reject(new Error(`${this.name}: connection closed before reply to ${id}`));

@@ -98,10 +98,10 @@ export class DeliveryDecoder {
     if (this.pendingBytes > 0) {
       const end = chunk.indexOf(NEWLINE);
       if (end === -1) return this.hold(chunk, 0);
-      const line = Buffer.concat([...this.pending, chunk.subarray(0, end)]);
+      const line = Buffer.concat([...this.pending, chunk.subarray(0, end + 1)]);
       this.pending = [];
       this.pendingBytes = 0;
-      this.line(line, 0, line.length);
+      if (this.cachedCopyAt(line, 0) === 0) this.line(line, 0, line.length - 1);
       start = end + 1;
     }
     while (start < chunk.length && !this.failed) {

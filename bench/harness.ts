@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BenchClient, BenchRun, type ClientConfig } from './bench-client';
 import { GroupLineCache } from './delivery-decoder';
 import { newIdentity, type BenchIdentity } from './identity';
@@ -17,10 +19,14 @@ export interface ScenarioOptions {
   window: number;
   /** Decode every frame with FrameDecoder instead of the shared validated-line cache. */
   strict: boolean;
+  /** private scenario: drive the real ChatClient library, or the bench's lean dm client. */
+  dmClient: 'library' | 'lean';
   /** Extra server command-line options. */
   serverArgs: string[];
   /** Write a V8 CPU profile of the server here, or null. */
   profileDir: string | null;
+  /** Extra node options for the server process (e.g. --trace-gc). */
+  serverNodeArgs: string[];
   /** Directory for server logs. */
   logDir: string;
   /** Hard limit for one scenario, ms. */
@@ -84,6 +90,7 @@ export function startServer(scenario: string, options: ScenarioOptions, extraArg
     args: [...extraArgs, ...options.serverArgs],
     logFile: path.join(options.logDir, `server-${scenario}.log`),
     cpuProfileDir: options.profileDir,
+    nodeArgs: options.serverNodeArgs,
   });
 }
 
@@ -199,17 +206,29 @@ export function closeAll(clients: readonly (BenchClient | undefined)[]): void {
   for (const client of clients) client?.destroy();
 }
 
-/** CPU used by the server and by this load generator over a phase, as % of one core. */
+/**
+ * CPU used by the server and by this load generator over a phase, as % of one
+ * core, and this process's event-loop delay (a busy or pausing load generator
+ * shows up here rather than being blamed on the server).
+ */
 export class CpuMeter {
   private readonly serverStart: number;
   private readonly selfStart = process.cpuUsage();
   private readonly startedAt = Date.now();
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  private readonly machineStart = machineBusySeconds();
 
   constructor(private readonly server: ServerProcess) {
     this.serverStart = server.cpuSeconds();
+    this.loopDelay.enable();
   }
 
-  read(): { serverCpuPct: number; loadgenCpuPct: number } {
+  /**
+   * `otherCpuPct` is what every other process on the machine used meanwhile
+   * (e.g. test suites of other engineers): results taken while it is high are noisy.
+   */
+  read(): { serverCpuPct: number; loadgenCpuPct: number; otherCpuPct: number; loadgenLoopDelayP99Ms: number; loadgenLoopDelayMaxMs: number } {
+    this.loopDelay.disable();
     const seconds = Math.max(1e-3, (Date.now() - this.startedAt) / 1000);
     const self = process.cpuUsage(this.selfStart);
     let server = 0;
@@ -218,9 +237,23 @@ export class CpuMeter {
     } catch {
       // server gone
     }
+    const selfSeconds = (self.user + self.system) / 1e6;
+    const other = machineBusySeconds() - this.machineStart - server - selfSeconds;
     return {
       serverCpuPct: Math.round((server / seconds) * 100),
-      loadgenCpuPct: Math.round(((self.user + self.system) / 1e6 / seconds) * 100),
+      loadgenCpuPct: Math.round((selfSeconds / seconds) * 100),
+      otherCpuPct: Math.max(0, Math.round((other / seconds) * 100)),
+      loadgenLoopDelayP99Ms: Math.round(this.loopDelay.percentile(99) / 1e4) / 100,
+      loadgenLoopDelayMaxMs: Math.round(this.loopDelay.max / 1e4) / 100,
     };
   }
+}
+
+/** CPU seconds all processors spent busy since boot (/proc/stat, 1/100 s ticks). */
+function machineBusySeconds(): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
+  const busy = ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
+  return busy / 100;
 }

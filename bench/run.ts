@@ -7,6 +7,7 @@ import { openFileLimit } from './server-process';
 import { runIdle, runJoin } from './scenarios/clients';
 import { runFanout, runOverload, runPaced } from './scenarios/group';
 import { runPrivate } from './scenarios/private';
+import { runPrivateLibrary } from './scenarios/private-library';
 
 /**
  * `npm run bench [-- options]`: starts the real server (`node dist/src/main.js
@@ -22,7 +23,7 @@ const SCENARIOS = {
   idle: runIdle,
   overload: runOverload,
   join: runJoin,
-  private: runPrivate,
+  private: (options: ScenarioOptions) => (options.dmClient === 'lean' ? runPrivate(options) : runPrivateLibrary(options)),
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
@@ -37,8 +38,8 @@ const SUITE: ReadonlyArray<{ scenario: ScenarioName; clients: number; messages: 
 ];
 
 const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private] [--clients N]
-  [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--profile DIR]
-  [--server-arg ARG]... [--timeout SECONDS] [--verbose]`;
+  [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--dm-client library|lean] [--profile DIR]
+  [--server-arg ARG]... [--server-node-arg ARG]... [--timeout SECONDS] [--verbose]`;
 
 function parse(argv: string[]): { options: ScenarioOptions; scenario: ScenarioName | null; json: boolean; explicit: Set<string> } {
   const { values } = parseArgs({
@@ -54,6 +55,8 @@ function parse(argv: string[]): { options: ScenarioOptions; scenario: ScenarioNa
       strict: { type: 'boolean', default: false },
       profile: { type: 'string' },
       'server-arg': { type: 'string', multiple: true },
+      'server-node-arg': { type: 'string', multiple: true },
+      'dm-client': { type: 'string' },
       timeout: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -78,7 +81,9 @@ function parse(argv: string[]): { options: ScenarioOptions; scenario: ScenarioNa
     size: int(values.size, 16, 'size'),
     window: int(values.window, 64, 'window'),
     strict: values.strict,
+    dmClient: values['dm-client'] === 'lean' ? 'lean' : 'library',
     serverArgs: values['server-arg'] ?? [],
+    serverNodeArgs: values['server-node-arg'] ?? [],
     profileDir: values.profile === undefined ? null : path.resolve(values.profile),
     logDir: path.resolve(__dirname, '..', '..', 'bench', 'results'),
     timeoutMs: int(values.timeout, 60, 'timeout') * 1000,

@@ -20,6 +20,8 @@ export interface ServerProcessOptions {
   logFile: string;
   /** Directory for a V8 CPU profile (`node --cpu-prof`), or null. */
   cpuProfileDir: string | null;
+  /** Extra node options (e.g. --trace-gc). */
+  nodeArgs: readonly string[];
 }
 
 /** Memory figures from /proc/<pid>/status, in KiB. */
@@ -47,7 +49,7 @@ export class ServerProcess {
   /** Starts the server and resolves once it printed its port. */
   static async start(options: ServerProcessOptions): Promise<ServerProcess> {
     const main = path.resolve(__dirname, '..', 'src', 'main.js');
-    const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
+    const nodeArgs = [...options.nodeArgs, ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [])];
     fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
     const log = fs.openSync(options.logFile, 'w');
     const child = spawn(process.execPath, [...nodeArgs, main, '-s', '0', ...options.args], {

@@ -176,6 +176,8 @@ function tally(scenario: string, options: ScenarioOptions, setup: GroupSetup, st
     textBytes: options.size,
     accepted: totalAccepted,
     rejected: clients.reduce((sum, c) => sum + c.rejected, 0),
+    // SPEC §7: every send_group ends in a reply or an error; anything else is a silent loss.
+    unanswered: clients.reduce((sum, c) => sum + c.sentCount - c.accepted - c.rejected, 0),
     membersRemoved: run.removals,
     connectionsClosed: run.closes,
     membersLeft: leftMembers,
