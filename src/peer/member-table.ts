@@ -17,6 +17,8 @@ export interface Member<L> extends MemberInfo {
   readonly link: L;
   /** Name of the peer that opened the link (decides ties). */
   readonly initiator: string;
+  /** Still joining (it has not sent `joined`): only then can it lose its name to an earlier instance. */
+  readonly joining: boolean;
 }
 
 /** What to do with a freshly greeted link (see `MemberTable.admit`). */
@@ -30,19 +32,21 @@ export type AdmitResult<L> =
    * other end never sees its current link close before the kept one is up.
    */
   | { readonly kind: 'tie'; readonly drop: L; readonly close: boolean }
-  /** Same name, different process, and the new one wins: tell `drop` its name is in use. */
+  /** Same name, both joining, and the new one started first: tell `drop` its name is in use. */
   | { readonly kind: 'replaced'; readonly drop: L }
-  /** Same name, different process, and the new one loses: tell it its name is in use. */
+  /** The name is held (by a member or by us) and the holder keeps it: tell the new one. */
   | { readonly kind: 'refused' }
-  /** The other process uses our name and wins: we must leave with "name in use". */
+  /** We are still joining and an earlier process uses our name: we must leave with "name in use". */
   | { readonly kind: 'self_loses' }
   /** The link leads back to ourselves. */
   | { readonly kind: 'self' };
 
 /**
- * Deterministic name-conflict rule: of two processes using one name, the one
- * with the smaller instance id keeps it. Ids are UUID v7, so that is the one
- * that started first — normally the member already in the mesh.
+ * Name conflicts (SPEC §6). A holder that has finished joining always keeps its
+ * name, so nobody can push an established member out by claiming its name.
+ * Between two processes that are both still joining, the one with the smaller
+ * instance id (UUID v7: the one that started first) keeps it — every member
+ * applies the same comparison, so the verdict does not depend on timing.
  */
 export function instanceWins(a: string, b: string): boolean {
   return a < b;
@@ -54,8 +58,22 @@ export function instanceWins(a: string, b: string): boolean {
  */
 export class MemberTable<L> {
   private readonly members = new Map<string, Member<L>>();
+  private selfJoining = true;
 
   constructor(private readonly self: { readonly name: string; readonly instance: string }) {}
+
+  /** This peer finished joining: from now on it never gives up its name. */
+  selfJoined(): void {
+    this.selfJoining = false;
+  }
+
+  /** Member `name` (process `instance`) finished joining; returns true if it was joining until now. */
+  markJoined(name: string, instance: string): boolean {
+    const member = this.members.get(name);
+    if (!member || member.instance !== instance || !member.joining) return false;
+    this.members.set(name, { ...member, joining: false });
+    return true;
+  }
 
   get size(): number {
     return this.members.size;
@@ -82,26 +100,26 @@ export class MemberTable<L> {
    * lexicographically smaller name — both ends compute the same answer, and
    * the smaller name's end closes the other link.
    */
-  admit(info: MemberInfo, link: L, initiator: string): AdmitResult<L> {
+  admit(info: MemberInfo, link: L, initiator: string, joining: boolean): AdmitResult<L> {
     if (info.instance === this.self.instance) return { kind: 'self' };
     if (info.name === this.self.name) {
-      return instanceWins(this.self.instance, info.instance) ? { kind: 'refused' } : { kind: 'self_loses' };
+      return this.selfJoining && instanceWins(info.instance, this.self.instance) ? { kind: 'self_loses' } : { kind: 'refused' };
     }
     const existing = this.members.get(info.name);
-    const entry: Member<L> = { ...info, link, initiator };
+    const entry: Member<L> = { ...info, link, initiator, joining };
     if (!existing) {
       this.members.set(info.name, entry);
       return { kind: 'added' };
     }
     if (existing.instance !== info.instance) {
-      if (!instanceWins(info.instance, existing.instance)) return { kind: 'refused' };
+      if (!existing.joining || !instanceWins(info.instance, existing.instance)) return { kind: 'refused' };
       this.members.set(info.name, entry);
       return { kind: 'replaced', drop: existing.link };
     }
     const close = this.self.name < info.name;
     const preferred = close ? this.self.name : info.name;
     if (initiator === preferred && existing.initiator !== preferred) {
-      this.members.set(info.name, entry);
+      this.members.set(info.name, { ...entry, joining: existing.joining && joining });
       return { kind: 'tie', drop: existing.link, close };
     }
     return { kind: 'tie', drop: link, close };

@@ -49,6 +49,8 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   private readonly inbox: MessageInbox;
   private readonly discovery: MemberDiscovery;
   private joining = true;
+  /** Members counted in our own join line. */
+  private readonly counted = new Set<string>();
   private nameLost = false;
   private leaving: Promise<void> | null = null;
   private boundPort = 0;
@@ -103,15 +105,26 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
       const outcome = await this.dial(address);
       if (outcome === 'failed') continue;
       if (outcome === 'linked') await this.pool.dialsSettled();
-      this.joining = false;
       if (outcome === 'name_in_use' || this.nameLost) {
+        this.joining = false;
         await this.leave();
         return { kind: 'name_in_use' };
       }
+      this.finishJoining();
       return { kind: 'joined', port: this.boundPort, others: this.table.size };
     }
-    this.joining = false;
+    this.finishJoining();
     return { kind: 'created', port: this.boundPort };
+  }
+
+  /** From now on our name is ours for good; members learn it from `joined`. */
+  private finishJoining(): void {
+    this.joining = false;
+    this.table.selfJoined();
+    for (const member of this.table.list()) {
+      this.counted.add(member.instance); // in our "Joined the chat with <n>": not announced again
+      member.link.conn.send({ type: 'joined' });
+    }
   }
 
   /**
@@ -147,6 +160,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     return this.pool.dial(target, () => ({
       type: 'hello', id: this.ids(), v: PROTOCOL_VERSION, name: this.name, peer: this.instance, port: this.boundPort,
       ...(to === undefined ? {} : { to }),
+      ...(this.joining ? { joining: true as const } : {}),
     }));
   }
 
@@ -171,6 +185,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
       case 'error':
         return this.onError(link, frame);
       case 'members':
+      case 'joined':
       case 'msg':
       case 'msg_ack':
       case 'bye':
@@ -184,12 +199,15 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   }
 
   /** Frames only a greeted member may send: checked once here (STYLE §4). */
-  private onMemberFrame(link: MeshLink, frame: FrameOf<MeshFrame, 'members' | 'msg' | 'msg_ack' | 'bye'>): void {
+  private onMemberFrame(link: MeshLink, frame: FrameOf<MeshFrame, 'members' | 'joined' | 'msg' | 'msg_ack' | 'bye'>): void {
     if (link.state === 'greeting') return link.conn.sendError('not_registered');
     if (!link.trusted) return;
     switch (frame.type) {
       case 'members':
         return this.discovery.learn(frame.members, link);
+      case 'joined':
+        if (this.table.markJoined(link.name, link.remote?.instance ?? '')) this.announce(link.name, link.remote?.instance);
+        return;
       case 'msg':
         return this.onMsg(link, frame);
       case 'msg_ack':
@@ -212,8 +230,11 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     }
     const host = normalizeAddress(link.conn.remoteAddress);
     const info: MemberInfo = { name: frame.name, instance: frame.peer, host, port: frame.port };
-    const kept = this.admit(link, info, frame.name, () =>
-      link.conn.send({ type: 'welcome', id: frame.id, name: this.name, peer: this.instance, members: this.discovery.listFor(link) }),
+    const kept = this.admit(link, info, frame.name, frame.joining === true, () =>
+      link.conn.send({
+        type: 'welcome', id: frame.id, name: this.name, peer: this.instance, members: this.discovery.listFor(link),
+        ...(this.joining ? { joining: true as const } : {}),
+      }),
     );
     if (kept) this.discovery.gossip(link);
   }
@@ -222,9 +243,11 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     if (!link.dialed || link.state !== 'greeting') return link.conn.sendError('bad_frame', 'Unexpected welcome');
     if (this.leaving) return link.retire('gone');
     const info: MemberInfo = { name: frame.name, instance: frame.peer, host: link.dialed.host, port: link.dialed.port };
-    const kept = this.admit(link, info, this.name, () => undefined);
+    const kept = this.admit(link, info, this.name, frame.joining === true, () => undefined);
     if (link.trusted) this.discovery.learn(frame.members, link);
     if (kept) this.discovery.gossip(null);
+    // A dial begun while joining may end after it: the member must still learn we joined.
+    if (link.trusted && !this.joining) link.conn.send({ type: 'joined' });
     link.finishDial(this.nameLost ? 'name_in_use' : link.trusted ? 'linked' : 'failed');
   }
 
@@ -232,10 +255,11 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
    * Applies the member table's verdict on a greeted link (SPEC §6: one link per
    * pair, one process per name). `welcome` sends the acceptor's reply, if any,
    * before a losing link is closed. Returns true when the member set changed.
+   * A member still joining is announced when it sends `joined`.
    */
-  private admit(link: MeshLink, info: MemberInfo, initiator: string, welcome: () => void): boolean {
+  private admit(link: MeshLink, info: MemberInfo, initiator: string, joining: boolean, welcome: () => void): boolean {
     link.remote = info;
-    const verdict = this.table.admit(info, link, initiator);
+    const verdict = this.table.admit(info, link, initiator, joining);
     switch (verdict.kind) {
       case 'self':
         link.retire('gone');
@@ -260,29 +284,39 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
         link.state = 'active';
         verdict.drop.conn.sendError('name_in_use', `Name ${info.name} is already in use`);
         verdict.drop.retire('evicted');
+        if (!joining) this.announce(info.name, info.instance);
         return true;
       case 'added':
         this.discovery.memberLinked(info.instance);
         welcome();
         link.state = 'active';
-        if (!this.joining) this.emit('memberJoined', info.name);
+        if (!joining) this.announce(info.name, info.instance);
         return true;
       default:
         return assertNever(verdict);
     }
   }
 
+  /** SPEC §6: `[<name> has joined the chat]`, once per member, never for those in our own join count. */
+  private announce(name: string, instance: string | undefined): void {
+    if (!this.joining && instance !== undefined && !this.counted.has(instance)) this.emit('memberJoined', name);
+  }
+
   private onError(link: MeshLink, frame: FrameOf<MeshFrame, 'error'>): void {
-    if (frame.code === 'name_in_use') {
-      if (link.state === 'greeting' && link.outbound) {
-        link.finishDial('name_in_use');
-        link.retire('gone');
-      }
-      if (link.outbound || link.state === 'active') this.loseName();
-      return;
-    }
+    if (frame.code === 'name_in_use') return this.onNameRefused(link);
     if (frame.id !== undefined && link.trusted) link.acks.settle(frame.id, false); // e.g. message_too_long
     if (link.state === 'greeting' && link.outbound) link.finishDial('failed');
+  }
+
+  /** Only a peer still joining gives up its name; an established one ignores the claim (SPEC §6). */
+  private onNameRefused(link: MeshLink): void {
+    const greeting = link.state === 'greeting' && link.outbound;
+    const active = link.state === 'active';
+    if (greeting) {
+      link.finishDial(this.joining ? 'name_in_use' : 'failed');
+      link.retire('gone');
+    }
+    if (this.joining && (greeting || active)) this.loseName();
   }
 
   private onMsg(link: MeshLink, frame: FrameOf<MeshFrame, 'msg'>): void {

@@ -28,7 +28,8 @@ const members = z.array(MeshMember).max(MAX_GOSSIP_MEMBERS);
 /**
  * First frame on every link, from the side that opened it. `port` is the
  * sender's listen port; `to`, when the sender dials a member it learned of,
- * is the instance it expects (anyone else refuses with `wrong_recipient`).
+ * is the instance it expects (anyone else refuses with `wrong_recipient`);
+ * `joining` says the sender has not finished joining (it sends `joined` then).
  */
 const hello = z.strictObject({
   type: z.literal('hello'),
@@ -38,6 +39,7 @@ const hello = z.strictObject({
   peer: Id,
   port: Port,
   to: Id.optional(),
+  joining: z.literal(true).optional(),
 });
 /** Reply to `hello` (same `id`): who accepted it and every other member it is linked to. */
 const welcome = z.strictObject({
@@ -46,12 +48,15 @@ const welcome = z.strictObject({
   name: Name,
   peer: Id,
   members,
+  joining: z.literal(true).optional(),
 });
 /** Gossip: the sender's current members (itself and the receiver excluded), sent when they change. */
 const membersFrame = z.strictObject({ type: z.literal('members'), members });
 /** A chat message typed by the sender of the link; acked with `msg_ack` by the receiver. */
 const msg = z.strictObject({ type: z.literal('msg'), id: Id, text: Text });
 const msgAck = z.strictObject({ type: z.literal('msg_ack'), id: Id });
+/** The sender finished joining: it is now an established member (its name can no longer be contested). */
+const joined = z.strictObject({ type: z.literal('joined') });
 /** Graceful leave: the receiver prints `[<name> has left the chat]`. */
 const bye = z.strictObject({ type: z.literal('bye') });
 const error = z.strictObject({
@@ -65,6 +70,6 @@ const pong = z.strictObject({ type: z.literal('pong') });
 
 /** Every frame a mesh link may carry, validated where it enters the program. */
 export const MeshFrame = z.discriminatedUnion('type', [
-  hello, welcome, membersFrame, msg, msgAck, bye, error, ping, pong,
+  hello, welcome, membersFrame, joined, msg, msgAck, bye, error, ping, pong,
 ]);
 export type MeshFrame = z.infer<typeof MeshFrame>;

@@ -38,6 +38,7 @@ describe('peer mode: joining and messages', () => {
   it('refuses a name already in the mesh with exit code 1', async () => {
     const alice = await startChat('alice');
     await joinChat('bob', [alice.address], 1);
+    await alice.proc.waitForLine('>>> [bob has joined the chat]');
     const before = alice.proc.mark();
     const dupBob = spawnPeer('bob', [alice.address]);
     await dupBob.waitForLine('>>> [Name bob is already in use. Try another one.]');

@@ -10,8 +10,8 @@ const info = (name: string, instance: string, port = 1): MemberInfo => ({ name, 
 describe('MemberTable', () => {
   it('adds a new member and lists members sorted by name', () => {
     const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-bob' });
-    expect(table.admit(info('zoe', 'i-zoe'), { id: 'z' }, 'zoe').kind).toBe('added');
-    expect(table.admit(info('alice', 'i-alice'), { id: 'a' }, 'bob').kind).toBe('added');
+    expect(table.admit(info('zoe', 'i-zoe'), { id: 'z' }, 'zoe', false).kind).toBe('added');
+    expect(table.admit(info('alice', 'i-alice'), { id: 'a' }, 'bob', false).kind).toBe('added');
     expect(table.list().map((m) => m.name)).toEqual(['alice', 'zoe']);
     expect(table.size).toBe(2);
   });
@@ -19,7 +19,7 @@ describe('MemberTable', () => {
   it('removes a member only through its current link', () => {
     const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-bob' });
     const current = { id: 'current' };
-    table.admit(info('alice', 'i-alice'), current, 'alice');
+    table.admit(info('alice', 'i-alice'), current, 'alice', false);
     expect(table.remove('alice', { id: 'stale' })).toBeUndefined();
     expect(table.remove('alice', current)?.name).toBe('alice');
     expect(table.get('alice')).toBeUndefined();
@@ -27,7 +27,7 @@ describe('MemberTable', () => {
 
   it('recognises a link back to itself', () => {
     const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-bob' });
-    expect(table.admit(info('bob', 'i-bob'), { id: 'x' }, 'bob').kind).toBe('self');
+    expect(table.admit(info('bob', 'i-bob'), { id: 'x' }, 'bob', false).kind).toBe('self');
     expect(table.size).toBe(0);
   });
 
@@ -46,8 +46,8 @@ describe('MemberTable', () => {
       const initiator = (l: FakeLink): string => (l === fromAlice ? 'alice' : 'dave');
       const results: Array<AdmitResult<FakeLink>> = [];
       for (const link of order) {
-        atAlice.admit(info('dave', 'i-dave'), link, initiator(link));
-        results.push(atDave.admit(info('alice', 'i-alice'), link, initiator(link)));
+        atAlice.admit(info('dave', 'i-dave'), link, initiator(link), false);
+        results.push(atDave.admit(info('alice', 'i-alice'), link, initiator(link), false));
       }
       expect(atAlice.get('dave')?.link).toBe(fromAlice);
       expect(atDave.get('alice')?.link).toBe(fromAlice);
@@ -56,34 +56,53 @@ describe('MemberTable', () => {
 
     it('tells only the smaller name to close the dropped link', () => {
       const atAlice = new MemberTable<FakeLink>({ name: 'alice', instance: 'i-alice' });
-      atAlice.admit(info('dave', 'i-dave'), fromDave, 'dave');
-      expect(atAlice.admit(info('dave', 'i-dave'), fromAlice, 'alice')).toEqual({ kind: 'tie', drop: fromDave, close: true });
+      atAlice.admit(info('dave', 'i-dave'), fromDave, 'dave', false);
+      expect(atAlice.admit(info('dave', 'i-dave'), fromAlice, 'alice', false)).toEqual({ kind: 'tie', drop: fromDave, close: true });
     });
   });
 
   describe('name conflicts (same name, different process)', () => {
-    it('the smaller instance id wins, wherever the conflict is seen', () => {
+    it('an established member keeps its name whatever instance id a newcomer claims', () => {
+      const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-bob' });
+      const holder = { id: 'holder' };
+      table.admit(info('carol', 'i-5'), holder, 'carol', false);
+      expect(table.admit(info('carol', 'i-0'), { id: 'thief' }, 'carol', false)).toEqual({ kind: 'refused' });
+      expect(table.get('carol')?.link).toBe(holder);
+    });
+
+    it('between two processes still joining, the smaller instance id wins', () => {
       expect(instanceWins('0190-a', '0190-b')).toBe(true);
       const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-bob' });
       const older = { id: 'older' };
       const newer = { id: 'newer' };
-      table.admit(info('carol', 'i-2'), newer, 'carol');
-      expect(table.admit(info('carol', 'i-1'), older, 'carol')).toEqual({ kind: 'replaced', drop: newer });
-      expect(table.admit(info('carol', 'i-3'), { id: 'late' }, 'carol')).toEqual({ kind: 'refused' });
+      table.admit(info('carol', 'i-2'), newer, 'carol', true);
+      expect(table.admit(info('carol', 'i-3'), { id: 'late' }, 'carol', true)).toEqual({ kind: 'refused' });
+      expect(table.admit(info('carol', 'i-1'), older, 'carol', true)).toEqual({ kind: 'replaced', drop: newer });
       expect(table.get('carol')?.link).toBe(older);
     });
 
-    it('refuses a later process using our own name, and gives way to an earlier one', () => {
+    it('a member that sent joined can no longer be contested', () => {
+      const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-bob' });
+      table.admit(info('carol', 'i-2'), { id: 'c' }, 'carol', true);
+      expect(table.markJoined('carol', 'i-other')).toBe(false);
+      expect(table.markJoined('carol', 'i-2')).toBe(true);
+      expect(table.markJoined('carol', 'i-2')).toBe(false);
+      expect(table.admit(info('carol', 'i-1'), { id: 'x' }, 'carol', true)).toEqual({ kind: 'refused' });
+    });
+
+    it('gives way to an earlier process using our name only while we are joining', () => {
       const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-5' });
-      expect(table.admit(info('bob', 'i-9'), { id: 'x' }, 'bob').kind).toBe('refused');
-      expect(table.admit(info('bob', 'i-1'), { id: 'y' }, 'bob').kind).toBe('self_loses');
+      expect(table.admit(info('bob', 'i-9'), { id: 'x' }, 'bob', true).kind).toBe('refused');
+      expect(table.admit(info('bob', 'i-1'), { id: 'y' }, 'bob', true).kind).toBe('self_loses');
+      table.selfJoined();
+      expect(table.admit(info('bob', 'i-0'), { id: 'z' }, 'bob', true).kind).toBe('refused');
       expect(table.size).toBe(0);
     });
   });
 
   it('dials gossiped members it lacks, never itself or the member already linked', () => {
     const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-bob' });
-    table.admit(info('alice', 'i-alice'), { id: 'a' }, 'alice');
+    table.admit(info('alice', 'i-alice'), { id: 'a' }, 'alice', false);
     expect(table.shouldDial({ name: 'bob', instance: 'i-bob' })).toBe(false);
     expect(table.shouldDial({ name: 'alice', instance: 'i-alice' })).toBe(false);
     expect(table.shouldDial({ name: 'carol', instance: 'i-carol' })).toBe(true);

@@ -18,7 +18,9 @@ const member = { name: 'bob', peer: 'i-bob', host: '127.0.0.1', port: 5001 };
 const valid: MeshFrame[] = [
   { type: 'hello', id: 'h1', v: 1, name: 'alice', peer: 'i-alice', port: 5000 },
   { type: 'welcome', id: 'h1', name: 'bob', peer: 'i-bob', members: [member] },
+  { type: 'hello', id: 'h2', v: 1, name: 'carol', peer: 'i-carol', port: 5002, to: 'i-bob', joining: true },
   { type: 'members', members: [member] },
+  { type: 'joined' },
   { type: 'msg', id: 'm1', text: 'hi' },
   { type: 'msg_ack', id: 'm1' },
   { type: 'bye' },
@@ -37,6 +39,7 @@ describe('MeshFrame', () => {
     ['a bad name', '{"type":"hello","id":"h","v":1,"name":"a b","peer":"p","port":1}'],
     ['a port out of range', '{"type":"hello","id":"h","v":1,"name":"a","peer":"p","port":70000}'],
     ['an unknown type', '{"type":"relay","id":"x"}'],
+    ['joining: false (only true is sent)', '{"type":"hello","id":"h","v":1,"name":"a","peer":"p","port":1,"joining":false}'],
     ['a malformed member entry', '{"type":"members","members":[{"name":"bob"}]}'],
   ])('rejects %s as bad_frame', (_label, line) => {
     const { frames, errors } = decode(line);
