@@ -44,12 +44,42 @@ describe('client in normal mode (SPEC §5)', () => {
     await expectAfter(alice.proc, 'send nobody hi', ['>>> [Unknown client nobody]']);
   });
 
+  test('send carries any Unicode text intact, and control characters never reach the receiver\'s terminal raw', async () => {
+    const { proc: server, port } = await startServer();
+    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    await sendPrivate(alice, bob, 'héllo 👋 世界 — ok');
+    const from = bob.proc.mark();
+    await expectAfter(alice.proc, 'send bob evil\x1b[2Jcolour\x07', ['>>> [Message received by bob.]']);
+    const shown = await bob.proc.waitForLine(/^>>> alice: evil/, { from });
+    expect(shown).not.toMatch(/[\u0000-\u001f\u007f]/);
+    expect(shown).toContain('colour');
+    // Group messages too, at the members and in the server's log.
+    await createGroup(alice, 'g');
+    await joinGroup(alice, 'g');
+    await joinGroup(bob, 'g');
+    const serverFrom = server.mark();
+    await sendGroup(alice, 'g', 'grp\x1b]0;title\x07end');
+    const groupShown = await bob.proc.waitForLine(/^>>> \(g\) Group_Message alice: grp/);
+    expect(groupShown).not.toMatch(/[\u0000-\u001f\u007f]/);
+    const logged = await server.waitForLine(/^>>> \[Client alice sent group message: grp/, { from: serverFrom });
+    expect(logged).not.toMatch(/[\u0000-\u001f\u007f]/);
+    await sendGroup(bob, 'g', '¿qué tal? 🎉');
+    await alice.proc.waitForLine(groupMessage('g', 'bob', '¿qué tal? 🎉'));
+  });
+
   test('send to a client that is online but does not ack: No ACK', async () => {
     const { port } = await startServer();
     const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
     bob.proc.kill('SIGSTOP');
+    const from = alice.proc.mark();
     await expectAfter(alice.proc, 'send bob are you awake', ['>>> [No ACK from bob, message not delivered]']);
     bob.proc.kill('SIGCONT');
+    // SPEC §7: exactly one visible outcome per send, even when the late ack arrives after bob resumes.
+    await sendPrivate(alice, bob, 'awake now?');
+    expect(alice.proc.lines().slice(from).filter((l) => /^>>> \[(Message received by|No ACK from) bob/.test(l))).toEqual([
+      '>>> [No ACK from bob, message not delivered]',
+      '>>> [Message received by bob.]',
+    ]);
   });
 
   test('send to a client that deregistered: offline', async () => {
@@ -68,6 +98,9 @@ describe('client in normal mode (SPEC §5)', () => {
     expect(alice.proc.exited).toBeNull();
     await expectAfter(alice.proc, 'dereg alice', ['>>> [You are Offline. Bye.]']);
     expect(await alice.proc.waitForExit()).toEqual({ code: 0, signal: null });
+    // The name is free again once offline: alice can come back.
+    const again = await startClient('alice', port, [], { label: 'client alice (again)' });
+    await expectAfter(again.proc, 'dereg alice', ['>>> [You are Offline. Bye.]']);
   });
 
   test('create_group, duplicate, list_groups (none and some, creation order), join_group ok and missing', async () => {

@@ -158,4 +158,21 @@ describe('failure scenarios', () => {
     await sendGroup(alice, 'g', 'glad to be back');
     await bob.proc.waitForLine(groupMessage('g', 'alice', 'glad to be back'));
   });
+
+  test('a silent server (stopped) is detected by the clients\' heartbeat; private chat goes on; they reconnect when it resumes', async () => {
+    const fast = ['--heartbeat', '200'];
+    const { proc: server, port } = await startServer(fast);
+    const [alice, bob] = (await startClients(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
+    const marks = [alice, bob].map((c) => c.proc.mark());
+    server.kill('SIGSTOP');
+    await alice.proc.waitForLine('>>> [Server connection lost]', { from: marks[0], timeoutMs: SLOW_EVENT_MS });
+    await bob.proc.waitForLine('>>> [Server connection lost]', { from: marks[1], timeoutMs: SLOW_EVENT_MS });
+    await sendPrivate(alice, bob, 'is the server frozen?');
+    server.kill('SIGCONT');
+    await alice.proc.waitForLine('>>> [Reconnected to server]', { from: marks[0], timeoutMs: SLOW_EVENT_MS });
+    await bob.proc.waitForLine('>>> [Reconnected to server]', { from: marks[1], timeoutMs: SLOW_EVENT_MS });
+    await createGroup(alice, 'after');
+    await expectAfter(bob.proc, 'list_groups', ['>>> [Available group chats:]', '>>> after']);
+    await sendPrivate(bob, alice, 'back to normal');
+  });
 });

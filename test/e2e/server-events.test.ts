@@ -146,9 +146,11 @@ describe('server event lines (SPEC §4)', () => {
   test('SIGINT and SIGTERM stop the server with exit 0 and free the port', async () => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const { proc, port } = await startServer();
-      await startClient('alice', port);
+      const alice = await startClient('alice', port);
       proc.kill(signal);
       expect(await proc.waitForExit()).toEqual({ code: 0, signal: null });
+      // Connections are closed: the client notices at once.
+      await alice.proc.waitForLine('>>> [Server connection lost]');
       // The port is free again: a new server can take it.
       const again = await startServer([], { port });
       expect(again.port).toBe(port);

@@ -242,6 +242,20 @@ export class CliProcess {
     });
   }
 
+  /** Everything printed on `stream` so far, including an unfinished last line (e.g. a prompt). */
+  output(stream: StreamName = 'stdout'): string {
+    const lines = this.history[stream];
+    return (lines.length > 0 ? lines.join('\n') + '\n' : '') + this.partial[stream];
+  }
+
+  /**
+   * Waits until `predicate` holds; it is re-checked whenever output arrives.
+   * For conditions on raw output (`output()`), which `waitForLine` cannot see.
+   */
+  waitUntil(description: string, predicate: () => boolean, timeoutMs?: number): Promise<void> {
+    return this.waitFor(description, timeoutMs, () => (predicate() ? { value: undefined } : null));
+  }
+
   /** Resolves with the exit status; rejects with the output after the safety-net timeout. */
   waitForExit(timeoutMs: number = DEFAULT_TIMEOUT_MS): Promise<ExitInfo> {
     return this.waitFor('the process to exit', timeoutMs, () => (this.exitInfo ? { value: this.exitInfo } : null), false);
