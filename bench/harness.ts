@@ -4,6 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BenchClient, BenchRun, type ClientConfig } from './bench-client';
 import { GroupLineCache } from './delivery-decoder';
 import { newIdentity, type BenchIdentity } from './identity';
+import { nowMs } from './message-text';
 import { ServerProcess } from './server-process';
 import type { LatencySummary } from './stats';
 
@@ -131,29 +132,63 @@ export function clientName(index: number): string {
   return `b${index}`;
 }
 
+/** What a bounded registration storm achieved. */
+export interface Registration {
+  /** Index → client (undefined where connecting failed). */
+  clients: (BenchClient | undefined)[];
+  registered: number;
+  failures: Map<string, number>;
+  /** Load-generator ms when the last successful reply arrived. */
+  lastRegisteredAt: number;
+}
+
 /**
- * Connects and registers `count` clients, at most `concurrency` at a time.
+ * Connects and registers clients, at most `concurrency` at a time, starting no
+ * new one after `deadlineAt` (Date.now() ms). Failures are counted, not thrown.
  * `listenPorts[i]` is what client i registers as its direct-message port (1 when unused).
  */
+export async function registerAll(
+  server: ServerProcess,
+  run: BenchRun,
+  ids: readonly BenchIdentity[],
+  options: { concurrency: number; trackTable: (index: number) => boolean; listenPorts?: readonly number[]; deadlineAt?: number },
+): Promise<Registration> {
+  const result: Registration = { clients: new Array<BenchClient | undefined>(ids.length), registered: 0, failures: new Map(), lastRegisteredAt: 0 };
+  const deadlineAt = options.deadlineAt ?? Infinity;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length && Date.now() < deadlineAt) {
+      const index = next++;
+      const config: ClientConfig = { trackTable: options.trackTable(index), maxFrameBytes: MAX_FRAME_BYTES };
+      try {
+        const client = await BenchClient.connect(server.port, index, clientName(index), run, config);
+        result.clients[index] = client;
+        await client.register(ids[index]!.keyBase64, options.listenPorts?.[index] ?? 1);
+        result.registered++;
+        result.lastRegisteredAt = nowMs();
+      } catch (err) {
+        const reason = err instanceof Error ? err.message.replace(/^b\d+: /, '').replace(/ for b\d+$/, '') : String(err);
+        result.failures.set(reason, (result.failures.get(reason) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, ids.length) }, worker));
+  return result;
+}
+
+/** registerAll for scenarios that need every client: throws on the first failure. */
 export async function registerClients(
   server: ServerProcess,
   run: BenchRun,
   ids: readonly BenchIdentity[],
   options: { concurrency: number; trackTable: (index: number) => boolean; listenPorts?: readonly number[] },
 ): Promise<BenchClient[]> {
-  const clients: BenchClient[] = new Array<BenchClient>(ids.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < ids.length) {
-      const index = next++;
-      const config: ClientConfig = { trackTable: options.trackTable(index), maxFrameBytes: MAX_FRAME_BYTES };
-      const client = await BenchClient.connect(server.port, index, clientName(index), run, config);
-      clients[index] = client;
-      await client.register(ids[index]!.keyBase64, options.listenPorts?.[index] ?? 1);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, ids.length) }, worker));
-  return clients;
+  const result = await registerAll(server, run, ids, options);
+  if (result.registered < ids.length) {
+    closeAll(result.clients);
+    throw new Error(`only ${result.registered} of ${ids.length} clients registered: ${JSON.stringify(Object.fromEntries(result.failures))}`);
+  }
+  return result.clients as BenchClient[];
 }
 
 /** Client 0 creates the group, then everyone joins it. */

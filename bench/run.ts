@@ -28,20 +28,40 @@ const SCENARIOS = {
 type ScenarioName = keyof typeof SCENARIOS;
 
 /** The default suite: sized so the whole run stays under two minutes on 2 cores. */
-const SUITE: ReadonlyArray<{ scenario: ScenarioName; clients: number; messages: number; rate?: number }> = [
-  { scenario: 'fanout', clients: 100, messages: 500 },
+interface SuiteEntry {
+  scenario: ScenarioName;
+  clients: number;
+  messages: number;
+  rate?: number;
+  window?: number;
+  timeoutSeconds?: number;
+}
+const SUITE: readonly SuiteEntry[] = [
+  // Window 8: the largest send window at which no member falls behind the 500 ms ack deadline (docs/benchmarks.md).
+  { scenario: 'fanout', clients: 100, messages: 500, window: 8 },
+  // The issue's example window: shows what happens when senders outrun the members.
+  { scenario: 'fanout', clients: 100, messages: 200, window: 64 },
   { scenario: 'paced', clients: 100, messages: 160, rate: 20 },
-  { scenario: 'idle', clients: 2_000, messages: 0 },
-  { scenario: 'overload', clients: 500, messages: 20 },
-  { scenario: 'join', clients: 10_000, messages: 0 },
-  { scenario: 'private', clients: 200, messages: 100 },
+  { scenario: 'idle', clients: 1_000, messages: 0 },
+  { scenario: 'overload', clients: 500, messages: 20, window: 64 },
+  { scenario: 'join', clients: 10_000, messages: 0, timeoutSeconds: 30 },
+  { scenario: 'private', clients: 200, messages: 100, window: 4 },
 ];
 
 const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private] [--clients N]
   [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--dm-client library|lean] [--profile DIR]
-  [--server-arg ARG]... [--server-node-arg ARG]... [--timeout SECONDS] [--verbose]`;
+  [--server-arg ARG]... [--server-node-arg ARG]... [--timeout SECONDS] [--repeat K] [--verbose]`;
 
-function parse(argv: string[]): { options: ScenarioOptions; scenario: ScenarioName | null; json: boolean; explicit: Set<string> } {
+interface Parsed {
+  options: ScenarioOptions;
+  scenario: ScenarioName | null;
+  json: boolean;
+  explicit: Set<string>;
+  /** Runs per scenario; the one least disturbed by other processes is reported. */
+  repeat: number;
+}
+
+function parse(argv: string[]): Parsed {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -58,6 +78,7 @@ function parse(argv: string[]): { options: ScenarioOptions; scenario: ScenarioNa
       'server-node-arg': { type: 'string', multiple: true },
       'dm-client': { type: 'string' },
       timeout: { type: 'string' },
+      repeat: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -90,7 +111,8 @@ function parse(argv: string[]): { options: ScenarioOptions; scenario: ScenarioNa
     verbose: values.verbose || !values.json,
   };
   const explicit = new Set(Object.keys(values).filter((k) => values[k as keyof typeof values] !== undefined));
-  return { options, scenario: scenario as ScenarioName | null, json: values.json, explicit };
+  const repeat = Math.max(1, int(values.repeat, 1, 'repeat'));
+  return { options, scenario: scenario as ScenarioName | null, json: values.json, explicit, repeat };
 }
 
 /**
@@ -106,10 +128,16 @@ function ensureFileLimit(needed: number): void {
   process.exit(child.status ?? 1);
 }
 
+/** CPU % other processes used during a run (a shared machine disturbs the figures). */
+function otherCpu(result: ScenarioResult): number {
+  const value = result.extra['otherCpuPct'];
+  return typeof value === 'number' ? value : 0;
+}
+
 async function main(): Promise<void> {
-  const { options, scenario, json, explicit } = parse(process.argv.slice(2));
-  const runs = scenario !== null
-    ? [{ scenario, clients: options.clients, messages: options.messages, rate: options.rate ?? undefined }]
+  const { options, scenario, json, explicit, repeat } = parse(process.argv.slice(2));
+  const runs: SuiteEntry[] = scenario !== null
+    ? [{ scenario, clients: options.clients, messages: options.messages }]
     : SUITE.map((s) => ({
         ...s,
         clients: explicit.has('clients') ? options.clients : s.clients,
@@ -119,7 +147,19 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   for (const spec of runs) {
     const started = Date.now();
-    const result = await SCENARIOS[spec.scenario]({ ...options, clients: spec.clients, messages: spec.messages, rate: spec.rate ?? options.rate });
+    const runOnce = (): Promise<ScenarioResult> => SCENARIOS[spec.scenario]({
+      ...options,
+      clients: spec.clients,
+      messages: spec.messages,
+      rate: spec.rate ?? options.rate,
+      window: explicit.has('window') ? options.window : spec.window ?? options.window,
+      timeoutMs: explicit.has('timeout') ? options.timeoutMs : (spec.timeoutSeconds ?? options.timeoutMs / 1000) * 1000,
+    });
+    let result = await runOnce();
+    for (let i = 1; i < repeat; i++) {
+      const again = await runOnce();
+      if (otherCpu(again) < otherCpu(result)) result = again;
+    }
     results.push(result);
     if (json) process.stdout.write(`${jsonLine(result)}\n`);
     else process.stderr.write(`[bench] ${spec.scenario} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -1,6 +1,6 @@
 import type { BenchClient } from '../bench-client';
 import {
-  closeAll, emptyResult, identities, log, newRun, registerClients, RssSampler, sleep, startServer,
+  closeAll, CpuMeter, emptyResult, identities, log, newRun, registerAll, registerClients, RssSampler, sleep, startServer,
   steadyRssKB, waitQuiet, type ScenarioOptions, type ScenarioResult,
 } from '../harness';
 import { nowMs } from '../message-text';
@@ -17,6 +17,8 @@ import { round } from './group';
 /** Clients whose tables are parsed and checked for completeness (the rest only count table bytes). */
 const TABLE_CHECKERS = 16;
 const JOIN_CONCURRENCY = 1_000;
+/** Table pushes have stopped when no client received table bytes for this long. */
+const TABLE_QUIET_MS = 1_000;
 
 export async function runIdle(options: ScenarioOptions): Promise<ScenarioResult> {
   const run = newRun(options);
@@ -27,6 +29,7 @@ export async function runIdle(options: ScenarioOptions): Promise<ScenarioResult>
     await sleep(1_000);
     const beforeKB = await steadyRssKB(server);
     const sampler = new RssSampler(server);
+    const cpu = new CpuMeter(server);
     clients = await registerClients(server, run, ids, { concurrency: 500, trackTable: () => false });
     await waitQuiet(() => tableBytes(clients), 500, 30_000);
     // Several heartbeat rounds pass so per-connection timers and buffers reach their steady state.
@@ -40,6 +43,7 @@ export async function runIdle(options: ScenarioOptions): Promise<ScenarioResult>
       rssAfterKB: afterKB,
       stillConnected: clients.filter((c) => !c.closed).length,
       errors: Object.fromEntries(run.errors),
+      ...cpu.read(),
     };
     return result;
   } finally {
@@ -51,34 +55,42 @@ export async function runIdle(options: ScenarioOptions): Promise<ScenarioResult>
 export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult> {
   const run = newRun(options);
   const server = await startServer('join', options);
-  let clients: BenchClient[] = [];
+  let clients: (BenchClient | undefined)[] = [];
   try {
     const ids = identities(options.clients);
     const checker = (index: number): boolean => index < TABLE_CHECKERS / 2 || index >= options.clients - TABLE_CHECKERS / 2;
     const sampler = new RssSampler(server);
+    const cpu = new CpuMeter(server);
     log(options, `join: registering ${options.clients} clients, ${JOIN_CONCURRENCY} at a time`);
     const startedAt = nowMs();
-    clients = await registerClients(server, run, ids, { concurrency: JOIN_CONCURRENCY, trackTable: checker });
-    const registeredAt = nowMs();
-    log(options, `join: all registered after ${((registeredAt - startedAt) / 1000).toFixed(2)} s; waiting for table pushes to stop`);
-    await waitQuiet(() => tableBytes(clients), 1_000, options.timeoutMs);
-    const quietAt = nowMs();
+    const registration = await registerAll(server, run, ids, {
+      concurrency: JOIN_CONCURRENCY,
+      trackTable: checker,
+      deadlineAt: Date.now() + options.timeoutMs,
+    });
+    clients = registration.clients;
+    const registeredSeconds = ((registration.lastRegisteredAt || nowMs()) - startedAt) / 1000;
+    log(options, `join: ${registration.registered} registered after ${registeredSeconds.toFixed(2)} s; waiting for table pushes to stop`);
+    await waitQuiet(() => tableBytes(clients), TABLE_QUIET_MS, options.timeoutMs / 2);
+    const settledSeconds = (nowMs() - startedAt - TABLE_QUIET_MS) / 1000;
     const total = tableBytes(clients);
-    const checked = clients.filter((c, i) => checker(i));
-    const completeTables = checked.filter((c) => onlineCount(c) === options.clients).length;
+    const checked = clients.filter((c, i): c is BenchClient => c !== undefined && checker(i));
     const result = emptyResult('join', options);
-    result.wallSeconds = round((registeredAt - startedAt) / 1000, 3);
+    result.wallSeconds = round(registeredSeconds, 3);
     result.serverPeakRssKB = Math.max(sampler.stop(), server.memory().peakRssKB);
     result.extra = {
-      registeredSeconds: round((registeredAt - startedAt) / 1000, 3),
-      tablesSettledSeconds: round((quietAt - startedAt - 1_000) / 1000, 3),
+      registered: registration.registered,
+      registeredSeconds: round(registeredSeconds, 3),
+      tablesSettledSeconds: round(settledSeconds, 3),
       tableBytesTotal: total,
-      tableBytesPerClient: Math.round(total / options.clients),
-      tableFramesPerClient: round(clients.reduce((sum, c) => sum + c.tableFrames, 0) / options.clients, 1),
+      tableBytesPerClient: Math.round(total / Math.max(1, registration.registered)),
+      tableFramesPerClient: round(clients.reduce((sum, c) => sum + (c?.tableFrames ?? 0), 0) / Math.max(1, registration.registered), 1),
       tablesChecked: checked.length,
-      tablesComplete: completeTables,
-      stillConnected: clients.filter((c) => !c.closed).length,
+      tablesComplete: checked.filter((c) => onlineCount(c) === registration.registered).length,
+      stillConnected: clients.filter((c) => c !== undefined && !c.closed).length,
+      failures: Object.fromEntries(registration.failures),
       errors: Object.fromEntries(run.errors),
+      ...cpu.read(),
     };
     return result;
   } finally {
@@ -87,7 +99,7 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
   }
 }
 
-function tableBytes(clients: readonly BenchClient[]): number {
+function tableBytes(clients: readonly (BenchClient | undefined)[]): number {
   let total = 0;
   for (const client of clients) if (client !== undefined) total += client.tableBytes;
   return total;

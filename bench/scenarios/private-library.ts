@@ -1,7 +1,7 @@
 import { ChatClient } from '../../src/client/chat-client';
 import { isFailure } from '../../src/client/client-results';
 import {
-  clientName, emptyResult, log, newRun, startServer, waitUntil, type ScenarioOptions, type ScenarioResult,
+  clientName, CpuMeter, emptyResult, log, newRun, startServer, waitUntil, type ScenarioOptions, type ScenarioResult,
 } from '../harness';
 import { decodeBenchText, encodeBenchText, nowMs } from '../message-text';
 import { newDeliveryCounts, SenderSequence } from '../stats';
@@ -43,6 +43,7 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
       });
     });
     let lastAckAt = 0;
+    const cpu = new CpuMeter(server);
     const startedAt = nowMs();
     const sendAll = async (index: number): Promise<void> => {
       let next = 0;
@@ -76,7 +77,7 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
     result.deliveriesPerSec = Math.round(acked / wallSeconds);
     result.latencyMs = roundLatency(run.latency.summary());
     result.serverPeakRssKB = server.memory().peakRssKB;
-    result.extra = { dmClient: 'library', pairs: count / 2, window: options.window, acked, outcomes: Object.fromEntries(outcomes), timedOut: !finished };
+    result.extra = { dmClient: 'library', pairs: count / 2, window: options.window, acked, outcomes: Object.fromEntries(outcomes), timedOut: !finished, ...cpu.read() };
     return result;
   } finally {
     await Promise.race([Promise.all(clients.map((c) => c.close())), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);

@@ -1,7 +1,7 @@
 import type { BenchClient } from '../bench-client';
 import { DirectPeer, DirectStats } from '../direct-peer';
 import {
-  clientName, closeAll, emptyResult, identities, log, newRun, registerClients, startServer, waitQuiet,
+  clientName, CpuMeter, closeAll, emptyResult, identities, log, newRun, registerClients, startServer, waitQuiet,
   waitUntil, type ScenarioOptions, type ScenarioResult,
 } from '../harness';
 import { nowMs } from '../message-text';
@@ -31,6 +31,7 @@ export async function runPrivate(options: ScenarioOptions): Promise<ScenarioResu
     log(options, `private: ${count} clients registered, ${count / 2} pairs`);
     let done = 0;
     for (const peer of peers) peer.onDone = () => done++;
+    const cpu = new CpuMeter(server);
     const startedAt = nowMs();
     await Promise.all(peers.map((peer, i) => peer.start(clients[i]!, clientName(i ^ 1), options.messages, options.window, options.size)));
     const finished = await waitUntil(() => done === count, options.timeoutMs);
@@ -53,7 +54,7 @@ export async function runPrivate(options: ScenarioOptions): Promise<ScenarioResu
       window: options.window,
       acked: stats.acked,
       rejected: stats.rejected,
-      timedOut: !finished,
+      timedOut: !finished, ...cpu.read(),
       errors: Object.fromEntries([...stats.errors, ...run.errors]),
     };
     return result;
