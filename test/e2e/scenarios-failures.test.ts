@@ -135,7 +135,7 @@ describe('failure scenarios', () => {
   });
 
   test('a client dropped by the server (stopped past the heartbeat) reconnects when resumed and re-joins its group', async () => {
-    const fast = ['--heartbeat', '200'];
+    const fast = ['--heartbeat', '300'];
     const { proc: server, port } = await startServer(fast);
     const [alice, bob] = (await startClients(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
     await createGroup(alice, 'g');
@@ -160,7 +160,7 @@ describe('failure scenarios', () => {
   });
 
   test('a silent server (stopped) is detected by the clients\' heartbeat; private chat goes on; they reconnect when it resumes', async () => {
-    const fast = ['--heartbeat', '200'];
+    const fast = ['--heartbeat', '300'];
     const { proc: server, port } = await startServer(fast);
     const [alice, bob] = (await startClients(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
     const marks = [alice, bob].map((c) => c.proc.mark());

@@ -129,7 +129,7 @@ describe('server event lines (SPEC §4)', () => {
   });
 
   test('a silent (stopped) client is detected by the heartbeat: marked offline and removed from its group', async () => {
-    const fast = ['--heartbeat', '200'];
+    const fast = ['--heartbeat', '300'];
     const { proc: server, port } = await startServer(fast);
     const [alice, bob] = [await startClient('alice', port, fast), await startClient('bob', port, fast)];
     await createGroup(bob, 'room1');
