@@ -13,6 +13,7 @@ import { deliverToAll, type SendReport } from './fanout';
 import type { DialOutcome, MeshLink } from './mesh-link';
 import type { MeshPeerEvents, StartOutcome } from './events';
 import { MemberTable, type MemberInfo } from './member-table';
+import { applyVerdict } from './apply-verdict';
 import { MemberDiscovery } from './member-discovery';
 import { MessageInbox } from './message-inbox';
 
@@ -39,7 +40,7 @@ const LEAVE_GRACE_MS = 1_000;
  */
 export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   readonly name: string;
-  /** This process's instance id: decides name conflicts (the smaller one wins). */
+  /** This process's instance id (UUID v7): settles a name between two peers joining at once. */
   readonly instance: string;
   private readonly limits: Limits;
   private readonly clock: Clock;
@@ -259,43 +260,17 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
    */
   private admit(link: MeshLink, info: MemberInfo, initiator: string, joining: boolean, welcome: () => void): boolean {
     link.remote = info;
+    const wasJoining = this.table.get(info.name)?.joining === true;
     const verdict = this.table.admit(info, link, initiator, joining);
-    switch (verdict.kind) {
-      case 'self':
-        link.retire('gone');
-        return false;
-      case 'refused':
-        link.conn.sendError('name_in_use', `Name ${info.name} is already in use`);
-        link.retire('evicted');
-        return false;
-      case 'self_loses':
-        link.retire('gone');
-        this.loseName();
-        return false;
-      case 'tie':
-        welcome();
-        link.state = 'active';
-        if (verdict.close) verdict.drop.retire('superseded');
-        else verdict.drop.state = 'superseded'; // the other end closes it (see AdmitResult)
-        return false;
-      case 'replaced':
-        this.discovery.memberLinked(info.instance);
-        welcome();
-        link.state = 'active';
-        verdict.drop.conn.sendError('name_in_use', `Name ${info.name} is already in use`);
-        verdict.drop.retire('evicted');
-        if (!joining) this.announce(info.name, info.instance);
-        return true;
-      case 'added':
-        this.discovery.memberLinked(info.instance);
-        welcome();
-        link.state = 'active';
-        if (!joining) this.announce(info.name, info.instance);
-        return true;
-      default:
-        return assertNever(verdict);
-    }
+    const establishedNow = this.table.get(info.name)?.joining === false;
+    return applyVerdict(verdict, { link, info, joining, wasJoining, establishedNow }, {
+      welcome,
+      linked: (instance) => this.discovery.memberLinked(instance),
+      announce: (name, instance) => this.announce(name, instance),
+      loseName: () => this.loseName(),
+    });
   }
+
 
   /** SPEC §6: `[<name> has joined the chat]`, once per member, never for those in our own join count. */
   private announce(name: string, instance: string | undefined): void {
