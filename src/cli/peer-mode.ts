@@ -46,6 +46,9 @@ class PeerSession {
 
   async run(options: PeerOptions, input: AsyncIterableIterator<string>): Promise<number> {
     this.wireEvents();
+    // Ctrl+C or SIGTERM while joining leaves too (the join is cut short).
+    this.unsubscribeSignals = this.io.onSignal(() => void this.leave(0));
+    this.ui.onInterrupt(() => void this.leave(0));
     let outcome: StartOutcome;
     try {
       outcome = await this.peer.start(options.peers);
@@ -58,9 +61,8 @@ class PeerSession {
       this.print(commonLines.nameInUse(options.name)); // SPEC §6
       return 1;
     }
+    if (this.finishing) return this.done;
     this.showStart(outcome);
-    this.unsubscribeSignals = this.io.onSignal(() => void this.leave(0));
-    this.ui.onInterrupt(() => void this.leave(0));
     void this.readLoop(input);
     this.ui.prompt();
     return this.done;

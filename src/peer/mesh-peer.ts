@@ -103,6 +103,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.boundPort = await this.pool.listen(this.options.listenPort, this.options.listenHost);
     this.discovery.start();
     for (const address of addresses) {
+      if (this.leaving) break;
       const outcome = await this.dial(address);
       if (outcome === 'failed') continue;
       if (outcome === 'linked') await this.pool.dialsSettled();
