@@ -1,8 +1,11 @@
+import { expectCleanStderr } from '../helpers/e2e-chat';
 import { closedPort, startCli } from '../helpers/cli-process';
 import { joinChat, listPeers, spawnPeer, startChat } from '../helpers/peer-process';
 
 // SPEC §6: create, join through any member, name uniqueness, messages exactly once.
 describe('peer mode: joining and messages', () => {
+  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+
   it('starts a new chat, joins via the first live address, and a third peer joins via the second member', async () => {
     const dead = await closedPort();
     const alice = await startChat('alice');
@@ -49,13 +52,6 @@ describe('peer mode: joining and messages', () => {
     expect(alice.proc.linesMatching(/has joined/, { from: before })).toEqual([]);
   });
 
-  it('reports a listen port in use on stderr with exit code 1', async () => {
-    const alice = await startChat('alice');
-    const second = startCli(['-p', 'zed', String(alice.port)], { label: 'peer zed' });
-    await second.waitForLine(`>>> [Port ${alice.port} is already in use]`, { stream: 'stderr' });
-    expect((await second.waitForExit()).code).toBe(1);
-  });
-
   it('ignores empty lines, lists the commands, and refuses an over-long message without sending it', async () => {
     const alice = await startChat('alice', ['--max-message-length', '10']);
     const bob = await joinChat('bob', [alice.address], 1);
@@ -68,5 +64,14 @@ describe('peer mode: joining and messages', () => {
     alice.proc.send('short');
     await bob.proc.waitForLine('>>> alice: short');
     expect(bob.proc.linesMatching(/^>>> alice: /)).toEqual(['>>> alice: short']);
+  });
+});
+
+describe('peer mode: listen port', () => {
+  it('reports a listen port in use on stderr with exit code 1', async () => {
+    const alice = await startChat('alice');
+    const second = startCli(['-p', 'zed', String(alice.port)], { label: 'peer zed' });
+    await second.waitForLine(`>>> [Port ${alice.port} is already in use]`, { stream: 'stderr' });
+    expect((await second.waitForExit()).code).toBe(1);
   });
 });

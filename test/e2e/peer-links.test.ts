@@ -1,3 +1,4 @@
+import { expectCleanStderr } from '../helpers/e2e-chat';
 import { closeAllRawClients, RawLink } from '../helpers/raw-socket';
 import { joinChat, startChat } from '../helpers/peer-process';
 import { MeshFrame } from '../../src/protocol/mesh-frames';
@@ -6,6 +7,8 @@ afterEach(() => closeAllRawClients());
 
 // docs/protocol-mesh.md: what a peer's port answers to links that are not quite right.
 describe('peer mode: link rules', () => {
+  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+
   it('refuses a hello meant for another instance (a reused address) with wrong_recipient', async () => {
     const alice = await startChat('alice');
     const link = await RawLink.open(alice.port, MeshFrame);

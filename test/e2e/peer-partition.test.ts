@@ -1,8 +1,11 @@
+import { expectCleanStderr } from '../helpers/e2e-chat';
 import { joinChat, listPeers, startChat } from '../helpers/peer-process';
 
 // docs/protocol-mesh.md "Partitions": a member cut off (here: stopped) is
 // reported disconnected, then re-linked once it answers again.
 describe('peer mode: partitions', () => {
+  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+
   it('re-links a member that went silent once it answers again', async () => {
     const limits = ['--heartbeat', '100', '--ack-timeout', '200', '--retries', '2'];
     const alice = await startChat('alice', limits);

@@ -1,3 +1,4 @@
+import { expectCleanStderr } from '../helpers/e2e-chat';
 import type { CliProcess } from '../helpers/cli-process';
 import { joinChat, listPeers, reachablePort, spawnPeer, startChat, type StartedPeer } from '../helpers/peer-process';
 
@@ -8,6 +9,8 @@ async function waitUntilLinked(peer: CliProcess, other: string, joinedWith: numb
 
 // SPEC §6: no split view when peers join at the same moment through different members.
 describe('peer mode: simultaneous joins', () => {
+  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+
   it('two peers joining at once through different members end up connected to everyone', async () => {
     const alice = await startChat('alice');
     const bob = await joinChat('bob', [alice.address], 1);
