@@ -35,6 +35,16 @@ export type ConnectionEvents<In> = {
   drain: [];
 };
 
+/**
+ * Acknowledgements (`group_ack`, `dm_ack`, `msg_ack`) are never rate limited, like
+ * heartbeats: they are cheap to handle, and dropping one would turn a rate limit
+ * into "member not responsive" or "message not delivered" for a message that was
+ * in fact received.
+ */
+function isAck(type: string): boolean {
+  return type.endsWith('_ack');
+}
+
 /** Hard cap: queued bytes beyond this multiple of maxOutboundBytes close the connection at once. */
 const HARD_CAP_FACTOR = 4;
 
@@ -204,7 +214,7 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
     if (this.closed) return;
     if (frame.type === 'ping') return this.send({ type: 'pong' });
     if (frame.type === 'pong') return;
-    if (this.limiter && !this.limiter.take()) {
+    if (this.limiter && !isAck(frame.type) && !this.limiter.take()) {
       const id = (frame as { id?: unknown }).id;
       return this.sendError('rate_limited', ERROR_CODES.rate_limited, typeof id === 'string' ? id : undefined);
     }

@@ -231,6 +231,19 @@ describe('FramedConnection', () => {
     expect(h.conn.closed).toBe(false);
   });
 
+  it('never rate limits acknowledgements: a dropped ack would read as an unresponsive member', async () => {
+    const h = setup({ rateLimitPerSec: 1, rateBurst: 1 });
+    h.peer.send('{"type":"list_groups","id":"a"}\n{"type":"list_groups","id":"b"}\n');
+    h.peer.send('{"type":"group_ack","group":"g","seq":1}\n{"type":"group_ack","group":"g","seq":2}\n');
+    await settle(() => h.received.length === 3 && h.peer.frames.length === 1);
+    expect(h.received).toEqual([
+      { type: 'list_groups', id: 'a' },
+      { type: 'group_ack', group: 'g', seq: 1 },
+      { type: 'group_ack', group: 'g', seq: 2 },
+    ]);
+    expect(h.peer.errors()).toEqual([['rate_limited', 'b']]);
+  });
+
   it('reports a throwing listener as a fault and closes only that connection with internal_error', async () => {
     const h = setup();
     h.conn.on('frame', () => {
