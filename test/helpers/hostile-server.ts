@@ -173,7 +173,12 @@ export class ClientProcess {
     if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} missing: run npm run build first`);
     const child = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const proc = new ClientProcess(child, name);
-    await proc.waitForMatch(ready);
+    try {
+      await proc.waitForMatch(ready);
+    } catch (err) {
+      child.kill('SIGKILL'); // never leave a half-started process behind
+      throw err;
+    }
     return proc;
   }
 
