@@ -3,12 +3,22 @@
  * Ctrl+C, SIGTERM, end of input) a client, with exit codes (SPEC §2).
  */
 import { closedPort, startCli, startClient, startServer, startSilentServer, type StartedClient } from '../helpers/cli-process';
+import * as net from 'node:net';
 import { createGroup, expectAfter, joinGroup, expectCleanStderr } from '../helpers/e2e-chat';
 
 /** Client options that make a failing server request end quickly. */
 const QUICK_GIVE_UP = ['--ack-timeout', '150', '--retries', '2'];
 
 const BYE = '>>> [You are Offline. Bye.]';
+
+/** Whether this machine has IPv6 loopback (some containers do not). */
+function loopbackIPv6(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+  });
+}
 
 async function expectDeregistered(client: StartedClient, other: StartedClient, serverLines: { waitForLine: (m: string, o: { from: number }) => Promise<string> }, serverFrom: number): Promise<void> {
   expect(await client.proc.waitForExit()).toEqual({ code: 0, signal: null });
@@ -49,6 +59,15 @@ describe('starting a client (SPEC §5)', () => {
     expect(impostor.lines()).not.toContain('>>> [Welcome, You are registered.]');
     await expectAfter(bob.proc, 'send alice still you?', ['>>> [Message received by alice.]']);
     await alice.proc.waitForLine('>>> bob: still you?');
+  });
+
+  test('the server may be given as a hostname or an IPv6 literal', async () => {
+    const { port } = await startServer();
+    const hosts = ['localhost', ...((await loopbackIPv6()) ? ['::1'] : [])];
+    for (const [i, host] of hosts.entries()) {
+      const proc = startCli(['-c', `host${i}`, host, String(port), '0'], { label: `client via ${host}` });
+      await proc.waitForLines(['>>> [Welcome, You are registered.]', '>>> [Client table updated.]']);
+    }
   });
 
   test('no server listening: Server not responding, Exiting, exit 1', async () => {
@@ -108,17 +127,22 @@ describe('leaving (SPEC §5)', () => {
     expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual(['>>> alice: first', '>>> carol: second', '>>> alice: third', BYE]);
   });
 
-  test('Ctrl+C in group mode also prints the queued private messages before Bye', async () => {
+  test.each([
+    ['Ctrl+C (SIGINT)', (c: StartedClient) => c.proc.kill('SIGINT')],
+    ['SIGTERM', (c: StartedClient) => c.proc.kill('SIGTERM')],
+    ['end of input', (c: StartedClient) => c.proc.endInput()],
+  ])('%s in group mode also prints the queued private messages before Bye, exit 0', async (_how, leave) => {
     const { port } = await startServer();
     const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     await expectAfter(alice.proc, 'send bob do not lose me', ['>>> [Message received by bob.]']);
+    await expectAfter(alice.proc, 'send bob nor me', ['>>> [Message received by bob.]']);
     const from = bob.proc.mark();
-    bob.proc.kill('SIGINT');
+    leave(bob);
     expect(await bob.proc.waitForExit()).toEqual({ code: 0, signal: null });
     const tail = bob.proc.lines().slice(from).filter((l) => !/\[Client table updated\.\]$/.test(l));
-    expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual(['>>> alice: do not lose me', BYE]);
+    expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual(['>>> alice: do not lose me', '>>> alice: nor me', BYE]);
   });
 
   test('end of input in group mode leaves the group on the server and exits 0', async () => {

@@ -23,6 +23,21 @@ describe('chat scenarios', () => {
     expect(chat(carol, 2)).toEqual(['>>> bob: hi carol', '>>> alice: and hi carol from alice']);
   });
 
+  test('a burst of 50 private messages typed at once arrives exactly once each, in the order typed', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = (await startClients(['alice', 'bob'], port)) as [StartedClient, StartedClient];
+    const from = [alice.proc.mark(), bob.proc.mark()];
+    const N = 50;
+    alice.proc.write(Array.from({ length: N }, (_, i) => `send bob m${i}\n`).join(''));
+    await alice.proc.waitForCount('>>> [Message received by bob.]', N, { from: from[0], timeoutMs: 30_000 });
+    const got = await bob.proc.waitForCount(/^>>> alice: /, N, { from: from[1], timeoutMs: 30_000 });
+    expect(got).toEqual(Array.from({ length: N }, (_, i) => `>>> alice: m${i}`));
+    // Nothing else about them: no failure lines, no duplicates after a round trip.
+    expect(alice.proc.linesMatching(/not delivered|No ACK/, { from: from[0] })).toEqual([]);
+    await sendPrivate(alice, bob, 'last');
+    expect(bob.proc.linesMatching(/^>>> alice: /, { from: from[1] })).toHaveLength(N + 1);
+  });
+
   test('a group of three chats; a client outside the group gets none of it', async () => {
     const { port } = await startServer();
     const [alice, bob, carol, dave] = (await startClients(['alice', 'bob', 'carol', 'dave'], port)) as StartedClient[] as [
