@@ -85,10 +85,11 @@ describe('mesh name theft', () => {
   // Fresh peers per case: a successful theft breaks the mesh it happens in.
   it.each(['member', 'greeted peer itself'])('a stranger greeting with the name of the %s and a tiny instance id is refused; nobody is pushed out', async (target) => {
     const cat = await ClientProcess.peer('cat', null, PEER_ARGS);
-    const joined = cat.mark();
-    const dan = await ClientProcess.peer('dan', cat.meshPort, PEER_ARGS);
-    await cat.waitForLine('>>> [dan has joined the chat]', joined);
+    let dan: ClientProcess | null = null;
     try {
+      const joined = cat.mark();
+      dan = await ClientProcess.peer('dan', cat.meshPort, PEER_ARGS);
+      await cat.waitForLine('>>> [dan has joined the chat]', joined);
       const name = target === 'member' ? 'dan' : 'cat';
       const link = await RawLink.open(cat.meshPort, MeshFrame);
       const [fromCat, fromDan] = [cat.mark(), dan.mark()];
@@ -103,7 +104,7 @@ describe('mesh name theft', () => {
         expect(p.alive).toBe(true);
       }
     } finally {
-      await Promise.all([cat.stop(), dan.stop()]);
+      await Promise.all([cat.stop(), dan?.stop()]);
     }
   });
 });
