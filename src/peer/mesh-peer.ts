@@ -112,19 +112,26 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
         await this.leave();
         return { kind: 'name_in_use' };
       }
-      this.finishJoining();
+      this.finishJoining(true);
       return { kind: 'joined', port: this.boundPort, others: this.table.size };
     }
-    this.finishJoining();
+    this.finishJoining(false);
     return { kind: 'created', port: this.boundPort };
   }
 
-  /** From now on our name is ours for good; members learn it from `joined`. */
-  private finishJoining(): void {
+  /**
+   * From now on our name is ours for good; members learn it from `joined`.
+   * Members already linked are in our "Joined the chat with <n>" line, so they
+   * are not announced; a new chat has no such line, so those that greeted us
+   * while we tried the given addresses are announced now.
+   */
+  private finishJoining(joined: boolean): void {
     this.joining = false;
     this.table.selfJoined();
     for (const member of this.table.list()) {
-      this.counted.add(member.instance); // in our "Joined the chat with <n>": not announced again
+      if (joined) this.counted.add(member.instance);
+      // after the caller has printed the new-chat lines (it resumes in a microtask)
+      else if (!member.joining) setImmediate(() => this.announce(member.name, member.instance));
       member.link.conn.send({ type: 'joined' });
     }
   }
