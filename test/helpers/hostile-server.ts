@@ -193,6 +193,13 @@ export class ClientProcess {
     return this.exit === null;
   }
 
+  /** Resident memory of the process in MB (VmRSS from /proc/<pid>/status). */
+  rssMb(): number {
+    const kb = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${this.child.pid!}/status`, 'utf8'))?.[1];
+    if (kb === undefined) throw new Error('no VmRSS in /proc status');
+    return Number(kb) / 1024;
+  }
+
   /** The port of its direct-message listener, from its startup line. */
   get listenPort(): number {
     const line = this.stdout.map((l) => /^>>> \[Listening for private messages on port (\d+)\]$/.exec(l)).find((m) => m);

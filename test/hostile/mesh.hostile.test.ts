@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { ClientProcess } from '../helpers/hostile-server';
 import { closeAllRawClients, RawLink } from '../helpers/raw-socket';
 import { MeshFrame } from '../../src/protocol/mesh-frames';
@@ -108,3 +109,46 @@ describe('mesh name theft', () => {
     }
   });
 });
+
+describe('mesh gossip flood', () => {
+  it('a greeted stranger gossiping 900 unreachable members neither shows them nor stalls the chat', async () => {
+    const cat = await ClientProcess.peer('cat', null); // default 64 KiB frames: the gossip must fit
+    let dan: ClientProcess | null = null;
+    try {
+      const joined = cat.mark();
+      dan = await ClientProcess.peer('dan', cat.meshPort);
+      await cat.waitForLine('>>> [dan has joined the chat]', joined);
+      const closedPort = await freePort(); // bound and released: connections to it are refused
+      const eve = await RawLink.open(cat.meshPort, MeshFrame);
+      const from = cat.mark();
+      eve.send({ type: 'hello', id: 'eve-hello', v: 1, name: 'eve', peer: 'ffffffff-ffff-7fff-bfff-ffffffffffff', port: closedPort });
+      await eve.waitFor((f) => f.type === 'welcome', 'welcome');
+      eve.send({ type: 'joined' });
+      const fakes = Array.from({ length: 900 }, (_, i) => ({ name: `f${i}`, peer: `p${i}`, host: '127.0.0.1', port: closedPort }));
+      eve.send({ type: 'members', members: fakes });
+      eve.send({ type: 'msg', id: 'eve-1', text: 'from eve' });
+      await cat.waitForLine('>>> eve: from eve', from);
+      const fromDan = dan.mark();
+      cat.type('after the flood');
+      await dan.waitForLine('>>> cat: after the flood', fromDan);
+      expect(cat.stdout.slice(from).filter((l) => /\bf\d+\b/.test(l))).toEqual([]);
+      expect([cat.alive, dan.alive]).toEqual([true, true]);
+      expect([cat.stderr, dan.stderr]).toEqual(['', '']);
+      expect(cat.rssMb()).toBeLessThan(300);
+    } finally {
+      await Promise.all([cat.stop(), dan?.stop()]);
+    }
+  });
+});
+
+/** A port that was free a moment ago (bound on 127.0.0.1 port 0, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
