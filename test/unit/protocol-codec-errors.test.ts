@@ -1,4 +1,5 @@
 import { encodeFrame, FrameDecoder, type DecodeError } from '../../src/protocol/codec';
+import type { ZodType } from 'zod';
 import { ClientToServerFrame, DirectFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { ERROR_CODE_LIST } from '../../src/protocol/errors';
 
@@ -74,7 +75,7 @@ describe('FrameDecoder error reporting (docs/protocol.md "Transport and framing"
   it('every error code in the catalogue is a valid error frame in every direction', () => {
     for (const code of ERROR_CODE_LIST) {
       const line = encodeFrame({ type: 'error', code, message: 'm' });
-      for (const schema of [ServerToClientFrame, DirectFrame]) {
+      for (const schema of [ServerToClientFrame, DirectFrame] as ZodType<unknown>[]) {
         const got: unknown[] = [];
         new FrameDecoder(schema, { maxFrameBytes: 1024 }, { frame: (f) => got.push(f), error: () => undefined }).push(line);
         expect([code, got]).toEqual([code, [{ type: 'error', code, message: 'm' }]]);
