@@ -16,13 +16,11 @@ export interface LinkHandlers {
 /**
  * Every open mesh link of one peer, inbound and outbound: the listening
  * socket, dialling with a deadline, the greeting deadline for accepted links,
- * and waiting for dials or closes to finish. Knows nothing of members.
+ * and waiting for links to close. Knows nothing of members.
  */
 export class LinkPool {
   private readonly server = net.createServer();
   private readonly links = new Set<MeshLink>();
-  private inflight = 0;
-  private idleWaiters: Array<() => void> = [];
   private emptyWaiters: Array<() => void> = [];
   private closing = false;
 
@@ -41,21 +39,11 @@ export class LinkPool {
 
   /** Dials `target`; `hello` is sent as soon as it connects. */
   dial(target: PeerAddress, hello: () => MeshFrame): Promise<DialOutcome> {
-    this.inflight++;
     const timeoutMs = Math.max(this.limits.ackTimeoutMs * this.limits.retries, 1_000);
     return dialLink(target, this.limits, this.clock, timeoutMs, (link) => {
       this.wire(link);
       link.conn.send(hello());
-    }).finally(() => {
-      this.inflight--;
-      if (this.inflight === 0) for (const waiter of this.idleWaiters.splice(0)) waiter();
     });
-  }
-
-  /** Resolves when no dial is in flight. */
-  dialsSettled(): Promise<void> {
-    if (this.inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**

@@ -9,6 +9,10 @@ import type { MemberInfo, MemberTable } from './member-table';
 export const LOST_RETRY_WINDOW_MS = 10 * 60_000;
 /** Re-dial interval for lost members, in heartbeat intervals (at least 2 s). */
 const LOST_RETRY_BEATS = 5;
+/** Dials in flight at once; gossip naming more members waits its turn (no dial storm). */
+export const MAX_PARALLEL_DIALS = 64;
+/** Members waiting to be dialled; beyond this, gossip is dropped (a later list names them again). */
+export const MAX_QUEUED_DIALS = 4096;
 
 /** What discovery needs from its peer. */
 export interface DiscoveryHost {
@@ -28,7 +32,11 @@ export interface DiscoveryHost {
  * for a while so a healed partition merges again.
  */
 export class MemberDiscovery {
+  /** Instances queued or being dialled. */
   private readonly dialing = new Set<string>();
+  private readonly queue: MemberInfo[] = [];
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
   private readonly lost = new LostMembers(LOST_RETRY_WINDOW_MS);
   private retryTimer: TimerHandle | null = null;
 
@@ -78,10 +86,36 @@ export class MemberDiscovery {
     }
   }
 
+  /** Resolves when no member is queued or being dialled (the join has reached everyone it learned of). */
+  settled(): Promise<void> {
+    if (this.inflight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private dialMember(member: MemberInfo): void {
     if (!this.host.active() || this.dialing.has(member.instance) || !this.host.table.shouldDial(member)) return;
+    if (this.queue.length >= MAX_QUEUED_DIALS) return;
     this.dialing.add(member.instance);
-    void this.host.dial(member, member.instance).finally(() => this.dialing.delete(member.instance));
+    this.queue.push(member);
+    this.pump();
+  }
+
+  /** Starts queued dials up to the parallel limit; wakes `settled` waiters when all are done. */
+  private pump(): void {
+    while (this.inflight < MAX_PARALLEL_DIALS && this.queue.length > 0) {
+      const member = this.queue.shift()!;
+      if (!this.host.active() || !this.host.table.shouldDial(member)) {
+        this.dialing.delete(member.instance);
+        continue;
+      }
+      this.inflight++;
+      void this.host.dial(member, member.instance).finally(() => {
+        this.inflight--;
+        this.dialing.delete(member.instance);
+        this.pump();
+      });
+    }
+    if (this.inflight === 0 && this.queue.length === 0) for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 
   private retryLost(): void {

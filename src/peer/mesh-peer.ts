@@ -106,7 +106,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
       if (this.leaving) break;
       const outcome = await this.dial(address);
       if (outcome === 'failed') continue;
-      if (outcome === 'linked') await this.pool.dialsSettled();
+      if (outcome === 'linked') await this.discovery.settled();
       if (outcome === 'name_in_use' || this.nameLost) {
         this.joining = false;
         await this.leave();
