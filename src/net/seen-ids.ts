@@ -4,38 +4,43 @@
  * bounded however many ids arrive (STYLE §11).
  */
 export class SeenIds<V = true> {
-  private readonly entries = new Map<string, V>();
+  private readonly byId = new Map<string, V>();
 
   constructor(private readonly capacity: number) {
     if (capacity < 1) throw new RangeError('capacity must be >= 1');
   }
 
   has(id: string): boolean {
-    return this.entries.has(id);
+    return this.byId.has(id);
   }
 
   get(id: string): V | undefined {
-    return this.entries.get(id);
+    return this.byId.get(id);
   }
 
   /** Remembers `id`; returns false if it was already known (a duplicate). */
   add(id: string, value: V): boolean {
-    if (this.entries.has(id)) return false;
-    this.entries.set(id, value);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    if (this.byId.has(id)) return false;
+    this.byId.set(id, value);
+    if (this.byId.size > this.capacity) {
+      const oldest = this.byId.keys().next();
+      if (!oldest.done) this.byId.delete(oldest.value);
     }
     return true;
   }
 
   /** Replaces the value of a known id (e.g. the reply once a request finished). */
   set(id: string, value: V): void {
-    if (this.entries.has(id)) this.entries.set(id, value);
+    if (this.byId.has(id)) this.byId.set(id, value);
     else this.add(id, value);
   }
 
+  /** Remembered ids and values, oldest first. */
+  entries(): IterableIterator<[string, V]> {
+    return this.byId.entries();
+  }
+
   get size(): number {
-    return this.entries.size;
+    return this.byId.size;
   }
 }

@@ -8,7 +8,7 @@ import { ClientTable } from './state/client-table';
 import { GroupTable } from './state/group-table';
 import { GroupFanout } from './group-fanout';
 import { TablePusher } from './table-push';
-import { Session } from './session';
+import { Session, type ReplyCache } from './session';
 import { dispatchRequest } from './dispatch';
 import type { ServerContext } from './context';
 import type { EmitEvent, ServerEvents } from './events';
@@ -37,6 +37,8 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   /** Connections that have not registered, oldest first (shed first at the limit, SPEC §7). */
   private readonly unregistered = new Map<number, Session>();
   private readonly byName = new Map<string, Session>();
+  /** Reply cache of each name ever registered (bounded per name by seenIdsCapacity). */
+  private readonly replyCaches = new Map<string, ReplyCache>();
   private epoch = 0;
   private nextId = 0;
   private stopped = false;
@@ -145,10 +147,27 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
 
   private bind(session: Session, name: string): void {
     session.name = name;
+    this.adoptReplyCache(session, name);
     this.clearRegisterTimer(session);
     this.unregistered.delete(session.id);
     this.byName.set(name, session);
     this.epoch++;
+  }
+
+  /**
+   * Gives the session its name's reply cache (created on first registration),
+   * carrying over anything cached before registering. A client that lost its
+   * connection retries its pending request with the same id on the new one;
+   * the name's cache answers it instead of performing it again.
+   */
+  private adoptReplyCache(session: Session, name: string): void {
+    const cache = this.replyCaches.get(name);
+    if (cache === undefined) {
+      this.replyCaches.set(name, session.seen);
+      return;
+    }
+    for (const [id, reply] of session.seen.entries()) cache.set(id, reply);
+    session.seen = cache;
   }
 
   private async goOffline(session: Session): Promise<void> {

@@ -3,6 +3,9 @@ import type { FramedConnection } from '../net/framed-connection';
 import { SeenIds } from '../net/seen-ids';
 import type { TimerHandle } from '../util/clock';
 
+/** Cached replies by request id; 0 stands for a bare `reply{id}`. */
+export type ReplyCache = SeenIds<ServerToClientFrame | 0>;
+
 /** A unit of work for one connection; may finish synchronously or later. */
 export type SessionTask = () => void | Promise<void>;
 
@@ -27,8 +30,12 @@ export class Session {
   registerTimer: TimerHandle | null = null;
   /** When reading last resumed after a pause; ack deadlines do not run while we are not reading. */
   resumedAt = -Infinity;
-  /** Request id → its reply (0 stands for a bare `reply{id}`), for duplicate suppression. */
-  readonly seen: SeenIds<ServerToClientFrame | 0>;
+  /**
+   * Request id → its reply (0 stands for a bare `reply{id}`), for duplicate
+   * suppression. Once registered, this is the name's cache, kept across
+   * reconnects, so a request retried on a new connection is not performed twice.
+   */
+  seen: ReplyCache;
   private readonly pending: SessionTask[] = [];
   private busy = false;
   private readonly pauses = new Set<PauseReason>();

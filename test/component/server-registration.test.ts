@@ -192,6 +192,19 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(lines.filter((l) => l.startsWith('created'))).toEqual(['created alice g']);
   });
 
+  it('answers a request retried on a new connection after a reconnect from the name\'s cache', async () => {
+    const first = connect();
+    await first.register('alice', 5000, 'reg-1');
+    expect(await first.request({ type: 'create_group', id: 'lost-reply', group: 'g' })).toEqual({ type: 'reply', id: 'lost-reply' });
+    first.end(); // the reply "was lost" with the connection
+    const second = connect();
+    await second.until(() => lines.filter((l) => l === 'table').length === 2); // alice went offline
+    expect(await second.register('alice', 5000, 'reg-2')).toEqual({ type: 'reply', id: 'reg-2' });
+    const retried = await second.request({ type: 'create_group', id: 'lost-reply', group: 'g' });
+    expect(retried).toEqual({ type: 'reply', id: 'lost-reply' });
+    expect(lines.filter((l) => l.startsWith('created'))).toEqual(['created alice g']);
+  });
+
   it('closes a connection that does not register within registerTimeoutMs', async () => {
     const c = connect();
     clock.advance(server.limits.registerTimeoutMs);
