@@ -33,8 +33,12 @@ import * as path from 'node:path';
 
 /** Repository root (this file is test/helpers/cli-process.ts). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-/** The compiled entry point, built by `npm run build` (run by `pretest`). */
-export const MAIN_JS = path.join(REPO_ROOT, 'dist', 'src', 'main.js');
+/**
+ * The compiled entry point, built by `npm run build` (run by `pretest`).
+ * `CHATAPP_MAIN_JS` points the suite at another build (e.g. a deliberately
+ * broken copy, to check that the tests catch the breakage).
+ */
+export const MAIN_JS = process.env['CHATAPP_MAIN_JS'] ?? path.join(REPO_ROOT, 'dist', 'src', 'main.js');
 
 /** Default safety-net timeout of every wait, in ms. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
