@@ -4,6 +4,7 @@ import type { Terminal } from './terminal-io';
 import { ChatServer } from '../server/chat-server';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
+import { commonLines, formatLine, serverLines } from './lines';
 
 /**
  * Collects output lines and writes them once per event-loop turn, so a busy
@@ -26,33 +27,26 @@ class LineWriter {
   }
 }
 
-/**
- * Control characters in client-supplied text are shown as U+FFFD, so a message
- * can neither forge extra server lines (newlines) nor drive the terminal (escapes).
- */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
-}
-
-/** Renders every ChatServer event as its exact SPEC §4 line. */
+/** Renders every ChatServer event as its exact SPEC §4 line (templates and sanitizing in lines.ts). */
 export function renderServerEvents(server: ChatServer, out: { line(text: string): void }, stderr: Writable): void {
-  server.on('tableUpdated', () => out.line('>>> [Client table updated.]'));
-  server.on('groupCreated', (n, g) => out.line(`>>> [Client ${n} created group ${g} successfully]`));
-  server.on('groupCreateFailed', (n, g) =>
-    out.line(`>>> [Client ${n} creating group ${g} failed, group already exists]`));
+  const print = (body: string): void => out.line(formatLine(body));
+  const list = (items: readonly string[]): void => items.forEach((item) => print(serverLines.item(item)));
+  server.on('tableUpdated', () => print(serverLines.tableUpdated()));
+  server.on('groupCreated', (n, g) => print(serverLines.groupCreated(n, g)));
+  server.on('groupCreateFailed', (n, g) => print(serverLines.groupExists(n, g)));
   server.on('groupsListed', (n, groups) => {
-    out.line(`>>> [Client ${n} requested listing groups, current groups:]`);
-    for (const g of groups) out.line(`>>> ${g}`);
+    print(serverLines.listGroups(n));
+    list(groups);
   });
-  server.on('groupJoined', (n, g) => out.line(`>>> [Client ${n} joined group ${g}]`));
-  server.on('groupJoinFailed', (n, g) => out.line(`>>> [Client ${n} joining group ${g} failed, group does not exist]`));
-  server.on('groupMessage', (n, _g, text) => out.line(`>>> [Client ${n} sent group message: ${printable(text)}]`));
-  server.on('memberUnresponsive', (n, g) => out.line(`>>> [Client ${n} not responsive, removed from group ${g}]`));
+  server.on('groupJoined', (n, g) => print(serverLines.joined(n, g)));
+  server.on('groupJoinFailed', (n, g) => print(serverLines.joinFailed(n, g)));
+  server.on('groupMessage', (n, _g, text) => print(serverLines.groupMessage(n, text))); // sanitized
+  server.on('memberUnresponsive', (n, g) => print(serverLines.notResponsive(n, g)));
   server.on('membersListed', (n, g, members) => {
-    out.line(`>>> [Client ${n} requested listing members of group ${g}:]`);
-    for (const m of members) out.line(`>>> ${m}`);
+    print(serverLines.listMembers(n, g));
+    list(members);
   });
-  server.on('groupLeft', (n, g) => out.line(`>>> [Client ${n} left group ${g}]`));
+  server.on('groupLeft', (n, g) => print(serverLines.left(n, g)));
   server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
 }
 
@@ -71,10 +65,10 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     listener = await listenChatServer(server, options.port);
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
-    io.stderr.write(`>>> [Port ${options.port} is already in use]\n`);
+    io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
     return 1;
   }
-  out.line(`>>> [Server is online, listening on port ${listener.port}]`);
+  out.line(formatLine(serverLines.online(listener.port)));
   out.flush();
   const bound = listener;
   return new Promise<number>((resolve) => {

@@ -65,7 +65,7 @@ describe('runServerMode (SPEC §4 output)', () => {
       '>>> room',
       '>>> [Client ann joined group room]',
       '>>> [Client ann sent group message: hi there]',
-      '>>> [Client ann sent group message: x\ufffd>>> [fake]\ufffd[2J]',
+      '>>> [Client ann sent group message: x\\n>>> [fake]\\u001b[2J]',
       '>>> [Client ann requested listing members of group room:]',
       '>>> ann',
       '>>> [Client ann left group room]',
