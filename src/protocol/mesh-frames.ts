@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCodeSchema, Host, Id, Name, Port, Text } from './frames';
+import { ErrorFrame, Host, Id, Name, PingFrame, PongFrame, Port, Text } from './frames';
 
 /**
  * Peer-mode (mesh) frames, SPEC §6. One union for both directions of a
@@ -59,17 +59,9 @@ const msgAck = z.strictObject({ type: z.literal('msg_ack'), id: Id });
 const joined = z.strictObject({ type: z.literal('joined') });
 /** Graceful leave: the receiver prints `[<name> has left the chat]`. */
 const bye = z.strictObject({ type: z.literal('bye') });
-const error = z.strictObject({
-  type: z.literal('error'),
-  id: Id.optional(),
-  code: ErrorCodeSchema,
-  message: z.string().max(1024),
-});
-const ping = z.strictObject({ type: z.literal('ping') });
-const pong = z.strictObject({ type: z.literal('pong') });
 
 /** Every frame a mesh link may carry, validated where it enters the program. */
 export const MeshFrame = z.discriminatedUnion('type', [
-  hello, welcome, membersFrame, joined, msg, msgAck, bye, error, ping, pong,
+  hello, welcome, membersFrame, joined, msg, msgAck, bye, ErrorFrame, PingFrame, PongFrame,
 ]);
 export type MeshFrame = z.infer<typeof MeshFrame>;

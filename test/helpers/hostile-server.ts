@@ -105,16 +105,7 @@ export class ServerProcess {
   async stop(graceMs = 3000): Promise<void> {
     if (!this.alive) return;
     this.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.child.kill('SIGKILL');
-        resolve();
-      }, graceMs);
-    });
-    await Promise.race([this.exited, killed]);
-    clearTimeout(timer);
-    await this.exited;
+    await killAfterGrace(this.child, this.exited, graceMs);
   }
 }
 
@@ -251,19 +242,20 @@ export class ClientProcess {
   async stop(graceMs = 3000): Promise<void> {
     if (!this.alive) return;
     this.child.stdin!.end();
-    let timer: NodeJS.Timeout | undefined;
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.child.kill('SIGKILL');
-        resolve();
-      }, graceMs);
-    });
-    await Promise.race([this.exited, killed]);
-    clearTimeout(timer);
-    await this.exited;
+    await killAfterGrace(this.child, this.exited, graceMs);
   }
 
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/** Waits for `exited`; SIGKILLs the child if it has not exited within `graceMs`. */
+async function killAfterGrace(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
   }
 }
