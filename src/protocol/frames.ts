@@ -127,3 +127,6 @@ export type FrameOf<U extends { type: string }, T extends U['type']> = Extract<U
 export function assertNever(value: never): never {
   throw new Error(`Unhandled frame: ${JSON.stringify(value)}`);
 }
+
+/** Frames every link shares (heartbeat and errors); the mesh union reuses them. */
+export { ping as PingFrame, pong as PongFrame, error as ErrorFrame };
