@@ -172,8 +172,16 @@ export async function registerAll(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, ids.length) }, worker));
-  return result;
+  const workers = Promise.all(Array.from({ length: Math.min(options.concurrency, ids.length) }, worker));
+  if (deadlineAt === Infinity) await workers;
+  else {
+    // Stop at the deadline even if replies are still outstanding: they are counted as missing.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineAt - Date.now()))));
+    await Promise.race([workers, deadline]);
+    clearTimeout(timer);
+  }
+  return { ...result, failures: new Map(result.failures) };
 }
 
 /** registerAll for scenarios that need every client: throws on the first failure. */

@@ -44,7 +44,7 @@ const SUITE: readonly SuiteEntry[] = [
   { scenario: 'paced', clients: 100, messages: 160, rate: 20 },
   { scenario: 'idle', clients: 1_000, messages: 0 },
   { scenario: 'overload', clients: 500, messages: 20, window: 64 },
-  { scenario: 'join', clients: 10_000, messages: 0, timeoutSeconds: 30 },
+  { scenario: 'join', clients: 10_000, messages: 0, timeoutSeconds: 20 },
   { scenario: 'private', clients: 200, messages: 100, window: 4 },
 ];
 

@@ -71,7 +71,7 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
     clients = registration.clients;
     const registeredSeconds = ((registration.lastRegisteredAt || nowMs()) - startedAt) / 1000;
     log(options, `join: ${registration.registered} registered after ${registeredSeconds.toFixed(2)} s; waiting for table pushes to stop`);
-    await waitQuiet(() => tableBytes(clients), TABLE_QUIET_MS, options.timeoutMs / 2);
+    await waitQuiet(() => tableBytes(clients), TABLE_QUIET_MS, Math.min(10_000, options.timeoutMs / 2));
     const settledSeconds = (nowMs() - startedAt - TABLE_QUIET_MS) / 1000;
     const total = tableBytes(clients);
     const checked = clients.filter((c, i): c is BenchClient => c !== undefined && checker(i));
@@ -88,6 +88,7 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
       tablesChecked: checked.length,
       tablesComplete: checked.filter((c) => onlineCount(c) === registration.registered).length,
       stillConnected: clients.filter((c) => c !== undefined && !c.closed).length,
+      notRegisteredByDeadline: options.clients - registration.registered,
       failures: Object.fromEntries(registration.failures),
       errors: Object.fromEntries(run.errors),
       ...cpu.read(),
