@@ -17,6 +17,8 @@ import { GroupOrderCheck, LatencyHistogram, ReceiverLedger } from './stats';
 /** Per-run state shared by every client of one scenario. */
 export class BenchRun {
   readonly latency = new LatencyHistogram();
+  /** send_group → its reply (the server's accept path only, no fan-out). */
+  readonly replyLatency = new LatencyHistogram();
   readonly order = new GroupOrderCheck();
   /** Error codes received, with counts. */
   readonly errors = new Map<string, number>();
@@ -95,7 +97,8 @@ export class BenchClient {
   private sendTotal = 0;
   private window = 0;
   private textSize = 16;
-  private readonly sendIds = new Set<string>();
+  /** Unreplied send_group ids → when they were sent. */
+  private readonly sendIds = new Map<string, number>();
   private readonly requests = new Map<string, PendingRequest>();
   private out: Buffer[] = [];
   private lastSentAt = Date.now();
@@ -206,7 +209,7 @@ export class BenchClient {
   private topUp(): void {
     while (this.inflight < this.window && this.sent < this.sendTotal && !this.closed) {
       const id = newId();
-      this.sendIds.add(id);
+      this.sendIds.set(id, nowMs());
       this.out.push(encodeFrame({ type: 'send_group', id, text: encodeBenchText(this.index, this.sent, this.textSize) }));
       this.sent++;
       this.inflight++;
@@ -284,7 +287,10 @@ export class BenchClient {
   }
 
   private onReply(id: string, errorCode: string | null): void {
-    if (this.sendIds.delete(id)) {
+    const sentAt = this.sendIds.get(id);
+    if (sentAt !== undefined) {
+      this.sendIds.delete(id);
+      if (this.run.measuring && errorCode === null) this.run.replyLatency.record(nowMs() - sentAt);
       this.inflight--;
       if (errorCode === null) this.accepted++;
       else this.rejected++;
@@ -324,6 +330,6 @@ export class BenchClient {
       pending.reject(new Error(`${this.name}: connection closed before reply to ${id}`));
     }
     this.requests.clear();
-    for (const id of this.sendIds) this.onReply(id, 'connection_closed');
+    for (const id of [...this.sendIds.keys()]) this.onReply(id, 'connection_closed');
   }
 }

@@ -270,7 +270,10 @@ export class CpuMeter {
    * `otherCpuPct` is what every other process on the machine used meanwhile
    * (e.g. test suites of other engineers): results taken while it is high are noisy.
    */
-  read(): { serverCpuPct: number; loadgenCpuPct: number; otherCpuPct: number; loadgenLoopDelayP99Ms: number; loadgenLoopDelayMaxMs: number } {
+  read(): {
+    serverCpuPct: number; serverCpuSeconds: number; loadgenCpuPct: number; otherCpuPct: number;
+    loadgenLoopDelayP99Ms: number; loadgenLoopDelayMaxMs: number;
+  } {
     this.loopDelay.disable();
     const seconds = Math.max(1e-3, (Date.now() - this.startedAt) / 1000);
     const self = process.cpuUsage(this.selfStart);
@@ -284,6 +287,7 @@ export class CpuMeter {
     const other = machineBusySeconds() - this.machineStart - server - selfSeconds;
     return {
       serverCpuPct: Math.round((server / seconds) * 100),
+      serverCpuSeconds: Math.round(server * 100) / 100,
       loadgenCpuPct: Math.round((selfSeconds / seconds) * 100),
       otherCpuPct: Math.max(0, Math.round((other / seconds) * 100)),
       loadgenLoopDelayP99Ms: Math.round(this.loopDelay.percentile(99) / 1e4) / 100,

@@ -56,7 +56,11 @@ export async function runFanout(options: ScenarioOptions, scenario = 'fanout'): 
     const result = tally(scenario, options, setup, startedAt, sampler.stop());
     result.messagesPerClient = options.messages;
     result.extra['sendersTimedOut'] = !allSent;
-    Object.assign(result.extra, cpu.read());
+    const usage = cpu.read();
+    Object.assign(result.extra, usage);
+    // Server CPU per delivery: what the server could do with a core of its own.
+    const deliveries = (result.delivered ?? 0) + Number(result.extra['deliveredToRemovedMembers'] ?? 0);
+    result.extra['serverCpuNsPerDelivery'] = deliveries > 0 ? Math.round((usage.serverCpuSeconds * 1e9) / deliveries) : null;
     return result;
   } finally {
     closeAll(clients);
@@ -185,6 +189,7 @@ function tally(scenario: string, options: ScenarioOptions, setup: GroupSetup, st
     groupOrderViolations: orderViolations + run.order.mismatches,
     serverRemovalLines: server.countLogLines(/not responsive, removed from group/),
     errors: Object.fromEntries(run.errors),
+    replyLatencyMs: roundLatency(run.replyLatency.summary()),
     decodeCacheHitRate: round(run.cache.hits / Math.max(1, run.cache.hits + run.cache.misses), 4),
   };
   return result;
