@@ -227,6 +227,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
 
   private onConnected(): void {
     this.groups.resetSession();
+    this.table.dropPartial(); // a push cut off with the old connection is sent in full again
     if (this.registered) void this.resume().catch((err: unknown) => this.emit('fault', toError(err)));
   }
 
@@ -263,7 +264,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private onPush(frame: PushFrame): void {
     switch (frame.type) {
       case 'table':
-        this.table.apply(frame);
+        if (!this.table.receive(frame)) return; // more chunks of this push follow
         this.tableWaiters.notify();
         this.emit('table_updated', this.table.snapshot());
         return;

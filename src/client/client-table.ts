@@ -6,12 +6,39 @@ export interface TablePush {
   readonly clients: readonly ClientEntry[];
 }
 
+/** One `table` frame: a whole push, or one chunk of it (`more` on all but the last). */
+export interface TableChunk extends TablePush {
+  readonly more?: boolean;
+}
+
 /**
  * The client's copy of the server's client table (SPEC §4: pushed on every
  * change). A full push replaces it; a delta replaces the listed entries by name.
  */
 export class ClientTable {
   private readonly entries = new Map<string, ClientEntry>();
+  /** The push being received in chunks, applied at its last chunk. */
+  private partial: { full: boolean; clients: ClientEntry[] } | null = null;
+
+  /**
+   * Takes one `table` frame (docs/protocol.md): chunks of a push are collected
+   * and the push is applied at its last chunk, at once. Returns true when a
+   * push was applied (the table changed as one update).
+   */
+  receive(chunk: TableChunk): boolean {
+    if (this.partial === null || chunk.full) this.partial = { full: chunk.full, clients: [] };
+    for (const entry of chunk.clients) this.partial.clients.push(entry);
+    if (chunk.more === true) return false;
+    const push = this.partial;
+    this.partial = null;
+    this.apply(push);
+    return true;
+  }
+
+  /** Drops a push received only in part (its connection was lost). */
+  dropPartial(): void {
+    this.partial = null;
+  }
 
   /** Applies a push from the server. */
   apply(push: TablePush): void {

@@ -21,7 +21,7 @@ export type RequestOutcome =
 /** Events of the link; ChatClient turns them into its own. */
 export type ServerLinkEvents = {
   /** A pushed frame (table, group_msg, removed, or an error without id). */
-  frame: [frame: Exclude<ServerToClientFrame, { type: 'reply' | 'ping' | 'pong' }>];
+  frame: [frame: Exclude<ServerToClientFrame, { type: 'reply' | 'list_part' | 'ping' | 'pong' }>];
   /** A new connection is open (not yet registered). */
   connected: [];
   /** The open connection ended. */
@@ -62,6 +62,8 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   private linkLevel: LinkLevel = LinkLevel.none;
   private readonly pending: PendingAcks<RequestOutcome>;
   private readonly inFlight = new Map<string, InFlight>();
+  /** Items of `list_part` frames per request id on the current connection, until its reply arrives. */
+  private readonly listParts = new Map<string, string[]>();
   private reconnectTimer: TimerHandle | null = null;
   private backoffMs = BACKOFF_BASE_MS;
   private closed = false;
@@ -105,6 +107,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
       return { type: 'not_responding' };
     } finally {
       this.inFlight.delete(frame.id);
+      this.listParts.delete(frame.id);
     }
   }
 
@@ -169,10 +172,14 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
 
   private onFrame(frame: ServerToClientFrame): void {
     switch (frame.type) {
+      case 'list_part':
+        this.addListPart(frame.id, frame.items);
+        return;
       case 'reply':
-        this.pending.settle(frame.id, frame);
+        this.pending.settle(frame.id, this.withListParts(frame));
         return;
       case 'error':
+        if (frame.id !== undefined) this.listParts.delete(frame.id);
         if (frame.id !== undefined && this.pending.settle(frame.id, frame)) return;
         this.emit('frame', frame);
         return;
@@ -189,9 +196,33 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     }
   }
 
+  /** Keeps the items of a long list reply for a request still waiting (others are ignored). */
+  private addListPart(id: string, items: readonly string[]): void {
+    if (!this.inFlight.has(id)) return;
+    const parts = this.listParts.get(id);
+    if (parts === undefined) this.listParts.set(id, [...items]);
+    else for (const item of items) parts.push(item);
+  }
+
+  /**
+   * The reply with the items of the `list_part` frames before it prepended. A
+   * retry on the same connection is answered after the earlier try's parts
+   * and reply, so parts are cleared at each reply and never duplicated.
+   */
+  private withListParts(frame: FrameOf<ServerToClientFrame, 'reply'>): FrameOf<ServerToClientFrame, 'reply'> {
+    const parts = this.listParts.get(frame.id);
+    if (parts === undefined) return frame;
+    this.listParts.delete(frame.id);
+    if (frame.members !== undefined || this.inFlight.get(frame.id)?.frame.type === 'list_members') {
+      return { ...frame, members: [...parts, ...(frame.members ?? [])] };
+    }
+    return { ...frame, groups: [...parts, ...(frame.groups ?? [])] };
+  }
+
   private onClose(conn: FramedConnection<ServerToClientFrame>): void {
     if (conn !== this.conn) return;
     const wasOpen = this.isOpen;
+    this.listParts.clear(); // a retry on the next connection gets every part again
     this.conn = null;
     this.isOpen = false;
     this.linkLevel = LinkLevel.none;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODE_LIST } from './errors';
-import { NAME_PATTERN } from './names';
+import { isValidHost, NAME_PATTERN } from './names';
 
 /**
  * Every frame on the wire, as zod schemas: one source for validation and types.
@@ -15,6 +15,11 @@ export const Port = z.int().min(0).max(65535);
 /** Text is capped here only by a hard ceiling; the configured maxMessageLength is checked by handlers. */
 export const Text = z.string().max(65536);
 export const Host = z.string().min(1).max(255);
+/**
+ * A host a client claims in `register`: an IPv4/IPv6 literal or a hostname of
+ * at most 253 chars (SPEC §3, the rule the CLI applies to the server host).
+ */
+export const ClaimedHost = z.string().min(1).max(253).refine(isValidHost, { message: 'not a valid IP address or hostname' });
 /** Ed25519 public key, raw 32 bytes in base64. */
 export const PublicKey = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
 export const Signature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
@@ -37,7 +42,7 @@ const register = z.strictObject({
   name: Name,
   port: Port,
   /** Address other clients should use for direct messages; defaults to the socket's remote address. */
-  host: Host.optional(),
+  host: ClaimedHost.optional(),
   key: PublicKey,
 });
 const dereg = z.strictObject({ type: z.literal('dereg'), id: Id, name: Name });
@@ -81,15 +86,28 @@ const reply = z.strictObject({
   group: Name.optional(),
 });
 /**
- * Client table push. `full` replaces the receiver's table; otherwise `clients`
- * holds only the changed entries. `rev` increases by one per push to a
- * connection, so a client that sees a gap can ask for a full table by re-registering.
+ * Client table push, possibly split in chunks so no frame nears maxFrameBytes.
+ * `more: true` says more chunks of this same push follow; the push ends with
+ * the chunk without it. All chunks of a push share its `rev`, which increases
+ * by one per push to a connection. `full` is true on the first chunk of a full
+ * push only (it replaces the receiver's table; later chunks add entries), so
+ * applying the chunks one by one or all at once gives the same table.
  */
 const table = z.strictObject({
   type: z.literal('table'),
   rev: z.int().min(0),
   full: z.boolean(),
+  more: z.literal(true).optional(),
   clients: z.array(ClientEntry),
+});
+/**
+ * Part of a long list reply (list_groups, list_members): the items precede
+ * those of the final `reply{id}` with the same id, in order.
+ */
+const listPart = z.strictObject({
+  type: z.literal('list_part'),
+  id: Id,
+  items: z.array(Name),
 });
 const groupMsg = z.strictObject({
   type: z.literal('group_msg'),
@@ -101,7 +119,7 @@ const groupMsg = z.strictObject({
 const removed = z.strictObject({ type: z.literal('removed'), group: Name });
 
 export const ServerToClientFrame = z.discriminatedUnion('type', [
-  reply, error, table, groupMsg, removed, ping, pong,
+  reply, error, table, listPart, groupMsg, removed, ping, pong,
 ]);
 export type ServerToClientFrame = z.infer<typeof ServerToClientFrame>;
 
