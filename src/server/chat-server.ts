@@ -8,6 +8,7 @@ import { ClientTable } from './state/client-table';
 import { GroupTable } from './state/group-table';
 import { GroupFanout } from './group-fanout';
 import { TablePusher } from './table-push';
+import { chunkBytes } from './json-chunks';
 import { Session, type ReplyCache } from './session';
 import { dispatchRequest } from './dispatch';
 import type { ServerContext } from './context';
@@ -48,7 +49,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clock = options.clock ?? systemClock;
     this.fanout = new GroupFanout(this.fanoutHost(), this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes);
-    this.tables = new TablePusher(() => this.byName.values());
+    this.tables = new TablePusher(() => this.byName.values(), chunkBytes(this.limits.maxFrameBytes));
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     this.ctx = {
       clients: this.clients, groups: this.groups, fanout: this.fanout, tables: this.tables,
@@ -73,6 +74,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const conn = new FramedConnection(stream, ClientToServerFrame, this.connectionLimits(), this.clock);
     const session: Session = new Session(
       ++this.nextId, conn, this.limits.seenIdsCapacity, (err) => this.fault(session, err), () => this.clock.now(),
+      this.limits.maxOutboundBytes,
     );
     conn.on('fault', (err) => this.emit('fault', err));
     conn.on('close', () => this.onClose(session));

@@ -39,14 +39,18 @@ export type ReplyFrame = {
 /** An error frame sent to a request. */
 export type ErrorFrame = { readonly type: 'error'; readonly id: string; readonly code: ErrorCode; readonly message: string };
 
-/** What a handler decides: the frame to answer with, and work to do right after it is queued. */
+/**
+ * What a handler decides: the frame to answer with, and work to do right after
+ * it is queued. When `after` returns a promise, the connection's next request
+ * waits for it (register: until the full table is out).
+ */
 export interface Outcome {
   readonly frame: ReplyFrame | ErrorFrame;
-  readonly after?: () => void;
+  readonly after?: () => void | Promise<void>;
 }
 
 /** A success outcome for request `id`. */
-export function ok(id: string, extra: Omit<ReplyFrame, 'type' | 'id'> = {}, after?: () => void): Outcome {
+export function ok(id: string, extra: Omit<ReplyFrame, 'type' | 'id'> = {}, after?: () => void | Promise<void>): Outcome {
   const frame: ReplyFrame = { type: 'reply', id, ...extra };
   return after ? { frame, after } : { frame };
 }

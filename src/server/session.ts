@@ -2,6 +2,8 @@ import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frame
 import type { FramedConnection } from '../net/framed-connection';
 import { SeenIds } from '../net/seen-ids';
 import type { TimerHandle } from '../util/clock';
+import { PacedOutbox } from './paced-outbox';
+import type { DeltaBatch } from './table-push';
 
 /** Cached replies by request id; 0 stands for a bare `reply{id}`. */
 export type ReplyCache = SeenIds<ServerToClientFrame | 0>;
@@ -27,6 +29,14 @@ export class Session {
   tableRev = 0;
   /** Change counter at the time this session got its full table. */
   fullTableAt = -1;
+  /** Counts full tables started on this connection; a catch-up of an older one stops. */
+  tableGen = 0;
+  /** True once the full table (and the changes made while it was paced) went out: deltas go straight out. */
+  tableLive = false;
+  /** Delta batches held back while the full table is still being paced out. */
+  pendingDeltas: DeltaBatch[] = [];
+  /** Long chunked jobs (full table, long lists), paced by this connection's outbound queue. */
+  readonly outbox: PacedOutbox;
   registerTimer: TimerHandle | null = null;
   /** When reading last resumed after a pause; ack deadlines do not run while we are not reading. */
   resumedAt = -Infinity;
@@ -46,8 +56,10 @@ export class Session {
     seenIdsCapacity: number,
     private readonly onFault: (error: unknown) => void,
     private readonly now: () => number,
+    outboundBudget = Number.POSITIVE_INFINITY,
   ) {
     this.seen = new SeenIds(Math.max(1, seenIdsCapacity));
+    this.outbox = new PacedOutbox(conn, outboundBudget);
   }
 
   /** Runs `task` after every task queued before it. */

@@ -6,7 +6,8 @@ import type { Session } from '../session';
 
 /**
  * `register`: claims a name for this connection. Reply first, then the full
- * table to this client; every other online client gets the change as a delta.
+ * table to this client (chunked and paced, docs/protocol.md `table`); every
+ * other online client gets the change as a delta.
  */
 export async function handleRegister(
   ctx: ServerContext,
@@ -25,6 +26,7 @@ export async function handleRegister(
   ctx.emit('tableUpdated');
   return ok(frame.id, {}, () => {
     ctx.tables.noteChanged(result.entry); // SPEC §4: push every change to every online client
-    ctx.tables.sendFull(session, ctx.clients.snapshot()); // covers that change, so no delta follows
+    // Covers that change, so no delta follows; this connection's next request waits until it is out.
+    return ctx.tables.sendFull(session, ctx.clients.snapshot());
   });
 }
