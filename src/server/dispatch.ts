@@ -7,6 +7,8 @@ import {
   handleCreateGroup, handleJoinGroup, handleLeaveGroup, handleListGroups, handleListMembers,
 } from './handlers/groups';
 import { handleSendGroup } from './handlers/send-group';
+import { chunkBytes } from './json-chunks';
+import { listOf, sendReply } from './list-reply';
 
 type Result = Outcome | Promise<Outcome>;
 
@@ -43,7 +45,8 @@ export const ROUTES: Routes = {
 /**
  * Runs one request: a repeated id gets its cached reply and is not performed
  * again; otherwise preconditions are checked here, once, and the handler runs.
- * Returns a promise only when the handler is asynchronous (fast path otherwise).
+ * Returns a promise only when the handler is asynchronous, or a long answer
+ * is still being paced out (fast path otherwise).
  */
 export function dispatchRequest(ctx: ServerContext, session: Session, frame: ServerRequest): void | Promise<void> {
   const cached = session.seen.get(frame.id);
@@ -51,8 +54,8 @@ export function dispatchRequest(ctx: ServerContext, session: Session, frame: Ser
     return session.conn.send(cached === PLAIN_REPLY ? { type: 'reply', id: frame.id } : cached); // performed once per id
   }
   const result = route(ctx, session, frame);
-  if (result instanceof Promise) return result.then((outcome) => deliver(session, frame.id, outcome));
-  deliver(session, frame.id, result);
+  if (result instanceof Promise) return result.then((outcome) => deliver(ctx, session, frame, outcome));
+  return deliver(ctx, session, frame, result);
 }
 
 function route(ctx: ServerContext, session: Session, frame: ServerRequest): Result {
@@ -66,12 +69,30 @@ function route(ctx: ServerContext, session: Session, frame: ServerRequest): Resu
   return entry.handle(ctx, session as RegisteredSession, frame);
 }
 
-/** Caches and sends the answer, then runs the handler's follow-up work. */
-function deliver(session: Session, id: string, outcome: Outcome): void {
+/**
+ * List requests are idempotent reads whose replies can be long: they are never
+ * cached (a repeated id runs again), which keeps the reply cache small.
+ */
+const UNCACHED: ReadonlySet<ServerRequest['type']> = new Set(['list_groups', 'list_members']);
+
+/**
+ * Caches and sends the answer, then runs the handler's follow-up work. A
+ * long list goes out in paced `list_part` chunks; the connection's next
+ * request waits until it is out.
+ */
+function deliver(ctx: ServerContext, session: Session, request: ServerRequest, outcome: Outcome): void | Promise<void> {
+  const { id } = request;
   const frame = outcome.frame;
-  const plain = frame.type === 'reply' && frame.groups === undefined && frame.members === undefined && frame.group === undefined;
-  session.seen.set(id, plain ? PLAIN_REPLY : frame);
-  if (frame.type === 'error') session.conn.sendError(frame.code, frame.message, id);
-  else session.conn.send(frame);
-  outcome.after?.();
+  if (!UNCACHED.has(request.type)) {
+    const plain = frame.type === 'reply' && listOf(frame) === null && frame.group === undefined;
+    session.seen.set(id, plain ? PLAIN_REPLY : frame);
+  }
+  if (frame.type === 'error') {
+    session.conn.sendError(frame.code, frame.message, id);
+    return outcome.after?.();
+  }
+  const sent = sendReply(session, frame, chunkBytes(ctx.limits.maxFrameBytes));
+  const after = outcome.after?.();
+  if (sent instanceof Promise) return after instanceof Promise ? Promise.all([sent, after]).then(() => undefined) : sent;
+  return after;
 }

@@ -1,0 +1,37 @@
+import type { ReplyFrame } from './context';
+import { JsonChunker } from './json-chunks';
+import type { Session } from './session';
+
+/** The list a reply carries (list_groups, list_members), if any. */
+export function listOf(frame: ReplyFrame): { readonly key: 'groups' | 'members'; readonly items: readonly string[] } | null {
+  if (frame.groups !== undefined) return { key: 'groups', items: frame.groups };
+  if (frame.members !== undefined) return { key: 'members', items: frame.members };
+  return null;
+}
+
+/**
+ * Sends a reply. One with a long list (docs/protocol.md `list_part`) goes out
+ * as `list_part{id, items}` frames for all but the last chunk of items, paced
+ * by the connection's outbound queue, then `reply{id, <key>: lastChunk}`; it
+ * then resolves once the reply is queued (or the connection closed). Any other
+ * reply is one frame, queued at once.
+ */
+export function sendReply(session: Session, frame: ReplyFrame, chunkBytes: number): Promise<void> | void {
+  const list = listOf(frame);
+  if (list === null) return session.conn.send(frame);
+  const chunks = JsonChunker.names(list.items, chunkBytes).rest();
+  if (chunks.length <= 1) return session.conn.send(frame);
+  const id = JSON.stringify(frame.id);
+  let i = 0;
+  return session.outbox.send({
+    next: () => {
+      const json = chunks[i];
+      if (json === undefined) return null;
+      i++;
+      const text = i < chunks.length
+        ? `{"type":"list_part","id":${id},"items":${json}}\n`
+        : `{"type":"reply","id":${id},"${list.key}":${json}}\n`;
+      return Buffer.from(text, 'utf8');
+    },
+  });
+}
