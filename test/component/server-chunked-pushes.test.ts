@@ -1,0 +1,265 @@
+import { Duplex } from 'node:stream';
+import { ChatClient } from '../../src/client/chat-client';
+import { ChatServer } from '../../src/server/chat-server';
+import { FrameDecoder } from '../../src/protocol/codec';
+import { ServerToClientFrame, type ClientEntry, type ClientToServerFrame } from '../../src/protocol/frames';
+import type { Limits } from '../../src/protocol/limits';
+import { FakeClock } from '../../src/util/fake-clock';
+import { memoryDuplexPair } from '../helpers/memory-duplex';
+
+/**
+ * docs/protocol.md `table` (`more`) and `list_part`: long pushes and lists
+ * arrive in frames well under maxFrameBytes, a new client's full table is
+ * paced by its outbound queue with deltas held back until it is complete, and
+ * list requests are re-run on a repeated id.
+ */
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+type Frame = ServerToClientFrame;
+type TableFrame = Extract<Frame, { type: 'table' }>;
+
+/**
+ * An in-memory pair whose server → client direction can be held shut: while
+ * held, the server's writes stay buffered in its stream (a reader that does
+ * not read), so its connection becomes congested and waits for 'drain'.
+ */
+function gatedPair(): { serverSide: Duplex; clientSide: Duplex; open(): void } {
+  let held = true;
+  const waiting: Array<() => void> = [];
+  const clientSide: Duplex = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      serverSide.push(chunk);
+      cb();
+    },
+  });
+  const serverSide: Duplex = new Duplex({
+    writableHighWaterMark: 1024,
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      const pass = (): void => { clientSide.push(chunk); cb(); };
+      if (held) waiting.push(pass);
+      else pass();
+    },
+  });
+  const open = (): void => {
+    held = false;
+    for (const pass of waiting.splice(0)) pass();
+  };
+  return { serverSide, clientSide, open };
+}
+
+/** Polls `done` every 10 ms until it holds; fails after 2 s (a safety net, not a timing assertion). */
+async function eventually(done: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 2000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Every in-memory stream a test opened; destroyed after each test. */
+const streams: Duplex[] = [];
+
+/** A raw-protocol client on an in-memory stream; every frame is schema-checked. */
+class RawClient {
+  readonly frames: Frame[] = [];
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private readonly stream: Duplex) {
+    streams.push(stream);
+    const decoder = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: 1 << 20 }, {
+      frame: (f) => this.frames.push(f),
+      error: (e) => { throw new Error(`server sent an invalid frame: ${e.message}`); },
+    });
+    stream.on('data', (chunk: Buffer) => {
+      decoder.push(chunk);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** The largest frame received, in encoded bytes. */
+  largestFrame(): number {
+    return Math.max(...this.frames.map((f) => Buffer.byteLength(JSON.stringify(f))));
+  }
+
+  static on(server: ChatServer): RawClient {
+    const [serverSide, clientSide] = memoryDuplexPair();
+    server.handleConnection(serverSide);
+    return new RawClient(clientSide);
+  }
+
+  send(frame: ClientToServerFrame): void {
+    this.stream.write(`${JSON.stringify(frame)}\n`);
+  }
+
+  /** Resolves once `pred` holds (checked on every arrival); fails with what arrived after 2 s. */
+  async until<T>(pred: () => T | undefined | false): Promise<T> {
+    const deadline = Date.now() + 2000;
+    for (;;) {
+      const value = pred();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline) throw new Error(`timed out; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 500)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+  }
+
+  answer(id: string): Promise<Frame> {
+    return this.until(() => this.frames.find((f) => (f.type === 'reply' || f.type === 'error') && f.id === id));
+  }
+
+  tables(): TableFrame[] {
+    return this.frames.filter((f): f is TableFrame => f.type === 'table');
+  }
+
+  /** Names in every table frame with `rev`, in order. */
+  namesOfRev(rev: number): string[] {
+    return this.tables().filter((t) => t.rev === rev).flatMap((t) => t.clients.map((c) => c.name));
+  }
+}
+
+const longName = (prefix: string, i: number): string => `${prefix}${String(i).padStart(5, '0')}`.padEnd(32, 'x');
+
+/** Registers and deregisters `names` on one connection, so the table lists them all (offline). */
+async function fillTable(server: ChatServer, names: readonly string[]): Promise<void> {
+  const cycler = RawClient.on(server);
+  names.forEach((name, i) => {
+    cycler.send({ type: 'register', id: `r${i}`, v: 1, name, port: 1, key: KEY });
+    cycler.send({ type: 'dereg', id: `d${i}`, name });
+  });
+  await cycler.answer(`d${names.length - 1}`);
+}
+
+describe('ChatServer chunked table pushes and lists (component, in-memory streams)', () => {
+  let server: ChatServer;
+  const clients: ChatClient[] = [];
+  const start = (limits: Partial<Limits> = {}): void => {
+    // A fake clock that never advances: no drain deadline can drop the held-back reader mid-test.
+    server = new ChatServer({ clock: new FakeClock(), limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
+  };
+  const chatClient = (name: string): ChatClient => {
+    const client = new ChatClient({
+      name, serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
+      limits: { heartbeatMs: 0, maxFrameBytes: server.limits.maxFrameBytes },
+      dial: () => {
+        const [serverSide, clientSide] = memoryDuplexPair();
+        server.handleConnection(serverSide);
+        return clientSide;
+      },
+    });
+    clients.push(client);
+    return client;
+  };
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    for (const stream of streams.splice(0)) stream.destroy();
+    await server.close();
+  });
+
+  it('sends a full table past the frame budget as chunks of one rev, which a client applies once', async () => {
+    start({ maxFrameBytes: 2048 });
+    const names = Array.from({ length: 60 }, (_, i) => longName('n', i));
+    await fillTable(server, names);
+    const raw = RawClient.on(server);
+    raw.send({ type: 'register', id: 'reg', v: 1, name: 'raw', port: 1, key: KEY });
+    await raw.until(() => raw.tables().some((t) => t.rev === 1 && t.more === undefined));
+    const full = raw.tables();
+    expect(full.length).toBeGreaterThan(3);
+    expect(full.map((t) => [t.rev, t.full, t.more === true])).toEqual(full.map((_, i) => [1, i === 0, i < full.length - 1]));
+    expect(raw.namesOfRev(1)).toEqual([...names, 'raw']);
+    expect(raw.largestFrame()).toBeLessThanOrEqual(1024);
+
+    const alice = chatClient('alice');
+    const updates: Array<readonly ClientEntry[]> = [];
+    alice.on('table_updated', (table) => updates.push(table));
+    expect(await alice.register()).toBe('ok');
+    await eventually(() => alice.clients().length === 62, 'alice\'s full table');
+    expect(await alice.listGroups()).toEqual({ groups: [] }); // answered after the whole table
+    await new Promise((r) => setImmediate(r));
+    expect(updates.map((t) => t.length)).toEqual([62]);
+    expect(alice.clients().map((c) => c.name)).toEqual([...names, 'raw', 'alice']);
+  });
+
+  it('paces a full table by the reader, holds deltas back and sends them after its last chunk', async () => {
+    start({ maxFrameBytes: 2048, maxOutboundBytes: 4096 });
+    const names = Array.from({ length: 60 }, (_, i) => longName('p', i));
+    await fillTable(server, names);
+    const watcher = RawClient.on(server);
+    watcher.send({ type: 'register', id: 'w', v: 1, name: 'watcher', port: 1, key: KEY });
+    await watcher.until(() => watcher.tables().some((t) => t.more === undefined));
+    const gate = gatedPair();
+    server.handleConnection(gate.serverSide);
+    streams.push(gate.serverSide);
+    const slow = new RawClient(gate.clientSide);
+    slow.send({ type: 'register', id: 'slow', v: 1, name: 'slow', port: 1, key: KEY });
+    await watcher.until(() => watcher.namesOfRev(2).includes('slow'));
+    const late = RawClient.on(server);
+    late.send({ type: 'register', id: 'late', v: 1, name: 'late', port: 1, key: KEY });
+    await watcher.until(() => watcher.namesOfRev(3).includes('late'));
+    expect(slow.frames).toEqual([]); // nothing read yet: the server holds the rest of the table back
+    gate.open();
+    await slow.until(() => slow.namesOfRev(2).includes('late'));
+    await slow.until(() => slow.tables().at(-1)?.more === undefined);
+    expect(slow.frames[0]).toEqual({ type: 'reply', id: 'slow' });
+    const revs = slow.tables().map((t) => t.rev);
+    expect(revs).toEqual([...revs].sort((a, b) => a - b)); // every rev-1 chunk before any delta
+    expect(slow.namesOfRev(1)).toEqual([...names, 'watcher', 'slow']);
+    expect(slow.namesOfRev(2)).toEqual(['late']);
+    expect(slow.largestFrame()).toBeLessThanOrEqual(1024);
+  });
+
+  it('answers a long list_groups through list_part frames that a client reassembles in order', async () => {
+    start();
+    const creator = RawClient.on(server);
+    creator.send({ type: 'register', id: 'reg', v: 1, name: 'creator', port: 1, key: KEY });
+    const groups = Array.from({ length: 2100 }, (_, i) => longName('g', i));
+    groups.forEach((group, i) => creator.send({ type: 'create_group', id: `c${i}`, group }));
+    await creator.answer(`c${groups.length - 1}`);
+    creator.send({ type: 'list_groups', id: 'list' });
+    await creator.answer('list');
+    const parts = creator.frames.filter((f): f is Extract<Frame, { type: 'list_part' }> => f.type === 'list_part');
+    const reply = creator.frames.find((f) => f.type === 'reply' && f.id === 'list');
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((p) => p.id === 'list')).toBe(true);
+    expect([...parts.flatMap((p) => p.items), ...(reply?.type === 'reply' ? reply.groups ?? [] : [])]).toEqual(groups);
+    expect(creator.largestFrame()).toBeLessThanOrEqual(server.limits.maxFrameBytes / 2);
+
+    const lister = chatClient('lister');
+    expect(await lister.register()).toBe('ok');
+    expect(await lister.listGroups()).toEqual({ groups });
+  });
+
+  it('runs a repeated list request id again instead of answering from a cache', async () => {
+    start();
+    const listed: string[][] = [];
+    server.on('groupsListed', (_name, groups) => listed.push([...groups]));
+    const c = RawClient.on(server);
+    c.send({ type: 'register', id: 'reg', v: 1, name: 'carol', port: 1, key: KEY });
+    c.send({ type: 'create_group', id: 'c1', group: 'first' });
+    c.send({ type: 'list_groups', id: 'same' });
+    c.send({ type: 'create_group', id: 'c2', group: 'second' });
+    await c.answer('c2');
+    c.send({ type: 'list_groups', id: 'same' });
+    await c.until(() => c.frames.filter((f) => f.type === 'reply' && f.id === 'same').length === 2);
+    const replies = c.frames.filter((f) => f.type === 'reply' && f.id === 'same');
+    expect(replies).toEqual([
+      { type: 'reply', id: 'same', groups: ['first'] },
+      { type: 'reply', id: 'same', groups: ['first', 'second'] },
+    ]);
+    expect(listed).toEqual([['first'], ['first', 'second']]);
+  });
+
+  it('refuses a register host that is not an IP address or hostname as bad_frame', async () => {
+    start();
+    const c = RawClient.on(server);
+    for (const [id, host] of [['h1', 'h'.repeat(64)], ['h2', '127.0.9999.1'], ['h3', 'a b']] as const) {
+      c.send({ type: 'register', id, v: 1, name: 'x', port: 1, key: KEY, host });
+      expect(await c.answer(id)).toMatchObject({ type: 'error', code: 'bad_frame' });
+    }
+    c.send({ type: 'register', id: 'ok', v: 1, name: 'x', port: 1, key: KEY, host: 'chat.example.org' });
+    expect(await c.answer('ok')).toEqual({ type: 'reply', id: 'ok' });
+  });
+});
