@@ -14,6 +14,8 @@ import {
   sendGroup,
   sendPrivate,
   expectCleanStderr,
+  waitForTableUpdates,
+  startChat,
 } from '../helpers/e2e-chat';
 
 const NORMAL_COMMANDS = ['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'help'];
@@ -38,7 +40,7 @@ describe('client in normal mode (SPEC §5)', () => {
 
   test('send: sender sees received, receiver sees the message; unknown name', async () => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await sendPrivate(alice, bob, 'hello bob, how are you?');
     await sendPrivate(bob, alice, 'fine: thanks!');
     await expectAfter(alice.proc, 'send nobody hi', ['>>> [Unknown client nobody]']);
@@ -46,7 +48,7 @@ describe('client in normal mode (SPEC §5)', () => {
 
   test('send carries any Unicode text intact, and control characters never reach the receiver\'s terminal raw', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await sendPrivate(alice, bob, 'héllo 👋 世界 — ok');
     const from = bob.proc.mark();
     await expectAfter(alice.proc, 'send bob evil\x1b[2Jcolour\x07', ['>>> [Message received by bob.]']);
@@ -69,7 +71,7 @@ describe('client in normal mode (SPEC §5)', () => {
 
   test('send to a client that is online but does not ack: No ACK', async () => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     bob.proc.kill('SIGSTOP');
     const from = alice.proc.mark();
     await expectAfter(alice.proc, 'send bob are you awake', ['>>> [No ACK from bob, message not delivered]']);
@@ -84,16 +86,15 @@ describe('client in normal mode (SPEC §5)', () => {
 
   test('send to a client that deregistered: offline', async () => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
-    const from = alice.proc.mark();
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await expectAfter(bob.proc, 'dereg bob', ['>>> [You are Offline. Bye.]']);
-    await alice.proc.waitForLine('>>> [Client table updated.]', { from });
+    await waitForTableUpdates(alice.proc, 3); // her own, bob's registration, bob's dereg
     await expectAfter(alice.proc, 'send bob still there?', ['>>> [bob is offline, message not delivered]']);
   });
 
   test('dereg own name: Bye and exit 0; dereg another name is refused', async () => {
     const { port } = await startServer();
-    const [alice] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await expectAfter(alice.proc, 'dereg bob', ['>>> [You can only deregister yourself]']);
     expect(alice.proc.exited).toBeNull();
     await expectAfter(alice.proc, 'dereg alice', ['>>> [You are Offline. Bye.]']);
@@ -105,7 +106,7 @@ describe('client in normal mode (SPEC §5)', () => {
 
   test('create_group, duplicate, list_groups (none and some, creation order), join_group ok and missing', async () => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await expectAfter(alice.proc, 'list_groups', ['>>> [No group chats available.]']);
     await createGroup(alice, 'g1');
     await expectAfter(bob.proc, 'create_group g1', ['>>> [Group g1 already exists.]']);
@@ -126,7 +127,7 @@ describe('client in normal mode (SPEC §5)', () => {
 
   test('invalid input: unknown command, group-mode command, missing arguments, bad group names; nothing changes', async () => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     const bobFrom = bob.proc.mark();
     for (const command of ['foo', 'send_group hi', 'list_members', 'leave_group', 'send', 'send bob', 'create_group', 'join_group', 'dereg']) {
       await expectAfter(alice.proc, command, ['>>> [Invalid command]']);
@@ -153,7 +154,7 @@ describe('client in normal mode (SPEC §5)', () => {
   test('a message longer than --max-message-length is refused with a clear line, never sent or truncated', async () => {
     const { port } = await startServer();
     const limit = ['--max-message-length', '10'];
-    const [alice, bob] = [await startClient('alice', port, limit), await startClient('bob', port, limit)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port, limit)) as [StartedClient, StartedClient];
     const bobFrom = bob.proc.mark();
     await expectAfter(alice.proc, 'send bob 12345678901', [/^>>> \[.*too long.*\]$/i]);
     await sendPrivate(alice, bob, '1234567890'); // exactly the maximum is fine
@@ -175,7 +176,7 @@ describe('client in group mode (SPEC §5)', () => {
 
   test('send_group: sender sees received by Server, every other member sees Group_Message', async () => {
     const { port } = await startServer();
-    const clients = [await startClient('alice', port), await startClient('bob', port), await startClient('carol', port)];
+    const clients = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
     await createGroup(clients[0]!, 'g');
     for (const c of clients) await joinGroup(c, 'g');
     const marks = clients.map((c) => c.proc.mark());
@@ -190,7 +191,7 @@ describe('client in group mode (SPEC §5)', () => {
 
   test('list_members lists the members in join order, prefixed', async () => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await createGroup(alice, 'g');
     await joinGroup(bob, 'g');
     await joinGroup(alice, 'g');
@@ -239,7 +240,7 @@ describe('client in group mode (SPEC §5)', () => {
 
   test('invalid input in group mode: other-mode commands, unknown, missing arguments (prefixed), nothing changes', async () => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await createGroup(alice, 'g');
     await createGroup(alice, 'other');
     await joinGroup(alice, 'g');
@@ -256,7 +257,7 @@ describe('client in group mode (SPEC §5)', () => {
 
   test('a client removed by the server prints the removed line and returns to normal mode', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await createGroup(alice, 'g');
     await joinGroup(alice, 'g');
     await joinGroup(bob, 'g');

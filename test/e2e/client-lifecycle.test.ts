@@ -2,9 +2,9 @@
  * SPEC §5: starting (name in use, server not responding) and leaving (dereg,
  * Ctrl+C, SIGTERM, end of input) a client, with exit codes (SPEC §2).
  */
-import { closedPort, startCli, startClient, startServer, startSilentServer, type StartedClient } from '../helpers/cli-process';
+import { closedPort, startCli, type CliProcess, startClient, startServer, startSilentServer, type StartedClient } from '../helpers/cli-process';
 import * as net from 'node:net';
-import { createGroup, expectAfter, joinGroup, expectCleanStderr } from '../helpers/e2e-chat';
+import { createGroup, expectAfter, joinGroup, expectCleanStderr, waitForTableUpdates, startChat } from '../helpers/e2e-chat';
 
 /** Client options that make a failing server request end quickly. */
 const QUICK_GIVE_UP = ['--ack-timeout', '150', '--retries', '2'];
@@ -20,9 +20,10 @@ function loopbackIPv6(): Promise<boolean> {
   });
 }
 
-async function expectDeregistered(client: StartedClient, other: StartedClient, serverLines: { waitForLine: (m: string, o: { from: number }) => Promise<string> }, serverFrom: number): Promise<void> {
+/** After two registrations, `client` left: it exited 0, the server pushed a 3rd table, `other` sees it offline. */
+async function expectDeregistered(client: StartedClient, other: StartedClient, server: CliProcess): Promise<void> {
   expect(await client.proc.waitForExit()).toEqual({ code: 0, signal: null });
-  await serverLines.waitForLine('>>> [Client table updated.]', { from: serverFrom });
+  await waitForTableUpdates(server, 3);
   await expectAfter(other.proc, `send ${client.name} hello?`, [`>>> [${client.name} is offline, message not delivered]`]);
 }
 
@@ -43,16 +44,15 @@ describe('starting a client (SPEC §5)', () => {
   test('every later table push prints [Client table updated.]', async () => {
     const { port } = await startServer();
     const alice = await startClient('alice', port);
-    const from = alice.proc.mark();
     const bob = await startClient('bob', port);
-    await alice.proc.waitForCount('>>> [Client table updated.]', 1, { from });
+    await waitForTableUpdates(alice.proc, 2);
     await expectAfter(bob.proc, 'dereg bob', [BYE]);
-    await alice.proc.waitForCount('>>> [Client table updated.]', 2, { from });
+    await waitForTableUpdates(alice.proc, 3);
   });
 
   test('a name already online is refused: name-in-use line, exit 1; the first client is unaffected', async () => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     const impostor = startCli(['-c', 'alice', '127.0.0.1', String(port), '0'], { label: 'second alice' });
     await impostor.waitForLine('>>> [Name alice is already in use. Try another one.]');
     expect(await impostor.waitForExit()).toEqual({ code: 1, signal: null });
@@ -98,20 +98,18 @@ describe('leaving (SPEC §5)', () => {
     ['end of input', (c: StartedClient) => c.proc.endInput()],
   ])('%s deregisters: Bye, exit 0, marked offline for the others', async (_how, leave) => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
-    const serverFrom = server.mark();
-    const bobFrom = bob.proc.mark();
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     leave(alice);
     await alice.proc.waitForLine(BYE);
-    await bob.proc.waitForLine('>>> [Client table updated.]', { from: bobFrom });
-    await expectDeregistered(alice, bob, server, serverFrom);
+    await waitForTableUpdates(bob.proc, 2); // his own (alice already in it), then alice offline
+    await expectDeregistered(alice, bob, server);
     // Bye is the last line.
     expect(alice.proc.lines().at(-1)).toBe(BYE);
   });
 
   test('dereg in group mode prints the queued private messages, in arrival order, before Bye', async () => {
     const { port } = await startServer();
-    const [alice, bob, carol] = [await startClient('alice', port), await startClient('bob', port), await startClient('carol', port)];
+    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     await expectAfter(alice.proc, 'send bob first', ['>>> [Message received by bob.]']);
@@ -133,7 +131,7 @@ describe('leaving (SPEC §5)', () => {
     ['end of input', (c: StartedClient) => c.proc.endInput()],
   ])('%s in group mode also prints the queued private messages before Bye, exit 0', async (_how, leave) => {
     const { port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     await expectAfter(alice.proc, 'send bob do not lose me', ['>>> [Message received by bob.]']);
@@ -155,6 +153,6 @@ describe('leaving (SPEC §5)', () => {
     await alice.proc.waitForLine(/^>>> (\(g\) )?\[You are Offline\. Bye\.\]$/);
     expect(await alice.proc.waitForExit()).toEqual({ code: 0, signal: null });
     await server.waitForLine('>>> [Client alice left group g]', { from });
-    await server.waitForLine('>>> [Client table updated.]', { from });
+    await waitForTableUpdates(server, 2);
   });
 });

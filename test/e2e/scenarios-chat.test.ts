@@ -3,15 +3,15 @@
  * among three, group isolation, private messages queued in group mode, group
  * ordering under two concurrent senders, and a race to create one group.
  */
-import { startClient, startClients, startServer, type StartedClient } from '../helpers/cli-process';
-import { createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr } from '../helpers/e2e-chat';
+import { startClients, startServer, type StartedClient } from '../helpers/cli-process';
+import { createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, startChat } from '../helpers/e2e-chat';
 
 describe('chat scenarios', () => {
   afterEach(() => expectCleanStderr());
 
   test('three clients chat privately, each message seen once by its receiver only', async () => {
     const { port } = await startServer();
-    const [alice, bob, carol] = (await startClients(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
+    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
     const marks = [alice, bob, carol].map((c) => c.proc.mark());
     await sendPrivate(alice, bob, 'hi bob');
     await sendPrivate(bob, carol, 'hi carol');
@@ -25,7 +25,7 @@ describe('chat scenarios', () => {
 
   test('a burst of 50 private messages typed at once arrives exactly once each, in the order typed', async () => {
     const { port } = await startServer();
-    const [alice, bob] = (await startClients(['alice', 'bob'], port)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     const from = [alice.proc.mark(), bob.proc.mark()];
     const N = 50;
     alice.proc.write(Array.from({ length: N }, (_, i) => `send bob m${i}\n`).join(''));
@@ -40,7 +40,7 @@ describe('chat scenarios', () => {
 
   test('a group of three chats; a client outside the group gets none of it', async () => {
     const { port } = await startServer();
-    const [alice, bob, carol, dave] = (await startClients(['alice', 'bob', 'carol', 'dave'], port)) as StartedClient[] as [
+    const [alice, bob, carol, dave] = (await startChat(['alice', 'bob', 'carol', 'dave'], port)) as [
       StartedClient,
       StartedClient,
       StartedClient,
@@ -72,7 +72,7 @@ describe('chat scenarios', () => {
 
   test('a private message to a member in group mode is acked at once, queued, and shown after leave_group', async () => {
     const { port } = await startServer();
-    const [alice, bob, carol] = (await startClients(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
+    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     await joinGroup(carol, 'g');
@@ -95,7 +95,7 @@ describe('chat scenarios', () => {
     // A generous fan-out ack timeout: this test is about order and exactly-once, not about
     // removing slow members, and a loaded machine must not turn it into a removal.
     const { proc: server, port } = await startServer(['--ack-timeout', '3000']);
-    const members = (await startClients(['s1', 's2', 'r1', 'r2'], port)) as [StartedClient, StartedClient, StartedClient, StartedClient];
+    const members = (await startChat(['s1', 's2', 'r1', 'r2'], port)) as [StartedClient, StartedClient, StartedClient, StartedClient];
     const [s1, s2, r1, r2] = members;
     await createGroup(s1, 'burst');
     for (const m of members) await joinGroup(m, 'burst');
@@ -125,6 +125,9 @@ describe('chat scenarios', () => {
     expect(atS2).toEqual(expected('s1'));
     // Nobody sees its own messages, and nobody was dropped from the group.
     expect(only(atS1, 's1')).toEqual([]);
+    // The server logs each message once (it may log after fanning out, so wait for the count).
+    await server.waitForCount(/^>>> \[Client (s1|s2) sent group message: /, 2 * N, { from: serverFrom });
+    await s1.proc.waitForCount(line('[Message received by Server.]', 'burst'), N, { from: marks[0] });
     expect(server.linesMatching(/^>>> \[Client (s1|s2) sent group message: /, { from: serverFrom })).toHaveLength(2 * N);
     expect(server.linesMatching(/not responsive/)).toEqual([]);
     // A little later, still nothing extra (no duplicates): a round trip through every receiver.

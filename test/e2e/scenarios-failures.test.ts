@@ -3,8 +3,8 @@
  * comes back on the same port), a group member stops answering, a client is
  * killed and comes back under its name.
  */
-import { startClient, startClients, startServer, type StartedClient } from '../helpers/cli-process';
-import { SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr } from '../helpers/e2e-chat';
+import { startClient, startServer, type StartedClient } from '../helpers/cli-process';
+import { SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, waitForTableUpdates, startChat, sendPrivateEventually } from '../helpers/e2e-chat';
 
 /** A server request made while the server is gone ends quickly with these client options. */
 const QUICK_GIVE_UP = ['--ack-timeout', '200', '--retries', '3'];
@@ -14,7 +14,7 @@ describe('failure scenarios', () => {
 
   test('server killed: clients print connection lost, keep chatting privately, and a server request ends in Exiting (exit 1)', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = (await startClients(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
     server.kill('SIGKILL');
     await alice.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
     await bob.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
@@ -32,7 +32,7 @@ describe('failure scenarios', () => {
 
   test('server gone while in group mode: lines stay prefixed, queued private messages print between not responding and Exiting', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = (await startClients(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     server.kill('SIGKILL');
@@ -58,7 +58,7 @@ describe('failure scenarios', () => {
 
   test('a stopped member is removed from its group (not responsive) while the others keep getting every message', async () => {
     const { proc: server, port } = await startServer();
-    const members = (await startClients(['alice', 'bob', 'carol', 'dave'], port)) as [StartedClient, StartedClient, StartedClient, StartedClient];
+    const members = (await startChat(['alice', 'bob', 'carol', 'dave'], port)) as [StartedClient, StartedClient, StartedClient, StartedClient];
     const [alice, bob, carol, dave] = members;
     await createGroup(alice, 'g');
     for (const m of members) await joinGroup(m, 'g');
@@ -85,16 +85,16 @@ describe('failure scenarios', () => {
 
   test('a killed client is marked offline for the others and can come back under the same name', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = (await startClients(['alice', 'bob'], port)) as [StartedClient, StartedClient];
-    const aliceFrom = alice.proc.mark();
-    const serverFrom = server.mark();
+    const alice = await startClient('alice', port);
+    const bob = await startClient('bob', port);
+    await waitForTableUpdates(alice.proc, 2); // her own, then bob's registration
     bob.proc.kill('SIGKILL');
-    await server.waitForLine('>>> [Client table updated.]', { from: serverFrom });
-    await alice.proc.waitForLine('>>> [Client table updated.]', { from: aliceFrom });
+    await waitForTableUpdates(server, 3);
+    await waitForTableUpdates(alice.proc, 3);
     await expectAfter(alice.proc, 'send bob you there?', ['>>> [bob is offline, message not delivered]']);
 
     const bobAgain = await startClient('bob', port, [], { label: 'client bob (again)' });
-    await alice.proc.waitForCount('>>> [Client table updated.]', 2, { from: aliceFrom });
+    await waitForTableUpdates(alice.proc, 4);
     await sendPrivate(alice, bobAgain, 'welcome back');
     await sendPrivate(bobAgain, alice, 'thanks');
   });
@@ -102,7 +102,7 @@ describe('failure scenarios', () => {
   test('server killed and restarted on the same port: clients reconnect and use it again; group messages flow after re-joining', async () => {
     const first = await startServer();
     const port = first.port;
-    const [alice, bob, carol] = (await startClients(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
+    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
     await createGroup(alice, 'g');
     await joinGroup(alice, 'g');
     await joinGroup(bob, 'g');
@@ -131,13 +131,13 @@ describe('failure scenarios', () => {
     await carol.proc.waitForLine(groupMessage('g', 'alice', 'we are back'), { from: carolFrom });
     await expectAfter(bob.proc, 'leave_group', ['>>> [Leave group chat g]']);
     await expectAfter(carol.proc, 'leave_group', ['>>> [Leave group chat g]']);
-    await sendPrivate(bob, carol, 'after the restart');
+    await sendPrivateEventually(bob, carol, 'after the restart');
   });
 
   test('a client dropped by the server (stopped past the heartbeat) reconnects when resumed and re-joins its group', async () => {
     const fast = ['--heartbeat', '300'];
     const { proc: server, port } = await startServer(fast);
-    const [alice, bob] = (await startClients(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
     await createGroup(alice, 'g');
     await joinGroup(alice, 'g');
     await joinGroup(bob, 'g');
@@ -145,7 +145,7 @@ describe('failure scenarios', () => {
     const serverFrom = server.mark();
     alice.proc.kill('SIGSTOP');
     await server.waitForLine('>>> [Client alice left group g]', { from: serverFrom, timeoutMs: SLOW_EVENT_MS });
-    await server.waitForLine('>>> [Client table updated.]', { from: serverFrom, timeoutMs: SLOW_EVENT_MS });
+    await waitForTableUpdates(server, 3, SLOW_EVENT_MS); // two registrations, then alice offline
     const rejoinFrom = server.mark();
     alice.proc.kill('SIGCONT');
     await alice.proc.waitForLine('>>> (g) [Server connection lost]', { from, timeoutMs: SLOW_EVENT_MS });
@@ -162,7 +162,7 @@ describe('failure scenarios', () => {
   test('a silent server (stopped) is detected by the clients\' heartbeat; private chat goes on; they reconnect when it resumes', async () => {
     const fast = ['--heartbeat', '300'];
     const { proc: server, port } = await startServer(fast);
-    const [alice, bob] = (await startClients(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
     const marks = [alice, bob].map((c) => c.proc.mark());
     server.kill('SIGSTOP');
     await alice.proc.waitForLine('>>> [Server connection lost]', { from: marks[0], timeoutMs: SLOW_EVENT_MS });
@@ -173,6 +173,6 @@ describe('failure scenarios', () => {
     await bob.proc.waitForLine('>>> [Reconnected to server]', { from: marks[1], timeoutMs: SLOW_EVENT_MS });
     await createGroup(alice, 'after');
     await expectAfter(bob.proc, 'list_groups', ['>>> [Available group chats:]', '>>> after']);
-    await sendPrivate(bob, alice, 'back to normal');
+    await sendPrivateEventually(bob, alice, 'back to normal');
   });
 });

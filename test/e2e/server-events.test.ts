@@ -1,10 +1,8 @@
 /**
  * SPEC §4: the line the server prints for every event, on the real CLI.
  */
-import { startClient, startServer } from '../helpers/cli-process';
-import { SLOW_EVENT_MS, createGroup, expectAfter, joinGroup, line, listing, sendGroup, expectCleanStderr } from '../helpers/e2e-chat';
-
-const TABLE = '>>> [Client table updated.]';
+import { startClient, startServer, type StartedClient } from '../helpers/cli-process';
+import { SLOW_EVENT_MS, createGroup, expectAfter, joinGroup, line, listing, sendGroup, expectCleanStderr, waitForTableUpdates, startChat } from '../helpers/e2e-chat';
 
 describe('server event lines (SPEC §4)', () => {
   afterEach(() => expectCleanStderr());
@@ -17,26 +15,24 @@ describe('server event lines (SPEC §4)', () => {
 
   test('registration and dereg each print [Client table updated.]', async () => {
     const { proc: server, port } = await startServer();
-    let from = server.mark();
     const alice = await startClient('alice', port);
-    await server.waitForLine(TABLE, { from });
-    from = server.mark();
+    await waitForTableUpdates(server, 1);
     alice.proc.send('dereg alice');
     await alice.proc.waitForLine('>>> [You are Offline. Bye.]');
-    await server.waitForLine(TABLE, { from });
+    await waitForTableUpdates(server, 2);
   });
 
   test('a closed connection (client killed) prints [Client table updated.]', async () => {
     const { proc: server, port } = await startServer();
     const alice = await startClient('alice', port);
-    const from = server.mark();
+    await waitForTableUpdates(server, 1);
     alice.proc.kill('SIGKILL');
-    await server.waitForLine(TABLE, { from });
+    await waitForTableUpdates(server, 2);
   });
 
   test('create, create refused, list groups with items', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     let from = server.mark();
     await createGroup(alice, 'room1');
     await server.waitForLine('>>> [Client alice created group room1 successfully]', { from });
@@ -66,7 +62,7 @@ describe('server event lines (SPEC §4)', () => {
 
   test('joined, join refused, group message, list members (join order)', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await createGroup(alice, 'room1');
     let from = server.mark();
     await expectAfter(bob.proc, 'join_group nope', ['>>> [Group nope does not exist]']);
@@ -91,7 +87,7 @@ describe('server event lines (SPEC §4)', () => {
 
   test('left group: by leave_group, by dereg, and by a closed connection', async () => {
     const { proc: server, port } = await startServer();
-    const clients = [await startClient('alice', port), await startClient('bob', port), await startClient('carol', port)];
+    const clients = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
     const [alice, bob, carol] = clients as [typeof clients[0], typeof clients[0], typeof clients[0]];
     await createGroup(alice, 'room1');
     for (const c of clients) await joinGroup(c, 'room1');
@@ -104,17 +100,17 @@ describe('server event lines (SPEC §4)', () => {
     bob.proc.send('dereg bob');
     await bob.proc.waitForLine(/^>>> (\(room1\) )?\[You are Offline\. Bye\.\]$/);
     await server.waitForLine('>>> [Client bob left group room1]', { from });
-    await server.waitForLine(TABLE, { from });
+    await waitForTableUpdates(server, 4); // three registrations, then bob's dereg
 
     from = server.mark();
     carol.proc.kill('SIGKILL');
     await server.waitForLine('>>> [Client carol left group room1]', { from });
-    await server.waitForLine(TABLE, { from });
+    await waitForTableUpdates(server, 5);
   });
 
   test('a member that does not ack a group message is reported not responsive and removed', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = [await startClient('alice', port), await startClient('bob', port)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await createGroup(alice, 'room1');
     await joinGroup(alice, 'room1');
     await joinGroup(bob, 'room1');
@@ -131,15 +127,14 @@ describe('server event lines (SPEC §4)', () => {
   test('a silent (stopped) client is detected by the heartbeat: marked offline and removed from its group', async () => {
     const fast = ['--heartbeat', '300'];
     const { proc: server, port } = await startServer(fast);
-    const [alice, bob] = [await startClient('alice', port, fast), await startClient('bob', port, fast)];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];
     await createGroup(bob, 'room1');
     await joinGroup(bob, 'room1');
     const from = server.mark();
-    const aliceFrom = alice.proc.mark();
     bob.proc.kill('SIGSTOP');
     await server.waitForLine('>>> [Client bob left group room1]', { from, timeoutMs: SLOW_EVENT_MS });
-    await server.waitForLine(TABLE, { from, timeoutMs: SLOW_EVENT_MS });
-    await alice.proc.waitForLine(TABLE, { from: aliceFrom, timeoutMs: SLOW_EVENT_MS });
+    await waitForTableUpdates(server, 3, SLOW_EVENT_MS); // two registrations, then bob offline
+    await waitForTableUpdates(alice.proc, 3, SLOW_EVENT_MS); // her own, bob's registration, bob offline
     await expectAfter(alice.proc, 'send bob are you there', ['>>> [bob is offline, message not delivered]']);
   });
 

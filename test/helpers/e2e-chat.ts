@@ -3,7 +3,7 @@
  * Expected lines are written out literally from SPEC §4–§5 (never imported
  * from src/cli/lines.ts), so a drift in the implementation fails the tests.
  */
-import { startedProcesses, type CliProcess, type LineMatcher, type StartedClient } from './cli-process';
+import { startClient, startedProcesses, type CliProcess, type HelperOptions, type LineMatcher, type StartedClient } from './cli-process';
 
 /** SPEC §2: `>>> ` normally, `>>> (<group>) ` in group mode. */
 export function line(body: string, group: string | null = null): string {
@@ -92,4 +92,50 @@ export function groupMessage(group: string, sender: string, text: string): strin
 export function expectCleanStderr(processes: readonly CliProcess[] = startedProcesses()): void {
   const dirty = processes.filter((p) => p.lines('stderr').length > 0).map((p) => ({ process: p.label, stderr: p.lines('stderr') }));
   expect(dirty).toEqual([]);
+}
+
+/** A table-update line, in either mode. */
+export const TABLE_UPDATED = /^>>> (\([^)]*\) )?\[Client table updated\.\]$/;
+
+/**
+ * Waits until `proc` has printed `total` table-update lines since it started.
+ * Counting from the start (never from a mark) is what makes it race-free: a
+ * push from an earlier event that the process has not printed yet cannot be
+ * mistaken for the awaited one. Use it where each table change is separated
+ * from the next by awaited steps, so the number of pushes is known.
+ */
+export function waitForTableUpdates(proc: CliProcess, total: number, timeoutMs?: number): Promise<string[]> {
+  return proc.waitForCount(TABLE_UPDATED, total, { from: 0, timeoutMs });
+}
+
+/**
+ * Starts clients one after another (each as `startClient`) and waits until
+ * every one knows every other: client i has printed its own table plus one
+ * push per later registration. Without this, a `send` right after start could
+ * race the table push and get `[Unknown client …]`.
+ */
+export async function startChat(names: readonly string[], serverPort: number, extraArgs: readonly string[] = [], options: HelperOptions = {}): Promise<StartedClient[]> {
+  const clients: StartedClient[] = [];
+  for (const name of names) clients.push(await startClient(name, serverPort, extraArgs, options));
+  await Promise.all(clients.map((c, i) => waitForTableUpdates(c.proc, names.length - i)));
+  return clients;
+}
+
+/**
+ * `send` that may first meet a table not yet up to date — after a reconnect,
+ * when the order of the re-registrations is unknown: on `[Unknown client …]`
+ * or `[… is offline …]` it waits for the next table push and tries again.
+ */
+export async function sendPrivateEventually(from: StartedClient, to: StartedClient, text: string, tries = 5): Promise<void> {
+  const receiverFrom = to.proc.mark();
+  const outcome = new RegExp(`^>>> \\[(Message received by ${to.name}\\.|Unknown client ${to.name}|${to.name} is offline, message not delivered)\\]$`);
+  for (let attempt = 1; ; attempt++) {
+    const mark = from.proc.mark();
+    from.proc.send(`send ${to.name} ${text}`);
+    const index = await from.proc.waitForIndex(outcome, { from: mark });
+    if (from.proc.lines()[index] === `>>> [Message received by ${to.name}.]`) break;
+    if (attempt >= tries) throw new Error(`${from.name} could not reach ${to.name}:\n${from.proc.describe()}`);
+    await from.proc.waitForIndex(TABLE_UPDATED, { from: index + 1 });
+  }
+  await to.proc.waitForLine(line(`${from.name}: ${text}`), { from: receiverFrom });
 }
