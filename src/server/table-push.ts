@@ -59,7 +59,10 @@ export class TablePusher {
     return session.outbox.send({
       next: () => {
         const json = chunker.next();
-        if (json === null) return this.catchUp(session, gen), null;
+        if (json === null) {
+          this.catchUp(session, gen); // the full table is out: the held-back deltas follow
+          return null;
+        }
         const full = first;
         first = false;
         return tableFrame(rev, full, !chunker.done, json);
@@ -128,7 +131,10 @@ export class TablePusher {
     return {
       next: () => {
         const json = chunks[i];
-        if (json === undefined) return this.catchUp(session, gen), null;
+        if (json === undefined) {
+          this.catchUp(session, gen); // deltas held back while this one was paced follow
+          return null;
+        }
         i++;
         return tableFrame(rev, false, i < chunks.length, json);
       },

@@ -31,4 +31,27 @@ describe('ClientTable', () => {
     table.clear();
     expect(table.snapshot()).toEqual([]);
   });
+  it('collects the chunks of a push and applies it once, at the chunk without more', () => {
+    const table = new ClientTable();
+    table.apply({ full: true, clients: [entry('old')] });
+    expect(table.receive({ full: true, more: true, clients: [entry('a')] })).toBe(false);
+    expect(table.receive({ full: false, more: true, clients: [entry('b')] })).toBe(false);
+    expect(table.snapshot().map((e) => e.name)).toEqual(['old']); // nothing applied yet
+    expect(table.receive({ full: false, clients: [entry('c')] })).toBe(true);
+    expect(table.snapshot().map((e) => e.name)).toEqual(['a', 'b', 'c']);
+    expect(table.receive({ full: false, more: true, clients: [entry('a', false)] })).toBe(false);
+    expect(table.receive({ full: false, clients: [entry('d')] })).toBe(true);
+    expect(table.snapshot().map((e) => `${e.name}:${e.online}`)).toEqual(['a:false', 'b:true', 'c:true', 'd:true']);
+  });
+
+  it('drops a partial push, and a full first chunk starts a push over', () => {
+    const table = new ClientTable();
+    table.receive({ full: true, more: true, clients: [entry('lost')] });
+    table.dropPartial();
+    expect(table.receive({ full: false, clients: [entry('x')] })).toBe(true);
+    expect(table.snapshot().map((e) => e.name)).toEqual(['x']);
+    table.receive({ full: false, more: true, clients: [entry('cut')] });
+    table.receive({ full: true, clients: [entry('fresh')] });
+    expect(table.snapshot().map((e) => e.name)).toEqual(['fresh']);
+  });
 });
