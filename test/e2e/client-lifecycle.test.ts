@@ -107,6 +107,18 @@ describe('leaving (SPEC §5)', () => {
     expect(alice.proc.lines().at(-1)).toBe(BYE);
   });
 
+  test('Ctrl+C or SIGTERM sent as soon as Welcome is read still deregisters: Bye, exit 0', async () => {
+    const { port } = await startServer();
+    const runs = (['SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM'] as const).map(async (signal, i) => {
+      const proc = startCli(['-c', `early${i}`, '127.0.0.1', String(port), '0'], { label: `client early${i}` });
+      await proc.waitForLine('>>> [Welcome, You are registered.]');
+      proc.kill(signal);
+      const exit = await proc.waitForExit();
+      return { signal, exit, bye: proc.lines().includes(BYE) };
+    });
+    for (const run of await Promise.all(runs)) expect(run).toEqual({ signal: run.signal, exit: { code: 0, signal: null }, bye: true });
+  });
+
   test('dereg in group mode prints the queued private messages, in arrival order, before Bye', async () => {
     const { port } = await startServer();
     const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];

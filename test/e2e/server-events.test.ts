@@ -151,4 +151,14 @@ describe('server event lines (SPEC §4)', () => {
       expect(again.port).toBe(port);
     }
   });
+
+  test('a signal sent as soon as the online line is read still stops the server cleanly (exit 0)', async () => {
+    // Scripts start a server, read its port and may stop it at once: the handlers must already be in place.
+    const runs = (['SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM'] as const).map(async (signal) => {
+      const { proc } = await startServer();
+      proc.kill(signal);
+      return { signal, exit: await proc.waitForExit() };
+    });
+    for (const run of await Promise.all(runs)) expect(run).toEqual({ signal: run.signal, exit: { code: 0, signal: null } });
+  });
 });
