@@ -128,6 +128,22 @@ function ensureFileLimit(needed: number): void {
   process.exit(child.status ?? 1);
 }
 
+/** Hard stop for one scenario run: every wait inside is bounded, this catches what is not. */
+const WATCHDOG_MS = 5 * 60_000;
+
+/** Runs `run`, exiting the process (which kills the server) if it exceeds WATCHDOG_MS. */
+async function guarded<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const timer = setTimeout(() => {
+    process.stderr.write(`bench: ${name} exceeded ${WATCHDOG_MS / 1000} s, giving up\n`);
+    process.exit(1);
+  }, WATCHDOG_MS);
+  try {
+    return await run();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** CPU % other processes used during a run (a shared machine disturbs the figures). */
 function otherCpu(result: ScenarioResult): number {
   const value = result.extra['otherCpuPct'];
@@ -155,9 +171,9 @@ async function main(): Promise<void> {
       window: explicit.has('window') ? options.window : spec.window ?? options.window,
       timeoutMs: explicit.has('timeout') ? options.timeoutMs : (spec.timeoutSeconds ?? options.timeoutMs / 1000) * 1000,
     });
-    let result = await runOnce();
+    let result = await guarded(spec.scenario, runOnce);
     for (let i = 1; i < repeat; i++) {
-      const again = await runOnce();
+      const again = await guarded(spec.scenario, runOnce);
       if (otherCpu(again) < otherCpu(result)) result = again;
     }
     results.push(result);

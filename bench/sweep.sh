@@ -17,8 +17,9 @@ for w in 1 4 16 64; do run --scenario fanout --clients 100 --messages 300 --wind
 # message size at 100 members
 run --scenario fanout --clients 100 --messages 500 --window 8 --size 256
 run --scenario fanout --clients 100 --messages 100 --window 8 --size 4096
+run --scenario fanout --clients 100 --messages 100 --window 1 --size 4096
 # paced latency vs members
-for n in 10 100 500; do run --scenario paced --clients "$n" --messages 100 --rate 20; done
+for n in 10 100 200; do run --scenario paced --clients "$n" --messages 100 --rate 20; done
 # idle memory vs clients
-for n in 500 1000 4000; do run --scenario idle --clients "$n"; done
+for n in 500 1000 2000; do run --scenario idle --clients "$n"; done
 echo "results: $out" >&2
