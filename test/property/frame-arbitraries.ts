@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { ClientToServerFrame, DirectFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { ERROR_CODE_LIST } from '../../src/protocol/errors';
+import { isValidHost } from '../../src/protocol/names';
 
 /** Arbitraries producing only schema-valid frames (no undefined fields, so they survive JSON). */
 
@@ -14,10 +15,12 @@ const seqArb = fc.nat();
 const keyArb = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64'));
 const sigArb = fc.uint8Array({ minLength: 64, maxLength: 64 }).map((b) => Buffer.from(b).toString('base64'));
 const hostArb = fc.string({ minLength: 1, maxLength: 40 });
+/** A host a client may claim in `register`: an IP literal or a hostname (docs/protocol.md). */
+const claimedHostArb = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6()).filter(isValidHost);
 
 export const clientFrameArb: fc.Arbitrary<ClientToServerFrame> = fc.oneof(
   fc.record(
-    { type: fc.constant('register' as const), id: idArb, v: fc.integer({ min: 0, max: 5 }), name: nameArb, port: portArb, host: hostArb, key: keyArb },
+    { type: fc.constant('register' as const), id: idArb, v: fc.integer({ min: 0, max: 5 }), name: nameArb, port: portArb, host: claimedHostArb, key: keyArb },
     { requiredKeys: ['type', 'id', 'v', 'name', 'port', 'key'] },
   ),
   fc.record({ type: fc.constant('dereg' as const), id: idArb, name: nameArb }),
@@ -43,7 +46,11 @@ export const serverFrameArb: fc.Arbitrary<ServerToClientFrame> = fc.oneof(
     { type: fc.constant('error' as const), id: idArb, code: fc.constantFrom(...ERROR_CODE_LIST), message: fc.string({ maxLength: 80 }) },
     { requiredKeys: ['type', 'code', 'message'] },
   ),
-  fc.record({ type: fc.constant('table' as const), rev: seqArb, full: fc.boolean(), clients: fc.array(entryArb, { maxLength: 4 }) }),
+  fc.record(
+    { type: fc.constant('table' as const), rev: seqArb, full: fc.boolean(), more: fc.constant(true as const), clients: fc.array(entryArb, { maxLength: 4 }) },
+    { requiredKeys: ['type', 'rev', 'full', 'clients'] },
+  ),
+  fc.record({ type: fc.constant('list_part' as const), id: idArb, items: fc.array(nameArb, { maxLength: 4 }) }),
   fc.record({ type: fc.constant('group_msg' as const), group: nameArb, seq: seqArb, from: nameArb, text: textArb }),
   fc.record({ type: fc.constant('removed' as const), group: nameArb }),
   fc.constant({ type: 'ping' as const }),
