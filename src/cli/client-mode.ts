@@ -64,6 +64,13 @@ class ClientSession {
 
   /** Starts the listener, registers, then runs commands until the session ends. */
   async run(listenPort: number): Promise<number> {
+    // Signals are caught before anything is printed; one that arrives while
+    // registering is acted on as soon as the client is registered (a script
+    // may send SIGTERM the moment it reads a line).
+    let interrupted = false;
+    let onInterrupt = (): void => void (interrupted = true);
+    this.unsubscribeSignals = this.io.onSignal(() => onInterrupt());
+    this.ui.onInterrupt(() => onInterrupt());
     let port: number;
     try {
       port = await this.client.start();
@@ -77,8 +84,8 @@ class ClientSession {
     const registered = await this.client.register();
     if (registered !== 'ok') return this.registerFailed(registered);
     this.print(clientLines.welcome());
-    this.unsubscribeSignals = this.io.onSignal(() => void this.leave());
-    this.ui.onInterrupt(() => void this.leave());
+    onInterrupt = () => void this.leave();
+    if (interrupted) onInterrupt();
     void this.readLoop();
     this.ui.prompt();
     return this.done;

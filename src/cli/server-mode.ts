@@ -60,25 +60,24 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
   renderServerEvents(server, out, io.stderr);
-  let listener;
+  // Signals are caught before anything is printed: a script that sends SIGTERM
+  // as soon as it reads the online line must still get a clean stop (exit 0).
+  let signalled!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
+  const unsubscribe = io.onSignal(() => signalled());
   try {
-    listener = await listenChatServer(server, options.port);
+    const listener = await listenChatServer(server, options.port);
+    out.line(formatLine(serverLines.online(listener.port)));
+    out.flush();
+    await stopRequested;
+    await listener.close().catch(() => undefined);
+    out.flush();
+    return 0;
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
     io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
     return 1;
+  } finally {
+    unsubscribe();
   }
-  out.line(formatLine(serverLines.online(listener.port)));
-  out.flush();
-  const bound = listener;
-  return new Promise<number>((resolve) => {
-    const unsubscribe = io.onSignal(() => {
-      unsubscribe();
-      const finish = (): void => {
-        out.flush();
-        resolve(0);
-      };
-      bound.close().then(finish, finish);
-    });
-  });
 }
