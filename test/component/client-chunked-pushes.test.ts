@@ -1,7 +1,7 @@
 import { ChatClient } from '../../src/client/chat-client';
 import type { ClientEntry, ClientToServerFrame } from '../../src/protocol/frames';
 import { FakeClock } from '../../src/util/fake-clock';
-import { FakeServer, healthyScript, settle, type FakeSession, type Script } from './client-fake-server';
+import { FakeServer, clientOf, closeClients, healthyScript, settle, type FakeSession, type Script } from './client-fake-server';
 
 /**
  * docs/protocol.md `table` (`more`) and `list_part`, as the client library
@@ -10,21 +10,9 @@ import { FakeServer, healthyScript, settle, type FakeSession, type Script } from
  */
 
 const KEY = Buffer.alloc(32, 5).toString('base64');
-const LIMITS = { ackTimeoutMs: 500, retries: 3, heartbeatMs: 0 };
-const open: ChatClient[] = [];
 
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
+afterEach(closeClients);
 
-function makeClient(server: FakeServer, clock: FakeClock): ChatClient {
-  const client = new ChatClient({
-    name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
-    limits: LIMITS, clock, dial: server.dialer(),
-  });
-  open.push(client);
-  return client;
-}
 
 const entry = (name: string): ClientEntry => ({ name, host: '127.0.0.1', port: 1, online: true, key: KEY });
 
@@ -55,7 +43,7 @@ describe('ChatClient chunked pushes and lists', () => {
       session.send({ type: 'reply', id: frame.id });
       sendChunked(session, 1, true, table, 300);
     }, clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     const updates: number[] = [];
     client.on('table_updated', (clients) => updates.push(clients.length));
     expect(await client.register()).toBe('ok');
@@ -78,7 +66,7 @@ describe('ChatClient chunked pushes and lists', () => {
       if (++registrations === 1) return sendChunked(session, 1, true, [entry('alice'), entry('bob')], 1);
       sendChunked(session, 1, true, [entry('alice'), entry('carol')], 1);
     }, clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     const updates: string[][] = [];
     client.on('table_updated', (clients) => updates.push(clients.map((c) => c.name)));
     let lost = false;
@@ -115,7 +103,7 @@ describe('ChatClient chunked pushes and lists', () => {
       answer(session, frame.id); // the retry's own answer
     };
     const server = new FakeServer(script, clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     expect(await client.register()).toBe('ok');
     const result = track(client.listGroups());
     await settle(() => listTries(server).length === 1);
@@ -137,7 +125,7 @@ describe('ChatClient chunked pushes and lists', () => {
       session.send({ type: 'reply', id: frame.id, groups: ['c'] });
     };
     const server = new FakeServer(script, clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     expect(await client.register()).toBe('ok');
     const result = track(client.listGroups());
     let lost = false;

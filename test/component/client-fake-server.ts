@@ -4,6 +4,8 @@ import { ClientToServerFrame, type ClientEntry, type ServerToClientFrame } from 
 import type { Clock } from '../../src/util/clock';
 import { systemClock } from '../../src/util/clock';
 import type { Dialer } from '../../src/client/server-link';
+import { ChatClient } from '../../src/client/chat-client';
+import type { Limits } from '../../src/protocol/limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 
 /** What a script does with one frame a client sent. */
@@ -74,4 +76,25 @@ export function healthyScript(table: () => ClientEntry[]): Script {
 /** Lets queued stream events and setImmediate batches run until `done()` or a bounded number of turns. */
 export async function settle(done: () => boolean = () => false, turns = 200): Promise<void> {
   for (let i = 0; i < turns && !done(); i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Clients made by `clientOf`, closed by `closeClients` after each test. */
+const openClients: ChatClient[] = [];
+
+/**
+ * A ChatClient named alice that dials `server` over memory streams, listens on
+ * a loopback port 0, and uses `clock` and small limits (no heartbeat).
+ */
+export function clientOf(server: FakeServer, clock: Clock, limits: Partial<Limits> = {}): ChatClient {
+  const client = new ChatClient({
+    name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
+    limits: { ackTimeoutMs: 500, retries: 3, heartbeatMs: 0, ...limits }, clock, dial: server.dialer(),
+  });
+  openClients.push(client);
+  return client;
+}
+
+/** Closes every client `clientOf` made (call from afterEach). */
+export async function closeClients(): Promise<void> {
+  await Promise.all(openClients.splice(0).map((c) => c.close()));
 }

@@ -1,23 +1,11 @@
 import { ChatClient } from '../../src/client/chat-client';
 import type { ClientToServerFrame } from '../../src/protocol/frames';
 import { FakeClock } from '../../src/util/fake-clock';
-import { FakeServer, healthyScript, settle, type Script } from './client-fake-server';
+import { FakeServer, clientOf, closeClients, healthyScript, settle, type Script } from './client-fake-server';
 
-const LIMITS = { ackTimeoutMs: 500, retries: 3, heartbeatMs: 0 };
-const open: ChatClient[] = [];
 
-function makeClient(server: FakeServer, clock: FakeClock): ChatClient {
-  const client = new ChatClient({
-    name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
-    limits: LIMITS, clock, dial: server.dialer(),
-  });
-  open.push(client);
-  return client;
-}
 
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
+afterEach(closeClients);
 
 /** Starts a request and records its result (and how many times it settled). */
 function track<T>(promise: Promise<T>): T[] {
@@ -45,7 +33,7 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
       base(frame, session);
     };
     const server = new FakeServer(script, clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     await registered(client);
     const result = track(client.createGroup('g1'));
     await settle(() => seen === 1);
@@ -66,7 +54,7 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
       else base(frame, session);
     };
     const server = new FakeServer(script, clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     await registered(client);
     const result = track(client.listGroups());
     await settle(() => held.length === 1);
@@ -87,7 +75,7 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     const clock = new FakeClock();
     const base = healthyScript(() => []);
     const server = new FakeServer((frame, session) => (frame.type === 'register' ? base(frame, session) : undefined), clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     await registered(client);
     const result = track(client.joinGroup('g1'));
     for (let i = 0; i < 3; i++) {
@@ -107,13 +95,13 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     const taken = new FakeServer((frame, session) => {
       if (frame.type === 'register') session.send({ type: 'error', id: frame.id, code: 'name_in_use', message: 'taken' });
     }, clock);
-    const result = track(makeClient(taken, clock).register());
+    const result = track(clientOf(taken, clock).register());
     await settle(() => result.length > 0);
     expect(result).toEqual(['name_in_use']);
 
     const down = new FakeServer(() => undefined, clock);
     down.up = false;
-    const silent = track(makeClient(down, clock).register());
+    const silent = track(clientOf(down, clock).register());
     for (let i = 0; i < 3 && silent.length === 0; i++) {
       await settle();
       clock.advance(500);
@@ -125,7 +113,7 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
   it('shows each group message once, acks it cumulatively, and leaves group mode when removed', async () => {
     const clock = new FakeClock();
     const server = new FakeServer(healthyScript(() => []), clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     const shown: string[] = [];
     const removed: string[] = [];
     client.on('group_message', (m) => shown.push(`${m.seq}:${m.from}:${m.text}`));
@@ -149,7 +137,7 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
   it('reports server loss, reconnects, registers again and re-joins its group', async () => {
     const clock = new FakeClock();
     const server = new FakeServer(healthyScript(() => []), clock);
-    const client = makeClient(server, clock);
+    const client = clientOf(server, clock);
     const events: string[] = [];
     client.on('server_lost', () => events.push('lost'));
     client.on('reconnected', () => events.push('reconnected'));
