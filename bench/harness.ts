@@ -140,6 +140,8 @@ export interface Registration {
   failures: Map<string, number>;
   /** Load-generator ms when the last successful reply arrived. */
   lastRegisteredAt: number;
+  /** Registrations so far, including replies that arrive after the deadline. */
+  registeredNow: () => number;
 }
 
 /**
@@ -153,7 +155,10 @@ export async function registerAll(
   ids: readonly BenchIdentity[],
   options: { concurrency: number; trackTable: (index: number) => boolean; listenPorts?: readonly number[]; deadlineAt?: number },
 ): Promise<Registration> {
-  const result: Registration = { clients: new Array<BenchClient | undefined>(ids.length), registered: 0, failures: new Map(), lastRegisteredAt: 0 };
+  const result: Registration = {
+    clients: new Array<BenchClient | undefined>(ids.length), registered: 0, failures: new Map(), lastRegisteredAt: 0,
+    registeredNow: () => result.registered,
+  };
   const deadlineAt = options.deadlineAt ?? Infinity;
   let next = 0;
   const worker = async (): Promise<void> => {

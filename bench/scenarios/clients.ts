@@ -86,7 +86,9 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
       tableBytesPerClient: Math.round(total / Math.max(1, registration.registered)),
       tableFramesPerClient: round(clients.reduce((sum, c) => sum + (c?.tableFrames ?? 0), 0) / Math.max(1, registration.registered), 1),
       tablesChecked: checked.length,
-      tablesComplete: checked.filter((c) => onlineCount(c) === registration.registered).length,
+      registeredAfterDeadline: registration.registeredNow() - registration.registered,
+      // A checker's table is complete when it lists every client registered by now as online.
+      tablesComplete: checked.filter((c) => onlineCount(c) === registration.registeredNow()).length,
       stillConnected: clients.filter((c) => c !== undefined && !c.closed).length,
       notRegisteredByDeadline: options.clients - registration.registered,
       failures: Object.fromEntries(registration.failures),
