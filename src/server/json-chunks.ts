@@ -10,7 +10,8 @@ import type { ClientEntry } from '../protocol/frames';
 /** Bytes a frame needs besides its array (type, rev/id up to 64 chars, flags). */
 export const FRAME_OVERHEAD_BYTES = 160;
 
-interface EncodedItem {
+/** One item's JSON text and its UTF-8 byte length. */
+export interface EncodedItem {
   readonly json: string;
   readonly bytes: number;
 }
@@ -18,7 +19,8 @@ interface EncodedItem {
 /** Entries are replaced, never mutated, so each one is encoded once for every push it is part of. */
 const entryCache = new WeakMap<ClientEntry, EncodedItem>();
 
-function encodeEntry(entry: ClientEntry): EncodedItem {
+/** One entry's JSON and byte length, encoded once per entry object. */
+export function encodeEntry(entry: ClientEntry): EncodedItem {
   let item = entryCache.get(entry);
   if (item === undefined) {
     const json = JSON.stringify(entry);
@@ -92,6 +94,15 @@ export function tableFrame(rev: number, full: boolean, more: boolean, clientsJso
   const flag = more ? '"more":true,' : '';
   return Buffer.from(`{"type":"table","rev":${rev},"full":${full},${flag}"clients":${clientsJson}}\n`, 'utf8');
 }
+
+/** As tableFrame, for a chunk already encoded to bytes (FullTableCache): one copy, no re-encoding. */
+export function tableFrameOf(rev: number, full: boolean, more: boolean, clientsJson: Buffer): Buffer {
+  const flag = more ? '"more":true,' : '';
+  const head = Buffer.from(`{"type":"table","rev":${rev},"full":${full},${flag}"clients":`, 'latin1');
+  return Buffer.concat([head, clientsJson, FRAME_TAIL], head.length + clientsJson.length + FRAME_TAIL.length);
+}
+
+const FRAME_TAIL = Buffer.from('}\n', 'latin1');
 
 /** Array bytes per chunk for a given maxFrameBytes: whole frames stay at most half of it. */
 export function chunkBytes(maxFrameBytes: number): number {

@@ -1,5 +1,7 @@
 import type { ClientEntry } from '../protocol/frames';
-import { JsonChunker, tableFrame } from './json-chunks';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock';
+import { JsonChunker, tableFrame, tableFrameOf } from './json-chunks';
+import { FullTableCache } from './table-cache';
 import type { ChunkSource } from './paced-outbox';
 import type { Session } from './session';
 
@@ -9,7 +11,10 @@ interface Change {
   readonly at: number;
 }
 
-/** The changes of one turn, with their chunks encoded once for every recipient. */
+/** How often changes are pushed; 0 pushes at the end of the event-loop turn. */
+export const DEFAULT_TABLE_FLUSH_MS = 50;
+
+/** The changes of one flush, with their chunks encoded once for every recipient. */
 export interface DeltaBatch {
   readonly changes: readonly Change[];
   readonly chunks: readonly string[];
@@ -17,9 +22,12 @@ export interface DeltaBatch {
 
 /**
  * SPEC §4: on every change to the client table, push it to every online
- * client. Changes are coalesced per event-loop turn: each online session gets
- * one delta push listing every entry changed in that turn, encoded once for
- * all of them, so a registration storm is not quadratic in bytes.
+ * client. Changes are coalesced over `flushMs` (50 ms by default, on the
+ * injected clock): each online session gets one delta push listing every
+ * entry changed since the last one, encoded once for all of them. So a
+ * registration storm costs each session one write per interval, not one per
+ * event-loop turn, and is not quadratic in bytes. A new client's full table
+ * comes from a FullTableCache, so it is not re-encoded per registrant.
  *
  * Every push is split in `table` chunks of at most `chunkBytes` of entries
  * (docs/protocol.md: `more`, one `rev` per push). A new client's full table is
@@ -31,13 +39,24 @@ export interface DeltaBatch {
 export class TablePusher {
   private readonly changed = new Map<string, Change>();
   private counter = 0;
-  private scheduled = false;
+  private timer: TimerHandle | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private readonly fullTable: FullTableCache;
 
   /**
-   * @param recipients the sessions to push to (registered, online) when a turn ends
+   * @param recipients the sessions to push to (registered, online) at a flush
    * @param chunkBytes largest entry array per `table` frame, in bytes
+   * @param clock the clock of the flush timer
+   * @param flushMs delay from a first change to its push; 0: at the end of the turn
    */
-  constructor(private readonly recipients: () => Iterable<Session>, private readonly chunkBytes: number) {}
+  constructor(
+    private readonly recipients: () => Iterable<Session>,
+    private readonly chunkBytes: number,
+    private readonly clock: Clock = systemClock,
+    private readonly flushMs = 0,
+  ) {
+    this.fullTable = new FullTableCache(chunkBytes);
+  }
 
   /** The current change counter; a full table sent now covers every change up to it. */
   get changeCount(): number {
@@ -54,36 +73,40 @@ export class TablePusher {
     session.fullTableAt = this.counter;
     session.tableLive = false;
     session.pendingDeltas = [];
-    const chunker = JsonChunker.entries(clients, this.chunkBytes);
-    let first = true;
+    const chunks = this.fullTable.chunksOf(clients);
+    let i = 0;
     return session.outbox.send({
       next: () => {
-        const json = chunker.next();
-        if (json === null) {
+        const json = chunks[i];
+        if (json === undefined) {
           this.catchUp(session, gen); // the full table is out: the held-back deltas follow
           return null;
         }
-        const full = first;
-        first = false;
-        return tableFrame(rev, full, !chunker.done, json);
+        i++;
+        return tableFrameOf(rev, i === 1, i < chunks.length, json);
       },
     });
   }
 
-  /** Notes a changed entry; pushed to every online session when this turn ends. */
+  /** Notes a changed entry; pushed to every online session at the next flush (within flushMs). */
   noteChanged(entry: ClientEntry): void {
     this.counter += 1;
     this.changed.delete(entry.name); // re-insert so the list keeps change order
     this.changed.set(entry.name, { entry, at: this.counter });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.timer !== null || this.immediate !== null) return;
+    if (this.flushMs > 0) this.timer = this.clock.setTimeout(() => this.flush(), this.flushMs);
+    else this.immediate = setImmediate(() => this.flush());
   }
 
-  /** Pushes what changed in this turn. */
+  /** Stops the flush timer (server shutdown); changes not yet pushed are dropped. */
+  close(): void {
+    this.cancel();
+    this.changed.clear();
+  }
+
+  /** Pushes what changed since the last flush. */
   flush(): void {
-    this.scheduled = false;
+    this.cancel();
     if (this.changed.size === 0) return;
     const changes = [...this.changed.values()];
     this.changed.clear();
@@ -145,6 +168,13 @@ export class TablePusher {
   private sendDelta(session: Session, chunks: readonly string[]): void {
     const rev = ++session.tableRev;
     chunks.forEach((json, i) => session.conn.sendEncoded(tableFrame(rev, false, i < chunks.length - 1, json)));
+  }
+
+  private cancel(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
   }
 
   private chunk(changes: readonly Change[]): string[] {

@@ -3,6 +3,7 @@ import type { ClientEntry, ClientToServerFrame } from '../../src/protocol/frames
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { Session } from '../../src/server/session';
 import { TablePusher } from '../../src/server/table-push';
+import { FakeClock } from '../../src/util/fake-clock';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
 const entry = (name: string, online = true): ClientEntry => ({ name, host: '127.0.0.1', port: 1, online, key: KEY });
@@ -143,5 +144,40 @@ describe('TablePusher', () => {
     await done; // resolves: the waiting request queue moves on
     a.events.emit('drain');
     expect(a.frames.length).toBe(sent);
+  });
+
+  it('with flushMs, coalesces every change until the timer fires (one push per interval)', () => {
+    const clock = new FakeClock();
+    const a = recordingSession(1);
+    const pusher = new TablePusher(() => [a.session], 1 << 15, clock, 50);
+    void pusher.sendFull(a.session, [entry('a')]);
+    pusher.noteChanged(entry('b'));
+    clock.advance(30);
+    pusher.noteChanged(entry('c'));
+    expect(clock.pending).toBe(1); // one timer, armed by the first change
+    expect(a.frames).toHaveLength(1);
+    clock.advance(20);
+    expect(summary(a.frames)).toEqual([[1, true, false, ['a']], [2, false, false, ['b', 'c']]]);
+    expect(clock.pending).toBe(0);
+    pusher.noteChanged(entry('d'));
+    pusher.close();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('sends equal full tables from the cache, re-encoding only the chunks that changed', () => {
+    const pusher = new TablePusher(() => [], 200);
+    const entries = ['n1', 'n2', 'n3', 'n4', 'n5'].map((n) => entry(n));
+    const first = recordingSession(1);
+    void pusher.sendFull(first.session, entries);
+    const changed = [...entries.slice(0, 4), entry('n5', false), entry('n6')];
+    const second = recordingSession(2);
+    void pusher.sendFull(second.session, changed);
+    const names = (frames: TableFrame[]) => frames.flatMap((f) => f.clients.map((c) => `${c.name}:${c.online}`));
+    expect(names(first.frames)).toEqual(['n1', 'n2', 'n3', 'n4', 'n5'].map((n) => `${n}:true`));
+    expect(names(second.frames)).toEqual([...['n1', 'n2', 'n3', 'n4'].map((n) => `${n}:true`), 'n5:false', 'n6:true']);
+    expect(second.frames.map((f) => [f.full, f.more === true])).toEqual(
+      second.frames.map((_, i) => [i === 0, i < second.frames.length - 1]),
+    );
+    expect(second.frames.length).toBeGreaterThan(1);
   });
 });
