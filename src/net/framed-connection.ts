@@ -7,6 +7,7 @@ import { HEARTBEAT_MISSES, type Limits } from '../protocol/limits';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import { RateLimiter } from './rate-limit';
+import { sharedTicker, type SharedTicker, type Tickable } from './ticker';
 import { scheduleFlush, type Flushable } from './write-batcher';
 
 export type ConnectionLimits = Pick<
@@ -54,10 +55,10 @@ const HARD_CAP_FACTOR = 4;
  * rate limiting and the error boundary (STYLE §9). Handlers see only valid
  * frames; ping/pong never reach them.
  */
-export class FramedConnection<In extends { type: string }> extends TypedEmitter<ConnectionEvents<In>> implements Flushable {
+export class FramedConnection<In extends { type: string }> extends TypedEmitter<ConnectionEvents<In>> implements Flushable, Tickable {
   private readonly decoder: FrameDecoder<In>;
   private readonly limiter: RateLimiter | null;
-  private readonly ticker: TimerHandle;
+  private readonly ticker: SharedTicker;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private lastReceivedAt: number;
@@ -96,7 +97,9 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
     stream.on('close', () => this.onClose());
     stream.on('end', () => this.onPeerEnd());
     const tickMs = Math.max(10, Math.min(limits.heartbeatMs || 1000, limits.frameTimeoutMs / 2, limits.drainTimeoutMs / 2));
-    this.ticker = clock.setInterval(() => this.tick(), tickMs);
+    // One interval per clock and period sweeps all connections (net/ticker.ts), not one timer each.
+    this.ticker = sharedTicker(clock, tickMs);
+    this.ticker.add(this);
   }
 
   get closed(): boolean {
@@ -247,9 +250,9 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
     }
   }
 
-  private tick(): void {
+  /** Checks the deadlines and sends a heartbeat when due; called by the shared ticker. */
+  tick(now: number): void {
     if (this.isClosed) return;
-    const now = this.clock.now();
     if (this.readingPaused) {
       // We stopped reading (flow control): silence and an unfinished frame are not the peer's fault.
       this.lastReceivedAt = now;
@@ -271,7 +274,7 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
   private onClose(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.clock.clearInterval(this.ticker);
+    this.ticker.remove(this);
     if (this.destroyTimer !== null) this.clock.clearTimeout(this.destroyTimer);
     this.destroyTimer = null;
     this.queue = [];
