@@ -22,9 +22,10 @@ export interface DeltaBatch {
 
 /**
  * SPEC §4: on every change to the client table, push it to every online
- * client. Changes are coalesced over `flushMs` (50 ms by default, on the
- * injected clock): each online session gets one delta push listing every
- * entry changed since the last one, encoded once for all of them. So a
+ * client. Delta pushes are at least `flushMs` apart (50 ms by default, on
+ * the injected clock; a change after a quiet spell goes out at the end of the
+ * turn): each online session gets one delta push listing every entry changed
+ * since the last one, encoded once for all of them. So a
  * registration storm costs each session one write per interval, not one per
  * event-loop turn, and is not quadratic in bytes. A new client's full table
  * comes from a FullTableCache, so it is not re-encoded per registrant.
@@ -40,6 +41,7 @@ export class TablePusher {
   private readonly changed = new Map<string, Change>();
   private counter = 0;
   private timer: TimerHandle | null = null;
+  private lastFlush = Number.NEGATIVE_INFINITY;
   private immediate: NodeJS.Immediate | null = null;
   private readonly fullTable: FullTableCache;
 
@@ -47,7 +49,7 @@ export class TablePusher {
    * @param recipients the sessions to push to (registered, online) at a flush
    * @param chunkBytes largest entry array per `table` frame, in bytes
    * @param clock the clock of the flush timer
-   * @param flushMs delay from a first change to its push; 0: at the end of the turn
+   * @param flushMs least time between two delta pushes (a change after a quiet spell goes out at the end of the turn)
    */
   constructor(
     private readonly recipients: () => Iterable<Session>,
@@ -94,7 +96,9 @@ export class TablePusher {
     this.changed.delete(entry.name); // re-insert so the list keeps change order
     this.changed.set(entry.name, { entry, at: this.counter });
     if (this.timer !== null || this.immediate !== null) return;
-    if (this.flushMs > 0) this.timer = this.clock.setTimeout(() => this.flush(), this.flushMs);
+    // A throttle, not a debounce: a change after a quiet spell goes out at the end of this turn.
+    const wait = this.lastFlush + this.flushMs - this.clock.now();
+    if (wait > 0) this.timer = this.clock.setTimeout(() => this.flush(), wait);
     else this.immediate = setImmediate(() => this.flush());
   }
 
@@ -108,6 +112,7 @@ export class TablePusher {
   flush(): void {
     this.cancel();
     if (this.changed.size === 0) return;
+    this.lastFlush = this.clock.now();
     const changes = [...this.changed.values()];
     this.changed.clear();
     const batch: DeltaBatch = { changes, chunks: this.chunk(changes) };

@@ -146,18 +146,21 @@ describe('TablePusher', () => {
     expect(a.frames.length).toBe(sent);
   });
 
-  it('with flushMs, coalesces every change until the timer fires (one push per interval)', () => {
+  it('with flushMs, pushes deltas at least flushMs apart, coalescing every change in between', () => {
     const clock = new FakeClock();
     const a = recordingSession(1);
     const pusher = new TablePusher(() => [a.session], 1 << 15, clock, 50);
     void pusher.sendFull(a.session, [entry('a')]);
+    pusher.noteChanged(entry('z'));
+    pusher.flush(); // t=0: a change after a quiet spell goes out at once
+    expect(clock.pending).toBe(0);
     pusher.noteChanged(entry('b'));
     clock.advance(30);
     pusher.noteChanged(entry('c'));
-    expect(clock.pending).toBe(1); // one timer, armed by the first change
-    expect(a.frames).toHaveLength(1);
+    expect(clock.pending).toBe(1); // one timer, armed by the first change, due 50 ms after the last push
+    expect(a.frames).toHaveLength(2);
     clock.advance(20);
-    expect(summary(a.frames)).toEqual([[1, true, false, ['a']], [2, false, false, ['b', 'c']]]);
+    expect(summary(a.frames)).toEqual([[1, true, false, ['a']], [2, false, false, ['z']], [3, false, false, ['b', 'c']]]);
     expect(clock.pending).toBe(0);
     pusher.noteChanged(entry('d'));
     pusher.close();
