@@ -1,13 +1,13 @@
 import type { Duplex } from 'node:stream';
-import { ClientToServerFrame, assertNever } from '../protocol/frames';
+import { ClientToServerFrame, assertNever, type FrameOf, type ServerRequest } from '../protocol/frames';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
 import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import { ClientTable } from './state/client-table';
 import { GroupTable } from './state/group-table';
-import { GroupFanout } from './group-fanout';
-import { TablePusher } from './table-push';
+import { GroupFanout, defaultBacklogLimits, type BacklogLimits } from './group-fanout';
+import { DEFAULT_TABLE_FLUSH_MS, TablePusher } from './table-push';
 import { chunkBytes } from './json-chunks';
 import { Session, type ReplyCache } from './session';
 import { dispatchRequest } from './dispatch';
@@ -18,6 +18,10 @@ import type { EmitEvent, ServerEvents } from './events';
 export interface ChatServerOptions {
   readonly limits?: Partial<Limits>;
   readonly clock?: Clock;
+  /** Least ms between two table delta pushes; changes in between are coalesced (0: per event-loop turn). */
+  readonly tableFlushMs?: number;
+  /** Unacked-backlog bounds past which a group member holds the group's senders back. */
+  readonly backlog?: Partial<BacklogLimits>;
 }
 
 /**
@@ -48,8 +52,14 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clock = options.clock ?? systemClock;
-    this.fanout = new GroupFanout(this.fanoutHost(), this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes);
-    this.tables = new TablePusher(() => this.byName.values(), chunkBytes(this.limits.maxFrameBytes));
+    const backlog = { ...defaultBacklogLimits(this.limits.ackTimeoutMs), ...options.backlog };
+    this.fanout = new GroupFanout(
+      this.fanoutHost(), this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes, backlog,
+    );
+    this.tables = new TablePusher(
+      () => this.byName.values(), chunkBytes(this.limits.maxFrameBytes), this.clock,
+      options.tableFlushMs ?? DEFAULT_TABLE_FLUSH_MS,
+    );
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     this.ctx = {
       clients: this.clients, groups: this.groups, fanout: this.fanout, tables: this.tables,
@@ -84,16 +94,39 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     }
     this.sessions.set(session.id, session);
     this.unregistered.set(session.id, session);
-    session.registerTimer = this.clock.setTimeout(() => {
-      if (session.name === null) conn.close('register_timeout'); // SPEC §7: registration deadline
-    }, this.limits.registerTimeoutMs);
+    this.armRegisterTimer(session, this.limits.registerTimeoutMs);
     conn.on('frame', (frame) => this.onFrame(session, frame));
+  }
+
+  /** SPEC §7: registration deadline; `ms` is what is left of it. */
+  private armRegisterTimer(session: Session, ms: number): void {
+    session.registerDeadline = this.clock.now() + ms;
+    session.registerTimer = this.clock.setTimeout(() => {
+      if (session.name === null) session.conn.close('register_timeout');
+    }, Math.max(1, ms));
+  }
+
+  /**
+   * A `register` arrived: the deadline stops while it waits in this server's
+   * queues (a registration storm is not the client's fault), and restarts with
+   * what was left of it if the registration fails.
+   */
+  private onRegister(session: Session, frame: FrameOf<ServerRequest, 'register'>): void {
+    const left = session.registerDeadline - this.clock.now();
+    this.clearRegisterTimer(session);
+    session.enqueue(async () => {
+      await dispatchRequest(this.ctx, session, frame);
+      if (session.name === null && !session.conn.closed && !this.stopped && session.registerTimer === null) {
+        this.armRegisterTimer(session, left);
+      }
+    });
   }
 
   /** Closes every connection with `shutting_down` and stops all timers; resolves when all are closed. */
   close(): Promise<void> {
     this.stopped = true;
     this.fanout.close();
+    this.tables.close();
     const open = [...this.sessions.values()];
     const closed = open.map((s) => new Promise<void>((resolve) => {
       if (s.conn.closed && !this.sessions.has(s.id)) return resolve();
@@ -115,7 +148,9 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       case 'ping':
       case 'pong':
         return; // answered by FramedConnection
-      case 'register': case 'dereg': case 'create_group': case 'list_groups': case 'join_group':
+      case 'register':
+        return session.name === null ? this.onRegister(session, frame) : session.enqueue(() => dispatchRequest(this.ctx, session, frame));
+      case 'dereg': case 'create_group': case 'list_groups': case 'join_group':
       case 'leave_group': case 'list_members': case 'send_group':
         return session.enqueue(() => dispatchRequest(this.ctx, session, frame));
       default:
@@ -127,6 +162,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.clearRegisterTimer(session);
     this.sessions.delete(session.id);
     this.unregistered.delete(session.id);
+    session.resume('flow'); // nothing left to hold back: its held frames run, then it goes offline
     // SPEC §4: a closed connection is marked offline at once, after the frames it already sent.
     if (!this.stopped && session.name !== null) session.enqueue(() => this.goOffline(session));
   }

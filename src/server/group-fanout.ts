@@ -30,8 +30,30 @@ interface Channel {
   source: readonly string[] | null;
   sourceEpoch: number;
   timer: TimerHandle | null;
+  /** Recipients whose outbound queue is over maxOutboundBytes; each leaves on 'drain' or close. */
   readonly congested: Set<Session>;
+  /** Recipients whose unacked backlog is too long or too old; each leaves from `ack()` (or removal). */
+  readonly backlogged: Set<Session>;
   readonly pausedSenders: Set<Session>;
+}
+
+/** Flow-control thresholds of the unacked backlog (docs/architecture.md "Flow control and memory bounds"). */
+export interface BacklogLimits {
+  /** A recipient with more unacked messages than this is congested; released under half. */
+  readonly maxUnacked: number;
+  /**
+   * Unacked deliveries a whole group may have in flight: in a large group the
+   * per-member bound is this ÷ members (at least 16), so in-flight memory and
+   * the time to catch up after a hold do not grow with group size.
+   */
+  readonly maxGroupUnacked: number;
+  /** A recipient whose oldest unacked message is older than this (ms) is congested; released under half. */
+  readonly maxUnackedAgeMs: number;
+}
+
+/** Default backlog bounds: 1,024 messages per member (≈ 100 KiB of 16 B texts), 131,072 per group, ackTimeoutMs / 4. */
+export function defaultBacklogLimits(ackTimeoutMs: number): BacklogLimits {
+  return { maxUnacked: 1024, maxGroupUnacked: 131_072, maxUnackedAgeMs: Math.max(1, Math.floor(ackTimeoutMs / 4)) };
 }
 
 /**
@@ -42,6 +64,12 @@ interface Channel {
  * timer, armed at the earliest deadline. A member over its deadline is reported
  * once through `onUnresponsive`. Flow control: while any recipient of a group
  * is congested, senders to that group stop being read until it drains or goes.
+ * A recipient is congested when its outbound queue is over maxOutboundBytes
+ * (until 'drain') or when its unacked backlog is over BacklogLimits (until an
+ * ack brings it under half). Acks are end to end, so the second sees every
+ * buffer on the way, the kernel's socket buffers included — which on loopback
+ * hold several MiB before the outbound queue moves. A held sender's requests
+ * wait, but its connection is still read, so its acks keep arriving.
  */
 export class GroupFanout {
   private readonly channels = new Map<string, Channel>();
@@ -52,6 +80,7 @@ export class GroupFanout {
     private readonly ackTimeoutMs: number,
     /** A recipient with more than this queued counts as congested (FramedConnection's limit). */
     private readonly maxOutboundBytes: number,
+    private readonly backlog: BacklogLimits = defaultBacklogLimits(ackTimeoutMs),
   ) {}
 
   /** Sends `text` from `from` to every other member of `group`; returns its seq. */
@@ -68,10 +97,11 @@ export class GroupFanout {
       sent = true;
       // Our queue counts too: a whole turn of fan-out may sit there before the flush.
       if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
+      if (this.overBacklog(ch, r, now, 1)) this.noteBacklogged(ch, r.session);
     }
     if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
-    if (ch.congested.size > 0 && !ch.congested.has(from)) {
-      ch.pausedSenders.add(from);
+    if (this.blocked(ch) && !ch.pausedSenders.has(from)) {
+      ch.pausedSenders.add(from); // its next requests wait; its acks are still read
       from.pause('flow');
     }
     return seq;
@@ -79,7 +109,15 @@ export class GroupFanout {
 
   /** Cumulative ack from `name` for every message of `group` up to `seq`. */
   ack(group: string, name: string, seq: number): void {
-    this.channels.get(group)?.members.get(name)?.window.ackUpTo(seq);
+    const ch = this.channels.get(group);
+    const r = ch?.members.get(name);
+    if (!ch || !r) return;
+    r.window.ackUpTo(seq);
+    // Hysteresis: released once the backlog is under half of either bound.
+    if (ch.backlogged.has(r.session) && !this.overBacklog(ch, r, this.clock.now(), 0.5)) {
+      ch.backlogged.delete(r.session);
+      this.resumeIfClear(ch);
+    }
   }
 
   /** `name` left `group`: forget its outstanding deliveries and any flow-control hold. */
@@ -107,7 +145,7 @@ export class GroupFanout {
     if (!ch) {
       ch = {
         group, seq: 0, members: new Map(), recipients: [], source: null, sourceEpoch: -1,
-        timer: null, congested: new Set(), pausedSenders: new Set(),
+        timer: null, congested: new Set(), backlogged: new Set(), pausedSenders: new Set(),
       };
       this.channels.set(group, ch);
     }
@@ -147,8 +185,7 @@ export class GroupFanout {
       if (r.window.dead || r.session.conn.closed) continue;
       const sentAt = r.window.oldestSentAt();
       if (sentAt === undefined) continue;
-      // Its acks are not late while we are not reading from it (flow control, backlog).
-      const since = r.session.paused ? now : Math.max(sentAt, r.session.resumedAt);
+      const since = this.excused(r.session) ? now : Math.max(sentAt, r.session.resumedAt);
       const deadline = since + this.ackTimeoutMs;
       if (deadline <= now) late.push(r);
       else next = Math.min(next, deadline);
@@ -163,24 +200,84 @@ export class GroupFanout {
 
   private noteCongested(ch: Channel, session: Session): void {
     if (ch.congested.has(session)) return;
+    const was = this.blocked(ch);
     ch.congested.add(session);
-    const done = (): void => {
-      session.conn.off('drain', done);
-      session.conn.off('close', done);
+    if (!was) this.holdMembers(ch);
+    const drained = (): void => {
+      session.conn.off('drain', drained);
+      session.conn.off('close', closed);
+      if (ch.congested.delete(session)) this.resumeIfClear(ch); // its backlog, if any, still holds
+    };
+    const closed = (): void => {
+      drained();
       this.release(ch, session);
     };
-    session.conn.on('drain', done);
-    session.conn.on('close', done);
+    session.conn.on('drain', drained);
+    session.conn.on('close', closed);
     // After this turn's flush: if the bytes went straight to the kernel there will be no 'drain'.
     setImmediate(() => {
-      if (!session.conn.congested) done();
+      if (!session.conn.congested) drained();
     });
   }
 
-  /** A congested recipient drained or went away; when none is left, senders are read again. */
+  /**
+   * True when `r`'s unacked backlog is over `scale` × the bounds. Its age runs
+   * on the same fair clock as the ack deadline (check): not while we are not
+   * reading from it, and only from when we resumed.
+   */
+  private overBacklog(ch: Channel, r: Recipient, now: number, scale: number): boolean {
+    const perGroup = Math.max(16, Math.floor(this.backlog.maxGroupUnacked / Math.max(1, ch.recipients.length)));
+    if (r.window.outstanding > Math.min(this.backlog.maxUnacked, perGroup) * scale) return true;
+    const sentAt = r.window.oldestSentAt();
+    if (sentAt === undefined || this.excused(r.session)) return false;
+    return now - Math.max(sentAt, r.session.resumedAt) > this.backlog.maxUnackedAgeMs * scale;
+  }
+
+  /** `session`'s backlog is too long: the group's senders are held back until it acks. */
+  private noteBacklogged(ch: Channel, session: Session): void {
+    if (ch.backlogged.has(session)) return;
+    const was = this.blocked(ch);
+    ch.backlogged.add(session);
+    if (!was) this.holdMembers(ch);
+  }
+
+  /**
+   * The group just became blocked: every member is held at once, not at its
+   * next message — with hundreds of members, one more message from each is
+   * hundreds of thousands of deliveries.
+   */
+  private holdMembers(ch: Channel): void {
+    for (const r of ch.recipients) {
+      if (r.window.dead || ch.pausedSenders.has(r.session)) continue;
+      ch.pausedSenders.add(r.session);
+      r.session.pause('flow');
+    }
+  }
+
+  /**
+   * Its acks are not late while we are not reading from it: its own queue
+   * of requests is long and the server has not got to it. Unless flow
+   * control holds that queue: then it is long because the member kept
+   * sending far past its replies, and its acks count.
+   */
+  private excused(session: Session): boolean {
+    return session.paused && !session.held;
+  }
+
+  private blocked(ch: Channel): boolean {
+    return ch.congested.size > 0 || ch.backlogged.size > 0;
+  }
+
+  /** A congested recipient drained, or a recipient went away; when none is left, senders are read again. */
   private release(ch: Channel, session: Session): void {
-    if (!ch.congested.delete(session) || ch.congested.size > 0) return;
-    for (const sender of ch.pausedSenders) sender.resume('flow');
+    const was = ch.congested.delete(session);
+    if (ch.backlogged.delete(session) || was) this.resumeIfClear(ch);
+  }
+
+  private resumeIfClear(ch: Channel): void {
+    if (this.blocked(ch)) return;
+    const senders = [...ch.pausedSenders];
     ch.pausedSenders.clear();
+    for (const sender of senders) sender.resume('flow');
   }
 }

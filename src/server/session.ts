@@ -11,7 +11,7 @@ export type ReplyCache = SeenIds<ServerToClientFrame | 0>;
 /** A unit of work for one connection; may finish synchronously or later. */
 export type SessionTask = () => void | Promise<void>;
 
-/** Why reading from a connection is paused; reading resumes when no reason is left. */
+/** Why a session is paused: 'backlog' stops reading, 'flow' holds its tasks (see `pause`). */
 export type PauseReason = 'backlog' | 'flow';
 
 /** Queued tasks past which reading pauses until the backlog drains. */
@@ -21,7 +21,9 @@ const BACKLOG_PAUSE = 256;
  * One client connection on the server: its framed connection, the name it
  * registered (null before), cached replies by request id, its table push
  * counter, and a task queue that runs its frames strictly in order — with a
- * fast path that runs a task at once when nothing is pending.
+ * fast path that runs a task at once when nothing is pending. While paused
+ * for 'flow' the queue holds its tasks too (frames already read when the
+ * pause came), so flow control stops a sender at its next message.
  */
 export class Session {
   name: string | null = null;
@@ -38,7 +40,9 @@ export class Session {
   /** Long chunked jobs (full table, long lists), paced by this connection's outbound queue. */
   readonly outbox: PacedOutbox;
   registerTimer: TimerHandle | null = null;
-  /** When reading last resumed after a pause; ack deadlines do not run while we are not reading. */
+  /** When the registration deadline falls (clock ms), while it runs. */
+  registerDeadline = Infinity;
+  /** When reading last resumed after a 'backlog' pause; ack deadlines do not run while we are not reading. */
   resumedAt = -Infinity;
   /**
    * Request id → its reply (0 stands for a bare `reply{id}`), for duplicate
@@ -64,7 +68,8 @@ export class Session {
 
   /** Runs `task` after every task queued before it. */
   enqueue(task: SessionTask): void {
-    if (this.busy) {
+    // Held back by flow control: what was read before the pause waits too, so a pause takes effect at once.
+    if (this.busy || this.pauses.has('flow')) {
       this.pending.push(task);
       if (this.pending.length === BACKLOG_PAUSE) this.pause('backlog');
       return;
@@ -72,22 +77,42 @@ export class Session {
     this.execute(task);
   }
 
-  /** Pauses reading for `reason` (flow control or a long backlog). */
+  /**
+   * 'backlog': stops reading this connection until the queue drains. 'flow':
+   * holds the queued tasks (a sender to a congested group) but keeps reading,
+   * so this member's acks still arrive — flow control never makes a member
+   * look unresponsive. Frames read meanwhile wait in the queue (bounded by
+   * the 'backlog' pause).
+   */
   pause(reason: PauseReason): void {
-    if (this.pauses.size === 0) this.conn.pause();
+    if (this.pauses.has(reason)) return;
     this.pauses.add(reason);
+    if (reason === 'backlog') this.conn.pause();
   }
 
-  /** Withdraws `reason`; reading resumes when none is left. */
+  /**
+   * Withdraws `reason`. Tasks held by 'flow' run from a microtask, never
+   * inside the caller (which may be releasing several senders at once).
+   */
   resume(reason: PauseReason): void {
-    if (!this.pauses.delete(reason) || this.pauses.size > 0) return;
-    this.resumedAt = this.now();
-    this.conn.resume();
+    if (!this.pauses.delete(reason)) return;
+    if (reason === 'backlog') {
+      this.resumedAt = this.now();
+      this.conn.resume();
+    } else if (!this.busy && this.pending.length > 0) {
+      this.busy = true; // the held tasks keep their place ahead of anything read meanwhile
+      queueMicrotask(() => this.next());
+    }
   }
 
-  /** True while reading is paused for any reason. */
+  /** True while reading is paused (a long backlog of tasks). */
   get paused(): boolean {
-    return this.pauses.size > 0;
+    return this.pauses.has('backlog');
+  }
+
+  /** True while flow control holds this session's tasks. */
+  get held(): boolean {
+    return this.pauses.has('flow');
   }
 
   private execute(task: SessionTask): void {
@@ -112,7 +137,7 @@ export class Session {
 
   private next(): void {
     this.busy = false;
-    while (!this.busy) {
+    while (!this.busy && !this.pauses.has('flow')) {
       const task = this.pending.shift();
       if (!task) break;
       this.execute(task);

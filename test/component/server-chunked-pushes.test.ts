@@ -136,8 +136,11 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
   let server: ChatServer;
   const clients: ChatClient[] = [];
   const start = (limits: Partial<Limits> = {}): void => {
-    // A fake clock that never advances: no drain deadline can drop the held-back reader mid-test.
-    server = new ChatServer({ clock: new FakeClock(), limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
+    // A fake clock that never advances: no drain deadline can drop the held-back reader mid-test
+    // (so table deltas are pushed per event-loop turn, tableFlushMs 0).
+    server = new ChatServer({
+      clock: new FakeClock(), tableFlushMs: 0, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits },
+    });
   };
   const chatClient = (name: string): ChatClient => {
     const client = new ChatClient({

@@ -13,8 +13,9 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     clients.push(c);
     return c;
   };
-  const start = (limits: Partial<Limits> = {}): void => {
-    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
+  /** Deltas per event-loop turn by default here; the timed flush has its own tests below. */
+  const start = (limits: Partial<Limits> = {}, tableFlushMs = 0): void => {
+    server = new ChatServer({ clock, tableFlushMs, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
     server.on('tableUpdated', () => lines.push('table'));
     server.on('groupCreated', (n, g) => lines.push(`created ${n} ${g}`));
     server.on('groupLeft', (n, g) => lines.push(`left ${n} ${g}`));
@@ -202,5 +203,22 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(bad.ofType('error')).toMatchObject([{ code: 'internal_error' }]);
     expect(faults).toEqual(['boom']);
     expect(await good.request({ type: 'list_groups', id: 'l' })).toEqual({ type: 'reply', id: 'l', groups: ['g'] });
+  });
+
+  it('with the default table flush timer, pushes at once after a quiet spell, then at most one push per 50 ms', async () => {
+    await server.close();
+    start({}, 50);
+    const alice = connect();
+    await alice.register('alice');
+    await connect().register('bob'); // the first change in a while: pushed at the end of the turn
+    await alice.until(() => alice.ofType('table').length === 2);
+    await connect().register('carol');
+    await connect().register('dave');
+    await new Promise((r) => setImmediate(r));
+    expect(alice.ofType('table')).toHaveLength(2); // held until 50 ms after the last push
+    clock.advance(50);
+    const deltas = await alice.until(() => alice.ofType('table').length >= 3 && alice.ofType('table').slice(2));
+    expect(deltas).toMatchObject([{ rev: 3, full: false }]);
+    expect(deltas[0]!.clients.map((e) => e.name)).toEqual(['carol', 'dave']);
   });
 });

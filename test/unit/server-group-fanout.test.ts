@@ -1,6 +1,6 @@
 import type { ClientToServerFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
-import { GroupFanout } from '../../src/server/group-fanout';
+import { GroupFanout, type BacklogLimits } from '../../src/server/group-fanout';
 import { Session } from '../../src/server/session';
 import { FakeClock } from '../../src/util/fake-clock';
 import { TypedEmitter } from '../../src/util/typed-emitter';
@@ -30,7 +30,7 @@ class StubConn extends TypedEmitter<{ drain: []; close: [] }> {
   }
 }
 
-function setup(names: string[]) {
+function setup(names: string[], backlog?: BacklogLimits) {
   const clock = new FakeClock();
   const conns = new Map<string, StubConn>();
   const sessions = new Map<string, Session & { name: string }>();
@@ -53,6 +53,7 @@ function setup(names: string[]) {
     clock,
     500,
     256 * 1024,
+    backlog,
   );
   const setMembers = (next: readonly string[]): void => {
     members = next;
@@ -101,18 +102,69 @@ describe('GroupFanout', () => {
     expect(conns.get('b')!.sent).toHaveLength(1);
   });
 
-  it('pauses senders while a recipient is congested and resumes them when it drains', () => {
+  it('holds every member while a recipient is congested and releases them when it drains', () => {
     const { fanout, conns, s, unresponsive, clock } = setup(['a', 'b', 'slow']);
     conns.get('slow')!.congested = true;
     fanout.publish('g', s('a'), 'x');
-    expect(conns.get('a')!.paused).toBe(true);
+    expect([s('a').held, s('b').held, s('slow').held]).toEqual([true, true, true]);
+    expect(conns.get('a')!.paused).toBe(false); // still read: acks keep arriving
     fanout.ack('g', 'b', 1);
     clock.advance(400);
     conns.get('slow')!.drain();
-    expect(conns.get('a')!.paused).toBe(false);
+    expect(s('a').held).toBe(false);
     fanout.ack('g', 'slow', 1);
     clock.advance(1000);
     expect(unresponsive).toEqual([]);
+  });
+
+  it('holds senders while a member has too many unacked messages, until an ack brings it under half', () => {
+    const { fanout, s, clock, unresponsive } = setup(['a', 'b', 'c'], { maxUnacked: 4, maxGroupUnacked: 1e6, maxUnackedAgeMs: 125 });
+    for (let i = 1; i <= 4; i++) fanout.publish('g', s('a'), `m${i}`);
+    fanout.ack('g', 'b', 4);
+    expect(s('a').held).toBe(false);
+    fanout.publish('g', s('a'), 'm5'); // c: 5 unacked > 4
+    expect(s('a').held).toBe(true);
+    fanout.ack('g', 'c', 2); // 3 left: not under half
+    expect(s('a').held).toBe(true);
+    fanout.ack('g', 'c', 3); // 2 left
+    expect(s('a').held).toBe(false);
+    fanout.ack('g', 'b', 5);
+    fanout.ack('g', 'c', 5);
+    clock.advance(1000);
+    expect(unresponsive).toEqual([]);
+  });
+
+  it('in a large group the per-member bound shrinks to maxGroupUnacked ÷ members (at least 16)', () => {
+    const names = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    const { fanout, s } = setup(names, { maxUnacked: 1024, maxGroupUnacked: 160, maxUnackedAgeMs: 1e6 });
+    for (let i = 1; i <= 16; i++) fanout.publish('g', s('m0'), `x${i}`);
+    expect(s('m0').held).toBe(false);
+    fanout.publish('g', s('m0'), 'x17'); // 17 unacked > 160 / 10
+    expect(s('m0').held).toBe(true);
+  });
+
+  it('holds senders while a member\'s oldest unacked message is older than the age bound', () => {
+    const { fanout, s, clock } = setup(['a', 'b', 'c']); // default: ackTimeoutMs / 4 = 125 ms
+    fanout.publish('g', s('a'), 'one');
+    fanout.ack('g', 'b', 1);
+    clock.advance(126);
+    fanout.publish('g', s('b'), 'two'); // c's 'one' is 126 ms old
+    expect([s('a').held, s('b').held]).toEqual([true, true]);
+    fanout.ack('g', 'c', 1); // c's oldest is now 'two', sent just now
+    fanout.ack('g', 'a', 2);
+    expect([s('a').held, s('b').held, s('c').held]).toEqual([false, false, false]);
+  });
+
+  it('a held-back member that never acks is still removed at its deadline, which releases the group', () => {
+    const { fanout, s, clock, unresponsive } = setup(['a', 'b', 'c'], { maxUnacked: 1, maxGroupUnacked: 1e6, maxUnackedAgeMs: 125 });
+    fanout.publish('g', s('a'), 'one');
+    fanout.publish('g', s('a'), 'two'); // b and c: 2 unacked
+    expect(s('a').held).toBe(true);
+    fanout.ack('g', 'b', 2);
+    expect(s('a').held).toBe(true);
+    clock.advance(500);
+    expect(unresponsive).toEqual(['c@g']);
+    expect(s('a').held).toBe(false);
   });
 
   it('forget drops a departed member: no report for what it left unacked', () => {
@@ -123,19 +175,16 @@ describe('GroupFanout', () => {
     clock.advance(1000);
     expect(unresponsive).toEqual([]);
   });
-  it('does not count ack time while a member is paused by flow control, and restarts it on resume', () => {
-    const { fanout, conns, s, unresponsive, clock } = setup(['a', 'b', 'slow']);
-    conns.get('slow')!.congested = true;
-    fanout.publish('g', s('a'), 'x'); // a is paused: slow is congested
-    fanout.ack('g', 'b', 1);
-    fanout.publish('g', s('b'), 'y'); // a cannot ack 'y' while we do not read it
-    clock.advance(400);
-    fanout.ack('g', 'slow', 2);
-    conns.get('slow')!.drain(); // t=400: a and b are read again
-    expect(conns.get('a')!.paused).toBe(false);
+  it('does not count ack time while we do not read a member (a long request backlog), and restarts it on resume', () => {
+    const { fanout, s, unresponsive, clock } = setup(['a', 'b']);
+    fanout.publish('g', s('a'), 'x');
+    s('b').pause('backlog');
+    clock.advance(1000);
+    expect(unresponsive).toEqual([]);
+    s('b').resume('backlog'); // t=1000
     clock.advance(499);
     expect(unresponsive).toEqual([]);
     clock.advance(1);
-    expect(unresponsive).toEqual(['a@g']);
+    expect(unresponsive).toEqual(['b@g']);
   });
 });

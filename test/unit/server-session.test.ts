@@ -39,9 +39,10 @@ describe('Session task queue', () => {
     expect(faults.map((f) => (f as Error).message)).toEqual(['sync', 'async']);
   });
 
-  it('pauses reading until every pause reason is withdrawn, and records when it resumed', () => {
+  it('pauses reading only for a backlog, and records when it resumed', () => {
     const { session, conn, setTime } = makeSession();
     session.pause('flow');
+    expect(conn.paused).toBe(0); // flow control holds tasks; acks must still be read
     session.pause('backlog');
     expect(conn.paused).toBe(1);
     session.resume('flow');
@@ -51,5 +52,20 @@ describe('Session task queue', () => {
     expect(conn.resumed).toBe(1);
     expect(session.paused).toBe(false);
     expect(session.resumedAt).toBe(42);
+  });
+
+  it('holds tasks while paused for flow, then runs them in order after resume (never inside resume)', async () => {
+    const { session } = makeSession();
+    const log: string[] = [];
+    session.pause('flow');
+    expect(session.held).toBe(true);
+    session.enqueue(() => { log.push('a'); });
+    session.enqueue(() => { log.push('b'); });
+    expect(log).toEqual([]);
+    session.resume('flow');
+    session.enqueue(() => { log.push('c'); }); // read after the resume: still after the held ones
+    expect(log).toEqual([]);
+    await Promise.resolve();
+    expect(log).toEqual(['a', 'b', 'c']);
   });
 });
