@@ -2,17 +2,9 @@ import { Duplex } from 'node:stream';
 import { FramedConnection, type ConnectionLimits } from '../../src/net/framed-connection';
 import { ClientToServerFrame } from '../../src/protocol/frames';
 import { FakeClock } from '../../src/util/fake-clock';
+import { testLimits } from '../helpers/connection-limits';
 
-const LIMITS: ConnectionLimits = {
-  maxFrameBytes: 1 << 16,
-  maxOutboundBytes: 1 << 20,
-  drainTimeoutMs: 2000,
-  frameTimeoutMs: 500,
-  maxInvalidFrames: 3,
-  heartbeatMs: 0,
-  rateLimitPerSec: 0,
-  rateBurst: 0,
-};
+const LIMITS: ConnectionLimits = testLimits({ maxFrameBytes: 1 << 16 });
 
 /** A sink that, like a socket, accepts several chunks per call, and records each call. */
 class WritevSink extends Duplex {

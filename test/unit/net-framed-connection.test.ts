@@ -3,18 +3,10 @@ import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../src/net/framed-connection';
 import { FakeClock } from '../../src/util/fake-clock';
+import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 
-const LIMITS: ConnectionLimits = {
-  maxFrameBytes: 1024,
-  maxOutboundBytes: 1 << 20,
-  drainTimeoutMs: 2000,
-  frameTimeoutMs: 500,
-  maxInvalidFrames: 3,
-  heartbeatMs: 0,
-  rateLimitPerSec: 0,
-  rateBurst: 0,
-};
+const LIMITS: ConnectionLimits = testLimits();
 
 /** The far end of the pair: records every frame the connection sent, answers end with end. */
 class Peer {

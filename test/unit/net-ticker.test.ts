@@ -2,18 +2,10 @@ import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../s
 import { sharedTicker, SharedTicker } from '../../src/net/ticker';
 import { ClientToServerFrame } from '../../src/protocol/frames';
 import { FakeClock } from '../../src/util/fake-clock';
+import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 
-const LIMITS: ConnectionLimits = {
-  maxFrameBytes: 1024,
-  maxOutboundBytes: 1 << 20,
-  drainTimeoutMs: 2000,
-  frameTimeoutMs: 500,
-  maxInvalidFrames: 3,
-  heartbeatMs: 100,
-  rateLimitPerSec: 0,
-  rateBurst: 0,
-};
+const LIMITS: ConnectionLimits = testLimits({ heartbeatMs: 100 });
 
 const settle = async (turns = 20): Promise<void> => {
   for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
