@@ -156,18 +156,40 @@ describe('client in normal mode (SPEC §5)', () => {
     const limit = ['--max-message-length', '10'];
     const [alice, bob] = (await startChat(['alice', 'bob'], port, limit)) as [StartedClient, StartedClient];
     const bobFrom = bob.proc.mark();
-    await expectAfter(alice.proc, 'send bob 12345678901', [/^>>> \[.*too long.*\]$/i]);
+    const tooLongAt = await expectAfter(alice.proc, 'send bob 12345678901', [/^>>> \[.*too long.*\]$/i]);
+    expect(alice.proc.lines()[tooLongAt]).toBe('>>> [Message too long: 11 characters, maximum is 10. Not sent.]');
     await sendPrivate(alice, bob, '1234567890'); // exactly the maximum is fine
     await createGroup(alice, 'g');
     await joinGroup(alice, 'g');
     await joinGroup(bob, 'g');
-    await expectAfter(alice.proc, 'send_group abcdefghijk', [/^>>> \(g\) \[.*too long.*\]$/i]);
+    const groupTooLongAt = await expectAfter(alice.proc, 'send_group abcdefghijk', [/^>>> \(g\) \[.*too long.*\]$/i]);
+    expect(alice.proc.lines()[groupTooLongAt]).toBe('>>> (g) [Message too long: 11 characters, maximum is 10. Not sent.]');
     await sendGroup(alice, 'g', 'abcdefghij');
     await bob.proc.waitForLine(groupMessage('g', 'alice', 'abcdefghij'), { from: bobFrom });
     const seen = bob.proc.lines().slice(bobFrom).join('\n');
     expect(seen).not.toContain('12345678901');
     expect(seen).not.toContain('abcdefghijk');
     expect(bob.proc.linesMatching(/alice/, { from: bobFrom })).toEqual(['>>> alice: 1234567890', groupMessage('g', 'alice', 'abcdefghij')]);
+  });
+
+  test('a receiver whose own limit is lower rejects the message: the sender is told why', async () => {
+    const { port } = await startServer();
+    const alice = await startClient('alice', port);
+    const bob = await startClient('bob', port, ['--max-message-length', '5']);
+    await waitForTableUpdates(alice.proc, 2);
+    const bobFrom = bob.proc.mark();
+    await expectAfter(alice.proc, 'send bob 123456', ['>>> [bob rejected the message (message_too_long), message not delivered]']);
+    await sendPrivate(alice, bob, '12345');
+    expect(bob.proc.linesMatching(/alice/, { from: bobFrom })).toEqual(['>>> alice: 12345']);
+  });
+
+  test('a server that rate limits the client: the request is not performed, and the client says so', async () => {
+    // One token a second, one in the bucket: registering takes it, so a burst of requests right after is refused.
+    const { port } = await startServer(['--rate-limit-per-sec', '1', '--rate-burst', '1']);
+    const alice = await startClient('alice', port);
+    const from = alice.proc.mark();
+    for (let i = 0; i < 5; i++) alice.proc.send(`create_group g${i}`);
+    await alice.proc.waitForLine('>>> [Server is rate limiting this client, request not performed]', { from });
   });
 });
 
