@@ -144,6 +144,41 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(c.ofType('error')).toMatchObject([{ code: 'register_timeout' }]);
   });
 
+  it('stops the registration deadline while a register frame waits inside the server (a storm)', async () => {
+    const first = connect();
+    const second = connect();
+    let stalled = false;
+    server.on('tableUpdated', () => {
+      // While the first registration is handled, the second waits behind it; time runs far past its deadline.
+      if (!stalled) clock.advance(2 * server.limits.registerTimeoutMs);
+      stalled = true;
+    });
+    const replies = await Promise.all([first.register('r1'), second.register('r2')]);
+    expect(replies).toEqual([{ type: 'reply', id: 'reg-r1' }, { type: 'reply', id: 'reg-r2' }]);
+    expect(stalled).toBe(true);
+    expect(second.ofType('error')).toEqual([]);
+  });
+
+  it('restarts the registration deadline with what was left of it when a register fails', async () => {
+    const owner = connect();
+    await owner.register('alice');
+    const late = connect();
+    clock.advance(6000); // 4,000 ms of the 10,000 ms deadline left
+    let stalled = false;
+    server.on('tableUpdated', () => {
+      if (!stalled) clock.advance(2 * server.limits.registerTimeoutMs); // while late's register waits
+      stalled = true;
+    });
+    const [, refused] = await Promise.all([connect().register('bob'), late.register('alice')]);
+    expect(refused).toMatchObject({ type: 'error', code: 'name_in_use' });
+    clock.advance(3999);
+    expect(await late.request({ type: 'list_groups', id: 'open' })).toMatchObject({ code: 'not_registered' });
+    expect(late.closed).toBe(false);
+    clock.advance(1);
+    await late.until(() => late.closed);
+    expect(late.ofType('error').map((e) => e.code)).toEqual(['name_in_use', 'not_registered', 'register_timeout']);
+  });
+
   it('at maxClients sheds the oldest unregistered connection, and refuses when all are registered', async () => {
     await server.close();
     start({ maxClients: 2 });
