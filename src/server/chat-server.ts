@@ -223,21 +223,25 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.tables.noteChanged(entry); // SPEC §4: push the change to every online client
   }
 
-  private async leaveGroup(name: string, onlyFrom?: string): Promise<string | null> {
-    const result = await this.groups.leave(name, onlyFrom);
-    if (!result.ok) return null;
-    this.fanout.forget(result.group, name);
-    this.emit('groupLeft', name, result.group);
-    return result.group;
+  private async leaveGroup(name: string): Promise<string | null> {
+    const group = await this.takeOutOfGroup(name);
+    if (group !== null) this.emit('groupLeft', name, group);
+    return group;
   }
 
   /** SPEC §4: a member that did not ack in time leaves the group and is told so. */
   private async removeUnresponsive(name: string, group: string): Promise<void> {
-    const result = await this.groups.leave(name, group);
-    if (!result.ok) return;
-    this.fanout.forget(group, name);
+    if ((await this.takeOutOfGroup(name, group)) === null) return;
     this.emit('memberUnresponsive', name, group);
     this.byName.get(name)?.conn.send({ type: 'removed', group });
+  }
+
+  /** Takes `name` out of its group (with `onlyFrom`, only if still that one) and out of its fan-out. */
+  private async takeOutOfGroup(name: string, onlyFrom?: string): Promise<string | null> {
+    const result = await this.groups.leave(name, onlyFrom);
+    if (!result.ok) return null;
+    this.fanout.forget(result.group, name);
+    return result.group;
   }
 
   private fanoutHost(): ConstructorParameters<typeof GroupFanout>[0] {
