@@ -88,11 +88,6 @@ export class MemberTable<L> {
     return [...this.members.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** True when `link` is the current link of some member. */
-  isCurrent(name: string, link: L): boolean {
-    return this.members.get(name)?.link === link;
-  }
-
   /**
    * Records a link that has completed hello/welcome with `info`, opened by
    * `initiator`, and says what to do with it or with the link it displaces.

@@ -279,7 +279,6 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     });
   }
 
-
   /** SPEC §6: `[<name> has joined the chat]`, once per member, never for those in our own join count. */
   private announce(name: string, instance: string | undefined): void {
     if (!this.joining && instance !== undefined && !this.counted.has(instance)) this.emit('memberJoined', name);

@@ -60,7 +60,3 @@ export class ChatError extends Error {
     super(message, options);
   }
 }
-
-export function isErrorCode(value: string): value is ErrorCode {
-  return Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
-}
