@@ -47,8 +47,7 @@ export class GroupState {
 
   /** Sends the pending cumulative acks now (one per group). */
   flush(): void {
-    if (this.flushTimer !== null) this.clock.clearTimeout(this.flushTimer);
-    this.flushTimer = null;
+    this.cancelTimer();
     const batch = [...this.unacked];
     this.unacked.clear();
     for (const [group, seq] of batch) this.sendAck(group, seq);
