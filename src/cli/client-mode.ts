@@ -4,7 +4,7 @@ import { PortInUseError } from '../net/listen';
 import type { ClientOptions } from './args';
 import { COMMAND_HELP, parseCommand, type Command } from './command-parser';
 import { ConsoleUi } from './console-ui';
-import { clientLines, commonLines, formatLine, linePrefix, sanitize } from './lines';
+import { clientLines, commonLines, formatLine, linePrefix } from './lines';
 import type { Terminal } from './terminal-io';
 
 /** Test seams: how to reach the server, and the listener's interface. */
@@ -179,7 +179,7 @@ class ClientSession {
     if (result === 'received') return this.print(clientLines.received(name));
     if (result === 'no_ack') return this.print(commonLines.noAck(name));
     if (result === 'offline') return this.print(clientLines.offline(name));
-    if (result === 'unknown') return this.print(clientLines.unknownClient(sanitize(name)));
+    if (result === 'unknown') return this.print(clientLines.unknownClient(name));
     if (result === 'too_long') return this.tooLong(text);
     return this.print(clientLines.rejected(name, result.rejected));
   }
