@@ -17,7 +17,7 @@ export function reachableAddresses(port: number): string[] {
   return hosts.map((host) => `${host}:${port}`);
 }
 
-/** True for loopback addresses (`127.x.x.x`, `::1`). */
+/** True for loopback addresses (`127.x.x.x`, `::1`, `localhost`). */
 export function isLoopback(host: string): boolean {
   return host.startsWith('127.') || host === '::1' || host === 'localhost';
 }

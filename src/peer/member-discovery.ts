@@ -63,18 +63,18 @@ export class MemberDiscovery {
     this.lost.delete(instance);
   }
 
-  /** The member list as sent to `to`: everyone but itself (and us). */
-  listFor(to: MeshLink): MeshMember[] {
-    return this.host.table
-      .list()
+  /** The member list as sent to `to`: everyone but itself (and us). `members` is a table snapshot. */
+  listFor(to: MeshLink, members = this.host.table.list()): MeshMember[] {
+    return members
       .filter((m) => m.link !== to && m.name !== to.name)
       .map((m) => ({ name: m.name, peer: m.instance, host: m.host, port: m.port }));
   }
 
   /** Tells every member (but `except`, which just got the list in its welcome) the current list. */
   gossip(except: MeshLink | null): void {
-    for (const member of this.host.table.list()) {
-      if (member.link !== except) member.link.conn.send({ type: 'members', members: this.listFor(member.link) });
+    const members = this.host.table.list(); // one sorted snapshot for every recipient's list
+    for (const member of members) {
+      if (member.link !== except) member.link.conn.send({ type: 'members', members: this.listFor(member.link, members) });
     }
   }
 
