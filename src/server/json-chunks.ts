@@ -35,6 +35,34 @@ function encodeName(name: string): EncodedItem {
   return { json, bytes: Buffer.byteLength(json, 'utf8') };
 }
 
+/** One chunk of an array: its JSON text, the index after its last item, and whether the next item did not fit. */
+export interface ArrayChunk {
+  readonly json: string;
+  readonly end: number;
+  /** True when the chunk ended because the next item did not fit (appending items cannot change it). */
+  readonly closed: boolean;
+}
+
+/**
+ * The greedy chunk of `items` from `start`: items while the JSON array text
+ * stays within `budget` bytes, and always at least one (so chunking progresses).
+ */
+export function greedyChunk<T>(
+  items: readonly T[], start: number, encode: (item: T) => EncodedItem, budget: number,
+): ArrayChunk {
+  const parts: string[] = [];
+  let bytes = 2; // the brackets
+  let end = start;
+  while (end < items.length) {
+    const item = encode(items[end]!);
+    if (parts.length > 0 && bytes + item.bytes + 1 > budget) return { json: `[${parts.join(',')}]`, end, closed: true };
+    parts.push(item.json);
+    bytes += item.bytes + 1;
+    end++;
+  }
+  return { json: `[${parts.join(',')}]`, end, closed: false };
+}
+
 /**
  * Walks an array and yields JSON array texts (`[a,b]`) of at most `budget`
  * bytes each (or one item, if a single item is larger). An empty array yields
@@ -69,16 +97,9 @@ export class JsonChunker<T> {
   next(): string | null {
     if (this.done) return null;
     this.started = true;
-    const parts: string[] = [];
-    let bytes = 2; // the brackets
-    while (this.index < this.items.length) {
-      const item = this.encode(this.items[this.index]!);
-      if (parts.length > 0 && bytes + item.bytes + 1 > this.budget) break;
-      parts.push(item.json);
-      bytes += item.bytes + 1;
-      this.index++;
-    }
-    return `[${parts.join(',')}]`;
+    const chunk = greedyChunk(this.items, this.index, this.encode, this.budget);
+    this.index = chunk.end;
+    return chunk.json;
   }
 
   /** Every remaining chunk. */

@@ -1,12 +1,12 @@
 import type { ClientEntry } from '../protocol/frames';
-import { encodeEntry } from './json-chunks';
+import { encodeEntry, greedyChunk } from './json-chunks';
 
 /** One cached chunk: entries [start, end) of the snapshot it was built from, as JSON array bytes. */
 interface CachedChunk {
   readonly start: number;
   readonly end: number;
   readonly json: Buffer;
-  /** True when the chunk ended because the next entry did not fit: appending cannot change it. */
+  /** True when the chunk ended because the next entry did not fit: appending cannot change it (ArrayChunk). */
   readonly closed: boolean;
 }
 
@@ -58,20 +58,7 @@ export class FullTableCache {
 
   /** Encodes one greedy chunk of `snapshot` from `start`. */
   private encode(snapshot: readonly ClientEntry[], start: number): CachedChunk {
-    const parts: string[] = [];
-    let bytes = 2; // the brackets
-    let end = start;
-    let closed = false;
-    while (end < snapshot.length) {
-      const item = encodeEntry(snapshot[end]!);
-      if (parts.length > 0 && bytes + item.bytes + 1 > this.budget) {
-        closed = true;
-        break;
-      }
-      parts.push(item.json);
-      bytes += item.bytes + 1;
-      end++;
-    }
-    return { start, end, json: Buffer.from(`[${parts.join(',')}]`, 'utf8'), closed };
+    const chunk = greedyChunk(snapshot, start, encodeEntry, this.budget);
+    return { start, end: chunk.end, json: Buffer.from(chunk.json, 'utf8'), closed: chunk.closed };
   }
 }
