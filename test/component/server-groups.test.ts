@@ -88,6 +88,23 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     expect(await a.request({ type: 'send_group', id: 's3', text: 'x'.repeat(10) })).toEqual({ type: 'reply', id: 's3' });
   });
 
+  it('reads a held member\'s group_ack at once (acks skip the request queue), so its ack releases the group', async () => {
+    await server.close();
+    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0 }, backlog: { maxUnacked: 2 } });
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c', group: 'g' });
+    await a.request({ type: 'join_group', id: 'j', group: 'g' });
+    const b = await member('bob', 'g');
+    for (const id of ['s1', 's2', 's3']) await a.request({ type: 'send_group', id, text: id });
+    await b.until(() => b.ofType('group_msg').length === 3); // over the backlog bound: every member is held
+    b.send({ type: 'list_members', id: 'held' });
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(b.frames.some((f) => 'id' in f && f.id === 'held')).toBe(false);
+    b.ackAll(); // read although bob's requests are held
+    expect(await b.until(() => b.frames.find((f) => 'id' in f && f.id === 'held'))).toMatchObject({ members: ['alice', 'bob'] });
+    expect(await a.request({ type: 'send_group', id: 's4', text: 's4' })).toEqual({ type: 'reply', id: 's4' });
+  });
+
   it('removes a member that never acks after ackTimeoutMs and tells it so', async () => {
     const a = await member('alice');
     await a.request({ type: 'create_group', id: 'c', group: 'g' });
