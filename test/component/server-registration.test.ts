@@ -195,6 +195,19 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(registered.closed).toBe(false);
   });
 
+  it('at maxClients a connection that deregistered is sheddable again, like any unregistered one', async () => {
+    await server.close();
+    start({ maxClients: 2 });
+    const quitter = connect();
+    await quitter.register('alice');
+    expect(await quitter.request({ type: 'dereg', id: 'd', name: 'alice' })).toEqual({ type: 'reply', id: 'd' });
+    await connect().register('bob');
+    const newcomer = connect();
+    await quitter.until(() => quitter.closed);
+    expect(quitter.ofType('error')).toMatchObject([{ code: 'server_full' }]);
+    expect(await newcomer.register('carol')).toEqual({ type: 'reply', id: 'reg-carol' });
+  });
+
   it('a closed registered connection goes offline and leaves its group', async () => {
     const alice = connect();
     const bob = connect();
