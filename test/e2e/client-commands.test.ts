@@ -123,6 +123,14 @@ describe('client in normal mode (SPEC §5)', () => {
     for (const command of NORMAL_COMMANDS) expect({ command, found: mentions(help, command) }).toEqual({ command, found: true });
     for (const command of GROUP_ONLY) expect({ command, found: mentions(help, command) }).toEqual({ command, found: false });
     expect(help.every((l) => l.startsWith('>>> '))).toBe(true);
+    expect(help).toEqual([
+      '>>> send <name> <message>',
+      '>>> dereg <name>',
+      '>>> create_group <group>',
+      '>>> list_groups',
+      '>>> join_group <group>',
+      '>>> help',
+    ]);
   });
 
   test('invalid input: unknown command, group-mode command, missing arguments, bad group names; nothing changes', async () => {
@@ -258,6 +266,13 @@ describe('client in group mode (SPEC §5)', () => {
     for (const command of GROUP_COMMANDS) expect({ command, found: mentions(help, command) }).toEqual({ command, found: true });
     for (const command of NORMAL_ONLY) expect({ command, found: mentions(help, command) }).toEqual({ command, found: false });
     expect(help.every((l) => l.startsWith('>>> (g) '))).toBe(true);
+    expect(help).toEqual([
+      '>>> (g) send_group <message>',
+      '>>> (g) list_members',
+      '>>> (g) leave_group',
+      '>>> (g) dereg <name>',
+      '>>> (g) help',
+    ]);
   });
 
   test('invalid input in group mode: other-mode commands, unknown, missing arguments (prefixed), nothing changes', async () => {
