@@ -60,11 +60,6 @@ export class TablePusher {
     this.fullTable = new FullTableCache(chunkBytes);
   }
 
-  /** The current change counter; a full table sent now covers every change up to it. */
-  get changeCount(): number {
-    return this.counter;
-  }
-
   /**
    * Starts `session`'s full table (a new rev), paced by its outbound queue.
    * Resolves once the last chunk is queued (or the connection closed).

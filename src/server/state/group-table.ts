@@ -73,10 +73,6 @@ export class GroupTable {
     return this.memberGroup.get(member);
   }
 
-  has(group: string): boolean {
-    return this.members.has(group);
-  }
-
   /** Both indexes, updated together; callers hold the mutex. */
   private remove(member: string, group: string): void {
     const list = this.members.get(group);
