@@ -2,6 +2,7 @@
  * SPEC §5: every client command row in normal and group mode, invalid input
  * and the group-mode prefix, on the real CLI (stdin a pipe: no prompt).
  */
+import * as net from 'node:net';
 import { startClient, startServer, type StartedClient } from '../helpers/cli-process';
 import {
   createGroup,
@@ -316,5 +317,76 @@ describe('client in group mode (SPEC §5)', () => {
     await joinGroup(alice, 'g1');
     await expectAfter(alice.proc, 'join_group g2', ['>>> (g1) [Invalid command]']);
     expect(await listing(alice.proc, 'list_members', '>>> (g1) [Members in the group g1:]', 'g1')).toEqual(['>>> (g1) alice']);
+  });
+});
+
+/**
+ * A scripted server on loopback for answers the real server gives only in a
+ * race: each request type gets the frame `answers` makes for it. The client
+ * is the real CLI process.
+ */
+async function scriptedServer(answers: Record<string, (id: string) => object>): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('utf8');
+      let end: number;
+      while ((end = buffered.indexOf('\n')) !== -1) {
+        const frame = JSON.parse(buffered.slice(0, end)) as { type: string; id?: string; name?: string; port?: number; key?: string };
+        buffered = buffered.slice(end + 1);
+        const out: object[] = [];
+        if (frame.type === 'ping') out.push({ type: 'pong' });
+        else if (frame.type === 'register') {
+          out.push({ type: 'reply', id: frame.id });
+          out.push({ type: 'table', rev: 1, full: true, clients: [{ name: frame.name, host: '127.0.0.1', port: frame.port, online: true, key: frame.key }] });
+        } else if (frame.id !== undefined && answers[frame.type]) out.push(answers[frame.type]!(frame.id));
+        for (const f of out) socket.write(JSON.stringify(f) + '\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('client answers to server replies a real server gives only in a race (docs/events.md, CLI decisions)', () => {
+  afterEach(() => expectCleanStderr());
+
+  test('any other server error code: Server refused the request (<code>)', async () => {
+    const server = await scriptedServer({ create_group: (id) => ({ type: 'error', id, code: 'internal_error', message: 'Internal error' }) });
+    try {
+      const alice = await startClient('alice', server.port);
+      await expectAfter(alice.proc, 'create_group g', ['>>> [Server refused the request (internal_error)]']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('send_group answered not_in_group: the removal line in group mode, then not delivered in normal mode', async () => {
+    const server = await scriptedServer({
+      join_group: (id) => ({ type: 'reply', id, group: 'g' }),
+      send_group: (id) => ({ type: 'error', id, code: 'not_in_group', message: 'Client is not in a group' }),
+    });
+    try {
+      const alice = await startClient('alice', server.port);
+      await joinGroup(alice, 'g');
+      await expectAfter(alice.proc, 'send_group hello', [
+        '>>> (g) [You were removed from group g]',
+        '>>> [You are not in a group, message not delivered]',
+      ]);
+    } finally {
+      await server.close();
+    }
   });
 });
