@@ -2,7 +2,7 @@ import net from 'node:net';
 import { expectCleanStderr } from '../helpers/e2e-chat';
 import { closeAllRawClients, RawLink } from '../helpers/raw-socket';
 import { startChat } from '../helpers/peer-process';
-import { FrameDecoder } from '../../src/protocol/codec';
+import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { MeshFrame } from '../../src/protocol/mesh-frames';
 
 /** Sockets and servers opened by these tests, closed after each. */
@@ -25,14 +25,24 @@ async function greet(port: number, name: string): Promise<RawLink<MeshFrame>> {
   return link;
 }
 
-/** A listening socket on 127.0.0.1 standing in for a member's port; resolves each frame dialled to it. */
-async function fakeMemberPort(): Promise<{ port: number; firstFrame: Promise<MeshFrame> }> {
-  let deliver!: (frame: MeshFrame) => void;
-  const firstFrame = new Promise<MeshFrame>((resolve) => (deliver = resolve));
+/** The first frame dialled to a fake member's port, and a way to answer on that link. */
+interface Dialled {
+  readonly frame: MeshFrame;
+  reply(frame: MeshFrame): void;
+}
+
+/** A listening socket on 127.0.0.1 standing in for a member's port; `firstFrame` resolves with what is dialled to it. */
+async function fakeMemberPort(): Promise<{ port: number; firstFrame: Promise<Dialled> }> {
+  let deliver!: (dialled: Dialled) => void;
+  const firstFrame = new Promise<Dialled>((resolve) => (deliver = resolve));
   const server = net.createServer((socket) => {
     opened.push(socket);
     socket.on('error', () => undefined);
-    const decoder = new FrameDecoder(MeshFrame, { maxFrameBytes: 1 << 16 }, { frame: deliver, error: () => undefined });
+    const reply = (frame: MeshFrame): void => void socket.write(encodeFrame(frame));
+    const decoder = new FrameDecoder(MeshFrame, { maxFrameBytes: 1 << 16 }, {
+      frame: (frame) => deliver({ frame, reply }),
+      error: () => undefined,
+    });
     socket.on('data', (chunk: Buffer) => decoder.push(chunk));
   });
   opened.push(server);
@@ -53,11 +63,17 @@ describe('peer mode: gossip', () => {
     expect(gossip).toMatchObject({ type: 'members', members: [{ name: 'yan', peer: 'p-yan', port: 1 }] });
   });
 
-  it('dials a member it learned of only from a members frame, expecting that instance', async () => {
+  it('dials a member it learned of only from a members frame, expecting that instance, and gossips it once linked', async () => {
     const alice = await startChat('alice');
     const zed = await fakeMemberPort();
     const xav = await greet(alice.port, 'xav');
     xav.send({ type: 'members', members: [{ name: 'zed', peer: 'p-zed', host: '127.0.0.1', port: zed.port }] });
-    expect(await zed.firstFrame).toMatchObject({ type: 'hello', name: 'alice', to: 'p-zed' });
+    const dialled = await zed.firstFrame;
+    expect(dialled.frame).toMatchObject({ type: 'hello', name: 'alice', to: 'p-zed' });
+    // The link alice opened is accepted: she tells her other members (the dialling side gossips too).
+    const from = xav.frames.length;
+    dialled.reply({ type: 'welcome', id: (dialled.frame as { id: string }).id, name: 'zed', peer: 'p-zed', members: [] });
+    const gossip = await xav.waitFor((f) => f.type === 'members', 'members gossip', 5000, from);
+    expect(gossip).toMatchObject({ type: 'members', members: [{ name: 'zed', peer: 'p-zed', port: zed.port }] });
   });
 });
