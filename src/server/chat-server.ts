@@ -109,9 +109,12 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   /**
    * A `register` arrived: the deadline stops while it waits in this server's
    * queues (a registration storm is not the client's fault), and restarts with
-   * what was left of it if the registration fails.
+   * what was left of it if the registration fails. A connection with no
+   * deadline running (it deregistered, or another `register` already stopped
+   * it) gets none from this one.
    */
   private onRegister(session: Session, frame: FrameOf<ServerRequest, 'register'>): void {
+    if (session.registerTimer === null) return session.enqueue(() => dispatchRequest(this.ctx, session, frame));
     const left = session.registerDeadline - this.clock.now();
     this.clearRegisterTimer(session);
     session.enqueue(async () => {

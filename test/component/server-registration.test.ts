@@ -179,6 +179,19 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(late.ofType('error').map((e) => e.code)).toEqual(['name_in_use', 'not_registered', 'register_timeout']);
   });
 
+  it('a failed register after a dereg on the same connection does not close it with a stale deadline', async () => {
+    await connect().register('bob');
+    const c = connect();
+    await c.register('alice');
+    clock.advance(server.limits.registerTimeoutMs); // long past the deadline it met
+    expect(await c.request({ type: 'dereg', id: 'd', name: 'alice' })).toEqual({ type: 'reply', id: 'd' });
+    expect(await c.register('bob')).toMatchObject({ type: 'error', code: 'name_in_use' });
+    clock.advance(1);
+    expect(await c.request({ type: 'list_groups', id: 'open' })).toMatchObject({ code: 'not_registered' });
+    expect(c.closed).toBe(false);
+    expect(c.ofType('error').map((e) => e.code)).toEqual(['name_in_use', 'not_registered']);
+  });
+
   it('at maxClients sheds the oldest unregistered connection, and refuses when all are registered', async () => {
     await server.close();
     start({ maxClients: 2 });
