@@ -156,6 +156,20 @@ describe('FramedConnection', () => {
     expect(h.closes).toEqual([{ code: 'frame_timeout', byPeer: false }]);
   });
 
+  it('restarts the frame deadline whenever a frame completes, so a busy pipelined sender is not timed out', async () => {
+    const h = setup({ frameTimeoutMs: 500 });
+    h.peer.send('{"type":"list_groups","id":"a0"}\n{"type":"list_gr');
+    for (let i = 1; i <= 6; i++) {
+      await settle();
+      h.clock.advance(400);
+      // each chunk finishes the frame begun before it and begins the next one
+      h.peer.send(`oups","id":"a${i}"}\n{"type":"list_gr`);
+    }
+    await settle(() => h.received.length === 7);
+    expect(h.received).toHaveLength(7);
+    expect(h.closes).toEqual([]);
+  });
+
   it('does not time out an idle connection with no partial frame', async () => {
     const h = setup({ frameTimeoutMs: 500 });
     h.peer.send('{"type":"list_groups","id":"a"}\n');
@@ -300,6 +314,16 @@ describe('FramedConnection', () => {
     expect(h.conn.congested).toBe(true);
     h.clock.advance(1000);
     await settle(() => h.closes.length === 1);
+    expect(h.closes).toEqual([{ code: 'slow_consumer', byPeer: false }]);
+  });
+
+  it('drops a reader at once when its queue passes 4 × maxOutboundBytes, without waiting for the drain timeout', async () => {
+    const h = setup({ maxOutboundBytes: 100, drainTimeoutMs: 500 });
+    h.peer.stream.pause();
+    Object.defineProperty(h.conn, 'outboundBytes', { get: () => 401 });
+    h.conn.send({ type: 'reply', id: 'x' });
+    await settle(() => h.closes.length === 1);
+    expect(h.clock.now()).toBe(0);
     expect(h.closes).toEqual([{ code: 'slow_consumer', byPeer: false }]);
   });
 });
