@@ -1,4 +1,4 @@
-import { MAX_PARALLEL_DIALS, MemberDiscovery } from '../../src/peer/member-discovery';
+import { MAX_PARALLEL_DIALS, MAX_QUEUED_DIALS, MemberDiscovery } from '../../src/peer/member-discovery';
 import type { MeshLink } from '../../src/peer/mesh-link';
 import { MemberTable } from '../../src/peer/member-table';
 import { FakeClock } from '../../src/util/fake-clock';
@@ -42,5 +42,16 @@ describe('MemberDiscovery', () => {
       expect(settled).toBe(done === MAX_PARALLEL_DIALS + 9);
     }
     expect(dials).toHaveLength(MAX_PARALLEL_DIALS + 10);
+  });
+
+  it(`queues at most ${MAX_QUEUED_DIALS} dials; gossip beyond that is dropped (no dial storm)`, async () => {
+    const { discovery, dials, via } = setup();
+    const total = MAX_PARALLEL_DIALS + MAX_QUEUED_DIALS + 100;
+    discovery.learn(Array.from({ length: total }, (_, i) => member(i)), via);
+    for (let done = 0; done < dials.length; done++) {
+      dials[done]!.finish();
+      await tick();
+    }
+    expect(dials).toHaveLength(MAX_PARALLEL_DIALS + MAX_QUEUED_DIALS);
   });
 });
