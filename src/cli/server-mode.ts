@@ -41,12 +41,13 @@ export function renderServerEvents(server: ChatServer, out: { line(text: string)
   server.on('groupJoined', (n, g) => print(serverLines.joined(n, g)));
   server.on('groupJoinFailed', (n, g) => print(serverLines.joinFailed(n, g)));
   server.on('groupMessage', (n, _g, text) => print(serverLines.groupMessage(n, text))); // sanitized
-  server.on('memberUnresponsive', (n, g) => print(serverLines.notResponsive(n, g)));
   server.on('membersListed', (n, g, members) => {
     print(serverLines.listMembers(n, g));
     list(members);
   });
-  server.on('groupLeft', (n, g) => print(serverLines.left(n, g)));
+  server.on('groupLeft', (n, g, reason) =>
+    print(reason === 'unresponsive' ? serverLines.notResponsive(n, g) : serverLines.left(n, g)),
+  );
   server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
 }
 

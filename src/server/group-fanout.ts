@@ -3,21 +3,15 @@ import type { Clock, TimerHandle } from '../util/clock';
 import { AckWindow } from './ack-window';
 import type { Session } from './session';
 
-/** What the fan-out needs from the server around it. */
+/** What the fan-out tells the server around it. */
 export interface FanoutHost {
-  /** Current members of `group` (an immutable, copy-on-write snapshot). */
-  membersOf(group: string): readonly string[] | undefined;
-  /** The online session registered as `name`. */
-  sessionOf(name: string): Session | undefined;
-  /** A counter bumped whenever the name → session map changes. */
-  sessionsEpoch(): number;
-  /** `name` did not ack a message of `group` in time: remove it (SPEC §4). */
-  onUnresponsive(name: string, group: string): void;
+  /** `session` did not ack a message of `group` in time: remove it (docs/usage.md, group mode). */
+  onUnresponsive(session: Session & { name: string }, group: string): void;
 }
 
 interface Recipient {
   readonly name: string;
-  readonly session: Session;
+  readonly session: Session & { name: string };
   readonly window: AckWindow;
 }
 
@@ -26,9 +20,8 @@ interface Channel {
   readonly group: string;
   seq: number;
   readonly members: Map<string, Recipient>;
+  /** The members as an array for the hot loop; rebuilt (copy-on-write) when one joins or leaves. */
   recipients: readonly Recipient[];
-  source: readonly string[] | null;
-  sourceEpoch: number;
   timer: TimerHandle | null;
   /** Recipients whose outbound queue is over maxOutboundBytes; each leaves on 'drain' or close. */
   readonly congested: Set<Session>;
@@ -94,7 +87,7 @@ export class GroupFanout {
     const bytes = encodeFrame({ type: 'group_msg', group, seq, from: from.name, text });
     const now = this.clock.now();
     let sent = false;
-    for (const r of this.recipientsOf(ch)) {
+    for (const r of ch.recipients) {
       if (r.session === from || r.window.dead || r.session.conn.closed) continue;
       r.session.conn.sendEncoded(bytes);
       r.window.push(seq, now);
@@ -124,14 +117,23 @@ export class GroupFanout {
     }
   }
 
+  /** `session` joined `group`: it receives every message published from now on. */
+  add(group: string, session: Session & { name: string }): void {
+    const ch = this.channel(group);
+    const old = ch.members.get(session.name);
+    if (old?.session === session) return;
+    if (old) this.forget(group, session.name);
+    ch.members.set(session.name, { name: session.name, session, window: new AckWindow() });
+    ch.recipients = [...ch.members.values()];
+  }
+
   /** `name` left `group`: forget its outstanding deliveries and any flow-control hold. */
   forget(group: string, name: string): void {
     const ch = this.channels.get(group);
-    if (!ch) return;
-    const r = ch.members.get(name);
+    const r = ch?.members.get(name);
+    if (!ch || !r) return;
     ch.members.delete(name);
-    ch.source = null;
-    if (!r) return;
+    ch.recipients = [...ch.members.values()];
     if (ch.pausedSenders.delete(r.session)) r.session.resume('flow');
     this.release(ch, r.session);
   }
@@ -148,31 +150,12 @@ export class GroupFanout {
     let ch = this.channels.get(group);
     if (!ch) {
       ch = {
-        group, seq: 0, members: new Map(), recipients: [], source: null, sourceEpoch: -1,
+        group, seq: 0, members: new Map(), recipients: [],
         timer: null, congested: new Set(), backlogged: new Set(), pausedSenders: new Set(),
       };
       this.channels.set(group, ch);
     }
     return ch;
-  }
-
-  /** The recipients, rebuilt only when the member snapshot or the session map changed. */
-  private recipientsOf(ch: Channel): readonly Recipient[] {
-    const names = this.host.membersOf(ch.group) ?? [];
-    if (names === ch.source && this.host.sessionsEpoch() === ch.sourceEpoch) return ch.recipients;
-    const next = new Map<string, Recipient>();
-    for (const name of names) {
-      const session = this.host.sessionOf(name);
-      if (!session) continue;
-      const old = ch.members.get(name);
-      next.set(name, old && old.session === session ? old : { name, session, window: new AckWindow() });
-    }
-    ch.members.clear();
-    for (const [name, r] of next) ch.members.set(name, r);
-    ch.recipients = [...next.values()];
-    ch.source = names;
-    ch.sourceEpoch = this.host.sessionsEpoch();
-    return ch.recipients;
   }
 
   private arm(ch: Channel, ms: number): void {
@@ -198,7 +181,7 @@ export class GroupFanout {
     for (const r of late) {
       r.window.dead = true; // SPEC §4: no further deliveries, reported once
       this.release(ch, r.session);
-      this.host.onUnresponsive(r.name, ch.group);
+      this.host.onUnresponsive(r.session, ch.group);
     }
   }
 

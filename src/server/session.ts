@@ -1,12 +1,8 @@
-import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
+import type { ClientToServerFrame } from '../protocol/frames';
 import type { FramedConnection } from '../net/framed-connection';
-import { SeenIds } from '../net/seen-ids';
-import type { TimerHandle } from '../util/clock';
 import { PacedOutbox } from './paced-outbox';
-import type { DeltaBatch } from './table-push';
-
-/** Cached replies by request id; 0 stands for a bare `reply{id}`. */
-export type ReplyCache = SeenIds<ServerToClientFrame | 0>;
+import { TableFeed } from './table-feed';
+import type { ReplyCache } from './reply-cache';
 
 /** A unit of work for one connection; may finish synchronously or later. */
 export type SessionTask = () => void | Promise<void>;
@@ -19,37 +15,27 @@ const BACKLOG_PAUSE = 256;
 
 /**
  * One client connection on the server: its framed connection, the name it
- * registered (null before), cached replies by request id, its table push
- * counter, and a task queue that runs its frames strictly in order — with a
- * fast path that runs a task at once when nothing is pending. While paused
- * for 'flow' the queue holds its tasks too (frames already read when the
- * pause came), so flow control stops a sender at its next message.
+ * registered (null before; written only by ChatServer), the group it is in
+ * (written only by Membership), its table feed (written only by
+ * TablePusher), and a task queue that runs its frames strictly in order —
+ * with a fast path that runs a task at once when nothing is pending. While
+ * paused for 'flow' the queue holds its tasks too (frames already read when
+ * the pause came), so flow control stops a sender at its next message.
  */
 export class Session {
-  name: string | null = null;
-  /** Pushes sent on this connection (`table.rev`). */
-  tableRev = 0;
-  /** Change counter at the time this session got its full table. */
-  fullTableAt = -1;
-  /** Counts full tables started on this connection; a catch-up of an older one stops. */
-  tableGen = 0;
-  /** True once the full table (and the changes made while it was paced) went out: deltas go straight out. */
-  tableLive = false;
-  /** Delta batches held back while the full table is still being paced out. */
-  pendingDeltas: DeltaBatch[] = [];
+  private registeredName: string | null = null;
+  private currentGroup: string | null = null;
+  /** This connection's table pushes: revision, full-table progress, held deltas. */
+  readonly feed = new TableFeed();
   /** Long chunked jobs (full table, long lists), paced by this connection's outbound queue. */
   readonly outbox: PacedOutbox;
-  registerTimer: TimerHandle | null = null;
-  /** When the registration deadline falls (clock ms), while it runs. */
-  registerDeadline = Infinity;
+  /**
+   * Request id → its reply, for duplicate suppression: the connection's own
+   * until it registers, then its name's (ReplyCaches; ChatServer writes it).
+   */
+  replies: ReplyCache;
   /** When reading last resumed after a 'backlog' pause; ack deadlines do not run while we are not reading. */
   resumedAt = -Infinity;
-  /**
-   * Request id → its reply (0 stands for a bare `reply{id}`), for duplicate
-   * suppression. Once registered, this is the name's cache, kept across
-   * reconnects, so a request retried on a new connection is not performed twice.
-   */
-  seen: ReplyCache;
   private readonly pending: SessionTask[] = [];
   private busy = false;
   private readonly pauses = new Set<PauseReason>();
@@ -57,13 +43,33 @@ export class Session {
   constructor(
     readonly id: number,
     readonly conn: FramedConnection<ClientToServerFrame>,
-    seenIdsCapacity: number,
+    replies: ReplyCache,
     private readonly onFault: (error: unknown) => void,
     private readonly now: () => number,
     outboundBudget = Number.POSITIVE_INFINITY,
   ) {
-    this.seen = new SeenIds(Math.max(1, seenIdsCapacity));
+    this.replies = replies;
     this.outbox = new PacedOutbox(conn, outboundBudget);
+  }
+
+  /** The name this connection registered, or null. */
+  get name(): string | null {
+    return this.registeredName;
+  }
+
+  /** ChatServer binds and unbinds the name (its one writer). */
+  setName(name: string | null): void {
+    this.registeredName = name;
+  }
+
+  /** The group this connection's client is in, as this server last changed it. */
+  get group(): string | null {
+    return this.currentGroup;
+  }
+
+  /** Membership moves the client between groups (its one writer). */
+  setGroup(group: string | null): void {
+    this.currentGroup = group;
   }
 
   /** Runs `task` after every task queued before it. */

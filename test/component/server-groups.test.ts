@@ -25,9 +25,8 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     server.on('groupCreateFailed', (n, g) => lines.push(`create-failed ${n} ${g}`));
     server.on('groupJoined', (n, g) => lines.push(`joined ${n} ${g}`));
     server.on('groupJoinFailed', (n, g) => lines.push(`join-failed ${n} ${g}`));
-    server.on('groupLeft', (n, g) => lines.push(`left ${n} ${g}`));
+    server.on('groupLeft', (n, g, reason) => lines.push(reason === 'unresponsive' ? `unresponsive ${n} ${g}` : `left ${n} ${g}`));
     server.on('groupMessage', (n, g, t) => lines.push(`msg ${n} ${g} ${t}`));
-    server.on('memberUnresponsive', (n, g) => lines.push(`unresponsive ${n} ${g}`));
   });
   afterEach(async () => {
     for (const c of clients) c.end();

@@ -2,6 +2,8 @@ import { ChatServer } from '../../src/server/chat-server';
 import { KEY, RawClient } from '../helpers/memory-client';
 import type { Limits } from '../../src/protocol/limits';
 import { FakeClock } from '../../src/util/fake-clock';
+import { MemoryStore } from '../../src/store/memory-store';
+import type { ChatStore, Registration } from '../../src/store/chat-store';
 
 describe('ChatServer registration (component, in-memory streams)', () => {
   let server: ChatServer;
@@ -14,8 +16,8 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     return c;
   };
   /** Deltas per event-loop turn by default here; the timed flush has its own tests below. */
-  const start = (limits: Partial<Limits> = {}, tableFlushMs = 0): void => {
-    server = new ChatServer({ clock, tableFlushMs, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
+  const start = (limits: Partial<Limits> = {}, tableFlushMs = 0, store?: ChatStore): void => {
+    server = new ChatServer({ clock, tableFlushMs, store, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
     server.on('tableUpdated', () => lines.push('table'));
     server.on('groupCreated', (n, g) => lines.push(`created ${n} ${g}`));
     server.on('groupLeft', (n, g) => lines.push(`left ${n} ${g}`));
@@ -160,17 +162,34 @@ describe('ChatServer registration (component, in-memory streams)', () => {
   });
 
   it('restarts the registration deadline with what was left of it when a register fails', async () => {
+    // A store whose register waits for the test: time passes while late's register is inside the server.
+    const inner = new MemoryStore();
+    let entered!: () => void;
+    const registerEntered = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let gated = false;
+    const store: ChatStore = Object.assign(Object.create(inner) as MemoryStore, {
+      register: async (reg: Registration, owner: number) => {
+        if (gated) {
+          entered();
+          await gate;
+        }
+        return inner.register(reg, owner);
+      },
+    });
+    await server.close();
+    start({}, 0, store);
     const owner = connect();
     await owner.register('alice');
     const late = connect();
     clock.advance(6000); // 4,000 ms of the 10,000 ms deadline left
-    let stalled = false;
-    server.on('tableUpdated', () => {
-      if (!stalled) clock.advance(2 * server.limits.registerTimeoutMs); // while late's register waits
-      stalled = true;
-    });
-    const [, refused] = await Promise.all([connect().register('bob'), late.register('alice')]);
-    expect(refused).toMatchObject({ type: 'error', code: 'name_in_use' });
+    gated = true;
+    const refusedReply = late.register('alice');
+    await registerEntered;
+    clock.advance(2 * server.limits.registerTimeoutMs); // while late's register waits in the store
+    release();
+    expect(await refusedReply).toMatchObject({ type: 'error', code: 'name_in_use' });
     clock.advance(3999);
     expect(await late.request({ type: 'list_groups', id: 'open' })).toMatchObject({ code: 'not_registered' });
     expect(late.closed).toBe(false);

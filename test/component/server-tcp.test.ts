@@ -73,7 +73,6 @@ describe('ChatServer over loopback TCP (port 0)', () => {
     server = new ChatServer({ limits: { heartbeatMs: 0, rateLimitPerSec: 0, ackTimeoutMs: 200, maxOutboundBytes: 16 * 1024 } });
     // Removed for not acking in time — or, if its queue blew past the hard cap first, dropped as a slow consumer.
     const removed = new Promise<string>((resolve) => {
-      server.on('memberUnresponsive', (n) => resolve(n));
       server.on('groupLeft', (n) => resolve(n));
     });
     listener = await listenChatServer(server, 0, '127.0.0.1');

@@ -2,6 +2,7 @@ import type { ClientToServerFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { GroupFanout, type BacklogLimits } from '../../src/server/group-fanout';
 import { Session } from '../../src/server/session';
+import { SeenIds } from '../../src/net/seen-ids';
 import { FakeClock } from '../../src/util/fake-clock';
 import { TypedEmitter } from '../../src/util/typed-emitter';
 
@@ -36,29 +37,21 @@ function setup(names: string[], backlog?: BacklogLimits) {
   const sessions = new Map<string, Session & { name: string }>();
   names.forEach((name, i) => {
     const conn = new StubConn();
-    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame>, 16, () => undefined, () => clock.now());
-    session.name = name;
+    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame>, new SeenIds(16), () => undefined, () => clock.now());
+    session.setName(name);
     conns.set(name, conn);
     sessions.set(name, session as Session & { name: string });
   });
-  let members: readonly string[] = [...names];
   const unresponsive: string[] = [];
   const fanout = new GroupFanout(
-    {
-      membersOf: () => members,
-      sessionOf: (n) => sessions.get(n),
-      sessionsEpoch: () => 0,
-      onUnresponsive: (n, g) => unresponsive.push(`${n}@${g}`),
-    },
+    { onUnresponsive: (session, g) => unresponsive.push(`${session.name}@${g}`) },
     clock,
     500,
     256 * 1024,
     backlog,
   );
-  const setMembers = (next: readonly string[]): void => {
-    members = next;
-  };
-  return { clock, conns, sessions, fanout, unresponsive, setMembers, s: (n: string) => sessions.get(n)! };
+  for (const session of sessions.values()) fanout.add('g', session);
+  return { clock, conns, sessions, fanout, unresponsive, s: (n: string) => sessions.get(n)! };
 }
 
 describe('GroupFanout', () => {
@@ -168,9 +161,8 @@ describe('GroupFanout', () => {
   });
 
   it('forget drops a departed member: no report for what it left unacked', () => {
-    const { fanout, clock, s, unresponsive, setMembers } = setup(['a', 'b']);
+    const { fanout, clock, s, unresponsive } = setup(['a', 'b']);
     fanout.publish('g', s('a'), 'x');
-    setMembers(['a']);
     fanout.forget('g', 'b');
     clock.advance(1000);
     expect(unresponsive).toEqual([]);

@@ -1,12 +1,13 @@
 import type { ClientToServerFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { Session } from '../../src/server/session';
+import { SeenIds } from '../../src/net/seen-ids';
 
 function makeSession() {
   const conn = { paused: 0, resumed: 0, pause() { this.paused++; }, resume() { this.resumed++; } };
   const faults: unknown[] = [];
   let time = 0;
-  const session = new Session(1, conn as unknown as FramedConnection<ClientToServerFrame>, 8, (e) => faults.push(e), () => time);
+  const session = new Session(1, conn as unknown as FramedConnection<ClientToServerFrame>, new SeenIds(8), (e) => faults.push(e), () => time);
   return { session, conn, faults, setTime: (t: number) => { time = t; } };
 }
 

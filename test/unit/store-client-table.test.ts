@@ -1,4 +1,4 @@
-import { ClientTable } from '../../src/server/state/client-table';
+import { ClientTable } from '../../src/store/client-table';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const reg = (name: string, port = 5000, host = '127.0.0.1') => ({ name, host, port, key: KEY });

@@ -1,0 +1,68 @@
+import type { ChatStore, JoinResult } from '../store/chat-store';
+import type { EmitEvent, LeaveReason } from './events';
+import type { GroupFanout } from './group-fanout';
+import type { Session } from './session';
+
+/** A session with a name (registered). */
+type Member = Session & { readonly name: string };
+
+/**
+ * The one owner of group membership on this server (docs/architecture.md
+ * "Membership"). Every way into a group (join) and out of one — leave_group,
+ * joining another group, dereg, a closed connection, removal as
+ * unresponsive — goes through here, and every exit ends in `left`: the store
+ * says who left what, the fan-out forgets the member, the session's group is
+ * cleared, and one `groupLeft` event says why.
+ */
+export class Membership {
+  constructor(
+    private readonly store: ChatStore,
+    private readonly fanout: GroupFanout,
+    private readonly emit: EmitEvent,
+  ) {}
+
+  /** Puts `session` in `group`, taking it out of its current group first. */
+  async join(session: Member, group: string): Promise<JoinResult> {
+    const result = await this.store.join(session.name, group);
+    if (!result.ok) return result;
+    if (result.left !== null) this.left(session, session.name, result.left, 'switched');
+    if (session.group !== group) {
+      session.setGroup(group);
+      this.fanout.add(group, session);
+    }
+    this.emit('groupJoined', session.name, group);
+    return result;
+  }
+
+  /** `leave_group`: the group it left, or null if it was in none. */
+  async leave(session: Member): Promise<string | null> {
+    const result = await this.store.leave(session.name);
+    if (!result.ok) return null;
+    this.left(session, session.name, result.group, 'left');
+    return result.group;
+  }
+
+  /** The member did not ack in time: out of `group` (if still there), and told so. */
+  async removeUnresponsive(session: Member, group: string): Promise<void> {
+    const result = await this.store.leave(session.name, group);
+    if (!result.ok) return;
+    this.left(session, session.name, group, 'unresponsive');
+    session.conn.send({ type: 'removed', group });
+  }
+
+  /**
+   * The store already took `name`, disconnecting, out of `group` in the same
+   * step that marked it offline (ChatStore.disconnect); the session has no
+   * name any more.
+   */
+  disconnected(session: Session, name: string, group: string | null): void {
+    if (group !== null) this.left(session, name, group, 'offline');
+  }
+
+  /** The single exit every removal ends in. */
+  private left(session: Session, name: string, group: string, reason: LeaveReason): void {
+    this.fanout.forget(group, name);
+    if (session.group === group) session.setGroup(null);
+    this.emit('groupLeft', name, group, reason);
+  }
+}

@@ -1,0 +1,71 @@
+import { Mutex } from 'async-mutex';
+import type { ClientEntry } from '../protocol/frames';
+import type { Owner, Registration, RegisterResult } from './chat-store';
+
+/**
+ * The client table (docs/architecture.md "Store"): name, host, listen port,
+ * key, online flag. Each online name is owned by one connection (an opaque
+ * owner token), so only that connection can take it offline. Its mutex is
+ * taken by its public verbs only. Each verb decides its change, waits for
+ * `persist` (a store that writes through to disk commits it there), and only
+ * then applies it: readers never see an uncommitted change, and the mutex is
+ * what keeps the decision true across that wait. Never writes sockets,
+ * never prints.
+ */
+export class ClientTable {
+  private readonly mutex = new Mutex();
+  private readonly entries = new Map<string, ClientEntry>();
+  private readonly owners = new Map<string, Owner>();
+
+  constructor(private readonly persist: (change: ClientEntry) => Promise<void> = async () => undefined) {}
+
+  /** Registers `reg` for `owner`; an offline name may be taken again from any address. */
+  register(reg: Registration, owner: Owner): Promise<RegisterResult> {
+    return this.mutex.runExclusive(async (): Promise<RegisterResult> => {
+      if (this.entries.get(reg.name)?.online) return { ok: false, code: 'name_in_use' }; // usage.md: unique among online
+      const entry: ClientEntry = { name: reg.name, host: reg.host, port: reg.port, online: true, key: reg.key };
+      await this.persist(entry);
+      this.entries.set(reg.name, entry);
+      this.owners.set(reg.name, owner);
+      return { ok: true, entry };
+    });
+  }
+
+  /** Marks `name` offline if `owner` still holds it; the new entry, or null if nothing changed. */
+  async goOffline(name: string, owner: Owner): Promise<ClientEntry | null> {
+    return (await this.goOfflineThen(name, owner, async () => undefined))?.entry ?? null;
+  }
+
+  /**
+   * As goOffline, then runs `alsoInside` with the lock still held (lock
+   * order: this table, then the group table), so nobody can register the
+   * name again between the two steps. Null, and `alsoInside` is not run,
+   * when nothing changed.
+   */
+  goOfflineThen<T>(name: string, owner: Owner, alsoInside: () => Promise<T>): Promise<{ entry: ClientEntry; inside: T } | null> {
+    return this.mutex.runExclusive(async () => {
+      const current = this.entries.get(name);
+      if (!current?.online || this.owners.get(name) !== owner) return null;
+      const entry: ClientEntry = { ...current, online: false };
+      await this.persist(entry);
+      this.entries.set(name, entry);
+      this.owners.delete(name);
+      return { entry, inside: await alsoInside() };
+    });
+  }
+
+  /** The entry for `name`, if any (a readonly value: entries are replaced, never mutated). */
+  get(name: string): ClientEntry | undefined {
+    return this.entries.get(name);
+  }
+
+  /** Every entry, in first-registration order. */
+  snapshot(): readonly ClientEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** Number of online clients. */
+  get onlineCount(): number {
+    return this.owners.size;
+  }
+}

@@ -1,0 +1,83 @@
+import { Mutex } from 'async-mutex';
+import type { CreateGroupResult, JoinResult, LeaveResult } from './chat-store';
+
+/** A change the group table made, handed to its persistence hook inside the critical section. */
+export type GroupChange =
+  | { readonly kind: 'created'; readonly group: string; readonly creator: string }
+  | { readonly kind: 'joined'; readonly member: string; readonly group: string }
+  | { readonly kind: 'left'; readonly member: string; readonly group: string };
+
+/**
+ * The group table (docs/architecture.md "Store"): group → members (join
+ * order) beside member → group, both updated in the same critical section,
+ * so a client is in at most one group by construction. Member arrays are
+ * copy-on-write: a snapshot handed out is never mutated. As in ClientTable,
+ * each verb decides, waits for `persist`, then applies, under its mutex.
+ * Lock order: the client table before this one; never held across socket I/O.
+ */
+export class GroupTable {
+  private readonly mutex = new Mutex();
+  private readonly members = new Map<string, readonly string[]>();
+  private readonly memberGroup = new Map<string, string>();
+
+  constructor(private readonly persist: (change: GroupChange) => Promise<void> = async () => undefined) {}
+
+  /** Creates an empty group; groups live until the server stops. */
+  create(group: string, creator: string): Promise<CreateGroupResult> {
+    return this.mutex.runExclusive(async (): Promise<CreateGroupResult> => {
+      if (this.members.has(group)) return { ok: false, code: 'group_exists' };
+      await this.persist({ kind: 'created', group, creator });
+      this.members.set(group, []);
+      return { ok: true };
+    });
+  }
+
+  /** Puts `member` in `group`, leaving its current group first (at most one group). */
+  join(member: string, group: string): Promise<JoinResult> {
+    return this.mutex.runExclusive(async (): Promise<JoinResult> => {
+      if (!this.members.has(group)) return { ok: false, code: 'no_such_group' };
+      const current = this.memberGroup.get(member);
+      if (current === group) return { ok: true, left: null };
+      if (current !== undefined) await this.remove(member, current);
+      await this.persist({ kind: 'joined', member, group });
+      this.members.set(group, [...(this.members.get(group) ?? []), member]);
+      this.memberGroup.set(member, group);
+      return { ok: true, left: current ?? null };
+    });
+  }
+
+  /** Takes `member` out of its group; with `onlyFrom`, only if that is still its group. */
+  leave(member: string, onlyFrom?: string): Promise<LeaveResult> {
+    return this.mutex.runExclusive(async (): Promise<LeaveResult> => {
+      const current = this.memberGroup.get(member);
+      if (current === undefined || (onlyFrom !== undefined && current !== onlyFrom)) {
+        return { ok: false, code: 'not_in_group' };
+      }
+      await this.remove(member, current);
+      return { ok: true, group: current };
+    });
+  }
+
+  /** Group names in creation order. */
+  groupNames(): readonly string[] {
+    return [...this.members.keys()];
+  }
+
+  /** Members of `group` in join order (an immutable snapshot), or undefined if no such group. */
+  membersOf(group: string): readonly string[] | undefined {
+    return this.members.get(group);
+  }
+
+  /** The group `member` is in, if any. */
+  groupOf(member: string): string | undefined {
+    return this.memberGroup.get(member);
+  }
+
+  /** Both indexes, updated together; callers hold the mutex. */
+  private async remove(member: string, group: string): Promise<void> {
+    await this.persist({ kind: 'left', member, group });
+    const list = this.members.get(group);
+    if (list) this.members.set(group, list.filter((m) => m !== member));
+    this.memberGroup.delete(member);
+  }
+}
