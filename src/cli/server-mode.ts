@@ -46,7 +46,7 @@ export function renderServerEvents(server: ChatServer, out: { line(text: string)
     list(members);
   });
   server.on('groupLeft', (n, g, reason) =>
-    print(reason === 'unresponsive' ? serverLines.notResponsive(n, g) : serverLines.left(n, g)),
+    print(reason === 'unresponsive' || reason === 'slow' ? serverLines.notResponsive(n, g) : serverLines.left(n, g)),
   );
   server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
 }

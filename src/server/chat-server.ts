@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { ChatStore } from '../store/chat-store';
 import { MemoryStore } from '../store/memory-store';
-import { GroupFanout, defaultBacklogLimits, type BacklogLimits } from './group-fanout';
+import { GroupFanout, defaultBacklogLimits, type BacklogLimits, type DropReason } from './group-fanout';
 import { DEFAULT_TABLE_FLUSH_MS, TablePusher } from './table-push';
 import { chunkBytes } from './json-chunks';
 import { Membership } from './membership';
@@ -67,9 +67,9 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.store = options.store ?? new MemoryStore();
     this.replyCaches = new ReplyCaches(this.limits.seenIdsCapacity);
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
-    const backlog = { ...defaultBacklogLimits(this.limits.ackTimeoutMs), ...options.backlog };
+    const backlog = { ...defaultBacklogLimits(), ...options.backlog };
     this.fanout = new GroupFanout(
-      { onUnresponsive: (session, group) => this.removeUnresponsive(session, group) },
+      { onUnresponsive: (session, group, reason) => this.removeUnresponsive(session, group, reason) },
       this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes, backlog,
     );
     this.membership = new Membership(this.store, this.fanout, emit);
@@ -196,9 +196,9 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.tables.noteChanged(result.entry); // docs/protocol.md `table`: push the change to every online client
   }
 
-  /** docs/usage.md: a member that did not ack in time leaves the group and is told so. */
-  private removeUnresponsive(session: Session & { name: string }, group: string): void {
-    this.membership.removeUnresponsive(session, group).catch((err: unknown) => this.fault(session, err));
+  /** docs/usage.md: a member that did not ack in time, or fell too far behind, leaves the group and is told so. */
+  private removeUnresponsive(session: Session & { name: string }, group: string, reason: DropReason): void {
+    this.membership.removeUnresponsive(session, group, reason).catch((err: unknown) => this.fault(session, err));
   }
 
   private connectionLimits(): ConnectionLimits {

@@ -7,7 +7,9 @@ export type LeaveReason =
   /** dereg, or its connection closed. */
   | 'offline'
   /** It did not ack a group message within ackTimeoutMs. */
-  | 'unresponsive';
+  | 'unresponsive'
+  /** Its unacked backlog passed the bound (docs/architecture.md "Flow control and memory bounds"). */
+  | 'slow';
 
 /**
  * Everything ChatServer reports. The server never prints; cli/server-mode.ts

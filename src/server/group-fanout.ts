@@ -3,15 +3,24 @@ import type { Clock, TimerHandle } from '../util/clock';
 import { AckWindow } from './ack-window';
 import type { Session } from './session';
 
+/** A session with a name: a group member. */
+type Member = Session & { readonly name: string };
+
+/** Why the fan-out gave up on a member. */
+export type DropReason = 'unresponsive' | 'slow';
+
 /** What the fan-out tells the server around it. */
 export interface FanoutHost {
-  /** `session` did not ack a message of `group` in time: remove it (docs/usage.md, group mode). */
-  onUnresponsive(session: Session & { name: string }, group: string): void;
+  /**
+   * `session` did not ack a message of `group` in time ('unresponsive'), or
+   * fell too far behind the group ('slow'): remove it (docs/usage.md, group mode).
+   */
+  onUnresponsive(session: Member, group: string, reason: DropReason): void;
 }
 
 interface Recipient {
   readonly name: string;
-  readonly session: Session & { name: string };
+  readonly session: Member;
   readonly window: AckWindow;
 }
 
@@ -25,47 +34,46 @@ interface Channel {
   timer: TimerHandle | null;
   /** Recipients whose outbound queue is over maxOutboundBytes; each leaves on 'drain' or close. */
   readonly congested: Set<Session>;
-  /** Recipients whose unacked backlog is too long or too old; each leaves from `ack()` (or removal). */
+  /** Recipients whose unacked backlog is over the soft bound; each leaves from `ack()` (or removal). */
   readonly backlogged: Set<Session>;
   readonly pausedSenders: Set<Session>;
 }
 
-/** Flow-control thresholds of the unacked backlog (docs/architecture.md "Flow control and memory bounds"). */
+/** Bounds of a member's unacked backlog (docs/architecture.md "Flow control and memory bounds"). */
 export interface BacklogLimits {
-  /** A recipient with more unacked messages than this is congested; released under half. */
+  /** A member with more unacked messages than this is removed as slow; past half of it, it is behind. */
   readonly maxUnacked: number;
   /**
    * Unacked deliveries a whole group may have in flight: in a large group the
-   * per-member bound is this ÷ members (at least 16), so in-flight memory and
-   * the time to catch up after a hold do not grow with group size.
+   * per-member bound is this ÷ members (at least 16), so in-flight memory
+   * does not grow with group size.
    */
   readonly maxGroupUnacked: number;
-  /** A recipient whose oldest unacked message is older than this (ms) is congested; released under half. */
-  readonly maxUnackedAgeMs: number;
 }
 
 /**
- * Default backlog bounds: 2,048 messages per member (≈ 200 KiB of 16 B texts),
- * 262,144 per group, ackTimeoutMs / 4. Measured (docs/benchmarks.md): 1,024 /
- * 131,072 held 100 members at window 8 often enough to cost ~15 % of throughput.
+ * Default backlog bounds: 2,048 messages per member (≈ 200 KiB of 16 B
+ * texts), 262,144 per group.
  */
-export function defaultBacklogLimits(ackTimeoutMs: number): BacklogLimits {
-  return { maxUnacked: 2048, maxGroupUnacked: 262_144, maxUnackedAgeMs: Math.max(1, Math.floor(ackTimeoutMs / 4)) };
+export function defaultBacklogLimits(): BacklogLimits {
+  return { maxUnacked: 2048, maxGroupUnacked: 262_144 };
 }
 
 /**
- * Group message fan-out (SPEC §4, docs/protocol.md "Group delivery"). Each
- * message gets the group's next seq, is encoded once, and is queued to every
- * other member from a synchronous snapshot. Acks are cumulative; each member
- * has an AckWindow of outstanding (seq, sentAt), and each group has at most one
- * timer, armed at the earliest deadline. A member over its deadline is reported
- * once through `onUnresponsive`. Flow control: while any recipient of a group
- * is congested, senders to that group stop being read until it drains or goes.
- * A recipient is congested when its outbound queue is over maxOutboundBytes
- * (until 'drain') or when its unacked backlog is over BacklogLimits (until an
- * ack brings it under half). Acks are end to end, so the second sees every
- * buffer on the way, the kernel's socket buffers included — which on loopback
- * hold several MiB before the outbound queue moves. A held sender's requests
+ * Group message fan-out (docs/protocol.md "Group delivery"). Each message
+ * gets the group's next seq, is encoded once, and is queued to every other
+ * member. Acks are cumulative; each member has an AckWindow of outstanding
+ * (seq, sentAt), and each group has at most one timer, armed at the earliest
+ * deadline. A member over its deadline is reported once through
+ * `onUnresponsive`.
+ *
+ * Flow control is per member, so no one member paces the others
+ * (docs/architecture.md "Flow control and memory bounds"): a member is
+ * *behind* while its outbound queue is over maxOutboundBytes (until 'drain')
+ * or its unacked backlog is over half the bound (until an ack brings it under
+ * a quarter); a member past the whole bound is removed as slow. Senders are
+ * held back only while more than half of the other members are behind — the
+ * senders, not one reader, are then what is too fast. A held sender's requests
  * wait, but its connection is still read, so its acks keep arriving.
  */
 export class GroupFanout {
@@ -77,11 +85,11 @@ export class GroupFanout {
     private readonly ackTimeoutMs: number,
     /** A recipient with more than this queued counts as congested (FramedConnection's limit). */
     private readonly maxOutboundBytes: number,
-    private readonly backlog: BacklogLimits = defaultBacklogLimits(ackTimeoutMs),
+    private readonly backlog: BacklogLimits = defaultBacklogLimits(),
   ) {}
 
   /** Sends `text` from `from` to every other member of `group`; returns its seq. */
-  publish(group: string, from: Session & { name: string }, text: string): number {
+  publish(group: string, from: Member, text: string): number {
     const ch = this.channel(group);
     const seq = ++ch.seq;
     const bytes = encodeFrame({ type: 'group_msg', group, seq, from: from.name, text });
@@ -94,7 +102,9 @@ export class GroupFanout {
       sent = true;
       // Our queue counts too: a whole turn of fan-out may sit there before the flush.
       if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
-      if (this.overBacklog(ch, r, now, 1)) this.noteBacklogged(ch, r.session);
+      const unacked = r.window.outstanding;
+      if (unacked > this.memberBound(ch)) this.drop(ch, r, 'slow');
+      else if (unacked > this.memberBound(ch) / 2) this.noteBacklogged(ch, r.session);
     }
     if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
     if (this.blocked(ch) && !ch.pausedSenders.has(from)) {
@@ -110,15 +120,15 @@ export class GroupFanout {
     const r = ch?.members.get(name);
     if (!ch || !r) return;
     r.window.ackUpTo(seq);
-    // Hysteresis: released once the backlog is under half of either bound.
-    if (ch.backlogged.has(r.session) && !this.overBacklog(ch, r, this.clock.now(), 0.5)) {
+    // Hysteresis: behind past half the bound, caught up again under a quarter.
+    if (ch.backlogged.has(r.session) && r.window.outstanding <= this.memberBound(ch) / 4) {
       ch.backlogged.delete(r.session);
       this.resumeIfClear(ch);
     }
   }
 
   /** `session` joined `group`: it receives every message published from now on. */
-  add(group: string, session: Session & { name: string }): void {
+  add(group: string, session: Member): void {
     const ch = this.channel(group);
     const old = ch.members.get(session.name);
     if (old?.session === session) return;
@@ -178,18 +188,28 @@ export class GroupFanout {
       else next = Math.min(next, deadline);
     }
     if (next !== Infinity) this.arm(ch, next - now);
-    for (const r of late) {
-      r.window.dead = true; // SPEC §4: no further deliveries, reported once
-      this.release(ch, r.session);
-      this.host.onUnresponsive(r.session, ch.group);
-    }
+    for (const r of late) this.drop(ch, r, 'unresponsive');
+  }
+
+  /** Gives up on `r`: no further deliveries, reported once (docs/usage.md: removed from the group). */
+  private drop(ch: Channel, r: Recipient, reason: DropReason): void {
+    if (r.window.dead) return;
+    r.window.dead = true;
+    this.release(ch, r.session);
+    this.host.onUnresponsive(r.session, ch.group, reason);
+  }
+
+  /** The most unacked messages one member of `ch` may have: the per-member bound, shrunk in large groups. */
+  private memberBound(ch: Channel): number {
+    const perGroup = Math.max(16, Math.floor(this.backlog.maxGroupUnacked / Math.max(1, ch.recipients.length)));
+    return Math.min(this.backlog.maxUnacked, perGroup);
   }
 
   private noteCongested(ch: Channel, session: Session): void {
     if (ch.congested.has(session)) return;
     const was = this.blocked(ch);
     ch.congested.add(session);
-    if (!was) this.holdMembers(ch);
+    if (!was && this.blocked(ch)) this.holdMembers(ch);
     const drained = (): void => {
       session.conn.off('drain', drained);
       session.conn.off('close', closed);
@@ -207,25 +227,12 @@ export class GroupFanout {
     });
   }
 
-  /**
-   * True when `r`'s unacked backlog is over `scale` × the bounds. Its age runs
-   * on the same fair clock as the ack deadline (check): not while we are not
-   * reading from it, and only from when we resumed.
-   */
-  private overBacklog(ch: Channel, r: Recipient, now: number, scale: number): boolean {
-    const perGroup = Math.max(16, Math.floor(this.backlog.maxGroupUnacked / Math.max(1, ch.recipients.length)));
-    if (r.window.outstanding > Math.min(this.backlog.maxUnacked, perGroup) * scale) return true;
-    const sentAt = r.window.oldestSentAt();
-    if (sentAt === undefined || this.excused(r.session)) return false;
-    return now - Math.max(sentAt, r.session.resumedAt) > this.backlog.maxUnackedAgeMs * scale;
-  }
-
-  /** `session`'s backlog is too long: the group's senders are held back until it acks. */
+  /** `session` is behind on acks: it counts towards holding the group's senders. */
   private noteBacklogged(ch: Channel, session: Session): void {
     if (ch.backlogged.has(session)) return;
     const was = this.blocked(ch);
     ch.backlogged.add(session);
-    if (!was) this.holdMembers(ch);
+    if (!was && this.blocked(ch)) this.holdMembers(ch);
   }
 
   /**
@@ -251,8 +258,11 @@ export class GroupFanout {
     return session.paused && !session.held;
   }
 
+  /** More than half of the members other than one sender are behind: the senders are too fast. */
   private blocked(ch: Channel): boolean {
-    return ch.congested.size > 0 || ch.backlogged.size > 0;
+    let behind = ch.congested.size;
+    for (const session of ch.backlogged) if (!ch.congested.has(session)) behind++;
+    return behind * 2 > ch.recipients.length - 1;
   }
 
   /** A congested recipient drained, or a recipient went away; when none is left, senders are read again. */

@@ -42,11 +42,11 @@ export class Membership {
     return result.group;
   }
 
-  /** The member did not ack in time: out of `group` (if still there), and told so. */
-  async removeUnresponsive(session: Member, group: string): Promise<void> {
+  /** The member did not ack in time, or fell too far behind: out of `group` (if still there), and told so. */
+  async removeUnresponsive(session: Member, group: string, reason: 'unresponsive' | 'slow'): Promise<void> {
     const result = await this.store.leave(session.name, group);
     if (!result.ok) return;
-    this.left(session, session.name, group, 'unresponsive');
+    this.left(session, session.name, group, reason);
     session.conn.send({ type: 'removed', group });
   }
 

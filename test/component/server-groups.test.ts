@@ -89,7 +89,7 @@ describe('ChatServer groups (component, in-memory streams)', () => {
 
   it('reads a held member\'s group_ack at once (acks skip the request queue), so its ack releases the group', async () => {
     await server.close();
-    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0 }, backlog: { maxUnacked: 2 } });
+    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0 }, backlog: { maxUnacked: 4 } }); // behind past 2
     const a = await member('alice');
     await a.request({ type: 'create_group', id: 'c', group: 'g' });
     await a.request({ type: 'join_group', id: 'j', group: 'g' });
