@@ -45,6 +45,7 @@ export const serverLines = {
   listMembers: (name: string, group: string) => status(`Client ${name} requested listing members of group ${group}:`),
   left: (name: string, group: string) => status(`Client ${name} left group ${group}`),
   item: (value: string) => value,
+  andMore: (count: number) => status(`and ${count} more`),
 } as const;
 
 /** Lines shared by every mode (SPEC §3). */

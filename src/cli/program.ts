@@ -14,6 +14,8 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   maxFrameBytes: 'largest frame in bytes',
   maxMessageLength: 'longest chat message in characters',
   maxClients: 'most simultaneous connections (server)',
+  maxGroups: 'most groups the server holds (server)',
+  maxGroupsPerClient: 'most groups one client may create (server)',
   rateLimitPerSec: 'frames per second per connection, 0 = off (server)',
   rateBurst: 'frames allowed in one burst (server)',
   registerTimeoutMs: 'ms a new connection has to register (server)',

@@ -27,10 +27,17 @@ class LineWriter {
   }
 }
 
+/** Names a listing line prints before `[and <n> more]`: the log of one request stays bounded. */
+export const LISTED_ITEMS_LOGGED = 100;
+
 /** Renders every ChatServer event as its exact SPEC §4 line (templates and sanitizing in lines.ts). */
 export function renderServerEvents(server: ChatServer, out: { line(text: string): void }, stderr: Writable): void {
   const print = (body: string): void => out.line(formatLine(body));
-  const list = (items: readonly string[]): void => items.forEach((item) => print(serverLines.item(item)));
+  // docs/usage.md "Server": a listing prints at most LISTED_ITEMS_LOGGED names, then how many more.
+  const list = (items: readonly string[]): void => {
+    for (const item of items.slice(0, LISTED_ITEMS_LOGGED)) print(serverLines.item(item));
+    if (items.length > LISTED_ITEMS_LOGGED) print(serverLines.andMore(items.length - LISTED_ITEMS_LOGGED));
+  };
   server.on('tableUpdated', () => print(serverLines.tableUpdated()));
   server.on('groupCreated', (n, g) => print(serverLines.groupCreated(n, g)));
   server.on('groupCreateFailed', (n, g) => print(serverLines.groupExists(n, g)));

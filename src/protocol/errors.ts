@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   name_in_use: 'Name is already in use by an online client',
   not_self: 'A client may only act as itself',
   group_exists: 'Group already exists',
+  too_many_groups: 'The server holds as many groups as it allows',
+  group_quota: 'This client created as many groups as the server allows',
   no_such_group: 'Group does not exist',
   not_in_group: 'Client is not in a group',
   message_too_long: 'Message exceeds the maximum length',

@@ -9,6 +9,10 @@ export const DEFAULT_LIMITS = {
   maxMessageLength: 4096,
   /** Most simultaneous connections on a server; past it unregistered ones are shed, oldest first. */
   maxClients: 20_000,
+  /** Most groups a server holds; create_group past it gets `too_many_groups`. */
+  maxGroups: 10_000,
+  /** Most groups one client name may create; past it create_group gets `group_quota`. */
+  maxGroupsPerClient: 100,
   /** Sustained frames per second per connection (token bucket refill rate). */
   rateLimitPerSec: 2_000,
   /** Token bucket size: frames a connection may send in one burst. */

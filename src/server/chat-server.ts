@@ -13,7 +13,7 @@ import { Membership } from './membership';
 import { RegisterDeadline } from './register-deadline';
 import { ReplyCaches } from './reply-cache';
 import { Session } from './session';
-import { dispatchNotice, dispatchRequest, routeKind } from './dispatch';
+import { dispatchNotice, dispatchRequest, isReadOnly, routeKind } from './dispatch';
 import type { ServerContext } from './context';
 import type { EmitEvent, ServerEvents } from './events';
 
@@ -137,11 +137,18 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const kind = routeKind(frame);
     if (kind === 'notice') return dispatchNotice(this.ctx, session, frame);
     if (kind === 'link') return;
+    const request = frame as ServerRequest;
     // The register deadline stops while this connection's requests wait here (register-deadline.ts).
     deadline.stop();
-    session.enqueue(async () => {
-      await dispatchRequest(this.ctx, session, frame as ServerRequest);
+    const settled = (): void => {
       if (session.name === null && !session.conn.closed && !this.stopped) deadline.start();
+    };
+    session.enqueue(() => {
+      // A read nobody will see (its connection closed while it waited) is not run (dispatch.ts readOnly).
+      if (session.conn.closed && isReadOnly(request)) return undefined;
+      const done = dispatchRequest(this.ctx, session, request);
+      if (done instanceof Promise) return done.then(settled);
+      return settled();
     });
   }
 

@@ -29,8 +29,8 @@ export interface ServerContext {
 export type ReplyFrame = {
   readonly type: 'reply';
   readonly id: string;
-  readonly groups?: string[];
-  readonly members?: string[];
+  readonly groups?: readonly string[];
+  readonly members?: readonly string[];
   readonly group?: string;
 };
 

@@ -13,12 +13,17 @@ import { PLAIN_REPLY } from './reply-cache';
 
 type Result = Outcome | Promise<Outcome>;
 
-/** A request route: its preconditions, declared once, and its handler. Requests run in order. */
+/**
+ * A request route: its preconditions, declared once, and its handler.
+ * Requests run in order. `readOnly` ones change nothing: if their connection
+ * closed while they waited, they are skipped (nobody would read the answer).
+ */
 type RequestRoute<F extends ServerRequest> =
   | { readonly kind: 'request'; readonly registered: false; handle(ctx: ServerContext, s: Session, f: F): Result }
   | {
       readonly kind: 'request';
       readonly registered: true;
+      readonly readOnly?: true;
       /** The name the request acts as; it must be the caller's own (`not_self`). */
       readonly actsAs?: (f: F) => string;
       handle(ctx: ServerContext, s: RegisteredSession, f: F): Result;
@@ -50,10 +55,10 @@ export const ROUTES: Routes = {
   register: { kind: 'request', registered: false, handle: handleRegister },
   dereg: { kind: 'request', registered: true, actsAs: (f) => f.name, handle: handleDereg },
   create_group: { kind: 'request', registered: true, handle: handleCreateGroup },
-  list_groups: { kind: 'request', registered: true, handle: handleListGroups },
+  list_groups: { kind: 'request', registered: true, readOnly: true, handle: handleListGroups },
   join_group: { kind: 'request', registered: true, handle: handleJoinGroup },
   leave_group: { kind: 'request', registered: true, handle: handleLeaveGroup },
-  list_members: { kind: 'request', registered: true, handle: handleListMembers },
+  list_members: { kind: 'request', registered: true, readOnly: true, handle: handleListMembers },
   send_group: { kind: 'request', registered: true, handle: handleSendGroup },
   group_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.fanout.ack(f.group, s.name, f.seq) },
   ping: { kind: 'link' },
@@ -63,6 +68,12 @@ export const ROUTES: Routes = {
 /** How a frame is scheduled: requests queue in order; notices run at once; link frames never arrive. */
 export function routeKind(frame: ClientToServerFrame): 'request' | 'notice' | 'link' {
   return ROUTES[frame.type].kind;
+}
+
+/** True for requests that change nothing (skipped when nobody is left to read the answer). */
+export function isReadOnly(request: ServerRequest): boolean {
+  const route = ROUTES[request.type] as RequestRoute<ServerRequest>;
+  return route.registered && route.readOnly === true;
 }
 
 /** Runs a notice frame (its route says so) if the connection is registered; else it is ignored. */
@@ -98,11 +109,6 @@ function route(ctx: ServerContext, session: Session, frame: ServerRequest): Resu
   return entry.handle(ctx, session as RegisteredSession, frame);
 }
 
-/**
- * List requests are idempotent reads whose replies can be long: they are never
- * cached (a repeated id runs again), which keeps the reply cache small.
- */
-const UNCACHED: ReadonlySet<ServerRequest['type']> = new Set(['list_groups', 'list_members']);
 
 /**
  * Caches and sends the answer, then runs the handler's follow-up work. A
@@ -112,7 +118,8 @@ const UNCACHED: ReadonlySet<ServerRequest['type']> = new Set(['list_groups', 'li
 function deliver(ctx: ServerContext, session: Session, request: ServerRequest, outcome: Outcome): void | Promise<void> {
   const { id } = request;
   const frame = outcome.frame;
-  if (!UNCACHED.has(request.type)) {
+  // Read-only requests are idempotent and their replies can be long: never cached (a repeated id runs again).
+  if (!isReadOnly(request)) {
     const plain = frame.type === 'reply' && listOf(frame) === null && frame.group === undefined;
     session.replies.set(id, plain ? PLAIN_REPLY : frame);
   }

@@ -1,5 +1,5 @@
-import type { ServerToClientFrame } from '../protocol/frames';
 import { SeenIds } from '../net/seen-ids';
+import type { ErrorFrame, ReplyFrame } from './context';
 
 /**
  * Cache marker for a bare `reply{id}` (most replies, send_group's above all):
@@ -8,7 +8,7 @@ import { SeenIds } from '../net/seen-ids';
 export const PLAIN_REPLY = 0;
 
 /** Cached replies by request id; PLAIN_REPLY stands for a bare `reply{id}`. */
-export type ReplyCache = SeenIds<ServerToClientFrame | typeof PLAIN_REPLY>;
+export type ReplyCache = SeenIds<ReplyFrame | ErrorFrame | typeof PLAIN_REPLY>;
 
 /**
  * Reply caches for duplicate suppression (docs/protocol.md "Ids and

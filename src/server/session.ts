@@ -3,6 +3,7 @@ import type { FramedConnection } from '../net/framed-connection';
 import { PacedOutbox } from './paced-outbox';
 import { TableFeed } from './table-feed';
 import type { ReplyCache } from './reply-cache';
+import { defaultTurnBudget, type TurnBudget } from './turn-budget';
 
 /** A unit of work for one connection; may finish synchronously or later. */
 export type SessionTask = () => void | Promise<void>;
@@ -39,6 +40,10 @@ export class Session {
   private readonly pending: SessionTask[] = [];
   private busy = false;
   private readonly pauses = new Set<PauseReason>();
+  /** The turn this session last ran a task in, and how many it ran then (TurnBudget). */
+  private turn = -1;
+  private ranThisTurn = 0;
+  private waitingForTurn = false;
 
   constructor(
     readonly id: number,
@@ -47,6 +52,7 @@ export class Session {
     private readonly onFault: (error: unknown) => void,
     private readonly now: () => number,
     outboundBudget = Number.POSITIVE_INFINITY,
+    private readonly budget: TurnBudget = defaultTurnBudget,
   ) {
     this.replies = replies;
     this.outbox = new PacedOutbox(conn, outboundBudget);
@@ -75,12 +81,30 @@ export class Session {
   /** Runs `task` after every task queued before it. */
   enqueue(task: SessionTask): void {
     // Held back by flow control: what was read before the pause waits too, so a pause takes effect at once.
-    if (this.busy || this.pauses.has('flow')) {
+    if (this.busy || this.pauses.has('flow') || !this.mayRun()) {
       this.pending.push(task);
       if (this.pending.length === BACKLOG_PAUSE) this.pause('backlog');
       return;
     }
     this.execute(task);
+  }
+
+  /** True if this turn's budget has room for one more task; else the queue goes on next turn. */
+  private mayRun(): boolean {
+    const turn = this.budget.current();
+    if (turn !== this.turn) {
+      this.turn = turn;
+      this.ranThisTurn = 0;
+    }
+    if (this.ranThisTurn < this.budget.perTurn) return true;
+    if (!this.waitingForTurn) {
+      this.waitingForTurn = true;
+      this.budget.nextTurn(() => {
+        this.waitingForTurn = false;
+        if (!this.busy) this.next();
+      });
+    }
+    return false;
   }
 
   /**
@@ -122,6 +146,7 @@ export class Session {
   }
 
   private execute(task: SessionTask): void {
+    this.ranThisTurn++;
     let result: void | Promise<void>;
     try {
       result = task();
@@ -143,10 +168,8 @@ export class Session {
 
   private next(): void {
     this.busy = false;
-    while (!this.busy && !this.pauses.has('flow')) {
-      const task = this.pending.shift();
-      if (!task) break;
-      this.execute(task);
+    while (!this.busy && !this.pauses.has('flow') && this.pending.length > 0 && this.mayRun()) {
+      this.execute(this.pending.shift()!);
     }
     if (this.pending.length < BACKLOG_PAUSE / 2) this.resume('backlog');
   }

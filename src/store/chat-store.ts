@@ -32,9 +32,9 @@ export interface ChatStore {
   /** Every client-table entry, in first-registration order (a snapshot). */
   clients(): Promise<readonly ClientEntry[]>;
 
-  /** Creates an empty group; groups live until the server stops. */
-  createGroup(group: string, creator: string): Promise<CreateGroupResult>;
-  /** Group names in creation order (a snapshot). */
+  /** Creates an empty group within `quota`; groups live until the server stops. */
+  createGroup(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult>;
+  /** Group names in creation order (an immutable snapshot, the same array until the groups change). */
   groups(): Promise<readonly string[]>;
   /** Puts `member` in `group`, leaving its current group in the same step (at most one group). */
   join(member: string, group: string): Promise<JoinResult>;
@@ -69,7 +69,15 @@ export interface DisconnectResult {
   readonly leftGroup: string | null;
 }
 
-export type CreateGroupResult = { readonly ok: true } | { readonly ok: false; readonly code: 'group_exists' };
+/** How many groups there may be, in all and per creator (docs/protocol.md limits). */
+export interface GroupQuota {
+  readonly maxGroups: number;
+  readonly maxPerCreator: number;
+}
+
+export type CreateGroupResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: 'group_exists' | 'too_many_groups' | 'group_quota' };
 
 /** `left` names the group the member left first, if any. */
 export type JoinResult =

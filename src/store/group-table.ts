@@ -1,5 +1,5 @@
 import { Mutex } from 'async-mutex';
-import type { CreateGroupResult, JoinResult, LeaveResult } from './chat-store';
+import type { CreateGroupResult, GroupQuota, JoinResult, LeaveResult } from './chat-store';
 
 /** A change the group table made, handed to its persistence hook inside the critical section. */
 export type GroupChange =
@@ -19,15 +19,24 @@ export class GroupTable {
   private readonly mutex = new Mutex();
   private readonly members = new Map<string, readonly string[]>();
   private readonly memberGroup = new Map<string, string>();
+  /** Groups created per creator name, for the quota. */
+  private readonly created = new Map<string, number>();
+  /** The group names as handed out, until the next create (so listings can reuse their encoding). */
+  private names: readonly string[] | null = null;
 
   constructor(private readonly persist: (change: GroupChange) => Promise<void> = async () => undefined) {}
 
-  /** Creates an empty group; groups live until the server stops. */
-  create(group: string, creator: string): Promise<CreateGroupResult> {
+  /** Creates an empty group within `quota`; groups live until the server stops. */
+  create(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult> {
     return this.mutex.runExclusive(async (): Promise<CreateGroupResult> => {
       if (this.members.has(group)) return { ok: false, code: 'group_exists' };
+      const mine = this.created.get(creator) ?? 0;
+      if (quota && this.members.size >= quota.maxGroups) return { ok: false, code: 'too_many_groups' };
+      if (quota && mine >= quota.maxPerCreator) return { ok: false, code: 'group_quota' };
       await this.persist({ kind: 'created', group, creator });
-      this.members.set(group, []);
+      this.members.set(group, Object.freeze([]));
+      this.created.set(creator, mine + 1);
+      this.names = null;
       return { ok: true };
     });
   }
@@ -40,7 +49,7 @@ export class GroupTable {
       if (current === group) return { ok: true, left: null };
       if (current !== undefined) await this.remove(member, current);
       await this.persist({ kind: 'joined', member, group });
-      this.members.set(group, [...(this.members.get(group) ?? []), member]);
+      this.members.set(group, Object.freeze([...(this.members.get(group) ?? []), member]));
       this.memberGroup.set(member, group);
       return { ok: true, left: current ?? null };
     });
@@ -58,9 +67,10 @@ export class GroupTable {
     });
   }
 
-  /** Group names in creation order. */
+  /** Group names in creation order: the same frozen array until a group is created. */
   groupNames(): readonly string[] {
-    return [...this.members.keys()];
+    this.names ??= Object.freeze([...this.members.keys()]);
+    return this.names;
   }
 
   /** Members of `group` in join order (an immutable snapshot), or undefined if no such group. */
@@ -77,7 +87,7 @@ export class GroupTable {
   private async remove(member: string, group: string): Promise<void> {
     await this.persist({ kind: 'left', member, group });
     const list = this.members.get(group);
-    if (list) this.members.set(group, list.filter((m) => m !== member));
+    if (list) this.members.set(group, Object.freeze(list.filter((m) => m !== member)));
     this.memberGroup.delete(member);
   }
 }

@@ -1,6 +1,6 @@
 import type { ClientEntry } from '../protocol/frames';
 import type {
-  ChatStore, CreateGroupResult, DisconnectResult, JoinResult, LeaveResult, Owner, RegisterResult, Registration,
+  ChatStore, CreateGroupResult, DisconnectResult, GroupQuota, JoinResult, LeaveResult, Owner, RegisterResult, Registration,
 } from './chat-store';
 import { ClientTable } from './client-table';
 import { GroupTable, type GroupChange } from './group-table';
@@ -42,8 +42,8 @@ export class MemoryStore implements ChatStore {
     return this.clientTable.snapshot();
   }
 
-  createGroup(group: string, creator: string): Promise<CreateGroupResult> {
-    return this.groupTable.create(group, creator);
+  createGroup(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult> {
+    return this.groupTable.create(group, creator, quota);
   }
 
   async groups(): Promise<readonly string[]> {

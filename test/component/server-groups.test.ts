@@ -162,4 +162,37 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     expect(await a.request({ type: 'send_group', id: 's', text: 'hi' })).toEqual({ type: 'reply', id: 's' });
     expect(await b.until(() => b.ofType('group_msg')[0])).toMatchObject({ from: 'alice', text: 'hi' });
   });
+
+  it('bounds groups per creator and in all (group_quota, too_many_groups), and logs no creation for them', async () => {
+    await server.close();
+    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0, maxGroups: 3, maxGroupsPerClient: 2 } });
+    server.on('groupCreated', (n, g) => lines.push(`created ${n} ${g}`));
+    server.on('groupCreateFailed', (n, g) => lines.push(`create-failed ${n} ${g}`));
+    const a = await member('alice');
+    const b = await member('bob');
+    expect(await a.request({ type: 'create_group', id: '1', group: 'a1' })).toEqual({ type: 'reply', id: '1' });
+    expect(await a.request({ type: 'create_group', id: '2', group: 'a2' })).toEqual({ type: 'reply', id: '2' });
+    expect(await a.request({ type: 'create_group', id: '3', group: 'a3' })).toMatchObject({ type: 'error', code: 'group_quota' });
+    expect(await b.request({ type: 'create_group', id: '4', group: 'b1' })).toEqual({ type: 'reply', id: '4' });
+    expect(await b.request({ type: 'create_group', id: '5', group: 'b2' })).toMatchObject({ type: 'error', code: 'too_many_groups' });
+    expect(await b.request({ type: 'list_groups', id: '6' })).toEqual({ type: 'reply', id: '6', groups: ['a1', 'a2', 'b1'] });
+    expect(lines).toEqual(['created alice a1', 'created alice a2', 'created bob b1']);
+  });
+
+  it('skips list requests still queued when their connection closes (nobody reads the answer)', async () => {
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c', group: 'g' });
+    let listed = 0;
+    server.on('groupsListed', () => listed++);
+    const gone = await member('gone');
+    // One write of 300 listings; the server answers a turn's worth, then the connection goes.
+    gone.sendRaw(Array.from({ length: 300 }, (_, i) => JSON.stringify({ type: 'list_groups', id: `l${i}` })).join('\n') + '\n');
+    await gone.until(() => gone.frames.some((f) => 'id' in f && f.id === 'l0'));
+    const offline = new Promise<void>((resolve) => server.once('tableUpdated', () => resolve()));
+    gone.end();
+    await offline; // queued after every listing it sent: they have all been run or skipped
+    expect(listed).toBeGreaterThan(0);
+    expect(listed).toBeLessThan(300);
+    expect(await a.request({ type: 'list_groups', id: 'mine' })).toEqual({ type: 'reply', id: 'mine', groups: ['g'] });
+  });
 });

@@ -301,4 +301,14 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(deltas).toMatchObject([{ rev: 3, full: false }]);
     expect(deltas[0]!.clients.map((e) => e.name)).toEqual(['carol', 'dave']);
   });
+
+  it('two names registered in turn on one connection do not share replies: a reused id is performed for the second', async () => {
+    const c = connect();
+    await c.register('alice');
+    expect(await c.request({ type: 'create_group', id: 'same', group: 'ga' })).toEqual({ type: 'reply', id: 'same' });
+    expect(await c.request({ type: 'dereg', id: 'd', name: 'alice' })).toEqual({ type: 'reply', id: 'd' });
+    await c.register('bob');
+    expect(await c.request({ type: 'create_group', id: 'same', group: 'gb' })).toEqual({ type: 'reply', id: 'same' });
+    expect(await c.request({ type: 'list_groups', id: 'l' })).toEqual({ type: 'reply', id: 'l', groups: ['ga', 'gb'] });
+  });
 });

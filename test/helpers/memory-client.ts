@@ -31,6 +31,11 @@ export class RawClient {
     this.stream.write(JSON.stringify(frame) + '\n');
   }
 
+  /** Writes raw text as one chunk (several frames in one write, or junk). */
+  sendRaw(text: string): void {
+    this.stream.write(text);
+  }
+
   /** Resolves once `pred` holds (checked on every arrival); fails fast with what arrived. */
   async until<T>(pred: () => T | undefined | false): Promise<T> {
     const guard = setTimeout(() => this.wake(), 2000);

@@ -12,7 +12,7 @@ let server: ServerProcess;
 const processes: ClientProcess[] = [];
 
 beforeAll(async () => {
-  server = await ServerProcess.start(['--rate-limit-per-sec', '0']);
+  server = await ServerProcess.start(['--rate-limit-per-sec', '0', '--max-groups-per-client', '10000']);
 });
 
 afterAll(async () => {

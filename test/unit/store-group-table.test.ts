@@ -87,3 +87,30 @@ describe('GroupTable', () => {
     expect(total).toBe(members.filter((m) => table.groupOf(m) !== undefined).length);
   });
 });
+
+describe('GroupTable quotas and snapshots', () => {
+  const quota = { maxGroups: 3, maxPerCreator: 2 };
+
+  it('refuses a group past the per-creator quota, then past the total', async () => {
+    const table = new GroupTable();
+    expect(await table.create('a1', 'ann', quota)).toEqual({ ok: true });
+    expect(await table.create('a2', 'ann', quota)).toEqual({ ok: true });
+    expect(await table.create('a3', 'ann', quota)).toEqual({ ok: false, code: 'group_quota' });
+    expect(await table.create('b1', 'bob', quota)).toEqual({ ok: true });
+    expect(await table.create('b2', 'bob', quota)).toEqual({ ok: false, code: 'too_many_groups' });
+    expect(await table.create('a1', 'bob', quota)).toEqual({ ok: false, code: 'group_exists' });
+    expect(table.groupNames()).toEqual(['a1', 'a2', 'b1']);
+  });
+
+  it('hands out the same frozen names array until a group is created (listings reuse its encoding)', async () => {
+    const table = new GroupTable();
+    await table.create('a', 'ann');
+    const first = table.groupNames();
+    expect(Object.isFrozen(first)).toBe(true);
+    await table.join('ann', 'a');
+    expect(table.groupNames()).toBe(first);
+    await table.create('b', 'ann');
+    expect(table.groupNames()).not.toBe(first);
+    expect(first).toEqual(['a']);
+  });
+});

@@ -3,20 +3,22 @@ import { fail, ok, type Outcome, type RegisteredSession, type ServerContext } fr
 
 type Req<T extends ServerRequest['type']> = FrameOf<ServerRequest, T>;
 
-/** `create_group`: a new empty group, or `group_exists`. */
+/** `create_group`: a new empty group, or `group_exists` / `too_many_groups` / `group_quota`. */
 export async function handleCreateGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'create_group'>): Promise<Outcome> {
-  const result = await ctx.store.createGroup(f.group, s.name);
+  // docs/protocol.md limits: groups in all and per creator are bounded.
+  const quota = { maxGroups: ctx.limits.maxGroups, maxPerCreator: ctx.limits.maxGroupsPerClient };
+  const result = await ctx.store.createGroup(f.group, s.name, quota);
   if (!result.ok) {
-    ctx.emit('groupCreateFailed', s.name, f.group);
+    if (result.code === 'group_exists') ctx.emit('groupCreateFailed', s.name, f.group);
     return fail(f.id, result.code);
   }
   ctx.emit('groupCreated', s.name, f.group);
   return ok(f.id);
 }
 
-/** `list_groups`: every group in creation order. */
+/** `list_groups`: every group in creation order (the store's snapshot, not a copy: its encoding is cached). */
 export async function handleListGroups(ctx: ServerContext, s: RegisteredSession, f: Req<'list_groups'>): Promise<Outcome> {
-  const groups = [...(await ctx.store.groups())];
+  const groups = await ctx.store.groups();
   ctx.emit('groupsListed', s.name, groups);
   return ok(f.id, { groups });
 }
@@ -43,5 +45,5 @@ export async function handleListMembers(ctx: ServerContext, s: RegisteredSession
   const members = group === null ? undefined : await ctx.store.membersOf(group);
   if (group === null || members === undefined) return fail(f.id, 'not_in_group');
   ctx.emit('membersListed', s.name, group, members);
-  return ok(f.id, { members: [...members] });
+  return ok(f.id, { members });
 }
