@@ -11,7 +11,7 @@ import { DEFAULT_TABLE_FLUSH_MS, TablePusher } from './table-push';
 import { chunkBytes } from './json-chunks';
 import { Membership } from './membership';
 import { RegisterDeadline } from './register-deadline';
-import { ReplyCaches } from './reply-cache';
+import { MIN_REPLY_TTL_MS, ReplyCaches } from './reply-cache';
 import { Session } from './session';
 import { dispatchNotice, dispatchRequest, isReadOnly, routeKind } from './dispatch';
 import type { ServerContext } from './context';
@@ -65,7 +65,10 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clock = options.clock ?? systemClock;
     this.store = options.store ?? new MemoryStore();
-    this.replyCaches = new ReplyCaches(this.limits.seenIdsCapacity);
+    this.replyCaches = new ReplyCaches(
+      this.limits.seenIdsCapacity, this.clock,
+      Math.max(MIN_REPLY_TTL_MS, 10 * this.limits.ackTimeoutMs * this.limits.retries),
+    );
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     const backlog = { ...defaultBacklogLimits(), ...options.backlog };
     this.fanout = new GroupFanout(
@@ -117,6 +120,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   async close(): Promise<void> {
     this.stopped = true;
     this.fanout.close();
+    this.replyCaches.close();
     this.tables.close();
     const open = [...this.connections.values()];
     const closed = open.map(({ session }) => new Promise<void>((resolve) => {
@@ -193,6 +197,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     if (name === null) return;
     session.setName(null);
     session.replies = this.replyCaches.fresh(); // a later name on this connection starts clean
+    this.replyCaches.release(name);
     if (this.byName.get(name) === session) this.byName.delete(name);
     const connection = this.connections.get(session.id);
     if (connection && !session.conn.closed) this.unregistered.set(session.id, connection); // sheddable again

@@ -2,7 +2,8 @@ import type { ClientToServerFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { GroupFanout, type BacklogLimits } from '../../src/server/group-fanout';
 import { Session } from '../../src/server/session';
-import { SeenIds } from '../../src/net/seen-ids';
+import { ReplyCaches } from '../../src/server/reply-cache';
+import { systemClock } from '../../src/util/clock';
 import { FakeClock } from '../../src/util/fake-clock';
 import { TypedEmitter } from '../../src/util/typed-emitter';
 
@@ -37,7 +38,7 @@ function setup(names: string[], backlog?: BacklogLimits) {
   const sessions = new Map<string, Session & { name: string }>();
   names.forEach((name, i) => {
     const conn = new StubConn();
-    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame>, new SeenIds(16), () => undefined, () => clock.now());
+    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame>, new ReplyCaches(16, systemClock).fresh(), () => undefined, () => clock.now());
     session.setName(name);
     conns.set(name, conn);
     sessions.set(name, session as Session & { name: string });

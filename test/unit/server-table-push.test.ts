@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { ClientEntry, ClientToServerFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { Session } from '../../src/server/session';
-import { SeenIds } from '../../src/net/seen-ids';
+import { ReplyCaches } from '../../src/server/reply-cache';
+import { systemClock } from '../../src/util/clock';
 import { TablePusher } from '../../src/server/table-push';
 import { FakeClock } from '../../src/util/fake-clock';
 
@@ -29,7 +30,7 @@ function recordingSession(id: number, budget = Number.POSITIVE_INFINITY) {
       conn.outboundBytes += b.length;
     },
   };
-  const session = new Session(id, conn as unknown as FramedConnection<ClientToServerFrame>, new SeenIds(4), () => undefined, () => 0, budget);
+  const session = new Session(id, conn as unknown as FramedConnection<ClientToServerFrame>, new ReplyCaches(4, systemClock).fresh(), () => undefined, () => 0, budget);
   return { session, frames, conn, events };
 }
 

@@ -1,6 +1,7 @@
 import type { ClientToServerFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
-import { SeenIds } from '../../src/net/seen-ids';
+import { ReplyCaches } from '../../src/server/reply-cache';
+import { systemClock } from '../../src/util/clock';
 import { Session } from '../../src/server/session';
 import { TurnBudget } from '../../src/server/turn-budget';
 
@@ -8,7 +9,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 function session(id: number, budget: TurnBudget): Session {
   const conn = { pause() {}, resume() {} };
-  return new Session(id, conn as unknown as FramedConnection<ClientToServerFrame>, new SeenIds(4), () => undefined, () => 0,
+  return new Session(id, conn as unknown as FramedConnection<ClientToServerFrame>, new ReplyCaches(4, systemClock).fresh(), () => undefined, () => 0,
     Number.POSITIVE_INFINITY, budget);
 }
 
