@@ -9,6 +9,8 @@ export class UsageError extends Error {
 export interface ServerOptions {
   readonly port: number;
   readonly limits: Limits;
+  /** Apply the per-address limits to loopback clients too. */
+  readonly limitLoopback: boolean;
 }
 
 export interface ClientOptions {

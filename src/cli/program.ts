@@ -13,7 +13,9 @@ export interface ModeRunners {
 const LIMIT_HELP: Record<keyof Limits, string> = {
   maxFrameBytes: 'largest frame in bytes',
   maxMessageLength: 'longest chat message in characters',
-  maxClients: 'most simultaneous connections (server)',
+  maxClients: 'most simultaneous connections (server); capped at the open-file limit (ulimit -n) minus 64',
+  maxConnectionsPerAddress: 'most connections from one address, loopback exempt (server)',
+  registrationsPerAddressPerSec: 'registrations per second from one address, loopback exempt (server)',
   maxGroups: 'most groups the server holds (server)',
   maxGroupsPerClient: 'most groups one client may create (server)',
   rateLimitPerSec: 'frames per second per connection, 0 = off (server)',
@@ -44,6 +46,7 @@ export function buildProgram(version: string): Command {
     .showHelpAfterError(false)
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
+  program.option('--limit-loopback', 'apply the per-address limits to loopback clients too (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
       new Option(`--${args.optionName(key)} <n>`, `${LIMIT_HELP[key]} (default ${DEFAULT_LIMITS[key]})`),
@@ -52,7 +55,7 @@ export function buildProgram(version: string): Command {
   return program;
 }
 
-type ParsedOptions = { server?: string; client?: string; peer?: string } & args.RawLimitOptions;
+type ParsedOptions = { server?: string; client?: string; peer?: string; limitLoopback?: boolean } & args.RawLimitOptions;
 
 /**
  * Parses argv, validates everything before any network use (SPEC §3) and runs
@@ -93,7 +96,7 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   const limits = args.limits(opts);
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
-    return runners.server({ port: args.serverPort(opts.server), limits }, io);
+    return runners.server({ port: args.serverPort(opts.server), limits, limitLoopback: opts.limitLoopback === true }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

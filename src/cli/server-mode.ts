@@ -4,6 +4,7 @@ import type { Terminal } from './terminal-io';
 import { ChatServer } from '../server/chat-server';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
+import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
 import { commonLines, formatLine, serverLines } from './lines';
 
 /**
@@ -64,7 +65,9 @@ export function renderServerEvents(server: ChatServer, out: { line(text: string)
  * `>>> [Port <port> is already in use]` to stderr and exits 1.
  */
 export async function runServerMode(options: ServerOptions, io: Terminal): Promise<number> {
-  const server = new ChatServer({ limits: options.limits });
+  // docs/security.md: shedding must engage before accept() runs out of descriptors.
+  const maxClients = effectiveMaxClients(options.limits.maxClients, openFileLimit());
+  const server = new ChatServer({ limits: { ...options.limits, maxClients }, limitLoopback: options.limitLoopback });
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
   renderServerEvents(server, out, io.stderr);

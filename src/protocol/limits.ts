@@ -9,6 +9,10 @@ export const DEFAULT_LIMITS = {
   maxMessageLength: 4096,
   /** Most simultaneous connections on a server; past it unregistered ones are shed, oldest first. */
   maxClients: 20_000,
+  /** Most open connections from one address (loopback is exempt unless --limit-loopback). */
+  maxConnectionsPerAddress: 64,
+  /** Registrations per second one address may make (a burst of 5 s worth; loopback exempt likewise). */
+  registrationsPerAddressPerSec: 10,
   /** Most groups a server holds; create_group past it gets `too_many_groups`. */
   maxGroups: 10_000,
   /** Most groups one client name may create; past it create_group gets `group_quota`. */

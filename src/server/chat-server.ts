@@ -12,6 +12,8 @@ import { chunkBytes } from './json-chunks';
 import { Membership } from './membership';
 import { RegisterDeadline } from './register-deadline';
 import { MIN_REPLY_TTL_MS, ReplyCaches } from './reply-cache';
+import { AddressLimits } from './address-limits';
+import { normalizeAddress } from '../net/listen';
 import { Session } from './session';
 import { dispatchNotice, dispatchRequest, isReadOnly, routeKind } from './dispatch';
 import type { ServerContext } from './context';
@@ -27,12 +29,16 @@ export interface ChatServerOptions {
   readonly tableFlushMs?: number;
   /** Unacked-backlog bounds past which a group member holds the group's senders back. */
   readonly backlog?: Partial<BacklogLimits>;
+  /** Apply the per-address limits to loopback addresses too (by default they are exempt). */
+  readonly limitLoopback?: boolean;
 }
 
 /** What the server keeps per connection beside its Session. */
 interface Connection {
   readonly session: Session;
   readonly deadline: RegisterDeadline;
+  /** The remote address, as counted by AddressLimits (undefined for in-memory streams). */
+  readonly address: string | undefined;
 }
 
 /**
@@ -51,6 +57,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private readonly membership: Membership;
   private readonly tables: TablePusher;
   private readonly replyCaches: ReplyCaches;
+  private readonly addresses: AddressLimits;
   private readonly ctx: ServerContext;
   /** Every open connection, oldest first. */
   private readonly connections = new Map<number, Connection>();
@@ -69,6 +76,11 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       this.limits.seenIdsCapacity, this.clock,
       Math.max(MIN_REPLY_TTL_MS, 10 * this.limits.ackTimeoutMs * this.limits.retries),
     );
+    this.addresses = new AddressLimits({
+      maxConnections: this.limits.maxConnectionsPerAddress,
+      registrationsPerSec: this.limits.registrationsPerAddressPerSec,
+      exemptLoopback: options.limitLoopback !== true,
+    }, this.clock);
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     const backlog = { ...defaultBacklogLimits(), ...options.backlog };
     this.fanout = new GroupFanout(
@@ -84,6 +96,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       store: this.store, membership: this.membership, fanout: this.fanout, tables: this.tables,
       limits: this.limits, emit,
       bind: (session, name) => this.bind(session, name),
+      admitRegistration: (session) => this.addresses.register(this.connections.get(session.id)?.address),
       goOffline: (session) => this.goOffline(session),
     };
   }
@@ -103,9 +116,17 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const deadline = new RegisterDeadline(this.clock, this.limits.registerTimeoutMs, () => {
       if (session.name === null) conn.close('register_timeout');
     });
-    const connection: Connection = { session, deadline };
+    const address = conn.remoteAddress === undefined ? undefined : normalizeAddress(conn.remoteAddress);
+    const connection: Connection = { session, deadline, address };
     conn.on('fault', (err) => this.emit('fault', err));
-    conn.on('close', () => this.onClose(connection));
+    if (!this.addresses.open(address)) {
+      conn.sendError('address_limit'); // docs/security.md: per-address limits
+      return;
+    }
+    conn.on('close', () => {
+      this.addresses.close(address);
+      this.onClose(connection);
+    });
     if (this.connections.size >= this.limits.maxClients && !this.shedOldestUnregistered()) {
       conn.sendError('server_full'); // every connection is registered: refuse the newcomer
       return;

@@ -19,6 +19,8 @@ export interface ServerContext {
   readonly tables: TablePusher;
   readonly limits: Limits;
   readonly emit: EmitEvent;
+  /** True if this connection's address may register now (docs/security.md: per-address limits). */
+  admitRegistration(session: Session): boolean;
   /** Binds a freshly registered name to its session (name → session, register deadline off). */
   bind(session: Session, name: string): void;
   /** Marks the session's client offline, takes it out of its group and pushes the table. */

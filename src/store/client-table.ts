@@ -2,6 +2,9 @@ import { Mutex } from 'async-mutex';
 import type { ClientEntry } from '../protocol/frames';
 import type { Owner, Registration, RegisterResult } from './chat-store';
 
+/** Offline entries a client table keeps by default; older ones are forgotten (clients may keep them). */
+export const MAX_OFFLINE_ENTRIES = 1_000;
+
 /**
  * The client table (docs/architecture.md "Store"): name, host, listen port,
  * key, online flag. Each online name is owned by one connection (an opaque
@@ -16,8 +19,14 @@ export class ClientTable {
   private readonly mutex = new Mutex();
   private readonly entries = new Map<string, ClientEntry>();
   private readonly owners = new Map<string, Owner>();
+  /** Offline names, in the order they went offline (the oldest are forgotten past the cap). */
+  private readonly offline = new Set<string>();
 
-  constructor(private readonly persist: (change: ClientEntry) => Promise<void> = async () => undefined) {}
+  constructor(
+    private readonly persist: (change: ClientEntry) => Promise<void> = async () => undefined,
+    /** Offline entries kept (docs/architecture.md "Store": the table is the online clients and the recently offline). */
+    private readonly maxOffline = MAX_OFFLINE_ENTRIES,
+  ) {}
 
   /** Registers `reg` for `owner`; an offline name may be taken again from any address. */
   register(reg: Registration, owner: Owner): Promise<RegisterResult> {
@@ -27,6 +36,7 @@ export class ClientTable {
       await this.persist(entry);
       this.entries.set(reg.name, entry);
       this.owners.set(reg.name, owner);
+      this.offline.delete(reg.name);
       return { ok: true, entry };
     });
   }
@@ -50,8 +60,18 @@ export class ClientTable {
       await this.persist(entry);
       this.entries.set(name, entry);
       this.owners.delete(name);
+      this.offline.add(name);
+      if (this.offline.size > this.maxOffline) this.forgetOldestOffline();
       return { entry, inside: await alsoInside() };
     });
+  }
+
+  /** Drops the entry that went offline longest ago, so name churn cannot grow the table without bound. */
+  private forgetOldestOffline(): void {
+    const oldest = this.offline.values().next();
+    if (oldest.done) return;
+    this.offline.delete(oldest.value);
+    this.entries.delete(oldest.value);
   }
 
   /** The entry for `name`, if any (a readonly value: entries are replaced, never mutated). */

@@ -47,3 +47,16 @@ describe('ClientTable', () => {
     expect(table.onlineCount).toBe(100);
   });
 });
+
+describe('ClientTable offline entries', () => {
+  it('keeps at most maxOffline offline entries, forgetting the one offline longest; online ones always stay', async () => {
+    const table = new ClientTable(undefined, 2);
+    for (const [i, n] of ['a', 'b', 'c', 'd'].entries()) await table.register(reg(n), i);
+    await table.goOffline('b', 1);
+    await table.goOffline('a', 0);
+    await table.goOffline('c', 2);
+    expect(table.snapshot().map((e) => `${e.name}:${e.online}`)).toEqual(['a:false', 'c:false', 'd:true']);
+    await table.register(reg('a'), 9); // back online: no longer counts as offline
+    expect(table.snapshot().map((e) => e.name)).toEqual(['a', 'c', 'd']);
+  });
+});

@@ -15,6 +15,7 @@ export async function handleRegister(
   frame: FrameOf<ServerRequest, 'register'>,
 ): Promise<Outcome> {
   if (frame.v !== PROTOCOL_VERSION) return fail(frame.id, 'unsupported_version'); // protocol.md: fatal
+  if (!ctx.admitRegistration(session)) return fail(frame.id, 'rate_limited'); // docs/security.md: per address
   const host = frame.host ?? normalizeAddress(session.conn.remoteAddress);
   const result = await ctx.store.register({ name: frame.name, host, port: frame.port, key: frame.key }, session.id);
   if (!result.ok) return fail(frame.id, result.code); // docs/usage.md: names unique among online clients
