@@ -29,9 +29,6 @@ export interface MeshPeerOptions {
   readonly ids?: IdSource;
 }
 
-/** Most time a graceful leave waits for links to close after saying bye. */
-const LEAVE_GRACE_MS = 1_000;
-
 /**
  * A member of a serverless chat mesh (SPEC §6): it listens for links, joins
  * through any known member, keeps one link to every other member, gossips the
@@ -144,7 +141,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     if (text.length > this.limits.maxMessageLength) throw new ChatError('message_too_long');
     const id = this.ids();
     this.inbox.remember(id);
-    const bytes = encodeFrame({ type: 'msg', id, text });
+    const bytes = encodeFrame<MeshFrame>({ type: 'msg', id, text });
     const recipients = this.table.list().map((m) => m.name);
     return deliverToAll((name) => this.table.get(name)?.link, recipients, id, bytes, this.limits.ackTimeoutMs);
   }
@@ -159,7 +156,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.discovery.stop();
     return this.pool.closeAll((link) => {
       if (link.state === 'active') link.conn.send({ type: 'bye' });
-    }, LEAVE_GRACE_MS);
+    });
   }
 
   // ---- links ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { ClientToServerFrame, assertNever, type FrameOf, type ServerRequest } from '../protocol/frames';
+import { assertNever, type ClientToServerFrame, type FrameOf, type ServerRequest } from '../protocol/frames';
+import { SERVER_SIDE } from '../protocol/link-frames';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
 import { systemClock, type Clock } from '../util/clock';
@@ -8,11 +9,14 @@ import { ClientTable } from './state/client-table';
 import { GroupTable } from './state/group-table';
 import { GroupFanout, defaultBacklogLimits, type BacklogLimits } from './group-fanout';
 import { DEFAULT_TABLE_FLUSH_MS, TablePusher } from './table-push';
-import { chunkBytes } from './json-chunks';
+import { chunkBytes } from '../protocol/chunk-frames';
 import { Session, type ReplyCache } from './session';
 import { dispatchRequest } from './dispatch';
 import type { ServerContext } from './context';
 import type { EmitEvent, ServerEvents } from './events';
+
+/** Acks are never rate limited (FramedConnection `rateExempt`). */
+const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack']);
 
 /** ChatServer construction options; everything with a timeout uses `clock`. */
 export interface ChatServerOptions {
@@ -81,7 +85,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       stream.destroy();
       return;
     }
-    const conn = new FramedConnection(stream, ClientToServerFrame, this.connectionLimits(), this.clock);
+    const conn = new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT);
     const session: Session = new Session(
       ++this.nextId, conn, this.limits.seenIdsCapacity, (err) => this.fault(session, err), () => this.clock.now(),
       this.limits.maxOutboundBytes,
@@ -119,7 +123,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.clearRegisterTimer(session);
     session.enqueue(async () => {
       await dispatchRequest(this.ctx, session, frame);
-      if (session.name === null && !session.conn.closed && !this.stopped && session.registerTimer === null) {
+      if (session.name === null && session.conn.open && !this.stopped && session.registerTimer === null) {
         this.armRegisterTimer(session, left);
       }
     });
@@ -131,15 +135,8 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.fanout.close();
     this.tables.close();
     const open = [...this.sessions.values()];
-    const closed = open.map((s) => new Promise<void>((resolve) => {
-      if (s.conn.closed && !this.sessions.has(s.id)) return resolve();
-      s.conn.once('close', () => resolve());
-    }));
-    for (const s of open) {
-      this.clearRegisterTimer(s);
-      s.conn.close('shutting_down');
-    }
-    return Promise.all(closed).then(() => undefined);
+    for (const s of open) this.clearRegisterTimer(s);
+    return Promise.all(open.map((s) => s.conn.closeAndWait('shutting_down'))).then(() => undefined);
   }
 
   private onFrame(session: Session, frame: ClientToServerFrame): void {
@@ -216,7 +213,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     if (name === null) return;
     session.name = null;
     if (this.byName.get(name) === session) this.byName.delete(name);
-    if (!session.conn.closed) this.unregistered.set(session.id, session); // sheddable again (SPEC §7)
+    if (session.conn.open) this.unregistered.set(session.id, session); // sheddable again (SPEC §7)
     this.epoch++;
     // Lock order: client table, then group table (one after the other, never nested).
     const entry = await this.clients.goOffline(name, session.id);

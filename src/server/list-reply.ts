@@ -1,5 +1,6 @@
+import { encodeListPart, encodeListReply } from '../protocol/chunk-frames';
+import { chunkNames } from '../protocol/json-chunks';
 import type { ReplyFrame } from './context';
-import { JsonChunker } from './json-chunks';
 import type { Session } from './session';
 
 /** The list a reply carries (list_groups, list_members), if any. */
@@ -19,19 +20,15 @@ export function listOf(frame: ReplyFrame): { readonly key: 'groups' | 'members';
 export function sendReply(session: Session, frame: ReplyFrame, chunkBytes: number): Promise<void> | void {
   const list = listOf(frame);
   if (list === null) return session.conn.send(frame);
-  const chunks = JsonChunker.names(list.items, chunkBytes).rest();
+  const chunks = chunkNames(list.items, chunkBytes);
   if (chunks.length <= 1) return session.conn.send(frame);
-  const id = JSON.stringify(frame.id);
   let i = 0;
   return session.outbox.send({
     next: () => {
-      const json = chunks[i];
-      if (json === undefined) return null;
+      const items = chunks[i];
+      if (items === undefined) return null;
       i++;
-      const text = i < chunks.length
-        ? `{"type":"list_part","id":${id},"items":${json}}\n`
-        : `{"type":"reply","id":${id},"${list.key}":${json}}\n`;
-      return Buffer.from(text, 'utf8');
+      return i < chunks.length ? encodeListPart(frame.id, items) : encodeListReply(frame.id, list.key, items);
     },
   });
 }

@@ -56,7 +56,7 @@ export class Session {
 
   constructor(
     readonly id: number,
-    readonly conn: FramedConnection<ClientToServerFrame>,
+    readonly conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>,
     seenIdsCapacity: number,
     private readonly onFault: (error: unknown) => void,
     private readonly now: () => number,

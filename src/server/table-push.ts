@@ -1,6 +1,7 @@
+import { encodeTableChunk } from '../protocol/chunk-frames';
 import type { ClientEntry } from '../protocol/frames';
+import { chunkEntries, type JsonArray } from '../protocol/json-chunks';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
-import { JsonChunker, tableFrame, tableFrameOf } from './json-chunks';
 import { FullTableCache } from './table-cache';
 import type { ChunkSource } from './paced-outbox';
 import type { Session } from './session';
@@ -17,7 +18,7 @@ export const DEFAULT_TABLE_FLUSH_MS = 50;
 /** The changes of one flush, with their chunks encoded once for every recipient. */
 export interface DeltaBatch {
   readonly changes: readonly Change[];
-  readonly chunks: readonly string[];
+  readonly chunks: readonly JsonArray<ClientEntry>[];
 }
 
 /**
@@ -80,7 +81,7 @@ export class TablePusher {
           return null;
         }
         i++;
-        return tableFrameOf(rev, i === 1, i < chunks.length, json);
+        return encodeTableChunk(rev, i === 1, i < chunks.length, json);
       },
     });
   }
@@ -113,7 +114,7 @@ export class TablePusher {
     const batch: DeltaBatch = { changes, chunks: this.chunk(changes) };
     const firstAt = changes[0]!.at;
     for (const session of this.recipients()) {
-      if (session.conn.closed || session.tableRev === 0) continue;
+      if (!session.conn.open || session.tableRev === 0) continue;
       if (!session.tableLive) {
         session.pendingDeltas.push(batch); // its full table is still going out: follow it
       } else if (session.fullTableAt < firstAt) {
@@ -148,7 +149,7 @@ export class TablePusher {
   }
 
   /** A paced delta push of `chunks`; when it is out, catches up again. */
-  private deltaSource(session: Session, gen: number, chunks: readonly string[]): ChunkSource {
+  private deltaSource(session: Session, gen: number, chunks: readonly JsonArray<ClientEntry>[]): ChunkSource {
     const rev = ++session.tableRev;
     let i = 0;
     return {
@@ -159,15 +160,15 @@ export class TablePusher {
           return null;
         }
         i++;
-        return tableFrame(rev, false, i < chunks.length, json);
+        return encodeTableChunk(rev, false, i < chunks.length, json);
       },
     };
   }
 
   /** Queues one delta push (a new rev) at once. */
-  private sendDelta(session: Session, chunks: readonly string[]): void {
+  private sendDelta(session: Session, chunks: readonly JsonArray<ClientEntry>[]): void {
     const rev = ++session.tableRev;
-    chunks.forEach((json, i) => session.conn.sendEncoded(tableFrame(rev, false, i < chunks.length - 1, json)));
+    chunks.forEach((json, i) => session.conn.sendEncoded(encodeTableChunk(rev, false, i < chunks.length - 1, json)));
   }
 
   private cancel(): void {
@@ -177,7 +178,7 @@ export class TablePusher {
     this.immediate = null;
   }
 
-  private chunk(changes: readonly Change[]): string[] {
-    return JsonChunker.entries(changes.map((c) => c.entry), this.chunkBytes).rest();
+  private chunk(changes: readonly Change[]): JsonArray<ClientEntry>[] {
+    return chunkEntries(changes.map((c) => c.entry), this.chunkBytes);
   }
 }

@@ -18,7 +18,7 @@ export async function handleRegister(
   const host = frame.host ?? normalizeAddress(session.conn.remoteAddress);
   const result = await ctx.clients.register({ name: frame.name, host, port: frame.port, key: frame.key }, session.id);
   if (!result.ok) return fail(frame.id, result.code); // SPEC §4: names unique among online clients
-  if (session.conn.closed) {
+  if (!session.conn.open) {
     await ctx.clients.goOffline(frame.name, session.id);
     return fail(frame.id, 'internal_error');
   }
