@@ -44,12 +44,12 @@ async function pair(extra: ClientEntry[] = []): Promise<Pair> {
     ...extra,
   );
   for (const client of [alice, bob]) {
-    const tableSeen = new Promise<void>((resolve) => client.once('table_updated', () => resolve()));
+    const tableSeen = new Promise<void>((resolve) => client.once('tableUpdated', () => resolve()));
     expect(await client.register()).toBe('ok');
     await tableSeen;
   }
   const inbox: DirectMessage[] = [];
-  bob.on('direct_message', (m) => inbox.push(m));
+  bob.on('directMessage', (m) => inbox.push(m));
   return { alice, bob, inbox, table, ids };
 }
 
