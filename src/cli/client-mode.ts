@@ -1,6 +1,7 @@
 import { ChatClient, type ChatClientOptions } from '../client/chat-client';
 import { isFailure, type RegisterResult, type RequestFailure, type SendDirectResult } from '../client/client-results';
 import { PortInUseError } from '../net/listen';
+import { toError } from '../util/errors';
 import type { ClientOptions } from './args';
 import { COMMAND_HELP, parseCommand, type Command } from './command-parser';
 import { ConsoleUi } from './console-ui';
@@ -144,7 +145,7 @@ class ClientSession {
         this.ui.prompt();
       }
     } catch (err) {
-      this.ui.printError(`chatapp: internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.ui.printError(`chatapp: internal error: ${toError(err).message}`);
     }
     await this.leave();
   }

@@ -1,4 +1,5 @@
 import { PortInUseError } from '../net/listen';
+import { toError } from '../util/errors';
 import { reachableAddresses } from '../peer/addresses';
 import { MeshPeer } from '../peer/mesh-peer';
 import type { MeshSendResult, StartOutcome } from '../peer/events';
@@ -104,7 +105,7 @@ class PeerSession {
         this.ui.prompt();
       }
     } catch (err) {
-      this.ui.printError(`chatapp: internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.ui.printError(`chatapp: internal error: ${toError(err).message}`);
     }
     await this.leave(0);
   }

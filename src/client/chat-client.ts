@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limit
 import { isValidName } from '../protocol/names';
 import type { ClientEntry } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
+import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
 import { KnownClients } from './known-clients';
 import * as R from './client-results';
@@ -298,8 +299,4 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
 
 function assertNeverFrame(frame: never): never {
   throw new Error(`Unhandled push frame: ${JSON.stringify(frame)}`);
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
