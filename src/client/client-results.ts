@@ -72,7 +72,7 @@ export type ChatClientEvents = {
 export function toFailure(outcome: Exclude<RequestOutcome, { type: 'reply' }>): RequestFailure {
   if (outcome.type === 'not_responding') return 'not_responding';
   if (outcome.code === 'rate_limited') return 'rate_limited';
-  return { error: outcome.code as ErrorCode };
+  return { error: outcome.code };
 }
 
 /** True when `result` is one of the RequestFailure shapes. */
