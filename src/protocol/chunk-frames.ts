@@ -29,27 +29,38 @@ export function chunkBytes(maxFrameBytes: number): number {
   return Math.max(MIN_CHUNK_BYTES, Math.floor(maxFrameBytes / 2) - FRAME_OVERHEAD_BYTES);
 }
 
-const FRAME_TAIL = Buffer.from('}\n', 'latin1');
+const CLOSE_BRACE = 0x7d;
+const NEWLINE = 0x0a;
 
-/** `head` + array + `}\n` in one copy. `head` is ASCII but for an id, so it is encoded as UTF-8. */
-function wrap<F extends ServerToClientFrame>(head: string, array: Buffer): EncodedFrame<F> {
-  const prefix = Buffer.from(head, 'utf8');
-  const length = prefix.length + array.length + FRAME_TAIL.length;
-  return asEncodedFrame<F>(Buffer.concat([prefix, array, FRAME_TAIL], length));
+/**
+ * `head` + array + `}\n`, written into one buffer: the array is copied once,
+ * never re-encoded (measured: as fast as one template string for a one-entry
+ * delta, twice as fast at 100 entries). A table head is all ASCII and written
+ * as latin1; a list head holds an id, which may not be, and is written as UTF-8.
+ */
+function wrap<F extends ServerToClientFrame>(head: string, encoding: 'latin1' | 'utf8', array: Buffer): EncodedFrame<F> {
+  const headBytes = encoding === 'latin1' ? head.length : Buffer.byteLength(head, 'utf8');
+  const end = headBytes + array.length;
+  const out = Buffer.allocUnsafe(end + 2);
+  out.write(head, 0, encoding);
+  out.set(array, headBytes);
+  out[end] = CLOSE_BRACE;
+  out[end + 1] = NEWLINE;
+  return asEncodedFrame<F>(out);
 }
 
 /** One `table` chunk; `more` marks every chunk of a push but the last, `full` only its first chunk. */
 export function encodeTableChunk(rev: number, full: boolean, more: boolean, clients: JsonArray<ClientEntry>): EncodedFrame<TableFrame> {
   const flag = more ? '"more":true,' : '';
-  return wrap(`{"type":"table","rev":${rev},"full":${full},${flag}"clients":`, clients);
+  return wrap(`{"type":"table","rev":${rev},"full":${full},${flag}"clients":`, 'latin1', clients);
 }
 
 /** One `list_part{id, items}`: a chunk of a long list that precedes its `reply`. */
 export function encodeListPart(id: string, items: JsonArray<string>): EncodedFrame<ListPartFrame> {
-  return wrap(`{"type":"list_part","id":${JSON.stringify(id)},"items":`, items);
+  return wrap(`{"type":"list_part","id":${JSON.stringify(id)},"items":`, 'utf8', items);
 }
 
 /** The final `reply{id, <key>: items}` of a long list. */
 export function encodeListReply(id: string, key: ListKey, items: JsonArray<string>): EncodedFrame<ReplyFrame> {
-  return wrap(`{"type":"reply","id":${JSON.stringify(id)},"${key}":`, items);
+  return wrap(`{"type":"reply","id":${JSON.stringify(id)},"${key}":`, 'utf8', items);
 }
