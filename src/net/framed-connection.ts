@@ -95,6 +95,7 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
     this.ticker.add(this);
   }
 
+  /** Where the connection is in its life: open, closing, closed (never back). */
   get state(): ConnectionState {
     return this.phase;
   }
