@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import { encodeFrame, FrameDecoder } from '../src/protocol/codec';
+import type { ErrorCode } from '../src/protocol/errors';
 import { DirectFrame } from '../src/protocol/frames';
 import { newId } from '../src/protocol/ids';
 import type { BenchClient } from './bench-client';
@@ -148,7 +149,7 @@ export class DirectPeer {
     let replies: Buffer[] = [];
     const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: MAX_FRAME_BYTES }, {
       frame: (frame) => {
-        if (frame.type === 'dm') replies.push(encodeFrame(this.receive(frame)));
+        if (frame.type === 'dm') replies.push(encodeFrame<DirectFrame>(this.receive(frame)));
         else if (frame.type === 'ping') replies.push(encodeFrame({ type: 'pong' }));
       },
       error: (error) => this.stats.countError(`decode:${error.code}`),
@@ -163,8 +164,8 @@ export class DirectPeer {
   }
 
   /** Checks one dm as a real receiver would and returns the frame to answer with. */
-  private receive(frame: Extract<DirectFrame, { type: 'dm' }>): object {
-    const reject = (code: string): object => {
+  private receive(frame: Extract<DirectFrame, { type: 'dm' }>): DirectFrame {
+    const reject = (code: ErrorCode): DirectFrame => {
       this.stats.countError(code);
       return { type: 'error', id: frame.id, code, message: code };
     };

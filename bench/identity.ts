@@ -1,8 +1,10 @@
 import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { dmSigningBytes } from '../src/client/identity';
 
 /**
  * Ed25519 identities for bench clients. The register frame wants the raw 32-byte
  * public key in standard base64; a JWK's `x` is exactly those bytes in base64url.
+ * What a `dm` signature covers is defined once, in src/client/identity.ts.
  */
 export interface BenchIdentity {
   readonly publicKey: KeyObject;
@@ -26,15 +28,10 @@ export function publicKeyFromBase64(raw: string): KeyObject {
   });
 }
 
-/** The bytes a `dm` signature covers (docs/protocol.md). */
-export function dmSigningBytes(id: string, from: string, to: string, ts: number, text: string): Buffer {
-  return Buffer.from(JSON.stringify(['chatapp-dm-v1', id, from, to, ts, text]), 'utf8');
-}
-
 export function signDm(key: KeyObject, id: string, from: string, to: string, ts: number, text: string): string {
-  return sign(null, dmSigningBytes(id, from, to, ts, text), key).toString('base64');
+  return sign(null, dmSigningBytes({ id, from, to, ts, text }), key).toString('base64');
 }
 
 export function verifyDm(key: KeyObject, id: string, from: string, to: string, ts: number, text: string, sig: string): boolean {
-  return verify(null, dmSigningBytes(id, from, to, ts, text), key, Buffer.from(sig, 'base64'));
+  return verify(null, dmSigningBytes({ id, from, to, ts, text }), key, Buffer.from(sig, 'base64'));
 }

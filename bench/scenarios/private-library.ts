@@ -12,7 +12,7 @@ import { round, roundLatency } from './group';
  * ChatClient library (src/client): signed `dm` frames over pooled peer
  * connections, verified by the receiver's PeerListener against the server's
  * table, each send awaiting its `dm_ack`. Each client keeps `window` sends in
- * flight; receivers count `direct_message` events and their latency.
+ * flight; receivers count `directMessage` events and their latency.
  */
 export async function runPrivateLibrary(options: ScenarioOptions): Promise<ScenarioResult> {
   const count = options.clients - (options.clients % 2);
@@ -34,7 +34,7 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
     log(options, `private: ${count} ChatClients registered, ${count / 2} pairs`);
     clients.forEach((client) => {
       const fromSender = new Map<string, SenderSequence>();
-      client.on('direct_message', (message) => {
+      client.on('directMessage', (message) => {
         const meta = decodeBenchText(message.text);
         if (meta === null) return;
         let seq = fromSender.get(message.from);

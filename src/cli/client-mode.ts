@@ -1,6 +1,7 @@
 import { ChatClient, type ChatClientOptions } from '../client/chat-client';
 import { isFailure, type RegisterResult, type RequestFailure, type SendDirectResult } from '../client/client-results';
 import { PortInUseError } from '../net/listen';
+import { toError } from '../util/errors';
 import type { ClientOptions } from './args';
 import { COMMAND_HELP, parseCommand, type Command } from './command-parser';
 import { ConsoleUi } from './console-ui';
@@ -35,10 +36,11 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
   }
 }
 
-/** One interactive client session: mode, queued private messages, and how it ends. */
+/**
+ * One interactive client session: queued private messages, and how it ends.
+ * The mode is the client's: group mode while `client.currentGroup` is set.
+ */
 class ClientSession {
-  /** The group whose mode we render (null = normal mode). */
-  private group: string | null = null;
   /** Private messages that arrived in group mode, printed when it ends (SPEC §5). */
   private queued: string[] = [];
   /** Set once the session is leaving: no further commands are run. */
@@ -96,6 +98,11 @@ class ClientSession {
     this.unsubscribeSignals();
   }
 
+  /** The group whose mode we render (null = normal mode): always the client's own. */
+  private get group(): string | null {
+    return this.client.currentGroup;
+  }
+
   private registerFailed(result: Exclude<RegisterResult, 'ok'>): number {
     if (result === 'name_in_use') this.print(commonLines.nameInUse(this.client.name));
     else {
@@ -108,22 +115,22 @@ class ClientSession {
 
   private wireEvents(): void {
     const { client } = this;
-    client.on('table_updated', () => this.print(clientLines.tableUpdated()));
-    client.on('direct_message', ({ from, text }) => {
+    client.on('tableUpdated', () => this.print(clientLines.tableUpdated()));
+    client.on('directMessage', ({ from, text }) => {
       const line = clientLines.directMessage(from, text);
       if (this.group === null) this.print(line);
       else this.queued.push(line); // SPEC §5: acked at once, shown after group mode
     });
-    client.on('group_message', ({ group, from, text }) => {
+    client.on('groupMessage', ({ group, from, text }) => {
       if (group === this.group) this.print(clientLines.groupMessage(from, text));
     });
-    client.on('removed_from_group', ({ group }) => {
+    client.on('removedFromGroup', ({ group }) => {
       if (this.ended) return;
-      this.ui.print(formatLine(clientLines.removed(group), group));
-      if (this.group === group) this.setGroup(null);
+      this.ui.print(formatLine(clientLines.removed(group), group)); // printed in the group's mode, then it ends
+      this.syncPrompt();
       this.flushQueued();
     });
-    client.on('server_lost', () => this.print(clientLines.connectionLost()));
+    client.on('serverLost', () => this.print(clientLines.connectionLost()));
     client.on('reconnected', () => this.print(clientLines.reconnected()));
     client.on('fault', (error) => this.ui.printError(`chatapp: internal error: ${error.message}`));
   }
@@ -138,7 +145,7 @@ class ClientSession {
         this.ui.prompt();
       }
     } catch (err) {
-      this.ui.printError(`chatapp: internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.ui.printError(`chatapp: internal error: ${toError(err).message}`);
     }
     await this.leave();
   }
@@ -208,8 +215,8 @@ class ClientSession {
     if (result === 'no_such_group') return this.print(clientLines.noSuchGroup(group));
     if (result === 'invalid_name') return this.print(clientLines.invalidGroupName(group));
     if (result !== 'joined') return this.failed(result);
-    this.print(clientLines.entered(group)); // SPEC §2: printed before group mode starts
-    this.setGroup(group);
+    if (!this.ended) this.ui.print(formatLine(clientLines.entered(group))); // SPEC §2: printed before group mode starts
+    this.syncPrompt();
   }
 
   private async sendGroup(text: string): Promise<void> {
@@ -229,10 +236,9 @@ class ClientSession {
 
   private async leaveGroup(): Promise<void> {
     const result = await this.client.leaveGroup();
-    if (result === 'not_in_group') return;
+    if (result === 'not_in_group') return; // removed meanwhile, and told so by the event
     if (isFailure(result)) return this.failed(result);
-    if (this.group !== result.left) return; // already removed meanwhile, and told so
-    this.setGroup(null);
+    this.syncPrompt();
     this.print(clientLines.left(result.left)); // SPEC §2: printed after group mode ends
     this.flushQueued();
   }
@@ -269,9 +275,9 @@ class ClientSession {
     this.finish(code);
   }
 
-  private setGroup(group: string | null): void {
-    this.group = group;
-    this.ui.setPrompt(linePrefix(group));
+  /** The prompt shows the mode the client is in now. */
+  private syncPrompt(): void {
+    this.ui.setPrompt(linePrefix(this.group));
   }
 
   private flushQueued(): void {

@@ -32,10 +32,6 @@ export class ConsoleUi {
     });
   }
 
-  get isTty(): boolean {
-    return this.tty;
-  }
-
   /** Sets the prompt (`>>> ` or `>>> (<group>) `); takes effect at the next draw. */
   setPrompt(text: string): void {
     this.promptText = text;

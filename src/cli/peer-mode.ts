@@ -1,8 +1,8 @@
 import { PortInUseError } from '../net/listen';
+import { toError } from '../util/errors';
 import { reachableAddresses } from '../peer/addresses';
-import type { SendReport } from '../peer/fanout';
 import { MeshPeer } from '../peer/mesh-peer';
-import type { StartOutcome } from '../peer/events';
+import type { MeshSendResult, StartOutcome } from '../peer/events';
 import type { PeerOptions } from './args';
 import { ConsoleUi } from './console-ui';
 import { commonLines, formatLine, peerLines } from './lines';
@@ -105,7 +105,7 @@ class PeerSession {
         this.ui.prompt();
       }
     } catch (err) {
-      this.ui.printError(`chatapp: internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.ui.printError(`chatapp: internal error: ${toError(err).message}`);
     }
     await this.leave(0);
   }
@@ -128,14 +128,14 @@ class PeerSession {
 
   /** Sends without blocking input; the outcome is printed when every member acked or timed out. */
   private sendMessage(text: string): void {
-    const max = this.peer.maxMessageLength;
-    if (text.length > max) return this.print(commonLines.messageTooLong(text.length, max)); // never truncated
-    const sending = this.peer.send(text).then((report) => this.showReport(report));
+    const sending = this.peer.send(text).then((result) => this.showResult(text, result));
     this.sends.add(sending);
     void sending.finally(() => this.sends.delete(sending));
   }
 
-  private showReport(report: SendReport): void {
+  private showResult(text: string, report: MeshSendResult): void {
+    const max = this.peer.maxMessageLength;
+    if (report === 'too_long') return this.print(commonLines.messageTooLong(text.length, max)); // never truncated
     if (report.recipients.length === 0) return this.print(peerLines.noRecipients());
     for (const name of report.missing) this.print(commonLines.noAck(name)); // SPEC §6
   }

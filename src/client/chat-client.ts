@@ -3,8 +3,9 @@ import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limit
 import { isValidName } from '../protocol/names';
 import type { ClientEntry } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
+import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
-import { ClientTable } from './client-table';
+import { KnownClients } from './known-clients';
 import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
@@ -43,7 +44,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   readonly identity: Identity;
   readonly limits: Limits;
   private readonly clock: Clock;
-  private readonly table = new ClientTable();
+  private readonly table = new KnownClients();
   private readonly tableWaiters: TableWaiters;
   private readonly link: ServerLink;
   private readonly listener: PeerListener;
@@ -73,7 +74,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
     this.link.on('fault', (error) => this.emit('fault', error));
-    this.listener.on('message', (message) => this.emit('direct_message', message));
+    this.listener.on('message', (message) => this.emit('directMessage', message));
     this.listener.on('fault', (error) => this.emit('fault', error));
   }
 
@@ -146,13 +147,18 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return R.toFailure(outcome);
   }
 
-  /** Leaves the current group. A server that no longer counts us as a member still ends group mode. */
+  /**
+   * Leaves the current group. A server that no longer counts us as a member
+   * still ends group mode. `'not_in_group'` if we were in none, or were removed
+   * while the request was out (`removedFromGroup` was emitted then).
+   */
   async leaveGroup(): Promise<R.LeaveGroupResult> {
     const group = this.groups.current;
     if (group === null) return 'not_in_group';
     const outcome = await this.link.request({ type: 'leave_group', id: newId() });
     if (outcome.type === 'reply' || (outcome.type === 'error' && outcome.code === 'not_in_group')) {
-      if (this.groups.current === group) this.groups.setCurrent(null);
+      if (this.groups.current !== group) return 'not_in_group';
+      this.groups.setCurrent(null);
       return { left: group };
     }
     return R.toFailure(outcome);
@@ -220,7 +226,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private lostMembership(group: string): 'not_in_group' {
     if (this.groups.current === group) {
       this.groups.setCurrent(null);
-      this.emit('removed_from_group', { group });
+      this.emit('removedFromGroup', { group });
     }
     return 'not_in_group';
   }
@@ -234,7 +240,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private onLost(): void {
     if (!this.registered || this.lost) return;
     this.lost = true;
-    this.emit('server_lost');
+    this.emit('serverLost');
   }
 
   /** After a reconnect: register again, re-join the group (SPEC §5 Leaving), then report. */
@@ -266,11 +272,11 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       case 'table':
         if (!this.table.receive(frame)) return; // more chunks of this push follow
         this.tableWaiters.notify();
-        this.emit('table_updated', this.table.snapshot());
+        this.emit('tableUpdated', this.table.snapshot());
         return;
       case 'group_msg':
         if (this.groups.receive(frame.group, frame.seq) && frame.group === this.groups.current) {
-          this.emit('group_message', { group: frame.group, seq: frame.seq, from: frame.from, text: frame.text });
+          this.emit('groupMessage', { group: frame.group, seq: frame.seq, from: frame.from, text: frame.text });
         }
         return;
       case 'removed':
@@ -293,8 +299,4 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
 
 function assertNeverFrame(frame: never): never {
   throw new Error(`Unhandled push frame: ${JSON.stringify(frame)}`);
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -53,16 +53,16 @@ export type { DirectMessage };
 /** Events a ChatClient emits; it never prints (STYLE: the client is a library). */
 export type ChatClientEvents = {
   /** A table push was applied (also the first full table after registering). */
-  table_updated: [clients: readonly ClientEntry[]];
+  tableUpdated: [clients: readonly ClientEntry[]];
   /** A verified private message (each id once). */
-  direct_message: [message: DirectMessage];
+  directMessage: [message: DirectMessage];
   /** A message of the current group (each seq once). */
-  group_message: [message: GroupMessage];
+  groupMessage: [message: GroupMessage];
   /** The server removed this client from its group, or the group vanished across a reconnect. */
-  removed_from_group: [info: { readonly group: string }];
+  removedFromGroup: [info: { readonly group: string }];
   /** The registered server connection was lost; reconnecting in the background. */
-  server_lost: [];
-  /** Registered again (and re-joined the group, if it still exists) after `server_lost`. */
+  serverLost: [];
+  /** Registered again (and re-joined the group, if it still exists) after `serverLost`. */
   reconnected: [];
   /** An internal fault on one connection (that connection was closed). */
   fault: [error: Error];
@@ -72,7 +72,7 @@ export type ChatClientEvents = {
 export function toFailure(outcome: Exclude<RequestOutcome, { type: 'reply' }>): RequestFailure {
   if (outcome.type === 'not_responding') return 'not_responding';
   if (outcome.code === 'rate_limited') return 'rate_limited';
-  return { error: outcome.code as ErrorCode };
+  return { error: outcome.code };
 }
 
 /** True when `result` is one of the RequestFailure shapes. */

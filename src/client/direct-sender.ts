@@ -1,8 +1,9 @@
 import net from 'node:net';
 import { FramedConnection } from '../net/framed-connection';
 import { PendingAcks } from '../net/pending-acks';
-import { DirectFrame, type ClientEntry } from '../protocol/frames';
+import type { ClientEntry, DirectFrame } from '../protocol/frames';
 import type { ErrorCode } from '../protocol/errors';
+import { DIRECT_LINK } from '../protocol/link-frames';
 import { newId } from '../protocol/ids';
 import type { Limits } from '../protocol/limits';
 import type { Clock } from '../util/clock';
@@ -13,7 +14,7 @@ import type { Identity } from './identity';
 export type DirectDelivery = 'received' | 'no_ack' | { readonly rejected: ErrorCode };
 
 interface PooledLink {
-  readonly conn: FramedConnection<DirectFrame>;
+  readonly conn: FramedConnection<DirectFrame, DirectFrame>;
   readonly host: string;
   readonly port: number;
   readonly pending: PendingAcks<DirectDelivery>;
@@ -55,19 +56,19 @@ export class DirectSender {
   async close(): Promise<void> {
     const links = [...this.pool.values()];
     this.pool.clear();
-    await Promise.all(links.map((link) => closeLink(link)));
+    await Promise.all(links.map((link) => link.conn.closeAndWait()));
   }
 
   private linkTo(peer: ClientEntry): PooledLink {
     const existing = this.pool.get(peer.name);
-    if (existing && !existing.conn.closed && existing.host === peer.host && existing.port === peer.port) return existing;
+    if (existing && existing.conn.open && existing.host === peer.host && existing.port === peer.port) return existing;
     if (existing) existing.conn.close();
     const socket = net.connect({ host: peer.host, port: peer.port });
-    const conn = new FramedConnection(socket, DirectFrame, connectionLimits(this.options.limits, false), this.options.clock);
+    const conn = new FramedConnection(socket, DIRECT_LINK, connectionLimits(this.options.limits, false), this.options.clock);
     const link: PooledLink = { conn, host: peer.host, port: peer.port, pending: new PendingAcks(this.options.clock) };
     conn.on('frame', (frame) => {
       if (frame.type === 'dm_ack') link.pending.settle(frame.id, 'received');
-      else if (frame.type === 'error' && frame.id !== undefined) link.pending.settle(frame.id, { rejected: frame.code as ErrorCode });
+      else if (frame.type === 'error' && frame.id !== undefined) link.pending.settle(frame.id, { rejected: frame.code });
     });
     conn.on('close', () => {
       link.pending.closeAll();
@@ -78,17 +79,6 @@ export class DirectSender {
   }
 
   private isConnected(link: PooledLink): boolean {
-    return !link.conn.closed && link.conn.remoteAddress !== undefined;
+    return link.conn.open && link.conn.remoteAddress !== undefined;
   }
-}
-
-function closeLink(link: PooledLink): Promise<void> {
-  if (link.conn.closed) {
-    link.conn.destroy();
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    link.conn.once('close', () => resolve());
-    link.conn.close();
-  });
 }

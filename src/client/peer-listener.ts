@@ -2,10 +2,12 @@ import net from 'node:net';
 import { FramedConnection } from '../net/framed-connection';
 import { listenTcp } from '../net/listen';
 import { SeenIds } from '../net/seen-ids';
-import { DirectFrame, type FrameOf } from '../protocol/frames';
+import type { DirectFrame, FrameOf } from '../protocol/frames';
 import type { ErrorCode } from '../protocol/errors';
 import type { Limits } from '../protocol/limits';
+import { DIRECT_LINK } from '../protocol/link-frames';
 import type { Clock } from '../util/clock';
+import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
 import { connectionLimits } from './connection-limits';
 import { verifyDm } from './identity';
@@ -41,6 +43,9 @@ export interface PeerListenerOptions {
 }
 
 type DmFrame = FrameOf<DirectFrame, 'dm'>;
+type DirectConnection = FramedConnection<DirectFrame, DirectFrame>;
+/** Acks are never rate limited (FramedConnection `rateExempt`). */
+const RATE_EXEMPT: ReadonlySet<DirectFrame['type']> = new Set(['dm_ack']);
 
 /**
  * Accepts direct links from other clients and verifies every `dm` (SPEC §7,
@@ -50,7 +55,7 @@ type DmFrame = FrameOf<DirectFrame, 'dm'>;
  */
 export class PeerListener extends TypedEmitter<PeerListenerEvents> {
   private readonly server = net.createServer((socket) => this.accept(socket));
-  private readonly connections = new Set<FramedConnection<DirectFrame>>();
+  private readonly connections = new Set<DirectConnection>();
   private readonly seen: SeenIds;
   private listening = false;
 
@@ -68,9 +73,7 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
 
   /** Stops listening and closes every direct link. */
   async close(): Promise<void> {
-    const closing = [...this.connections].map(
-      (conn) => new Promise<void>((resolve) => (conn.closed ? resolve() : (conn.once('close', () => resolve()), conn.close()))),
-    );
+    const closing: Promise<unknown>[] = [...this.connections].map((conn) => conn.closeAndWait());
     if (this.listening) {
       this.listening = false;
       closing.push(new Promise<void>((resolve) => this.server.close(() => resolve())));
@@ -79,7 +82,8 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
   }
 
   private accept(socket: net.Socket): void {
-    const conn = new FramedConnection(socket, DirectFrame, connectionLimits(this.options.limits, true), this.options.clock);
+    const limits = connectionLimits(this.options.limits, true);
+    const conn = new FramedConnection(socket, DIRECT_LINK, limits, this.options.clock, RATE_EXEMPT);
     this.connections.add(conn);
     conn.on('close', () => this.connections.delete(conn));
     conn.on('fault', (error) => this.emit('fault', error));
@@ -88,14 +92,14 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
     });
   }
 
-  private fail(conn: FramedConnection<DirectFrame>, err: unknown): void {
-    this.emit('fault', err instanceof Error ? err : new Error(String(err)));
+  private fail(conn: DirectConnection, err: unknown): void {
+    this.emit('fault', toError(err));
     conn.close('internal_error');
   }
 
-  private async onDm(conn: FramedConnection<DirectFrame>, dm: DmFrame): Promise<void> {
+  private async onDm(conn: DirectConnection, dm: DmFrame): Promise<void> {
     const code = await this.check(dm);
-    if (conn.closed) return;
+    if (!conn.open) return;
     if (code !== null) return conn.sendError(code, undefined, dm.id);
     conn.send({ type: 'dm_ack', id: dm.id });
     if (this.seen.add(`${dm.from}\n${dm.id}`, true)) this.emit('message', { id: dm.id, from: dm.from, text: dm.text });

@@ -2,7 +2,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FramedConnection } from '../net/framed-connection';
 import { PendingAcks } from '../net/pending-acks';
-import { assertNever, ServerToClientFrame, type ClientToServerFrame, type FrameOf, type ServerRequest } from '../protocol/frames';
+import { assertNever, type ClientToServerFrame, type FrameOf, type ServerRequest, type ServerToClientFrame } from '../protocol/frames';
+import { CLIENT_SIDE } from '../protocol/link-frames';
 import type { Limits } from '../protocol/limits';
 import type { Clock, TimerHandle } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -41,10 +42,13 @@ export interface ServerLinkOptions {
   readonly dial?: Dialer;
 }
 
+/** The client's end of a server connection. */
+type ServerConnection = FramedConnection<ServerToClientFrame, ClientToServerFrame>;
+
 interface InFlight {
   readonly frame: ServerRequest;
   readonly level: LinkLevel;
-  sentOn: FramedConnection<ServerToClientFrame> | null;
+  sentOn: ServerConnection | null;
 }
 
 const BACKOFF_BASE_MS = 100;
@@ -57,7 +61,7 @@ const BACKOFF_MAX_MS = 2_000;
  * itself: the owner does that on `connected` and then raises the level.
  */
 export class ServerLink extends TypedEmitter<ServerLinkEvents> {
-  private conn: FramedConnection<ServerToClientFrame> | null = null;
+  private conn: ServerConnection | null = null;
   private isOpen = false;
   private linkLevel: LinkLevel = LinkLevel.none;
   private readonly pending: PendingAcks<RequestOutcome>;
@@ -121,7 +125,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     if (this.closed || this.conn !== null) return;
     this.cancelReconnect();
     const stream = this.options.dial ? this.options.dial() : net.connect({ host: this.options.host, port: this.options.port });
-    const conn = new FramedConnection(stream, ServerToClientFrame, connectionLimits(this.options.limits, false), this.options.clock);
+    const conn = new FramedConnection(stream, CLIENT_SIDE, connectionLimits(this.options.limits, false), this.options.clock);
     this.conn = conn;
     conn.on('frame', (frame) => this.onFrame(frame));
     conn.on('fault', (error) => this.emit('fault', error));
@@ -141,18 +145,11 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     this.autoReconnect = false;
     this.cancelReconnect();
     this.pending.closeAll();
-    const conn = this.conn;
-    if (conn && !conn.closed) {
-      const done = new Promise<void>((resolve) => conn.once('close', () => resolve()));
-      conn.close();
-      await done;
-    } else if (conn) {
-      conn.destroy();
-    }
+    await this.conn?.closeAndWait();
   }
 
-  private onOpen(conn: FramedConnection<ServerToClientFrame>): void {
-    if (conn !== this.conn || conn.closed) return;
+  private onOpen(conn: ServerConnection): void {
+    if (conn !== this.conn || !conn.open) return;
     this.isOpen = true;
     this.linkLevel = LinkLevel.connected;
     this.emit('connected');
@@ -219,7 +216,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     return { ...frame, groups: [...parts, ...(frame.groups ?? [])] };
   }
 
-  private onClose(conn: FramedConnection<ServerToClientFrame>): void {
+  private onClose(conn: ServerConnection): void {
     if (conn !== this.conn) return;
     const wasOpen = this.isOpen;
     this.listParts.clear(); // a retry on the next connection gets every part again

@@ -1,6 +1,5 @@
 import { normalizeAddress } from '../net/listen';
 import { encodeFrame } from '../protocol/codec';
-import { ChatError } from '../protocol/errors';
 import { newId, type IdSource } from '../protocol/ids';
 import { PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import type { MeshFrame } from '../protocol/mesh-frames';
@@ -9,9 +8,9 @@ import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { PeerAddress } from './dialer';
 import { LinkPool } from './link-pool';
-import { deliverToAll, type SendReport } from './fanout';
+import { deliverToAll } from './fanout';
 import type { DialOutcome, MeshLink } from './mesh-link';
-import type { MeshPeerEvents, StartOutcome } from './events';
+import type { MeshPeerEvents, MeshSendResult, StartOutcome } from './events';
 import { MemberTable, type MemberInfo } from './member-table';
 import { applyVerdict } from './apply-verdict';
 import { MemberDiscovery } from './member-discovery';
@@ -28,9 +27,6 @@ export interface MeshPeerOptions {
   readonly clock?: Clock;
   readonly ids?: IdSource;
 }
-
-/** Most time a graceful leave waits for links to close after saying bye. */
-const LEAVE_GRACE_MS = 1_000;
 
 /**
  * A member of a serverless chat mesh (SPEC §6): it listens for links, joins
@@ -138,13 +134,14 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
 
   /**
    * Sends `text` to every member; resolves when each has acked or timed out.
-   * Throws ChatError `message_too_long` past `maxMessageLength` (never truncates).
+   * Resolves `'too_long'` past `maxMessageLength`, sending nothing (refused,
+   * never truncated) — expected outcomes are values (docs/events.md).
    */
-  async send(text: string): Promise<SendReport> {
-    if (text.length > this.limits.maxMessageLength) throw new ChatError('message_too_long');
+  async send(text: string): Promise<MeshSendResult> {
+    if (text.length > this.limits.maxMessageLength) return 'too_long';
     const id = this.ids();
     this.inbox.remember(id);
-    const bytes = encodeFrame({ type: 'msg', id, text });
+    const bytes = encodeFrame<MeshFrame>({ type: 'msg', id, text });
     const recipients = this.table.list().map((m) => m.name);
     return deliverToAll((name) => this.table.get(name)?.link, recipients, id, bytes, this.limits.ackTimeoutMs);
   }
@@ -159,7 +156,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.discovery.stop();
     return this.pool.closeAll((link) => {
       if (link.state === 'active') link.conn.send({ type: 'bye' });
-    }, LEAVE_GRACE_MS);
+    });
   }
 
   // ---- links ---------------------------------------------------------------

@@ -36,7 +36,11 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+/**
+ * Every code, in catalogue order. A non-empty tuple of the literal codes, so
+ * the wire schema built from it (`ErrorCodeSchema`) keeps the `ErrorCode` type.
+ */
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
 /** Codes after which the sender closes the connection (corrupt or hostile stream). */
 export const FATAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

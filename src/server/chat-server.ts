@@ -1,14 +1,16 @@
 import type { Duplex } from 'node:stream';
-import { ClientToServerFrame, type ServerRequest } from '../protocol/frames';
+import type { ClientToServerFrame, ServerRequest } from '../protocol/frames';
+import { SERVER_SIDE } from '../protocol/link-frames';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
 import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
+import { toError } from '../util/errors';
 import type { ChatStore } from '../store/chat-store';
 import { MemoryStore } from '../store/memory-store';
 import { GroupFanout, defaultBacklogLimits, type BacklogLimits, type DropReason } from './group-fanout';
 import { DEFAULT_TABLE_FLUSH_MS, TablePusher } from './table-push';
-import { chunkBytes } from './json-chunks';
+import { chunkBytes } from '../protocol/chunk-frames';
 import { Membership } from './membership';
 import { RegisterDeadline } from './register-deadline';
 import { MIN_REPLY_TTL_MS, ReplyCaches } from './reply-cache';
@@ -32,6 +34,9 @@ export interface ChatServerOptions {
   /** Apply the per-address limits to loopback addresses too (by default they are exempt). */
   readonly limitLoopback?: boolean;
 }
+
+/** Acks are never rate limited (docs/protocol.md limits): a dropped ack would look like an unresponsive member. */
+const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack']);
 
 /** What the server keeps per connection beside its Session. */
 interface Connection {
@@ -107,7 +112,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       stream.destroy();
       return;
     }
-    const conn = new FramedConnection(stream, ClientToServerFrame, this.connectionLimits(), this.clock);
+    const conn = new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT);
     const session: Session = new Session(
       ++this.nextId, conn, this.replyCaches.fresh(), (err) => this.fault(session, err), () => this.clock.now(),
       this.limits.maxOutboundBytes,
@@ -144,15 +149,8 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.replyCaches.close();
     this.tables.close();
     const open = [...this.connections.values()];
-    const closed = open.map(({ session }) => new Promise<void>((resolve) => {
-      if (session.conn.closed && !this.connections.has(session.id)) return resolve();
-      session.conn.once('close', () => resolve());
-    }));
-    for (const c of open) {
-      c.deadline.end();
-      c.session.conn.close('shutting_down');
-    }
-    await Promise.all(closed);
+    for (const c of open) c.deadline.end();
+    await Promise.all(open.map((c) => c.session.conn.closeAndWait('shutting_down')));
     await this.store.close();
   }
 
@@ -166,11 +164,11 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     // The register deadline stops while this connection's requests wait here (register-deadline.ts).
     deadline.stop();
     const settled = (): void => {
-      if (session.name === null && !session.conn.closed && !this.stopped) deadline.start();
+      if (session.name === null && session.conn.open && !this.stopped) deadline.start();
     };
     session.enqueue(() => {
       // A read nobody will see (its connection closed while it waited) is not run (dispatch.ts readOnly).
-      if (session.conn.closed && isReadOnly(request)) return undefined;
+      if (!session.conn.open && isReadOnly(request)) return undefined;
       const done = dispatchRequest(this.ctx, session, request);
       if (done instanceof Promise) return done.then(settled);
       return settled();
@@ -188,7 +186,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   }
 
   private fault(session: Session, err: unknown): void {
-    this.emit('fault', err instanceof Error ? err : new Error(String(err)));
+    this.emit('fault', toError(err));
     session.conn.close('internal_error');
   }
 
@@ -221,7 +219,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.replyCaches.release(name);
     if (this.byName.get(name) === session) this.byName.delete(name);
     const connection = this.connections.get(session.id);
-    if (connection && !session.conn.closed) this.unregistered.set(session.id, connection); // sheddable again
+    if (connection && session.conn.open) this.unregistered.set(session.id, connection); // sheddable again
     const result = await this.store.disconnect(name, session.id);
     if (result === null) return;
     this.membership.disconnected(session, name, result.leftGroup);

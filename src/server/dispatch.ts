@@ -7,7 +7,7 @@ import {
   handleCreateGroup, handleJoinGroup, handleLeaveGroup, handleListGroups, handleListMembers,
 } from './handlers/groups';
 import { handleSendGroup } from './handlers/send-group';
-import { chunkBytes } from './json-chunks';
+import { chunkBytes } from '../protocol/chunk-frames';
 import { listOf, sendReply } from './list-reply';
 import { PLAIN_REPLY } from './reply-cache';
 

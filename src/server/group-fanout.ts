@@ -1,4 +1,5 @@
 import { encodeFrame } from '../protocol/codec';
+import type { ServerToClientFrame } from '../protocol/frames';
 import type { Clock, TimerHandle } from '../util/clock';
 import { AckWindow } from './ack-window';
 import type { Session } from './session';
@@ -92,11 +93,11 @@ export class GroupFanout {
   publish(group: string, from: Member, text: string): number {
     const ch = this.channel(group);
     const seq = ++ch.seq;
-    const bytes = encodeFrame({ type: 'group_msg', group, seq, from: from.name, text });
+    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq, from: from.name, text });
     const now = this.clock.now();
     let sent = false;
     for (const r of ch.recipients) {
-      if (r.session === from || r.window.dead || r.session.conn.closed) continue;
+      if (r.session === from || r.window.dead || !r.session.conn.open) continue;
       r.session.conn.sendEncoded(bytes);
       r.window.push(seq, now);
       sent = true;
@@ -179,7 +180,7 @@ export class GroupFanout {
     let next = Infinity;
     const late: Recipient[] = [];
     for (const r of ch.members.values()) {
-      if (r.window.dead || r.session.conn.closed) continue;
+      if (r.window.dead || !r.session.conn.open) continue;
       const sentAt = r.window.oldestSentAt();
       if (sentAt === undefined) continue;
       const since = this.excused(r.session) ? now : Math.max(sentAt, r.session.resumedAt);

@@ -1,5 +1,6 @@
 import type { ReplyFrame } from './context';
-import { JsonChunker } from './json-chunks';
+import { encodeListPart, encodeListReply } from '../protocol/chunk-frames';
+import { chunkNames, type JsonArray } from '../protocol/json-chunks';
 import type { Session } from './session';
 
 /** The list a reply carries (list_groups, list_members), if any. */
@@ -13,12 +14,12 @@ export function listOf(frame: ReplyFrame): { readonly key: 'groups' | 'members';
  * Encoded chunks per list array. Store snapshots are immutable and handed out
  * again until they change, so 300 listings of 20,000 groups encode them once.
  */
-const chunkCache = new WeakMap<readonly string[], { readonly budget: number; readonly chunks: readonly string[] }>();
+const chunkCache = new WeakMap<readonly string[], { readonly budget: number; readonly chunks: readonly JsonArray<string>[] }>();
 
-function chunksOf(items: readonly string[], budget: number): readonly string[] {
+function chunksOf(items: readonly string[], budget: number): readonly JsonArray<string>[] {
   const cached = chunkCache.get(items);
   if (cached?.budget === budget) return cached.chunks;
-  const chunks = JsonChunker.names(items, budget).rest();
+  const chunks = chunkNames(items, budget);
   if (Object.isFrozen(items)) chunkCache.set(items, { budget, chunks });
   return chunks;
 }
@@ -35,17 +36,13 @@ export function sendReply(session: Session, frame: ReplyFrame, chunkBytes: numbe
   if (list === null) return session.conn.send(frame);
   const chunks = chunksOf(list.items, chunkBytes);
   if (chunks.length <= 1) return session.conn.send(frame);
-  const id = JSON.stringify(frame.id);
   let i = 0;
   return session.outbox.send({
     next: () => {
-      const json = chunks[i];
-      if (json === undefined) return null;
+      const items = chunks[i];
+      if (items === undefined) return null;
       i++;
-      const text = i < chunks.length
-        ? `{"type":"list_part","id":${id},"items":${json}}\n`
-        : `{"type":"reply","id":${id},"${list.key}":${json}}\n`;
-      return Buffer.from(text, 'utf8');
+      return i < chunks.length ? encodeListPart(frame.id, items) : encodeListReply(frame.id, list.key, items);
     },
   });
 }

@@ -1,4 +1,4 @@
-import type { ClientToServerFrame } from '../protocol/frames';
+import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
 import type { FramedConnection } from '../net/framed-connection';
 import { PacedOutbox } from './paced-outbox';
 import { TableFeed } from './table-feed';
@@ -47,7 +47,7 @@ export class Session {
 
   constructor(
     readonly id: number,
-    readonly conn: FramedConnection<ClientToServerFrame>,
+    readonly conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>,
     replies: ReplyCache,
     private readonly onFault: (error: unknown) => void,
     private readonly now: () => number,

@@ -1,4 +1,5 @@
 import type { ClientEntry } from '../protocol/frames';
+import type { JsonArray } from '../protocol/json-chunks';
 
 /** One changed entry and the change counter when it changed. */
 export interface TableChange {
@@ -9,7 +10,7 @@ export interface TableChange {
 /** The changes of one flush, with their chunks encoded once for every recipient. */
 export interface DeltaBatch {
   readonly changes: readonly TableChange[];
-  readonly chunks: readonly string[];
+  readonly chunks: readonly JsonArray<ClientEntry>[];
 }
 
 /** What a flush does for one connection. */

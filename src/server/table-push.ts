@@ -1,6 +1,7 @@
+import { encodeTableChunk } from '../protocol/chunk-frames';
 import type { ClientEntry } from '../protocol/frames';
+import { chunkEntries, type JsonArray } from '../protocol/json-chunks';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
-import { JsonChunker, tableFrame, tableFrameOf } from './json-chunks';
 import { FullTableCache } from './table-cache';
 import type { ChunkSource } from './paced-outbox';
 import type { Session } from './session';
@@ -77,7 +78,7 @@ export class TablePusher {
           return null;
         }
         i++;
-        return tableFrameOf(rev, i === 1, i < chunks.length, json);
+        return encodeTableChunk(rev, i === 1, i < chunks.length, json);
       },
     });
   }
@@ -110,7 +111,7 @@ export class TablePusher {
     const batch: DeltaBatch = { changes, chunks: this.chunk(changes) };
     const firstAt = changes[0]!.at;
     for (const session of this.recipients()) {
-      if (session.conn.closed) continue;
+      if (!session.conn.open) continue;
       const route = session.feed.route(batch, firstAt);
       if (route === 'all') this.sendDelta(session, batch.chunks);
       else if (route === 'fresh') {
@@ -132,7 +133,7 @@ export class TablePusher {
   }
 
   /** A paced delta push of `chunks`; when it is out, catches up again. */
-  private deltaSource(session: Session, gen: number, chunks: readonly string[]): ChunkSource {
+  private deltaSource(session: Session, gen: number, chunks: readonly JsonArray<ClientEntry>[]): ChunkSource {
     const rev = session.feed.nextRev();
     let i = 0;
     return {
@@ -143,15 +144,15 @@ export class TablePusher {
           return null;
         }
         i++;
-        return tableFrame(rev, false, i < chunks.length, json);
+        return encodeTableChunk(rev, false, i < chunks.length, json);
       },
     };
   }
 
   /** Queues one delta push (a new rev) at once. */
-  private sendDelta(session: Session, chunks: readonly string[]): void {
+  private sendDelta(session: Session, chunks: readonly JsonArray<ClientEntry>[]): void {
     const rev = session.feed.nextRev();
-    chunks.forEach((json, i) => session.conn.sendEncoded(tableFrame(rev, false, i < chunks.length - 1, json)));
+    chunks.forEach((json, i) => session.conn.sendEncoded(encodeTableChunk(rev, false, i < chunks.length - 1, json)));
   }
 
   private cancel(): void {
@@ -161,7 +162,7 @@ export class TablePusher {
     this.immediate = null;
   }
 
-  private chunk(changes: readonly Change[]): string[] {
-    return JsonChunker.entries(changes.map((c) => c.entry), this.chunkBytes).rest();
+  private chunk(changes: readonly Change[]): JsonArray<ClientEntry>[] {
+    return chunkEntries(changes.map((c) => c.entry), this.chunkBytes);
   }
 }

@@ -68,7 +68,7 @@ function chatServer(): { server: FakeServer; groups: Set<string>; ignore: Set<st
         clients.set(frame.name, entry);
         session.send(reply);
         session.send({ type: 'table', rev: 1, full: true, clients: [...clients.values()] });
-        for (const other of server.sessions) if (other !== session && !other.conn.closed) other.send({ type: 'table', rev: 2, full: false, clients: [entry] });
+        for (const other of server.sessions) if (other !== session && other.conn.open) other.send({ type: 'table', rev: 2, full: false, clients: [entry] });
         return;
       }
       case 'create_group':

@@ -3,7 +3,7 @@ import { ChatClient } from '../../src/client/chat-client';
 import { Identity } from '../../src/client/identity';
 import type { DirectMessage } from '../../src/client/client-results';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
-import { DirectFrame, type ClientEntry } from '../../src/protocol/frames';
+import { DirectFrame, type ClientEntry, type FrameOf } from '../../src/protocol/frames';
 import { FakeServer, healthyScript } from './client-fake-server';
 
 /** Short ack timeout so "no answer" cases end quickly; nothing below asserts on time. */
@@ -44,18 +44,18 @@ async function pair(extra: ClientEntry[] = []): Promise<Pair> {
     ...extra,
   );
   for (const client of [alice, bob]) {
-    const tableSeen = new Promise<void>((resolve) => client.once('table_updated', () => resolve()));
+    const tableSeen = new Promise<void>((resolve) => client.once('tableUpdated', () => resolve()));
     expect(await client.register()).toBe('ok');
     await tableSeen;
   }
   const inbox: DirectMessage[] = [];
-  bob.on('direct_message', (m) => inbox.push(m));
+  bob.on('directMessage', (m) => inbox.push(m));
   return { alice, bob, inbox, table, ids };
 }
 
 /** A raw TCP link to a listener: sends frames as given, collects the frames it gets back. */
 interface RawLink {
-  send(frame: object): void;
+  send(frame: DirectFrame): void;
   replies: DirectFrame[];
   /** Resolves once `n` replies arrived (event-driven, no polling of time). */
   replied(n?: number): Promise<void>;
@@ -78,11 +78,11 @@ async function rawLink(port: number): Promise<RawLink> {
   const replied = async (n = 1): Promise<void> => {
     while (replies.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
   };
-  return { send: (frame) => socket.write(encodeFrame(frame)), replies, replied };
+  return { send: (frame) => socket.write(encodeFrame<DirectFrame>(frame)), replies, replied };
 }
 
 /** A dm signed by `signer`, claiming to be from `from`. */
-function signedDm(signer: Identity, over: Partial<{ id: string; from: string; to: string; ts: number; text: string }> = {}) {
+function signedDm(signer: Identity, over: Partial<{ id: string; from: string; to: string; ts: number; text: string }> = {}): FrameOf<DirectFrame, 'dm'> {
   const fields = { id: `id-${Math.random()}`, from: 'alice', to: 'bob', ts: Date.now(), text: 'hi', ...over };
   return { type: 'dm', ...fields, sig: signer.sign(fields) };
 }

@@ -116,8 +116,8 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     const client = clientOf(server, clock);
     const shown: string[] = [];
     const removed: string[] = [];
-    client.on('group_message', (m) => shown.push(`${m.seq}:${m.from}:${m.text}`));
-    client.on('removed_from_group', ({ group }) => removed.push(group));
+    client.on('groupMessage', (m) => shown.push(`${m.seq}:${m.from}:${m.text}`));
+    client.on('removedFromGroup', ({ group }) => removed.push(group));
     await registered(client);
     const joined = track(client.joinGroup('g1'));
     await settle(() => joined.length > 0);
@@ -139,7 +139,7 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     const server = new FakeServer(healthyScript(() => []), clock);
     const client = clientOf(server, clock);
     const events: string[] = [];
-    client.on('server_lost', () => events.push('lost'));
+    client.on('serverLost', () => events.push('lost'));
     client.on('reconnected', () => events.push('reconnected'));
     await registered(client);
     const joined = track(client.joinGroup('g1'));
@@ -154,4 +154,30 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     expect(ofType(server.frames, 'join_group')).toHaveLength(2);
     expect(client.currentGroup).toBe('g1');
   });
+
+  it('leaveGroup resolves not_in_group, not left, when the client was removed while the request was out', async () => {
+    const clock = new FakeClock();
+    const base = healthyScript(() => []);
+    let leaveId = '';
+    const script: Script = (frame, session) => {
+      if (frame.type !== 'leave_group') return base(frame, session);
+      leaveId = frame.id; // the removal overtakes the answer: `removed` first, not_in_group below
+      session.send({ type: 'removed', group: 'g1' });
+    };
+    const server = new FakeServer(script, clock);
+    const client = clientOf(server, clock);
+    const events: string[] = [];
+    client.on('removedFromGroup', ({ group }) => events.push(`removed ${group}`));
+    await registered(client);
+    const joined = track(client.joinGroup('g1'));
+    await settle(() => joined.length > 0);
+    const left = track(client.leaveGroup());
+    await settle(() => events.length > 0);
+    server.sessions[0]!.send({ type: 'error', id: leaveId, code: 'not_in_group', message: 'gone' });
+    await settle(() => left.length > 0);
+    expect(events).toEqual(['removed g1']);
+    expect(left).toEqual(['not_in_group']);
+    expect(client.currentGroup).toBeNull();
+  });
 });
+

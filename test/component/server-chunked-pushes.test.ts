@@ -177,7 +177,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
 
     const alice = chatClient('alice');
     const updates: Array<readonly ClientEntry[]> = [];
-    alice.on('table_updated', (table) => updates.push(table));
+    alice.on('tableUpdated', (table) => updates.push(table));
     expect(await alice.register()).toBe('ok');
     await eventually(() => alice.clients().length === 62, 'alice\'s full table');
     expect(await alice.listGroups()).toEqual({ groups: [] }); // answered after the whole table

@@ -35,7 +35,7 @@ export const clientFrameArb: fc.Arbitrary<ClientToServerFrame> = fc.oneof(
   fc.constant({ type: 'pong' as const }),
 );
 
-const entryArb = fc.record({ name: nameArb, host: hostArb, port: portArb, online: fc.boolean(), key: keyArb });
+export const entryArb = fc.record({ name: nameArb, host: hostArb, port: portArb, online: fc.boolean(), key: keyArb });
 
 export const serverFrameArb: fc.Arbitrary<ServerToClientFrame> = fc.oneof(
   fc.record(

@@ -1,4 +1,4 @@
-import type { ClientToServerFrame } from '../../src/protocol/frames';
+import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { GroupFanout, type BacklogLimits } from '../../src/server/group-fanout';
 import { Session } from '../../src/server/session';
@@ -11,7 +11,7 @@ import { TypedEmitter } from '../../src/util/typed-emitter';
 class StubConn extends TypedEmitter<{ drain: []; close: [] }> {
   sent: Buffer[] = [];
   congested = false;
-  closed = false;
+  open = true;
   paused = false;
   get outboundBytes(): number {
     return this.congested ? 1 << 20 : 0;
@@ -38,7 +38,7 @@ function setup(names: string[], backlog?: BacklogLimits) {
   const sessions = new Map<string, Session & { name: string }>();
   names.forEach((name, i) => {
     const conn = new StubConn();
-    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame>, new ReplyCaches(16, systemClock).fresh(), () => undefined, () => clock.now());
+    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>, new ReplyCaches(16, systemClock).fresh(), () => undefined, () => clock.now());
     session.setName(name);
     conns.set(name, conn);
     sessions.set(name, session as Session & { name: string });

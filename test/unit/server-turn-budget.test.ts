@@ -1,4 +1,4 @@
-import type { ClientToServerFrame } from '../../src/protocol/frames';
+import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { ReplyCaches } from '../../src/server/reply-cache';
 import { systemClock } from '../../src/util/clock';
@@ -9,7 +9,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 function session(id: number, budget: TurnBudget): Session {
   const conn = { pause() {}, resume() {} };
-  return new Session(id, conn as unknown as FramedConnection<ClientToServerFrame>, new ReplyCaches(4, systemClock).fresh(), () => undefined, () => 0,
+  return new Session(id, conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>, new ReplyCaches(4, systemClock).fresh(), () => undefined, () => 0,
     Number.POSITIVE_INFINITY, budget);
 }
 

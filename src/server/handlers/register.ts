@@ -20,7 +20,7 @@ export async function handleRegister(
   const result = await ctx.store.register({ name: frame.name, host, port: frame.port, key: frame.key }, session.id);
   if (!result.ok) return fail(frame.id, result.code); // docs/usage.md: names unique among online clients
   ctx.bind(session, frame.name);
-  if (session.conn.closed) {
+  if (!session.conn.open) {
     // Closed while the store registered it: it goes offline as any closed connection does.
     await ctx.goOffline(session);
     return fail(frame.id, 'internal_error');

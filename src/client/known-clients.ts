@@ -15,7 +15,7 @@ export interface TableChunk extends TablePush {
  * The client's copy of the server's client table (SPEC §4: pushed on every
  * change). A full push replaces it; a delta replaces the listed entries by name.
  */
-export class ClientTable {
+export class KnownClients {
   private readonly entries = new Map<string, ClientEntry>();
   /** The push being received in chunks, applied at its last chunk. */
   private partial: { full: boolean; clients: ClientEntry[] } | null = null;
