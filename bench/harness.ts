@@ -168,7 +168,7 @@ export async function registerAll(
       try {
         const client = await BenchClient.connect(server.port, index, clientName(index), run, config);
         result.clients[index] = client;
-        await client.register(ids[index]!.keyBase64, options.listenPorts?.[index] ?? 1);
+        await client.register(ids[index]!, options.listenPorts?.[index] ?? 1);
         result.registered++;
         result.lastRegisteredAt = nowMs();
       } catch (err) {

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { isValidHost, isValidName, parsePort } from '../protocol/names';
+import { chatappDataHome } from '../util/data-home';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 
 /** A command-line mistake: printed to stderr, exit 2 (SPEC §2, §3). */
@@ -6,9 +8,13 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Where a server keeps its state: a data directory (the database), or memory only (`--ephemeral`). */
+export type StateOption = { readonly kind: 'data'; readonly dir: string } | { readonly kind: 'memory' };
+
 export interface ServerOptions {
   readonly port: number;
   readonly limits: Limits;
+  readonly state: StateOption;
   /** Apply the per-address limits to loopback clients too. */
   readonly limitLoopback: boolean;
 }
@@ -88,4 +94,12 @@ export function optionName(key: keyof Limits): string {
   return key
     .replace(/Ms$/, '')
     .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `--data <dir>` / `--ephemeral` (not both); default: the data home's `server` directory (docs/usage.md "Files"). */
+export function stateOption(data: string | undefined, ephemeral: boolean): StateOption {
+  if (ephemeral && data !== undefined) throw new UsageError('Invalid --ephemeral: it cannot be combined with --data');
+  if (ephemeral) return { kind: 'memory' };
+  if (data !== undefined && data.trim() === '') throw new UsageError(`Invalid --data: ${data}`);
+  return { kind: 'data', dir: path.resolve(data ?? path.join(chatappDataHome(), 'server')) };
 }

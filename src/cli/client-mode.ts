@@ -105,6 +105,7 @@ class ClientSession {
 
   private registerFailed(result: Exclude<RegisterResult, 'ok'>): number {
     if (result === 'name_in_use') this.print(commonLines.nameInUse(this.client.name));
+    else if (result === 'name_owned') this.print(clientLines.nameOwned(this.client.name));
     else {
       this.print(clientLines.serverNotResponding());
       this.print(clientLines.exiting());

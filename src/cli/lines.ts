@@ -32,6 +32,11 @@ const status = (text: string): string => `[${text}]`;
 /** Server lines (SPEC §4). */
 export const serverLines = {
   online: (port: number) => status(`Server is online, listening on port ${port}`),
+  keepingState: (dir: string) => status(`Keeping state in ${dir}`),
+  memoryOnly: () => status('Keeping state in memory only'),
+  dataDirInUse: (dir: string) => status(`Data directory ${dir} is in use by another server`),
+  dataDirUnusable: (dir: string, reason: string) => status(`Cannot use data directory ${dir}: ${reason}`),
+  groupDeleted: (name: string, group: string) => status(`Client ${name} deleted group ${group}`),
   tableUpdated: () => status('Client table updated.'),
   groupCreated: (name: string, group: string) => status(`Client ${name} created group ${group} successfully`),
   groupExists: (name: string, group: string) =>
@@ -62,6 +67,7 @@ export const commonLines = {
 export const clientLines = {
   listening: (port: number) => status(`Listening for private messages on port ${port}`),
   welcome: () => status('Welcome, You are registered.'),
+  nameOwned: (name: string) => status(`Name ${name} belongs to another identity.`),
   tableUpdated: () => status('Client table updated.'),
   serverNotResponding: () => status('Server not responding'),
   exiting: () => status('Exiting'),

@@ -17,6 +17,8 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   maxConnectionsPerAddress: 'most connections from one address, loopback exempt (server)',
   registrationsPerAddressPerSec: 'registrations per second from one address, loopback exempt (server)',
   maxGroups: 'most groups the server holds (server)',
+  mailboxLimit: 'saved messages one account can hold (server)',
+  historyLimit: 'messages kept per group (server)',
   maxGroupsPerClient: 'most groups one client may create (server)',
   rateLimitPerSec: 'frames per second per connection, 0 = off (server)',
   rateBurst: 'frames allowed in one burst (server)',
@@ -47,6 +49,8 @@ export function buildProgram(version: string): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   program.option('--limit-loopback', 'apply the per-address limits to loopback clients too (server)');
+  program.option('--data <dir>', 'keep the server\'s state in <dir> (default $XDG_DATA_HOME/chatapp/server)');
+  program.option('--ephemeral', 'keep the server\'s state in memory only: nothing survives a restart');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
       new Option(`--${args.optionName(key)} <n>`, `${LIMIT_HELP[key]} (default ${DEFAULT_LIMITS[key]})`),
@@ -55,7 +59,9 @@ export function buildProgram(version: string): Command {
   return program;
 }
 
-type ParsedOptions = { server?: string; client?: string; peer?: string; limitLoopback?: boolean } & args.RawLimitOptions;
+type ParsedOptions = {
+  server?: string; client?: string; peer?: string; limitLoopback?: boolean; data?: string; ephemeral?: boolean;
+} & args.RawLimitOptions;
 
 /**
  * Parses argv, validates everything before any network use (SPEC §3) and runs
@@ -96,7 +102,9 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   const limits = args.limits(opts);
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
-    return runners.server({ port: args.serverPort(opts.server), limits, limitLoopback: opts.limitLoopback === true }, io);
+    const port = args.serverPort(opts.server);
+    const state = args.stateOption(opts.data, opts.ephemeral === true);
+    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, state }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

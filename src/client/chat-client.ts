@@ -1,7 +1,8 @@
 import { newId } from '../protocol/ids';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { isValidName } from '../protocol/names';
-import type { ClientEntry } from '../protocol/frames';
+import type { ClientEntry, ServerRequest, SignedMessage } from '../protocol/frames';
+import { SeenIds } from '../net/seen-ids';
 import { systemClock, type Clock } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -9,7 +10,7 @@ import { KnownClients } from './known-clients';
 import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
-import { Identity } from './identity';
+import { Identity, verifyDm } from './identity';
 import { PeerListener, type KeyDirectory } from './peer-listener';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
 import { TableWaiters } from './table-waiters';
@@ -32,6 +33,9 @@ export interface ChatClientOptions {
 }
 
 type PushFrame = ServerLinkEvents['frame'][0];
+
+/** Saved message ids remembered per run: ten full mailboxes' worth. */
+const SAVED_SEEN_CAPACITY = 1_000;
 
 /**
  * The chat client as a library (SPEC §5): registers with the server, keeps a
@@ -56,6 +60,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** Counts resumes; an older resume stops when a newer connection started its own. */
   private resumes = 0;
   /** Pushed frames wait one turn so replies read with them resolve their callers first. */
+  /** Saved message ids already shown on this run (the server may send one again after a crash). */
+  private readonly savedSeen = new SeenIds(SAVED_SEEN_CAPACITY);
   private readonly pushes = new TurnQueue<PushFrame>((frame) => this.onPush(frame));
 
   constructor(private readonly options: ChatClientOptions) {
@@ -210,13 +216,18 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
 
   private async sendRegister(): Promise<R.RegisterResult> {
     const port = this.boundPort ?? this.options.listenPort;
-    const frame = { type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port, key: this.identity.publicKey } as const;
-    const outcome = await this.link.request(frame, LinkLevel.connected);
+    const { name, identity } = this;
+    const build = (challenge: string): ServerRequest => ({
+      type: 'register', id, v: PROTOCOL_VERSION, name, port, key: identity.publicKey, sig: identity.signRegistration(challenge, name),
+    });
+    const id = newId();
+    const outcome = await this.link.request({ id, build }, LinkLevel.connected);
     if (outcome.type === 'reply') {
       this.link.setLevel(LinkLevel.registered);
       return 'ok';
     }
     if (outcome.type === 'error' && outcome.code === 'name_in_use') return 'name_in_use'; // SPEC §5
+    if (outcome.type === 'error' && outcome.code === 'name_owned') return 'name_owned'; // docs/usage.md "Accounts"
     // Two registers raced onto one connection across a reconnect: it is registered.
     if (outcome.type === 'error' && outcome.code === 'already_registered') return 'ok';
     return R.toFailure(outcome);
@@ -282,11 +293,28 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       case 'removed':
         this.lostMembership(frame.group);
         return;
+      case 'saved':
+        return this.onSaved(frame.message, frame.key);
+      case 'receipt':
+        this.emit('receipt', { name: frame.name });
+        return;
+      case 'group_deleted':
+        if (this.groups.current === frame.group) this.groups.setCurrent(null);
+        this.emit('groupDeleted', { group: frame.group });
+        return;
       case 'error':
         return; // connection-level error without id; fatal ones close the link, which reports itself
       default:
         assertNeverFrame(frame);
     }
+  }
+
+  /** A saved message: shown once if its sender's signature holds, then acked so the server deletes it. */
+  private onSaved(message: SignedMessage, senderKey: string): void {
+    if (this.savedSeen.add(message.id, true) && message.to === this.name && verifyDm(senderKey, message, message.sig)) {
+      this.emit('savedMessage', { id: message.id, from: message.from, text: message.text, ts: message.ts });
+    }
+    this.link.notify({ type: 'saved_ack', id: message.id });
   }
 
   private directory(): KeyDirectory {

@@ -16,7 +16,7 @@ export type RequestFailure =
   | { readonly error: ErrorCode }; // any other error code from the server
 
 /** Result of ChatClient.register() (docs/events.md). */
-export type RegisterResult = 'ok' | 'name_in_use' | RequestFailure;
+export type RegisterResult = 'ok' | 'name_in_use' | 'name_owned' | RequestFailure;
 /** Result of ChatClient.sendDirect(): the receiver's verdict, or why it was not sent. */
 export type SendDirectResult =
   | 'received'
@@ -50,6 +50,15 @@ export interface GroupMessage {
 
 export type { DirectMessage };
 
+/** A private message the server kept while this client was offline. */
+export interface SavedMessage {
+  readonly id: string;
+  readonly from: string;
+  readonly text: string;
+  /** When the sender sent it (its clock, ms). */
+  readonly ts: number;
+}
+
 /** Events a ChatClient emits; it never prints (STYLE: the client is a library). */
 export type ChatClientEvents = {
   /** A table push was applied (also the first full table after registering). */
@@ -60,6 +69,12 @@ export type ChatClientEvents = {
   groupMessage: [message: GroupMessage];
   /** The server removed this client from its group, or the group vanished across a reconnect. */
   removedFromGroup: [info: { readonly group: string }];
+  /** A message saved for this client while it was offline (verified; each id once). */
+  savedMessage: [message: SavedMessage];
+  /** `name` received the messages this client saved for it. */
+  receipt: [info: { readonly name: string }];
+  /** The creator deleted `group`; if this client was in it, it is back in normal mode. */
+  groupDeleted: [info: { readonly group: string }];
   /** The registered server connection was lost; reconnecting in the background. */
   serverLost: [];
   /** Registered again (and re-joined the group, if it still exists) after `serverLost`. */

@@ -1,4 +1,5 @@
 import crypto, { type KeyObject } from 'node:crypto';
+import { registrationBytes, verifySignature } from '../protocol/signing';
 
 /**
  * Ed25519 identity of one client process (SPEC §7: direct messages cannot be
@@ -43,40 +44,20 @@ export class Identity {
 
   /** Signs a dm's fields; returns the 64-byte signature in base64. */
   sign(fields: SignedDmFields): string {
-    return crypto.sign(null, dmSigningBytes(fields), this.privateKey).toString('base64');
+    return this.signBytes(dmSigningBytes(fields));
   }
-}
 
-const keyCache = new Map<string, KeyObject | null>();
-const KEY_CACHE_LIMIT = 4096;
-
-/** Imports a raw base64 Ed25519 public key (cached); null when it is not a valid key. */
-function importPublicKey(base64: string): KeyObject | null {
-  const cached = keyCache.get(base64);
-  if (cached !== undefined) return cached;
-  let key: KeyObject | null = null;
-  const raw = Buffer.from(base64, 'base64');
-  if (raw.length === 32) {
-    try {
-      key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
-    } catch {
-      key = null;
-    }
+  /** Proves holding this key to a server: signs its connection's challenge with the name (docs/security.md). */
+  signRegistration(challenge: string, name: string): string {
+    return this.signBytes(registrationBytes(challenge, name, this.publicKey));
   }
-  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-  keyCache.set(base64, key);
-  return key;
+
+  private signBytes(bytes: Buffer): string {
+    return crypto.sign(null, bytes, this.privateKey).toString('base64');
+  }
 }
 
 /** True only when `signature` (base64) is `publicKey`'s signature over exactly these fields. */
 export function verifyDm(publicKey: string, fields: SignedDmFields, signature: string): boolean {
-  const key = importPublicKey(publicKey);
-  if (key === null) return false;
-  const sig = Buffer.from(signature, 'base64');
-  if (sig.length !== 64) return false;
-  try {
-    return crypto.verify(null, dmSigningBytes(fields), key, sig);
-  } catch {
-    return false;
-  }
+  return verifySignature(publicKey, dmSigningBytes(fields), signature);
 }

@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   already_registered: 'This connection is already registered',
   register_timeout: 'No registration within the deadline',
   name_in_use: 'Name is already in use by an online client',
+  name_owned: 'Name belongs to another identity',
+  unknown_client: 'No client has that name',
+  mailbox_full: 'Mailbox is full',
+  not_creator: 'Only the creator can delete the group',
   not_self: 'A client may only act as itself',
   group_exists: 'Group already exists',
   too_many_groups: 'The server holds as many groups as it allows',
@@ -27,6 +31,7 @@ export const ERROR_CODES = {
   heartbeat_timeout: 'Peer silent past the heartbeat deadline',
   slow_consumer: 'Outbound queue stayed full past the drain timeout',
   shutting_down: 'Server is shutting down',
+  replaced: 'A new connection registered this name',
   bad_signature: 'Signature does not verify',
   unknown_sender: 'Sender is not in the client table',
   wrong_recipient: 'Message is addressed to another client',
@@ -54,6 +59,7 @@ export const FATAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'heartbeat_timeout',
   'slow_consumer',
   'shutting_down',
+  'replaced',
   'internal_error',
 ]);
 

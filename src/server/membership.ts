@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../protocol/frames';
 import type { ChatStore, JoinResult } from '../store/chat-store';
 import type { EmitEvent, LeaveReason } from './events';
 import type { GroupFanout } from './group-fanout';
@@ -5,6 +6,14 @@ import type { Session } from './session';
 
 /** A session with a name (registered). */
 type Member = Session & { readonly name: string };
+
+/** Messages a join shows (docs/usage.md "Group history"). */
+export const SHOWN_ON_JOIN = 10;
+
+/** What a successful join gives: the messages to show, and the call that starts live delivery. */
+export type Joined =
+  | { readonly ok: true; readonly history: readonly HistoryEntry[]; readonly goLive: () => void }
+  | Extract<JoinResult, { ok: false }>;
 
 /**
  * The one owner of group membership on this server (docs/architecture.md
@@ -19,19 +28,43 @@ export class Membership {
     private readonly store: ChatStore,
     private readonly fanout: GroupFanout,
     private readonly emit: EmitEvent,
+    /** Most messages a catch-up after a reconnect delivers (the history limit). */
+    private readonly historyLimit: number,
   ) {}
 
-  /** Puts `session` in `group`, taking it out of its current group first. */
-  async join(session: Member, group: string): Promise<JoinResult> {
+  /**
+   * Puts `session` in `group`, taking it out of its current group first.
+   * Without `since` it gets the group's last messages to show; with `since`
+   * (a re-join after a reconnect) it gets every message after that seq, up to
+   * the history limit, delivered as ordinary group messages before the live
+   * ones (docs/protocol.md "Group history"). Live messages wait until
+   * `goLive` is called — after the reply, so they never overtake it.
+   */
+  async join(session: Member, group: string, since?: number): Promise<Joined> {
     const result = await this.store.join(session.name, group);
     if (!result.ok) return result;
     if (result.left !== null) this.left(session, session.name, result.left, 'switched');
+    let upTo = this.fanout.lastSeq(group);
     if (session.group !== group) {
       session.setGroup(group);
-      this.fanout.add(group, session);
+      upTo = this.fanout.add(group, session, true);
     }
     this.emit('groupJoined', session.name, group);
-    return result;
+    const query = since === undefined ? { limit: SHOWN_ON_JOIN } : { after: since, limit: this.historyLimit };
+    // Messages published after the member was added reach it live (held until goLive).
+    const entries = (await this.store.history(group, query)).filter((e) => e.seq <= upTo);
+    const name = session.name;
+    const backlog = since === undefined ? [] : entries;
+    return { ok: true, history: since === undefined ? entries : [], goLive: () => this.fanout.goLive(group, name, backlog) };
+  }
+
+  /** `group` was deleted by its creator: each of its members here is told and back in normal mode. */
+  groupDeleted(group: string, members: readonly Session[]): void {
+    for (const session of members) {
+      if (session.group === group) session.setGroup(null);
+      session.conn.send({ type: 'group_deleted', group });
+    }
+    this.fanout.dropGroup(group);
   }
 
   /** `leave_group`: the group it left, or null if it was in none. */

@@ -1,5 +1,6 @@
 import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
 import type { FramedConnection } from '../net/framed-connection';
+import { newChallenge } from '../protocol/signing';
 import { PacedOutbox } from './paced-outbox';
 import { TableFeed } from './table-feed';
 import type { ReplyCache } from './reply-cache';
@@ -35,6 +36,8 @@ export class Session {
    * until it registers, then its name's (ReplyCaches; ChatServer writes it).
    */
   replies: ReplyCache;
+  /** What this connection's `register` must sign (sent in `hello`, docs/security.md "Accounts"). */
+  readonly challenge = newChallenge();
   /** When reading last resumed after a 'backlog' pause; ack deadlines do not run while we are not reading. */
   resumedAt = -Infinity;
   private readonly pending: SessionTask[] = [];
