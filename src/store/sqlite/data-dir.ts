@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -5,6 +6,13 @@ import { migrate, SCHEMA_VERSION } from './schema';
 
 /** The database file inside a data directory. */
 export const DB_FILE = 'chatapp.db';
+/**
+ * The SHA-256 of the database file, written at a clean close and checked at
+ * the next open: bytes changed while no server ran are found even where
+ * SQLite's own check cannot see them (in free space). After a crash there
+ * is none, and SQLite's check alone decides.
+ */
+export const CHECKSUM_FILE = `${DB_FILE}.sha256`;
 
 /** Why a data directory cannot be used; the CLI prints the matching line (docs/usage.md "Durable state"). */
 export class DataDirError extends Error {
@@ -43,7 +51,10 @@ export function openDataDir(dir: string): Database.Database {
     throw new DataDirError('unusable', dir, reasonOf(err), { cause: err });
   }
   const existed = fs.existsSync(file);
-  if (existed) checkHeader(dir, file);
+  if (existed) {
+    checkHeader(dir, file);
+    checkChecksum(dir, file);
+  }
   const before = sideFiles(file);
   let db: Database.Database | null = null;
   try {
@@ -55,6 +66,7 @@ export function openDataDir(dir: string): Database.Database {
     db.pragma('synchronous = NORMAL');
     db.exec('BEGIN EXCLUSIVE; COMMIT;'); // take the write lock now, not at the first write
     migrate(db);
+    fs.rmSync(path.join(dir, CHECKSUM_FILE), { force: true }); // from now on the file changes
     return db;
   } catch (err) {
     db?.close();
@@ -63,6 +75,30 @@ export function openDataDir(dir: string): Database.Database {
     if (isBusy(err)) throw new DataDirError('in_use', dir, 'in use by another server', { cause: err });
     throw new DataDirError('unusable', dir, reasonOf(err), { cause: err });
   }
+}
+
+/** Closes the database (SQLite checkpoints its journal into the file) and records the file's checksum. */
+export function closeDataDir(db: Database.Database, dir: string): void {
+  db.close();
+  const sum = sha256(path.join(dir, DB_FILE));
+  const tmp = path.join(dir, `${CHECKSUM_FILE}.tmp`);
+  fs.writeFileSync(tmp, `${sum}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, path.join(dir, CHECKSUM_FILE));
+}
+
+function sha256(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** Refuses a file whose bytes changed since the last clean close. */
+function checkChecksum(dir: string, file: string): void {
+  let recorded: string;
+  try {
+    recorded = fs.readFileSync(path.join(dir, CHECKSUM_FILE), 'utf8').trim();
+  } catch {
+    return; // no clean close recorded (first start, or after a crash)
+  }
+  if (sha256(file) !== recorded) throw new DataDirError('unusable', dir, `${DB_FILE} is corrupt (its bytes changed since the server last stopped)`);
 }
 
 /** Refuses, before SQLite touches it, a file that is not SQLite or was written by a newer version. */
