@@ -43,7 +43,7 @@ async function checkState(m: Model, r: Real): Promise<void> {
   expect([...(await r.store.groups())]).toEqual([...m.groups.keys()]);
   for (const [name, g] of m.groups) {
     expect([...((await r.store.membersOf(name)) ?? [])]).toEqual(g.members);
-    expect((await r.store.history(name, { limit: HISTORY_LIMIT })).map((e) => [e.seq, e.text])).toEqual(g.history.map((e) => [e.seq, e.text]));
+    expect((await r.store.history(name, { limit: 100 })).map((e) => [e.seq, e.text])).toEqual(g.history.map((e) => [e.seq, e.text]));
   }
   for (const name of NAMES) {
     expect((await r.store.mailbox(name)).map((s) => s.message.id)).toEqual(m.mailboxes.get(name) ?? []);
