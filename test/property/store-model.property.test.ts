@@ -17,7 +17,7 @@ const GROUPS = ['g1', 'g2'];
 const KEYS = [Buffer.alloc(32, 1).toString('base64'), Buffer.alloc(32, 2).toString('base64')];
 const SIG = Buffer.alloc(64, 3).toString('base64');
 const MAILBOX_LIMIT = 3;
-const HISTORY_LIMIT = 4;
+const HISTORY_LIMIT = 2;
 
 /** The model: what the store should hold. */
 interface Model {
