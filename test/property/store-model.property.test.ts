@@ -178,7 +178,7 @@ afterAll(() => removeTempDirs());
 describe('SQLite store against a model', () => {
   it('agrees with the model after every step of random command sequences, restarts included', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: 'max' }), async (cmds) => {
         const dir = path.join(tempDir(), 'data');
         const real: Real = { store: openSqliteStore({ dir, historyLimit: HISTORY_LIMIT }), dir };
         const model: Model = { accounts: new Map(), online: new Map(), groups: new Map(), mailboxes: new Map(), nextOwner: 0, nextId: 0 };
