@@ -58,10 +58,8 @@ class ClientSession {
   private finish: (code: number) => void = () => undefined;
   private readonly done = new Promise<number>((resolve) => (this.finish = resolve));
   private unsubscribeSignals: () => void = () => undefined;
-  /** `[Client table updated.]`, coalesced to one line a second (docs/usage.md). */
+  /** `[Client table updated.]`, at most one line a second (docs/usage.md); the first at once. */
   private readonly tableLine: LineThrottle;
-  /** The next table line prints at once: the first after (re-)registering keeps its place in the sequence. */
-  private tableLineNow = true;
   /**
    * Taken at once: readline's iterator only sees lines emitted after it exists,
    * so commands piped in before registration finishes would otherwise be lost.
@@ -139,11 +137,7 @@ class ClientSession {
 
   private wireEvents(): void {
     const { client } = this;
-    client.on('tableUpdated', () => {
-      if (this.tableLineNow) this.tableLine.now();
-      else this.tableLine.trigger();
-      this.tableLineNow = false;
-    });
+    client.on('tableUpdated', () => this.tableLine.trigger());
     client.on('directMessage', ({ from, text }) => {
       const line = clientLines.directMessage(from, text);
       if (this.group === null) this.print(line);
@@ -161,7 +155,7 @@ class ClientSession {
     client.on('memberJoined', ({ name }) => this.print(clientLines.memberJoined(name)));
     client.on('memberLeft', ({ name }) => this.print(clientLines.memberLeft(name)));
     client.on('serverLost', () => {
-      this.tableLineNow = true; // the table after re-registering is part of coming back
+      this.tableLine.leadNext(); // the table after re-registering is part of coming back
       this.print(clientLines.connectionLost());
     });
     client.on('reconnected', () => this.print(clientLines.reconnected()));

@@ -10,6 +10,7 @@ import type { Clock, TimerHandle } from '../util/clock';
 export class LineThrottle {
   private lastPrint = Number.NEGATIVE_INFINITY;
   private trailing: TimerHandle | null = null;
+  private leadNextTrigger = false;
 
   constructor(
     private readonly clock: Clock,
@@ -19,6 +20,10 @@ export class LineThrottle {
 
   /** Something changed: print now if the interval since the last print has passed, else once at its end. */
   trigger(): void {
+    if (this.leadNextTrigger) {
+      this.leadNextTrigger = false;
+      return this.now();
+    }
     if (this.trailing !== null) return; // already due
     const wait = this.lastPrint + this.intervalMs - this.clock.now();
     if (wait <= 0) return this.fire();
@@ -28,7 +33,15 @@ export class LineThrottle {
     }, wait);
   }
 
-  /** Prints now whatever the interval (a sequence that must stay as written), absorbing a due trailing print. */
+  /**
+   * The next trigger prints at once, whatever the interval: it starts a
+   * sequence of lines that must stay as written (e.g. after a reconnect).
+   */
+  leadNext(): void {
+    this.leadNextTrigger = true;
+  }
+
+  /** Prints now whatever the interval, absorbing a due trailing print. */
   now(): void {
     this.cancel();
     this.fire();

@@ -61,4 +61,18 @@ describe('LineThrottle', () => {
     clock.advance(5_000);
     expect(printedAt).toEqual([10_000, 10_100, 15_100]);
   });
+
+  it('leadNext() makes the next trigger print at once, absorbing a due trailing print', () => {
+    const { clock, throttle, printedAt } = setup();
+    throttle.trigger();
+    clock.advance(100);
+    throttle.trigger(); // trailing due at 11 s
+    throttle.leadNext();
+    clock.advance(100);
+    expect(printedAt).toEqual([10_000]);
+    throttle.trigger();
+    expect(printedAt).toEqual([10_000, 10_200]);
+    clock.advance(5_000);
+    expect(printedAt).toEqual([10_000, 10_200]);
+  });
 });
