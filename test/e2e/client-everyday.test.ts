@@ -62,7 +62,9 @@ describe('everyday client use (docs/usage.md)', () => {
   });
 
   test('every other member is told when someone joins the group and when it leaves in each of the four ways', async () => {
-    const { port } = await startServer(['--ack-timeout', '300']);
+    // Only the ack timeout can remove the stopped member (the server's heartbeat would take 15 s), and it
+    // is generous enough that a loaded machine cannot make alice or bob look unresponsive.
+    const { proc: server, port } = await startServer(['--ack-timeout', '2000', '--heartbeat', '5000']);
     const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await createGroup(alice, 'g');
     await createGroup(alice, 'other');
@@ -91,7 +93,9 @@ describe('everyday client use (docs/usage.md)', () => {
     await left('cal');
     const silent = await member('sid'); // 4. removed as unresponsive
     silent.proc.kill('SIGSTOP');
+    const serverFrom = server.mark();
     await sendGroup(bob, 'g', 'anyone there?');
+    await server.waitForLine('>>> [Client sid not responsive, removed from group g]', { from: serverFrom, timeoutMs: SLOW_EVENT_MS });
     await left('sid');
 
     const presence = (proc: StartedClient['proc'], mark: number): string[] => proc.linesMatching(/ (joined|left) the group\]$/, { from: mark });

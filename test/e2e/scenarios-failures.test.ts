@@ -6,14 +6,13 @@
 import { startClient, startServer, type StartedClient } from '../helpers/cli-process';
 import { SENTINEL_COMMAND, SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, waitForTableUpdates, startChat, sendPrivateEventually } from '../helpers/e2e-chat';
 
-/** A server request made while the server is gone ends quickly with these client options. */
-const QUICK_GIVE_UP = ['--ack-timeout', '200', '--retries', '3'];
 /**
  * A client that never notices a frozen server by itself (no heartbeat of its
  * own; it still answers the server's pings): its connection stays "open", so
- * an unanswered request is the frozen-server case of docs/usage.md.
+ * an unanswered request is the frozen-server case of docs/usage.md. Its
+ * requests give up after 2 tries of 500 ms.
  */
-const FROZEN_SERVER_CLIENT = [...QUICK_GIVE_UP, '--heartbeat', '0'];
+const FROZEN_SERVER_CLIENT = ['--ack-timeout', '500', '--retries', '2', '--heartbeat', '0'];
 const NOT_CONNECTED_BODY = '[Not connected to the server. Try again after reconnecting.]';
 const NOT_CONNECTED = line(NOT_CONNECTED_BODY);
 
@@ -23,7 +22,7 @@ describe('failure scenarios', () => {
   test('server killed: clients print connection lost, keep chatting privately, and a server request says not connected; the client stays and the request works after the restart', async () => {
     const first = await startServer();
     const port = first.port;
-    const [alice, bob] = (await startChat(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     first.proc.kill('SIGKILL');
     await alice.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
     await bob.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
@@ -69,7 +68,7 @@ describe('failure scenarios', () => {
 
   test('server gone while in group mode: a group request says not connected (prefixed), the client stays in its group', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = (await startChat(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     server.kill('SIGKILL');
@@ -94,7 +93,7 @@ describe('failure scenarios', () => {
     ['end of input', (c: StartedClient) => c.proc.endInput()],
   ])('leaving by %s while the server is gone: Bye, exit 0 (docs/usage.md)', async (_how, leave) => {
     const { proc: server, port } = await startServer();
-    const alice = await startClient('alice', port, QUICK_GIVE_UP);
+    const alice = await startClient('alice', port);
     server.kill('SIGKILL');
     await alice.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
     const from = alice.proc.mark();
