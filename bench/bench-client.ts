@@ -293,6 +293,7 @@ export class BenchClient {
         return;
       case 'pong':
       case 'group_msg':
+      case 'presence':
         return;
     }
   }

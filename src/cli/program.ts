@@ -51,6 +51,7 @@ export function buildProgram(version: string): Command {
   program.option('--limit-loopback', 'apply the per-address limits to loopback clients too (server)');
   program.option('--data <dir>', 'keep the server\'s state in <dir> (default $XDG_DATA_HOME/chatapp/server)');
   program.option('--ephemeral', 'keep the server\'s state in memory only: nothing survives a restart');
+  program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
       new Option(`--${args.optionName(key)} <n>`, `${LIMIT_HELP[key]} (default ${DEFAULT_LIMITS[key]})`),
@@ -60,7 +61,13 @@ export function buildProgram(version: string): Command {
 }
 
 type ParsedOptions = {
-  server?: string; client?: string; peer?: string; limitLoopback?: boolean; data?: string; ephemeral?: boolean;
+  server?: string;
+  client?: string;
+  peer?: string;
+  limitLoopback?: boolean;
+  logText?: boolean;
+  data?: string;
+  ephemeral?: boolean;
 } & args.RawLimitOptions;
 
 /**
@@ -104,7 +111,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
     const port = args.serverPort(opts.server);
     const state = args.stateOption(opts.data, opts.ephemeral === true);
-    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, state }, io);
+    const logText = opts.logText !== false;
+    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

@@ -1,6 +1,6 @@
 import { newId } from '../protocol/ids';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import { isValidName } from '../protocol/names';
+import { isValidName, sameName } from '../protocol/names';
 import type { ClientEntry, ServerRequest, SignedMessage } from '../protocol/frames';
 import { SeenIds } from '../net/seen-ids';
 import { systemClock, type Clock } from '../util/clock';
@@ -80,7 +80,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
     this.link.on('fault', (error) => this.emit('fault', error));
-    this.listener.on('message', (message) => this.emit('directMessage', message));
+    // docs/usage.md "Names": the sender is shown as the table shows it, whatever case it signed with.
+    this.listener.on('message', (m) => this.emit('directMessage', { ...m, from: this.table.get(m.from)?.name ?? m.from }));
     this.listener.on('fault', (error) => this.emit('fault', error));
   }
 
@@ -97,6 +98,11 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** This client's copy of the server's client table. */
   clients(): readonly ClientEntry[] {
     return this.table.snapshot();
+  }
+
+  /** The table's entry for `name` (any case), if it lists one. */
+  lookup(name: string): ClientEntry | undefined {
+    return this.table.get(name);
   }
 
   /** Starts the peer listener; resolves with the bound port. Rejects with PortInUseError. */
@@ -141,12 +147,15 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return outcome.type === 'reply' ? { groups: outcome.groups ?? [] } : R.toFailure(outcome);
   }
 
-  /** Joins a group and enters group mode (SPEC §5 join_group). */
+  /**
+   * Joins a group and enters group mode (SPEC §5 join_group). `currentGroup`
+   * is then the group as the server shows it (any case may be asked for).
+   */
   async joinGroup(group: string): Promise<R.JoinGroupResult> {
     if (!isValidName(group)) return 'invalid_name';
     const outcome = await this.link.request({ type: 'join_group', id: newId(), group });
     if (outcome.type === 'reply') {
-      this.groups.setCurrent(group);
+      this.groups.setCurrent(outcome.group ?? group);
       return 'joined';
     }
     if (outcome.type === 'error' && outcome.code === 'no_such_group') return 'no_such_group';
@@ -192,10 +201,21 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return R.toFailure(outcome);
   }
 
-  /** Deregisters (SPEC §5 dereg): only this client's own name. No reconnect after 'ok'. */
+  /**
+   * Deregisters (SPEC §5 dereg): only this client's own name, in any case. No
+   * reconnect after 'ok'. While reconnecting there is no server to tell: the
+   * link is dropped instead, which the server counts as going offline
+   * (docs/usage.md "When the server is away").
+   */
   async deregister(name: string = this.name): Promise<R.DeregisterResult> {
-    if (name !== this.name) return 'not_self'; // SPEC §4: a client can only deregister itself
+    if (!sameName(name, this.name)) return 'not_self'; // a client can only deregister itself
     const outcome = await this.link.request({ type: 'dereg', id: newId(), name });
+    if (outcome.type === 'not_connected') {
+      this.registered = false;
+      this.link.autoReconnect = false;
+      this.link.drop();
+      return 'ok';
+    }
     // not_registered: the server already counts us offline, which is what dereg asks for.
     if (outcome.type === 'reply' || (outcome.type === 'error' && outcome.code === 'not_registered')) {
       this.registered = false;
@@ -292,6 +312,10 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
         return;
       case 'removed':
         this.lostMembership(frame.group);
+        return;
+      case 'presence':
+        if (frame.group !== this.groups.current) return; // about a group we have left meanwhile
+        this.emit(frame.state === 'joined' ? 'memberJoined' : 'memberLeft', { group: frame.group, name: frame.name });
         return;
       case 'saved':
         return this.onSaved(frame.message, frame.key);

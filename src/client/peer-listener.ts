@@ -5,6 +5,7 @@ import { SeenIds } from '../net/seen-ids';
 import type { DirectFrame, FrameOf } from '../protocol/frames';
 import type { ErrorCode } from '../protocol/errors';
 import type { Limits } from '../protocol/limits';
+import { sameName } from '../protocol/names';
 import { DIRECT_LINK } from '../protocol/link-frames';
 import type { Clock } from '../util/clock';
 import { toError } from '../util/errors';
@@ -109,7 +110,7 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
   private async check(dm: DmFrame): Promise<ErrorCode | null> {
     const { name, limits, clock } = this.options;
     if (dm.text.length > limits.maxMessageLength) return 'message_too_long'; // SPEC §7
-    if (dm.to !== name) return 'wrong_recipient'; // SPEC §7: not addressed to me
+    if (!sameName(dm.to, name)) return 'wrong_recipient'; // not addressed to me (names compare without case, docs/usage.md)
     if (Math.abs(clock.now() - dm.ts) > limits.directMessageMaxSkewMs) return 'stale_message';
     const key = await this.keyOf(dm.from);
     if (key === undefined) return 'unknown_sender';

@@ -169,9 +169,16 @@ const saved = z.strictObject({ type: z.literal('saved'), message: SignedMessage,
 const receipt = z.strictObject({ type: z.literal('receipt'), name: Name });
 /** `group` was deleted by its creator: its members are back in normal mode. */
 const groupDeleted = z.strictObject({ type: z.literal('group_deleted'), group: Name });
+/** Another member `name` joined or left the receiver's group `group` (in any way). */
+const presence = z.strictObject({
+  type: z.literal('presence'),
+  group: Name,
+  name: Name,
+  state: z.enum(['joined', 'left']),
+});
 
 export const ServerToClientFrame = z.discriminatedUnion('type', [
-  reply, error, table, listPart, groupMsg, removed, hello, saved, receipt, groupDeleted, ping, pong,
+  reply, error, table, listPart, groupMsg, removed, presence, hello, saved, receipt, groupDeleted, ping, pong,
 ]);
 export type ServerToClientFrame = z.infer<typeof ServerToClientFrame>;
 

@@ -12,7 +12,7 @@ export const SHOWN_ON_JOIN = 10;
 
 /** What a successful join gives: the messages to show, and the call that starts live delivery. */
 export type Joined =
-  | { readonly ok: true; readonly history: readonly HistoryEntry[]; readonly goLive: () => void }
+  | { readonly ok: true; readonly group: string; readonly history: readonly HistoryEntry[]; readonly goLive: () => void }
   | Extract<JoinResult, { ok: false }>;
 
 /**
@@ -33,21 +33,25 @@ export class Membership {
   ) {}
 
   /**
-   * Puts `session` in `group`, taking it out of its current group first.
-   * Without `since` it gets the group's last messages to show; with `since`
-   * (a re-join after a reconnect) it gets every message after that seq, up to
-   * the history limit, delivered as ordinary group messages before the live
-   * ones (docs/protocol.md "Group history"). Live messages wait until
-   * `goLive` is called — after the reply, so they never overtake it.
+   * Puts `session` in `group` (any case; the result names it as shown),
+   * taking it out of its current group first; the other members are told
+   * (docs/protocol.md `presence`). Without `since` it gets the group's last
+   * messages to show; with `since` (a re-join after a reconnect) it gets
+   * every message after that seq, up to the history limit, delivered as
+   * ordinary group messages before the live ones (docs/protocol.md "Group
+   * history"). Live messages wait until `goLive` is called — after the
+   * reply, so they never overtake it.
    */
-  async join(session: Member, group: string, since?: number): Promise<Joined> {
-    const result = await this.store.join(session.name, group);
+  async join(session: Member, requested: string, since?: number): Promise<Joined> {
+    const result = await this.store.join(session.name, requested);
     if (!result.ok) return result;
+    const group = result.group ?? requested;
     if (result.left !== null) this.left(session, session.name, result.left, 'switched');
     let upTo = this.fanout.lastSeq(group);
     if (session.group !== group) {
       session.setGroup(group);
       upTo = this.fanout.add(group, session, true);
+      this.fanout.announce(group, session.name, { type: 'presence', group, name: session.name, state: 'joined' });
     }
     this.emit('groupJoined', session.name, group);
     const query = since === undefined ? { limit: SHOWN_ON_JOIN } : { after: since, limit: this.historyLimit };
@@ -55,7 +59,7 @@ export class Membership {
     const entries = (await this.store.history(group, query)).filter((e) => e.seq <= upTo);
     const name = session.name;
     const backlog = since === undefined ? [] : entries;
-    return { ok: true, history: since === undefined ? entries : [], goLive: () => this.fanout.goLive(group, name, backlog) };
+    return { ok: true, group, history: since === undefined ? entries : [], goLive: () => this.fanout.goLive(group, name, backlog) };
   }
 
   /** `group` was deleted by its creator: each of its members here is told and back in normal mode. */
@@ -92,9 +96,10 @@ export class Membership {
     if (group !== null) this.left(session, name, group, 'offline');
   }
 
-  /** The single exit every removal ends in. */
+  /** The single exit every removal ends in; the members left behind are told (docs/protocol.md `presence`). */
   private left(session: Session, name: string, group: string, reason: LeaveReason): void {
     this.fanout.forget(group, name);
+    this.fanout.announce(group, name, { type: 'presence', group, name, state: 'left' });
     if (session.group === group) session.setGroup(null);
     this.emit('groupLeft', name, group, reason);
   }

@@ -1,5 +1,6 @@
 import { Mutex } from 'async-mutex';
 import type { ClientEntry } from '../protocol/frames';
+import { foldName } from '../protocol/names';
 import type { Owner, Registration, RegisterResult } from './chat-store';
 
 /** Offline entries a client table keeps by default; older ones are forgotten (clients may keep them). */
@@ -27,13 +28,20 @@ export type AccountChange =
  * there), and only then applies it: readers never see an uncommitted
  * change, and the mutex is what keeps the decision true across that wait.
  * Never writes sockets, never prints.
+ *
+ * Names compare without regard to case (docs/usage.md "Names"): every map is
+ * keyed by the folded name, and an account and its entry keep the spelling
+ * the name was first registered with.
  */
 export class ClientTable {
   private readonly mutex = new Mutex();
+  /** Folded name → account. */
   private readonly accounts = new Map<string, Account>();
+  /** Folded name → table entry. */
   private readonly entries = new Map<string, ClientEntry>();
+  /** Folded name → the connection that holds it online. */
   private readonly owners = new Map<string, Owner>();
-  /** Offline names, in the order they went offline (the oldest are forgotten past the cap). */
+  /** Offline folded names, in the order they went offline (the oldest are forgotten past the cap). */
   private readonly offline = new Set<string>();
 
   constructor(
@@ -43,25 +51,27 @@ export class ClientTable {
     private readonly maxOffline = MAX_OFFLINE_ENTRIES,
     accounts: Iterable<Account> = [],
   ) {
-    for (const account of accounts) this.accounts.set(account.name, account);
+    for (const account of accounts) this.accounts.set(foldName(account.name), account);
   }
 
   /** Registers `reg` for `owner`, binding the name to its key at first use (docs/security.md "Accounts"). */
   register(reg: Registration, owner: Owner): Promise<RegisterResult> {
     return this.mutex.runExclusive(async (): Promise<RegisterResult> => {
-      const account = this.accounts.get(reg.name);
+      const folded = foldName(reg.name);
+      let account = this.accounts.get(folded);
       if (account !== undefined && account.key !== reg.key) return { ok: false, code: 'name_owned' };
-      const holder = this.owners.get(reg.name);
-      if (holder !== undefined) return { ok: false, code: 'name_in_use', holder }; // usage.md: unique among online
+      const holder = this.owners.get(folded);
+      if (holder !== undefined) return { ok: false, code: 'name_in_use', holder }; // usage.md: unique among online, any case
       if (account === undefined) {
-        const bound: Account = { name: reg.name, key: reg.key, createdAt: this.now() };
-        await this.persist({ kind: 'bound', account: bound });
-        this.accounts.set(reg.name, bound);
+        account = { name: reg.name, key: reg.key, createdAt: this.now() };
+        await this.persist({ kind: 'bound', account });
+        this.accounts.set(folded, account);
       }
-      const entry: ClientEntry = { name: reg.name, host: reg.host, port: reg.port, online: true, key: reg.key };
-      this.entries.set(reg.name, entry);
-      this.owners.set(reg.name, owner);
-      this.offline.delete(reg.name);
+      // docs/usage.md "Names": shown as first registered.
+      const entry: ClientEntry = { name: account.name, host: reg.host, port: reg.port, online: true, key: reg.key };
+      this.entries.set(folded, entry);
+      this.owners.set(folded, owner);
+      this.offline.delete(folded);
       return { ok: true, entry };
     });
   }
@@ -79,12 +89,13 @@ export class ClientTable {
    */
   goOfflineThen<T>(name: string, owner: Owner, alsoInside: () => Promise<T>): Promise<{ entry: ClientEntry; inside: T } | null> {
     return this.mutex.runExclusive(async () => {
-      const current = this.entries.get(name);
-      if (!current?.online || this.owners.get(name) !== owner) return null;
+      const folded = foldName(name);
+      const current = this.entries.get(folded);
+      if (!current?.online || this.owners.get(folded) !== owner) return null;
       const entry: ClientEntry = { ...current, online: false };
-      this.entries.set(name, entry);
-      this.owners.delete(name);
-      this.offline.add(name);
+      this.entries.set(folded, entry);
+      this.owners.delete(folded);
+      this.offline.add(folded);
       if (this.offline.size > this.maxOffline) this.forgetOldestOffline();
       return { entry, inside: await alsoInside() };
     });
@@ -97,12 +108,14 @@ export class ClientTable {
    */
   deleteAccountThen<T>(name: string, owner: Owner, alsoInside: () => Promise<T>): Promise<{ inside: T } | null> {
     return this.mutex.runExclusive(async () => {
-      if (this.owners.get(name) !== owner) return null;
-      await this.persist({ kind: 'deleted', name });
-      this.accounts.delete(name);
-      this.entries.delete(name);
-      this.owners.delete(name);
-      this.offline.delete(name);
+      const folded = foldName(name);
+      const account = this.accounts.get(folded);
+      if (this.owners.get(folded) !== owner || account === undefined) return null;
+      await this.persist({ kind: 'deleted', name: account.name });
+      this.accounts.delete(folded);
+      this.entries.delete(folded);
+      this.owners.delete(folded);
+      this.offline.delete(folded);
       return { inside: await alsoInside() };
     });
   }
@@ -115,14 +128,14 @@ export class ClientTable {
     this.entries.delete(oldest.value);
   }
 
-  /** The entry for `name`, if any (a readonly value: entries are replaced, never mutated). */
+  /** The entry for `name` in any case, if any (a readonly value: entries are replaced, never mutated). */
   get(name: string): ClientEntry | undefined {
-    return this.entries.get(name);
+    return this.entries.get(foldName(name));
   }
 
-  /** The account of `name`, if any. */
+  /** The account of `name` in any case, if any. */
   account(name: string): Account | undefined {
-    return this.accounts.get(name);
+    return this.accounts.get(foldName(name));
   }
 
   /** Every entry, in first-registration order. */

@@ -1,4 +1,5 @@
 import { Mutex } from 'async-mutex';
+import { foldName } from '../protocol/names';
 import type { CreateGroupResult, DeleteGroupResult, GroupQuota, JoinResult, LeaveResult } from './chat-store';
 
 /** A group as it survives a restart: its name, who created it and when. */
@@ -23,13 +24,20 @@ export type GroupChange =
  * copy-on-write: a snapshot handed out is never mutated. As in ClientTable,
  * each verb decides, waits for `persist`, then applies, under its mutex.
  * Lock order: the client table before this one; never held across socket I/O.
+ *
+ * Group and member names compare without regard to case (docs/usage.md
+ * "Names"): the maps are keyed by folded names, and a group is shown as it
+ * was first created.
  */
 export class GroupTable {
   private readonly mutex = new Mutex();
+  /** Folded group name → its record (the name as shown). */
   private readonly records = new Map<string, GroupRecord>();
+  /** Folded group name → members, as they registered, in join order. */
   private readonly members = new Map<string, readonly string[]>();
+  /** Folded member name → folded group name. */
   private readonly memberGroup = new Map<string, string>();
-  /** Groups created per creator name, for the quota. */
+  /** Groups created per folded creator name, for the quota. */
   private readonly created = new Map<string, number>();
   /** The group names as handed out, until the groups change (so listings can reuse their encoding). */
   private names: readonly string[] | null = null;
@@ -45,9 +53,9 @@ export class GroupTable {
   /** Creates an empty group within `quota`; groups live until deleted. */
   create(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult> {
     return this.mutex.runExclusive(async (): Promise<CreateGroupResult> => {
-      if (this.records.has(group)) return { ok: false, code: 'group_exists' };
+      if (this.records.has(foldName(group))) return { ok: false, code: 'group_exists' }; // any case
       if (quota && this.records.size >= quota.maxGroups) return { ok: false, code: 'too_many_groups' };
-      if (quota && (this.created.get(creator) ?? 0) >= quota.maxPerCreator) return { ok: false, code: 'group_quota' };
+      if (quota && (this.created.get(foldName(creator)) ?? 0) >= quota.maxPerCreator) return { ok: false, code: 'group_quota' };
       const record: GroupRecord = { name: group, creator, createdAt: this.now() };
       await this.persist({ kind: 'created', group: record });
       this.add(record);
@@ -58,79 +66,93 @@ export class GroupTable {
   /** Deletes `group` if `by` created it; its members are out of it. */
   delete(group: string, by: string): Promise<DeleteGroupResult> {
     return this.mutex.runExclusive(async (): Promise<DeleteGroupResult> => {
-      const record = this.records.get(group);
+      const key = foldName(group);
+      const record = this.records.get(key);
       if (record === undefined) return { ok: false, code: 'no_such_group' };
-      if (record.creator !== by) return { ok: false, code: 'not_creator', creator: record.creator };
-      await this.persist({ kind: 'deleted', group });
-      const members = this.members.get(group) ?? [];
-      for (const member of members) this.memberGroup.delete(member);
-      this.records.delete(group);
-      this.members.delete(group);
-      this.created.set(record.creator, (this.created.get(record.creator) ?? 1) - 1);
+      if (foldName(record.creator) !== foldName(by)) return { ok: false, code: 'not_creator', creator: record.creator };
+      await this.persist({ kind: 'deleted', group: record.name });
+      const members = this.members.get(key) ?? [];
+      for (const member of members) this.memberGroup.delete(foldName(member));
+      this.records.delete(key);
+      this.members.delete(key);
+      const creator = foldName(record.creator);
+      this.created.set(creator, (this.created.get(creator) ?? 1) - 1);
       this.names = null;
       return { ok: true, members };
     });
   }
 
-  /** Puts `member` in `group`, leaving its current group first (at most one group). */
+  /**
+   * Puts `member` in `group`, leaving its current group first (at most one
+   * group). The result names the group as shown when `group` spelled it
+   * another way.
+   */
   join(member: string, group: string): Promise<JoinResult> {
     return this.mutex.runExclusive(async (): Promise<JoinResult> => {
-      if (!this.members.has(group)) return { ok: false, code: 'no_such_group' };
-      const current = this.memberGroup.get(member);
-      if (current === group) return { ok: true, left: null };
-      if (current !== undefined) await this.remove(member, current);
-      await this.persist({ kind: 'joined', member, group });
-      this.members.set(group, Object.freeze([...(this.members.get(group) ?? []), member]));
-      this.memberGroup.set(member, group);
-      return { ok: true, left: current ?? null };
+      const key = foldName(group);
+      const record = this.records.get(key);
+      if (record === undefined) return { ok: false, code: 'no_such_group' };
+      const shown = record.name === group ? {} : { group: record.name };
+      const current = this.memberGroup.get(foldName(member));
+      if (current === key) return { ok: true, left: null, ...shown };
+      const left = current === undefined ? null : await this.remove(member, current);
+      await this.persist({ kind: 'joined', member, group: record.name });
+      this.members.set(key, Object.freeze([...(this.members.get(key) ?? []), member]));
+      this.memberGroup.set(foldName(member), key);
+      return { ok: true, left, ...shown };
     });
   }
 
   /** Takes `member` out of its group; with `onlyFrom`, only if that is still its group. */
   leave(member: string, onlyFrom?: string): Promise<LeaveResult> {
     return this.mutex.runExclusive(async (): Promise<LeaveResult> => {
-      const current = this.memberGroup.get(member);
-      if (current === undefined || (onlyFrom !== undefined && current !== onlyFrom)) {
+      const current = this.memberGroup.get(foldName(member));
+      if (current === undefined || (onlyFrom !== undefined && current !== foldName(onlyFrom))) {
         return { ok: false, code: 'not_in_group' };
       }
-      await this.remove(member, current);
-      return { ok: true, group: current };
+      return { ok: true, group: await this.remove(member, current) };
     });
   }
 
-  /** Group names in creation order: the same frozen array until a group is created or deleted. */
+  /** Group names as shown, in creation order: the same frozen array until a group is created or deleted. */
   groupNames(): readonly string[] {
-    this.names ??= Object.freeze([...this.records.keys()]);
+    this.names ??= Object.freeze([...this.records.values()].map((r) => r.name));
     return this.names;
   }
 
-  /** The group's record (creator, creation time), if it exists. */
+  /** The record (name as shown, creator, creation time) of `group` in any case, if it exists. */
   record(group: string): GroupRecord | undefined {
-    return this.records.get(group);
+    return this.records.get(foldName(group));
   }
 
-  /** Members of `group` in join order (an immutable snapshot), or undefined if no such group. */
+  /** Members of `group` (any case) in join order (an immutable snapshot), or undefined if no such group. */
   membersOf(group: string): readonly string[] | undefined {
-    return this.members.get(group);
+    return this.members.get(foldName(group));
   }
 
-  /** The group `member` is in, if any. */
+  /** The group `member` is in, as shown, if any. */
   groupOf(member: string): string | undefined {
-    return this.memberGroup.get(member);
+    const key = this.memberGroup.get(foldName(member));
+    return key === undefined ? undefined : this.records.get(key)?.name;
   }
 
   private add(record: GroupRecord): void {
-    this.records.set(record.name, record);
-    this.members.set(record.name, Object.freeze([]));
-    this.created.set(record.creator, (this.created.get(record.creator) ?? 0) + 1);
+    const key = foldName(record.name);
+    this.records.set(key, record);
+    this.members.set(key, Object.freeze([]));
+    const creator = foldName(record.creator);
+    this.created.set(creator, (this.created.get(creator) ?? 0) + 1);
     this.names = null;
   }
 
-  /** Both indexes, updated together; callers hold the mutex. */
-  private async remove(member: string, group: string): Promise<void> {
-    await this.persist({ kind: 'left', member, group });
-    const list = this.members.get(group);
-    if (list) this.members.set(group, Object.freeze(list.filter((m) => m !== member)));
-    this.memberGroup.delete(member);
+  /** Both indexes, updated together; callers hold the mutex. Returns the group's name as shown. */
+  private async remove(member: string, key: string): Promise<string> {
+    const name = this.records.get(key)?.name ?? key;
+    await this.persist({ kind: 'left', member, group: name });
+    const folded = foldName(member);
+    const list = this.members.get(key);
+    if (list) this.members.set(key, Object.freeze(list.filter((m) => foldName(m) !== folded)));
+    this.memberGroup.delete(folded);
+    return name;
   }
 }

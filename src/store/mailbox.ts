@@ -3,12 +3,13 @@ import type { SavedMessage } from './chat-store';
 
 /**
  * Where private messages wait for their offline receivers (docs/usage.md
- * "Saved messages"): per receiver, oldest first, bounded per mailbox by the
- * caller's limit. A message is deleted only once its receiver acked it.
+ * "Saved messages"): per receiver (its name as shown: callers resolve the
+ * case), oldest first, bounded per mailbox by the caller's limit. A message
+ * is deleted only once its receiver acked it.
  */
 export interface Mailbox {
-  /** Adds `message` for `message.to`; false if that mailbox already holds `limit` messages. */
-  save(message: SignedMessage, senderKey: string, limit: number): Promise<boolean>;
+  /** Adds `message` to `recipient`'s mailbox (the name as shown); false if it already holds `limit` messages. */
+  save(recipient: string, message: SignedMessage, senderKey: string, limit: number): Promise<boolean>;
   /** The mailbox of `name`, oldest first. */
   list(name: string): Promise<readonly SavedMessage[]>;
   /** Deletes these messages of `name`'s mailbox; resolves once durable. */
@@ -21,12 +22,12 @@ export interface Mailbox {
 export class MemoryMailbox implements Mailbox {
   private readonly boxes = new Map<string, SavedMessage[]>();
 
-  async save(message: SignedMessage, senderKey: string, limit: number): Promise<boolean> {
-    const box = this.boxes.get(message.to) ?? [];
+  async save(recipient: string, message: SignedMessage, senderKey: string, limit: number): Promise<boolean> {
+    const box = this.boxes.get(recipient) ?? [];
     if (box.some((m) => m.message.id === message.id)) return true; // a retried save: kept once
     if (box.length >= limit) return false;
     box.push({ message, senderKey });
-    this.boxes.set(message.to, box);
+    this.boxes.set(recipient, box);
     return true;
   }
 

@@ -67,8 +67,9 @@ export class MemoryStore implements ChatStore {
   }
 
   async deleteAccount(name: string, owner: Owner): Promise<DeleteAccountResult> {
+    const shown = this.clientTable.account(name)?.name ?? name;
     const done = await this.clientTable.deleteAccountThen(name, owner, async () => {
-      await this.mailboxes.drop(name);
+      await this.mailboxes.drop(shown);
       return this.groupTable.leave(name);
     });
     if (done === null) return { ok: false, code: 'not_registered' };
@@ -93,8 +94,9 @@ export class MemoryStore implements ChatStore {
   }
 
   async deleteGroup(group: string, by: string): Promise<DeleteGroupResult> {
+    const shown = this.groupTable.record(group)?.name ?? group;
     const result = await this.groupTable.delete(group, by);
-    if (result.ok) await this.historyLog.drop(group);
+    if (result.ok) await this.historyLog.drop(shown);
     return result;
   }
 
@@ -115,26 +117,28 @@ export class MemoryStore implements ChatStore {
   }
 
   async appendMessage(group: string, message: NewGroupMessage): Promise<number | null> {
-    if (this.groupTable.record(group) === undefined) return null;
-    return this.historyLog.append(group, message);
+    const record = this.groupTable.record(group);
+    if (record === undefined) return null;
+    return this.historyLog.append(record.name, message);
   }
 
   history(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]> {
-    return this.historyLog.read(group, query);
+    return this.historyLog.read(this.groupTable.record(group)?.name ?? group, query);
   }
 
   async saveMessage(message: SignedMessage, limit: number): Promise<SaveResult> {
     const sender = this.clientTable.account(message.from);
-    if (sender === undefined || this.clientTable.account(message.to) === undefined) return 'unknown_client';
-    return (await this.mailboxes.save(message, sender.key, limit)) ? 'saved' : 'mailbox_full';
+    const receiver = this.clientTable.account(message.to);
+    if (sender === undefined || receiver === undefined) return 'unknown_client';
+    return (await this.mailboxes.save(receiver.name, message, sender.key, limit)) ? 'saved' : 'mailbox_full';
   }
 
   mailbox(name: string): Promise<readonly SavedMessage[]> {
-    return this.mailboxes.list(name);
+    return this.mailboxes.list(this.clientTable.account(name)?.name ?? name);
   }
 
   deleteSaved(name: string, ids: readonly string[]): Promise<void> {
-    return this.mailboxes.delete(name, ids);
+    return this.mailboxes.delete(this.clientTable.account(name)?.name ?? name, ids);
   }
 
   async close(): Promise<void> {

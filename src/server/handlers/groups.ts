@@ -34,7 +34,8 @@ export async function handleJoinGroup(ctx: ServerContext, s: RegisteredSession, 
     ctx.emit('groupJoinFailed', s.name, f.group);
     return fail(f.id, result.code);
   }
-  return ok(f.id, { group: f.group, history: result.history }, result.goLive);
+  // docs/usage.md "Names": the group as shown.
+  return ok(f.id, { group: result.group, history: result.history }, result.goLive);
 }
 
 /** `history`: the last `n` messages of the caller's group, oldest first. */

@@ -30,13 +30,14 @@ export const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;
    CREATE TABLE mailbox (
      id TEXT PRIMARY KEY,
-     recipient TEXT NOT NULL,
+     recipient TEXT NOT NULL, -- the receiver's name as shown (mailboxes are found by it)
      sender TEXT NOT NULL,
      sender_key TEXT NOT NULL,
      ts INTEGER NOT NULL,
      text TEXT NOT NULL,
      sig TEXT NOT NULL,
-     saved_at INTEGER NOT NULL
+     saved_at INTEGER NOT NULL,
+     addressed_to TEXT NOT NULL -- "to" as the sender wrote and signed it
    );
    CREATE INDEX mailbox_by_recipient ON mailbox (recipient, saved_at);`,
   // 1 → 2: each group's last seq, so numbering never goes back after a restart, even when

@@ -161,23 +161,23 @@ class SqliteMailbox implements Mailbox {
     this.count = db.prepare('SELECT COUNT(*) FROM mailbox WHERE recipient = ?').pluck();
     this.exists = db.prepare('SELECT 1 FROM mailbox WHERE id = ?').pluck();
     this.insert = db.prepare(
-      'INSERT INTO mailbox (id, recipient, sender, sender_key, ts, text, sig, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO mailbox (id, recipient, sender, sender_key, ts, text, sig, saved_at, addressed_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.select = db.prepare(
-      'SELECT id, recipient, sender, sender_key, ts, text, sig FROM mailbox WHERE recipient = ? ORDER BY saved_at, rowid',
+      'SELECT id, addressed_to, sender, sender_key, ts, text, sig FROM mailbox WHERE recipient = ? ORDER BY saved_at, rowid',
     );
     this.remove = db.prepare('DELETE FROM mailbox WHERE recipient = ? AND id = ?');
     this.removeAll = db.prepare('DELETE FROM mailbox WHERE recipient = ?');
   }
 
-  async save(message: SignedMessage, senderKey: string, limit: number): Promise<boolean> {
-    const { id, to, from, ts, text, sig } = message;
+  async save(recipient: string, message: SignedMessage, senderKey: string, limit: number): Promise<boolean> {
+    const { id, from, ts, text, sig } = message;
     let saved = false;
     // Checked inside the transaction: two saves racing for the last place cannot both take it.
     await this.batch.run(() => {
       if (this.exists.get(id) !== undefined) saved = true; // a retried save: kept once
-      else if ((this.count.get(to) as number) < limit) {
-        this.insert.run(id, to, from, senderKey, ts, text, sig, this.now());
+      else if ((this.count.get(recipient) as number) < limit) {
+        this.insert.run(id, recipient, from, senderKey, ts, text, sig, this.now(), message.to);
         saved = true;
       }
     });
@@ -185,9 +185,9 @@ class SqliteMailbox implements Mailbox {
   }
 
   async list(name: string): Promise<readonly SavedMessage[]> {
-    const rows = this.select.all(name) as Array<Record<'id' | 'recipient' | 'sender' | 'sender_key' | 'text' | 'sig', string> & { ts: number }>;
+    const rows = this.select.all(name) as Array<Record<'id' | 'addressed_to' | 'sender' | 'sender_key' | 'text' | 'sig', string> & { ts: number }>;
     return rows.map((r) => ({
-      message: { id: r.id, from: r.sender, to: r.recipient, ts: r.ts, text: r.text, sig: r.sig },
+      message: { id: r.id, from: r.sender, to: r.addressed_to, ts: r.ts, text: r.text, sig: r.sig },
       senderKey: r.sender_key,
     }));
   }
