@@ -238,6 +238,9 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   }
 
   private onData(chunk: Buffer): void {
+    // Frames read once closing began are dropped (onFrame), so they are not even decoded:
+    // a flooding peer we closed costs no parsing while its bytes drain.
+    if (!this.open) return;
     this.lastReceivedAt = this.clock.now();
     this.framesThisPush = 0;
     this.decoder.push(chunk);
