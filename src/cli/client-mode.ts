@@ -1,5 +1,6 @@
 import { ChatClient, type ChatClientOptions } from '../client/chat-client';
 import { isFailure, type RegisterResult, type RequestFailure, type SendDirectResult } from '../client/client-results';
+import { defaultDataDir } from '../client/data-dir';
 import { PortInUseError } from '../net/listen';
 import { toError } from '../util/errors';
 import type { ClientOptions } from './args';
@@ -23,6 +24,7 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
     serverPort: options.serverPort,
     listenPort: options.listenPort,
     limits: options.limits,
+    dataDir: defaultDataDir(),
     ...deps,
   });
   const ui = new ConsoleUi(io);
@@ -37,12 +39,11 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
 }
 
 /**
- * One interactive client session: queued private messages, and how it ends.
- * The mode is the client's: group mode while `client.currentGroup` is set.
+ * One interactive client session, and how it ends. The mode is the client's:
+ * group mode while `client.currentGroup` is set; the client holds the private
+ * messages that arrive meanwhile, and they are printed when it ends.
  */
 class ClientSession {
-  /** Private messages that arrived in group mode, printed when it ends (SPEC §5). */
-  private queued: string[] = [];
   /** Set once the session is leaving: no further commands are run. */
   private finishing = false;
   /** Set once the last line is printed: later results are not shown. */
@@ -116,11 +117,8 @@ class ClientSession {
   private wireEvents(): void {
     const { client } = this;
     client.on('tableUpdated', () => this.print(clientLines.tableUpdated()));
-    client.on('directMessage', ({ from, text }) => {
-      const line = clientLines.directMessage(from, text);
-      if (this.group === null) this.print(line);
-      else this.queued.push(line); // SPEC §5: acked at once, shown after group mode
-    });
+    // Only in normal mode: the client holds those of group mode until flushQueued (docs/usage.md)
+    client.on('directMessage', ({ from, text }) => this.print(clientLines.directMessage(from, text)));
     client.on('groupMessage', ({ group, from, text }) => {
       if (group === this.group) this.print(clientLines.groupMessage(from, text));
     });
@@ -185,6 +183,7 @@ class ClientSession {
   private showDirect(name: string, text: string, result: SendDirectResult): void {
     if (result === 'received') return this.print(clientLines.received(name));
     if (result === 'no_ack') return this.print(commonLines.noAck(name));
+    if (result === 'receiver_full') return this.print(clientLines.cannotTakeMore(name));
     if (result === 'offline') return this.print(clientLines.offline(name));
     if (result === 'unknown') return this.print(clientLines.unknownClient(name));
     if (result === 'too_long') return this.tooLong(text);
@@ -280,10 +279,9 @@ class ClientSession {
     this.ui.setPrompt(linePrefix(this.group));
   }
 
+  /** Prints the private messages the client held in group mode, in arrival order. */
   private flushQueued(): void {
-    const lines = this.queued;
-    this.queued = [];
-    for (const line of lines) this.print(line);
+    for (const { from, text } of this.client.releaseHeld()) this.print(clientLines.directMessage(from, text));
   }
 
   /** Prints one line with the prefix of the current mode (SPEC §2). */

@@ -9,8 +9,10 @@ import { KnownClients } from './known-clients';
 import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
+import { HeldInbox } from './held-messages';
 import { Identity } from './identity';
-import { PeerListener, type KeyDirectory } from './peer-listener';
+import { PeerListener, type DirectMessage, type KeyDirectory } from './peer-listener';
+import { receivedJournal } from './received-log';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
 import { TableWaiters } from './table-waiters';
 import { TurnQueue } from './turn-queue';
@@ -29,6 +31,8 @@ export interface ChatClientOptions {
   /** Opens the server stream (tests); default a TCP connection to serverHost:serverPort. */
   readonly dial?: Dialer;
   readonly identity?: Identity;
+  /** Directory for state kept across restarts (the received-messages journal); omitted = memory only. */
+  readonly dataDir?: string;
 }
 
 type PushFrame = ServerLinkEvents['frame'][0];
@@ -50,6 +54,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private readonly listener: PeerListener;
   private readonly sender: DirectSender;
   private readonly groups: GroupState;
+  /** Private messages that arrived in group mode (docs/events.md `releaseHeld`). */
+  private readonly inbox: HeldInbox;
   private boundPort: number | null = null;
   private registered = false;
   private lost = false;
@@ -67,14 +73,16 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.tableWaiters = new TableWaiters(this.clock);
     const { name, limits, clock } = this;
     this.link = new ServerLink({ host: options.serverHost, port: options.serverPort, limits, clock, dial: options.dial });
-    this.listener = new PeerListener({ name, limits, clock, host: options.listenHost, keys: this.directory() });
+    this.inbox = new HeldInbox(limits.maxHeldMessages, () => this.groups.current !== null, (m) => this.emit('directMessage', m));
+    const journal = options.dataDir === undefined ? null : receivedJournal(options.dataDir, name);
+    const { identity, inbox } = this;
+    this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox, journal });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
     this.link.on('frame', (frame) => this.pushes.push(frame));
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
     this.link.on('fault', (error) => this.emit('fault', error));
-    this.listener.on('message', (message) => this.emit('directMessage', message));
     this.listener.on('fault', (error) => this.emit('fault', error));
   }
 
@@ -197,6 +205,17 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       return 'ok';
     }
     return R.toFailure(outcome);
+  }
+
+  /**
+   * The private messages held while in group mode, oldest first, and forgets
+   * them. The renderer calls it when group mode ends and before it exits
+   * (docs/usage.md "Group mode"). Held messages are never emitted as
+   * `directMessage`, except that a message arriving in normal mode while some
+   * are still held emits those first, so none is lost or reordered.
+   */
+  releaseHeld(): readonly DirectMessage[] {
+    return this.inbox.release();
   }
 
   /** Frees every socket and timer: server link, listener, pooled direct links. */

@@ -21,6 +21,7 @@ export type RegisterResult = 'ok' | 'name_in_use' | RequestFailure;
 export type SendDirectResult =
   | 'received'
   | 'no_ack'
+  | 'receiver_full' // the receiver holds as many messages as it allows (docs/usage.md)
   | 'offline'
   | 'unknown'
   | 'too_long'

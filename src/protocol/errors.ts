@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   unknown_sender: 'Sender is not in the client table',
   wrong_recipient: 'Message is addressed to another client',
   stale_message: 'Message timestamp outside the accepted window',
+  inbox_full: 'Receiver holds as many messages as it allows; try again later',
+  idle_timeout: 'No message accepted on this link within the deadline',
   internal_error: 'Internal error',
 } as const;
 
@@ -54,6 +56,7 @@ export const FATAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'heartbeat_timeout',
   'slow_consumer',
   'shutting_down',
+  'idle_timeout',
   'internal_error',
 ]);
 
