@@ -45,10 +45,13 @@ export const DEFAULT_LIMITS = {
   maxDirectLinks: 64,
   /** A direct link with no accepted dm this long after opening is closed (`idle_timeout`). */
   directGreetingTimeoutMs: 5_000,
-  /** Direct messages per second a client takes per sender name and per link (token bucket refill). */
-  directRatePerSec: 20,
+  /**
+   * Direct messages per second a client takes per sender name and per link (token bucket refill):
+   * far above typing, and a pasted burst of directRateBurst lines still goes through.
+   */
+  directRatePerSec: 50,
   /** Token bucket size for direct messages, per sender name and per link. */
-  directRateBurst: 40,
+  directRateBurst: 200,
   /** Signature checks per second spent on links that have not yet delivered a message (burst: 2 s worth). */
   directVerifyPerSec: 100,
   /** Private messages held while in group mode; past it the sender gets `inbox_full`. */
