@@ -6,7 +6,7 @@ import type { Clock, TimerHandle } from '../util/clock';
 
 export type DirectConnection = FramedConnection<DirectFrame, DirectFrame>;
 
-/** Bad verdicts (`bad_signature`, `unknown_sender`) in a row after which a link is closed. */
+/** Bad verdicts in a row (`bad_signature`, `unknown_sender`, over the verify budget while unproven) that close a link. */
 export const MAX_LINK_STRIKES = 3;
 
 /** Why the listener closes a link (sent as the error frame before the close). */

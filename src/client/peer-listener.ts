@@ -155,14 +155,17 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
     // struck out by an earlier dm of the same read: the rest of its junk is not checked
     if (!link.conn.open || link.condemned === 'too_many_invalid') return LINK_GONE;
     if (key === undefined) return this.strike(link, 'unknown_sender');
-    if (!this.admission.mayVerify(dm.from, link.lastAcceptedAt !== null)) return 'rate_limited';
+    const proven = link.lastAcceptedAt !== null;
+    // Over budget on a link that never delivered anything counts as a strike: under a flood of fresh
+    // links, each is closed after three refusals instead of being read until its own bucket runs dry.
+    if (!this.admission.mayVerify(dm.from, proven)) return proven ? 'rate_limited' : this.strike(link, 'rate_limited');
     if (verifyDm(key, dm, dm.sig)) return null;
     this.admission.failed(dm.from);
     return this.strike(link, 'bad_signature'); // docs/security.md: cannot be forged
   }
 
   /** Counts a bad verdict against the link at once, so later dms of the same read see a struck-out link. */
-  private strike(link: InboundLink, code: 'unknown_sender' | 'bad_signature'): typeof code {
+  private strike<C extends ErrorCode>(link: InboundLink, code: C): C {
     this.links.strike(link);
     return code;
   }
