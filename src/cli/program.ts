@@ -25,7 +25,7 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   heartbeatMs: 'heartbeat interval in ms; silent for 3 intervals = dead, 0 = off',
   maxOutboundBytes: 'bytes queued per connection before it counts as slow',
   drainTimeoutMs: 'ms a slow reader may stay over the queue limit',
-  maxInvalidFrames: 'invalid frames in a row before disconnecting',
+  maxInvalidFrames: 'invalid frames tolerated in a burst (forgiven at 1/s) before disconnecting',
   ackTimeoutMs: 'ms to wait for an ack',
   retries: 'tries in all for a request to the server',
   seenIdsCapacity: 'ids remembered for duplicate suppression',

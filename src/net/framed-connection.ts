@@ -9,7 +9,7 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
 import { tickPeriod, type CloseInfo, type ConnectionEvents, type ConnectionLimits, type ConnectionState } from './connection-types';
-import { RateLimiter } from './rate-limit';
+import { InboundPolicy } from './inbound-policy';
 import { sharedTicker, type SharedTicker, type Tickable } from './ticker';
 import { scheduleFlush, writeBatch, type Flushable } from './write-batcher';
 
@@ -43,15 +43,16 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   extends TypedEmitter<ConnectionEvents<In>>
   implements Flushable, Tickable {
   private readonly decoder: FrameDecoder<In>;
-  private readonly limiter: RateLimiter | null;
+  private readonly policy: InboundPolicy;
   private readonly ticker: SharedTicker;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private lastReceivedAt: number;
   private lastSentAt: number;
+  /** When the ticker last swept this connection (a late sweep means this process stalled). */
+  private lastTickAt: number;
   private partialSince: number | null = null;
   private congestedSince: number | null = null;
-  private invalidStreak = 0;
   private framesThisPush = 0;
   private closedLocally = false;
   private phase: ConnectionState = 'open';
@@ -79,8 +80,8 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
       frame: (frame) => this.onFrame(frame),
       error: (error) => this.onDecodeError(error),
     });
-    this.limiter = limits.rateLimitPerSec > 0 ? new RateLimiter(limits.rateLimitPerSec, limits.rateBurst, clock) : null;
-    this.lastReceivedAt = this.lastSentAt = clock.now();
+    this.policy = new InboundPolicy(limits, clock);
+    this.lastReceivedAt = this.lastSentAt = this.lastTickAt = clock.now();
     if (stream instanceof net.Socket) {
       stream.setNoDelay(true);
       stream.setKeepAlive(true, KEEPALIVE_DELAY_MS);
@@ -250,11 +251,10 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
 
   private onFrame(frame: In): void {
     this.framesThisPush++;
-    this.invalidStreak = 0;
     if (!this.open) return;
-    if (frame.type === 'ping') return this.sendControl({ type: 'pong' });
+    if (frame.type === 'ping') return this.policy.ping() ? this.sendControl({ type: 'pong' }) : undefined;
     if (frame.type === 'pong') return;
-    if (this.limiter && !this.rateExempt.has(frame.type) && !this.limiter.take()) {
+    if (!this.rateExempt.has(frame.type) && !this.policy.frame()) {
       return this.sendError('rate_limited', ERROR_CODES.rate_limited, 'id' in frame ? frame.id : undefined);
     }
     try {
@@ -268,8 +268,7 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   private onDecodeError(error: DecodeError): void {
     if (!this.open) return;
     if (error.fatal) return this.close(error.code, error.message);
-    this.invalidStreak++;
-    if (this.invalidStreak > this.limits.maxInvalidFrames) return this.close('too_many_invalid');
+    if (!this.policy.invalid()) return this.close('too_many_invalid');
     this.sendError(error.code, error.message, error.id);
   }
 
@@ -289,6 +288,7 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   /** Checks the deadlines and sends a heartbeat when due; called by the shared ticker. */
   tick(now: number): void {
     if (this.closed) return;
+    this.forgiveStall(now);
     if (this.readingPaused) {
       // We stopped reading (flow control): silence and an unfinished frame are not the peer's fault.
       this.lastReceivedAt = now;
@@ -305,6 +305,20 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
       if (now - this.lastReceivedAt > beat * HEARTBEAT_MISSES) return this.destroy('heartbeat_timeout');
       if (now - this.lastSentAt >= beat) this.sendControl({ type: 'ping' });
     }
+  }
+
+  /**
+   * A sweep far later than its period means this process did not run (a long
+   * turn, a GC pause, a stopped process): the peer's data may be waiting,
+   * unread, in the socket. That time is not the peer's silence, so it is
+   * not counted against its heartbeat (docs/architecture.md "Graded error
+   * handling").
+   */
+  private forgiveStall(now: number): void {
+    const period = this.ticker.periodMs;
+    const stalled = now - this.lastTickAt - period;
+    this.lastTickAt = now;
+    if (stalled > period) this.lastReceivedAt = Math.min(now, this.lastReceivedAt + stalled);
   }
 
   private onClose(): void {

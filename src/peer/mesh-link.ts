@@ -17,8 +17,12 @@ import type { MemberInfo } from './member-table';
  */
 export type LinkState = 'greeting' | 'active' | 'superseded' | 'evicted' | 'gone';
 
-/** How dialling a member ended: greeted, refused because our name is taken, or no answer. */
-export type DialOutcome = 'linked' | 'name_in_use' | 'failed';
+/**
+ * How dialling a member ended: greeted and linked; refused because our name is
+ * taken (while joining); it answered as itself but no link was kept (e.g. its
+ * name is held by another process here, or it is us); or nobody answered as it.
+ */
+export type DialOutcome = 'linked' | 'name_in_use' | 'refused' | 'failed';
 
 /** Acks are never rate limited (FramedConnection `rateExempt`). */
 const RATE_EXEMPT: ReadonlySet<MeshFrame['type']> = new Set(['msg_ack']);

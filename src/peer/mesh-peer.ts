@@ -2,7 +2,7 @@ import { normalizeAddress } from '../net/listen';
 import { encodeFrame } from '../protocol/codec';
 import { newId, type IdSource } from '../protocol/ids';
 import { PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import type { MeshFrame } from '../protocol/mesh-frames';
+import { MAX_GOSSIP_MEMBERS, type MeshFrame } from '../protocol/mesh-frames';
 import { assertNever, type FrameOf } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -59,11 +59,14 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? newId;
     this.instance = this.ids();
-    this.table = new MemberTable({ name: this.name, instance: this.instance });
+    // docs/protocol-mesh.md, "Limits": one link per member, so maxClients caps members too
+    const maxMembers = Math.min(MAX_GOSSIP_MEMBERS, this.limits.maxClients);
+    this.table = new MemberTable({ name: this.name, instance: this.instance }, maxMembers);
     this.discovery = new MemberDiscovery({
       table: this.table,
       clock: this.clock,
       heartbeatMs: this.limits.heartbeatMs,
+      maxMembers,
       active: () => !this.leaving && !this.nameLost,
       dial: (address, to) => this.dial(address, to),
     });
@@ -101,7 +104,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     for (const address of addresses) {
       if (this.leaving) break;
       const outcome = await this.dial(address);
-      if (outcome === 'failed') continue;
+      if (outcome === 'failed' || outcome === 'refused') continue;
       if (outcome === 'linked') await this.discovery.settled();
       if (outcome === 'name_in_use' || this.nameLost) {
         this.joining = false;
@@ -254,7 +257,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     if (kept) this.discovery.gossip(null);
     // A dial begun while joining may end after it: the member must still learn we joined.
     if (link.trusted && !this.joining) link.conn.send({ type: 'joined' });
-    link.finishDial(this.nameLost ? 'name_in_use' : link.trusted ? 'linked' : 'failed');
+    link.finishDial(this.nameLost ? 'name_in_use' : link.trusted ? 'linked' : 'refused');
   }
 
   /**
@@ -292,7 +295,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     const greeting = link.state === 'greeting' && link.outbound;
     const active = link.state === 'active';
     if (greeting) {
-      link.finishDial(this.joining ? 'name_in_use' : 'failed');
+      link.finishDial(this.joining ? 'name_in_use' : 'refused');
       link.retire('gone');
     }
     if (this.joining && (greeting || active)) this.loseName();
@@ -311,7 +314,9 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     link.state = 'gone';
     if (!wasActive) return;
     const member = this.table.remove(link.name, link);
-    if (member) this.emit('memberLeft', member.name);
+    if (!member) return;
+    this.discovery.memberLeft(member.instance);
+    this.emit('memberLeft', member.name);
   }
 
   /** We lost our name to another process (SPEC §6: refused deterministically). */

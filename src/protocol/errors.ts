@@ -8,7 +8,7 @@ export const ERROR_CODES = {
   bad_frame: 'Frame does not match the protocol schema',
   frame_too_large: 'Frame exceeds the maximum frame size',
   frame_timeout: 'Frame left half-sent past the deadline',
-  too_many_invalid: 'Too many invalid frames in a row',
+  too_many_invalid: 'Too many invalid frames',
   unsupported_version: 'Protocol version not supported',
   not_registered: 'Register first',
   already_registered: 'This connection is already registered',

@@ -127,12 +127,22 @@ describe('FramedConnection', () => {
     expect(h.closes).toEqual([{ code: 'too_many_invalid', byPeer: false }]);
   });
 
-  it('resets the invalid streak on a valid frame', async () => {
+  it('a valid frame in between does not wash a run of invalid ones away; only time forgives them', async () => {
     const h = setup({ maxInvalidFrames: 2 });
-    h.peer.send('x\nx\n{"type":"ping"}\nx\nx\n{"type":"list_groups","id":"ok"}\n');
-    await settle(() => h.received.length === 1 && h.peer.frames.length === 5);
+    h.peer.send('x\nx\n{"type":"ping"}\n{"type":"list_groups","id":"ok"}\nx\n');
+    await settle(() => h.closes.length === 1);
+    expect(h.received).toEqual([{ type: 'list_groups', id: 'ok' }]);
+    expect(h.peer.errors().map(([c]) => c)).toEqual(['invalid_json', 'invalid_json', 'too_many_invalid']);
+  });
+
+  it('forgives one invalid frame per second', async () => {
+    const h = setup({ maxInvalidFrames: 2 });
+    h.peer.send('x\nx\n');
+    await settle(() => h.peer.frames.length === 2);
+    h.clock.advance(1000);
+    h.peer.send('x\n');
+    await settle(() => h.peer.frames.length === 3);
     expect(h.conn.state).toBe('open');
-    expect(h.peer.errors().map(([c]) => c)).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'invalid_json']);
   });
 
   it('closes an oversized frame with frame_too_large, even before its newline', async () => {
@@ -192,6 +202,19 @@ describe('FramedConnection', () => {
     await settle();
     expect(h.conn.state).toBe('open');
     h.clock.advance(200);
+    await settle(() => h.closes.length === 1);
+    expect(h.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
+  });
+
+  it('does not count a stall of this process against the peer\'s heartbeat', async () => {
+    const h = setup({ heartbeatMs: 100 });
+    h.clock.advance(100);
+    await settle(() => h.peer.frames.length > 0);
+    h.clock.stall(3000); // our event loop was blocked for 3 s; the peer's pong waits unread
+    h.clock.advance(0);
+    await settle();
+    expect(h.conn.state).toBe('open');
+    h.clock.advance(300); // silent for 3 intervals after the stall: dead after all
     await settle(() => h.closes.length === 1);
     expect(h.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
   });
