@@ -9,8 +9,8 @@ import { ConsoleUi } from './console-ui';
 import { clientLines, commonLines, formatLine, linePrefix } from './lines';
 import type { Terminal } from './terminal-io';
 
-/** Test seams: how to reach the server, and the listener's interface. */
-export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity'>;
+/** Test seams: how to reach the server, the listener's interface, and where state is kept (default: defaultDataDir()). */
+export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity' | 'dataDir'>;
 
 /**
  * Runs client mode until it ends; resolves with the exit code (SPEC §2, §5).

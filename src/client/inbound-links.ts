@@ -18,7 +18,7 @@ export interface InboundLink {
   readonly openedAt: number;
   /** Direct messages this link may send (`directRatePerSec`, `directRateBurst`); null = unlimited. */
   readonly bucket: RateLimiter | null;
-  /** When a dm on this link was last accepted; null until one was (the link is unproven). */
+  /** When a dm on this link last verified; null until one did (the link is unproven). */
   lastAcceptedAt: number | null;
   /** Bad verdicts in a row. */
   strikes: number;
@@ -97,7 +97,7 @@ export class InboundLinks {
     if (--link.inFlight === 0 && link.condemned !== null) this.drop(link, link.condemned);
   }
 
-  /** A dm on `link` was accepted: it is proven, and its strikes are forgiven. */
+  /** A dm on `link` verified: it is proven, and its strikes are forgiven. */
   accepted(link: InboundLink): void {
     link.lastAcceptedAt = this.clock.now();
     link.strikes = 0;

@@ -159,7 +159,11 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
     // Over budget on a link that never delivered anything counts as a strike: under a flood of fresh
     // links, each is closed after three refusals instead of being read until its own bucket runs dry.
     if (!this.admission.mayVerify(dm.from, proven)) return proven ? 'rate_limited' : this.strike(link, 'rate_limited');
-    if (verifyDm(key, dm, dm.sig)) return null;
+    if (verifyDm(key, dm, dm.sig)) {
+      // Proven at once, so the rest of this read no longer draws on the verify budget.
+      this.links.accepted(link);
+      return null;
+    }
     this.admission.failed(dm.from);
     return this.strike(link, 'bad_signature'); // docs/security.md: cannot be forged
   }
@@ -175,7 +179,6 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
     const { conn } = link;
     if (code === LINK_GONE || !conn.open) return;
     if (code !== null) return conn.sendError(code, undefined, dm.id);
-    this.links.accepted(link);
     const verdict = this.received.check(dm.from, dm.id, dm.ts);
     if (verdict === 'too_old') return conn.sendError('stale_message', undefined, dm.id);
     if (verdict === 'new') {

@@ -17,10 +17,16 @@ import { cpuMs, openSockets, TestKey } from './dm-attacker';
 
 const LIST = ['list_groups', '>>> [No group chats available.]'] as const;
 
+/** Stops of every world started, so a scenario that fails leaves no process behind. */
+const worlds: Array<() => Promise<void>> = [];
+
 async function world(victimArgs: string[] = []) {
   const server = await ServerProcess.start();
+  worlds.push(() => server.stop());
   const bob = await ClientProcess.start('bob', server.port, victimArgs);
+  worlds.push(() => bob.stop());
   const alice = await ClientProcess.start('alice', server.port);
+  worlds.push(() => alice.stop());
   const key = new TestKey();
   const mallory = await RawClient.connect(server.port);
   const from = bob.mark();
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
     // a victim that dies under the attack is a figure too
     console.log(JSON.stringify(await run().catch((err: unknown) => ({ failed: String(err).slice(0, 400) }))));
     await closeAllRawClients();
+    for (const stop of worlds.splice(0).reverse()) await stop();
   }
   console.log(JSON.stringify({ loadavgAfter: os.loadavg().map((x) => x.toFixed(2)) }));
 }
