@@ -4,6 +4,7 @@ import type { DirectFrame } from '../protocol/frames';
 import type { Limits } from '../protocol/limits';
 import type { Clock, TimerHandle } from '../util/clock';
 
+/** One end of a direct (client ↔ client) link. */
 export type DirectConnection = FramedConnection<DirectFrame, DirectFrame>;
 
 /** Bad verdicts in a row (`bad_signature`, `unknown_sender`, over the verify budget while unproven) that close a link. */
