@@ -2,15 +2,23 @@ import { ChatClient, type ChatClientOptions } from '../client/chat-client';
 import { isFailure, type RegisterResult, type RequestFailure, type SendDirectResult } from '../client/client-results';
 import { defaultDataDir } from '../client/data-dir';
 import { PortInUseError } from '../net/listen';
+import { sameName } from '../protocol/names';
+import { systemClock } from '../util/clock';
 import { toError } from '../util/errors';
 import type { ClientOptions } from './args';
-import { COMMAND_HELP, parseCommand, type Command } from './command-parser';
+import { hintFor } from './command-hints';
+import { COMMAND_HELP, parseCommand, type Command, type Mode } from './command-parser';
 import { ConsoleUi } from './console-ui';
+import { LineThrottle } from './line-throttle';
 import { clientLines, commonLines, formatLine, linePrefix } from './lines';
+import { hintLine, whoLines } from './client-lines';
 import type { Terminal } from './terminal-io';
 
-/** Test seams: how to reach the server, the listener's interface, and where state is kept (default: defaultDataDir()). */
-export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity' | 'dataDir'>;
+/** Test seams: how to reach the server, the listener's interface, the clock, and where state is kept (default: defaultDataDir()). */
+export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity' | 'clock' | 'dataDir'>;
+
+/** docs/usage.md: `[Client table updated.]` is printed at most once per this many ms. */
+export const TABLE_LINE_INTERVAL_MS = 1_000;
 
 /**
  * Runs client mode until it ends; resolves with the exit code (SPEC §2, §5).
@@ -28,7 +36,7 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
     ...deps,
   });
   const ui = new ConsoleUi(io);
-  const session = new ClientSession(client, ui, io);
+  const session = new ClientSession(client, ui, io, deps.clock);
   try {
     return await session.run(options.listenPort);
   } finally {
@@ -51,6 +59,8 @@ class ClientSession {
   private finish: (code: number) => void = () => undefined;
   private readonly done = new Promise<number>((resolve) => (this.finish = resolve));
   private unsubscribeSignals: () => void = () => undefined;
+  /** `[Client table updated.]`, at most one line a second (docs/usage.md); the first at once. */
+  private readonly tableLine: LineThrottle;
   /**
    * Taken at once: readline's iterator only sees lines emitted after it exists,
    * so commands piped in before registration finishes would otherwise be lost.
@@ -61,8 +71,10 @@ class ClientSession {
     private readonly client: ChatClient,
     private readonly ui: ConsoleUi,
     private readonly io: Terminal,
+    clock = systemClock,
   ) {
     this.lines = ui.lines();
+    this.tableLine = new LineThrottle(clock, TABLE_LINE_INTERVAL_MS, () => this.print(clientLines.tableUpdated()));
   }
 
   /** Starts the listener, registers, then runs commands until the session ends. */
@@ -84,19 +96,28 @@ class ClientSession {
     }
     this.print(clientLines.listening(port));
     this.wireEvents();
+    // docs/usage.md: commands wait for the first table, so a piped `send` finds its receiver.
+    const firstTable = new Promise<void>((resolve) => this.client.once('tableUpdated', () => resolve()));
     const registered = await this.client.register();
     if (registered !== 'ok') return this.registerFailed(registered);
     this.print(clientLines.welcome());
     onInterrupt = () => void this.leave();
     if (interrupted) onInterrupt();
+    await Promise.race([firstTable, this.done]);
+    if (this.finishing) return this.done;
     void this.readLoop();
     this.ui.prompt();
     return this.done;
   }
 
-  /** Unsubscribes from process signals. */
+  /** Unsubscribes from process signals and drops a due table line. */
   dispose(): void {
     this.unsubscribeSignals();
+    this.tableLine.cancel();
+  }
+
+  private get mode(): Mode {
+    return this.group === null ? 'normal' : 'group';
   }
 
   /** The group whose mode we render (null = normal mode): always the client's own. */
@@ -105,6 +126,7 @@ class ClientSession {
   }
 
   private registerFailed(result: Exclude<RegisterResult, 'ok'>): number {
+    this.ui.stopPrompting();
     if (result === 'name_in_use') this.print(commonLines.nameInUse(this.client.name));
     else {
       this.print(clientLines.serverNotResponding());
@@ -116,8 +138,8 @@ class ClientSession {
 
   private wireEvents(): void {
     const { client } = this;
-    client.on('tableUpdated', () => this.print(clientLines.tableUpdated()));
-    // Only in normal mode: the client holds those of group mode until flushQueued (docs/usage.md)
+    client.on('tableUpdated', () => this.tableLine.trigger());
+    // Only in normal mode: the client holds those of group mode until flushQueued (docs/usage.md "Group mode")
     client.on('directMessage', ({ from, text }) => this.print(clientLines.directMessage(from, text)));
     client.on('groupMessage', ({ group, from, text }) => {
       if (group === this.group) this.print(clientLines.groupMessage(from, text));
@@ -128,7 +150,12 @@ class ClientSession {
       this.syncPrompt();
       this.flushQueued();
     });
-    client.on('serverLost', () => this.print(clientLines.connectionLost()));
+    client.on('memberJoined', ({ name }) => this.print(clientLines.memberJoined(name)));
+    client.on('memberLeft', ({ name }) => this.print(clientLines.memberLeft(name)));
+    client.on('serverLost', () => {
+      this.tableLine.leadNext(); // the table after re-registering is part of coming back
+      this.print(clientLines.connectionLost());
+    });
     client.on('reconnected', () => this.print(clientLines.reconnected()));
     client.on('fault', (error) => this.ui.printError(`chatapp: internal error: ${error.message}`));
   }
@@ -138,7 +165,7 @@ class ClientSession {
     try {
       for await (const line of this.lines) {
         if (this.finishing) break;
-        await this.handle(parseCommand(line, this.group === null ? 'normal' : 'group'));
+        await this.handle(parseCommand(line, this.mode), line);
         if (this.finishing) break;
         this.ui.prompt();
       }
@@ -148,21 +175,23 @@ class ClientSession {
     await this.leave();
   }
 
-  private async handle(command: Command): Promise<void> {
+  private async handle(command: Command, line: string): Promise<void> {
     const { client } = this;
     switch (command.kind) {
       case 'empty':
         return;
       case 'invalid':
-        return this.print(commonLines.invalidCommand());
+        return this.printBlock([commonLines.invalidCommand(), ...hintLine(hintFor(line, this.mode))]);
       case 'invalid_group_name':
-        return this.print(clientLines.invalidGroupName(command.group));
+        return this.invalidGroupName(command.group);
       case 'help':
-        return this.printBlock(COMMAND_HELP[this.group === null ? 'normal' : 'group'].map((h) => clientLines.item(h)));
+        return this.printBlock(COMMAND_HELP[this.mode].map((h) => clientLines.item(h)));
+      case 'who':
+        return this.printBlock(whoLines(client.clients()));
       case 'send':
         return this.showDirect(command.name, command.text, await client.sendDirect(command.name, command.text));
       case 'dereg':
-        return command.name === client.name ? this.leave() : this.print(clientLines.onlySelf());
+        return sameName(command.name, client.name) ? this.leave() : this.print(clientLines.onlySelf());
       case 'create_group':
         return this.createGroup(command.group);
       case 'list_groups':
@@ -180,12 +209,14 @@ class ClientSession {
     }
   }
 
-  private showDirect(name: string, text: string, result: SendDirectResult): void {
+  /** docs/usage.md "Names": a known name is shown as the table shows it, whatever case was typed. */
+  private showDirect(typed: string, text: string, result: SendDirectResult): void {
+    const name = this.client.lookup(typed)?.name ?? typed;
     if (result === 'received') return this.print(clientLines.received(name));
     if (result === 'no_ack') return this.print(commonLines.noAck(name));
     if (result === 'receiver_full') return this.print(clientLines.cannotTakeMore(name));
     if (result === 'offline') return this.print(clientLines.offline(name));
-    if (result === 'unknown') return this.print(clientLines.unknownClient(name));
+    if (result === 'unknown') return this.print(clientLines.unknownClient(typed));
     if (result === 'too_long') return this.tooLong(text);
     return this.print(clientLines.rejected(name, result.rejected));
   }
@@ -198,8 +229,13 @@ class ClientSession {
     const result = await this.client.createGroup(group);
     if (result === 'created') return this.print(clientLines.groupCreated(group));
     if (result === 'exists') return this.print(clientLines.groupExists(group));
-    if (result === 'invalid_name') return this.print(clientLines.invalidGroupName(group));
+    if (result === 'invalid_name') return this.invalidGroupName(group);
     return this.failed(result);
+  }
+
+  /** The refusal, then the rule on a second line (docs/usage.md "Names"). */
+  private invalidGroupName(group: string): void {
+    this.printBlock([clientLines.invalidGroupName(group), clientLines.groupNameRule()]);
   }
 
   private async listGroups(): Promise<void> {
@@ -212,9 +248,10 @@ class ClientSession {
   private async joinGroup(group: string): Promise<void> {
     const result = await this.client.joinGroup(group);
     if (result === 'no_such_group') return this.print(clientLines.noSuchGroup(group));
-    if (result === 'invalid_name') return this.print(clientLines.invalidGroupName(group));
+    if (result === 'invalid_name') return this.invalidGroupName(group);
     if (result !== 'joined') return this.failed(result);
-    if (!this.ended) this.ui.print(formatLine(clientLines.entered(group))); // SPEC §2: printed before group mode starts
+    const shown = this.group ?? group; // as the server shows it (docs/usage.md "Names")
+    if (!this.ended) this.ui.print(formatLine(clientLines.entered(shown))); // SPEC §2: printed before group mode starts
     this.syncPrompt();
   }
 
@@ -246,6 +283,7 @@ class ClientSession {
   private async leave(): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
+    this.ui.stopPrompting();
     const result = await this.client.deregister();
     if (result !== 'ok') return this.notResponding();
     this.flushQueued();
@@ -255,6 +293,7 @@ class ClientSession {
 
   private failed(failure: RequestFailure): void {
     if (failure === 'not_responding') return this.notResponding();
+    if (failure === 'not_connected') return this.print(clientLines.notConnected()); // docs/usage.md: the client stays
     if (failure === 'rate_limited') return this.print(clientLines.rateLimited());
     this.print(clientLines.refused(failure.error));
   }
@@ -263,6 +302,7 @@ class ClientSession {
   private notResponding(): void {
     if (this.ended) return;
     this.finishing = true;
+    this.ui.stopPrompting();
     this.print(clientLines.serverNotResponding());
     this.flushQueued();
     this.print(clientLines.exiting());
@@ -270,6 +310,7 @@ class ClientSession {
   }
 
   private end(code: number): void {
+    this.tableLine.cancel();
     this.ended = true;
     this.finish(code);
   }

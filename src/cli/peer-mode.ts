@@ -33,6 +33,8 @@ export async function runPeerMode(options: PeerOptions, io: Terminal): Promise<n
 /** One interactive peer session: renders events, runs commands, and decides how it ends. */
 class PeerSession {
   private finishing = false;
+  /** Set once the start lines are printed: leaving from then on says so. */
+  private started = false;
   private readonly sends = new Set<Promise<void>>();
   private finish: (code: number) => void = () => undefined;
   private readonly done = new Promise<number>((resolve) => (this.finish = resolve));
@@ -58,11 +60,12 @@ class PeerSession {
       return 1;
     }
     if (outcome.kind === 'name_in_use') {
+      this.ui.stopPrompting();
       this.print(commonLines.nameInUse(options.name)); // SPEC §6
       return 1;
     }
     if (this.finishing) return this.done;
-    this.showStart(outcome);
+    this.showStart(outcome, options.peers.length > 0);
     void this.readLoop(input);
     this.ui.prompt();
     return this.done;
@@ -72,9 +75,12 @@ class PeerSession {
     this.unsubscribeSignals();
   }
 
-  private showStart(outcome: Exclude<StartOutcome, { kind: 'name_in_use' }>): void {
+  /** The start lines; `triedAddresses`: a new chat was started only because none of them answered. */
+  private showStart(outcome: Exclude<StartOutcome, { kind: 'name_in_use' }>, triedAddresses: boolean): void {
+    this.started = true;
     const addresses = reachableAddresses(outcome.port);
     if (outcome.kind === 'created') {
+      if (triedAddresses) this.print(peerLines.noPeerAnswered()); // docs/usage.md: never a silent new chat
       for (const address of addresses) this.print(peerLines.started(address)); // SPEC §6
       return;
     }
@@ -89,6 +95,7 @@ class PeerSession {
     peer.on('memberDisconnected', (name) => this.print(peerLines.peerDisconnected(name)));
     peer.on('message', (from, text) => this.print(peerLines.message(from, text)));
     peer.on('nameInUse', () => {
+      this.ui.stopPrompting();
       this.print(commonLines.nameInUse(peer.name));
       void this.leave(1);
     });
@@ -140,12 +147,18 @@ class PeerSession {
     for (const name of report.missing) this.print(commonLines.noAck(name)); // SPEC §6
   }
 
-  /** Waits for messages in flight (so their outcome is shown), says bye, ends with `code`. */
+  /**
+   * Waits for messages in flight (so their outcome is shown), says bye, ends
+   * with `code`. A graceful leave (exit, Ctrl+C, Ctrl+D, SIGTERM) after the
+   * start says `[You left the chat]` (docs/usage.md "Peer mode").
+   */
   private async leave(code: number): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
+    this.ui.stopPrompting();
     await Promise.allSettled([...this.sends]);
     await this.peer.leave();
+    if (code === 0 && this.started) this.print(peerLines.youLeft());
     this.finish(code);
   }
 

@@ -53,6 +53,7 @@ export function buildProgram(version: string): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   program.option('--limit-loopback', 'apply the per-address limits to loopback clients too (server)');
+  program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
       new Option(`--${args.optionName(key)} <n>`, `${LIMIT_HELP[key]} (default ${DEFAULT_LIMITS[key]})`),
@@ -61,7 +62,13 @@ export function buildProgram(version: string): Command {
   return program;
 }
 
-type ParsedOptions = { server?: string; client?: string; peer?: string; limitLoopback?: boolean } & args.RawLimitOptions;
+type ParsedOptions = {
+  server?: string;
+  client?: string;
+  peer?: string;
+  limitLoopback?: boolean;
+  logText?: boolean;
+} & args.RawLimitOptions;
 
 /**
  * Parses argv, validates everything before any network use (SPEC §3) and runs
@@ -102,7 +109,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   const limits = args.limits(opts);
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
-    return runners.server({ port: args.serverPort(opts.server), limits, limitLoopback: opts.limitLoopback === true }, io);
+    const port = args.serverPort(opts.server);
+    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText: opts.logText !== false }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

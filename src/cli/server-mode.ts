@@ -31,8 +31,19 @@ class LineWriter {
 /** Names a listing line prints before `[and <n> more]`: the log of one request stays bounded. */
 export const LISTED_ITEMS_LOGGED = 100;
 
+/** How the server log is rendered. */
+export interface RenderOptions {
+  /** False: a group message is logged without its text (`--no-log-text`, docs/usage.md "Server"). */
+  readonly logText?: boolean;
+}
+
 /** Renders every ChatServer event as its exact SPEC §4 line (templates and sanitizing in lines.ts). */
-export function renderServerEvents(server: ChatServer, out: { line(text: string): void }, stderr: Writable): void {
+export function renderServerEvents(
+  server: ChatServer,
+  out: { line(text: string): void },
+  stderr: Writable,
+  options: RenderOptions = {},
+): void {
   const print = (body: string): void => out.line(formatLine(body));
   // docs/usage.md "Server": a listing prints at most LISTED_ITEMS_LOGGED names, then how many more.
   const list = (items: readonly string[]): void => {
@@ -48,7 +59,10 @@ export function renderServerEvents(server: ChatServer, out: { line(text: string)
   });
   server.on('groupJoined', (n, g) => print(serverLines.joined(n, g)));
   server.on('groupJoinFailed', (n, g) => print(serverLines.joinFailed(n, g)));
-  server.on('groupMessage', (n, _g, text) => print(serverLines.groupMessage(n, text))); // sanitized
+  const logText = options.logText !== false;
+  server.on('groupMessage', (n, _g, text) =>
+    print(logText ? serverLines.groupMessage(n, text) : serverLines.groupMessageNoText(n)), // sanitized
+  );
   server.on('membersListed', (n, g, members) => {
     print(serverLines.listMembers(n, g));
     list(members);
@@ -70,7 +84,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   const server = new ChatServer({ limits: { ...options.limits, maxClients }, limitLoopback: options.limitLoopback });
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
-  renderServerEvents(server, out, io.stderr);
+  renderServerEvents(server, out, io.stderr, { logText: options.logText });
   // Signals are caught before anything is printed: a script that sends SIGTERM
   // as soon as it reads the online line must still get a clean stop (exit 0).
   let signalled!: () => void;

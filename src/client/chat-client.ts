@@ -1,6 +1,6 @@
 import { newId } from '../protocol/ids';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import { isValidName } from '../protocol/names';
+import { isValidName, sameName } from '../protocol/names';
 import type { ClientEntry } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
 import { toError } from '../util/errors';
@@ -11,7 +11,7 @@ import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
 import { HeldInbox } from './held-messages';
 import { Identity } from './identity';
-import { PeerListener, type DirectMessage, type KeyDirectory } from './peer-listener';
+import { PeerListener, type DirectMessage, type Inbox, type KeyDirectory } from './peer-listener';
 import { receivedJournal } from './received-log';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
 import { TableWaiters } from './table-waiters';
@@ -75,8 +75,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.link = new ServerLink({ host: options.serverHost, port: options.serverPort, limits, clock, dial: options.dial });
     this.inbox = new HeldInbox(limits.maxHeldMessages, () => this.groups.current !== null, (m) => this.emit('directMessage', m));
     const journal = options.dataDir === undefined ? null : receivedJournal(options.dataDir, name);
-    const { identity, inbox } = this;
-    this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox, journal });
+    const { identity } = this;
+    this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox: this.listenerInbox(), journal });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
     this.link.on('frame', (frame) => this.pushes.push(frame));
@@ -99,6 +99,11 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** This client's copy of the server's client table. */
   clients(): readonly ClientEntry[] {
     return this.table.snapshot();
+  }
+
+  /** The table's entry for `name` (any case), if it lists one. */
+  lookup(name: string): ClientEntry | undefined {
+    return this.table.get(name);
   }
 
   /** Starts the peer listener; resolves with the bound port. Rejects with PortInUseError. */
@@ -143,12 +148,15 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return outcome.type === 'reply' ? { groups: outcome.groups ?? [] } : R.toFailure(outcome);
   }
 
-  /** Joins a group and enters group mode (SPEC §5 join_group). */
+  /**
+   * Joins a group and enters group mode (SPEC §5 join_group). `currentGroup`
+   * is then the group as the server shows it (any case may be asked for).
+   */
   async joinGroup(group: string): Promise<R.JoinGroupResult> {
     if (!isValidName(group)) return 'invalid_name';
     const outcome = await this.link.request({ type: 'join_group', id: newId(), group });
     if (outcome.type === 'reply') {
-      this.groups.setCurrent(group);
+      this.groups.setCurrent(outcome.group ?? group);
       return 'joined';
     }
     if (outcome.type === 'error' && outcome.code === 'no_such_group') return 'no_such_group';
@@ -194,10 +202,21 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return R.toFailure(outcome);
   }
 
-  /** Deregisters (SPEC §5 dereg): only this client's own name. No reconnect after 'ok'. */
+  /**
+   * Deregisters (SPEC §5 dereg): only this client's own name, in any case. No
+   * reconnect after 'ok'. While reconnecting there is no server to tell: the
+   * link is dropped instead, which the server counts as going offline
+   * (docs/usage.md "When the server is away").
+   */
   async deregister(name: string = this.name): Promise<R.DeregisterResult> {
-    if (name !== this.name) return 'not_self'; // SPEC §4: a client can only deregister itself
+    if (!sameName(name, this.name)) return 'not_self'; // a client can only deregister itself
     const outcome = await this.link.request({ type: 'dereg', id: newId(), name });
+    if (outcome.type === 'not_connected') {
+      this.registered = false;
+      this.link.autoReconnect = false;
+      this.link.drop();
+      return 'ok';
+    }
     // not_registered: the server already counts us offline, which is what dereg asks for.
     if (outcome.type === 'reply' || (outcome.type === 'error' && outcome.code === 'not_registered')) {
       this.registered = false;
@@ -301,11 +320,26 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       case 'removed':
         this.lostMembership(frame.group);
         return;
+      case 'presence':
+        if (frame.group !== this.groups.current) return; // about a group we have left meanwhile
+        this.emit(frame.state === 'joined' ? 'memberJoined' : 'memberLeft', { group: frame.group, name: frame.name });
+        return;
       case 'error':
         return; // connection-level error without id; fatal ones close the link, which reports itself
       default:
         assertNeverFrame(frame);
     }
+  }
+
+  /** The held inbox, with each sender shown as the table shows it, whatever case it signed with (docs/usage.md "Names"). */
+  private listenerInbox(): Inbox {
+    const { inbox, table } = this;
+    return {
+      get full(): boolean {
+        return inbox.full;
+      },
+      deliver: (m) => inbox.deliver({ ...m, from: table.get(m.from)?.name ?? m.from }),
+    };
   }
 
   private directory(): KeyDirectory {

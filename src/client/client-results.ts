@@ -11,7 +11,8 @@ import type { DirectMessage } from './peer-listener';
 
 /** Why a server request did not succeed, for any request. */
 export type RequestFailure =
-  | 'not_responding' // no reply after every try (SPEC §5)
+  | 'not_responding' // no reply after every try on a connection believed open (SPEC §5)
+  | 'not_connected' // the link is being re-established; the request was not performed (docs/usage.md)
   | 'rate_limited' // the server refused the frame (docs/protocol.md `rate_limited`)
   | { readonly error: ErrorCode }; // any other error code from the server
 
@@ -59,6 +60,10 @@ export type ChatClientEvents = {
   directMessage: [message: DirectMessage];
   /** A message of the current group (each seq once). */
   groupMessage: [message: GroupMessage];
+  /** Another member joined the current group (docs/protocol.md `presence`). */
+  memberJoined: [info: { readonly group: string; readonly name: string }];
+  /** Another member left the current group, in any way (docs/protocol.md `presence`). */
+  memberLeft: [info: { readonly group: string; readonly name: string }];
   /** The server removed this client from its group, or the group vanished across a reconnect. */
   removedFromGroup: [info: { readonly group: string }];
   /** The registered server connection was lost; reconnecting in the background. */
@@ -72,6 +77,7 @@ export type ChatClientEvents = {
 /** Maps a failed server answer to a RequestFailure. */
 export function toFailure(outcome: Exclude<RequestOutcome, { type: 'reply' }>): RequestFailure {
   if (outcome.type === 'not_responding') return 'not_responding';
+  if (outcome.type === 'not_connected') return 'not_connected';
   if (outcome.code === 'rate_limited') return 'rate_limited';
   return { error: outcome.code };
 }
@@ -80,6 +86,7 @@ export function toFailure(outcome: Exclude<RequestOutcome, { type: 'reply' }>): 
 export function isFailure(result: unknown): result is RequestFailure {
   return (
     result === 'not_responding' ||
+    result === 'not_connected' ||
     result === 'rate_limited' ||
     (typeof result === 'object' && result !== null && 'error' in result)
   );

@@ -1,5 +1,6 @@
 import { RateLimiter } from '../net/rate-limit';
 import type { Limits } from '../protocol/limits';
+import { foldName } from '../protocol/names';
 import type { Clock } from '../util/clock';
 import { directBucket } from './inbound-links';
 
@@ -41,16 +42,18 @@ export class DmAdmission {
 
   /** The dm claiming `from` did not verify: it was not from `from`, so its token goes back. */
   failed(from: string): void {
-    this.senders.get(from)?.refund();
+    this.senders.get(foldName(from))?.refund();
   }
 
+  /** One bucket per name in any case (docs/usage.md "Names"): `Mallory` and `MALLORY` share hers. */
   private bucketOf(from: string): RateLimiter | null {
-    let bucket = this.senders.get(from);
+    const name = foldName(from);
+    let bucket = this.senders.get(name);
     if (bucket === undefined) {
       const fresh = directBucket(this.limits, this.clock);
       if (fresh === null) return null;
       bucket = fresh;
-      this.senders.set(from, bucket);
+      this.senders.set(name, bucket);
       if (this.senders.size > MAX_SENDER_BUCKETS) {
         const oldest = this.senders.keys().next();
         if (!oldest.done) this.senders.delete(oldest.value);

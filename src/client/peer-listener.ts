@@ -4,6 +4,7 @@ import { listenTcp } from '../net/listen';
 import type { DirectFrame, FrameOf } from '../protocol/frames';
 import type { ErrorCode } from '../protocol/errors';
 import type { Limits } from '../protocol/limits';
+import { sameName } from '../protocol/names';
 import { DIRECT_LINK } from '../protocol/link-frames';
 import type { Clock } from '../util/clock';
 import { toError } from '../util/errors';
@@ -144,7 +145,7 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
   private screen(dm: DmFrame): ErrorCode | null {
     const { name, limits, clock } = this.options;
     if (dm.text.length > limits.maxMessageLength) return 'message_too_long'; // docs/protocol.md Limits
-    if (dm.to !== name) return 'wrong_recipient'; // docs/security.md: not addressed to me
+    if (!sameName(dm.to, name)) return 'wrong_recipient'; // not addressed to me (names compare without case, docs/usage.md)
     if (Math.abs(clock.now() - dm.ts) > limits.directMessageMaxSkewMs) return 'stale_message';
     return null;
   }

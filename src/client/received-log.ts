@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { foldName } from '../protocol/names';
 import type { Clock } from '../util/clock';
 import { toError } from '../util/errors';
 
@@ -128,8 +129,9 @@ export function receivedJournal(dataDir: string, name: string): string {
   return path.join(dataDir, 'received', `${name.toLowerCase()}.jsonl`);
 }
 
+/** The sender's name without case (a name is one name in any case, docs/usage.md "Names"), then the id. */
 function key(from: string, id: string): string {
-  return `${from}\n${id}`;
+  return `${foldName(from)}\n${id}`;
 }
 
 function parseLine(line: string): JournalLine | null {

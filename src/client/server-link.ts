@@ -13,15 +13,23 @@ import { connectionLimits } from './connection-limits';
 export const LinkLevel = { none: 0, connected: 1, registered: 2, ready: 3 } as const;
 export type LinkLevel = (typeof LinkLevel)[keyof typeof LinkLevel];
 
-/** The server's answer to one request, or none after every try. */
+/**
+ * The server's answer to one request; or none after every try on a
+ * connection believed open (`not_responding`); or none because the link is
+ * being re-established (`not_connected`, docs/usage.md "When the server is
+ * away").
+ */
 export type RequestOutcome =
   | FrameOf<ServerToClientFrame, 'reply'>
   | FrameOf<ServerToClientFrame, 'error'>
-  | { readonly type: 'not_responding' };
+  | { readonly type: 'not_responding' }
+  | { readonly type: 'not_connected' };
+
+const NOT_CONNECTED = { type: 'not_connected' } as const;
 
 /** Events of the link; ChatClient turns them into its own. */
 export type ServerLinkEvents = {
-  /** A pushed frame (table, group_msg, removed, or an error without id). */
+  /** A pushed frame (table, group_msg, removed, presence, or an error without id). */
   frame: [frame: Exclude<ServerToClientFrame, { type: 'reply' | 'list_part' | 'ping' | 'pong' }>];
   /** A new connection is open (not yet registered). */
   connected: [];
@@ -92,11 +100,26 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   }
 
   /**
+   * True while a registered link is being re-established: from the loss of
+   * its connection until the owner raises the new one to `ready`.
+   */
+  get reconnecting(): boolean {
+    return this.autoReconnect && !this.closed && this.linkLevel < LinkLevel.ready;
+  }
+
+  /**
    * Sends `frame` and waits ackTimeoutMs per try for its reply or error, up to
    * `retries` tries in all with the same id (SPEC §5). A reply that arrives
    * late, during a later try, settles it once; the next try is then skipped.
+   * A user request (level `ready`) made while reconnecting is not sent but
+   * ends `not_connected` at once (and dials now rather than after the
+   * backoff); one whose tries ran out while reconnecting ends so too.
    */
   async request(frame: ServerRequest, level: LinkLevel = LinkLevel.ready): Promise<RequestOutcome> {
+    if (level === LinkLevel.ready && this.reconnecting) {
+      this.connect();
+      return NOT_CONNECTED;
+    }
     const { ackTimeoutMs, retries } = this.options.limits;
     const entry: InFlight = { frame, level, sentOn: null };
     this.inFlight.set(frame.id, entry);
@@ -108,7 +131,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
         const outcome = await wait;
         if (outcome.kind === 'acked') return outcome.value;
       }
-      return { type: 'not_responding' };
+      return level === LinkLevel.ready && this.reconnecting ? NOT_CONNECTED : { type: 'not_responding' };
     } finally {
       this.inFlight.delete(frame.id);
       this.listParts.delete(frame.id);
@@ -183,6 +206,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
       case 'table':
       case 'group_msg':
       case 'removed':
+      case 'presence':
         this.emit('frame', frame);
         return;
       case 'ping':

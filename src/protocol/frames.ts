@@ -119,9 +119,16 @@ const groupMsg = z.strictObject({
   text: Text,
 });
 const removed = z.strictObject({ type: z.literal('removed'), group: Name });
+/** Another member `name` joined or left the receiver's group `group` (in any way). */
+const presence = z.strictObject({
+  type: z.literal('presence'),
+  group: Name,
+  name: Name,
+  state: z.enum(['joined', 'left']),
+});
 
 export const ServerToClientFrame = z.discriminatedUnion('type', [
-  reply, error, table, listPart, groupMsg, removed, ping, pong,
+  reply, error, table, listPart, groupMsg, removed, presence, ping, pong,
 ]);
 export type ServerToClientFrame = z.infer<typeof ServerToClientFrame>;
 

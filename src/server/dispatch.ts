@@ -8,6 +8,7 @@ import {
 } from './handlers/groups';
 import { handleSendGroup } from './handlers/send-group';
 import { chunkBytes } from '../protocol/chunk-frames';
+import { sameName } from '../protocol/names';
 import { listOf, sendReply } from './list-reply';
 import { PLAIN_REPLY } from './reply-cache';
 
@@ -105,7 +106,7 @@ function route(ctx: ServerContext, session: Session, frame: ServerRequest): Resu
     return entry.handle(ctx, session, frame);
   }
   if (session.name === null) return fail(frame.id, 'not_registered'); // protocol.md: register first
-  if (entry.actsAs && entry.actsAs(frame) !== session.name) return fail(frame.id, 'not_self'); // usage.md: only as itself
+  if (entry.actsAs && !sameName(entry.actsAs(frame), session.name)) return fail(frame.id, 'not_self'); // usage.md: only as itself, any case
   return entry.handle(ctx, session as RegisteredSession, frame);
 }
 

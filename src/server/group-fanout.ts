@@ -149,6 +149,19 @@ export class GroupFanout {
     this.release(ch, r.session);
   }
 
+  /**
+   * Sends `frame`, encoded once, to every member of `group` but `except`
+   * (presence notices, docs/protocol.md `presence`). Not acked or tracked:
+   * a member that misses one because its connection closed re-learns the
+   * members from `list_members`.
+   */
+  announce(group: string, except: string, frame: ServerToClientFrame): void {
+    const ch = this.channels.get(group);
+    if (ch === undefined || ch.recipients.length === 0) return;
+    const bytes = encodeFrame<ServerToClientFrame>(frame);
+    for (const r of ch.recipients) if (r.name !== except && r.session.conn.open) r.session.conn.sendEncoded(bytes);
+  }
+
   /** Stops every timer (server shutdown). */
   close(): void {
     for (const ch of this.channels.values()) {

@@ -21,14 +21,20 @@ export class Membership {
     private readonly emit: EmitEvent,
   ) {}
 
-  /** Puts `session` in `group`, taking it out of its current group first. */
-  async join(session: Member, group: string): Promise<JoinResult> {
-    const result = await this.store.join(session.name, group);
+  /**
+   * Puts `session` in `group` (any case; the result names it as shown),
+   * taking it out of its current group first. The other members are told
+   * (docs/protocol.md `presence`).
+   */
+  async join(session: Member, requested: string): Promise<JoinResult> {
+    const result = await this.store.join(session.name, requested);
     if (!result.ok) return result;
+    const group = result.group ?? requested;
     if (result.left !== null) this.left(session, session.name, result.left, 'switched');
     if (session.group !== group) {
       session.setGroup(group);
       this.fanout.add(group, session);
+      this.fanout.announce(group, session.name, { type: 'presence', group, name: session.name, state: 'joined' });
     }
     this.emit('groupJoined', session.name, group);
     return result;
@@ -59,9 +65,10 @@ export class Membership {
     if (group !== null) this.left(session, name, group, 'offline');
   }
 
-  /** The single exit every removal ends in. */
+  /** The single exit every removal ends in; the members left behind are told (docs/protocol.md `presence`). */
   private left(session: Session, name: string, group: string, reason: LeaveReason): void {
     this.fanout.forget(group, name);
+    this.fanout.announce(group, name, { type: 'presence', group, name, state: 'left' });
     if (session.group === group) session.setGroup(null);
     this.emit('groupLeft', name, group, reason);
   }

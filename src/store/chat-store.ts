@@ -18,6 +18,8 @@ import type { ClientEntry } from '../protocol/frames';
  * - Reads (`clients`, `groups`, `membersOf`) see a state that some sequence
  *   of completed writes produced, never a half-done write.
  * - Every result says what changed, so the caller can push exactly that.
+ * - Client and group names compare without regard to case; each is shown
+ *   as it was first registered or created (docs/usage.md "Names").
  * test/property/store-interleaving.property.test.ts runs random concurrent
  * interleavings against these rules.
  */
@@ -79,9 +81,13 @@ export type CreateGroupResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly code: 'group_exists' | 'too_many_groups' | 'group_quota' };
 
-/** `left` names the group the member left first, if any. */
+/**
+ * `left` names the group the member left first, if any. `group` is the
+ * group's name as shown (first created), present when the request spelled it
+ * in another case (docs/usage.md "Names").
+ */
 export type JoinResult =
-  | { readonly ok: true; readonly left: string | null }
+  | { readonly ok: true; readonly left: string | null; readonly group?: string }
   | { readonly ok: false; readonly code: 'no_such_group' };
 
 export type LeaveResult =

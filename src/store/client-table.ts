@@ -1,5 +1,6 @@
 import { Mutex } from 'async-mutex';
 import type { ClientEntry } from '../protocol/frames';
+import { foldName } from '../protocol/names';
 import type { Owner, Registration, RegisterResult } from './chat-store';
 
 /** Offline entries a client table keeps by default; older ones are forgotten (clients may keep them). */
@@ -14,12 +15,18 @@ export const MAX_OFFLINE_ENTRIES = 1_000;
  * then applies it: readers never see an uncommitted change, and the mutex is
  * what keeps the decision true across that wait. Never writes sockets,
  * never prints.
+ *
+ * Names compare without regard to case (docs/usage.md "Names"): every map is
+ * keyed by the folded name, and an entry keeps the spelling it was first
+ * registered with for as long as the table keeps it.
  */
 export class ClientTable {
   private readonly mutex = new Mutex();
+  /** Folded name → entry. */
   private readonly entries = new Map<string, ClientEntry>();
+  /** Folded name → the connection that holds it online. */
   private readonly owners = new Map<string, Owner>();
-  /** Offline names, in the order they went offline (the oldest are forgotten past the cap). */
+  /** Offline folded names, in the order they went offline (the oldest are forgotten past the cap). */
   private readonly offline = new Set<string>();
 
   constructor(
@@ -31,12 +38,15 @@ export class ClientTable {
   /** Registers `reg` for `owner`; an offline name may be taken again from any address. */
   register(reg: Registration, owner: Owner): Promise<RegisterResult> {
     return this.mutex.runExclusive(async (): Promise<RegisterResult> => {
-      if (this.entries.get(reg.name)?.online) return { ok: false, code: 'name_in_use' }; // usage.md: unique among online
-      const entry: ClientEntry = { name: reg.name, host: reg.host, port: reg.port, online: true, key: reg.key };
+      const key = foldName(reg.name);
+      const known = this.entries.get(key);
+      if (known?.online) return { ok: false, code: 'name_in_use' }; // usage.md: unique among online, any case
+      // docs/usage.md "Names": shown as first registered.
+      const entry: ClientEntry = { name: known?.name ?? reg.name, host: reg.host, port: reg.port, online: true, key: reg.key };
       await this.persist(entry);
-      this.entries.set(reg.name, entry);
-      this.owners.set(reg.name, owner);
-      this.offline.delete(reg.name);
+      this.entries.set(key, entry);
+      this.owners.set(key, owner);
+      this.offline.delete(key);
       return { ok: true, entry };
     });
   }
@@ -54,13 +64,14 @@ export class ClientTable {
    */
   goOfflineThen<T>(name: string, owner: Owner, alsoInside: () => Promise<T>): Promise<{ entry: ClientEntry; inside: T } | null> {
     return this.mutex.runExclusive(async () => {
-      const current = this.entries.get(name);
-      if (!current?.online || this.owners.get(name) !== owner) return null;
+      const key = foldName(name);
+      const current = this.entries.get(key);
+      if (!current?.online || this.owners.get(key) !== owner) return null;
       const entry: ClientEntry = { ...current, online: false };
       await this.persist(entry);
-      this.entries.set(name, entry);
-      this.owners.delete(name);
-      this.offline.add(name);
+      this.entries.set(key, entry);
+      this.owners.delete(key);
+      this.offline.add(key);
       if (this.offline.size > this.maxOffline) this.forgetOldestOffline();
       return { entry, inside: await alsoInside() };
     });
@@ -74,9 +85,9 @@ export class ClientTable {
     this.entries.delete(oldest.value);
   }
 
-  /** The entry for `name`, if any (a readonly value: entries are replaced, never mutated). */
+  /** The entry for `name` in any case, if any (a readonly value: entries are replaced, never mutated). */
   get(name: string): ClientEntry | undefined {
-    return this.entries.get(name);
+    return this.entries.get(foldName(name));
   }
 
   /** Every entry, in first-registration order. */

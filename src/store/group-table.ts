@@ -1,4 +1,5 @@
 import { Mutex } from 'async-mutex';
+import { foldName } from '../protocol/names';
 import type { CreateGroupResult, GroupQuota, JoinResult, LeaveResult } from './chat-store';
 
 /** A change the group table made, handed to its persistence hook inside the critical section. */
@@ -7,6 +8,12 @@ export type GroupChange =
   | { readonly kind: 'joined'; readonly member: string; readonly group: string }
   | { readonly kind: 'left'; readonly member: string; readonly group: string };
 
+/** One group: its name as first created, and its members (join order, copy-on-write). */
+interface GroupEntry {
+  readonly name: string;
+  readonly members: readonly string[];
+}
+
 /**
  * The group table (docs/architecture.md "Store"): group → members (join
  * order) beside member → group, both updated in the same critical section,
@@ -14,12 +21,18 @@ export type GroupChange =
  * copy-on-write: a snapshot handed out is never mutated. As in ClientTable,
  * each verb decides, waits for `persist`, then applies, under its mutex.
  * Lock order: the client table before this one; never held across socket I/O.
+ *
+ * Group and member names compare without regard to case (docs/usage.md
+ * "Names"): the maps are keyed by folded names, and a group is shown as it
+ * was first created.
  */
 export class GroupTable {
   private readonly mutex = new Mutex();
-  private readonly members = new Map<string, readonly string[]>();
+  /** Folded group name → the group. */
+  private readonly groups = new Map<string, GroupEntry>();
+  /** Folded member name → folded group name. */
   private readonly memberGroup = new Map<string, string>();
-  /** Groups created per creator name, for the quota. */
+  /** Groups created per folded creator name, for the quota. */
   private readonly created = new Map<string, number>();
   /** The group names as handed out, until the next create (so listings can reuse their encoding). */
   private names: readonly string[] | null = null;
@@ -29,65 +42,77 @@ export class GroupTable {
   /** Creates an empty group within `quota`; groups live until the server stops. */
   create(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult> {
     return this.mutex.runExclusive(async (): Promise<CreateGroupResult> => {
-      if (this.members.has(group)) return { ok: false, code: 'group_exists' };
-      const mine = this.created.get(creator) ?? 0;
-      if (quota && this.members.size >= quota.maxGroups) return { ok: false, code: 'too_many_groups' };
+      const key = foldName(group);
+      if (this.groups.has(key)) return { ok: false, code: 'group_exists' }; // any case
+      const mine = this.created.get(foldName(creator)) ?? 0;
+      if (quota && this.groups.size >= quota.maxGroups) return { ok: false, code: 'too_many_groups' };
       if (quota && mine >= quota.maxPerCreator) return { ok: false, code: 'group_quota' };
       await this.persist({ kind: 'created', group, creator });
-      this.members.set(group, Object.freeze([]));
-      this.created.set(creator, mine + 1);
+      this.groups.set(key, { name: group, members: Object.freeze([]) });
+      this.created.set(foldName(creator), mine + 1);
       this.names = null;
       return { ok: true };
     });
   }
 
-  /** Puts `member` in `group`, leaving its current group first (at most one group). */
+  /**
+   * Puts `member` in `group`, leaving its current group first (at most one
+   * group). The result names the group as shown when `group` spelled it
+   * another way.
+   */
   join(member: string, group: string): Promise<JoinResult> {
     return this.mutex.runExclusive(async (): Promise<JoinResult> => {
-      if (!this.members.has(group)) return { ok: false, code: 'no_such_group' };
-      const current = this.memberGroup.get(member);
-      if (current === group) return { ok: true, left: null };
-      if (current !== undefined) await this.remove(member, current);
-      await this.persist({ kind: 'joined', member, group });
-      this.members.set(group, Object.freeze([...(this.members.get(group) ?? []), member]));
-      this.memberGroup.set(member, group);
-      return { ok: true, left: current ?? null };
+      const key = foldName(group);
+      const target = this.groups.get(key);
+      if (target === undefined) return { ok: false, code: 'no_such_group' };
+      const shown = target.name === group ? {} : { group: target.name };
+      const current = this.memberGroup.get(foldName(member));
+      if (current === key) return { ok: true, left: null, ...shown };
+      const left = current === undefined ? null : await this.remove(member, current);
+      await this.persist({ kind: 'joined', member, group: target.name });
+      const now = this.groups.get(key) ?? target;
+      this.groups.set(key, { name: now.name, members: Object.freeze([...now.members, member]) });
+      this.memberGroup.set(foldName(member), key);
+      return { ok: true, left, ...shown };
     });
   }
 
   /** Takes `member` out of its group; with `onlyFrom`, only if that is still its group. */
   leave(member: string, onlyFrom?: string): Promise<LeaveResult> {
     return this.mutex.runExclusive(async (): Promise<LeaveResult> => {
-      const current = this.memberGroup.get(member);
-      if (current === undefined || (onlyFrom !== undefined && current !== onlyFrom)) {
+      const current = this.memberGroup.get(foldName(member));
+      if (current === undefined || (onlyFrom !== undefined && current !== foldName(onlyFrom))) {
         return { ok: false, code: 'not_in_group' };
       }
-      await this.remove(member, current);
-      return { ok: true, group: current };
+      return { ok: true, group: await this.remove(member, current) };
     });
   }
 
-  /** Group names in creation order: the same frozen array until a group is created. */
+  /** Group names as shown, in creation order: the same frozen array until a group is created. */
   groupNames(): readonly string[] {
-    this.names ??= Object.freeze([...this.members.keys()]);
+    this.names ??= Object.freeze([...this.groups.values()].map((g) => g.name));
     return this.names;
   }
 
-  /** Members of `group` in join order (an immutable snapshot), or undefined if no such group. */
+  /** Members of `group` (any case) in join order (an immutable snapshot), or undefined if no such group. */
   membersOf(group: string): readonly string[] | undefined {
-    return this.members.get(group);
+    return this.groups.get(foldName(group))?.members;
   }
 
-  /** The group `member` is in, if any. */
+  /** The group `member` is in, as shown, if any. */
   groupOf(member: string): string | undefined {
-    return this.memberGroup.get(member);
+    const key = this.memberGroup.get(foldName(member));
+    return key === undefined ? undefined : this.groups.get(key)?.name;
   }
 
-  /** Both indexes, updated together; callers hold the mutex. */
-  private async remove(member: string, group: string): Promise<void> {
-    await this.persist({ kind: 'left', member, group });
-    const list = this.members.get(group);
-    if (list) this.members.set(group, Object.freeze(list.filter((m) => m !== member)));
-    this.memberGroup.delete(member);
+  /** Both indexes, updated together; callers hold the mutex. Returns the group's name as shown. */
+  private async remove(member: string, key: string): Promise<string> {
+    const entry = this.groups.get(key);
+    const name = entry?.name ?? key;
+    await this.persist({ kind: 'left', member, group: name });
+    const folded = foldName(member);
+    if (entry) this.groups.set(key, { name, members: Object.freeze(entry.members.filter((m) => foldName(m) !== folded)) });
+    this.memberGroup.delete(folded);
+    return name;
   }
 }

@@ -227,6 +227,17 @@ describe('rates and the verify budget are checked before the signature', () => {
     expect(inbox.map((m) => m.from)).toEqual(['alice', 'alice', 'carol']);
   });
 
+  it('one bucket per name in any case: signing as ALICE does not get alice a second budget', async () => {
+    const { bob, clock } = await startBob({ directRateBurst: 2, directRatePerSec: 1 });
+    const [one, two] = [await Link.open(bob.port!), await Link.open(bob.port!)];
+    one.send(dm(clock, ids.alice), dm(clock, ids.alice, { from: 'Alice' }));
+    await one.replied(2);
+    const upper = dm(clock, ids.alice, { from: 'ALICE' });
+    two.send(upper);
+    await two.replied(1);
+    expect([one.verdicts(), two.verdictsOn([upper])]).toEqual([['ack', 'ack'], ['rate_limited']]);
+  });
+
   it('links that delivered nothing share the verify budget; a proven link does not wait for it', async () => {
     const { bob, clock } = await startBob({ directVerifyPerSec: 1 }); // burst: 2 checks
     const proven = await Link.open(bob.port!);

@@ -195,4 +195,48 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     expect(listed).toBeLessThan(300);
     expect(await a.request({ type: 'list_groups', id: 'mine' })).toEqual({ type: 'reply', id: 'mine', groups: ['g'] });
   });
+
+  it('tells every other member of a join and of each way of leaving (docs/protocol.md `presence`)', async () => {
+    const watcher = await member('wendy');
+    await watcher.request({ type: 'create_group', id: 'c1', group: 'g' });
+    await watcher.request({ type: 'create_group', id: 'c2', group: 'other' });
+    await watcher.request({ type: 'join_group', id: 'jw', group: 'g' });
+    const seen = (n: number) => watcher.until(() => watcher.ofType('presence').length >= n && watcher.ofType('presence'));
+    const leaver = await member('lee', 'g'); // 1 joined
+    await leaver.request({ type: 'leave_group', id: 'l' }); // 2 left
+    const switcher = await member('sam', 'g'); // 3 joined
+    await switcher.request({ type: 'join_group', id: 's', group: 'other' }); // 4 left
+    const dereg = await member('dee', 'g'); // 5 joined
+    await dereg.request({ type: 'dereg', id: 'd', name: 'dee' }); // 6 left
+    const closer = await member('cal', 'g'); // 7 joined
+    closer.end(); // 8 left
+    await seen(8);
+    const silent = await member('sid', 'g'); // 9 joined
+    watcher.autoAck();
+    await watcher.request({ type: 'send_group', id: 'm', text: 'ping' });
+    await silent.until(() => silent.ofType('group_msg').length === 1);
+    clock.advance(server.limits.ackTimeoutMs);
+    await silent.until(() => silent.ofType('removed')[0]); // 10 left
+    const shown = (await seen(10)).map((p) => `${p.name} ${p.state} ${p.group}`);
+    expect(shown).toEqual([
+      'lee joined g', 'lee left g', 'sam joined g', 'sam left g', 'dee joined g', 'dee left g',
+      'cal joined g', 'cal left g', 'sid joined g', 'sid left g',
+    ]);
+    // Nobody is told about itself, and the group it switched to told its members.
+    expect(leaver.ofType('presence')).toEqual([]);
+    expect(switcher.ofType('presence')).toEqual([]);
+  });
+
+  it('joins a group named in another case as the group it is, and replies with its name as shown', async () => {
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c', group: 'RoomA' });
+    expect(await a.request({ type: 'create_group', id: 'c2', group: 'rooma' })).toMatchObject({ code: 'group_exists' });
+    expect(await a.request({ type: 'join_group', id: 'j', group: 'ROOMA' })).toEqual({ type: 'reply', id: 'j', group: 'RoomA' });
+    const b = await member('Bob', 'rooma');
+    b.autoAck();
+    await a.request({ type: 'send_group', id: 's', text: 'hi' });
+    expect(await b.until(() => b.ofType('group_msg')[0])).toMatchObject({ group: 'RoomA', from: 'alice' });
+    expect(await b.request({ type: 'list_members', id: 'm' })).toMatchObject({ members: ['alice', 'Bob'] });
+    expect(lines).toContain('joined Bob RoomA');
+  });
 });

@@ -45,6 +45,18 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(lines).toEqual(['table']);
   });
 
+  it('names compare without case: ALICE is refused while alice is online, and deregisters as any spelling', async () => {
+    const alice = connect();
+    await alice.register('alice');
+    expect(await connect().register('ALICE', 5001)).toMatchObject({ type: 'error', code: 'name_in_use' });
+    expect(await alice.request({ type: 'dereg', id: 'd', name: 'Alice' })).toEqual({ type: 'reply', id: 'd' });
+    const again = connect();
+    expect(await again.register('ALICE', 5002)).toEqual({ type: 'reply', id: 'reg-ALICE' });
+    // Shown as first registered.
+    const table = await again.until(() => again.ofType('table')[0]);
+    expect(table.clients.map((c) => [c.name, c.port, c.online])).toEqual([['alice', 5002, true]]);
+  });
+
   it('pushes deltas to other online clients and no redundant delta to the registrant', async () => {
     const alice = connect();
     const bob = connect();

@@ -30,6 +30,7 @@ it('a group message with newlines and escape sequences prints as one harmless li
   member.type('join_group inj');
   await member.waitForLine('>>> [Entered group inj successfully]', from);
   expect((await evil.request({ type: 'join_group', group: 'inj' })).type).toBe('reply');
+  await member.waitForLine('>>> (inj) [evil joined the group]', from); // docs/usage.md: members see who joins
 
   const forged = 'hi\n>>> [You are Offline. Bye.]\r>>> [Server connection lost]\u001b[2J\u001b]0;pwned\u0007\u202eevil\u0085x';
   from = member.mark();

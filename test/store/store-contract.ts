@@ -59,9 +59,42 @@ export function describeStoreContract(label: string, open: () => Promise<ChatSto
       expect(await store.membersOf('nope')).toBeUndefined();
     });
 
+    it('names compare without case: Alice is alice while online, and an offline name keeps its first spelling', async () => {
+      await store.register(reg('alice'), 1);
+      expect(await store.register(reg('Alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use' });
+      expect(await store.disconnect('ALICE', 1)).toMatchObject({ entry: { name: 'alice', online: false } });
+      expect(await store.register(reg('ALICE', 7000), 3)).toMatchObject({ ok: true, entry: { name: 'alice', port: 7000 } });
+      expect((await store.clients()).map((c) => [c.name, c.port, c.online])).toEqual([['alice', 7000, true]]);
+    });
+
+    it('group names compare without case and are shown as first created; members likewise', async () => {
+      expect(await store.createGroup('RoomA', 'alice')).toEqual({ ok: true });
+      expect(await store.createGroup('rooma', 'bob')).toEqual({ ok: false, code: 'group_exists' });
+      expect(await store.groups()).toEqual(['RoomA']);
+      expect(await store.join('alice', 'ROOMA')).toEqual({ ok: true, left: null, group: 'RoomA' });
+      expect(await store.join('bob', 'RoomA')).toEqual({ ok: true, left: null });
+      expect(await store.join('ALICE', 'rooma')).toEqual({ ok: true, left: null, group: 'RoomA' });
+      expect(await store.membersOf('roomA')).toEqual(['alice', 'bob']);
+      expect(await store.leave('Bob', 'ROOMA')).toEqual({ ok: true, group: 'RoomA' });
+      expect(await store.membersOf('RoomA')).toEqual(['alice']);
+    });
+
+    it('the group quota counts a creator under any spelling of its name', async () => {
+      const quota = { maxGroups: 10, maxPerCreator: 1 };
+      expect(await store.createGroup('a', 'alice', quota)).toEqual({ ok: true });
+      expect(await store.createGroup('b', 'ALICE', quota)).toEqual({ ok: false, code: 'group_quota' });
+    });
+
     it('ten racing registrations of one name: exactly one wins', async () => {
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.register(reg('bob', 5000 + i), i)));
       expect(results.filter((r) => r.ok)).toHaveLength(1);
+    });
+
+    it('racing registrations of one name in different cases: exactly one wins', async () => {
+      const spellings = ['bob', 'Bob', 'BOB', 'bOb'];
+      const results = await Promise.all(spellings.map((name, i) => store.register(reg(name, 5000 + i), i)));
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+      expect(await store.clients()).toHaveLength(1);
     });
   });
 }

@@ -32,6 +32,13 @@ describe('ReceivedLog', () => {
     expect(log.check('carol', 'm1', clock.now())).toBe('new');
   });
 
+  it('a name is one name in any case', () => {
+    const log = open();
+    log.record('Alice', 'm1', clock.now());
+    expect(log.check('alice', 'm1', clock.now())).toBe('seen');
+    expect(log.check('ALICE', 'm1', clock.now())).toBe('seen');
+  });
+
   it('past capacity forgets the oldest but raises the floor, so the forgotten one is still refused', () => {
     const log = open(2);
     const t = clock.now();

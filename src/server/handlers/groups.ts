@@ -30,7 +30,7 @@ export async function handleJoinGroup(ctx: ServerContext, s: RegisteredSession, 
     ctx.emit('groupJoinFailed', s.name, f.group);
     return fail(f.id, result.code);
   }
-  return ok(f.id, { group: f.group });
+  return ok(f.id, { group: result.group ?? f.group }); // docs/usage.md "Names": the group as shown
 }
 
 /** `leave_group`: or `not_in_group`. */

@@ -19,7 +19,7 @@ export async function handleRegister(
   const host = frame.host ?? normalizeAddress(session.conn.remoteAddress);
   const result = await ctx.store.register({ name: frame.name, host, port: frame.port, key: frame.key }, session.id);
   if (!result.ok) return fail(frame.id, result.code); // docs/usage.md: names unique among online clients
-  ctx.bind(session, frame.name);
+  ctx.bind(session, result.entry.name); // docs/usage.md "Names": the name as first registered
   if (!session.conn.open) {
     // Closed while the store registered it: it goes offline as any closed connection does.
     await ctx.goOffline(session);
