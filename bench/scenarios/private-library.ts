@@ -20,8 +20,10 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
   const server = await startServer('private', options);
   const counts = newDeliveryCounts();
   const outcomes = new Map<string, number>();
+  // The per-sender rate limit of a listener (50/s by default, docs/protocol.md) would be all this measured.
+  const limits = { directRatePerSec: 0 };
   const clients = Array.from({ length: count }, (_, i) =>
-    new ChatClient({ name: clientName(i), serverHost: '127.0.0.1', serverPort: server.port, listenPort: 0, listenHost: '127.0.0.1' }));
+    new ChatClient({ name: clientName(i), serverHost: '127.0.0.1', serverPort: server.port, listenPort: 0, listenHost: '127.0.0.1', limits }));
   try {
     await Promise.all(clients.map((c) => c.start()));
     for (let i = 0; i < count; i += 100) {

@@ -1,5 +1,6 @@
 import { ChatClient, type ChatClientOptions } from '../client/chat-client';
 import { isFailure, type RegisterResult, type RequestFailure, type SendDirectResult } from '../client/client-results';
+import { defaultDataDir } from '../client/data-dir';
 import { PortInUseError } from '../net/listen';
 import { sameName } from '../protocol/names';
 import { systemClock } from '../util/clock';
@@ -13,8 +14,8 @@ import { clientLines, commonLines, formatLine, linePrefix } from './lines';
 import { hintLine, whoLines } from './client-lines';
 import type { Terminal } from './terminal-io';
 
-/** Test seams: how to reach the server, the listener's interface, the clock. */
-export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity' | 'clock'>;
+/** Test seams: how to reach the server, the listener's interface, the clock, and where state is kept (default: defaultDataDir()). */
+export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity' | 'clock' | 'dataDir'>;
 
 /** docs/usage.md: `[Client table updated.]` is printed at most once per this many ms. */
 export const TABLE_LINE_INTERVAL_MS = 1_000;
@@ -31,6 +32,7 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
     serverPort: options.serverPort,
     listenPort: options.listenPort,
     limits: options.limits,
+    dataDir: defaultDataDir(),
     ...deps,
   });
   const ui = new ConsoleUi(io);
@@ -45,12 +47,11 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
 }
 
 /**
- * One interactive client session: queued private messages, and how it ends.
- * The mode is the client's: group mode while `client.currentGroup` is set.
+ * One interactive client session, and how it ends. The mode is the client's:
+ * group mode while `client.currentGroup` is set; the client holds the private
+ * messages that arrive meanwhile, and they are printed when it ends.
  */
 class ClientSession {
-  /** Private messages that arrived in group mode, printed when it ends (SPEC §5). */
-  private queued: string[] = [];
   /** Set once the session is leaving: no further commands are run. */
   private finishing = false;
   /** Set once the last line is printed: later results are not shown. */
@@ -139,11 +140,8 @@ class ClientSession {
   private wireEvents(): void {
     const { client } = this;
     client.on('tableUpdated', () => this.tableLine.trigger());
-    client.on('directMessage', ({ from, text }) => {
-      const line = clientLines.directMessage(from, text);
-      if (this.group === null) this.print(line);
-      else this.queued.push(line); // SPEC §5: acked at once, shown after group mode
-    });
+    // Only in normal mode: the client holds those of group mode until flushQueued (docs/usage.md "Group mode")
+    client.on('directMessage', ({ from, text }) => this.print(clientLines.directMessage(from, text)));
     client.on('groupMessage', ({ group, from, text }) => {
       if (group === this.group) this.print(clientLines.groupMessage(from, text));
     });
@@ -217,6 +215,7 @@ class ClientSession {
     const name = this.client.lookup(typed)?.name ?? typed;
     if (result === 'received') return this.print(clientLines.received(name));
     if (result === 'no_ack') return this.print(commonLines.noAck(name));
+    if (result === 'receiver_full') return this.print(clientLines.cannotTakeMore(name));
     if (result === 'offline') return this.print(clientLines.offline(name));
     if (result === 'unknown') return this.print(clientLines.unknownClient(typed));
     if (result === 'too_long') return this.tooLong(text);
@@ -322,10 +321,9 @@ class ClientSession {
     this.ui.setPrompt(linePrefix(this.group));
   }
 
+  /** Prints the private messages the client held in group mode, in arrival order. */
   private flushQueued(): void {
-    const lines = this.queued;
-    this.queued = [];
-    for (const line of lines) this.print(line);
+    for (const { from, text } of this.client.releaseHeld()) this.print(clientLines.directMessage(from, text));
   }
 
   /** Prints one line with the prefix of the current mode (SPEC §2). */

@@ -82,6 +82,7 @@ export const clientLines = {
   offline: (name: string) => status(`${name} is offline, message not delivered`),
   unknownClient: (name: string) => status(`Unknown client ${sanitize(name)}`),
   rejected: (name: string, reason: string) => status(`${name} rejected the message (${reason}), message not delivered`),
+  cannotTakeMore: (name: string) => status(`${name} cannot take more messages now, message not delivered`),
   bye: () => status('You are Offline. Bye.'),
   onlySelf: () => status('You can only deregister yourself'),
   groupCreated: (group: string) => status(`Group ${group} created by Server.`),

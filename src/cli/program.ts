@@ -32,6 +32,12 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   retries: 'tries in all for a request to the server',
   seenIdsCapacity: 'ids remembered for duplicate suppression',
   directMessageMaxSkewMs: 'accepted clock skew of a signed direct message in ms',
+  maxDirectLinks: 'most direct links other clients may keep open to this client (client)',
+  directGreetingTimeoutMs: 'ms a new direct link has to deliver a message, 0 = off (client)',
+  directRatePerSec: 'direct messages per second taken per sender and per link, 0 = off (client)',
+  directRateBurst: 'direct messages allowed in one burst per sender and per link (client)',
+  directVerifyPerSec: 'signature checks per second for links that delivered nothing yet, 0 = off (client)',
+  maxHeldMessages: 'private messages held while in group mode (client)',
 };
 
 /** Builds the commander program; parsing is separate so tests can drive it. */

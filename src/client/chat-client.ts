@@ -10,8 +10,10 @@ import { KnownClients } from './known-clients';
 import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
+import { HeldInbox } from './held-messages';
 import { Identity, verifyDm } from './identity';
-import { PeerListener, type KeyDirectory } from './peer-listener';
+import { PeerListener, type DirectMessage, type Inbox, type KeyDirectory } from './peer-listener';
+import { receivedJournal } from './received-log';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
 import { TableWaiters } from './table-waiters';
 import { TurnQueue } from './turn-queue';
@@ -30,6 +32,8 @@ export interface ChatClientOptions {
   /** Opens the server stream (tests); default a TCP connection to serverHost:serverPort. */
   readonly dial?: Dialer;
   readonly identity?: Identity;
+  /** Directory for state kept across restarts (the received-messages journal); omitted = memory only. */
+  readonly dataDir?: string;
 }
 
 type PushFrame = ServerLinkEvents['frame'][0];
@@ -54,6 +58,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private readonly listener: PeerListener;
   private readonly sender: DirectSender;
   private readonly groups: GroupState;
+  /** Private messages that arrived in group mode (docs/events.md `releaseHeld`). */
+  private readonly inbox: HeldInbox;
   private boundPort: number | null = null;
   private registered = false;
   private lost = false;
@@ -73,15 +79,16 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.tableWaiters = new TableWaiters(this.clock);
     const { name, limits, clock } = this;
     this.link = new ServerLink({ host: options.serverHost, port: options.serverPort, limits, clock, dial: options.dial });
-    this.listener = new PeerListener({ name, limits, clock, host: options.listenHost, keys: this.directory() });
+    this.inbox = new HeldInbox(limits.maxHeldMessages, () => this.groups.current !== null, (m) => this.emit('directMessage', m));
+    const journal = options.dataDir === undefined ? null : receivedJournal(options.dataDir, name);
+    const { identity } = this;
+    this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox: this.listenerInbox(), journal });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
     this.link.on('frame', (frame) => this.pushes.push(frame));
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
     this.link.on('fault', (error) => this.emit('fault', error));
-    // docs/usage.md "Names": the sender is shown as the table shows it, whatever case it signed with.
-    this.listener.on('message', (m) => this.emit('directMessage', { ...m, from: this.table.get(m.from)?.name ?? m.from }));
     this.listener.on('fault', (error) => this.emit('fault', error));
   }
 
@@ -225,6 +232,17 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return R.toFailure(outcome);
   }
 
+  /**
+   * The private messages held while in group mode, oldest first, and forgets
+   * them. The renderer calls it when group mode ends and before it exits
+   * (docs/usage.md "Group mode"). Held messages are never emitted as
+   * `directMessage`, except that a message arriving in normal mode while some
+   * are still held emits those first, so none is lost or reordered.
+   */
+  releaseHeld(): readonly DirectMessage[] {
+    return this.inbox.release();
+  }
+
   /** Frees every socket and timer: server link, listener, pooled direct links. */
   async close(): Promise<void> {
     this.registered = false;
@@ -339,6 +357,17 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       this.emit('savedMessage', { id: message.id, from: message.from, text: message.text, ts: message.ts });
     }
     this.link.notify({ type: 'saved_ack', id: message.id });
+  }
+
+  /** The held inbox, with each sender shown as the table shows it, whatever case it signed with (docs/usage.md "Names"). */
+  private listenerInbox(): Inbox {
+    const { inbox, table } = this;
+    return {
+      get full(): boolean {
+        return inbox.full;
+      },
+      deliver: (m) => inbox.deliver({ ...m, from: table.get(m.from)?.name ?? m.from }),
+    };
   }
 
   private directory(): KeyDirectory {

@@ -22,6 +22,7 @@ export type RegisterResult = 'ok' | 'name_in_use' | 'name_owned' | RequestFailur
 export type SendDirectResult =
   | 'received'
   | 'no_ack'
+  | 'receiver_full' // the receiver holds as many messages as it allows (docs/usage.md)
   | 'offline'
   | 'unknown'
   | 'too_long'

@@ -264,6 +264,9 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   }
 
   private onData(chunk: Buffer): void {
+    // Frames read once closing began are dropped (onFrame), so they are not even decoded:
+    // a flooding peer we closed costs no parsing while its bytes drain.
+    if (!this.open) return;
     this.lastReceivedAt = this.clock.now();
     for (const alive of [...this.probes]) alive();
     this.framesThisPush = 0;

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   unknown_sender: 'Sender is not in the client table',
   wrong_recipient: 'Message is addressed to another client',
   stale_message: 'Message timestamp outside the accepted window',
+  inbox_full: 'Receiver holds as many messages as it allows; try again later',
+  idle_timeout: 'No message accepted on this link within the deadline',
   internal_error: 'Internal error',
 } as const;
 
@@ -60,6 +62,7 @@ export const FATAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'slow_consumer',
   'shutting_down',
   'replaced',
+  'idle_timeout',
   'internal_error',
 ]);
 

@@ -193,7 +193,8 @@ const dm = z.strictObject({
   ts: z.int().min(0),
   sig: Signature,
 });
-const dmAck = z.strictObject({ type: z.literal('dm_ack'), id: Id });
+/** Signed by the receiver, so only the addressed client can make its sender print "received". */
+const dmAck = z.strictObject({ type: z.literal('dm_ack'), id: Id, sig: Signature });
 
 export const DirectFrame = z.discriminatedUnion('type', [dm, dmAck, error, ping, pong]);
 export type DirectFrame = z.infer<typeof DirectFrame>;

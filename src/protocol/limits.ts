@@ -45,6 +45,21 @@ export const DEFAULT_LIMITS = {
   seenIdsCapacity: 4_096,
   /** Accepted clock skew for a signed direct message's timestamp. */
   directMessageMaxSkewMs: 5 * 60_000,
+  /** Most direct links other clients may hold open to one client's listener; past it one is shed. */
+  maxDirectLinks: 64,
+  /** A direct link with no accepted dm this long after opening is closed (`idle_timeout`). */
+  directGreetingTimeoutMs: 5_000,
+  /**
+   * Direct messages per second a client takes per sender name and per link (token bucket refill):
+   * far above typing, and a pasted burst of directRateBurst lines still goes through.
+   */
+  directRatePerSec: 50,
+  /** Token bucket size for direct messages, per sender name and per link. */
+  directRateBurst: 200,
+  /** Signature checks per second spent on links that have not yet delivered a message (burst: 2 s worth). */
+  directVerifyPerSec: 100,
+  /** Private messages held while in group mode; past it the sender gets `inbox_full`. */
+  maxHeldMessages: 1_000,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };

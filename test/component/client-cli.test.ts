@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ChatClient } from '../../src/client/chat-client';
 import { runClientMode } from '../../src/cli/client-mode';
@@ -93,10 +96,12 @@ afterEach(async () => {
 function runAlice(server: FakeServer, limits: Partial<Limits> = {}): { term: FakeTerminal; exit: Promise<number> } {
   const term = new FakeTerminal();
   const options = { name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0, ...limits } };
-  const exit = runClientMode(options, term, { dial: server.dialer(), listenHost: '127.0.0.1' });
-  cleanups.push(() => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chatapp-cli-')); // never the runner's ~/.local/share
+  const exit = runClientMode(options, term, { dial: server.dialer(), listenHost: '127.0.0.1', dataDir });
+  cleanups.push(async () => {
     term.stdin.end();
-    return exit;
+    await exit;
+    rmSync(dataDir, { recursive: true, force: true });
   });
   return { term, exit };
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { ChatClient } from '../../src/client/chat-client';
-import { Identity } from '../../src/client/identity';
+import { Identity, verifyAck } from '../../src/client/identity';
 import type { DirectMessage } from '../../src/client/client-results';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { DirectFrame, type ClientEntry, type FrameOf } from '../../src/protocol/frames';
@@ -115,8 +115,13 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     link.send(dm);
     link.send(dm);
     await link.replied(2);
-    expect(link.replies).toEqual([{ type: 'dm_ack', id: dm.id }, { type: 'dm_ack', id: dm.id }]);
+    const ack = { type: 'dm_ack', id: dm.id, sig: expect.any(String) };
+    expect(link.replies).toEqual([ack, ack]);
     expect(inbox).toHaveLength(1);
+    for (const reply of link.replies) {
+      // signed by bob over (id, sender, receiver): only bob can make alice print "received"
+      expect(reply.type === 'dm_ack' && verifyAck(ids.bob.publicKey, { id: dm.id, from: 'alice', to: 'bob' }, reply.sig)).toBe(true);
+    }
   });
 
   it.each([

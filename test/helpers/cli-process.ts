@@ -30,6 +30,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { privateDataHome } from './data-home';
 
 /** Repository root (this file is test/helpers/cli-process.ts). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -126,9 +127,10 @@ export class CliProcess {
     this.keepAcrossTests = options.keepAcrossTests ?? false;
     const argv = [process.execPath, MAIN_JS, ...args];
     const command = options.wrap ? options.wrap(argv) : { file: process.execPath, args: argv.slice(1) };
+    const dataHome = privateDataHome(options.env);
     this.child = spawn(command.file, command.args, {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...dataHome.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     // A process that exits while we write must not crash the test runner.
@@ -140,6 +142,7 @@ export class CliProcess {
     this.exit = new Promise<ExitInfo>((resolve) => {
       // 'close' fires after the stdio streams ended, so every line is in the history.
       this.child.on('close', (code, signal) => {
+        dataHome.cleanup();
         for (const stream of ['stdout', 'stderr'] as const) {
           if (this.partial[stream] !== '') this.push(stream, this.partial[stream]);
           this.partial[stream] = '';
@@ -149,6 +152,7 @@ export class CliProcess {
         this.notify();
       });
       this.child.on('error', (err) => {
+        dataHome.cleanup();
         this.push('stderr', `[cli-process] spawn error: ${err.message}`);
         this.exitInfo = { code: null, signal: null };
         resolve(this.exitInfo);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { privateDataHome } from './data-home';
 
 /** The compiled CLI (built by `npm run build`, which `npm test` runs first). */
 /** Override with CHATAPP_MAIN_JS to run the suite against another build. */
@@ -140,9 +141,12 @@ export class ClientProcess {
     );
   }
 
-  /** Starts `chatapp -c <name> 127.0.0.1 <serverPort> 0 …args` and waits until it is registered. */
-  static start(name: string, serverPort: number, args: string[] = []): Promise<ClientProcess> {
-    return ClientProcess.launch(name, ['-c', name, '127.0.0.1', String(serverPort), '0', ...args], /^>>> \[Welcome, You are registered\.\]$/);
+  /**
+   * Starts `chatapp -c <name> 127.0.0.1 <serverPort> 0 …args` and waits until it is registered.
+   * It gets a temporary XDG_DATA_HOME of its own unless `env` names one (to restart on the same state).
+   */
+  static start(name: string, serverPort: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ClientProcess> {
+    return ClientProcess.launch(name, ['-c', name, '127.0.0.1', String(serverPort), '0', ...args], /^>>> \[Welcome, You are registered\.\]$/, env);
   }
 
   /** Starts a mesh peer `chatapp -p <name> 0 [<host:port>] …args` and waits for its start or join line. */
@@ -160,9 +164,11 @@ export class ClientProcess {
     return Number(m[1]);
   }
 
-  private static async launch(name: string, args: string[], ready: RegExp): Promise<ClientProcess> {
+  private static async launch(name: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<ClientProcess> {
     if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} missing: run npm run build first`);
-    const child = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const dataHome = privateDataHome(env);
+    const child = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...dataHome.env } });
+    child.once('exit', () => dataHome.cleanup());
     const proc = new ClientProcess(child, name);
     try {
       await proc.waitForMatch(ready);
@@ -182,6 +188,10 @@ export class ClientProcess {
 
   get alive(): boolean {
     return this.exit === null;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
   }
 
   /** Resident memory of the process in MB (VmRSS from /proc/<pid>/status). */

@@ -50,7 +50,7 @@ describe('ClientTable', () => {
 
 describe('ClientTable offline entries', () => {
   it('keeps at most maxOffline offline entries, forgetting the one offline longest; online ones always stay', async () => {
-    const table = new ClientTable(undefined, 2);
+    const table = new ClientTable(undefined, Date.now, 2);
     for (const [i, n] of ['a', 'b', 'c', 'd'].entries()) await table.register(reg(n), i);
     await table.goOffline('b', 1);
     await table.goOffline('a', 0);
