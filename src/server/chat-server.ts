@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { ClientToServerFrame, ServerRequest } from '../protocol/frames';
 import { SERVER_SIDE } from '../protocol/link-frames';
+import { newChallenge } from '../protocol/signing';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
 import { systemClock, type Clock } from '../util/clock';
@@ -34,6 +35,8 @@ export interface ChatServerOptions {
   readonly backlog?: Partial<BacklogLimits>;
   /** Apply the per-address limits to loopback addresses too (by default they are exempt). */
   readonly limitLoopback?: boolean;
+  /** Makes each connection's `hello` challenge (injectable, like the clock; default 32 random bytes). */
+  readonly newChallenge?: () => string;
 }
 
 /** Acks are never rate limited (docs/protocol.md limits): a dropped ack would look like an unresponsive member. */
@@ -75,6 +78,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private readonly unregistered = new Map<number, Connection>();
   private readonly byName = new Map<string, Session>();
   private nextId = 0;
+  private readonly newChallenge: () => string;
   private stopped = false;
 
   constructor(options: ChatServerOptions = {}) {
@@ -82,6 +86,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clock = options.clock ?? systemClock;
     this.store = options.store ?? new MemoryStore();
+    this.newChallenge = options.newChallenge ?? newChallenge;
     this.replyCaches = new ReplyCaches(
       this.limits.seenIdsCapacity, this.clock,
       Math.max(MIN_REPLY_TTL_MS, 10 * this.limits.ackTimeoutMs * this.limits.retries),
@@ -127,7 +132,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const conn = new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT);
     const session: Session = new Session(
       ++this.nextId, conn, this.replyCaches.fresh(), (err) => this.fault(session, err), () => this.clock.now(),
-      this.limits.maxOutboundBytes,
+      this.limits.maxOutboundBytes, undefined, this.newChallenge(),
     );
     // docs/protocol.md limits: a connection must register within registerTimeoutMs.
     const deadline = new RegisterDeadline(this.clock, this.limits.registerTimeoutMs, () => {

@@ -36,8 +36,6 @@ export class Session {
    * until it registers, then its name's (ReplyCaches; ChatServer writes it).
    */
   replies: ReplyCache;
-  /** What this connection's `register` must sign (sent in `hello`, docs/security.md "Accounts"). */
-  readonly challenge = newChallenge();
   /** When reading last resumed after a 'backlog' pause; ack deadlines do not run while we are not reading. */
   resumedAt = -Infinity;
   private readonly pending: SessionTask[] = [];
@@ -56,6 +54,8 @@ export class Session {
     private readonly now: () => number,
     outboundBudget = Number.POSITIVE_INFINITY,
     private readonly budget: TurnBudget = defaultTurnBudget,
+    /** What this connection's `register` must sign (sent in `hello`, docs/security.md "Accounts"). */
+    readonly challenge: string = newChallenge(),
   ) {
     this.replies = replies;
     this.outbox = new PacedOutbox(conn, outboundBudget);

@@ -1,5 +1,6 @@
 import { ChatServer } from '../../src/server/chat-server';
-import { KEY, RawClient } from '../helpers/memory-client';
+import { RawClient } from '../helpers/memory-client';
+import { identityOf, signedRegister } from '../helpers/test-identity';
 import type { Limits } from '../../src/protocol/limits';
 import { FakeClock } from '../../src/util/fake-clock';
 import { MemoryStore } from '../../src/store/memory-store';
@@ -40,7 +41,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     const table = await alice.until(() => alice.ofType('table')[0]);
     expect(table).toEqual({
       type: 'table', rev: 1, full: true,
-      clients: [{ name: 'alice', host: '127.0.0.1', port: 5001, online: true, key: KEY }],
+      clients: [{ name: 'alice', host: '127.0.0.1', port: 5001, online: true, key: identityOf('alice').publicKey }],
     });
     expect(lines).toEqual(['table']);
   });
@@ -123,7 +124,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
 
   it('refuses another protocol version with unsupported_version and closes', async () => {
     const c = connect();
-    const reply = await c.request({ type: 'register', id: 'r', v: 2, name: 'zed', port: 1, key: KEY });
+    const reply = await c.request({ ...signedRegister(await c.challenge(), { name: 'zed', id: 'r', port: 1 }), v: 99 });
     expect(reply).toMatchObject({ type: 'error', code: 'unsupported_version' });
     await c.until(() => c.closed);
   });
@@ -267,6 +268,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     await server.close();
     start({ heartbeatMs: 100 });
     const silent = connect();
+    silent.answersPings = false;
     const watcher = connect();
     await silent.register('sam');
     await watcher.register('wes');
@@ -302,6 +304,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     start({}, 50);
     const alice = connect();
     await alice.register('alice');
+    clock.advance(50); // a quiet spell since alice's own change was pushed
     await connect().register('bob'); // the first change in a while: pushed at the end of the turn
     await alice.until(() => alice.ofType('table').length === 2);
     await connect().register('carol');

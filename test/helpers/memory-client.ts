@@ -3,6 +3,7 @@ import type { ChatServer } from '../../src/server/chat-server';
 import { FrameDecoder } from '../../src/protocol/codec';
 import { ServerToClientFrame, type ClientToServerFrame, type ServerRequest } from '../../src/protocol/frames';
 import { memoryDuplexPair } from './memory-duplex';
+import { signedRegister } from './test-identity';
 
 /** A syntactically valid Ed25519 public key for raw registrations. */
 export const KEY = Buffer.alloc(32, 3).toString('base64');
@@ -11,6 +12,8 @@ export const KEY = Buffer.alloc(32, 3).toString('base64');
 export class RawClient {
   readonly frames: ServerToClientFrame[] = [];
   closed = false;
+  /** Answers the server's pings, as a live client does; false plays a frozen one. */
+  answersPings = true;
   private readonly waiters: Array<() => void> = [];
   private readonly stream: Duplex;
 
@@ -18,7 +21,10 @@ export class RawClient {
     const [serverSide, clientSide] = memoryDuplexPair();
     this.stream = clientSide;
     const decoder = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: 1 << 20 }, {
-      frame: (f) => this.frames.push(f),
+      frame: (f) => {
+        if (f.type === 'ping' && this.answersPings) this.send({ type: 'pong' }); // a live client answers (the server may probe it)
+        this.frames.push(f);
+      },
       error: (e) => { throw new Error(`server sent an invalid frame: ${e.message}`); },
     });
     clientSide.on('data', (chunk: Buffer) => { decoder.push(chunk); this.wake(); });
@@ -63,8 +69,15 @@ export class RawClient {
     return this.frames.filter((f): f is Extract<ServerToClientFrame, { type: T }> => f.type === type);
   }
 
-  register(name: string, port = 5000, id = `reg-${name}`): Promise<ServerToClientFrame> {
-    return this.request({ type: 'register', id, v: 1, name, port, key: KEY });
+  /** The challenge of this connection's `hello` (its first frame, docs/protocol.md). */
+  async challenge(): Promise<string> {
+    const hello = await this.until(() => this.ofType('hello')[0]);
+    return hello.challenge;
+  }
+
+  /** Registers `name`, signed with its test identity over this connection's challenge. */
+  async register(name: string, port = 5000, id = `reg-${name}`): Promise<ServerToClientFrame> {
+    return this.request(signedRegister(await this.challenge(), { name, port, id }));
   }
 
   /** Acks every group message received so far (cumulative). */

@@ -7,7 +7,7 @@ describe('ClientTable', () => {
   it('registers a name once while it is online and refuses it with name_in_use', async () => {
     const table = new ClientTable();
     expect(await table.register(reg('alice'), 1)).toMatchObject({ ok: true, entry: { name: 'alice', online: true } });
-    expect(await table.register(reg('alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use' });
+    expect(await table.register(reg('alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use', holder: 1 });
     expect(table.get('alice')?.port).toBe(5000);
   });
 

@@ -35,7 +35,8 @@ export async function handleJoinGroup(ctx: ServerContext, s: RegisteredSession, 
     return fail(f.id, result.code);
   }
   // docs/usage.md "Names": the group as shown.
-  return ok(f.id, { group: result.group, history: result.history }, result.goLive);
+  const history = result.history.length > 0 ? { history: result.history } : {};
+  return ok(f.id, { group: result.group, ...history }, result.goLive);
 }
 
 /** `history`: the last `n` messages of the caller's group, oldest first. */

@@ -6,7 +6,7 @@ import type { GroupChange, GroupRecord } from '../group-table';
 import type { HistoryLog } from '../history-log';
 import type { Mailbox } from '../mailbox';
 import { MemoryStore, type Persistence } from '../memory-store';
-import { openDataDir } from './data-dir';
+import { closeDataDir, openDataDir } from './data-dir';
 import { TurnBatch } from './turn-batch';
 
 /** How to open the database store. */
@@ -43,7 +43,7 @@ export function openSqliteStore(options: SqliteStoreOptions): MemoryStore {
     now: options.now,
     onClose: async () => {
       batch.commit();
-      db.close();
+      closeDataDir(db, options.dir);
     },
   });
 }
