@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { isValidHost, isValidName, NAME_RULE, parsePort } from '../protocol/names';
 import { chatappDataHome } from '../util/data-home';
+import { defaultIdentityFile } from '../client/identity-file';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 
 /** A command-line mistake: printed to stderr, exit 2 (SPEC §2, §3). */
@@ -27,6 +28,8 @@ export interface ClientOptions {
   readonly serverPort: number;
   readonly listenPort: number;
   readonly limits: Limits;
+  /** Where the client's Ed25519 identity is kept (docs/usage.md "Files"). */
+  readonly identityFile: string;
 }
 
 export interface PeerOptions {
@@ -105,4 +108,11 @@ export function stateOption(data: string | undefined, ephemeral: boolean): State
   if (ephemeral) return { kind: 'memory' };
   if (data !== undefined && data.trim() === '') throw new UsageError(`Invalid --data: ${data}`);
   return { kind: 'data', dir: path.resolve(data ?? path.join(chatappDataHome(), 'server')) };
+}
+
+/** `--identity <file>`, or the default place for `name`'s identity (docs/usage.md "Files"). */
+export function identityFile(value: string | undefined, name: string): string {
+  if (value === undefined) return defaultIdentityFile(name);
+  if (value.trim() === '') throw new UsageError(`Invalid --identity: ${value}`);
+  return path.resolve(value);
 }

@@ -56,6 +56,7 @@ export function buildProgram(version: string): Command {
     .exitOverride();
   program.option('--limit-loopback', 'apply the per-address limits to loopback clients too (server)');
   program.option('--data <dir>', 'keep the server\'s state in <dir> (default $XDG_DATA_HOME/chatapp/server)');
+  program.option('--identity <file>', 'the client\'s identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)');
   program.option('--ephemeral', 'keep the server\'s state in memory only: nothing survives a restart');
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
@@ -74,6 +75,7 @@ type ParsedOptions = {
   logText?: boolean;
   data?: string;
   ephemeral?: boolean;
+  identity?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -129,7 +131,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const serverHost = args.serverHost(host);
     const serverPort = args.serverPort(sport);
     const listenPort = args.clientPort(lport);
-    return runners.client({ name, serverHost, serverPort, listenPort, limits }, io);
+    const identity = args.identityFile(opts.identity, name);
+    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity }, io);
   }
   const name = args.name(opts.peer!);
   const [lport, ...addresses] = rest;

@@ -2,7 +2,6 @@ import { newId } from '../protocol/ids';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { isValidName, sameName } from '../protocol/names';
 import type { ClientEntry, ServerRequest, SignedMessage } from '../protocol/frames';
-import { SeenIds } from '../net/seen-ids';
 import { systemClock, type Clock } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -11,7 +10,8 @@ import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
 import { HeldInbox } from './held-messages';
-import { Identity, verifyDm } from './identity';
+import { Identity } from './identity';
+import { SavedInbox } from './saved-messages';
 import { PeerListener, type DirectMessage, type Inbox, type KeyDirectory } from './peer-listener';
 import { receivedJournal } from './received-log';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
@@ -38,8 +38,6 @@ export interface ChatClientOptions {
 
 type PushFrame = ServerLinkEvents['frame'][0];
 
-/** Saved message ids remembered per run: ten full mailboxes' worth. */
-const SAVED_SEEN_CAPACITY = 1_000;
 
 /**
  * The chat client as a library (SPEC §5): registers with the server, keeps a
@@ -66,8 +64,10 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** Counts resumes; an older resume stops when a newer connection started its own. */
   private resumes = 0;
   /** Pushed frames wait one turn so replies read with them resolve their callers first. */
-  /** Saved message ids already shown on this run (the server may send one again after a crash). */
-  private readonly savedSeen = new SeenIds(SAVED_SEEN_CAPACITY);
+  /** Saved messages already shown (the server may send one again after a crash). */
+  private readonly saved: SavedInbox;
+  /** The saved messages the last registration announced and that have not all arrived yet. */
+  private savedBatch: { expected: number; seen: number; shown: R.SavedMessage[]; done: () => void } | null = null;
   private readonly pushes = new TurnQueue<PushFrame>((frame) => this.onPush(frame));
 
   constructor(private readonly options: ChatClientOptions) {
@@ -84,6 +84,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     const { identity } = this;
     this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox: this.listenerInbox(), journal });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
+    const savedFile = options.dataDir === undefined ? null : SavedInbox.fileFor(options.dataDir, name);
+    this.saved = new SavedInbox(name, savedFile, (error) => this.emit('fault', error));
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
     this.link.on('frame', (frame) => this.pushes.push(frame));
     this.link.on('connected', () => this.onConnected());
@@ -133,10 +135,29 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** Signs and sends a private message straight to `name` (SPEC §5 send). */
   async sendDirect(name: string, text: string): Promise<R.SendDirectResult> {
     if (text.length > this.limits.maxMessageLength) return 'too_long'; // SPEC §7
-    const entry = this.table.get(name);
-    if (entry === undefined) return 'unknown';
-    if (!entry.online) return 'offline';
-    return this.sender.send(entry, text);
+    let entry = this.table.get(name);
+    if (entry === undefined) {
+      // Not in the table: maybe an account long offline (docs/usage.md "Saved messages").
+      const outcome = await this.link.request({ type: 'lookup', id: newId(), name });
+      if (outcome.type === 'error' && outcome.code === 'unknown_client') return 'unknown';
+      if (outcome.type !== 'reply' || outcome.entry === undefined) return outcome.type === 'reply' ? 'unknown' : R.toFailure(outcome);
+      entry = outcome.entry;
+    }
+    if (entry.online) return this.sender.send(entry, text);
+    return this.save(entry.name, text);
+  }
+
+  /** Hands a signed private message for an offline `to` to the server, which keeps it until `to` comes back. */
+  private async save(to: string, text: string): Promise<R.SendDirectResult> {
+    if (this.link.reconnecting) return 'offline'; // nobody to keep it now
+    const id = newId();
+    const fields = { id, from: this.name, to, text, ts: this.clock.now() };
+    const message = { ...fields, sig: this.identity.sign(fields) };
+    const outcome = await this.link.request({ type: 'save_message', id, message });
+    if (outcome.type === 'reply') return 'saved';
+    if (outcome.type === 'error' && outcome.code === 'mailbox_full') return 'mailbox_full';
+    if (outcome.type === 'error' && outcome.code === 'unknown_client') return 'unknown';
+    return R.toFailure(outcome);
   }
 
   /** Creates a group (SPEC §5 create_group). */
@@ -162,11 +183,44 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     if (!isValidName(group)) return 'invalid_name';
     const outcome = await this.link.request({ type: 'join_group', id: newId(), group });
     if (outcome.type === 'reply') {
-      this.groups.setCurrent(outcome.group ?? group);
-      return 'joined';
+      const joined = outcome.group ?? group;
+      this.groups.setCurrent(joined);
+      // What it missed from here on is caught up after a reconnect (docs/protocol.md "Group history").
+      this.groups.noteSeen(joined, outcome.seq ?? 0);
+      return { joined, history: outcome.history ?? [] };
     }
     if (outcome.type === 'error' && outcome.code === 'no_such_group') return 'no_such_group';
     return R.toFailure(outcome);
+  }
+
+  /** The last `n` messages of the current group (docs/usage.md `history`). */
+  async history(n: number): Promise<R.HistoryResult> {
+    const group = this.groups.current;
+    if (group === null) return 'not_in_group';
+    const outcome = await this.link.request({ type: 'history', id: newId(), n });
+    if (outcome.type === 'reply') return { group, history: outcome.history ?? [] };
+    if (outcome.type === 'error' && outcome.code === 'not_in_group') return this.lostMembership(group);
+    return R.toFailure(outcome);
+  }
+
+  /** Deletes a group this client created (docs/usage.md `delete_group`). */
+  async deleteGroup(group: string): Promise<R.DeleteGroupResult> {
+    if (!isValidName(group)) return 'invalid_name';
+    const outcome = await this.link.request({ type: 'delete_group', id: newId(), group });
+    if (outcome.type === 'reply') return 'deleted';
+    if (outcome.type === 'error' && outcome.code === 'no_such_group') return 'no_such_group';
+    if (outcome.type === 'error' && outcome.code === 'not_creator') return { creator: outcome.who ?? '?' };
+    return R.toFailure(outcome);
+  }
+
+  /** Makes the server forget this client's name, key and saved messages; no reconnect after 'deleted'. */
+  async deleteAccount(name: string = this.name): Promise<R.DeleteAccountResult> {
+    if (!sameName(name, this.name)) return 'not_self'; // docs/usage.md: only one's own account
+    const outcome = await this.link.request({ type: 'delete_account', id: newId(), name: this.name });
+    if (outcome.type !== 'reply') return R.toFailure(outcome);
+    this.registered = false;
+    this.link.autoReconnect = false;
+    return 'deleted';
   }
 
   /**
@@ -262,6 +316,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     const outcome = await this.link.request({ id, build }, LinkLevel.connected);
     if (outcome.type === 'reply') {
       this.link.setLevel(LinkLevel.registered);
+      this.expectSaved(outcome.saved ?? 0);
       return 'ok';
     }
     if (outcome.type === 'error' && outcome.code === 'name_in_use') return 'name_in_use'; // SPEC §5
@@ -287,6 +342,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   }
 
   private onLost(): void {
+    this.endSavedBatch(); // the rest comes with the next registration
     if (!this.registered || this.lost) return;
     this.lost = true;
     this.emit('serverLost');
@@ -301,7 +357,10 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     if (result !== 'ok') return this.link.drop(); // e.g. the old session is not timed out yet: retry later
     const group = this.groups.current;
     if (group !== null) {
-      const outcome = await this.link.request({ type: 'join_group', id: newId(), group }, LinkLevel.registered);
+      // Catch up from the last seq seen: what was said meanwhile comes as ordinary group messages.
+      const since = this.groups.lastSeen(group);
+      const join = { type: 'join_group', id: newId(), group, ...(since === undefined ? {} : { since }) } as const;
+      const outcome = await this.link.request(join, LinkLevel.registered);
       if (!current()) return;
       if (outcome.type === 'error' && outcome.code === 'no_such_group') this.lostMembership(group);
       else if (outcome.type !== 'reply') return this.link.drop();
@@ -341,6 +400,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
         this.emit('receipt', { name: frame.name });
         return;
       case 'group_deleted':
+        this.groups.forget(frame.group);
         if (this.groups.current === frame.group) this.groups.setCurrent(null);
         this.emit('groupDeleted', { group: frame.group });
         return;
@@ -351,12 +411,49 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     }
   }
 
+  /**
+   * Resolves once the saved messages the last registration announced have
+   * arrived (shown together by one `savedMessages` event), or the connection
+   * was lost meanwhile: the CLI runs no command before (docs/usage.md).
+   */
+  savedArrived(): Promise<void> {
+    const batch = this.savedBatch;
+    if (batch === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = batch.done;
+      batch.done = () => {
+        done();
+        resolve();
+      };
+    });
+  }
+
+  /** The register reply said `count` saved messages follow the full table. */
+  private expectSaved(count: number): void {
+    this.endSavedBatch();
+    if (count > 0) this.savedBatch = { expected: count, seen: 0, shown: [], done: () => undefined };
+  }
+
+  /** Shows what arrived of the announced saved messages, oldest first, in one event. */
+  private endSavedBatch(): void {
+    const batch = this.savedBatch;
+    if (batch === null) return;
+    this.savedBatch = null;
+    if (batch.shown.length > 0) this.emit('savedMessages', batch.shown);
+    batch.done();
+  }
+
   /** A saved message: shown once if its sender's signature holds, then acked so the server deletes it. */
   private onSaved(message: SignedMessage, senderKey: string): void {
-    if (this.savedSeen.add(message.id, true) && message.to === this.name && verifyDm(senderKey, message, message.sig)) {
-      this.emit('savedMessage', { id: message.id, from: message.from, text: message.text, ts: message.ts });
-    }
+    const shown = this.saved.receive(message, senderKey);
     this.link.notify({ type: 'saved_ack', id: message.id });
+    const batch = this.savedBatch;
+    if (batch === null) {
+      if (shown !== null) this.emit('savedMessages', [shown]);
+      return;
+    }
+    if (shown !== null) batch.shown.push(shown);
+    if (++batch.seen >= batch.expected) this.endSavedBatch();
   }
 
   /** The held inbox, with each sender shown as the table shows it, whatever case it signed with (docs/usage.md "Names"). */

@@ -1,4 +1,5 @@
-import type { ClientEntry } from '../protocol/frames';
+import type { ClientEntry, HistoryEntry } from '../protocol/frames';
+import type { ShownSaved } from './saved-messages';
 import type { ErrorCode } from '../protocol/errors';
 import type { RequestOutcome } from './server-link';
 import type { DirectMessage } from './peer-listener';
@@ -23,16 +24,30 @@ export type SendDirectResult =
   | 'received'
   | 'no_ack'
   | 'receiver_full' // the receiver holds as many messages as it allows (docs/usage.md)
-  | 'offline'
+  | 'offline' // offline, and the server cannot be reached to keep it
+  | 'saved' // offline: the server keeps it until the receiver comes back (docs/usage.md "Saved messages")
+  | 'mailbox_full'
   | 'unknown'
   | 'too_long'
-  | { readonly rejected: ErrorCode };
+  | { readonly rejected: ErrorCode }
+  | RequestFailure;
 /** Result of ChatClient.createGroup() (docs/events.md). */
 export type CreateGroupResult = 'created' | 'exists' | 'invalid_name' | RequestFailure;
 /** Result of ChatClient.listGroups() (docs/events.md). */
 export type ListGroupsResult = { readonly groups: readonly string[] } | RequestFailure;
 /** Result of ChatClient.joinGroup() (docs/events.md). */
-export type JoinGroupResult = 'joined' | 'no_such_group' | 'invalid_name' | RequestFailure;
+/** Result of ChatClient.joinGroup(): the group as shown, and its last messages (oldest first). */
+export type JoinGroupResult =
+  | { readonly joined: string; readonly history: readonly HistoryEntry[] }
+  | 'no_such_group'
+  | 'invalid_name'
+  | RequestFailure;
+/** Result of ChatClient.history(): the current group's last messages, oldest first. */
+export type HistoryResult = { readonly group: string; readonly history: readonly HistoryEntry[] } | 'not_in_group' | RequestFailure;
+/** Result of ChatClient.deleteGroup(). */
+export type DeleteGroupResult = 'deleted' | 'no_such_group' | { readonly creator: string } | 'invalid_name' | RequestFailure;
+/** Result of ChatClient.deleteAccount(). */
+export type DeleteAccountResult = 'deleted' | 'not_self' | RequestFailure;
 /** Result of ChatClient.leaveGroup() (docs/events.md). */
 export type LeaveGroupResult = { readonly left: string } | 'not_in_group' | RequestFailure;
 /** Result of ChatClient.listMembers() (docs/events.md). */
@@ -53,13 +68,7 @@ export interface GroupMessage {
 export type { DirectMessage };
 
 /** A private message the server kept while this client was offline. */
-export interface SavedMessage {
-  readonly id: string;
-  readonly from: string;
-  readonly text: string;
-  /** When the sender sent it (its clock, ms). */
-  readonly ts: number;
-}
+export type SavedMessage = ShownSaved;
 
 /** Events a ChatClient emits; it never prints (STYLE: the client is a library). */
 export type ChatClientEvents = {
@@ -75,8 +84,8 @@ export type ChatClientEvents = {
   memberLeft: [info: { readonly group: string; readonly name: string }];
   /** The server removed this client from its group, or the group vanished across a reconnect. */
   removedFromGroup: [info: { readonly group: string }];
-  /** A message saved for this client while it was offline (verified; each id once). */
-  savedMessage: [message: SavedMessage];
+  /** Messages saved for this client while it was offline, oldest first (verified; each id once). */
+  savedMessages: [messages: readonly SavedMessage[]];
   /** `name` received the messages this client saved for it. */
   receipt: [info: { readonly name: string }];
   /** The creator deleted `group`; if this client was in it, it is back in normal mode. */

@@ -42,7 +42,7 @@ export function ackSigningBytes(fields: SignedAckFields): Buffer {
   return Buffer.from(JSON.stringify([ACK_CONTEXT, id, from, to]), 'utf8');
 }
 
-/** A client's key pair; generated fresh per process, the private key never leaves it. */
+/** A client's key pair, kept in its identity file (identity-file.ts); the private key never leaves the client. */
 export class Identity {
   private constructor(
     private readonly privateKey: KeyObject,
@@ -52,10 +52,20 @@ export class Identity {
 
   /** Generates a new Ed25519 key pair. */
   static generate(): Identity {
-    const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
-    const jwk = publicKey.export({ format: 'jwk' });
+    return Identity.fromPrivateKey(crypto.generateKeyPairSync('ed25519').privateKey);
+  }
+
+  /** The identity of an Ed25519 private key (read from an identity file). Throws for another kind of key. */
+  static fromPrivateKey(privateKey: KeyObject): Identity {
+    if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 key');
+    const jwk = crypto.createPublicKey(privateKey).export({ format: 'jwk' });
     if (typeof jwk.x !== 'string') throw new Error('Ed25519 JWK export lacks x');
     return new Identity(privateKey, Buffer.from(jwk.x, 'base64url').toString('base64'));
+  }
+
+  /** The private key as PKCS#8 PEM, what an identity file holds. */
+  privateKeyPem(): string {
+    return this.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   }
 
   /** Signs a dm's fields; returns the 64-byte signature in base64. */

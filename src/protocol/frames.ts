@@ -124,6 +124,10 @@ const reply = z.strictObject({
   groups: z.array(Name).readonly().optional(),
   members: z.array(Name).readonly().optional(),
   group: Name.optional(),
+  /** register: how many saved messages follow the full table (absent when none). */
+  saved: z.int().min(1).optional(),
+  /** join_group: the seq of the group's last message when the client joined (absent while there is none). */
+  seq: z.int().min(1).optional(),
   /** join_group (without `since`): the group's last messages; history: the last `n`. Oldest first. */
   history: z.array(HistoryEntry).readonly().optional(),
   /** lookup: the name's entry. */

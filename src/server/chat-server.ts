@@ -118,7 +118,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       replaceIfStale: (holder) => this.replaceIfStale(holder),
       goOffline: (session) => this.goOffline(session),
       accountDeleted: (session, leftGroup) => this.accountDeleted(session, leftGroup),
-      deliverSaved: (session) => this.saved.deliver(session),
+      deliverSaved: (session, waiting) => this.saved.deliver(session, waiting),
       savedAcked: (session, id) => this.saved.acked(session, id),
     };
   }

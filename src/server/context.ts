@@ -2,7 +2,7 @@ import type { Limits } from '../protocol/limits';
 import type { ErrorCode } from '../protocol/errors';
 import { ERROR_CODES } from '../protocol/errors';
 import type { HistoryEntry, ClientEntry } from '../protocol/frames';
-import type { ChatStore, Owner } from '../store/chat-store';
+import type { ChatStore, Owner, SavedMessage } from '../store/chat-store';
 import type { GroupFanout } from './group-fanout';
 import type { Membership } from './membership';
 import type { TablePusher } from './table-push';
@@ -32,8 +32,8 @@ export interface ServerContext {
    * taken offline, and this resolves true; if it is alive, false.
    */
   replaceIfStale(holder: Owner): Promise<boolean>;
-  /** Saved messages for a client that just registered, after its full table (SavedDelivery). */
-  deliverSaved(session: RegisteredSession): Promise<void>;
+  /** Sends a client that just registered its saved messages (`waiting`, read before the reply), after its full table. */
+  deliverSaved(session: RegisteredSession, waiting: readonly SavedMessage[]): void;
   /** The receiver showed saved message `id`. */
   savedAcked(session: RegisteredSession, id: string): void;
   /** Binds a freshly registered name to its session (name → session, register deadline off). */
@@ -53,6 +53,8 @@ export type ReplyFrame = {
   readonly group?: string;
   readonly history?: readonly HistoryEntry[];
   readonly entry?: ClientEntry;
+  readonly seq?: number;
+  readonly saved?: number;
 };
 
 /** An error frame sent to a request (`who`: the name it is about, where the client needs it). */

@@ -12,7 +12,14 @@ export const SHOWN_ON_JOIN = 10;
 
 /** What a successful join gives: the messages to show, and the call that starts live delivery. */
 export type Joined =
-  | { readonly ok: true; readonly group: string; readonly history: readonly HistoryEntry[]; readonly goLive: () => void }
+  | {
+      readonly ok: true;
+      readonly group: string;
+      /** The seq of the group's last message when it joined (0: none yet). */
+      readonly seq: number;
+      readonly history: readonly HistoryEntry[];
+      readonly goLive: () => void;
+    }
   | Extract<JoinResult, { ok: false }>;
 
 /**
@@ -59,7 +66,8 @@ export class Membership {
     const entries = (await this.store.history(group, query)).filter((e) => e.seq <= upTo);
     const name = session.name;
     const backlog = since === undefined ? [] : entries;
-    return { ok: true, group, history: since === undefined ? entries : [], goLive: () => this.fanout.goLive(group, name, backlog) };
+    const shown = since === undefined ? entries : [];
+    return { ok: true, group, seq: upTo, history: shown, goLive: () => this.fanout.goLive(group, name, backlog) };
   }
 
   /** `group` was deleted by its creator: each of its members here is told and back in normal mode. */

@@ -1,4 +1,4 @@
-import type { ChatStore } from '../store/chat-store';
+import type { ChatStore, SavedMessage } from '../store/chat-store';
 import type { Session } from './session';
 
 /** A registered session. */
@@ -31,9 +31,8 @@ export class SavedDelivery {
     private readonly onFault: (err: unknown) => void,
   ) {}
 
-  /** Sends `session` its saved messages, oldest first. */
-  async deliver(session: Member): Promise<void> {
-    const saved = await this.store.mailbox(session.name);
+  /** Sends `session` its saved messages (`saved`, oldest first, as read when it registered). */
+  deliver(session: Member, saved: readonly SavedMessage[]): void {
     if (saved.length === 0 || !session.conn.open) return;
     const delivery: Delivery = { session, pending: new Map(), perSender: new Map() };
     this.deliveries.set(session.id, delivery);

@@ -36,7 +36,8 @@ export async function handleJoinGroup(ctx: ServerContext, s: RegisteredSession, 
   }
   // docs/usage.md "Names": the group as shown.
   const history = result.history.length > 0 ? { history: result.history } : {};
-  return ok(f.id, { group: result.group, ...history }, result.goLive);
+  const seq = result.seq > 0 ? { seq: result.seq } : {};
+  return ok(f.id, { group: result.group, ...seq, ...history }, result.goLive);
 }
 
 /** `history`: the last `n` messages of the caller's group, oldest first. */

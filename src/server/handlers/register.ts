@@ -35,9 +35,11 @@ export async function handleRegister(ctx: ServerContext, session: Session, frame
   // The full table covers that change, so no delta of it follows; later changes follow it.
   ctx.tables.startFull(session);
   const clients = await ctx.store.clients();
+  const waiting = await ctx.store.mailbox(frame.name); // the reply says how many follow the table
   const registered = session as RegisteredSession;
+  const saved = waiting.length > 0 ? { saved: waiting.length } : {};
   // This connection's next request waits until the table and the saved messages are out.
-  return ok(frame.id, {}, () => ctx.tables.sendFull(session, clients).then(() => ctx.deliverSaved(registered)));
+  return ok(frame.id, saved, () => ctx.tables.sendFull(session, clients).then(() => ctx.deliverSaved(registered, waiting)));
 }
 
 /**
