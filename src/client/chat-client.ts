@@ -1,6 +1,6 @@
 import { newId } from '../protocol/ids';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import { isValidName, sameName } from '../protocol/names';
+import { sameName } from '../protocol/names';
 import type { ClientEntry, ServerRequest, SignedMessage } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
 import { toError } from '../util/errors';
@@ -9,6 +9,8 @@ import { KnownClients } from './known-clients';
 import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
+import { GroupRequests } from './group-requests';
+import { PrivateSend } from './private-send';
 import { HeldInbox } from './held-messages';
 import { Identity } from './identity';
 import { SavedInbox } from './saved-messages';
@@ -56,6 +58,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private readonly listener: PeerListener;
   private readonly sender: DirectSender;
   private readonly groups: GroupState;
+  private readonly groupRequests: GroupRequests;
+  private readonly privateSend: PrivateSend;
   /** Private messages that arrived in group mode (docs/events.md `releaseHeld`). */
   private readonly inbox: HeldInbox;
   private boundPort: number | null = null;
@@ -66,8 +70,6 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** Pushed frames wait one turn so replies read with them resolve their callers first. */
   /** Saved messages already shown (the server may send one again after a crash). */
   private readonly saved: SavedInbox;
-  /** The saved messages the last registration announced and that have not all arrived yet. */
-  private savedBatch: { expected: number; seen: number; shown: R.SavedMessage[]; done: () => void } | null = null;
   private readonly pushes = new TurnQueue<PushFrame>((frame) => this.onPush(frame));
 
   constructor(private readonly options: ChatClientOptions) {
@@ -84,9 +86,11 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     const { identity } = this;
     this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox: this.listenerInbox(), journal });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
+    this.privateSend = new PrivateSend({ name, identity, limits, clock, link: this.link, table: this.table, sender: this.sender });
     const savedFile = options.dataDir === undefined ? null : SavedInbox.fileFor(options.dataDir, name);
     this.saved = new SavedInbox(name, savedFile, (error) => this.emit('fault', error));
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
+    this.groupRequests = new GroupRequests(this.link, this.groups, limits, (group) => this.lostMembership(group));
     this.link.on('frame', (frame) => this.pushes.push(frame));
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
@@ -132,85 +136,53 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return result;
   }
 
-  /** Signs and sends a private message straight to `name` (SPEC §5 send). */
-  async sendDirect(name: string, text: string): Promise<R.SendDirectResult> {
-    if (text.length > this.limits.maxMessageLength) return 'too_long'; // SPEC §7
-    let entry = this.table.get(name);
-    if (entry === undefined) {
-      // Not in the table: maybe an account long offline (docs/usage.md "Saved messages").
-      const outcome = await this.link.request({ type: 'lookup', id: newId(), name });
-      if (outcome.type === 'error' && outcome.code === 'unknown_client') return 'unknown';
-      if (outcome.type !== 'reply' || outcome.entry === undefined) return outcome.type === 'reply' ? 'unknown' : R.toFailure(outcome);
-      entry = outcome.entry;
-    }
-    if (entry.online) return this.sender.send(entry, text);
-    return this.save(entry.name, text);
+  /**
+   * Sends a private message to `name` (any case): straight to it when it is
+   * online, signed; to the server to keep when it is offline (docs/usage.md
+   * "Saved messages").
+   */
+  sendDirect(name: string, text: string): Promise<R.SendDirectResult> {
+    return this.privateSend.send(name, text);
   }
 
-  /** Hands a signed private message for an offline `to` to the server, which keeps it until `to` comes back. */
-  private async save(to: string, text: string): Promise<R.SendDirectResult> {
-    if (this.link.reconnecting) return 'offline'; // nobody to keep it now
-    const id = newId();
-    const fields = { id, from: this.name, to, text, ts: this.clock.now() };
-    const message = { ...fields, sig: this.identity.sign(fields) };
-    const outcome = await this.link.request({ type: 'save_message', id, message });
-    if (outcome.type === 'reply') return 'saved';
-    if (outcome.type === 'error' && outcome.code === 'mailbox_full') return 'mailbox_full';
-    if (outcome.type === 'error' && outcome.code === 'unknown_client') return 'unknown';
-    return R.toFailure(outcome);
-  }
-
-  /** Creates a group (SPEC §5 create_group). */
-  async createGroup(group: string): Promise<R.CreateGroupResult> {
-    if (!isValidName(group)) return 'invalid_name'; // SPEC §3: group names follow the name rule
-    const outcome = await this.link.request({ type: 'create_group', id: newId(), group });
-    if (outcome.type === 'reply') return 'created';
-    if (outcome.type === 'error' && outcome.code === 'group_exists') return 'exists';
-    return R.toFailure(outcome);
+  /** Creates a group (docs/usage.md `create_group`). */
+  createGroup(group: string): Promise<R.CreateGroupResult> {
+    return this.groupRequests.create(group);
   }
 
   /** Lists the server's groups in creation order. */
-  async listGroups(): Promise<R.ListGroupsResult> {
-    const outcome = await this.link.request({ type: 'list_groups', id: newId() });
-    return outcome.type === 'reply' ? { groups: outcome.groups ?? [] } : R.toFailure(outcome);
+  listGroups(): Promise<R.ListGroupsResult> {
+    return this.groupRequests.list();
   }
 
-  /**
-   * Joins a group and enters group mode (SPEC §5 join_group). `currentGroup`
-   * is then the group as the server shows it (any case may be asked for).
-   */
-  async joinGroup(group: string): Promise<R.JoinGroupResult> {
-    if (!isValidName(group)) return 'invalid_name';
-    const outcome = await this.link.request({ type: 'join_group', id: newId(), group });
-    if (outcome.type === 'reply') {
-      const joined = outcome.group ?? group;
-      this.groups.setCurrent(joined);
-      // What it missed from here on is caught up after a reconnect (docs/protocol.md "Group history").
-      this.groups.noteSeen(joined, outcome.seq ?? 0);
-      return { joined, history: outcome.history ?? [] };
-    }
-    if (outcome.type === 'error' && outcome.code === 'no_such_group') return 'no_such_group';
-    return R.toFailure(outcome);
+  /** Joins a group (any case) and enters group mode; `currentGroup` is then the group as the server shows it. */
+  joinGroup(group: string): Promise<R.JoinGroupResult> {
+    return this.groupRequests.join(group);
   }
 
   /** The last `n` messages of the current group (docs/usage.md `history`). */
-  async history(n: number): Promise<R.HistoryResult> {
-    const group = this.groups.current;
-    if (group === null) return 'not_in_group';
-    const outcome = await this.link.request({ type: 'history', id: newId(), n });
-    if (outcome.type === 'reply') return { group, history: outcome.history ?? [] };
-    if (outcome.type === 'error' && outcome.code === 'not_in_group') return this.lostMembership(group);
-    return R.toFailure(outcome);
+  history(n: number): Promise<R.HistoryResult> {
+    return this.groupRequests.history(n);
   }
 
   /** Deletes a group this client created (docs/usage.md `delete_group`). */
-  async deleteGroup(group: string): Promise<R.DeleteGroupResult> {
-    if (!isValidName(group)) return 'invalid_name';
-    const outcome = await this.link.request({ type: 'delete_group', id: newId(), group });
-    if (outcome.type === 'reply') return 'deleted';
-    if (outcome.type === 'error' && outcome.code === 'no_such_group') return 'no_such_group';
-    if (outcome.type === 'error' && outcome.code === 'not_creator') return { creator: outcome.who ?? '?' };
-    return R.toFailure(outcome);
+  deleteGroup(group: string): Promise<R.DeleteGroupResult> {
+    return this.groupRequests.remove(group);
+  }
+
+  /** Leaves the current group (`'not_in_group'` if in none, or removed while the request was out). */
+  leaveGroup(): Promise<R.LeaveGroupResult> {
+    return this.groupRequests.leave();
+  }
+
+  /** Lists the members of the current group in join order. */
+  listMembers(): Promise<R.ListMembersResult> {
+    return this.groupRequests.members();
+  }
+
+  /** Sends a message to the current group; 'received' once the server accepted (and kept) it. */
+  sendGroup(text: string): Promise<R.SendGroupResult> {
+    return this.groupRequests.send(text);
   }
 
   /** Makes the server forget this client's name, key and saved messages; no reconnect after 'deleted'. */
@@ -221,45 +193,6 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.registered = false;
     this.link.autoReconnect = false;
     return 'deleted';
-  }
-
-  /**
-   * Leaves the current group. A server that no longer counts us as a member
-   * still ends group mode. `'not_in_group'` if we were in none, or were removed
-   * while the request was out (`removedFromGroup` was emitted then).
-   */
-  async leaveGroup(): Promise<R.LeaveGroupResult> {
-    const group = this.groups.current;
-    if (group === null) return 'not_in_group';
-    const outcome = await this.link.request({ type: 'leave_group', id: newId() });
-    if (outcome.type === 'reply' || (outcome.type === 'error' && outcome.code === 'not_in_group')) {
-      if (this.groups.current !== group) return 'not_in_group';
-      this.groups.setCurrent(null);
-      return { left: group };
-    }
-    return R.toFailure(outcome);
-  }
-
-  /** Lists the members of the current group in join order. */
-  async listMembers(): Promise<R.ListMembersResult> {
-    const group = this.groups.current;
-    if (group === null) return 'not_in_group';
-    const outcome = await this.link.request({ type: 'list_members', id: newId() });
-    if (outcome.type === 'reply') return { group, members: outcome.members ?? [] };
-    if (outcome.type === 'error' && outcome.code === 'not_in_group') return this.lostMembership(group);
-    return R.toFailure(outcome);
-  }
-
-  /** Sends a message to the current group; 'received' once the server accepted it (SPEC §4). */
-  async sendGroup(text: string): Promise<R.SendGroupResult> {
-    if (text.length > this.limits.maxMessageLength) return 'too_long'; // SPEC §7
-    const group = this.groups.current;
-    if (group === null) return 'not_in_group';
-    const outcome = await this.link.request({ type: 'send_group', id: newId(), text });
-    if (outcome.type === 'reply') return 'received';
-    if (outcome.type === 'error' && outcome.code === 'message_too_long') return 'too_long';
-    if (outcome.type === 'error' && outcome.code === 'not_in_group') return this.lostMembership(group);
-    return R.toFailure(outcome);
   }
 
   /**
@@ -316,7 +249,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     const outcome = await this.link.request({ id, build }, LinkLevel.connected);
     if (outcome.type === 'reply') {
       this.link.setLevel(LinkLevel.registered);
-      this.expectSaved(outcome.saved ?? 0);
+      this.showSaved(this.saved.expect(outcome.saved ?? 0));
       return 'ok';
     }
     if (outcome.type === 'error' && outcome.code === 'name_in_use') return 'name_in_use'; // SPEC §5
@@ -342,7 +275,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   }
 
   private onLost(): void {
-    this.endSavedBatch(); // the rest comes with the next registration
+    this.showSaved(this.saved.end()); // the rest comes with the next registration
     if (!this.registered || this.lost) return;
     this.lost = true;
     this.emit('serverLost');
@@ -417,43 +350,17 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
    * was lost meanwhile: the CLI runs no command before (docs/usage.md).
    */
   savedArrived(): Promise<void> {
-    const batch = this.savedBatch;
-    if (batch === null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = batch.done;
-      batch.done = () => {
-        done();
-        resolve();
-      };
-    });
+    return this.saved.arrived();
   }
 
-  /** The register reply said `count` saved messages follow the full table. */
-  private expectSaved(count: number): void {
-    this.endSavedBatch();
-    if (count > 0) this.savedBatch = { expected: count, seen: 0, shown: [], done: () => undefined };
-  }
-
-  /** Shows what arrived of the announced saved messages, oldest first, in one event. */
-  private endSavedBatch(): void {
-    const batch = this.savedBatch;
-    if (batch === null) return;
-    this.savedBatch = null;
-    if (batch.shown.length > 0) this.emit('savedMessages', batch.shown);
-    batch.done();
-  }
-
-  /** A saved message: shown once if its sender's signature holds, then acked so the server deletes it. */
+  /** A saved message: acked so the server deletes it; shown once if its sender's signature holds. */
   private onSaved(message: SignedMessage, senderKey: string): void {
-    const shown = this.saved.receive(message, senderKey);
     this.link.notify({ type: 'saved_ack', id: message.id });
-    const batch = this.savedBatch;
-    if (batch === null) {
-      if (shown !== null) this.emit('savedMessages', [shown]);
-      return;
-    }
-    if (shown !== null) batch.shown.push(shown);
-    if (++batch.seen >= batch.expected) this.endSavedBatch();
+    this.showSaved(this.saved.receive(message, senderKey));
+  }
+
+  private showSaved(messages: readonly R.SavedMessage[]): void {
+    if (messages.length > 0) this.emit('savedMessages', messages);
   }
 
   /** The held inbox, with each sender shown as the table shows it, whatever case it signed with (docs/usage.md "Names"). */

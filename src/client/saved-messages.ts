@@ -28,6 +28,8 @@ export interface ShownSaved {
  */
 export class SavedInbox {
   private readonly ids = new Set<string>();
+  /** The saved messages the last registration announced, until all arrived. */
+  private batch: { expected: number; seen: number; shown: ShownSaved[]; waiters: Array<() => void> } | null = null;
   private fileLines = 0;
   private file: string | null;
 
@@ -46,11 +48,44 @@ export class SavedInbox {
     return path.join(dataDir, 'saved', `${name.toLowerCase()}.ids`);
   }
 
+  /** The register reply said `count` saved messages follow the full table. Returns what was left of an earlier batch. */
+  expect(count: number): ShownSaved[] {
+    const left = this.end();
+    if (count > 0) this.batch = { expected: count, seen: 0, shown: [], waiters: [] };
+    return left;
+  }
+
+  /** Resolves once the announced batch has all arrived (or `end` was called: the connection was lost). */
+  arrived(): Promise<void> {
+    const batch = this.batch;
+    return batch === null ? Promise.resolve() : new Promise((resolve) => batch.waiters.push(resolve));
+  }
+
   /**
-   * A `saved` frame: the message to show, or null when it was shown before, is
-   * not addressed to this client, or its signature does not hold (docs/security.md).
+   * A `saved` frame. Returns the messages to show now, oldest first: the
+   * whole announced batch once its last message arrived (nothing before),
+   * or this one alone when none was announced. A message shown before, not
+   * addressed to this client, or whose signature does not hold is never
+   * shown (docs/security.md).
    */
-  receive(message: SignedMessage, senderKey: string): ShownSaved | null {
+  receive(message: SignedMessage, senderKey: string): ShownSaved[] {
+    const shown = this.check(message, senderKey);
+    const batch = this.batch;
+    if (batch === null) return shown === null ? [] : [shown];
+    if (shown !== null) batch.shown.push(shown);
+    return ++batch.seen >= batch.expected ? this.end() : [];
+  }
+
+  /** Ends the announced batch (complete, or the connection was lost): what arrived of it, to show now. */
+  end(): ShownSaved[] {
+    const batch = this.batch;
+    if (batch === null) return [];
+    this.batch = null;
+    for (const resolve of batch.waiters) resolve();
+    return batch.shown;
+  }
+
+  private check(message: SignedMessage, senderKey: string): ShownSaved | null {
     if (this.ids.has(message.id)) return null;
     if (!sameName(message.to, this.name) || !verifyDm(senderKey, message, message.sig)) return null;
     this.remember(message.id); // written down before it is shown
