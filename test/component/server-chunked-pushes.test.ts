@@ -4,7 +4,7 @@ import { ChatServer } from '../../src/server/chat-server';
 import { FrameDecoder } from '../../src/protocol/codec';
 import { ServerToClientFrame, type ClientEntry, type ClientToServerFrame } from '../../src/protocol/frames';
 import type { Limits } from '../../src/protocol/limits';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 
 /**

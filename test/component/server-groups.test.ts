@@ -1,6 +1,6 @@
 import { ChatServer } from '../../src/server/chat-server';
 import { RawClient } from '../helpers/memory-client';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 describe('ChatServer groups (component, in-memory streams)', () => {
   let server: ChatServer;

@@ -1,7 +1,7 @@
 import { ChatServer } from '../../src/server/chat-server';
 import { KEY, RawClient } from '../helpers/memory-client';
 import type { Limits } from '../../src/protocol/limits';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 describe('ChatServer registration (component, in-memory streams)', () => {
   let server: ChatServer;

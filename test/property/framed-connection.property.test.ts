@@ -3,7 +3,7 @@ import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { FATAL_CODES, type ErrorCode } from '../../src/protocol/errors';
 import { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { FramedConnection, type CloseInfo } from '../../src/net/framed-connection';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 import { clientFrameArb, cutsArb, splitAt } from './frame-arbitraries';
 

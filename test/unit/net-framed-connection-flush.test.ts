@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import { FramedConnection, type ConnectionLimits } from '../../src/net/framed-connection';
 import { ClientToServerFrame } from '../../src/protocol/frames';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 
 const LIMITS: ConnectionLimits = testLimits({ maxFrameBytes: 1 << 16 });

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../src/net/framed-connection';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 

@@ -1,7 +1,7 @@
 import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../src/net/framed-connection';
 import { sharedTicker, SharedTicker } from '../../src/net/ticker';
 import { ClientToServerFrame } from '../../src/protocol/frames';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 

@@ -1,6 +1,6 @@
 import { PendingAcks } from '../../src/net/pending-acks';
 import { deliver, deliverToAll, type DeliveryLink } from '../../src/peer/fanout';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 /** A link that records what was sent over it. */
 class FakeLink implements DeliveryLink {

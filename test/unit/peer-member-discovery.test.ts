@@ -1,7 +1,7 @@
 import { MAX_PARALLEL_DIALS, MAX_QUEUED_DIALS, MemberDiscovery } from '../../src/peer/member-discovery';
 import type { MeshLink } from '../../src/peer/mesh-link';
 import { MemberTable } from '../../src/peer/member-table';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 /** A discovery whose dials stay pending until the test finishes them. */
 function setup() {

@@ -2,7 +2,7 @@ import type { ClientToServerFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { GroupFanout, type BacklogLimits } from '../../src/server/group-fanout';
 import { Session } from '../../src/server/session';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { TypedEmitter } from '../../src/util/typed-emitter';
 
 /** A connection stand-in: records sent bytes, lets the test mark it congested or drained. */

@@ -3,7 +3,7 @@ import type { ClientEntry, ClientToServerFrame } from '../../src/protocol/frames
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { Session } from '../../src/server/session';
 import { TablePusher } from '../../src/server/table-push';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
 const entry = (name: string, online = true): ClientEntry => ({ name, host: '127.0.0.1', port: 1, online, key: KEY });
