@@ -1,5 +1,5 @@
 import { ChatServer } from '../../src/server/chat-server';
-import { RawClient } from '../helpers/memory-client';
+import { RawClient } from '../helpers/raw-client';
 import { FakeClock } from '../helpers/fake-clock';
 
 describe('ChatServer groups (component, in-memory streams)', () => {
@@ -9,7 +9,7 @@ describe('ChatServer groups (component, in-memory streams)', () => {
   let lines: string[];
 
   const member = async (name: string, group?: string): Promise<RawClient> => {
-    const c = new RawClient(server);
+    const c = RawClient.on(server, { autoAck: false, answerPings: false });
     clients.push(c);
     await c.register(name);
     if (group) expect(await c.request({ type: 'join_group', id: `join-${name}`, group })).toMatchObject({ type: 'reply' });
@@ -30,7 +30,7 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     server.on('memberUnresponsive', (n, g) => lines.push(`unresponsive ${n} ${g}`));
   });
   afterEach(async () => {
-    for (const c of clients) c.end();
+    for (const c of clients) c.close();
     await server.close();
   });
 

@@ -3,7 +3,7 @@
  * among three, group isolation, private messages queued in group mode, group
  * ordering under two concurrent senders, and a race to create one group.
  */
-import { startClients, startServer, type StartedClient } from '../helpers/cli-process';
+import { startClients, startServer, type StartedClient } from '../../testkit/chat-roles';
 import { createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, startChat } from '../helpers/e2e-chat';
 
 describe('chat scenarios', () => {

@@ -4,7 +4,8 @@
  * (util-linux) to get a pseudo-terminal. Skipped where `script` is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { startCli, startClient, startServer } from '../helpers/cli-process';
+import { startCli } from '../../testkit/cli-process';
+import { startClient, startServer } from '../../testkit/chat-roles';
 
 function hasUtilLinuxScript(): boolean {
   const probe = spawnSync('script', ['-q', '-e', '-c', 'true', '/dev/null'], { stdio: 'ignore', timeout: 5_000 });
