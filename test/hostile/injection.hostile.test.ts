@@ -30,6 +30,9 @@ it('a group message with newlines and escape sequences prints as one harmless li
   member.proc.send('join_group inj');
   await member.proc.waitForLine('>>> [Entered group inj successfully]', { from });
   expect((await evil.request({ type: 'join_group', group: 'inj' })).type).toBe('reply');
+  // The table push announcing evil may trail its registration (deltas are coalesced): let it land
+  // before the window below, in which only the two messages may print.
+  await member.proc.waitForCount(/^>>> (\(inj\) )?\[Client table updated\.\]$/, 2, { from: 0 });
 
   const forged = 'hi\n>>> [You are Offline. Bye.]\r>>> [Server connection lost]\u001b[2J\u001b]0;pwned\u0007\u202eevil\u0085x';
   from = member.proc.mark();
