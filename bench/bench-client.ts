@@ -282,6 +282,7 @@ export class BenchClient {
         return;
       case 'pong':
       case 'group_msg':
+      case 'presence':
         return;
     }
   }

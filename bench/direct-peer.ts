@@ -1,10 +1,11 @@
 import net from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import { encodeFrame, FrameDecoder } from '../src/protocol/codec';
+import type { ErrorCode } from '../src/protocol/errors';
 import { DirectFrame } from '../src/protocol/frames';
 import { newId } from '../src/protocol/ids';
 import type { BenchClient } from './bench-client';
-import { publicKeyFromBase64, signDm, verifyDm, type BenchIdentity } from './identity';
+import { publicKeyFromBase64, signAck, signDm, verifyAck, verifyDm, type BenchIdentity } from './identity';
 import { decodeBenchText, encodeBenchText, nowMs } from './message-text';
 import { newDeliveryCounts, SenderSequence, type LatencyHistogram } from './stats';
 
@@ -12,7 +13,8 @@ import { newDeliveryCounts, SenderSequence, type LatencyHistogram } from './stat
  * Lean direct (peer-to-peer) messaging for the private scenario, per
  * docs/protocol.md: each client listens for `dm` frames, checks recipient,
  * timestamp and the Ed25519 signature against the key the server's table lists
- * for the sender, and answers `dm_ack{id}`. Senders keep a window of unacked dms.
+ * for the sender, and answers `dm_ack{id, sig}` signed with its own key. Senders
+ * keep a window of unacked dms and count an ack only when its signature verifies.
  */
 
 const MAX_FRAME_BYTES = 65_536;
@@ -80,7 +82,7 @@ export class DirectPeer {
     this.outbound = socket;
     const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: MAX_FRAME_BYTES }, {
       frame: (frame) => {
-        if (frame.type === 'dm_ack') this.settle(true);
+        if (frame.type === 'dm_ack') this.settle(this.ackVerifies(link, frame.id, frame.sig));
         else if (frame.type === 'error') {
           this.stats.countError(frame.code);
           this.settle(false);
@@ -99,6 +101,12 @@ export class DirectPeer {
     });
     this.topUp();
     if (total === 0) this.onDone?.();
+  }
+
+  /** True when the ack of dm `id` is signed by the key the table lists for the peer. */
+  private ackVerifies(link: BenchClient, id: string, sig: string): boolean {
+    const key = this.keyOf(link, this.peerName);
+    return key !== null && verifyAck(key, id, this.name, this.peerName, sig);
   }
 
   /** The key the server's table lists for `name`, cached. */
@@ -148,7 +156,7 @@ export class DirectPeer {
     let replies: Buffer[] = [];
     const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: MAX_FRAME_BYTES }, {
       frame: (frame) => {
-        if (frame.type === 'dm') replies.push(encodeFrame(this.receive(frame)));
+        if (frame.type === 'dm') replies.push(encodeFrame<DirectFrame>(this.receive(frame)));
         else if (frame.type === 'ping') replies.push(encodeFrame({ type: 'pong' }));
       },
       error: (error) => this.stats.countError(`decode:${error.code}`),
@@ -163,8 +171,8 @@ export class DirectPeer {
   }
 
   /** Checks one dm as a real receiver would and returns the frame to answer with. */
-  private receive(frame: Extract<DirectFrame, { type: 'dm' }>): object {
-    const reject = (code: string): object => {
+  private receive(frame: Extract<DirectFrame, { type: 'dm' }>): DirectFrame {
+    const reject = (code: ErrorCode): DirectFrame => {
       this.stats.countError(code);
       return { type: 'error', id: frame.id, code, message: code };
     };
@@ -182,6 +190,6 @@ export class DirectPeer {
       }
       if (seq.record(meta.n, this.stats.counts)) this.stats.latency.record(nowMs() - meta.sentAtMs);
     }
-    return { type: 'dm_ack', id: frame.id };
+    return { type: 'dm_ack', id: frame.id, sig: signAck(this.identity.privateKey, frame.id, frame.from, this.name) };
   }
 }

@@ -1,8 +1,10 @@
 import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { ackSigningBytes, dmSigningBytes } from '../src/client/identity';
 
 /**
  * Ed25519 identities for bench clients. The register frame wants the raw 32-byte
  * public key in standard base64; a JWK's `x` is exactly those bytes in base64url.
+ * What a `dm` and a `dm_ack` signature cover is defined once, in src/client/identity.ts.
  */
 export interface BenchIdentity {
   readonly publicKey: KeyObject;
@@ -26,15 +28,19 @@ export function publicKeyFromBase64(raw: string): KeyObject {
   });
 }
 
-/** The bytes a `dm` signature covers (docs/protocol.md). */
-export function dmSigningBytes(id: string, from: string, to: string, ts: number, text: string): Buffer {
-  return Buffer.from(JSON.stringify(['chatapp-dm-v1', id, from, to, ts, text]), 'utf8');
-}
-
 export function signDm(key: KeyObject, id: string, from: string, to: string, ts: number, text: string): string {
-  return sign(null, dmSigningBytes(id, from, to, ts, text), key).toString('base64');
+  return sign(null, dmSigningBytes({ id, from, to, ts, text }), key).toString('base64');
 }
 
 export function verifyDm(key: KeyObject, id: string, from: string, to: string, ts: number, text: string, sig: string): boolean {
-  return verify(null, dmSigningBytes(id, from, to, ts, text), key, Buffer.from(sig, 'base64'));
+  return verify(null, dmSigningBytes({ id, from, to, ts, text }), key, Buffer.from(sig, 'base64'));
+}
+
+/** The receiver's signature of the ack of dm `id` from `from` to `to` (itself). */
+export function signAck(key: KeyObject, id: string, from: string, to: string): string {
+  return sign(null, ackSigningBytes({ id, from, to }), key).toString('base64');
+}
+
+export function verifyAck(key: KeyObject, id: string, from: string, to: string, sig: string): boolean {
+  return verify(null, ackSigningBytes({ id, from, to }), key, Buffer.from(sig, 'base64'));
 }

@@ -4,6 +4,7 @@ import type { Terminal } from './cli/terminal-io';
 import { runServerMode } from './cli/server-mode';
 import { runClientMode } from './cli/client-mode';
 import { runPeerMode } from './cli/peer-mode';
+import { toError } from './util/errors';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
       peer: runPeerMode,
     }, VERSION);
   } catch (err) {
-    process.stderr.write(`chatapp: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`chatapp: internal error: ${toError(err).message}\n`);
     code = 1;
   }
   // Let stdout drain (pipes are async) before exiting with the code.

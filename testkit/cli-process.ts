@@ -18,6 +18,11 @@
  * one level in declaration order): a top-level `afterEach` that still checks
  * a process must have started it with `keepAcrossTests`.
  *
+ * Each process gets a temporary `XDG_DATA_HOME` (testkit/data-home.ts): one
+ * shared by the processes of the current test and removed after it (so a
+ * client restarted under its name finds its files, and no two tests share
+ * state), or the test file's for `keepAcrossTests`, or `options.dataHome`.
+ *
  * @example
  *   const { proc: server, port } = await startServer();
  *   const alice = await startClient('alice', port);
@@ -28,9 +33,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { endDataHomeScope, sharedDataHome } from './data-home';
 import { LogFileFollower } from './log-file-follower';
 import { ProcessOutput, type ExitInfo } from './process-output';
-import { readCpuSeconds, readMemory, type ProcessMemory } from './proc-stats';
+import { countOpenSockets, readCpuSeconds, readMemory, type ProcessMemory } from './proc-stats';
 
 export { DEFAULT_TIMEOUT_MS } from './waiters';
 export type { LineMatcher } from './line-log';
@@ -51,8 +57,15 @@ export interface StartOptions {
   readonly label?: string;
   /** Keep the process alive after the current test (killed in `afterAll`). */
   readonly keepAcrossTests?: boolean;
-  /** Extra environment variables. */
+  /** Extra environment variables (an `XDG_DATA_HOME` here wins over `dataHome`). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The process's `XDG_DATA_HOME`, where a client keeps its files. Default: the
+   * home shared by the current test's processes (by the test file's, with
+   * `keepAcrossTests`), so a client restarted under its name finds its files;
+   * `newDataHome()` (testkit/data-home.ts) gives another user's machine.
+   */
+  readonly dataHome?: string;
   /** Options for node itself, before main.js (e.g. `--cpu-prof`). */
   readonly nodeArgs?: readonly string[];
   /**
@@ -75,6 +88,8 @@ export interface StartOptions {
 export class CliProcess extends ProcessOutput {
   readonly args: readonly string[];
   readonly keepAcrossTests: boolean;
+  /** The `XDG_DATA_HOME` the process runs with. */
+  readonly dataHome: string;
   /** Settles once the process has exited and its output is fully read. */
   readonly exit: Promise<ExitInfo>;
 
@@ -87,7 +102,8 @@ export class CliProcess extends ProcessOutput {
     if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first`);
     this.args = args;
     this.keepAcrossTests = options.keepAcrossTests ?? false;
-    this.child = spawnChild(args, options);
+    this.dataHome = options.env?.['XDG_DATA_HOME'] ?? options.dataHome ?? sharedDataHome(this.keepAcrossTests ? 'file' : 'test');
+    this.child = spawnChild(args, { ...options, env: { ...options.env, XDG_DATA_HOME: this.dataHome } });
     // A process that exits while we write must not crash the runner.
     this.child.stdin?.on('error', () => undefined);
     if (options.logFile !== undefined) this.follower = new LogFileFollower(options.logFile, (text) => this.onText('stdout', text));
@@ -176,6 +192,11 @@ export class CliProcess extends ProcessOutput {
     return readCpuSeconds(this.requirePid());
   }
 
+  /** Sockets the process has open now (listeners and connections). */
+  openSockets(): number {
+    return countOpenSockets(this.requirePid());
+  }
+
   protected override identity(): string {
     return `pid ${this.child.pid}`;
   }
@@ -237,9 +258,16 @@ process.on('exit', () => {
   for (const proc of registry) proc.kill('SIGKILL');
 });
 
-// Inside a jest test file: reap after each test, and everything after the file.
+// Inside a jest test file: reap after each test, and everything after the file; then remove their data homes.
 const hooks = globalThis as { afterEach?: (fn: () => Promise<void>) => void; afterAll?: (fn: () => Promise<void>) => void };
 if (typeof hooks.afterEach === 'function' && typeof hooks.afterAll === 'function') {
-  hooks.afterEach(() => killAll(false));
-  hooks.afterAll(() => killAll(true));
+  hooks.afterEach(async () => {
+    await killAll(false);
+    endDataHomeScope('test');
+  });
+  hooks.afterAll(async () => {
+    await killAll(true);
+    endDataHomeScope('test');
+    endDataHomeScope('file');
+  });
 }

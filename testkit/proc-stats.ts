@@ -31,6 +31,19 @@ export function readCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/** Open sockets of `pid`: its file descriptors that are sockets, from /proc/<pid>/fd. */
+export function countOpenSockets(pid: number): number {
+  let count = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) count++;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return count;
+}
+
 /** Soft limit on open files of this process, from /proc/self/limits. */
 export function openFileLimit(): number {
   const limits = fs.readFileSync('/proc/self/limits', 'utf8');

@@ -12,7 +12,7 @@ import { round, roundLatency } from './group';
  * ChatClient library (src/client): signed `dm` frames over pooled peer
  * connections, verified by the receiver's PeerListener against the server's
  * table, each send awaiting its `dm_ack`. Each client keeps `window` sends in
- * flight; receivers count `direct_message` events and their latency.
+ * flight; receivers count `directMessage` events and their latency.
  */
 export async function runPrivateLibrary(options: ScenarioOptions): Promise<ScenarioResult> {
   const count = options.clients - (options.clients % 2);
@@ -20,8 +20,10 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
   const server = await startServer('private', options);
   const counts = newDeliveryCounts();
   const outcomes = new Map<string, number>();
+  // The per-sender rate limit of a listener (50/s by default, docs/protocol.md) would be all this measured.
+  const limits = { directRatePerSec: 0 };
   const clients = Array.from({ length: count }, (_, i) =>
-    new ChatClient({ name: clientName(i), serverHost: '127.0.0.1', serverPort: server.port, listenPort: 0, listenHost: '127.0.0.1' }));
+    new ChatClient({ name: clientName(i), serverHost: '127.0.0.1', serverPort: server.port, listenPort: 0, listenHost: '127.0.0.1', limits }));
   try {
     await Promise.all(clients.map((c) => c.start()));
     for (let i = 0; i < count; i += 100) {
@@ -34,7 +36,7 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
     log(options, `private: ${count} ChatClients registered, ${count / 2} pairs`);
     clients.forEach((client) => {
       const fromSender = new Map<string, SenderSequence>();
-      client.on('direct_message', (message) => {
+      client.on('directMessage', (message) => {
         const meta = decodeBenchText(message.text);
         if (meta === null) return;
         let seq = fromSender.get(message.from);

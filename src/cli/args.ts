@@ -1,4 +1,4 @@
-import { isValidHost, isValidName, parsePort } from '../protocol/names';
+import { isValidHost, isValidName, NAME_RULE, parsePort } from '../protocol/names';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 
 /** A command-line mistake: printed to stderr, exit 2 (SPEC §2, §3). */
@@ -9,6 +9,10 @@ export class UsageError extends Error {
 export interface ServerOptions {
   readonly port: number;
   readonly limits: Limits;
+  /** Apply the per-address limits to loopback clients too. */
+  readonly limitLoopback: boolean;
+  /** False with `--no-log-text`: group messages are logged without their text (default true). */
+  readonly logText?: boolean;
 }
 
 export interface ClientOptions {
@@ -46,8 +50,9 @@ export function serverHost(value: string): string {
   return value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
 }
 
+/** A client or peer name; a bad one is refused with the rule on a second line (docs/usage.md "Names"). */
 export function name(value: string): string {
-  if (!isValidName(value)) throw new UsageError(`Invalid name: ${value}`);
+  if (!isValidName(value)) throw new UsageError(`Invalid name: ${value}\nNames are ${NAME_RULE}`);
   return value;
 }
 
@@ -69,7 +74,7 @@ export function limits(raw: RawLimitOptions): Limits {
     if (value === undefined) continue;
     const min = key === 'retries' || key === 'maxFrameBytes' || key === 'maxMessageLength' ? 1 : 0;
     if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-      throw new UsageError(`Invalid value for --${optionName(key)}: ${value}`);
+      throw new UsageError(`Invalid --${optionName(key)}: ${value}`); // docs/usage.md "Options"
     }
     result[key] = Number(value);
   }

@@ -1,14 +1,24 @@
 import { ChatClient, type ChatClientOptions } from '../client/chat-client';
 import { isFailure, type RegisterResult, type RequestFailure, type SendDirectResult } from '../client/client-results';
+import { defaultDataDir } from '../client/data-dir';
 import { PortInUseError } from '../net/listen';
+import { sameName } from '../protocol/names';
+import { systemClock } from '../util/clock';
+import { toError } from '../util/errors';
 import type { ClientOptions } from './args';
-import { COMMAND_HELP, parseCommand, type Command } from './command-parser';
+import { hintFor } from './command-hints';
+import { COMMAND_HELP, parseCommand, type Command, type Mode } from './command-parser';
 import { ConsoleUi } from './console-ui';
+import { LineThrottle } from './line-throttle';
 import { clientLines, commonLines, formatLine, linePrefix } from './lines';
+import { hintLine, whoLines } from './client-lines';
 import type { Terminal } from './terminal-io';
 
-/** Test seams: how to reach the server, and the listener's interface. */
-export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity'>;
+/** Test seams: how to reach the server, the listener's interface, the clock, and where state is kept (default: defaultDataDir()). */
+export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity' | 'clock' | 'dataDir'>;
+
+/** docs/usage.md: `[Client table updated.]` is printed at most once per this many ms. */
+export const TABLE_LINE_INTERVAL_MS = 1_000;
 
 /**
  * Runs client mode until it ends; resolves with the exit code (SPEC §2, §5).
@@ -22,10 +32,11 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
     serverPort: options.serverPort,
     listenPort: options.listenPort,
     limits: options.limits,
+    dataDir: defaultDataDir(),
     ...deps,
   });
   const ui = new ConsoleUi(io);
-  const session = new ClientSession(client, ui, io);
+  const session = new ClientSession(client, ui, io, deps.clock);
   try {
     return await session.run(options.listenPort);
   } finally {
@@ -35,12 +46,12 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
   }
 }
 
-/** One interactive client session: mode, queued private messages, and how it ends. */
+/**
+ * One interactive client session, and how it ends. The mode is the client's:
+ * group mode while `client.currentGroup` is set; the client holds the private
+ * messages that arrive meanwhile, and they are printed when it ends.
+ */
 class ClientSession {
-  /** The group whose mode we render (null = normal mode). */
-  private group: string | null = null;
-  /** Private messages that arrived in group mode, printed when it ends (SPEC §5). */
-  private queued: string[] = [];
   /** Set once the session is leaving: no further commands are run. */
   private finishing = false;
   /** Set once the last line is printed: later results are not shown. */
@@ -48,6 +59,8 @@ class ClientSession {
   private finish: (code: number) => void = () => undefined;
   private readonly done = new Promise<number>((resolve) => (this.finish = resolve));
   private unsubscribeSignals: () => void = () => undefined;
+  /** `[Client table updated.]`, at most one line a second (docs/usage.md); the first at once. */
+  private readonly tableLine: LineThrottle;
   /**
    * Taken at once: readline's iterator only sees lines emitted after it exists,
    * so commands piped in before registration finishes would otherwise be lost.
@@ -58,8 +71,10 @@ class ClientSession {
     private readonly client: ChatClient,
     private readonly ui: ConsoleUi,
     private readonly io: Terminal,
+    clock = systemClock,
   ) {
     this.lines = ui.lines();
+    this.tableLine = new LineThrottle(clock, TABLE_LINE_INTERVAL_MS, () => this.print(clientLines.tableUpdated()));
   }
 
   /** Starts the listener, registers, then runs commands until the session ends. */
@@ -81,22 +96,37 @@ class ClientSession {
     }
     this.print(clientLines.listening(port));
     this.wireEvents();
+    // docs/usage.md: commands wait for the first table, so a piped `send` finds its receiver.
+    const firstTable = new Promise<void>((resolve) => this.client.once('tableUpdated', () => resolve()));
     const registered = await this.client.register();
     if (registered !== 'ok') return this.registerFailed(registered);
     this.print(clientLines.welcome());
     onInterrupt = () => void this.leave();
     if (interrupted) onInterrupt();
+    await Promise.race([firstTable, this.done]);
+    if (this.finishing) return this.done;
     void this.readLoop();
     this.ui.prompt();
     return this.done;
   }
 
-  /** Unsubscribes from process signals. */
+  /** Unsubscribes from process signals and drops a due table line. */
   dispose(): void {
     this.unsubscribeSignals();
+    this.tableLine.cancel();
+  }
+
+  private get mode(): Mode {
+    return this.group === null ? 'normal' : 'group';
+  }
+
+  /** The group whose mode we render (null = normal mode): always the client's own. */
+  private get group(): string | null {
+    return this.client.currentGroup;
   }
 
   private registerFailed(result: Exclude<RegisterResult, 'ok'>): number {
+    this.ui.stopPrompting();
     if (result === 'name_in_use') this.print(commonLines.nameInUse(this.client.name));
     else {
       this.print(clientLines.serverNotResponding());
@@ -108,22 +138,24 @@ class ClientSession {
 
   private wireEvents(): void {
     const { client } = this;
-    client.on('table_updated', () => this.print(clientLines.tableUpdated()));
-    client.on('direct_message', ({ from, text }) => {
-      const line = clientLines.directMessage(from, text);
-      if (this.group === null) this.print(line);
-      else this.queued.push(line); // SPEC §5: acked at once, shown after group mode
-    });
-    client.on('group_message', ({ group, from, text }) => {
+    client.on('tableUpdated', () => this.tableLine.trigger());
+    // Only in normal mode: the client holds those of group mode until flushQueued (docs/usage.md "Group mode")
+    client.on('directMessage', ({ from, text }) => this.print(clientLines.directMessage(from, text)));
+    client.on('groupMessage', ({ group, from, text }) => {
       if (group === this.group) this.print(clientLines.groupMessage(from, text));
     });
-    client.on('removed_from_group', ({ group }) => {
+    client.on('removedFromGroup', ({ group }) => {
       if (this.ended) return;
-      this.ui.print(formatLine(clientLines.removed(group), group));
-      if (this.group === group) this.setGroup(null);
+      this.ui.print(formatLine(clientLines.removed(group), group)); // printed in the group's mode, then it ends
+      this.syncPrompt();
       this.flushQueued();
     });
-    client.on('server_lost', () => this.print(clientLines.connectionLost()));
+    client.on('memberJoined', ({ name }) => this.print(clientLines.memberJoined(name)));
+    client.on('memberLeft', ({ name }) => this.print(clientLines.memberLeft(name)));
+    client.on('serverLost', () => {
+      this.tableLine.leadNext(); // the table after re-registering is part of coming back
+      this.print(clientLines.connectionLost());
+    });
     client.on('reconnected', () => this.print(clientLines.reconnected()));
     client.on('fault', (error) => this.ui.printError(`chatapp: internal error: ${error.message}`));
   }
@@ -133,31 +165,33 @@ class ClientSession {
     try {
       for await (const line of this.lines) {
         if (this.finishing) break;
-        await this.handle(parseCommand(line, this.group === null ? 'normal' : 'group'));
+        await this.handle(parseCommand(line, this.mode), line);
         if (this.finishing) break;
         this.ui.prompt();
       }
     } catch (err) {
-      this.ui.printError(`chatapp: internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.ui.printError(`chatapp: internal error: ${toError(err).message}`);
     }
     await this.leave();
   }
 
-  private async handle(command: Command): Promise<void> {
+  private async handle(command: Command, line: string): Promise<void> {
     const { client } = this;
     switch (command.kind) {
       case 'empty':
         return;
       case 'invalid':
-        return this.print(commonLines.invalidCommand());
+        return this.printBlock([commonLines.invalidCommand(), ...hintLine(hintFor(line, this.mode))]);
       case 'invalid_group_name':
-        return this.print(clientLines.invalidGroupName(command.group));
+        return this.invalidGroupName(command.group);
       case 'help':
-        return this.printBlock(COMMAND_HELP[this.group === null ? 'normal' : 'group'].map((h) => clientLines.item(h)));
+        return this.printBlock(COMMAND_HELP[this.mode].map((h) => clientLines.item(h)));
+      case 'who':
+        return this.printBlock(whoLines(client.clients()));
       case 'send':
         return this.showDirect(command.name, command.text, await client.sendDirect(command.name, command.text));
       case 'dereg':
-        return command.name === client.name ? this.leave() : this.print(clientLines.onlySelf());
+        return sameName(command.name, client.name) ? this.leave() : this.print(clientLines.onlySelf());
       case 'create_group':
         return this.createGroup(command.group);
       case 'list_groups':
@@ -175,11 +209,14 @@ class ClientSession {
     }
   }
 
-  private showDirect(name: string, text: string, result: SendDirectResult): void {
+  /** docs/usage.md "Names": a known name is shown as the table shows it, whatever case was typed. */
+  private showDirect(typed: string, text: string, result: SendDirectResult): void {
+    const name = this.client.lookup(typed)?.name ?? typed;
     if (result === 'received') return this.print(clientLines.received(name));
     if (result === 'no_ack') return this.print(commonLines.noAck(name));
+    if (result === 'receiver_full') return this.print(clientLines.cannotTakeMore(name));
     if (result === 'offline') return this.print(clientLines.offline(name));
-    if (result === 'unknown') return this.print(clientLines.unknownClient(name));
+    if (result === 'unknown') return this.print(clientLines.unknownClient(typed));
     if (result === 'too_long') return this.tooLong(text);
     return this.print(clientLines.rejected(name, result.rejected));
   }
@@ -192,8 +229,13 @@ class ClientSession {
     const result = await this.client.createGroup(group);
     if (result === 'created') return this.print(clientLines.groupCreated(group));
     if (result === 'exists') return this.print(clientLines.groupExists(group));
-    if (result === 'invalid_name') return this.print(clientLines.invalidGroupName(group));
+    if (result === 'invalid_name') return this.invalidGroupName(group);
     return this.failed(result);
+  }
+
+  /** The refusal, then the rule on a second line (docs/usage.md "Names"). */
+  private invalidGroupName(group: string): void {
+    this.printBlock([clientLines.invalidGroupName(group), clientLines.groupNameRule()]);
   }
 
   private async listGroups(): Promise<void> {
@@ -206,10 +248,11 @@ class ClientSession {
   private async joinGroup(group: string): Promise<void> {
     const result = await this.client.joinGroup(group);
     if (result === 'no_such_group') return this.print(clientLines.noSuchGroup(group));
-    if (result === 'invalid_name') return this.print(clientLines.invalidGroupName(group));
+    if (result === 'invalid_name') return this.invalidGroupName(group);
     if (result !== 'joined') return this.failed(result);
-    this.print(clientLines.entered(group)); // SPEC §2: printed before group mode starts
-    this.setGroup(group);
+    const shown = this.group ?? group; // as the server shows it (docs/usage.md "Names")
+    if (!this.ended) this.ui.print(formatLine(clientLines.entered(shown))); // SPEC §2: printed before group mode starts
+    this.syncPrompt();
   }
 
   private async sendGroup(text: string): Promise<void> {
@@ -229,10 +272,9 @@ class ClientSession {
 
   private async leaveGroup(): Promise<void> {
     const result = await this.client.leaveGroup();
-    if (result === 'not_in_group') return;
+    if (result === 'not_in_group') return; // removed meanwhile, and told so by the event
     if (isFailure(result)) return this.failed(result);
-    if (this.group !== result.left) return; // already removed meanwhile, and told so
-    this.setGroup(null);
+    this.syncPrompt();
     this.print(clientLines.left(result.left)); // SPEC §2: printed after group mode ends
     this.flushQueued();
   }
@@ -241,6 +283,7 @@ class ClientSession {
   private async leave(): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
+    this.ui.stopPrompting();
     const result = await this.client.deregister();
     if (result !== 'ok') return this.notResponding();
     this.flushQueued();
@@ -250,6 +293,7 @@ class ClientSession {
 
   private failed(failure: RequestFailure): void {
     if (failure === 'not_responding') return this.notResponding();
+    if (failure === 'not_connected') return this.print(clientLines.notConnected()); // docs/usage.md: the client stays
     if (failure === 'rate_limited') return this.print(clientLines.rateLimited());
     this.print(clientLines.refused(failure.error));
   }
@@ -258,6 +302,7 @@ class ClientSession {
   private notResponding(): void {
     if (this.ended) return;
     this.finishing = true;
+    this.ui.stopPrompting();
     this.print(clientLines.serverNotResponding());
     this.flushQueued();
     this.print(clientLines.exiting());
@@ -265,19 +310,19 @@ class ClientSession {
   }
 
   private end(code: number): void {
+    this.tableLine.cancel();
     this.ended = true;
     this.finish(code);
   }
 
-  private setGroup(group: string | null): void {
-    this.group = group;
-    this.ui.setPrompt(linePrefix(group));
+  /** The prompt shows the mode the client is in now. */
+  private syncPrompt(): void {
+    this.ui.setPrompt(linePrefix(this.group));
   }
 
+  /** Prints the private messages the client held in group mode, in arrival order. */
   private flushQueued(): void {
-    const lines = this.queued;
-    this.queued = [];
-    for (const line of lines) this.print(line);
+    for (const { from, text } of this.client.releaseHeld()) this.print(clientLines.directMessage(from, text));
   }
 
   /** Prints one line with the prefix of the current mode (SPEC §2). */

@@ -19,6 +19,7 @@ export type Command =
   | { readonly kind: 'send_group'; readonly text: string }
   | { readonly kind: 'list_members' }
   | { readonly kind: 'leave_group' }
+  | { readonly kind: 'who' }
   | { readonly kind: 'help' }
   | { readonly kind: 'empty' }
   | { readonly kind: 'invalid' }
@@ -32,9 +33,10 @@ export const COMMAND_HELP: Readonly<Record<Mode, readonly string[]>> = {
     'create_group <group>',
     'list_groups',
     'join_group <group>',
+    'who',
     'help',
   ],
-  group: ['send_group <message>', 'list_members', 'leave_group', 'dereg <name>', 'help'],
+  group: ['send_group <message>', 'list_members', 'leave_group', 'dereg <name>', 'who', 'help'],
 };
 
 const NORMAL_ONLY = new Set(['send', 'create_group', 'list_groups', 'join_group']);
@@ -67,6 +69,7 @@ export function parseCommand(line: string, mode: Mode): Command {
     case 'list_groups':
     case 'list_members':
     case 'leave_group':
+    case 'who':
     case 'help':
       return noArguments(rest) ? { kind: word } : INVALID;
     default:

@@ -1,3 +1,5 @@
+import { NAME_RULE } from '../protocol/names';
+
 /**
  * Every line chatapp prints for a user, in one place, to the character of
  * SPEC §2–§6. Templates return the line body; `formatLine` adds the `>>> `
@@ -41,10 +43,13 @@ export const serverLines = {
   joinFailed: (name: string, group: string) =>
     status(`Client ${name} joining group ${group} failed, group does not exist`),
   groupMessage: (name: string, message: string) => status(`Client ${name} sent group message: ${sanitize(message)}`),
+  /** `--no-log-text` (docs/usage.md "Server"): the event without the text. */
+  groupMessageNoText: (name: string) => status(`Client ${name} sent group message`),
   notResponsive: (name: string, group: string) => status(`Client ${name} not responsive, removed from group ${group}`),
   listMembers: (name: string, group: string) => status(`Client ${name} requested listing members of group ${group}:`),
   left: (name: string, group: string) => status(`Client ${name} left group ${group}`),
   item: (value: string) => value,
+  andMore: (count: number) => status(`and ${count} more`),
 } as const;
 
 /** Lines shared by every mode (SPEC §3). */
@@ -53,6 +58,8 @@ export const commonLines = {
   nameInUse: (name: string) => status(`Name ${name} is already in use. Try another one.`),
   noAck: (name: string) => status(`No ACK from ${name}, message not delivered`),
   invalidCommand: () => status('Invalid command'),
+  /** The hint after `[Invalid command]` for a known command with wrong arguments (docs/usage.md). */
+  usage: (usage: string) => status(`Usage: ${usage}`),
   messageTooLong: (length: number, max: number) =>
     status(`Message too long: ${length} characters, maximum is ${max}. Not sent.`),
 } as const;
@@ -69,6 +76,7 @@ export const clientLines = {
   offline: (name: string) => status(`${name} is offline, message not delivered`),
   unknownClient: (name: string) => status(`Unknown client ${sanitize(name)}`),
   rejected: (name: string, reason: string) => status(`${name} rejected the message (${reason}), message not delivered`),
+  cannotTakeMore: (name: string) => status(`${name} cannot take more messages now, message not delivered`),
   bye: () => status('You are Offline. Bye.'),
   onlySelf: () => status('You can only deregister yourself'),
   groupCreated: (group: string) => status(`Group ${group} created by Server.`),
@@ -83,6 +91,13 @@ export const clientLines = {
   left: (group: string) => status(`Leave group chat ${group}`),
   removed: (group: string) => status(`You were removed from group ${group}`),
   invalidGroupName: (group: string) => status(`Invalid group name: ${sanitize(group)}`),
+  groupNameRule: () => status(`Group names are ${NAME_RULE}`),
+  notInGroupMode: (command: string) => status(`${command} is not available in group mode. Type leave_group first.`),
+  onlyInGroup: (command: string) => status(`${command} works only in a group. Type join_group <group> first.`),
+  notConnected: () => status('Not connected to the server. Try again after reconnecting.'),
+  onlineClients: () => status('Online clients:'),
+  memberJoined: (name: string) => status(`${name} joined the group`),
+  memberLeft: (name: string) => status(`${name} left the group`),
   connectionLost: () => status('Server connection lost'),
   reconnected: () => status('Reconnected to server'),
   rateLimited: () => status('Server is rate limiting this client, request not performed'),
@@ -94,7 +109,9 @@ export const clientLines = {
 /** Peer (mesh) lines (SPEC §6). */
 export const peerLines = {
   started: (address: string) => status(`New chat started, reachable at ${address}`),
-  joinedChat: (count: number) => status(`Joined the chat with ${count} other peers`),
+  joinedChat: (count: number) => status(`Joined the chat with ${count} other ${count === 1 ? 'peer' : 'peers'}`),
+  noPeerAnswered: () => status('No peer answered'),
+  youLeft: () => status('You left the chat'),
   peerJoined: (name: string) => status(`${name} has joined the chat`),
   peerLeft: (name: string) => status(`${name} has left the chat`),
   peerDisconnected: (name: string) => status(`${name} disconnected`),

@@ -1,8 +1,8 @@
 import { PortInUseError } from '../net/listen';
+import { toError } from '../util/errors';
 import { reachableAddresses } from '../peer/addresses';
-import type { SendReport } from '../peer/fanout';
 import { MeshPeer } from '../peer/mesh-peer';
-import type { StartOutcome } from '../peer/events';
+import type { MeshSendResult, StartOutcome } from '../peer/events';
 import type { PeerOptions } from './args';
 import { ConsoleUi } from './console-ui';
 import { commonLines, formatLine, peerLines } from './lines';
@@ -33,6 +33,8 @@ export async function runPeerMode(options: PeerOptions, io: Terminal): Promise<n
 /** One interactive peer session: renders events, runs commands, and decides how it ends. */
 class PeerSession {
   private finishing = false;
+  /** Set once the start lines are printed: leaving from then on says so. */
+  private started = false;
   private readonly sends = new Set<Promise<void>>();
   private finish: (code: number) => void = () => undefined;
   private readonly done = new Promise<number>((resolve) => (this.finish = resolve));
@@ -58,11 +60,12 @@ class PeerSession {
       return 1;
     }
     if (outcome.kind === 'name_in_use') {
+      this.ui.stopPrompting();
       this.print(commonLines.nameInUse(options.name)); // SPEC §6
       return 1;
     }
     if (this.finishing) return this.done;
-    this.showStart(outcome);
+    this.showStart(outcome, options.peers.length > 0);
     void this.readLoop(input);
     this.ui.prompt();
     return this.done;
@@ -72,9 +75,12 @@ class PeerSession {
     this.unsubscribeSignals();
   }
 
-  private showStart(outcome: Exclude<StartOutcome, { kind: 'name_in_use' }>): void {
+  /** The start lines; `triedAddresses`: a new chat was started only because none of them answered. */
+  private showStart(outcome: Exclude<StartOutcome, { kind: 'name_in_use' }>, triedAddresses: boolean): void {
+    this.started = true;
     const addresses = reachableAddresses(outcome.port);
     if (outcome.kind === 'created') {
+      if (triedAddresses) this.print(peerLines.noPeerAnswered()); // docs/usage.md: never a silent new chat
       for (const address of addresses) this.print(peerLines.started(address)); // SPEC §6
       return;
     }
@@ -89,6 +95,7 @@ class PeerSession {
     peer.on('memberDisconnected', (name) => this.print(peerLines.peerDisconnected(name)));
     peer.on('message', (from, text) => this.print(peerLines.message(from, text)));
     peer.on('nameInUse', () => {
+      this.ui.stopPrompting();
       this.print(commonLines.nameInUse(peer.name));
       void this.leave(1);
     });
@@ -105,7 +112,7 @@ class PeerSession {
         this.ui.prompt();
       }
     } catch (err) {
-      this.ui.printError(`chatapp: internal error: ${err instanceof Error ? err.message : String(err)}`);
+      this.ui.printError(`chatapp: internal error: ${toError(err).message}`);
     }
     await this.leave(0);
   }
@@ -128,24 +135,30 @@ class PeerSession {
 
   /** Sends without blocking input; the outcome is printed when every member acked or timed out. */
   private sendMessage(text: string): void {
-    const max = this.peer.maxMessageLength;
-    if (text.length > max) return this.print(commonLines.messageTooLong(text.length, max)); // never truncated
-    const sending = this.peer.send(text).then((report) => this.showReport(report));
+    const sending = this.peer.send(text).then((result) => this.showResult(text, result));
     this.sends.add(sending);
     void sending.finally(() => this.sends.delete(sending));
   }
 
-  private showReport(report: SendReport): void {
+  private showResult(text: string, report: MeshSendResult): void {
+    const max = this.peer.maxMessageLength;
+    if (report === 'too_long') return this.print(commonLines.messageTooLong(text.length, max)); // never truncated
     if (report.recipients.length === 0) return this.print(peerLines.noRecipients());
     for (const name of report.missing) this.print(commonLines.noAck(name)); // SPEC §6
   }
 
-  /** Waits for messages in flight (so their outcome is shown), says bye, ends with `code`. */
+  /**
+   * Waits for messages in flight (so their outcome is shown), says bye, ends
+   * with `code`. A graceful leave (exit, Ctrl+C, Ctrl+D, SIGTERM) after the
+   * start says `[You left the chat]` (docs/usage.md "Peer mode").
+   */
   private async leave(code: number): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
+    this.ui.stopPrompting();
     await Promise.allSettled([...this.sends]);
     await this.peer.leave();
+    if (code === 0 && this.started) this.print(peerLines.youLeft());
     this.finish(code);
   }
 

@@ -13,7 +13,11 @@ export interface ModeRunners {
 const LIMIT_HELP: Record<keyof Limits, string> = {
   maxFrameBytes: 'largest frame in bytes',
   maxMessageLength: 'longest chat message in characters',
-  maxClients: 'most simultaneous connections (server)',
+  maxClients: 'most simultaneous connections (server); capped at the open-file limit (ulimit -n) minus 64',
+  maxConnectionsPerAddress: 'most connections from one address, loopback exempt (server)',
+  registrationsPerAddressPerSec: 'registrations per second from one address, loopback exempt (server)',
+  maxGroups: 'most groups the server holds (server)',
+  maxGroupsPerClient: 'most groups one client may create (server)',
   rateLimitPerSec: 'frames per second per connection, 0 = off (server)',
   rateBurst: 'frames allowed in one burst (server)',
   registerTimeoutMs: 'ms a new connection has to register (server)',
@@ -21,11 +25,17 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   heartbeatMs: 'heartbeat interval in ms; silent for 3 intervals = dead, 0 = off',
   maxOutboundBytes: 'bytes queued per connection before it counts as slow',
   drainTimeoutMs: 'ms a slow reader may stay over the queue limit',
-  maxInvalidFrames: 'invalid frames in a row before disconnecting',
+  maxInvalidFrames: 'invalid frames tolerated in a burst (forgiven at 1/s) before disconnecting',
   ackTimeoutMs: 'ms to wait for an ack',
   retries: 'tries in all for a request to the server',
   seenIdsCapacity: 'ids remembered for duplicate suppression',
   directMessageMaxSkewMs: 'accepted clock skew of a signed direct message in ms',
+  maxDirectLinks: 'most direct links other clients may keep open to this client (client)',
+  directGreetingTimeoutMs: 'ms a new direct link has to deliver a message, 0 = off (client)',
+  directRatePerSec: 'direct messages per second taken per sender and per link, 0 = off (client)',
+  directRateBurst: 'direct messages allowed in one burst per sender and per link (client)',
+  directVerifyPerSec: 'signature checks per second for links that delivered nothing yet, 0 = off (client)',
+  maxHeldMessages: 'private messages held while in group mode (client)',
 };
 
 /** Builds the commander program; parsing is separate so tests can drive it. */
@@ -42,6 +52,8 @@ export function buildProgram(version: string): Command {
     .showHelpAfterError(false)
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
+  program.option('--limit-loopback', 'apply the per-address limits to loopback clients too (server)');
+  program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
       new Option(`--${args.optionName(key)} <n>`, `${LIMIT_HELP[key]} (default ${DEFAULT_LIMITS[key]})`),
@@ -50,7 +62,13 @@ export function buildProgram(version: string): Command {
   return program;
 }
 
-type ParsedOptions = { server?: string; client?: string; peer?: string } & args.RawLimitOptions;
+type ParsedOptions = {
+  server?: string;
+  client?: string;
+  peer?: string;
+  limitLoopback?: boolean;
+  logText?: boolean;
+} & args.RawLimitOptions;
 
 /**
  * Parses argv, validates everything before any network use (SPEC §3) and runs
@@ -91,7 +109,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   const limits = args.limits(opts);
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
-    return runners.server({ port: args.serverPort(opts.server), limits }, io);
+    const port = args.serverPort(opts.server);
+    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText: opts.logText !== false }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

@@ -4,6 +4,7 @@ import type { Terminal } from './terminal-io';
 import { ChatServer } from '../server/chat-server';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
+import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
 import { commonLines, formatLine, serverLines } from './lines';
 
 /**
@@ -27,10 +28,28 @@ class LineWriter {
   }
 }
 
+/** Names a listing line prints before `[and <n> more]`: the log of one request stays bounded. */
+export const LISTED_ITEMS_LOGGED = 100;
+
+/** How the server log is rendered. */
+export interface RenderOptions {
+  /** False: a group message is logged without its text (`--no-log-text`, docs/usage.md "Server"). */
+  readonly logText?: boolean;
+}
+
 /** Renders every ChatServer event as its exact SPEC §4 line (templates and sanitizing in lines.ts). */
-export function renderServerEvents(server: ChatServer, out: { line(text: string): void }, stderr: Writable): void {
+export function renderServerEvents(
+  server: ChatServer,
+  out: { line(text: string): void },
+  stderr: Writable,
+  options: RenderOptions = {},
+): void {
   const print = (body: string): void => out.line(formatLine(body));
-  const list = (items: readonly string[]): void => items.forEach((item) => print(serverLines.item(item)));
+  // docs/usage.md "Server": a listing prints at most LISTED_ITEMS_LOGGED names, then how many more.
+  const list = (items: readonly string[]): void => {
+    for (const item of items.slice(0, LISTED_ITEMS_LOGGED)) print(serverLines.item(item));
+    if (items.length > LISTED_ITEMS_LOGGED) print(serverLines.andMore(items.length - LISTED_ITEMS_LOGGED));
+  };
   server.on('tableUpdated', () => print(serverLines.tableUpdated()));
   server.on('groupCreated', (n, g) => print(serverLines.groupCreated(n, g)));
   server.on('groupCreateFailed', (n, g) => print(serverLines.groupExists(n, g)));
@@ -40,13 +59,17 @@ export function renderServerEvents(server: ChatServer, out: { line(text: string)
   });
   server.on('groupJoined', (n, g) => print(serverLines.joined(n, g)));
   server.on('groupJoinFailed', (n, g) => print(serverLines.joinFailed(n, g)));
-  server.on('groupMessage', (n, _g, text) => print(serverLines.groupMessage(n, text))); // sanitized
-  server.on('memberUnresponsive', (n, g) => print(serverLines.notResponsive(n, g)));
+  const logText = options.logText !== false;
+  server.on('groupMessage', (n, _g, text) =>
+    print(logText ? serverLines.groupMessage(n, text) : serverLines.groupMessageNoText(n)), // sanitized
+  );
   server.on('membersListed', (n, g, members) => {
     print(serverLines.listMembers(n, g));
     list(members);
   });
-  server.on('groupLeft', (n, g) => print(serverLines.left(n, g)));
+  server.on('groupLeft', (n, g, reason) =>
+    print(reason === 'unresponsive' || reason === 'slow' ? serverLines.notResponsive(n, g) : serverLines.left(n, g)),
+  );
   server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
 }
 
@@ -56,10 +79,12 @@ export function renderServerEvents(server: ChatServer, out: { line(text: string)
  * `>>> [Port <port> is already in use]` to stderr and exits 1.
  */
 export async function runServerMode(options: ServerOptions, io: Terminal): Promise<number> {
-  const server = new ChatServer({ limits: options.limits });
+  // docs/security.md: shedding must engage before accept() runs out of descriptors.
+  const maxClients = effectiveMaxClients(options.limits.maxClients, openFileLimit());
+  const server = new ChatServer({ limits: { ...options.limits, maxClients }, limitLoopback: options.limitLoopback });
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
-  renderServerEvents(server, out, io.stderr);
+  renderServerEvents(server, out, io.stderr, { logText: options.logText });
   // Signals are caught before anything is printed: a script that sends SIGTERM
   // as soon as it reads the online line must still get a clean stop (exit 0).
   let signalled!: () => void;

@@ -1,15 +1,18 @@
 import { newId } from '../protocol/ids';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import { isValidName } from '../protocol/names';
+import { isValidName, sameName } from '../protocol/names';
 import type { ClientEntry } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
+import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
-import { ClientTable } from './client-table';
+import { KnownClients } from './known-clients';
 import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
+import { HeldInbox } from './held-messages';
 import { Identity } from './identity';
-import { PeerListener, type KeyDirectory } from './peer-listener';
+import { PeerListener, type DirectMessage, type Inbox, type KeyDirectory } from './peer-listener';
+import { receivedJournal } from './received-log';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
 import { TableWaiters } from './table-waiters';
 import { TurnQueue } from './turn-queue';
@@ -28,6 +31,8 @@ export interface ChatClientOptions {
   /** Opens the server stream (tests); default a TCP connection to serverHost:serverPort. */
   readonly dial?: Dialer;
   readonly identity?: Identity;
+  /** Directory for state kept across restarts (the received-messages journal); omitted = memory only. */
+  readonly dataDir?: string;
 }
 
 type PushFrame = ServerLinkEvents['frame'][0];
@@ -43,12 +48,14 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   readonly identity: Identity;
   readonly limits: Limits;
   private readonly clock: Clock;
-  private readonly table = new ClientTable();
+  private readonly table = new KnownClients();
   private readonly tableWaiters: TableWaiters;
   private readonly link: ServerLink;
   private readonly listener: PeerListener;
   private readonly sender: DirectSender;
   private readonly groups: GroupState;
+  /** Private messages that arrived in group mode (docs/events.md `releaseHeld`). */
+  private readonly inbox: HeldInbox;
   private boundPort: number | null = null;
   private registered = false;
   private lost = false;
@@ -66,14 +73,16 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.tableWaiters = new TableWaiters(this.clock);
     const { name, limits, clock } = this;
     this.link = new ServerLink({ host: options.serverHost, port: options.serverPort, limits, clock, dial: options.dial });
-    this.listener = new PeerListener({ name, limits, clock, host: options.listenHost, keys: this.directory() });
+    this.inbox = new HeldInbox(limits.maxHeldMessages, () => this.groups.current !== null, (m) => this.emit('directMessage', m));
+    const journal = options.dataDir === undefined ? null : receivedJournal(options.dataDir, name);
+    const { identity } = this;
+    this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox: this.listenerInbox(), journal });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
     this.link.on('frame', (frame) => this.pushes.push(frame));
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
     this.link.on('fault', (error) => this.emit('fault', error));
-    this.listener.on('message', (message) => this.emit('direct_message', message));
     this.listener.on('fault', (error) => this.emit('fault', error));
   }
 
@@ -90,6 +99,11 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** This client's copy of the server's client table. */
   clients(): readonly ClientEntry[] {
     return this.table.snapshot();
+  }
+
+  /** The table's entry for `name` (any case), if it lists one. */
+  lookup(name: string): ClientEntry | undefined {
+    return this.table.get(name);
   }
 
   /** Starts the peer listener; resolves with the bound port. Rejects with PortInUseError. */
@@ -134,25 +148,33 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return outcome.type === 'reply' ? { groups: outcome.groups ?? [] } : R.toFailure(outcome);
   }
 
-  /** Joins a group and enters group mode (SPEC §5 join_group). */
+  /**
+   * Joins a group and enters group mode (SPEC §5 join_group). `currentGroup`
+   * is then the group as the server shows it (any case may be asked for).
+   */
   async joinGroup(group: string): Promise<R.JoinGroupResult> {
     if (!isValidName(group)) return 'invalid_name';
     const outcome = await this.link.request({ type: 'join_group', id: newId(), group });
     if (outcome.type === 'reply') {
-      this.groups.setCurrent(group);
+      this.groups.setCurrent(outcome.group ?? group);
       return 'joined';
     }
     if (outcome.type === 'error' && outcome.code === 'no_such_group') return 'no_such_group';
     return R.toFailure(outcome);
   }
 
-  /** Leaves the current group. A server that no longer counts us as a member still ends group mode. */
+  /**
+   * Leaves the current group. A server that no longer counts us as a member
+   * still ends group mode. `'not_in_group'` if we were in none, or were removed
+   * while the request was out (`removedFromGroup` was emitted then).
+   */
   async leaveGroup(): Promise<R.LeaveGroupResult> {
     const group = this.groups.current;
     if (group === null) return 'not_in_group';
     const outcome = await this.link.request({ type: 'leave_group', id: newId() });
     if (outcome.type === 'reply' || (outcome.type === 'error' && outcome.code === 'not_in_group')) {
-      if (this.groups.current === group) this.groups.setCurrent(null);
+      if (this.groups.current !== group) return 'not_in_group';
+      this.groups.setCurrent(null);
       return { left: group };
     }
     return R.toFailure(outcome);
@@ -180,10 +202,21 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return R.toFailure(outcome);
   }
 
-  /** Deregisters (SPEC §5 dereg): only this client's own name. No reconnect after 'ok'. */
+  /**
+   * Deregisters (SPEC §5 dereg): only this client's own name, in any case. No
+   * reconnect after 'ok'. While reconnecting there is no server to tell: the
+   * link is dropped instead, which the server counts as going offline
+   * (docs/usage.md "When the server is away").
+   */
   async deregister(name: string = this.name): Promise<R.DeregisterResult> {
-    if (name !== this.name) return 'not_self'; // SPEC §4: a client can only deregister itself
+    if (!sameName(name, this.name)) return 'not_self'; // a client can only deregister itself
     const outcome = await this.link.request({ type: 'dereg', id: newId(), name });
+    if (outcome.type === 'not_connected') {
+      this.registered = false;
+      this.link.autoReconnect = false;
+      this.link.drop();
+      return 'ok';
+    }
     // not_registered: the server already counts us offline, which is what dereg asks for.
     if (outcome.type === 'reply' || (outcome.type === 'error' && outcome.code === 'not_registered')) {
       this.registered = false;
@@ -191,6 +224,17 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       return 'ok';
     }
     return R.toFailure(outcome);
+  }
+
+  /**
+   * The private messages held while in group mode, oldest first, and forgets
+   * them. The renderer calls it when group mode ends and before it exits
+   * (docs/usage.md "Group mode"). Held messages are never emitted as
+   * `directMessage`, except that a message arriving in normal mode while some
+   * are still held emits those first, so none is lost or reordered.
+   */
+  releaseHeld(): readonly DirectMessage[] {
+    return this.inbox.release();
   }
 
   /** Frees every socket and timer: server link, listener, pooled direct links. */
@@ -220,7 +264,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private lostMembership(group: string): 'not_in_group' {
     if (this.groups.current === group) {
       this.groups.setCurrent(null);
-      this.emit('removed_from_group', { group });
+      this.emit('removedFromGroup', { group });
     }
     return 'not_in_group';
   }
@@ -234,7 +278,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private onLost(): void {
     if (!this.registered || this.lost) return;
     this.lost = true;
-    this.emit('server_lost');
+    this.emit('serverLost');
   }
 
   /** After a reconnect: register again, re-join the group (SPEC §5 Leaving), then report. */
@@ -266,21 +310,36 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       case 'table':
         if (!this.table.receive(frame)) return; // more chunks of this push follow
         this.tableWaiters.notify();
-        this.emit('table_updated', this.table.snapshot());
+        this.emit('tableUpdated', this.table.snapshot());
         return;
       case 'group_msg':
         if (this.groups.receive(frame.group, frame.seq) && frame.group === this.groups.current) {
-          this.emit('group_message', { group: frame.group, seq: frame.seq, from: frame.from, text: frame.text });
+          this.emit('groupMessage', { group: frame.group, seq: frame.seq, from: frame.from, text: frame.text });
         }
         return;
       case 'removed':
         this.lostMembership(frame.group);
+        return;
+      case 'presence':
+        if (frame.group !== this.groups.current) return; // about a group we have left meanwhile
+        this.emit(frame.state === 'joined' ? 'memberJoined' : 'memberLeft', { group: frame.group, name: frame.name });
         return;
       case 'error':
         return; // connection-level error without id; fatal ones close the link, which reports itself
       default:
         assertNeverFrame(frame);
     }
+  }
+
+  /** The held inbox, with each sender shown as the table shows it, whatever case it signed with (docs/usage.md "Names"). */
+  private listenerInbox(): Inbox {
+    const { inbox, table } = this;
+    return {
+      get full(): boolean {
+        return inbox.full;
+      },
+      deliver: (m) => inbox.deliver({ ...m, from: table.get(m.from)?.name ?? m.from }),
+    };
   }
 
   private directory(): KeyDirectory {
@@ -293,8 +352,4 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
 
 function assertNeverFrame(frame: never): never {
   throw new Error(`Unhandled push frame: ${JSON.stringify(frame)}`);
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -11,7 +11,8 @@ import type { DirectMessage } from './peer-listener';
 
 /** Why a server request did not succeed, for any request. */
 export type RequestFailure =
-  | 'not_responding' // no reply after every try (SPEC §5)
+  | 'not_responding' // no reply after every try on a connection believed open (SPEC §5)
+  | 'not_connected' // the link is being re-established; the request was not performed (docs/usage.md)
   | 'rate_limited' // the server refused the frame (docs/protocol.md `rate_limited`)
   | { readonly error: ErrorCode }; // any other error code from the server
 
@@ -21,6 +22,7 @@ export type RegisterResult = 'ok' | 'name_in_use' | RequestFailure;
 export type SendDirectResult =
   | 'received'
   | 'no_ack'
+  | 'receiver_full' // the receiver holds as many messages as it allows (docs/usage.md)
   | 'offline'
   | 'unknown'
   | 'too_long'
@@ -53,16 +55,20 @@ export type { DirectMessage };
 /** Events a ChatClient emits; it never prints (STYLE: the client is a library). */
 export type ChatClientEvents = {
   /** A table push was applied (also the first full table after registering). */
-  table_updated: [clients: readonly ClientEntry[]];
+  tableUpdated: [clients: readonly ClientEntry[]];
   /** A verified private message (each id once). */
-  direct_message: [message: DirectMessage];
+  directMessage: [message: DirectMessage];
   /** A message of the current group (each seq once). */
-  group_message: [message: GroupMessage];
+  groupMessage: [message: GroupMessage];
+  /** Another member joined the current group (docs/protocol.md `presence`). */
+  memberJoined: [info: { readonly group: string; readonly name: string }];
+  /** Another member left the current group, in any way (docs/protocol.md `presence`). */
+  memberLeft: [info: { readonly group: string; readonly name: string }];
   /** The server removed this client from its group, or the group vanished across a reconnect. */
-  removed_from_group: [info: { readonly group: string }];
+  removedFromGroup: [info: { readonly group: string }];
   /** The registered server connection was lost; reconnecting in the background. */
-  server_lost: [];
-  /** Registered again (and re-joined the group, if it still exists) after `server_lost`. */
+  serverLost: [];
+  /** Registered again (and re-joined the group, if it still exists) after `serverLost`. */
   reconnected: [];
   /** An internal fault on one connection (that connection was closed). */
   fault: [error: Error];
@@ -71,14 +77,16 @@ export type ChatClientEvents = {
 /** Maps a failed server answer to a RequestFailure. */
 export function toFailure(outcome: Exclude<RequestOutcome, { type: 'reply' }>): RequestFailure {
   if (outcome.type === 'not_responding') return 'not_responding';
+  if (outcome.type === 'not_connected') return 'not_connected';
   if (outcome.code === 'rate_limited') return 'rate_limited';
-  return { error: outcome.code as ErrorCode };
+  return { error: outcome.code };
 }
 
 /** True when `result` is one of the RequestFailure shapes. */
 export function isFailure(result: unknown): result is RequestFailure {
   return (
     result === 'not_responding' ||
+    result === 'not_connected' ||
     result === 'rate_limited' ||
     (typeof result === 'object' && result !== null && 'error' in result)
   );

@@ -1,22 +1,28 @@
 import net from 'node:net';
 import { FramedConnection } from '../net/framed-connection';
 import { PendingAcks } from '../net/pending-acks';
-import { DirectFrame, type ClientEntry } from '../protocol/frames';
+import type { ClientEntry, DirectFrame } from '../protocol/frames';
 import type { ErrorCode } from '../protocol/errors';
+import { DIRECT_LINK } from '../protocol/link-frames';
 import { newId } from '../protocol/ids';
 import type { Limits } from '../protocol/limits';
 import type { Clock } from '../util/clock';
 import { connectionLimits } from './connection-limits';
-import type { Identity } from './identity';
+import { verifyAck, type Identity } from './identity';
 
-/** How a direct send to an online peer ended. */
-export type DirectDelivery = 'received' | 'no_ack' | { readonly rejected: ErrorCode };
+/**
+ * How a direct send to an online peer ended: `receiver_full` when it holds as
+ * many messages as it allows (`inbox_full`), `{ rejected }` for any other code.
+ */
+export type DirectDelivery = 'received' | 'no_ack' | 'receiver_full' | { readonly rejected: ErrorCode };
 
 interface PooledLink {
-  readonly conn: FramedConnection<DirectFrame>;
+  readonly conn: FramedConnection<DirectFrame, DirectFrame>;
   readonly host: string;
   readonly port: number;
   readonly pending: PendingAcks<DirectDelivery>;
+  /** dm id → the receiver's key its `dm_ack` must be signed with. */
+  readonly ackKeys: Map<string, string>;
 }
 
 /** Who signs (`name`, `identity`), limits and clock. */
@@ -31,7 +37,10 @@ export interface DirectSenderOptions {
  * Sends signed `dm` frames straight to other clients' listen ports (SPEC §1:
  * private messages never pass through the server). One pooled connection per
  * peer, re-dialled when it closed or the peer's address changed. Each send
- * waits ackTimeoutMs for `dm_ack` (SPEC §5).
+ * waits ackTimeoutMs for `dm_ack` (SPEC §5), and counts it only when it is
+ * signed by the key the table lists for the receiver: whoever else answers on
+ * that address (a reused port, a wrong registration) cannot fake "received"
+ * (docs/security.md).
  */
 export class DirectSender {
   private readonly pool = new Map<string, PooledLink>();
@@ -44,8 +53,10 @@ export class DirectSender {
     const link = this.linkTo(peer);
     const fields = { id: newId(), from: name, to: peer.name, ts: clock.now(), text };
     const wait = link.pending.wait(fields.id, limits.ackTimeoutMs);
+    link.ackKeys.set(fields.id, peer.key);
     link.conn.send({ type: 'dm', ...fields, sig: identity.sign(fields) });
     const outcome = await wait;
+    link.ackKeys.delete(fields.id);
     if (outcome.kind === 'acked') return outcome.value;
     if (!this.isConnected(link)) link.conn.destroy(); // never connected in time: dial afresh next send
     return 'no_ack';
@@ -55,19 +66,19 @@ export class DirectSender {
   async close(): Promise<void> {
     const links = [...this.pool.values()];
     this.pool.clear();
-    await Promise.all(links.map((link) => closeLink(link)));
+    await Promise.all(links.map((link) => link.conn.closeAndWait()));
   }
 
   private linkTo(peer: ClientEntry): PooledLink {
     const existing = this.pool.get(peer.name);
-    if (existing && !existing.conn.closed && existing.host === peer.host && existing.port === peer.port) return existing;
+    if (existing && existing.conn.open && existing.host === peer.host && existing.port === peer.port) return existing;
     if (existing) existing.conn.close();
     const socket = net.connect({ host: peer.host, port: peer.port });
-    const conn = new FramedConnection(socket, DirectFrame, connectionLimits(this.options.limits, false), this.options.clock);
-    const link: PooledLink = { conn, host: peer.host, port: peer.port, pending: new PendingAcks(this.options.clock) };
+    const conn = new FramedConnection(socket, DIRECT_LINK, connectionLimits(this.options.limits, false), this.options.clock);
+    const link: PooledLink = { conn, host: peer.host, port: peer.port, pending: new PendingAcks(this.options.clock), ackKeys: new Map() };
     conn.on('frame', (frame) => {
-      if (frame.type === 'dm_ack') link.pending.settle(frame.id, 'received');
-      else if (frame.type === 'error' && frame.id !== undefined) link.pending.settle(frame.id, { rejected: frame.code as ErrorCode });
+      if (frame.type === 'dm_ack') this.onAck(link, peer.name, frame.id, frame.sig);
+      else if (frame.type === 'error' && frame.id !== undefined) link.pending.settle(frame.id, rejection(frame.code));
     });
     conn.on('close', () => {
       link.pending.closeAll();
@@ -77,18 +88,20 @@ export class DirectSender {
     return link;
   }
 
+  /** A `dm_ack` that does not verify is `no_ack`, and whoever sent it is not talked to again on this link. */
+  private onAck(link: PooledLink, receiver: string, id: string, sig: string): void {
+    const key = link.ackKeys.get(id);
+    if (key === undefined) return; // not waiting for it (timed out, or never sent)
+    if (verifyAck(key, { id, from: this.options.name, to: receiver }, sig)) return void link.pending.settle(id, 'received');
+    link.pending.settle(id, 'no_ack');
+    link.conn.destroy();
+  }
+
   private isConnected(link: PooledLink): boolean {
-    return !link.conn.closed && link.conn.remoteAddress !== undefined;
+    return link.conn.open && link.conn.remoteAddress !== undefined;
   }
 }
 
-function closeLink(link: PooledLink): Promise<void> {
-  if (link.conn.closed) {
-    link.conn.destroy();
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    link.conn.once('close', () => resolve());
-    link.conn.close();
-  });
+function rejection(code: ErrorCode): DirectDelivery {
+  return code === 'inbox_full' ? 'receiver_full' : { rejected: code };
 }

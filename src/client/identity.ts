@@ -16,13 +16,29 @@ export interface SignedDmFields {
   readonly text: string;
 }
 
-/** Domain-separation tag: a signature made for anything else never verifies as a dm. */
+/** The fields of a `dm_ack` that its signature covers: which dm, who sent it, who took it. */
+export interface SignedAckFields {
+  readonly id: string;
+  /** The dm's sender (who waits for this ack). */
+  readonly from: string;
+  /** The dm's receiver (who signs the ack). */
+  readonly to: string;
+}
+
+/** Domain-separation tags: a signature made for anything else never verifies as a dm or an ack. */
 const DM_CONTEXT = 'chatapp-dm-v1';
+const ACK_CONTEXT = 'chatapp-dm-ack-v1';
 
 /** The exact bytes signed: UTF-8 of JSON.stringify(["chatapp-dm-v1", id, from, to, ts, text]). */
 export function dmSigningBytes(fields: SignedDmFields): Buffer {
   const { id, from, to, ts, text } = fields;
   return Buffer.from(JSON.stringify([DM_CONTEXT, id, from, to, ts, text]), 'utf8');
+}
+
+/** The exact bytes a receiver signs in `dm_ack`: UTF-8 of JSON.stringify(["chatapp-dm-ack-v1", id, from, to]). */
+export function ackSigningBytes(fields: SignedAckFields): Buffer {
+  const { id, from, to } = fields;
+  return Buffer.from(JSON.stringify([ACK_CONTEXT, id, from, to]), 'utf8');
 }
 
 /** A client's key pair; generated fresh per process, the private key never leaves it. */
@@ -44,6 +60,11 @@ export class Identity {
   /** Signs a dm's fields; returns the 64-byte signature in base64. */
   sign(fields: SignedDmFields): string {
     return crypto.sign(null, dmSigningBytes(fields), this.privateKey).toString('base64');
+  }
+
+  /** Signs the ack of a dm this client received; returns the signature in base64. */
+  signAck(fields: SignedAckFields): string {
+    return crypto.sign(null, ackSigningBytes(fields), this.privateKey).toString('base64');
   }
 }
 
@@ -70,12 +91,21 @@ function importPublicKey(base64: string): KeyObject | null {
 
 /** True only when `signature` (base64) is `publicKey`'s signature over exactly these fields. */
 export function verifyDm(publicKey: string, fields: SignedDmFields, signature: string): boolean {
+  return verifyBytes(publicKey, dmSigningBytes(fields), signature);
+}
+
+/** True only when `signature` is `publicKey`'s (the receiver's) signature of the ack of this dm. */
+export function verifyAck(publicKey: string, fields: SignedAckFields, signature: string): boolean {
+  return verifyBytes(publicKey, ackSigningBytes(fields), signature);
+}
+
+function verifyBytes(publicKey: string, bytes: Buffer, signature: string): boolean {
   const key = importPublicKey(publicKey);
   if (key === null) return false;
   const sig = Buffer.from(signature, 'base64');
   if (sig.length !== 64) return false;
   try {
-    return crypto.verify(null, dmSigningBytes(fields), key, sig);
+    return crypto.verify(null, bytes, key, sig);
   } catch {
     return false;
   }

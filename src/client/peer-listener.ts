@@ -1,14 +1,19 @@
 import net from 'node:net';
 import { FramedConnection } from '../net/framed-connection';
 import { listenTcp } from '../net/listen';
-import { SeenIds } from '../net/seen-ids';
-import { DirectFrame, type FrameOf } from '../protocol/frames';
+import type { DirectFrame, FrameOf } from '../protocol/frames';
 import type { ErrorCode } from '../protocol/errors';
 import type { Limits } from '../protocol/limits';
+import { sameName } from '../protocol/names';
+import { DIRECT_LINK } from '../protocol/link-frames';
 import type { Clock } from '../util/clock';
+import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
 import { connectionLimits } from './connection-limits';
-import { verifyDm } from './identity';
+import { DmAdmission } from './dm-admission';
+import { verifyDm, type Identity } from './identity';
+import { InboundLinks, type DirectConnection, type InboundLink } from './inbound-links';
+import { ReceivedLog } from './received-log';
 
 /** A verified private message. */
 export interface DirectMessage {
@@ -24,39 +29,70 @@ export interface KeyDirectory {
   nextUpdate(timeoutMs: number): Promise<boolean>;
 }
 
-/** Verified messages, and faults of single links. */
+/** Who takes accepted messages: the ChatClient shows them, or holds them in group mode. */
+export interface Inbox {
+  /** True when no message can be taken now (the held queue is full): the sender gets `inbox_full`. */
+  readonly full: boolean;
+  /** Takes one accepted message, each `(from, id)` once. */
+  deliver(message: DirectMessage): void;
+}
+
+/** Faults of single links (and of the received-messages journal). */
 export type PeerListenerEvents = {
-  message: [message: DirectMessage];
   fault: [error: Error];
 };
 
-/** Who I am (dms must be addressed to `name`), limits, clock, and where keys come from. */
+/** Who I am (dms must be addressed to `name`; acks are signed by `identity`), limits, clock, keys, inbox. */
 export interface PeerListenerOptions {
   readonly name: string;
+  readonly identity: Identity;
   readonly limits: Limits;
   readonly clock: Clock;
   readonly keys: KeyDirectory;
+  readonly inbox: Inbox;
+  /** The received-messages journal (replays refused across restarts); null = memory only. */
+  readonly journal: string | null;
   /** Interface to bind; undefined = every interface. */
   readonly host?: string;
 }
 
 type DmFrame = FrameOf<DirectFrame, 'dm'>;
+/** Acks are never rate limited (FramedConnection `rateExempt`). */
+const RATE_EXEMPT: ReadonlySet<DirectFrame['type']> = new Set(['dm_ack']);
+/** Dms waiting for the table to learn their sender; past it `unknown_sender` at once. */
+const MAX_KEY_WAITS = 64;
+/** The link closed (or struck out) while its dm waited: no verdict is sent, and no signature checked. */
+const LINK_GONE = 'link_gone';
 
 /**
- * Accepts direct links from other clients and verifies every `dm` (SPEC §7,
- * docs/security.md): addressed to me, timestamp in the window, length within
- * the limit, sender in my table copy, Ed25519 signature valid. Accepted ids
- * are remembered so a resent message is acked again but emitted once.
+ * Accepts direct links from other clients and verifies every `dm`
+ * (docs/protocol.md "Client ↔ client frames", docs/security.md). Cheap checks
+ * run first and a dm failing one is never verified: length, recipient,
+ * timestamp, the link's rate, a known sender, the sender's rate and the
+ * verify budget; then the Ed25519 signature; then replay (the received log)
+ * and room in the inbox. An accepted dm is acked with a signed `dm_ack` and
+ * handed to the inbox once; a repeat is acked again, not handed over.
  */
 export class PeerListener extends TypedEmitter<PeerListenerEvents> {
   private readonly server = net.createServer((socket) => this.accept(socket));
-  private readonly connections = new Set<FramedConnection<DirectFrame>>();
-  private readonly seen: SeenIds;
+  private readonly links: InboundLinks;
+  private readonly admission: DmAdmission;
+  private readonly received: ReceivedLog;
+  private keyWaits = 0;
   private listening = false;
 
   constructor(private readonly options: PeerListenerOptions) {
     super();
-    this.seen = new SeenIds(options.limits.seenIdsCapacity);
+    const { limits, clock } = options;
+    this.links = new InboundLinks(limits, clock);
+    this.admission = new DmAdmission(limits, clock);
+    this.received = new ReceivedLog({
+      capacity: limits.seenIdsCapacity,
+      windowMs: limits.directMessageMaxSkewMs,
+      clock,
+      file: options.journal,
+      onFault: (error) => this.emit('fault', error),
+    });
   }
 
   /** Binds the listen port (0 = OS picks); resolves with the bound port. Throws PortInUseError. */
@@ -68,9 +104,7 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
 
   /** Stops listening and closes every direct link. */
   async close(): Promise<void> {
-    const closing = [...this.connections].map(
-      (conn) => new Promise<void>((resolve) => (conn.closed ? resolve() : (conn.once('close', () => resolve()), conn.close()))),
-    );
+    const closing: Promise<unknown>[] = [this.links.closeAll()];
     if (this.listening) {
       this.listening = false;
       closing.push(new Promise<void>((resolve) => this.server.close(() => resolve())));
@@ -79,49 +113,99 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
   }
 
   private accept(socket: net.Socket): void {
-    const conn = new FramedConnection(socket, DirectFrame, connectionLimits(this.options.limits, true), this.options.clock);
-    this.connections.add(conn);
-    conn.on('close', () => this.connections.delete(conn));
+    if (!this.listening) return void socket.destroy();
+    const limits = connectionLimits(this.options.limits, true);
+    const conn: DirectConnection = new FramedConnection(socket, DIRECT_LINK, limits, this.options.clock, RATE_EXEMPT);
+    const link = this.links.add(conn);
+    if (link === null) return;
     conn.on('fault', (error) => this.emit('fault', error));
     conn.on('frame', (frame) => {
-      if (frame.type === 'dm') void this.onDm(conn, frame).catch((err: unknown) => this.fail(conn, err));
+      if (frame.type === 'dm') this.onDm(link, frame);
     });
   }
 
-  private fail(conn: FramedConnection<DirectFrame>, err: unknown): void {
-    this.emit('fault', err instanceof Error ? err : new Error(String(err)));
-    conn.close('internal_error');
+  /** The checks that cost nothing run at once, in arrival order; an admitted dm then goes on to `verify`. */
+  private onDm(link: InboundLink, dm: DmFrame): void {
+    if (link.condemned !== null) return; // being closed: its frames are ignored
+    const { conn } = link;
+    const early = this.screen(dm);
+    if (early !== null) return conn.sendError(early, undefined, dm.id);
+    if (!this.links.admit(link)) return conn.sendError('rate_limited', undefined, dm.id);
+    this.links.begin(link);
+    void this.verify(link, dm)
+      .then((code) => this.answer(link, dm, code))
+      .catch((err: unknown) => {
+        this.emit('fault', toError(err));
+        conn.close('internal_error');
+      })
+      .finally(() => this.links.settled(link));
   }
 
-  private async onDm(conn: FramedConnection<DirectFrame>, dm: DmFrame): Promise<void> {
-    const code = await this.check(dm);
-    if (conn.closed) return;
-    if (code !== null) return conn.sendError(code, undefined, dm.id);
-    conn.send({ type: 'dm_ack', id: dm.id });
-    if (this.seen.add(`${dm.from}\n${dm.id}`, true)) this.emit('message', { id: dm.id, from: dm.from, text: dm.text });
-  }
-
-  /** Returns the rejection code for a dm, or null when it is accepted. */
-  private async check(dm: DmFrame): Promise<ErrorCode | null> {
+  /** Length, recipient, timestamp: the rejection code, or null. */
+  private screen(dm: DmFrame): ErrorCode | null {
     const { name, limits, clock } = this.options;
-    if (dm.text.length > limits.maxMessageLength) return 'message_too_long'; // SPEC §7
-    if (dm.to !== name) return 'wrong_recipient'; // SPEC §7: not addressed to me
+    if (dm.text.length > limits.maxMessageLength) return 'message_too_long'; // docs/protocol.md Limits
+    if (!sameName(dm.to, name)) return 'wrong_recipient'; // not addressed to me (names compare without case, docs/usage.md)
     if (Math.abs(clock.now() - dm.ts) > limits.directMessageMaxSkewMs) return 'stale_message';
-    const key = await this.keyOf(dm.from);
-    if (key === undefined) return 'unknown_sender';
-    return verifyDm(key, dm, dm.sig) ? null : 'bad_signature'; // SPEC §7: cannot be forged
+    return null;
   }
 
-  /** The sender's key; if unknown, waits for one table update (a push may be in flight). */
+  /** Known sender, the sender's rate and the verify budget, then the signature: a code, or null when it verified. */
+  private async verify(link: InboundLink, dm: DmFrame): Promise<ErrorCode | null | typeof LINK_GONE> {
+    const key = await this.keyOf(dm.from);
+    // struck out by an earlier dm of the same read: the rest of its junk is not checked
+    if (!link.conn.open || link.condemned === 'too_many_invalid') return LINK_GONE;
+    if (key === undefined) return this.strike(link, 'unknown_sender');
+    const proven = link.lastAcceptedAt !== null;
+    // Over budget on a link that never delivered anything counts as a strike: under a flood of fresh
+    // links, each is closed after three refusals instead of being read until its own bucket runs dry.
+    if (!this.admission.mayVerify(dm.from, proven)) return proven ? 'rate_limited' : this.strike(link, 'rate_limited');
+    if (verifyDm(key, dm, dm.sig)) {
+      // Proven at once, so the rest of this read no longer draws on the verify budget.
+      this.links.accepted(link);
+      return null;
+    }
+    this.admission.failed(dm.from);
+    return this.strike(link, 'bad_signature'); // docs/security.md: cannot be forged
+  }
+
+  /** Counts a bad verdict against the link at once, so later dms of the same read see a struck-out link. */
+  private strike<C extends ErrorCode>(link: InboundLink, code: C): C {
+    this.links.strike(link);
+    return code;
+  }
+
+  /** Sends the verdict on a checked dm; an accepted new one is recorded and handed to the inbox first. */
+  private answer(link: InboundLink, dm: DmFrame, code: ErrorCode | null | typeof LINK_GONE): void {
+    const { conn } = link;
+    if (code === LINK_GONE || !conn.open) return;
+    if (code !== null) return conn.sendError(code, undefined, dm.id);
+    const verdict = this.received.check(dm.from, dm.id, dm.ts);
+    if (verdict === 'too_old') return conn.sendError('stale_message', undefined, dm.id);
+    if (verdict === 'new') {
+      if (this.options.inbox.full) return conn.sendError('inbox_full', undefined, dm.id);
+      this.received.record(dm.from, dm.id, dm.ts); // written down before it is shown
+      this.options.inbox.deliver({ id: dm.id, from: dm.from, text: dm.text });
+    }
+    conn.send({ type: 'dm_ack', id: dm.id, sig: this.options.identity.signAck({ id: dm.id, from: dm.from, to: dm.to }) });
+  }
+
+  /** The sender's key; if unknown, waits (bounded) for table updates, since a push may be in flight. */
   private async keyOf(name: string): Promise<string | undefined> {
     const { keys, limits, clock } = this.options;
+    let key = keys.keyOf(name);
+    if (key !== undefined || this.keyWaits >= MAX_KEY_WAITS) return key;
     // Half the ack timeout, so the sender still hears the verdict before its own timeout.
     const deadline = clock.now() + Math.floor(limits.ackTimeoutMs / 2);
-    let key = keys.keyOf(name);
-    while (key === undefined) {
-      const left = deadline - clock.now();
-      if (left <= 0 || !(await keys.nextUpdate(left))) break;
-      key = keys.keyOf(name);
+    this.keyWaits++;
+    try {
+      while (key === undefined) {
+        const left = deadline - clock.now();
+        if (left <= 0 || !(await keys.nextUpdate(left))) break;
+        key = keys.keyOf(name);
+      }
+    } finally {
+      this.keyWaits--;
     }
     return key;
   }

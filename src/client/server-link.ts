@@ -2,7 +2,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FramedConnection } from '../net/framed-connection';
 import { PendingAcks } from '../net/pending-acks';
-import { assertNever, ServerToClientFrame, type ClientToServerFrame, type FrameOf, type ServerRequest } from '../protocol/frames';
+import { assertNever, type ClientToServerFrame, type FrameOf, type ServerRequest, type ServerToClientFrame } from '../protocol/frames';
+import { CLIENT_SIDE } from '../protocol/link-frames';
 import type { Limits } from '../protocol/limits';
 import type { Clock, TimerHandle } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -12,15 +13,23 @@ import { connectionLimits } from './connection-limits';
 export const LinkLevel = { none: 0, connected: 1, registered: 2, ready: 3 } as const;
 export type LinkLevel = (typeof LinkLevel)[keyof typeof LinkLevel];
 
-/** The server's answer to one request, or none after every try. */
+/**
+ * The server's answer to one request; or none after every try on a
+ * connection believed open (`not_responding`); or none because the link is
+ * being re-established (`not_connected`, docs/usage.md "When the server is
+ * away").
+ */
 export type RequestOutcome =
   | FrameOf<ServerToClientFrame, 'reply'>
   | FrameOf<ServerToClientFrame, 'error'>
-  | { readonly type: 'not_responding' };
+  | { readonly type: 'not_responding' }
+  | { readonly type: 'not_connected' };
+
+const NOT_CONNECTED = { type: 'not_connected' } as const;
 
 /** Events of the link; ChatClient turns them into its own. */
 export type ServerLinkEvents = {
-  /** A pushed frame (table, group_msg, removed, or an error without id). */
+  /** A pushed frame (table, group_msg, removed, presence, or an error without id). */
   frame: [frame: Exclude<ServerToClientFrame, { type: 'reply' | 'list_part' | 'ping' | 'pong' }>];
   /** A new connection is open (not yet registered). */
   connected: [];
@@ -41,10 +50,13 @@ export interface ServerLinkOptions {
   readonly dial?: Dialer;
 }
 
+/** The client's end of a server connection. */
+type ServerConnection = FramedConnection<ServerToClientFrame, ClientToServerFrame>;
+
 interface InFlight {
   readonly frame: ServerRequest;
   readonly level: LinkLevel;
-  sentOn: FramedConnection<ServerToClientFrame> | null;
+  sentOn: ServerConnection | null;
 }
 
 const BACKOFF_BASE_MS = 100;
@@ -57,7 +69,7 @@ const BACKOFF_MAX_MS = 2_000;
  * itself: the owner does that on `connected` and then raises the level.
  */
 export class ServerLink extends TypedEmitter<ServerLinkEvents> {
-  private conn: FramedConnection<ServerToClientFrame> | null = null;
+  private conn: ServerConnection | null = null;
   private isOpen = false;
   private linkLevel: LinkLevel = LinkLevel.none;
   private readonly pending: PendingAcks<RequestOutcome>;
@@ -88,11 +100,26 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   }
 
   /**
+   * True while a registered link is being re-established: from the loss of
+   * its connection until the owner raises the new one to `ready`.
+   */
+  get reconnecting(): boolean {
+    return this.autoReconnect && !this.closed && this.linkLevel < LinkLevel.ready;
+  }
+
+  /**
    * Sends `frame` and waits ackTimeoutMs per try for its reply or error, up to
    * `retries` tries in all with the same id (SPEC §5). A reply that arrives
    * late, during a later try, settles it once; the next try is then skipped.
+   * A user request (level `ready`) made while reconnecting is not sent but
+   * ends `not_connected` at once (and dials now rather than after the
+   * backoff); one whose tries ran out while reconnecting ends so too.
    */
   async request(frame: ServerRequest, level: LinkLevel = LinkLevel.ready): Promise<RequestOutcome> {
+    if (level === LinkLevel.ready && this.reconnecting) {
+      this.connect();
+      return NOT_CONNECTED;
+    }
     const { ackTimeoutMs, retries } = this.options.limits;
     const entry: InFlight = { frame, level, sentOn: null };
     this.inFlight.set(frame.id, entry);
@@ -104,7 +131,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
         const outcome = await wait;
         if (outcome.kind === 'acked') return outcome.value;
       }
-      return { type: 'not_responding' };
+      return level === LinkLevel.ready && this.reconnecting ? NOT_CONNECTED : { type: 'not_responding' };
     } finally {
       this.inFlight.delete(frame.id);
       this.listParts.delete(frame.id);
@@ -121,7 +148,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     if (this.closed || this.conn !== null) return;
     this.cancelReconnect();
     const stream = this.options.dial ? this.options.dial() : net.connect({ host: this.options.host, port: this.options.port });
-    const conn = new FramedConnection(stream, ServerToClientFrame, connectionLimits(this.options.limits, false), this.options.clock);
+    const conn = new FramedConnection(stream, CLIENT_SIDE, connectionLimits(this.options.limits, false), this.options.clock);
     this.conn = conn;
     conn.on('frame', (frame) => this.onFrame(frame));
     conn.on('fault', (error) => this.emit('fault', error));
@@ -141,18 +168,11 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     this.autoReconnect = false;
     this.cancelReconnect();
     this.pending.closeAll();
-    const conn = this.conn;
-    if (conn && !conn.closed) {
-      const done = new Promise<void>((resolve) => conn.once('close', () => resolve()));
-      conn.close();
-      await done;
-    } else if (conn) {
-      conn.destroy();
-    }
+    await this.conn?.closeAndWait();
   }
 
-  private onOpen(conn: FramedConnection<ServerToClientFrame>): void {
-    if (conn !== this.conn || conn.closed) return;
+  private onOpen(conn: ServerConnection): void {
+    if (conn !== this.conn || !conn.open) return;
     this.isOpen = true;
     this.linkLevel = LinkLevel.connected;
     this.emit('connected');
@@ -186,6 +206,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
       case 'table':
       case 'group_msg':
       case 'removed':
+      case 'presence':
         this.emit('frame', frame);
         return;
       case 'ping':
@@ -219,7 +240,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     return { ...frame, groups: [...parts, ...(frame.groups ?? [])] };
   }
 
-  private onClose(conn: FramedConnection<ServerToClientFrame>): void {
+  private onClose(conn: ServerConnection): void {
     if (conn !== this.conn) return;
     const wasOpen = this.isOpen;
     this.listParts.clear(); // a retry on the next connection gets every part again

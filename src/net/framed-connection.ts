@@ -1,109 +1,119 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ZodType } from 'zod';
-import { encodeFrame, FrameDecoder, type DecodeError } from '../protocol/codec';
+import { encodeFrame, FrameDecoder, type DecodeError, type EncodedFrame, type WireFrame } from '../protocol/codec';
 import { ERROR_CODES, FATAL_CODES, type ErrorCode } from '../protocol/errors';
-import { HEARTBEAT_MISSES, type Limits } from '../protocol/limits';
+import type { ControlFrame } from '../protocol/frames';
+import { HEARTBEAT_MISSES } from '../protocol/limits';
+import type { LinkFrames } from '../protocol/link-frames';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
+import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
-import { RateLimiter } from './rate-limit';
+import { tickPeriod, type CloseInfo, type ConnectionEvents, type ConnectionLimits, type ConnectionState } from './connection-types';
+import { InboundPolicy } from './inbound-policy';
 import { sharedTicker, type SharedTicker, type Tickable } from './ticker';
 import { scheduleFlush, writeBatch, type Flushable } from './write-batcher';
 
-export type ConnectionLimits = Pick<
-  Limits,
-  'maxFrameBytes' | 'maxOutboundBytes' | 'drainTimeoutMs' | 'frameTimeoutMs' | 'maxInvalidFrames'
-> & {
-  /** 0 disables the heartbeat (no pings, no silence detection). */
-  heartbeatMs: number;
-  /** 0 disables rate limiting. */
-  rateLimitPerSec: number;
-  rateBurst: number;
-};
-
-/** Why a connection ended. `code` is set when this side closed it for a protocol reason. */
-export interface CloseInfo {
-  readonly code?: ErrorCode;
-  readonly byPeer: boolean;
-}
-
-export type ConnectionEvents<In> = {
-  frame: [frame: In];
-  close: [info: CloseInfo];
-  /** A listener threw: the connection is closed with internal_error and the error reported here. */
-  fault: [error: Error];
-  /** Outbound queue drained below the limit after being congested. */
-  drain: [];
-};
+export type { CloseInfo, ConnectionEvents, ConnectionLimits, ConnectionState } from './connection-types';
 
 /**
- * Acknowledgements (`group_ack`, `dm_ack`, `msg_ack`) are never rate limited, like
- * heartbeats: they are cheap to handle, and dropping one would turn a rate limit
- * into "member not responsive" or "message not delivered" for a message that was
- * in fact received.
+ * Hard cap: queued bytes beyond this multiple of maxOutboundBytes close the
+ * connection at once, without waiting out the drain timeout — a reader that
+ * far behind will not catch up, and the memory is what the cap protects.
  */
-function isAck(type: string): boolean {
-  return type.endsWith('_ack');
-}
-
-/** Hard cap: queued bytes beyond this multiple of maxOutboundBytes close the connection at once. */
 const HARD_CAP_FACTOR = 4;
+/**
+ * After this side ends the stream, the peer has this long to end its own
+ * before the stream is destroyed: ample for a busy loopback peer, short enough
+ * that a shutdown (and `closeAndWait`) is prompt when the peer is dead.
+ */
+const END_GRACE_MS = 1_000;
+/** TCP keepalive probe delay: finds a vanished peer on a link whose heartbeat is off. */
+const KEEPALIVE_DELAY_MS = 10_000;
+const NO_EXEMPTIONS: ReadonlySet<never> = new Set();
 
 /**
  * One framed, bounded, supervised connection over any duplex stream. It owns
  * the decoder, the outbound queue, heartbeat, slowloris and drain deadlines,
- * rate limiting and the error boundary (STYLE §9). Handlers see only valid
- * frames; ping/pong never reach them.
+ * rate limiting and the error boundary (docs/architecture.md "Graded error
+ * handling"). Handlers see only valid `In` frames (ping/pong never reach
+ * them); only `Out` frames can be sent. Its owner closes it with `close()`,
+ * or `closeAndWait()` to know when the stream is gone.
  */
-export class FramedConnection<In extends { type: string }> extends TypedEmitter<ConnectionEvents<In>> implements Flushable, Tickable {
+export class FramedConnection<In extends WireFrame, Out extends WireFrame>
+  extends TypedEmitter<ConnectionEvents<In>>
+  implements Flushable, Tickable {
   private readonly decoder: FrameDecoder<In>;
-  private readonly limiter: RateLimiter | null;
+  private readonly policy: InboundPolicy;
   private readonly ticker: SharedTicker;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private lastReceivedAt: number;
   private lastSentAt: number;
+  /** When the ticker last swept this connection (a late sweep means this process stalled). */
+  private lastTickAt: number;
   private partialSince: number | null = null;
   private congestedSince: number | null = null;
-  private invalidStreak = 0;
   private framesThisPush = 0;
-  private ending = false;
   private closedLocally = false;
-  private isClosed = false;
+  private phase: ConnectionState = 'open';
   private closeCode: ErrorCode | undefined;
+  private closeInfo: CloseInfo | null = null;
   private destroyTimer: TimerHandle | null = null;
   private readingPaused = false;
 
+  /**
+   * @param frames what this end reads and may write (protocol/link-frames.ts)
+   * @param rateExempt frame types never rate limited. The owner lists its
+   *   acknowledgements (`group_ack`, `dm_ack`, `msg_ack`): cheap to handle, and
+   *   dropping one would turn a rate limit into "member not responsive" or
+   *   "message not delivered" for a message that was in fact received.
+   */
   constructor(
     private readonly stream: Duplex,
-    schema: ZodType<In>,
+    frames: LinkFrames<In, Out>,
     private readonly limits: ConnectionLimits,
     private readonly clock: Clock = systemClock,
+    private readonly rateExempt: ReadonlySet<In['type']> = NO_EXEMPTIONS,
   ) {
     super();
-    this.decoder = new FrameDecoder(schema, limits, {
+    this.decoder = new FrameDecoder(frames.receives, limits, {
       frame: (frame) => this.onFrame(frame),
       error: (error) => this.onDecodeError(error),
     });
-    this.limiter = limits.rateLimitPerSec > 0 ? new RateLimiter(limits.rateLimitPerSec, limits.rateBurst, clock) : null;
-    this.lastReceivedAt = this.lastSentAt = clock.now();
+    this.policy = new InboundPolicy(limits, clock);
+    this.lastReceivedAt = this.lastSentAt = this.lastTickAt = clock.now();
     if (stream instanceof net.Socket) {
       stream.setNoDelay(true);
-      stream.setKeepAlive(true, 10_000);
+      stream.setKeepAlive(true, KEEPALIVE_DELAY_MS);
     }
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('drain', () => this.onDrain());
     stream.on('error', () => stream.destroy());
     stream.on('close', () => this.onClose());
     stream.on('end', () => this.onPeerEnd());
-    const tickMs = Math.max(10, Math.min(limits.heartbeatMs || 1000, limits.frameTimeoutMs / 2, limits.drainTimeoutMs / 2));
     // One interval per clock and period sweeps all connections (net/ticker.ts), not one timer each.
-    this.ticker = sharedTicker(clock, tickMs);
+    this.ticker = sharedTicker(clock, tickPeriod(limits));
     this.ticker.add(this);
   }
 
+  /** Where the connection is in its life: open, closing, closed (never back). */
+  get state(): ConnectionState {
+    return this.phase;
+  }
+
+  /** True until this side or the peer starts closing: frames can be sent and arrive. */
+  get open(): boolean {
+    return this.phase === 'open';
+  }
+
+  /** True from the start of closing until the stream has closed. */
+  get closing(): boolean {
+    return this.phase === 'closing';
+  }
+
+  /** True once the stream has closed and `close` was emitted. */
   get closed(): boolean {
-    return this.isClosed || this.ending;
+    return this.phase === 'closed';
   }
 
   /** Bytes waiting to be written: our queue plus the stream's buffer. */
@@ -120,14 +130,22 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
     return this.stream instanceof net.Socket ? this.stream.remoteAddress : undefined;
   }
 
-  /** Encodes and queues a frame; it leaves at the end of this event-loop turn. */
-  send(frame: object): void {
-    this.sendEncoded(encodeFrame(frame));
+  /** Encodes and queues a frame; it leaves at the end of this event-loop turn. Dropped unless open. */
+  send(frame: Out): void {
+    this.enqueue(encodeFrame<Out>(frame));
   }
 
-  /** Queues pre-encoded bytes (fan-out serializes once for all recipients). */
-  sendEncoded(bytes: Buffer): void {
-    if (this.closed) return;
+  /** Queues a frame encoded once for several connections (fan-out). Dropped unless open. */
+  sendEncoded(bytes: EncodedFrame<Out>): void {
+    this.enqueue(bytes);
+  }
+
+  private sendControl(frame: ControlFrame): void {
+    this.enqueue(encodeFrame<ControlFrame>(frame));
+  }
+
+  private enqueue(bytes: Buffer): void {
+    if (!this.open) return;
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
     if (this.queue.length === 1) scheduleFlush(this);
@@ -135,8 +153,8 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
 
   /** Sends an error frame; fatal codes close the connection after it. */
   sendError(code: ErrorCode, message: string = ERROR_CODES[code], id?: string): void {
-    if (this.closed) return;
-    this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
+    if (!this.open) return;
+    this.sendControl(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
     if (FATAL_CODES.has(code)) {
       this.closeCode = code; // so the 'close' event says why, as with close(code)
       this.close();
@@ -175,33 +193,45 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
    * are flushed; the stream is destroyed if the peer does not finish closing.
    */
   close(code?: ErrorCode, message?: string): void {
-    if (this.closed) return;
+    if (!this.open) return;
     if (code !== undefined) {
-      this.send({ type: 'error', code, message: message ?? ERROR_CODES[code] });
+      this.sendControl({ type: 'error', code, message: message ?? ERROR_CODES[code] });
       this.closeCode = code;
     }
     this.closedLocally = true;
     this.endStream();
   }
 
+  /**
+   * Closes as `close` does (if still open) and resolves once the stream has
+   * closed — at most END_GRACE_MS after the end, when a silent peer's stream
+   * is destroyed. Resolves at once, with the same info, if already closed.
+   */
+  closeAndWait(code?: ErrorCode, message?: string): Promise<CloseInfo> {
+    if (this.closeInfo !== null) return Promise.resolve(this.closeInfo);
+    const closed = new Promise<CloseInfo>((resolve) => this.once('close', resolve));
+    this.close(code, message);
+    return closed;
+  }
+
   /** Flushes, ends our side, and destroys the stream if the peer does not finish closing. */
   private endStream(): void {
     this.flush();
-    this.ending = true;
+    this.phase = 'closing';
     this.stream.end();
-    this.destroyTimer = this.clock.setTimeout(() => this.stream.destroy(), 1000);
+    this.destroyTimer = this.clock.setTimeout(() => this.stream.destroy(), END_GRACE_MS);
   }
 
   /** The peer ended its side: finish closing, reported as closed by the peer. */
   private onPeerEnd(): void {
-    if (!this.closed) this.endStream();
+    if (this.open) this.endStream();
   }
 
   /** Drops the connection at once, without flushing (slow or dead peer). */
   destroy(code?: ErrorCode): void {
-    if (this.isClosed) return;
+    if (this.closed) return;
     this.closeCode ??= code;
-    this.ending = true;
+    this.phase = 'closing';
     this.closedLocally = true;
     this.queue = [];
     this.queuedBytes = 0;
@@ -209,6 +239,9 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
   }
 
   private onData(chunk: Buffer): void {
+    // Frames read once closing began are dropped (onFrame), so they are not even decoded:
+    // a flooding peer we closed costs no parsing while its bytes drain.
+    if (!this.open) return;
     this.lastReceivedAt = this.clock.now();
     this.framesThisPush = 0;
     this.decoder.push(chunk);
@@ -218,27 +251,24 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
 
   private onFrame(frame: In): void {
     this.framesThisPush++;
-    this.invalidStreak = 0;
-    if (this.closed) return;
-    if (frame.type === 'ping') return this.send({ type: 'pong' });
+    if (!this.open) return;
+    if (frame.type === 'ping') return this.policy.ping() ? this.sendControl({ type: 'pong' }) : undefined;
     if (frame.type === 'pong') return;
-    if (this.limiter && !isAck(frame.type) && !this.limiter.take()) {
-      const id = (frame as { id?: unknown }).id;
-      return this.sendError('rate_limited', ERROR_CODES.rate_limited, typeof id === 'string' ? id : undefined);
+    if (!this.rateExempt.has(frame.type) && !this.policy.frame()) {
+      return this.sendError('rate_limited', ERROR_CODES.rate_limited, 'id' in frame ? frame.id : undefined);
     }
     try {
       this.emit('frame', frame);
     } catch (err) {
-      this.emit('fault', err instanceof Error ? err : new Error(String(err)));
+      this.emit('fault', toError(err));
       this.close('internal_error');
     }
   }
 
   private onDecodeError(error: DecodeError): void {
-    if (this.closed) return;
+    if (!this.open) return;
     if (error.fatal) return this.close(error.code, error.message);
-    this.invalidStreak++;
-    if (this.invalidStreak > this.limits.maxInvalidFrames) return this.close('too_many_invalid');
+    if (!this.policy.invalid()) return this.close('too_many_invalid');
     this.sendError(error.code, error.message, error.id);
   }
 
@@ -257,7 +287,8 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
 
   /** Checks the deadlines and sends a heartbeat when due; called by the shared ticker. */
   tick(now: number): void {
-    if (this.isClosed) return;
+    if (this.closed) return;
+    this.forgiveStall(now);
     if (this.readingPaused) {
       // We stopped reading (flow control): silence and an unfinished frame are not the peer's fault.
       this.lastReceivedAt = now;
@@ -270,21 +301,36 @@ export class FramedConnection<In extends { type: string }> extends TypedEmitter<
       return this.close('frame_timeout');
     }
     const beat = this.limits.heartbeatMs;
-    if (beat > 0 && !this.ending) {
+    if (beat > 0 && this.open) {
       if (now - this.lastReceivedAt > beat * HEARTBEAT_MISSES) return this.destroy('heartbeat_timeout');
-      if (now - this.lastSentAt >= beat) this.send({ type: 'ping' });
+      if (now - this.lastSentAt >= beat) this.sendControl({ type: 'ping' });
     }
   }
 
+  /**
+   * A sweep far later than its period means this process did not run (a long
+   * turn, a GC pause, a stopped process): the peer's data may be waiting,
+   * unread, in the socket. That time is not the peer's silence, so it is
+   * not counted against its heartbeat (docs/architecture.md "Graded error
+   * handling").
+   */
+  private forgiveStall(now: number): void {
+    const period = this.ticker.periodMs;
+    const stalled = now - this.lastTickAt - period;
+    this.lastTickAt = now;
+    if (stalled > period) this.lastReceivedAt = Math.min(now, this.lastReceivedAt + stalled);
+  }
+
   private onClose(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
+    if (this.closed) return;
+    this.phase = 'closed';
     this.ticker.remove(this);
     if (this.destroyTimer !== null) this.clock.clearTimeout(this.destroyTimer);
     this.destroyTimer = null;
     this.queue = [];
     this.queuedBytes = 0;
     const byPeer = !this.closedLocally;
-    this.emit('close', this.closeCode === undefined ? { byPeer } : { code: this.closeCode, byPeer });
+    this.closeInfo = this.closeCode === undefined ? { byPeer } : { code: this.closeCode, byPeer };
+    this.emit('close', this.closeInfo);
   }
 }

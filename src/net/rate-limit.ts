@@ -30,4 +30,9 @@ export class RateLimiter {
     this.milliTokens -= 1000;
     return true;
   }
+
+  /** Gives back a token taken for an event that turned out not to count (never above the burst). */
+  refund(): void {
+    this.milliTokens = Math.min(this.burst * 1000, this.milliTokens + 1000);
+  }
 }

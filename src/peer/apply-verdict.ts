@@ -42,6 +42,11 @@ export function applyVerdict(verdict: AdmitResult<MeshLink>, a: Admission, effec
     case 'self':
       link.retire('gone');
       return false;
+    case 'full':
+      // docs/protocol-mesh.md, "Limits": a peer links at most maxMembers members
+      link.conn.sendError('server_full', 'This peer is linked to as many members as it allows');
+      link.retire('gone');
+      return false;
     case 'refused':
       refuse(link, info.name, 'evicted');
       return false;

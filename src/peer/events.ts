@@ -1,3 +1,5 @@
+import type { SendReport } from './fanout';
+
 /**
  * What a MeshPeer reports (it never prints; src/cli/peer-mode.ts renders these
  * as the SPEC §6 lines).
@@ -16,6 +18,9 @@ export type MeshPeerEvents = {
   /** An internal fault closed one link (the mesh carries on). */
   fault: [error: Error];
 };
+
+/** How `MeshPeer.send` ended: who did not ack, or refused before sending. */
+export type MeshSendResult = SendReport | 'too_long';
 
 /** How `MeshPeer.start` ended. */
 export type StartOutcome =

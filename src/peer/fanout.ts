@@ -1,10 +1,15 @@
 import type { PendingAcks } from '../net/pending-acks';
+import type { EncodedFrame } from '../protocol/codec';
+import type { MeshFrame } from '../protocol/mesh-frames';
+
+/** A mesh message, encoded once for every member. */
+export type EncodedMessage = EncodedFrame<MeshFrame>;
 
 /** The part of a link a delivery needs (MeshLink satisfies it; tests use fakes). */
 export interface DeliveryLink {
   /** Settled true by `msg_ack`, false by an `error` for the id, closed when the link closes. */
   readonly acks: PendingAcks<boolean>;
-  readonly conn: { readonly closed: boolean; sendEncoded(bytes: Buffer): void };
+  readonly conn: { readonly open: boolean; sendEncoded(bytes: EncodedMessage): void };
 }
 
 /** Tries in all for one member: a link replaced mid-send (tie) gets the same id again. */
@@ -21,13 +26,13 @@ export async function deliver(
   linkOf: (name: string) => DeliveryLink | undefined,
   name: string,
   id: string,
-  bytes: Buffer,
+  bytes: EncodedMessage,
   ackTimeoutMs: number,
 ): Promise<boolean> {
   const tried = new Set<DeliveryLink>();
   for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
     const link = linkOf(name);
-    if (!link || link.conn.closed || tried.has(link)) return false;
+    if (!link || !link.conn.open || tried.has(link)) return false;
     tried.add(link);
     const outcome = link.acks.wait(id, ackTimeoutMs);
     link.conn.sendEncoded(bytes);
@@ -52,7 +57,7 @@ export async function deliverToAll(
   linkOf: (name: string) => DeliveryLink | undefined,
   recipients: readonly string[],
   id: string,
-  bytes: Buffer,
+  bytes: EncodedMessage,
   ackTimeoutMs: number,
 ): Promise<SendReport> {
   const results = await Promise.all(recipients.map((name) => deliver(linkOf, name, id, bytes, ackTimeoutMs)));

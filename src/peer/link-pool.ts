@@ -21,7 +21,6 @@ export interface LinkHandlers {
 export class LinkPool {
   private readonly server = net.createServer();
   private readonly links = new Set<MeshLink>();
-  private emptyWaiters: Array<() => void> = [];
   private closing = false;
 
   constructor(
@@ -48,23 +47,19 @@ export class LinkPool {
 
   /**
    * Stops listening, lets `farewell` queue a last frame on each link, closes
-   * them all and waits (at most `graceMs`) until they are closed.
+   * them all and waits until they are closed (a member that does not close
+   * its end is cut off by FramedConnection's end grace). A link a dial still
+   * in flight opens later is closed as it opens (`wire`).
    */
-  async closeAll(farewell: (link: MeshLink) => void, graceMs: number): Promise<void> {
+  async closeAll(farewell: (link: MeshLink) => void): Promise<void> {
     this.closing = true;
     this.server.close();
-    for (const link of this.links) {
+    const links = [...this.links];
+    for (const link of links) {
       farewell(link);
       link.retire('gone');
     }
-    if (this.links.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = this.clock.setTimeout(resolve, graceMs);
-      this.emptyWaiters.push(() => {
-        this.clock.clearTimeout(timer);
-        resolve();
-      });
-    });
+    await Promise.all(links.map((link) => link.conn.closeAndWait()));
   }
 
   private accept(socket: net.Socket): void {
@@ -87,8 +82,8 @@ export class LinkPool {
     link.conn.on('fault', (error) => this.handlers.fault(error));
     link.conn.on('close', () => {
       this.links.delete(link);
-      if (this.links.size === 0) for (const waiter of this.emptyWaiters.splice(0)) waiter();
       this.handlers.close(link);
     });
+    if (this.closing) link.retire('gone'); // dialled before closeAll, connected after it
   }
 }

@@ -1,3 +1,5 @@
+import { MAX_GOSSIP_MEMBERS } from '../protocol/mesh-frames';
+
 /**
  * The members a mesh peer is linked to, keyed by name, and the rules that keep
  * the mesh consistent when links cross (SPEC §6). Pure: it never touches a
@@ -39,7 +41,9 @@ export type AdmitResult<L> =
   /** We are still joining and an earlier process uses our name: we must leave with "name in use". */
   | { readonly kind: 'self_loses' }
   /** The link leads back to ourselves. */
-  | { readonly kind: 'self' };
+  | { readonly kind: 'self' }
+  /** A new member, but this peer already links as many as it allows (`maxMembers`). */
+  | { readonly kind: 'full' };
 
 /**
  * Name conflicts (SPEC §6). A holder that has finished joining always keeps its
@@ -60,7 +64,11 @@ export class MemberTable<L> {
   private readonly members = new Map<string, Member<L>>();
   private selfJoining = true;
 
-  constructor(private readonly self: { readonly name: string; readonly instance: string }) {}
+  constructor(
+    private readonly self: { readonly name: string; readonly instance: string },
+    /** Most members held at once: a member list names at most MAX_GOSSIP_MEMBERS, so a mesh can hold one more. */
+    private readonly maxMembers = MAX_GOSSIP_MEMBERS,
+  ) {}
 
   /** This peer finished joining: from now on it never gives up its name. */
   selfJoined(): void {
@@ -103,6 +111,7 @@ export class MemberTable<L> {
     const existing = this.members.get(info.name);
     const entry: Member<L> = { ...info, link, initiator, joining };
     if (!existing) {
+      if (this.members.size >= this.maxMembers) return { kind: 'full' };
       this.members.set(info.name, entry);
       return { kind: 'added' };
     }

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
 import { PendingAcks } from '../net/pending-acks';
-import { MeshFrame } from '../protocol/mesh-frames';
+import type { MeshFrame } from '../protocol/mesh-frames';
+import { MESH_LINK } from '../protocol/link-frames';
 import type { Clock } from '../util/clock';
 import type { MemberInfo } from './member-table';
 
@@ -16,8 +17,15 @@ import type { MemberInfo } from './member-table';
  */
 export type LinkState = 'greeting' | 'active' | 'superseded' | 'evicted' | 'gone';
 
-/** How dialling a member ended: greeted, refused because our name is taken, or no answer. */
-export type DialOutcome = 'linked' | 'name_in_use' | 'failed';
+/**
+ * How dialling a member ended: greeted and linked; refused because our name is
+ * taken (while joining); it answered as itself but no link was kept (e.g. its
+ * name is held by another process here, or it is us); or nobody answered as it.
+ */
+export type DialOutcome = 'linked' | 'name_in_use' | 'refused' | 'failed';
+
+/** Acks are never rate limited (FramedConnection `rateExempt`). */
+const RATE_EXEMPT: ReadonlySet<MeshFrame['type']> = new Set(['msg_ack']);
 
 /**
  * One TCP link between two mesh peers: a framed connection validated against
@@ -25,7 +33,7 @@ export type DialOutcome = 'linked' | 'name_in_use' | 'failed';
  * messages sent over it.
  */
 export class MeshLink {
-  readonly conn: FramedConnection<MeshFrame>;
+  readonly conn: FramedConnection<MeshFrame, MeshFrame>;
   /** Messages sent on this link waiting for `msg_ack`; all settle as closed when it closes. */
   readonly acks: PendingAcks<boolean>;
   state: LinkState = 'greeting';
@@ -41,7 +49,7 @@ export class MeshLink {
     /** The address this process dialled, or null for an accepted link. */
     readonly dialed: { readonly host: string; readonly port: number } | null,
   ) {
-    this.conn = new FramedConnection(stream, MeshFrame, limits, clock);
+    this.conn = new FramedConnection(stream, MESH_LINK, limits, clock, RATE_EXEMPT);
     this.acks = new PendingAcks<boolean>(clock);
     this.conn.on('close', () => {
       this.acks.closeAll();

@@ -1,17 +1,16 @@
 import { normalizeAddress } from '../net/listen';
 import { encodeFrame } from '../protocol/codec';
-import { ChatError } from '../protocol/errors';
 import { newId, type IdSource } from '../protocol/ids';
 import { PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import type { MeshFrame } from '../protocol/mesh-frames';
+import { MAX_GOSSIP_MEMBERS, type MeshFrame } from '../protocol/mesh-frames';
 import { assertNever, type FrameOf } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { PeerAddress } from './dialer';
 import { LinkPool } from './link-pool';
-import { deliverToAll, type SendReport } from './fanout';
+import { deliverToAll } from './fanout';
 import type { DialOutcome, MeshLink } from './mesh-link';
-import type { MeshPeerEvents, StartOutcome } from './events';
+import type { MeshPeerEvents, MeshSendResult, StartOutcome } from './events';
 import { MemberTable, type MemberInfo } from './member-table';
 import { applyVerdict } from './apply-verdict';
 import { MemberDiscovery } from './member-discovery';
@@ -28,9 +27,6 @@ export interface MeshPeerOptions {
   readonly clock?: Clock;
   readonly ids?: IdSource;
 }
-
-/** Most time a graceful leave waits for links to close after saying bye. */
-const LEAVE_GRACE_MS = 1_000;
 
 /**
  * A member of a serverless chat mesh (SPEC §6): it listens for links, joins
@@ -63,11 +59,14 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? newId;
     this.instance = this.ids();
-    this.table = new MemberTable({ name: this.name, instance: this.instance });
+    // docs/protocol-mesh.md, "Limits": one link per member, so maxClients caps members too
+    const maxMembers = Math.min(MAX_GOSSIP_MEMBERS, this.limits.maxClients);
+    this.table = new MemberTable({ name: this.name, instance: this.instance }, maxMembers);
     this.discovery = new MemberDiscovery({
       table: this.table,
       clock: this.clock,
       heartbeatMs: this.limits.heartbeatMs,
+      maxMembers,
       active: () => !this.leaving && !this.nameLost,
       dial: (address, to) => this.dial(address, to),
     });
@@ -105,7 +104,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     for (const address of addresses) {
       if (this.leaving) break;
       const outcome = await this.dial(address);
-      if (outcome === 'failed') continue;
+      if (outcome === 'failed' || outcome === 'refused') continue;
       if (outcome === 'linked') await this.discovery.settled();
       if (outcome === 'name_in_use' || this.nameLost) {
         this.joining = false;
@@ -138,13 +137,14 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
 
   /**
    * Sends `text` to every member; resolves when each has acked or timed out.
-   * Throws ChatError `message_too_long` past `maxMessageLength` (never truncates).
+   * Resolves `'too_long'` past `maxMessageLength`, sending nothing (refused,
+   * never truncated) — expected outcomes are values (docs/events.md).
    */
-  async send(text: string): Promise<SendReport> {
-    if (text.length > this.limits.maxMessageLength) throw new ChatError('message_too_long');
+  async send(text: string): Promise<MeshSendResult> {
+    if (text.length > this.limits.maxMessageLength) return 'too_long';
     const id = this.ids();
     this.inbox.remember(id);
-    const bytes = encodeFrame({ type: 'msg', id, text });
+    const bytes = encodeFrame<MeshFrame>({ type: 'msg', id, text });
     const recipients = this.table.list().map((m) => m.name);
     return deliverToAll((name) => this.table.get(name)?.link, recipients, id, bytes, this.limits.ackTimeoutMs);
   }
@@ -159,7 +159,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.discovery.stop();
     return this.pool.closeAll((link) => {
       if (link.state === 'active') link.conn.send({ type: 'bye' });
-    }, LEAVE_GRACE_MS);
+    });
   }
 
   // ---- links ---------------------------------------------------------------
@@ -257,7 +257,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     if (kept) this.discovery.gossip(null);
     // A dial begun while joining may end after it: the member must still learn we joined.
     if (link.trusted && !this.joining) link.conn.send({ type: 'joined' });
-    link.finishDial(this.nameLost ? 'name_in_use' : link.trusted ? 'linked' : 'failed');
+    link.finishDial(this.nameLost ? 'name_in_use' : link.trusted ? 'linked' : 'refused');
   }
 
   /**
@@ -295,7 +295,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     const greeting = link.state === 'greeting' && link.outbound;
     const active = link.state === 'active';
     if (greeting) {
-      link.finishDial(this.joining ? 'name_in_use' : 'failed');
+      link.finishDial(this.joining ? 'name_in_use' : 'refused');
       link.retire('gone');
     }
     if (this.joining && (greeting || active)) this.loseName();
@@ -314,7 +314,9 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     link.state = 'gone';
     if (!wasActive) return;
     const member = this.table.remove(link.name, link);
-    if (member) this.emit('memberLeft', member.name);
+    if (!member) return;
+    this.discovery.memberLeft(member.instance);
+    this.emit('memberLeft', member.name);
   }
 
   /** We lost our name to another process (SPEC §6: refused deterministically). */

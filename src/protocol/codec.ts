@@ -1,5 +1,8 @@
 import type { ZodType } from 'zod';
 import type { ErrorCode } from './errors';
+import type { ClientToServerFrame, DirectFrame, ServerToClientFrame } from './frames';
+import { MAX_ID_LENGTH } from './ids';
+import type { MeshFrame } from './mesh-frames';
 
 /**
  * Framing: one JSON object per line (UTF-8, `\n`-terminated; a trailing `\r` is
@@ -9,10 +12,39 @@ import type { ErrorCode } from './errors';
  */
 
 const NEWLINE = 0x0a;
+/** A line may end in `\r\n` (telnet, netcat -C); the `\r` is not part of the frame. */
+const CARRIAGE_RETURN = 0x0d;
+/** Longest decode-error message sent back: enough for the path and zod's text, well under the 1,024 the error schema allows. */
+const MAX_ERROR_MESSAGE_CHARS = 512;
 
-/** Encodes a frame as one line. Callers serialize once and reuse the bytes for fan-out. */
-export function encodeFrame(frame: object): Buffer {
-  return Buffer.from(JSON.stringify(frame) + '\n', 'utf8');
+/** Any frame of any link, in either direction. */
+export type WireFrame = ClientToServerFrame | ServerToClientFrame | DirectFrame | MeshFrame;
+
+declare const encodedFrame: unique symbol;
+
+/**
+ * The bytes of one encoded frame (one line, newline included). The brand
+ * records which frame it holds, so bytes encoded once for a fan-out can only
+ * be queued on a connection whose outbound union admits that frame.
+ */
+export type EncodedFrame<F> = Buffer & { readonly [encodedFrame]: F };
+
+/**
+ * Encodes a frame as one line. Callers serialize once and reuse the bytes for
+ * fan-out. The frame type `F` comes from where the bytes go (a connection's
+ * outbound union) or is given explicitly, never from the object literal, so a
+ * misspelt field or a frame of another link is a compile error.
+ */
+export function encodeFrame<F extends WireFrame = WireFrame>(frame: NoInfer<F>): EncodedFrame<F> {
+  return Buffer.from(JSON.stringify(frame) + '\n', 'utf8') as EncodedFrame<F>;
+}
+
+/**
+ * Marks bytes built by one of protocol/'s typed encoders (`chunk-frames.ts`)
+ * as frame `F`. Only for encoders whose output a test decodes with the schema.
+ */
+export function asEncodedFrame<F extends WireFrame>(bytes: Buffer): EncodedFrame<F> {
+  return bytes as EncodedFrame<F>;
 }
 
 /** A decode failure. `fatal` ones mean the byte stream can no longer be trusted. */
@@ -97,7 +129,7 @@ export class FrameDecoder<F> {
 
   private decodeLine(data: Buffer, start: number, end: number): void {
     let stop = end;
-    if (stop > start && data[stop - 1] === 0x0d) stop -= 1;
+    if (stop > start && data[stop - 1] === CARRIAGE_RETURN) stop -= 1;
     if (stop - start > this.options.maxFrameBytes) return this.fail(stop - start);
     if (stop === start) return; // empty line: ignored (keepalive-safe)
     const text = data.toString('utf8', start, stop);
@@ -117,7 +149,7 @@ export class FrameDecoder<F> {
     const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
     this.sink.error({
       code: 'bad_frame',
-      message: `Invalid frame${where}: ${issue?.message ?? 'schema mismatch'}`.slice(0, 512),
+      message: `Invalid frame${where}: ${issue?.message ?? 'schema mismatch'}`.slice(0, MAX_ERROR_MESSAGE_CHARS),
       fatal: false,
       ...idOf(value),
     });
@@ -128,5 +160,5 @@ export class FrameDecoder<F> {
 function idOf(value: unknown): { id?: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
   const id = Object.prototype.hasOwnProperty.call(value, 'id') ? (value as { id: unknown }).id : undefined;
-  return typeof id === 'string' && id.length > 0 && id.length <= 64 ? { id } : {};
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? { id } : {};
 }

@@ -8,7 +8,7 @@ export const ERROR_CODES = {
   bad_frame: 'Frame does not match the protocol schema',
   frame_too_large: 'Frame exceeds the maximum frame size',
   frame_timeout: 'Frame left half-sent past the deadline',
-  too_many_invalid: 'Too many invalid frames in a row',
+  too_many_invalid: 'Too many invalid frames',
   unsupported_version: 'Protocol version not supported',
   not_registered: 'Register first',
   already_registered: 'This connection is already registered',
@@ -16,11 +16,14 @@ export const ERROR_CODES = {
   name_in_use: 'Name is already in use by an online client',
   not_self: 'A client may only act as itself',
   group_exists: 'Group already exists',
+  too_many_groups: 'The server holds as many groups as it allows',
+  group_quota: 'This client created as many groups as the server allows',
   no_such_group: 'Group does not exist',
   not_in_group: 'Client is not in a group',
   message_too_long: 'Message exceeds the maximum length',
   rate_limited: 'Too many frames; slow down',
   server_full: 'Connection limit reached',
+  address_limit: 'Too many connections from this address',
   heartbeat_timeout: 'Peer silent past the heartbeat deadline',
   slow_consumer: 'Outbound queue stayed full past the drain timeout',
   shutting_down: 'Server is shutting down',
@@ -28,12 +31,18 @@ export const ERROR_CODES = {
   unknown_sender: 'Sender is not in the client table',
   wrong_recipient: 'Message is addressed to another client',
   stale_message: 'Message timestamp outside the accepted window',
+  inbox_full: 'Receiver holds as many messages as it allows; try again later',
+  idle_timeout: 'No message accepted on this link within the deadline',
   internal_error: 'Internal error',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+/**
+ * Every code, in catalogue order. A non-empty tuple of the literal codes, so
+ * the wire schema built from it (`ErrorCodeSchema`) keeps the `ErrorCode` type.
+ */
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
 /** Codes after which the sender closes the connection (corrupt or hostile stream). */
 export const FATAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -43,9 +52,11 @@ export const FATAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'unsupported_version',
   'register_timeout',
   'server_full',
+  'address_limit',
   'heartbeat_timeout',
   'slow_consumer',
   'shutting_down',
+  'idle_timeout',
   'internal_error',
 ]);
 

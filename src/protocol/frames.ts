@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODE_LIST } from './errors';
+import { MAX_ID_LENGTH } from './ids';
 import { isValidHost, NAME_PATTERN } from './names';
 
 /**
@@ -9,7 +10,7 @@ import { isValidHost, NAME_PATTERN } from './names';
  */
 
 // ---- primitives -----------------------------------------------------------
-export const Id = z.string().min(1).max(64);
+export const Id = z.string().min(1).max(MAX_ID_LENGTH);
 export const Name = z.string().regex(NAME_PATTERN);
 export const Port = z.int().min(0).max(65535);
 /** Text is capped here only by a hard ceiling; the configured maxMessageLength is checked by handlers. */
@@ -23,7 +24,8 @@ export const ClaimedHost = z.string().min(1).max(253).refine(isValidHost, { mess
 /** Ed25519 public key, raw 32 bytes in base64. */
 export const PublicKey = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
 export const Signature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
-export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST as [string, ...string[]]);
+/** A catalogue code (`errors.ts`); parsed frames carry it as `ErrorCode`, not `string`. */
+export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST);
 
 const ping = z.strictObject({ type: z.literal('ping') });
 const pong = z.strictObject({ type: z.literal('pong') });
@@ -81,8 +83,8 @@ const reply = z.strictObject({
   type: z.literal('reply'),
   id: Id,
   /** list_groups: the groups; list_members: the members; join_group: echoes the group. */
-  groups: z.array(Name).optional(),
-  members: z.array(Name).optional(),
+  groups: z.array(Name).readonly().optional(),
+  members: z.array(Name).readonly().optional(),
   group: Name.optional(),
 });
 /**
@@ -117,9 +119,16 @@ const groupMsg = z.strictObject({
   text: Text,
 });
 const removed = z.strictObject({ type: z.literal('removed'), group: Name });
+/** Another member `name` joined or left the receiver's group `group` (in any way). */
+const presence = z.strictObject({
+  type: z.literal('presence'),
+  group: Name,
+  name: Name,
+  state: z.enum(['joined', 'left']),
+});
 
 export const ServerToClientFrame = z.discriminatedUnion('type', [
-  reply, error, table, listPart, groupMsg, removed, ping, pong,
+  reply, error, table, listPart, groupMsg, removed, presence, ping, pong,
 ]);
 export type ServerToClientFrame = z.infer<typeof ServerToClientFrame>;
 
@@ -134,7 +143,8 @@ const dm = z.strictObject({
   ts: z.int().min(0),
   sig: Signature,
 });
-const dmAck = z.strictObject({ type: z.literal('dm_ack'), id: Id });
+/** Signed by the receiver, so only the addressed client can make its sender print "received". */
+const dmAck = z.strictObject({ type: z.literal('dm_ack'), id: Id, sig: Signature });
 
 export const DirectFrame = z.discriminatedUnion('type', [dm, dmAck, error, ping, pong]);
 export type DirectFrame = z.infer<typeof DirectFrame>;
@@ -145,6 +155,9 @@ export type FrameOf<U extends { type: string }, T extends U['type']> = Extract<U
 export function assertNever(value: never): never {
   throw new Error(`Unhandled frame: ${JSON.stringify(value)}`);
 }
+
+/** The frames every link carries in both directions: heartbeat and errors (sent by FramedConnection itself). */
+export type ControlFrame = z.infer<typeof ping> | z.infer<typeof pong> | z.infer<typeof error>;
 
 /** Frames every link shares (heartbeat and errors); the mesh union reuses them. */
 export { ping as PingFrame, pong as PongFrame, error as ErrorFrame };

@@ -6,3 +6,10 @@ export function newId(): string {
 }
 
 export type IdSource = () => string;
+
+/**
+ * Longest request or message id accepted on the wire. A UUID v7 is 36 chars;
+ * 64 leaves room for other clients' id schemes while keeping the reply cache
+ * and seen-id sets small per entry.
+ */
+export const MAX_ID_LENGTH = 64;

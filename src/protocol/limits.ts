@@ -9,6 +9,14 @@ export const DEFAULT_LIMITS = {
   maxMessageLength: 4096,
   /** Most simultaneous connections on a server; past it unregistered ones are shed, oldest first. */
   maxClients: 20_000,
+  /** Most open connections from one address (loopback is exempt unless --limit-loopback). */
+  maxConnectionsPerAddress: 64,
+  /** Registrations per second one address may make (a burst of 5 s worth; loopback exempt likewise). */
+  registrationsPerAddressPerSec: 10,
+  /** Most groups a server holds; create_group past it gets `too_many_groups`. */
+  maxGroups: 10_000,
+  /** Most groups one client name may create; past it create_group gets `group_quota`. */
+  maxGroupsPerClient: 100,
   /** Sustained frames per second per connection (token bucket refill rate). */
   rateLimitPerSec: 2_000,
   /** Token bucket size: frames a connection may send in one burst. */
@@ -33,6 +41,21 @@ export const DEFAULT_LIMITS = {
   seenIdsCapacity: 4_096,
   /** Accepted clock skew for a signed direct message's timestamp. */
   directMessageMaxSkewMs: 5 * 60_000,
+  /** Most direct links other clients may hold open to one client's listener; past it one is shed. */
+  maxDirectLinks: 64,
+  /** A direct link with no accepted dm this long after opening is closed (`idle_timeout`). */
+  directGreetingTimeoutMs: 5_000,
+  /**
+   * Direct messages per second a client takes per sender name and per link (token bucket refill):
+   * far above typing, and a pasted burst of directRateBurst lines still goes through.
+   */
+  directRatePerSec: 50,
+  /** Token bucket size for direct messages, per sender name and per link. */
+  directRateBurst: 200,
+  /** Signature checks per second spent on links that have not yet delivered a message (burst: 2 s worth). */
+  directVerifyPerSec: 100,
+  /** Private messages held while in group mode; past it the sender gets `inbox_full`. */
+  maxHeldMessages: 1_000,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };

@@ -7,6 +7,23 @@ export function isValidName(value: string): boolean {
   return NAME_PATTERN.test(value);
 }
 
+/** What the name rule allows, for the line after an `Invalid name` (docs/usage.md "Names"). */
+export const NAME_RULE = '1 to 32 characters: letters A-Z a-z, digits 0-9, _ . -';
+
+/**
+ * The key a name is compared by: names and group names compare without
+ * regard to case (docs/usage.md "Names"). Names are ASCII, so lower-casing
+ * is the whole fold.
+ */
+export function foldName(name: string): string {
+  return name.toLowerCase();
+}
+
+/** True when `a` and `b` are the same name, ignoring case. */
+export function sameName(a: string, b: string): boolean {
+  return foldName(a) === foldName(b);
+}
+
 /** SPEC §3: a port is a decimal integer 0–65535, written without sign, point or exponent. */
 export function parsePort(value: string): number | null {
   if (!/^\d{1,5}$/.test(value)) return null;

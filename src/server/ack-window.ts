@@ -1,4 +1,11 @@
 /**
+ * Acked entries left at the front of the arrays before they are compacted
+ * (and only once they are over half of them): copying then costs O(1) per ack
+ * amortized, and the arrays stay under twice the outstanding deliveries.
+ */
+const COMPACT_AFTER = 1024;
+
+/**
  * One member's outstanding group deliveries: (seq, sentAt) in send order,
  * kept in two flat number arrays so a delivery costs no allocation. Acks are
  * cumulative, so acking pops from the front.
@@ -26,7 +33,7 @@ export class AckWindow {
       this.seqs = [];
       this.times = [];
       this.head = 0;
-    } else if (head > 1024 && head * 2 > seqs.length) {
+    } else if (head > COMPACT_AFTER && head * 2 > seqs.length) {
       this.seqs = seqs.slice(head);
       this.times = this.times.slice(head);
       this.head = 0;

@@ -1,16 +1,23 @@
 import type { Duplex } from 'node:stream';
-import { ClientToServerFrame, assertNever, type FrameOf, type ServerRequest } from '../protocol/frames';
+import type { ClientToServerFrame, ServerRequest } from '../protocol/frames';
+import { SERVER_SIDE } from '../protocol/link-frames';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
 import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
-import { ClientTable } from './state/client-table';
-import { GroupTable } from './state/group-table';
-import { GroupFanout, defaultBacklogLimits, type BacklogLimits } from './group-fanout';
+import { toError } from '../util/errors';
+import type { ChatStore } from '../store/chat-store';
+import { MemoryStore } from '../store/memory-store';
+import { GroupFanout, defaultBacklogLimits, type BacklogLimits, type DropReason } from './group-fanout';
 import { DEFAULT_TABLE_FLUSH_MS, TablePusher } from './table-push';
-import { chunkBytes } from './json-chunks';
-import { Session, type ReplyCache } from './session';
-import { dispatchRequest } from './dispatch';
+import { chunkBytes } from '../protocol/chunk-frames';
+import { Membership } from './membership';
+import { RegisterDeadline } from './register-deadline';
+import { MIN_REPLY_TTL_MS, ReplyCaches } from './reply-cache';
+import { AddressLimits } from './address-limits';
+import { normalizeAddress } from '../net/listen';
+import { Session } from './session';
+import { dispatchNotice, dispatchRequest, isReadOnly, routeKind } from './dispatch';
 import type { ServerContext } from './context';
 import type { EmitEvent, ServerEvents } from './events';
 
@@ -18,33 +25,50 @@ import type { EmitEvent, ServerEvents } from './events';
 export interface ChatServerOptions {
   readonly limits?: Partial<Limits>;
   readonly clock?: Clock;
+  /** Where the tables live; default an in-memory store. */
+  readonly store?: ChatStore;
   /** Least ms between two table delta pushes; changes in between are coalesced (0: per event-loop turn). */
   readonly tableFlushMs?: number;
   /** Unacked-backlog bounds past which a group member holds the group's senders back. */
   readonly backlog?: Partial<BacklogLimits>;
+  /** Apply the per-address limits to loopback addresses too (by default they are exempt). */
+  readonly limitLoopback?: boolean;
+}
+
+/** Acks are never rate limited (docs/protocol.md limits): a dropped ack would look like an unresponsive member. */
+const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack']);
+
+/** What the server keeps per connection beside its Session. */
+interface Connection {
+  readonly session: Session;
+  readonly deadline: RegisterDeadline;
+  /** The remote address, as counted by AddressLimits (undefined for in-memory streams). */
+  readonly address: string | undefined;
 }
 
 /**
- * The chat server core (SPEC §4). Its whole interface is `handleConnection`:
- * give it any duplex stream (a TCP socket, or an in-memory pair in tests). It
- * reports what happens as typed events and never prints.
+ * The chat server core (docs/architecture.md "Server"). Its whole interface
+ * is `handleConnection`: give it any duplex stream (a TCP socket, or an
+ * in-memory pair in tests). It keeps the connections and the names bound to
+ * them; the store keeps the tables, Membership moves clients between groups,
+ * GroupFanout delivers, TablePusher pushes the client table. It reports what
+ * happens as typed events and never prints.
  */
 export class ChatServer extends TypedEmitter<ServerEvents> {
   readonly limits: Limits;
   private readonly clock: Clock;
-  private readonly clients = new ClientTable();
-  private readonly groups = new GroupTable();
+  private readonly store: ChatStore;
   private readonly fanout: GroupFanout;
+  private readonly membership: Membership;
   private readonly tables: TablePusher;
+  private readonly replyCaches: ReplyCaches;
+  private readonly addresses: AddressLimits;
   private readonly ctx: ServerContext;
   /** Every open connection, oldest first. */
-  private readonly sessions = new Map<number, Session>();
-  /** Connections that have not registered, oldest first (shed first at the limit, SPEC §7). */
-  private readonly unregistered = new Map<number, Session>();
+  private readonly connections = new Map<number, Connection>();
+  /** Connections without a name, oldest first (shed first at the limit, docs/protocol.md limits). */
+  private readonly unregistered = new Map<number, Connection>();
   private readonly byName = new Map<string, Session>();
-  /** Reply cache of each name ever registered (bounded per name by seenIdsCapacity). */
-  private readonly replyCaches = new Map<string, ReplyCache>();
-  private epoch = 0;
   private nextId = 0;
   private stopped = false;
 
@@ -52,27 +76,34 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clock = options.clock ?? systemClock;
-    const backlog = { ...defaultBacklogLimits(this.limits.ackTimeoutMs), ...options.backlog };
-    this.fanout = new GroupFanout(
-      this.fanoutHost(), this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes, backlog,
+    this.store = options.store ?? new MemoryStore();
+    this.replyCaches = new ReplyCaches(
+      this.limits.seenIdsCapacity, this.clock,
+      Math.max(MIN_REPLY_TTL_MS, 10 * this.limits.ackTimeoutMs * this.limits.retries),
     );
+    this.addresses = new AddressLimits({
+      maxConnections: this.limits.maxConnectionsPerAddress,
+      registrationsPerSec: this.limits.registrationsPerAddressPerSec,
+      exemptLoopback: options.limitLoopback !== true,
+    }, this.clock);
+    const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
+    const backlog = { ...defaultBacklogLimits(), ...options.backlog };
+    this.fanout = new GroupFanout(
+      { onUnresponsive: (session, group, reason) => this.removeUnresponsive(session, group, reason) },
+      this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes, backlog,
+    );
+    this.membership = new Membership(this.store, this.fanout, emit);
     this.tables = new TablePusher(
       () => this.byName.values(), chunkBytes(this.limits.maxFrameBytes), this.clock,
       options.tableFlushMs ?? DEFAULT_TABLE_FLUSH_MS,
     );
-    const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     this.ctx = {
-      clients: this.clients, groups: this.groups, fanout: this.fanout, tables: this.tables,
+      store: this.store, membership: this.membership, fanout: this.fanout, tables: this.tables,
       limits: this.limits, emit,
       bind: (session, name) => this.bind(session, name),
+      admitRegistration: (session) => this.addresses.register(this.connections.get(session.id)?.address),
       goOffline: (session) => this.goOffline(session),
-      leaveGroup: (name) => this.leaveGroup(name),
     };
-  }
-
-  /** Number of open connections. */
-  get connectionCount(): number {
-    return this.sessions.size;
   }
 
   /** Takes over one client connection until it closes. */
@@ -81,97 +112,81 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       stream.destroy();
       return;
     }
-    const conn = new FramedConnection(stream, ClientToServerFrame, this.connectionLimits(), this.clock);
+    const conn = new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT);
     const session: Session = new Session(
-      ++this.nextId, conn, this.limits.seenIdsCapacity, (err) => this.fault(session, err), () => this.clock.now(),
+      ++this.nextId, conn, this.replyCaches.fresh(), (err) => this.fault(session, err), () => this.clock.now(),
       this.limits.maxOutboundBytes,
     );
+    // docs/protocol.md limits: a connection must register within registerTimeoutMs.
+    const deadline = new RegisterDeadline(this.clock, this.limits.registerTimeoutMs, () => {
+      if (session.name === null) conn.close('register_timeout');
+    });
+    const address = conn.remoteAddress === undefined ? undefined : normalizeAddress(conn.remoteAddress);
+    const connection: Connection = { session, deadline, address };
     conn.on('fault', (err) => this.emit('fault', err));
-    conn.on('close', () => this.onClose(session));
-    if (this.sessions.size >= this.limits.maxClients && !this.shedOldestUnregistered()) {
-      conn.sendError('server_full'); // SPEC §7: every connection registered; refuse the newcomer
+    if (!this.addresses.open(address)) {
+      conn.sendError('address_limit'); // docs/security.md: per-address limits
       return;
     }
-    this.sessions.set(session.id, session);
-    this.unregistered.set(session.id, session);
-    this.armRegisterTimer(session, this.limits.registerTimeoutMs);
-    conn.on('frame', (frame) => this.onFrame(session, frame));
-  }
-
-  /** SPEC §7: registration deadline; `ms` is what is left of it. */
-  private armRegisterTimer(session: Session, ms: number): void {
-    session.registerDeadline = this.clock.now() + ms;
-    session.registerTimer = this.clock.setTimeout(() => {
-      if (session.name === null) session.conn.close('register_timeout');
-    }, Math.max(1, ms));
-  }
-
-  /**
-   * A `register` arrived: the deadline stops while it waits in this server's
-   * queues (a registration storm is not the client's fault), and restarts with
-   * what was left of it if the registration fails. A connection with no
-   * deadline running (it deregistered, or another `register` already stopped
-   * it) gets none from this one.
-   */
-  private onRegister(session: Session, frame: FrameOf<ServerRequest, 'register'>): void {
-    if (session.registerTimer === null) return session.enqueue(() => dispatchRequest(this.ctx, session, frame));
-    const left = session.registerDeadline - this.clock.now();
-    this.clearRegisterTimer(session);
-    session.enqueue(async () => {
-      await dispatchRequest(this.ctx, session, frame);
-      if (session.name === null && !session.conn.closed && !this.stopped && session.registerTimer === null) {
-        this.armRegisterTimer(session, left);
-      }
+    conn.on('close', () => {
+      this.addresses.close(address);
+      this.onClose(connection);
     });
+    if (this.connections.size >= this.limits.maxClients && !this.shedOldestUnregistered()) {
+      conn.sendError('server_full'); // every connection is registered: refuse the newcomer
+      return;
+    }
+    this.connections.set(session.id, connection);
+    this.unregistered.set(session.id, connection);
+    deadline.start();
+    conn.on('frame', (frame) => this.onFrame(connection, frame));
   }
 
   /** Closes every connection with `shutting_down` and stops all timers; resolves when all are closed. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.stopped = true;
     this.fanout.close();
+    this.replyCaches.close();
     this.tables.close();
-    const open = [...this.sessions.values()];
-    const closed = open.map((s) => new Promise<void>((resolve) => {
-      if (s.conn.closed && !this.sessions.has(s.id)) return resolve();
-      s.conn.once('close', () => resolve());
-    }));
-    for (const s of open) {
-      this.clearRegisterTimer(s);
-      s.conn.close('shutting_down');
-    }
-    return Promise.all(closed).then(() => undefined);
+    const open = [...this.connections.values()];
+    for (const c of open) c.deadline.end();
+    await Promise.all(open.map((c) => c.session.conn.closeAndWait('shutting_down')));
+    await this.store.close();
   }
 
-  private onFrame(session: Session, frame: ClientToServerFrame): void {
-    switch (frame.type) {
-      case 'group_ack':
-        // Acks bypass the queue: cumulative and order-free, they must not wait behind a backlog.
-        if (session.name !== null) this.fanout.ack(frame.group, session.name, frame.seq);
-        return;
-      case 'ping':
-      case 'pong':
-        return; // answered by FramedConnection
-      case 'register':
-        return session.name === null ? this.onRegister(session, frame) : session.enqueue(() => dispatchRequest(this.ctx, session, frame));
-      case 'dereg': case 'create_group': case 'list_groups': case 'join_group':
-      case 'leave_group': case 'list_members': case 'send_group':
-        return session.enqueue(() => dispatchRequest(this.ctx, session, frame));
-      default:
-        return assertNever(frame);
-    }
+  /** Requests queue in order; notices (acks) run at once; the route table says which is which. */
+  private onFrame(connection: Connection, frame: ClientToServerFrame): void {
+    const { session, deadline } = connection;
+    const kind = routeKind(frame);
+    if (kind === 'notice') return dispatchNotice(this.ctx, session, frame);
+    if (kind === 'link') return;
+    const request = frame as ServerRequest;
+    // The register deadline stops while this connection's requests wait here (register-deadline.ts).
+    deadline.stop();
+    const settled = (): void => {
+      if (session.name === null && session.conn.open && !this.stopped) deadline.start();
+    };
+    session.enqueue(() => {
+      // A read nobody will see (its connection closed while it waited) is not run (dispatch.ts readOnly).
+      if (!session.conn.open && isReadOnly(request)) return undefined;
+      const done = dispatchRequest(this.ctx, session, request);
+      if (done instanceof Promise) return done.then(settled);
+      return settled();
+    });
   }
 
-  private onClose(session: Session): void {
-    this.clearRegisterTimer(session);
-    this.sessions.delete(session.id);
+  private onClose(connection: Connection): void {
+    const { session, deadline } = connection;
+    deadline.end();
+    this.connections.delete(session.id);
     this.unregistered.delete(session.id);
     session.resume('flow'); // nothing left to hold back: its held frames run, then it goes offline
-    // SPEC §4: a closed connection is marked offline at once, after the frames it already sent.
+    // docs/usage.md: a closed connection is marked offline at once, after the frames it already sent.
     if (!this.stopped && session.name !== null) session.enqueue(() => this.goOffline(session));
   }
 
   private fault(session: Session, err: unknown): void {
-    this.emit('fault', err instanceof Error ? err : new Error(String(err)));
+    this.emit('fault', toError(err));
     session.conn.close('internal_error');
   }
 
@@ -179,83 +194,42 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const oldest = this.unregistered.values().next();
     if (oldest.done) return false;
     const victim = oldest.value;
-    this.unregistered.delete(victim.id);
-    this.sessions.delete(victim.id);
-    this.clearRegisterTimer(victim);
-    victim.conn.close('server_full');
+    this.unregistered.delete(victim.session.id);
+    this.connections.delete(victim.session.id);
+    victim.deadline.end();
+    victim.session.conn.close('server_full');
     return true;
   }
 
   private bind(session: Session, name: string): void {
-    session.name = name;
-    this.adoptReplyCache(session, name);
-    this.clearRegisterTimer(session);
+    session.setName(name);
+    session.replies = this.replyCaches.adopt(name, session.replies);
+    const connection = this.connections.get(session.id);
+    connection?.deadline.end();
     this.unregistered.delete(session.id);
     this.byName.set(name, session);
-    this.epoch++;
   }
 
-  /**
-   * Gives the session its name's reply cache (created on first registration),
-   * carrying over anything cached before registering. A client that lost its
-   * connection retries its pending request with the same id on the new one;
-   * the name's cache answers it instead of performing it again.
-   */
-  private adoptReplyCache(session: Session, name: string): void {
-    const cache = this.replyCaches.get(name);
-    if (cache === undefined) {
-      this.replyCaches.set(name, session.seen);
-      return;
-    }
-    for (const [id, reply] of session.seen.entries()) cache.set(id, reply);
-    session.seen = cache;
-  }
-
+  /** dereg or a closed connection: offline and out of its group in one store step, then pushed. */
   private async goOffline(session: Session): Promise<void> {
     const name = session.name;
     if (name === null) return;
-    session.name = null;
+    session.setName(null);
+    session.replies = this.replyCaches.fresh(); // a later name on this connection starts clean
+    this.replyCaches.release(name);
     if (this.byName.get(name) === session) this.byName.delete(name);
-    if (!session.conn.closed) this.unregistered.set(session.id, session); // sheddable again (SPEC §7)
-    this.epoch++;
-    // Lock order: client table, then group table (one after the other, never nested).
-    const entry = await this.clients.goOffline(name, session.id);
-    await this.leaveGroup(name);
-    if (entry === null) return;
+    const connection = this.connections.get(session.id);
+    if (connection && session.conn.open) this.unregistered.set(session.id, connection); // sheddable again
+    const result = await this.store.disconnect(name, session.id);
+    if (result === null) return;
+    this.membership.disconnected(session, name, result.leftGroup);
     this.emit('tableUpdated');
-    this.tables.noteChanged(entry); // SPEC §4: push the change to every online client
+    this.tables.noteChanged(result.entry); // docs/protocol.md `table`: push the change to every online client
   }
 
-  private async leaveGroup(name: string): Promise<string | null> {
-    const group = await this.takeOutOfGroup(name);
-    if (group !== null) this.emit('groupLeft', name, group);
-    return group;
-  }
-
-  /** SPEC §4: a member that did not ack in time leaves the group and is told so. */
-  private async removeUnresponsive(name: string, group: string): Promise<void> {
-    if ((await this.takeOutOfGroup(name, group)) === null) return;
-    this.emit('memberUnresponsive', name, group);
-    this.byName.get(name)?.conn.send({ type: 'removed', group });
-  }
-
-  /** Takes `name` out of its group (with `onlyFrom`, only if still that one) and out of its fan-out. */
-  private async takeOutOfGroup(name: string, onlyFrom?: string): Promise<string | null> {
-    const result = await this.groups.leave(name, onlyFrom);
-    if (!result.ok) return null;
-    this.fanout.forget(result.group, name);
-    return result.group;
-  }
-
-  private fanoutHost(): ConstructorParameters<typeof GroupFanout>[0] {
-    return {
-      membersOf: (group) => this.groups.membersOf(group),
-      sessionOf: (name) => this.byName.get(name),
-      sessionsEpoch: () => this.epoch,
-      onUnresponsive: (name, group) => {
-        this.removeUnresponsive(name, group).catch((err: unknown) => this.emit('fault', err as Error));
-      },
-    };
+  /** docs/usage.md: a member that did not ack in time, or fell too far behind, leaves the group and is told so. */
+  private removeUnresponsive(session: Session & { name: string }, group: string, reason: DropReason): void {
+    this.membership.removeUnresponsive(session, group, reason).catch((err: unknown) => this.fault(session, err));
   }
 
   private connectionLimits(): ConnectionLimits {
@@ -265,10 +239,5 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       frameTimeoutMs: l.frameTimeoutMs, maxInvalidFrames: l.maxInvalidFrames, heartbeatMs: l.heartbeatMs,
       rateLimitPerSec: l.rateLimitPerSec, rateBurst: l.rateBurst,
     };
-  }
-
-  private clearRegisterTimer(session: Session): void {
-    if (session.registerTimer !== null) this.clock.clearTimeout(session.registerTimer);
-    session.registerTimer = null;
   }
 }

@@ -1,38 +1,38 @@
 import type { Limits } from '../protocol/limits';
 import type { ErrorCode } from '../protocol/errors';
 import { ERROR_CODES } from '../protocol/errors';
-import type { ClientTable } from './state/client-table';
-import type { GroupTable } from './state/group-table';
+import type { ChatStore } from '../store/chat-store';
 import type { GroupFanout } from './group-fanout';
+import type { Membership } from './membership';
 import type { TablePusher } from './table-push';
 import type { EmitEvent } from './events';
 import type { Session } from './session';
 
 /** A session that has registered: its name is known. */
-export type RegisteredSession = Session & { name: string };
+export type RegisteredSession = Session & { readonly name: string };
 
 /** What handlers may use. Handlers never print and never touch other sessions directly. */
 export interface ServerContext {
-  readonly clients: ClientTable;
-  readonly groups: GroupTable;
+  readonly store: ChatStore;
+  readonly membership: Membership;
   readonly fanout: GroupFanout;
   readonly tables: TablePusher;
   readonly limits: Limits;
   readonly emit: EmitEvent;
+  /** True if this connection's address may register now (docs/security.md: per-address limits). */
+  admitRegistration(session: Session): boolean;
   /** Binds a freshly registered name to its session (name → session, register deadline off). */
   bind(session: Session, name: string): void;
   /** Marks the session's client offline, takes it out of its group and pushes the table. */
   goOffline(session: Session): Promise<void>;
-  /** Takes `name` out of its group (emits groupLeft); returns the group it left, or null. */
-  leaveGroup(name: string): Promise<string | null>;
 }
 
 /** A reply frame sent to a request. */
 export type ReplyFrame = {
   readonly type: 'reply';
   readonly id: string;
-  readonly groups?: string[];
-  readonly members?: string[];
+  readonly groups?: readonly string[];
+  readonly members?: readonly string[];
   readonly group?: string;
 };
 

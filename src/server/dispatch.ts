@@ -1,4 +1,4 @@
-import type { FrameOf, ServerRequest } from '../protocol/frames';
+import type { ClientToServerFrame, FrameOf, ServerRequest } from '../protocol/frames';
 import { fail, type Outcome, type RegisteredSession, type ServerContext } from './context';
 import type { Session } from './session';
 import { handleRegister } from './handlers/register';
@@ -7,40 +7,81 @@ import {
   handleCreateGroup, handleJoinGroup, handleLeaveGroup, handleListGroups, handleListMembers,
 } from './handlers/groups';
 import { handleSendGroup } from './handlers/send-group';
-import { chunkBytes } from './json-chunks';
+import { chunkBytes } from '../protocol/chunk-frames';
+import { sameName } from '../protocol/names';
 import { listOf, sendReply } from './list-reply';
+import { PLAIN_REPLY } from './reply-cache';
 
 type Result = Outcome | Promise<Outcome>;
 
 /**
- * Cache marker for a bare `reply{id}` (most replies, send_group's above all):
- * the cache then holds only the id, not a frame object per request.
+ * A request route: its preconditions, declared once, and its handler.
+ * Requests run in order. `readOnly` ones change nothing: if their connection
+ * closed while they waited, they are skipped (nobody would read the answer).
  */
-export const PLAIN_REPLY = 0;
-
-/** A request route: its preconditions, declared once, and its handler. */
-type Route<F extends ServerRequest> =
-  | { readonly registered: false; handle(ctx: ServerContext, s: Session, f: F): Result }
+type RequestRoute<F extends ServerRequest> =
+  | { readonly kind: 'request'; readonly registered: false; handle(ctx: ServerContext, s: Session, f: F): Result }
   | {
+      readonly kind: 'request';
       readonly registered: true;
+      readonly readOnly?: true;
       /** The name the request acts as; it must be the caller's own (`not_self`). */
       readonly actsAs?: (f: F) => string;
       handle(ctx: ServerContext, s: RegisteredSession, f: F): Result;
     };
 
-type Routes = { readonly [T in ServerRequest['type']]: Route<FrameOf<ServerRequest, T>> };
+/**
+ * A notice route: a frame without id or reply, handled at once, ahead of the
+ * connection's queued requests (acks are cumulative and order-free, and must
+ * not wait behind a backlog), and only from a registered connection.
+ */
+interface NoticeRoute<F> {
+  readonly kind: 'notice';
+  handle(ctx: ServerContext, s: RegisteredSession, f: F): void;
+}
 
-/** Every request type and its preconditions; a new request type breaks the build until listed. */
+/** Answered inside FramedConnection; never handed to the server. */
+interface LinkRoute {
+  readonly kind: 'link';
+}
+
+type Route<F extends ClientToServerFrame> = F extends ServerRequest ? RequestRoute<F> : NoticeRoute<F> | LinkRoute;
+type Routes = { readonly [T in ClientToServerFrame['type']]: Route<FrameOf<ClientToServerFrame, T>> };
+
+/**
+ * Every frame type a client may send, how it is scheduled, and its
+ * preconditions; a new frame type breaks the build until it is listed here.
+ */
 export const ROUTES: Routes = {
-  register: { registered: false, handle: handleRegister },
-  dereg: { registered: true, actsAs: (f) => f.name, handle: handleDereg },
-  create_group: { registered: true, handle: handleCreateGroup },
-  list_groups: { registered: true, handle: handleListGroups },
-  join_group: { registered: true, handle: handleJoinGroup },
-  leave_group: { registered: true, handle: handleLeaveGroup },
-  list_members: { registered: true, handle: handleListMembers },
-  send_group: { registered: true, handle: handleSendGroup },
+  register: { kind: 'request', registered: false, handle: handleRegister },
+  dereg: { kind: 'request', registered: true, actsAs: (f) => f.name, handle: handleDereg },
+  create_group: { kind: 'request', registered: true, handle: handleCreateGroup },
+  list_groups: { kind: 'request', registered: true, readOnly: true, handle: handleListGroups },
+  join_group: { kind: 'request', registered: true, handle: handleJoinGroup },
+  leave_group: { kind: 'request', registered: true, handle: handleLeaveGroup },
+  list_members: { kind: 'request', registered: true, readOnly: true, handle: handleListMembers },
+  send_group: { kind: 'request', registered: true, handle: handleSendGroup },
+  group_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.fanout.ack(f.group, s.name, f.seq) },
+  ping: { kind: 'link' },
+  pong: { kind: 'link' },
 };
+
+/** How a frame is scheduled: requests queue in order; notices run at once; link frames never arrive. */
+export function routeKind(frame: ClientToServerFrame): 'request' | 'notice' | 'link' {
+  return ROUTES[frame.type].kind;
+}
+
+/** True for requests that change nothing (skipped when nobody is left to read the answer). */
+export function isReadOnly(request: ServerRequest): boolean {
+  const route = ROUTES[request.type] as RequestRoute<ServerRequest>;
+  return route.registered && route.readOnly === true;
+}
+
+/** Runs a notice frame (its route says so) if the connection is registered; else it is ignored. */
+export function dispatchNotice(ctx: ServerContext, session: Session, frame: ClientToServerFrame): void {
+  const route = ROUTES[frame.type] as NoticeRoute<ClientToServerFrame> | LinkRoute;
+  if (route.kind === 'notice' && session.name !== null) route.handle(ctx, session as RegisteredSession, frame);
+}
 
 /**
  * Runs one request: a repeated id gets its cached reply and is not performed
@@ -49,7 +90,7 @@ export const ROUTES: Routes = {
  * is still being paced out (fast path otherwise).
  */
 export function dispatchRequest(ctx: ServerContext, session: Session, frame: ServerRequest): void | Promise<void> {
-  const cached = session.seen.get(frame.id);
+  const cached = session.replies.get(frame.id);
   if (cached !== undefined) {
     return session.conn.send(cached === PLAIN_REPLY ? { type: 'reply', id: frame.id } : cached); // performed once per id
   }
@@ -59,21 +100,16 @@ export function dispatchRequest(ctx: ServerContext, session: Session, frame: Ser
 }
 
 function route(ctx: ServerContext, session: Session, frame: ServerRequest): Result {
-  const entry = ROUTES[frame.type] as Route<ServerRequest>;
+  const entry = ROUTES[frame.type] as RequestRoute<ServerRequest>;
   if (!entry.registered) {
     if (session.name !== null) return fail(frame.id, 'already_registered');
     return entry.handle(ctx, session, frame);
   }
   if (session.name === null) return fail(frame.id, 'not_registered'); // protocol.md: register first
-  if (entry.actsAs && entry.actsAs(frame) !== session.name) return fail(frame.id, 'not_self'); // SPEC §4
+  if (entry.actsAs && !sameName(entry.actsAs(frame), session.name)) return fail(frame.id, 'not_self'); // usage.md: only as itself, any case
   return entry.handle(ctx, session as RegisteredSession, frame);
 }
 
-/**
- * List requests are idempotent reads whose replies can be long: they are never
- * cached (a repeated id runs again), which keeps the reply cache small.
- */
-const UNCACHED: ReadonlySet<ServerRequest['type']> = new Set(['list_groups', 'list_members']);
 
 /**
  * Caches and sends the answer, then runs the handler's follow-up work. A
@@ -83,9 +119,10 @@ const UNCACHED: ReadonlySet<ServerRequest['type']> = new Set(['list_groups', 'li
 function deliver(ctx: ServerContext, session: Session, request: ServerRequest, outcome: Outcome): void | Promise<void> {
   const { id } = request;
   const frame = outcome.frame;
-  if (!UNCACHED.has(request.type)) {
+  // Read-only requests are idempotent and their replies can be long: never cached (a repeated id runs again).
+  if (!isReadOnly(request)) {
     const plain = frame.type === 'reply' && listOf(frame) === null && frame.group === undefined;
-    session.seen.set(id, plain ? PLAIN_REPLY : frame);
+    session.replies.set(id, plain ? PLAIN_REPLY : frame);
   }
   if (frame.type === 'error') {
     session.conn.sendError(frame.code, frame.message, id);

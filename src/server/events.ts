@@ -1,6 +1,19 @@
+/** How a client left a group (docs/usage.md "Server"). */
+export type LeaveReason =
+  /** `leave_group`. */
+  | 'left'
+  /** It joined another group. */
+  | 'switched'
+  /** dereg, or its connection closed. */
+  | 'offline'
+  /** It did not ack a group message within ackTimeoutMs. */
+  | 'unresponsive'
+  /** Its unacked backlog passed the bound (docs/architecture.md "Flow control and memory bounds"). */
+  | 'slow';
+
 /**
  * Everything ChatServer reports. The server never prints; cli/server-mode.ts
- * renders each event as the exact SPEC §4 line.
+ * renders each event as the exact line of docs/usage.md "Server".
  */
 export type ServerEvents = {
   /** The client table changed (registration, re-registration, dereg, closed connection). */
@@ -11,11 +24,9 @@ export type ServerEvents = {
   groupJoined: [name: string, group: string];
   groupJoinFailed: [name: string, group: string];
   groupMessage: [name: string, group: string, text: string];
-  /** A member did not ack a group message within ackTimeoutMs and was removed. */
-  memberUnresponsive: [name: string, group: string];
   membersListed: [name: string, group: string, members: readonly string[]];
-  /** Left by leave_group, dereg, joining another group, or a closed connection. */
-  groupLeft: [name: string, group: string];
+  /** Left a group, in any of the ways LeaveReason lists. */
+  groupLeft: [name: string, group: string, reason: LeaveReason];
   /** An unexpected internal error; only the connection involved was closed. */
   fault: [error: Error];
 };

@@ -1,23 +1,27 @@
 import { encodeFrame } from '../protocol/codec';
+import type { ServerToClientFrame } from '../protocol/frames';
 import type { Clock, TimerHandle } from '../util/clock';
 import { AckWindow } from './ack-window';
 import type { Session } from './session';
 
-/** What the fan-out needs from the server around it. */
+/** A session with a name: a group member. */
+type Member = Session & { readonly name: string };
+
+/** Why the fan-out gave up on a member. */
+export type DropReason = 'unresponsive' | 'slow';
+
+/** What the fan-out tells the server around it. */
 export interface FanoutHost {
-  /** Current members of `group` (an immutable, copy-on-write snapshot). */
-  membersOf(group: string): readonly string[] | undefined;
-  /** The online session registered as `name`. */
-  sessionOf(name: string): Session | undefined;
-  /** A counter bumped whenever the name → session map changes. */
-  sessionsEpoch(): number;
-  /** `name` did not ack a message of `group` in time: remove it (SPEC §4). */
-  onUnresponsive(name: string, group: string): void;
+  /**
+   * `session` did not ack a message of `group` in time ('unresponsive'), or
+   * fell too far behind the group ('slow'): remove it (docs/usage.md, group mode).
+   */
+  onUnresponsive(session: Member, group: string, reason: DropReason): void;
 }
 
 interface Recipient {
   readonly name: string;
-  readonly session: Session;
+  readonly session: Member;
   readonly window: AckWindow;
 }
 
@@ -26,53 +30,51 @@ interface Channel {
   readonly group: string;
   seq: number;
   readonly members: Map<string, Recipient>;
+  /** The members as an array for the hot loop; rebuilt (copy-on-write) when one joins or leaves. */
   recipients: readonly Recipient[];
-  source: readonly string[] | null;
-  sourceEpoch: number;
   timer: TimerHandle | null;
   /** Recipients whose outbound queue is over maxOutboundBytes; each leaves on 'drain' or close. */
   readonly congested: Set<Session>;
-  /** Recipients whose unacked backlog is too long or too old; each leaves from `ack()` (or removal). */
+  /** Recipients whose unacked backlog is over the soft bound; each leaves from `ack()` (or removal). */
   readonly backlogged: Set<Session>;
   readonly pausedSenders: Set<Session>;
 }
 
-/** Flow-control thresholds of the unacked backlog (docs/architecture.md "Flow control and memory bounds"). */
+/** Bounds of a member's unacked backlog (docs/architecture.md "Flow control and memory bounds"). */
 export interface BacklogLimits {
-  /** A recipient with more unacked messages than this is congested; released under half. */
+  /** A member with more unacked messages than this is removed as slow; past half of it, it is behind. */
   readonly maxUnacked: number;
   /**
    * Unacked deliveries a whole group may have in flight: in a large group the
-   * per-member bound is this ÷ members (at least 16), so in-flight memory and
-   * the time to catch up after a hold do not grow with group size.
+   * per-member bound is this ÷ members (at least 16), so in-flight memory
+   * does not grow with group size.
    */
   readonly maxGroupUnacked: number;
-  /** A recipient whose oldest unacked message is older than this (ms) is congested; released under half. */
-  readonly maxUnackedAgeMs: number;
 }
 
 /**
- * Default backlog bounds: 2,048 messages per member (≈ 200 KiB of 16 B texts),
- * 262,144 per group, ackTimeoutMs / 4. Measured (docs/benchmarks.md): 1,024 /
- * 131,072 held 100 members at window 8 often enough to cost ~15 % of throughput.
+ * Default backlog bounds: 2,048 messages per member (≈ 200 KiB of 16 B
+ * texts), 262,144 per group.
  */
-export function defaultBacklogLimits(ackTimeoutMs: number): BacklogLimits {
-  return { maxUnacked: 2048, maxGroupUnacked: 262_144, maxUnackedAgeMs: Math.max(1, Math.floor(ackTimeoutMs / 4)) };
+export function defaultBacklogLimits(): BacklogLimits {
+  return { maxUnacked: 2048, maxGroupUnacked: 262_144 };
 }
 
 /**
- * Group message fan-out (SPEC §4, docs/protocol.md "Group delivery"). Each
- * message gets the group's next seq, is encoded once, and is queued to every
- * other member from a synchronous snapshot. Acks are cumulative; each member
- * has an AckWindow of outstanding (seq, sentAt), and each group has at most one
- * timer, armed at the earliest deadline. A member over its deadline is reported
- * once through `onUnresponsive`. Flow control: while any recipient of a group
- * is congested, senders to that group stop being read until it drains or goes.
- * A recipient is congested when its outbound queue is over maxOutboundBytes
- * (until 'drain') or when its unacked backlog is over BacklogLimits (until an
- * ack brings it under half). Acks are end to end, so the second sees every
- * buffer on the way, the kernel's socket buffers included — which on loopback
- * hold several MiB before the outbound queue moves. A held sender's requests
+ * Group message fan-out (docs/protocol.md "Group delivery"). Each message
+ * gets the group's next seq, is encoded once, and is queued to every other
+ * member. Acks are cumulative; each member has an AckWindow of outstanding
+ * (seq, sentAt), and each group has at most one timer, armed at the earliest
+ * deadline. A member over its deadline is reported once through
+ * `onUnresponsive`.
+ *
+ * Flow control is per member, so no one member paces the others
+ * (docs/architecture.md "Flow control and memory bounds"): a member is
+ * *behind* while its outbound queue is over maxOutboundBytes (until 'drain')
+ * or its unacked backlog is over half the bound (until an ack brings it under
+ * a quarter); a member past the whole bound is removed as slow. Senders are
+ * held back only while more than half of the other members are behind — the
+ * senders, not one reader, are then what is too fast. A held sender's requests
  * wait, but its connection is still read, so its acks keep arriving.
  */
 export class GroupFanout {
@@ -84,24 +86,26 @@ export class GroupFanout {
     private readonly ackTimeoutMs: number,
     /** A recipient with more than this queued counts as congested (FramedConnection's limit). */
     private readonly maxOutboundBytes: number,
-    private readonly backlog: BacklogLimits = defaultBacklogLimits(ackTimeoutMs),
+    private readonly backlog: BacklogLimits = defaultBacklogLimits(),
   ) {}
 
   /** Sends `text` from `from` to every other member of `group`; returns its seq. */
-  publish(group: string, from: Session & { name: string }, text: string): number {
+  publish(group: string, from: Member, text: string): number {
     const ch = this.channel(group);
     const seq = ++ch.seq;
-    const bytes = encodeFrame({ type: 'group_msg', group, seq, from: from.name, text });
+    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq, from: from.name, text });
     const now = this.clock.now();
     let sent = false;
-    for (const r of this.recipientsOf(ch)) {
-      if (r.session === from || r.window.dead || r.session.conn.closed) continue;
+    for (const r of ch.recipients) {
+      if (r.session === from || r.window.dead || !r.session.conn.open) continue;
       r.session.conn.sendEncoded(bytes);
       r.window.push(seq, now);
       sent = true;
       // Our queue counts too: a whole turn of fan-out may sit there before the flush.
       if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
-      if (this.overBacklog(ch, r, now, 1)) this.noteBacklogged(ch, r.session);
+      const unacked = r.window.outstanding;
+      if (unacked > this.memberBound(ch)) this.drop(ch, r, 'slow');
+      else if (unacked > this.memberBound(ch) / 2) this.noteBacklogged(ch, r.session);
     }
     if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
     if (this.blocked(ch) && !ch.pausedSenders.has(from)) {
@@ -117,23 +121,45 @@ export class GroupFanout {
     const r = ch?.members.get(name);
     if (!ch || !r) return;
     r.window.ackUpTo(seq);
-    // Hysteresis: released once the backlog is under half of either bound.
-    if (ch.backlogged.has(r.session) && !this.overBacklog(ch, r, this.clock.now(), 0.5)) {
+    // Hysteresis: behind past half the bound, caught up again under a quarter.
+    if (ch.backlogged.has(r.session) && r.window.outstanding <= this.memberBound(ch) / 4) {
       ch.backlogged.delete(r.session);
       this.resumeIfClear(ch);
     }
   }
 
+  /** `session` joined `group`: it receives every message published from now on. */
+  add(group: string, session: Member): void {
+    const ch = this.channel(group);
+    const old = ch.members.get(session.name);
+    if (old?.session === session) return;
+    if (old) this.forget(group, session.name);
+    ch.members.set(session.name, { name: session.name, session, window: new AckWindow() });
+    ch.recipients = [...ch.members.values()];
+  }
+
   /** `name` left `group`: forget its outstanding deliveries and any flow-control hold. */
   forget(group: string, name: string): void {
     const ch = this.channels.get(group);
-    if (!ch) return;
-    const r = ch.members.get(name);
+    const r = ch?.members.get(name);
+    if (!ch || !r) return;
     ch.members.delete(name);
-    ch.source = null;
-    if (!r) return;
+    ch.recipients = [...ch.members.values()];
     if (ch.pausedSenders.delete(r.session)) r.session.resume('flow');
     this.release(ch, r.session);
+  }
+
+  /**
+   * Sends `frame`, encoded once, to every member of `group` but `except`
+   * (presence notices, docs/protocol.md `presence`). Not acked or tracked:
+   * a member that misses one because its connection closed re-learns the
+   * members from `list_members`.
+   */
+  announce(group: string, except: string, frame: ServerToClientFrame): void {
+    const ch = this.channels.get(group);
+    if (ch === undefined || ch.recipients.length === 0) return;
+    const bytes = encodeFrame<ServerToClientFrame>(frame);
+    for (const r of ch.recipients) if (r.name !== except && r.session.conn.open) r.session.conn.sendEncoded(bytes);
   }
 
   /** Stops every timer (server shutdown). */
@@ -148,31 +174,12 @@ export class GroupFanout {
     let ch = this.channels.get(group);
     if (!ch) {
       ch = {
-        group, seq: 0, members: new Map(), recipients: [], source: null, sourceEpoch: -1,
+        group, seq: 0, members: new Map(), recipients: [],
         timer: null, congested: new Set(), backlogged: new Set(), pausedSenders: new Set(),
       };
       this.channels.set(group, ch);
     }
     return ch;
-  }
-
-  /** The recipients, rebuilt only when the member snapshot or the session map changed. */
-  private recipientsOf(ch: Channel): readonly Recipient[] {
-    const names = this.host.membersOf(ch.group) ?? [];
-    if (names === ch.source && this.host.sessionsEpoch() === ch.sourceEpoch) return ch.recipients;
-    const next = new Map<string, Recipient>();
-    for (const name of names) {
-      const session = this.host.sessionOf(name);
-      if (!session) continue;
-      const old = ch.members.get(name);
-      next.set(name, old && old.session === session ? old : { name, session, window: new AckWindow() });
-    }
-    ch.members.clear();
-    for (const [name, r] of next) ch.members.set(name, r);
-    ch.recipients = [...next.values()];
-    ch.source = names;
-    ch.sourceEpoch = this.host.sessionsEpoch();
-    return ch.recipients;
   }
 
   private arm(ch: Channel, ms: number): void {
@@ -186,7 +193,7 @@ export class GroupFanout {
     let next = Infinity;
     const late: Recipient[] = [];
     for (const r of ch.members.values()) {
-      if (r.window.dead || r.session.conn.closed) continue;
+      if (r.window.dead || !r.session.conn.open) continue;
       const sentAt = r.window.oldestSentAt();
       if (sentAt === undefined) continue;
       const since = this.excused(r.session) ? now : Math.max(sentAt, r.session.resumedAt);
@@ -195,18 +202,28 @@ export class GroupFanout {
       else next = Math.min(next, deadline);
     }
     if (next !== Infinity) this.arm(ch, next - now);
-    for (const r of late) {
-      r.window.dead = true; // SPEC §4: no further deliveries, reported once
-      this.release(ch, r.session);
-      this.host.onUnresponsive(r.name, ch.group);
-    }
+    for (const r of late) this.drop(ch, r, 'unresponsive');
+  }
+
+  /** Gives up on `r`: no further deliveries, reported once (docs/usage.md: removed from the group). */
+  private drop(ch: Channel, r: Recipient, reason: DropReason): void {
+    if (r.window.dead) return;
+    r.window.dead = true;
+    this.release(ch, r.session);
+    this.host.onUnresponsive(r.session, ch.group, reason);
+  }
+
+  /** The most unacked messages one member of `ch` may have: the per-member bound, shrunk in large groups. */
+  private memberBound(ch: Channel): number {
+    const perGroup = Math.max(16, Math.floor(this.backlog.maxGroupUnacked / Math.max(1, ch.recipients.length)));
+    return Math.min(this.backlog.maxUnacked, perGroup);
   }
 
   private noteCongested(ch: Channel, session: Session): void {
     if (ch.congested.has(session)) return;
     const was = this.blocked(ch);
     ch.congested.add(session);
-    if (!was) this.holdMembers(ch);
+    if (!was && this.blocked(ch)) this.holdMembers(ch);
     const drained = (): void => {
       session.conn.off('drain', drained);
       session.conn.off('close', closed);
@@ -224,25 +241,12 @@ export class GroupFanout {
     });
   }
 
-  /**
-   * True when `r`'s unacked backlog is over `scale` × the bounds. Its age runs
-   * on the same fair clock as the ack deadline (check): not while we are not
-   * reading from it, and only from when we resumed.
-   */
-  private overBacklog(ch: Channel, r: Recipient, now: number, scale: number): boolean {
-    const perGroup = Math.max(16, Math.floor(this.backlog.maxGroupUnacked / Math.max(1, ch.recipients.length)));
-    if (r.window.outstanding > Math.min(this.backlog.maxUnacked, perGroup) * scale) return true;
-    const sentAt = r.window.oldestSentAt();
-    if (sentAt === undefined || this.excused(r.session)) return false;
-    return now - Math.max(sentAt, r.session.resumedAt) > this.backlog.maxUnackedAgeMs * scale;
-  }
-
-  /** `session`'s backlog is too long: the group's senders are held back until it acks. */
+  /** `session` is behind on acks: it counts towards holding the group's senders. */
   private noteBacklogged(ch: Channel, session: Session): void {
     if (ch.backlogged.has(session)) return;
     const was = this.blocked(ch);
     ch.backlogged.add(session);
-    if (!was) this.holdMembers(ch);
+    if (!was && this.blocked(ch)) this.holdMembers(ch);
   }
 
   /**
@@ -268,8 +272,11 @@ export class GroupFanout {
     return session.paused && !session.held;
   }
 
+  /** More than half of the members other than one sender are behind: the senders are too fast. */
   private blocked(ch: Channel): boolean {
-    return ch.congested.size > 0 || ch.backlogged.size > 0;
+    let behind = ch.congested.size;
+    for (const session of ch.backlogged) if (!ch.congested.has(session)) behind++;
+    return behind * 2 > ch.recipients.length - 1;
   }
 
   /** A congested recipient drained, or a recipient went away; when none is left, senders are read again. */

@@ -1,5 +1,6 @@
 import type { ReplyFrame } from './context';
-import { JsonChunker } from './json-chunks';
+import { encodeListPart, encodeListReply } from '../protocol/chunk-frames';
+import { chunkNames, type JsonArray } from '../protocol/json-chunks';
 import type { Session } from './session';
 
 /** The list a reply carries (list_groups, list_members), if any. */
@@ -7,6 +8,20 @@ export function listOf(frame: ReplyFrame): { readonly key: 'groups' | 'members';
   if (frame.groups !== undefined) return { key: 'groups', items: frame.groups };
   if (frame.members !== undefined) return { key: 'members', items: frame.members };
   return null;
+}
+
+/**
+ * Encoded chunks per list array. Store snapshots are immutable and handed out
+ * again until they change, so 300 listings of 20,000 groups encode them once.
+ */
+const chunkCache = new WeakMap<readonly string[], { readonly budget: number; readonly chunks: readonly JsonArray<string>[] }>();
+
+function chunksOf(items: readonly string[], budget: number): readonly JsonArray<string>[] {
+  const cached = chunkCache.get(items);
+  if (cached?.budget === budget) return cached.chunks;
+  const chunks = chunkNames(items, budget);
+  if (Object.isFrozen(items)) chunkCache.set(items, { budget, chunks });
+  return chunks;
 }
 
 /**
@@ -19,19 +34,15 @@ export function listOf(frame: ReplyFrame): { readonly key: 'groups' | 'members';
 export function sendReply(session: Session, frame: ReplyFrame, chunkBytes: number): Promise<void> | void {
   const list = listOf(frame);
   if (list === null) return session.conn.send(frame);
-  const chunks = JsonChunker.names(list.items, chunkBytes).rest();
+  const chunks = chunksOf(list.items, chunkBytes);
   if (chunks.length <= 1) return session.conn.send(frame);
-  const id = JSON.stringify(frame.id);
   let i = 0;
   return session.outbox.send({
     next: () => {
-      const json = chunks[i];
-      if (json === undefined) return null;
+      const items = chunks[i];
+      if (items === undefined) return null;
       i++;
-      const text = i < chunks.length
-        ? `{"type":"list_part","id":${id},"items":${json}}\n`
-        : `{"type":"reply","id":${id},"${list.key}":${json}}\n`;
-      return Buffer.from(text, 'utf8');
+      return i < chunks.length ? encodeListPart(frame.id, items) : encodeListReply(frame.id, list.key, items);
     },
   });
 }

@@ -1,15 +1,16 @@
-import type { ClientToServerFrame } from '../protocol/frames';
+import type { EncodedFrame } from '../protocol/codec';
+import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
 import type { FramedConnection } from '../net/framed-connection';
 
 /** A chunked job: yields encoded frames, then null once exhausted. */
 export interface ChunkSource {
-  next(): Buffer | null;
+  next(): EncodedFrame<ServerToClientFrame> | null;
 }
 
 /** What the outbox needs of a connection. */
 export type PacedConnection = Pick<
-  FramedConnection<ClientToServerFrame>,
-  'closed' | 'outboundBytes' | 'congested' | 'sendEncoded' | 'on'
+  FramedConnection<ClientToServerFrame, ServerToClientFrame>,
+  'open' | 'outboundBytes' | 'congested' | 'sendEncoded' | 'on'
 >;
 
 interface Job {
@@ -40,7 +41,7 @@ export class PacedOutbox {
 
   /** Queues `source`; resolves once its last frame is queued on the connection, or the connection closed. */
   send(source: ChunkSource): Promise<void> {
-    if (this.conn.closed) return Promise.resolve();
+    if (!this.conn.open) return Promise.resolve();
     this.listen();
     return new Promise((resolve) => {
       this.jobs.push({ source, resolve });
@@ -58,7 +59,7 @@ export class PacedOutbox {
 
   private pump(): void {
     for (let job = this.jobs[0]; job !== undefined; job = this.jobs[0]) {
-      if (this.conn.closed) return this.abandon();
+      if (!this.conn.open) return this.abandon();
       if (this.conn.outboundBytes > this.budget) return this.waitForRoom();
       const frame = job.source.next(); // may queue a follow-up job (table catch-up): it runs next
       if (frame === null) {

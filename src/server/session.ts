@@ -1,12 +1,9 @@
 import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
 import type { FramedConnection } from '../net/framed-connection';
-import { SeenIds } from '../net/seen-ids';
-import type { TimerHandle } from '../util/clock';
 import { PacedOutbox } from './paced-outbox';
-import type { DeltaBatch } from './table-push';
-
-/** Cached replies by request id; 0 stands for a bare `reply{id}`. */
-export type ReplyCache = SeenIds<ServerToClientFrame | 0>;
+import { TableFeed } from './table-feed';
+import type { ReplyCache } from './reply-cache';
+import { defaultTurnBudget, type TurnBudget } from './turn-budget';
 
 /** A unit of work for one connection; may finish synchronously or later. */
 export type SessionTask = () => void | Promise<void>;
@@ -19,62 +16,95 @@ const BACKLOG_PAUSE = 256;
 
 /**
  * One client connection on the server: its framed connection, the name it
- * registered (null before), cached replies by request id, its table push
- * counter, and a task queue that runs its frames strictly in order — with a
- * fast path that runs a task at once when nothing is pending. While paused
- * for 'flow' the queue holds its tasks too (frames already read when the
- * pause came), so flow control stops a sender at its next message.
+ * registered (null before; written only by ChatServer), the group it is in
+ * (written only by Membership), its table feed (written only by
+ * TablePusher), and a task queue that runs its frames strictly in order —
+ * with a fast path that runs a task at once when nothing is pending. While
+ * paused for 'flow' the queue holds its tasks too (frames already read when
+ * the pause came), so flow control stops a sender at its next message.
  */
 export class Session {
-  name: string | null = null;
-  /** Pushes sent on this connection (`table.rev`). */
-  tableRev = 0;
-  /** Change counter at the time this session got its full table. */
-  fullTableAt = -1;
-  /** Counts full tables started on this connection; a catch-up of an older one stops. */
-  tableGen = 0;
-  /** True once the full table (and the changes made while it was paced) went out: deltas go straight out. */
-  tableLive = false;
-  /** Delta batches held back while the full table is still being paced out. */
-  pendingDeltas: DeltaBatch[] = [];
+  private registeredName: string | null = null;
+  private currentGroup: string | null = null;
+  /** This connection's table pushes: revision, full-table progress, held deltas. */
+  readonly feed = new TableFeed();
   /** Long chunked jobs (full table, long lists), paced by this connection's outbound queue. */
   readonly outbox: PacedOutbox;
-  registerTimer: TimerHandle | null = null;
-  /** When the registration deadline falls (clock ms), while it runs. */
-  registerDeadline = Infinity;
+  /**
+   * Request id → its reply, for duplicate suppression: the connection's own
+   * until it registers, then its name's (ReplyCaches; ChatServer writes it).
+   */
+  replies: ReplyCache;
   /** When reading last resumed after a 'backlog' pause; ack deadlines do not run while we are not reading. */
   resumedAt = -Infinity;
-  /**
-   * Request id → its reply (0 stands for a bare `reply{id}`), for duplicate
-   * suppression. Once registered, this is the name's cache, kept across
-   * reconnects, so a request retried on a new connection is not performed twice.
-   */
-  seen: ReplyCache;
   private readonly pending: SessionTask[] = [];
   private busy = false;
   private readonly pauses = new Set<PauseReason>();
+  /** The turn this session last ran a task in, and how many it ran then (TurnBudget). */
+  private turn = -1;
+  private ranThisTurn = 0;
+  private waitingForTurn = false;
 
   constructor(
     readonly id: number,
-    readonly conn: FramedConnection<ClientToServerFrame>,
-    seenIdsCapacity: number,
+    readonly conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>,
+    replies: ReplyCache,
     private readonly onFault: (error: unknown) => void,
     private readonly now: () => number,
     outboundBudget = Number.POSITIVE_INFINITY,
+    private readonly budget: TurnBudget = defaultTurnBudget,
   ) {
-    this.seen = new SeenIds(Math.max(1, seenIdsCapacity));
+    this.replies = replies;
     this.outbox = new PacedOutbox(conn, outboundBudget);
+  }
+
+  /** The name this connection registered, or null. */
+  get name(): string | null {
+    return this.registeredName;
+  }
+
+  /** ChatServer binds and unbinds the name (its one writer). */
+  setName(name: string | null): void {
+    this.registeredName = name;
+  }
+
+  /** The group this connection's client is in, as this server last changed it. */
+  get group(): string | null {
+    return this.currentGroup;
+  }
+
+  /** Membership moves the client between groups (its one writer). */
+  setGroup(group: string | null): void {
+    this.currentGroup = group;
   }
 
   /** Runs `task` after every task queued before it. */
   enqueue(task: SessionTask): void {
     // Held back by flow control: what was read before the pause waits too, so a pause takes effect at once.
-    if (this.busy || this.pauses.has('flow')) {
+    if (this.busy || this.pauses.has('flow') || !this.mayRun()) {
       this.pending.push(task);
       if (this.pending.length === BACKLOG_PAUSE) this.pause('backlog');
       return;
     }
     this.execute(task);
+  }
+
+  /** True if this turn's budget has room for one more task; else the queue goes on next turn. */
+  private mayRun(): boolean {
+    const turn = this.budget.current();
+    if (turn !== this.turn) {
+      this.turn = turn;
+      this.ranThisTurn = 0;
+    }
+    if (this.ranThisTurn < this.budget.perTurn) return true;
+    if (!this.waitingForTurn) {
+      this.waitingForTurn = true;
+      this.budget.nextTurn(() => {
+        this.waitingForTurn = false;
+        if (!this.busy) this.next();
+      });
+    }
+    return false;
   }
 
   /**
@@ -116,6 +146,7 @@ export class Session {
   }
 
   private execute(task: SessionTask): void {
+    this.ranThisTurn++;
     let result: void | Promise<void>;
     try {
       result = task();
@@ -137,10 +168,8 @@ export class Session {
 
   private next(): void {
     this.busy = false;
-    while (!this.busy && !this.pauses.has('flow')) {
-      const task = this.pending.shift();
-      if (!task) break;
-      this.execute(task);
+    while (!this.busy && !this.pauses.has('flow') && this.pending.length > 0 && this.mayRun()) {
+      this.execute(this.pending.shift()!);
     }
     if (this.pending.length < BACKLOG_PAUSE / 2) this.resume('backlog');
   }

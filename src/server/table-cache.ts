@@ -1,11 +1,11 @@
 import type { ClientEntry } from '../protocol/frames';
-import { encodeEntry, greedyChunk } from './json-chunks';
+import { encodeEntry, greedyChunk, type JsonArray } from '../protocol/json-chunks';
 
 /** One cached chunk: entries [start, end) of the snapshot it was built from, as JSON array bytes. */
 interface CachedChunk {
   readonly start: number;
   readonly end: number;
-  readonly json: Buffer;
+  readonly json: JsonArray<ClientEntry>;
   /** True when the chunk ended because the next entry did not fit: appending cannot change it (ArrayChunk). */
   readonly closed: boolean;
 }
@@ -19,7 +19,7 @@ interface CachedChunk {
  * entries are the very same objects (entries are replaced, never mutated),
  * re-encoding only chunks that hold a changed entry and the open tail. The
  * comparison is by identity, so the result is always exactly the snapshot
- * given, whatever changed in between. Chunks are greedy (as JsonChunker): at
+ * given, whatever changed in between. Chunks are greedy (as chunkEntries): at
  * most `budget` bytes, at least one entry; an empty table is one `[]`.
  */
 export class FullTableCache {
@@ -29,7 +29,7 @@ export class FullTableCache {
   constructor(private readonly budget: number) {}
 
   /** The JSON array chunks of `snapshot` (O(N) identity checks, plus encoding what changed). */
-  chunksOf(snapshot: readonly ClientEntry[]): readonly Buffer[] {
+  chunksOf(snapshot: readonly ClientEntry[]): readonly JsonArray<ClientEntry>[] {
     if (snapshot !== this.entries) this.rebuild(snapshot);
     return this.chunks.map((c) => c.json);
   }
@@ -59,6 +59,6 @@ export class FullTableCache {
   /** Encodes one greedy chunk of `snapshot` from `start`. */
   private encode(snapshot: readonly ClientEntry[], start: number): CachedChunk {
     const chunk = greedyChunk(snapshot, start, encodeEntry, this.budget);
-    return { start, end: chunk.end, json: Buffer.from(chunk.json, 'utf8'), closed: chunk.closed };
+    return { start, end: chunk.end, json: chunk.json, closed: chunk.closed };
   }
 }

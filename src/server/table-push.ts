@@ -1,24 +1,14 @@
+import { encodeTableChunk } from '../protocol/chunk-frames';
 import type { ClientEntry } from '../protocol/frames';
+import { chunkEntries, type JsonArray } from '../protocol/json-chunks';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
-import { JsonChunker, tableFrame, tableFrameOf } from './json-chunks';
 import { FullTableCache } from './table-cache';
 import type { ChunkSource } from './paced-outbox';
 import type { Session } from './session';
-
-/** One changed entry and the change counter when it changed. */
-interface Change {
-  readonly entry: ClientEntry;
-  readonly at: number;
-}
+import type { DeltaBatch, TableChange as Change } from './table-feed';
 
 /** How often changes are pushed; 0 pushes at the end of the event-loop turn. */
 export const DEFAULT_TABLE_FLUSH_MS = 50;
-
-/** The changes of one flush, with their chunks encoded once for every recipient. */
-export interface DeltaBatch {
-  readonly changes: readonly Change[];
-  readonly chunks: readonly string[];
-}
 
 /**
  * SPEC §4: on every change to the client table, push it to every online
@@ -61,15 +51,23 @@ export class TablePusher {
   }
 
   /**
-   * Starts `session`'s full table (a new rev), paced by its outbound queue.
-   * Resolves once the last chunk is queued (or the connection closed).
+   * Starts `session`'s full table: every change noted from now on reaches it
+   * as a delta after the table. Call it before reading the snapshot that
+   * `sendFull` will send, so that no change falls between the two (a change
+   * already in the snapshot and sent again as a delta is harmless).
+   */
+  startFull(session: Session): void {
+    session.feed.startFull(this.counter);
+  }
+
+  /**
+   * Sends `session`'s full table (started by `startFull`, or now), paced by
+   * its outbound queue. Resolves once the last chunk is queued (or the
+   * connection closed).
    */
   sendFull(session: Session, clients: readonly ClientEntry[]): Promise<void> {
-    const rev = ++session.tableRev;
-    const gen = ++session.tableGen;
-    session.fullTableAt = this.counter;
-    session.tableLive = false;
-    session.pendingDeltas = [];
+    const { rev, gen } = session.feed.takeStarted() ?? session.feed.startFull(this.counter);
+    session.feed.takeStarted();
     const chunks = this.fullTable.chunksOf(clients);
     let i = 0;
     return session.outbox.send({
@@ -80,7 +78,7 @@ export class TablePusher {
           return null;
         }
         i++;
-        return tableFrameOf(rev, i === 1, i < chunks.length, json);
+        return encodeTableChunk(rev, i === 1, i < chunks.length, json);
       },
     });
   }
@@ -113,13 +111,11 @@ export class TablePusher {
     const batch: DeltaBatch = { changes, chunks: this.chunk(changes) };
     const firstAt = changes[0]!.at;
     for (const session of this.recipients()) {
-      if (session.conn.closed || session.tableRev === 0) continue;
-      if (!session.tableLive) {
-        session.pendingDeltas.push(batch); // its full table is still going out: follow it
-      } else if (session.fullTableAt < firstAt) {
-        this.sendDelta(session, batch.chunks);
-      } else {
-        const fresh = changes.filter((c) => c.at > session.fullTableAt);
+      if (!session.conn.open) continue;
+      const route = session.feed.route(batch, firstAt);
+      if (route === 'all') this.sendDelta(session, batch.chunks);
+      else if (route === 'fresh') {
+        const fresh = changes.filter((c) => c.at > session.feed.fullTableAt);
         if (fresh.length > 0) this.sendDelta(session, this.chunk(fresh)); // else its full table had them all
       }
     }
@@ -130,26 +126,15 @@ export class TablePusher {
    * back meanwhile as one merged push, paced too, then goes live.
    */
   private catchUp(session: Session, gen: number): void {
-    if (session.tableGen !== gen) return; // a newer full table replaced this one
-    const merged = new Map<string, Change>();
-    for (const batch of session.pendingDeltas) {
-      for (const change of batch.changes) {
-        if (change.at <= session.fullTableAt) continue;
-        merged.delete(change.entry.name);
-        merged.set(change.entry.name, change);
-      }
-    }
-    session.pendingDeltas = [];
-    if (merged.size === 0) {
-      session.tableLive = true;
-      return;
-    }
-    void session.outbox.send(this.deltaSource(session, gen, this.chunk([...merged.values()])));
+    if (!session.feed.isCurrent(gen)) return; // a newer full table replaced this one
+    const merged = session.feed.takeHeld();
+    if (merged.length === 0) return session.feed.goLive();
+    void session.outbox.send(this.deltaSource(session, gen, this.chunk(merged)));
   }
 
   /** A paced delta push of `chunks`; when it is out, catches up again. */
-  private deltaSource(session: Session, gen: number, chunks: readonly string[]): ChunkSource {
-    const rev = ++session.tableRev;
+  private deltaSource(session: Session, gen: number, chunks: readonly JsonArray<ClientEntry>[]): ChunkSource {
+    const rev = session.feed.nextRev();
     let i = 0;
     return {
       next: () => {
@@ -159,15 +144,15 @@ export class TablePusher {
           return null;
         }
         i++;
-        return tableFrame(rev, false, i < chunks.length, json);
+        return encodeTableChunk(rev, false, i < chunks.length, json);
       },
     };
   }
 
   /** Queues one delta push (a new rev) at once. */
-  private sendDelta(session: Session, chunks: readonly string[]): void {
-    const rev = ++session.tableRev;
-    chunks.forEach((json, i) => session.conn.sendEncoded(tableFrame(rev, false, i < chunks.length - 1, json)));
+  private sendDelta(session: Session, chunks: readonly JsonArray<ClientEntry>[]): void {
+    const rev = session.feed.nextRev();
+    chunks.forEach((json, i) => session.conn.sendEncoded(encodeTableChunk(rev, false, i < chunks.length - 1, json)));
   }
 
   private cancel(): void {
@@ -177,7 +162,7 @@ export class TablePusher {
     this.immediate = null;
   }
 
-  private chunk(changes: readonly Change[]): string[] {
-    return JsonChunker.entries(changes.map((c) => c.entry), this.chunkBytes).rest();
+  private chunk(changes: readonly Change[]): JsonArray<ClientEntry>[] {
+    return chunkEntries(changes.map((c) => c.entry), this.chunkBytes);
   }
 }

@@ -32,8 +32,4 @@ export class TypedEmitter<E extends EventMap> {
   protected emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
     return this.emitter.emit(event, ...args);
   }
-
-  listenerCount<K extends keyof E & string>(event: K): number {
-    return this.emitter.listenerCount(event);
-  }
 }

@@ -45,7 +45,7 @@ describe('ChatClient chunked pushes and lists', () => {
     }, clock);
     const client = clientOf(server, clock);
     const updates: number[] = [];
-    client.on('table_updated', (clients) => updates.push(clients.length));
+    client.on('tableUpdated', (clients) => updates.push(clients.length));
     expect(await client.register()).toBe('ok');
     await settle(() => updates.length > 0);
     await settle();
@@ -68,9 +68,9 @@ describe('ChatClient chunked pushes and lists', () => {
     }, clock);
     const client = clientOf(server, clock);
     const updates: string[][] = [];
-    client.on('table_updated', (clients) => updates.push(clients.map((c) => c.name)));
+    client.on('tableUpdated', (clients) => updates.push(clients.map((c) => c.name)));
     let lost = false;
-    client.on('server_lost', () => (lost = true));
+    client.on('serverLost', () => (lost = true));
     expect(await client.register()).toBe('ok');
     await settle(() => updates.length === 1);
     server.sessions[0]!.send({ type: 'table', rev: 2, full: false, more: true, clients: [entry('dave')] });
@@ -129,7 +129,7 @@ describe('ChatClient chunked pushes and lists', () => {
     expect(await client.register()).toBe('ok');
     const result = track(client.listGroups());
     let lost = false;
-    client.on('server_lost', () => (lost = true));
+    client.on('serverLost', () => (lost = true));
     await settle(() => listTries(server).length === 1);
     await settle();
     server.dropAll();

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ChatClient } from '../../src/client/chat-client';
 import { runClientMode } from '../../src/cli/client-mode';
@@ -68,7 +71,7 @@ function chatServer(): { server: FakeServer; groups: Set<string>; ignore: Set<st
         clients.set(frame.name, entry);
         session.send(reply);
         session.send({ type: 'table', rev: 1, full: true, clients: [...clients.values()] });
-        for (const other of server.sessions) if (other !== session && !other.conn.closed) other.send({ type: 'table', rev: 2, full: false, clients: [entry] });
+        for (const other of server.sessions) if (other !== session && other.conn.open) other.send({ type: 'table', rev: 2, full: false, clients: [entry] });
         return;
       }
       case 'create_group':
@@ -93,10 +96,12 @@ afterEach(async () => {
 function runAlice(server: FakeServer, limits: Partial<Limits> = {}): { term: FakeTerminal; exit: Promise<number> } {
   const term = new FakeTerminal();
   const options = { name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0, ...limits } };
-  const exit = runClientMode(options, term, { dial: server.dialer(), listenHost: '127.0.0.1' });
-  cleanups.push(() => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chatapp-cli-')); // never the runner's ~/.local/share
+  const exit = runClientMode(options, term, { dial: server.dialer(), listenHost: '127.0.0.1', dataDir });
+  cleanups.push(async () => {
     term.stdin.end();
-    return exit;
+    await exit;
+    rmSync(dataDir, { recursive: true, force: true });
   });
   return { term, exit };
 }

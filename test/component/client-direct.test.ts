@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { ChatClient } from '../../src/client/chat-client';
-import { Identity } from '../../src/client/identity';
+import { Identity, verifyAck } from '../../src/client/identity';
 import type { DirectMessage } from '../../src/client/client-results';
-import type { ClientEntry, DirectFrame } from '../../src/protocol/frames';
+import type { ClientEntry, DirectFrame, FrameOf } from '../../src/protocol/frames';
 import { closeAllRawClients, RawLink } from '../helpers/raw-client';
 import { FakeServer, healthyScript } from './client-fake-server';
 
@@ -44,12 +44,12 @@ async function pair(extra: ClientEntry[] = []): Promise<Pair> {
     ...extra,
   );
   for (const client of [alice, bob]) {
-    const tableSeen = new Promise<void>((resolve) => client.once('table_updated', () => resolve()));
+    const tableSeen = new Promise<void>((resolve) => client.once('tableUpdated', () => resolve()));
     expect(await client.register()).toBe('ok');
     await tableSeen;
   }
   const inbox: DirectMessage[] = [];
-  bob.on('direct_message', (m) => inbox.push(m));
+  bob.on('directMessage', (m) => inbox.push(m));
   return { alice, bob, inbox, table, ids };
 }
 
@@ -65,11 +65,10 @@ async function replied(link: RawLink<DirectFrame>, n = 1): Promise<void> {
 }
 
 /** A dm signed by `signer`, claiming to be from `from`. */
-function signedDm(signer: Identity, over: Partial<{ id: string; from: string; to: string; ts: number; text: string }> = {}) {
+function signedDm(signer: Identity, over: Partial<{ id: string; from: string; to: string; ts: number; text: string }> = {}): FrameOf<DirectFrame, 'dm'> {
   const fields = { id: `id-${Math.random()}`, from: 'alice', to: 'bob', ts: Date.now(), text: 'hi', ...over };
   return { type: 'dm', ...fields, sig: signer.sign(fields) };
 }
-
 
 describe('direct messages between two ChatClients over loopback (SPEC §5, §7)', () => {
   it('delivers a signed message: the sender hears received, the receiver emits it once', async () => {
@@ -98,8 +97,13 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     link.send(dm);
     link.send(dm);
     await replied(link, 2);
-    expect(link.frames).toEqual([{ type: 'dm_ack', id: dm.id }, { type: 'dm_ack', id: dm.id }]);
+    const ack = { type: 'dm_ack', id: dm.id, sig: expect.any(String) };
+    expect(link.frames).toEqual([ack, ack]);
     expect(inbox).toHaveLength(1);
+    for (const reply of link.frames) {
+      // signed by bob over (id, sender, receiver): only bob can make alice print "received"
+      expect(reply.type === 'dm_ack' && verifyAck(ids.bob.publicKey, { id: dm.id, from: 'alice', to: 'bob' }, reply.sig)).toBe(true);
+    }
   });
 
   it.each([

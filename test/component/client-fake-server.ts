@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { FramedConnection } from '../../src/net/framed-connection';
-import { ClientToServerFrame, type ClientEntry, type ServerToClientFrame } from '../../src/protocol/frames';
+import type { ClientEntry, ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import type { Clock } from '../../src/util/clock';
 import { systemClock } from '../../src/util/clock';
 import type { Dialer } from '../../src/client/server-link';
@@ -13,7 +14,7 @@ export type Script = (frame: ClientToServerFrame, session: FakeSession) => void;
 
 /** One client connection to the fake server. */
 export class FakeSession {
-  constructor(readonly conn: FramedConnection<ClientToServerFrame>) {}
+  constructor(readonly conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>) {}
 
   send(frame: ServerToClientFrame): void {
     this.conn.send(frame);
@@ -55,7 +56,7 @@ export class FakeServer {
   }
 
   private accept(stream: Duplex): void {
-    const session = new FakeSession(new FramedConnection(stream, ClientToServerFrame, LIMITS, this.clock));
+    const session = new FakeSession(new FramedConnection(stream, SERVER_SIDE, LIMITS, this.clock));
     this.sessions.push(session);
     session.conn.on('frame', (frame) => {
       this.frames.push(frame);

@@ -116,8 +116,8 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     const client = clientOf(server, clock);
     const shown: string[] = [];
     const removed: string[] = [];
-    client.on('group_message', (m) => shown.push(`${m.seq}:${m.from}:${m.text}`));
-    client.on('removed_from_group', ({ group }) => removed.push(group));
+    client.on('groupMessage', (m) => shown.push(`${m.seq}:${m.from}:${m.text}`));
+    client.on('removedFromGroup', ({ group }) => removed.push(group));
     await registered(client);
     const joined = track(client.joinGroup('g1'));
     await settle(() => joined.length > 0);
@@ -139,7 +139,7 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     const server = new FakeServer(healthyScript(() => []), clock);
     const client = clientOf(server, clock);
     const events: string[] = [];
-    client.on('server_lost', () => events.push('lost'));
+    client.on('serverLost', () => events.push('lost'));
     client.on('reconnected', () => events.push('reconnected'));
     await registered(client);
     const joined = track(client.joinGroup('g1'));
@@ -153,5 +153,121 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     expect(ofType(server.frames, 'register')).toHaveLength(2);
     expect(ofType(server.frames, 'join_group')).toHaveLength(2);
     expect(client.currentGroup).toBe('g1');
+  });
+
+  it('leaveGroup resolves not_in_group, not left, when the client was removed while the request was out', async () => {
+    const clock = new FakeClock();
+    const base = healthyScript(() => []);
+    let leaveId = '';
+    const script: Script = (frame, session) => {
+      if (frame.type !== 'leave_group') return base(frame, session);
+      leaveId = frame.id; // the removal overtakes the answer: `removed` first, not_in_group below
+      session.send({ type: 'removed', group: 'g1' });
+    };
+    const server = new FakeServer(script, clock);
+    const client = clientOf(server, clock);
+    const events: string[] = [];
+    client.on('removedFromGroup', ({ group }) => events.push(`removed ${group}`));
+    await registered(client);
+    const joined = track(client.joinGroup('g1'));
+    await settle(() => joined.length > 0);
+    const left = track(client.leaveGroup());
+    await settle(() => events.length > 0);
+    server.sessions[0]!.send({ type: 'error', id: leaveId, code: 'not_in_group', message: 'gone' });
+    await settle(() => left.length > 0);
+    expect(events).toEqual(['removed g1']);
+    expect(left).toEqual(['not_in_group']);
+    expect(client.currentGroup).toBeNull();
+  });
+
+  it('while reconnecting, a server request ends not_connected at once and is not sent; dereg drops the link (docs/usage.md)', async () => {
+    const clock = new FakeClock();
+    const server = new FakeServer(healthyScript(() => []), clock);
+    const client = clientOf(server, clock);
+    const events: string[] = [];
+    client.on('serverLost', () => events.push('lost'));
+    client.on('reconnected', () => events.push('reconnected'));
+    await registered(client);
+    server.up = false;
+    server.dropAll();
+    await settle(() => events.length === 1);
+    const before = server.frames.length;
+    const listed = track(client.listGroups());
+    const joined = track(client.joinGroup('g1'));
+    await settle(() => listed.length > 0 && joined.length > 0);
+    expect([listed, joined]).toEqual([['not_connected'], ['not_connected']]);
+    expect(server.frames.slice(before)).toEqual([]);
+    expect(client.currentGroup).toBeNull();
+    // The server comes back: the same request is performed.
+    server.up = true;
+    clock.advance(2_000);
+    await settle(() => events.length === 2);
+    expect(events).toEqual(['lost', 'reconnected']);
+    const again = track(client.listGroups());
+    await settle(() => again.length > 0);
+    expect(again).toEqual([{ groups: [] }]);
+    // Lost again: leaving needs no server.
+    server.up = false;
+    server.dropAll();
+    await settle(() => events.length === 3);
+    const bye = track(client.deregister());
+    await settle(() => bye.length > 0);
+    expect(bye).toEqual(['ok']);
+    clock.advance(10_000);
+    await settle();
+    expect(ofType(server.frames, 'dereg')).toEqual([]);
+  });
+
+  it('a request whose tries run out on a connection believed open still ends not_responding (a frozen server)', async () => {
+    const clock = new FakeClock();
+    const base = healthyScript(() => []);
+    const server = new FakeServer((frame, session) => (frame.type === 'register' ? base(frame, session) : undefined), clock);
+    const client = clientOf(server, clock);
+    await registered(client);
+    const result = track(client.listGroups());
+    for (let i = 0; i < 3; i++) {
+      await settle(() => ofType(server.frames, 'list_groups').length === i + 1);
+      clock.advance(500);
+    }
+    await settle(() => result.length > 0);
+    expect(result).toEqual(['not_responding']);
+  });
+
+  it('emits memberJoined / memberLeft for presence frames of the current group only', async () => {
+    const clock = new FakeClock();
+    const server = new FakeServer(healthyScript(() => []), clock);
+    const client = clientOf(server, clock);
+    const seen: string[] = [];
+    client.on('memberJoined', ({ group, name }) => seen.push(`+${name}@${group}`));
+    client.on('memberLeft', ({ group, name }) => seen.push(`-${name}@${group}`));
+    await registered(client);
+    const session = server.sessions[0]!;
+    session.send({ type: 'presence', group: 'g1', name: 'early', state: 'joined' }); // not in g1 yet
+    await settle();
+    const joined = track(client.joinGroup('g1'));
+    await settle(() => joined.length > 0);
+    session.send({ type: 'presence', group: 'g1', name: 'bob', state: 'joined' });
+    session.send({ type: 'presence', group: 'other', name: 'carol', state: 'joined' });
+    session.send({ type: 'presence', group: 'g1', name: 'bob', state: 'left' });
+    await settle(() => seen.length === 2);
+    expect(seen).toEqual(['+bob@g1', '-bob@g1']);
+  });
+
+  it('takes the group name the server shows, and finds table names in any case', async () => {
+    const clock = new FakeClock();
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const base = healthyScript(() => [{ name: 'Bob', host: '127.0.0.1', port: 1, online: true, key }]);
+    const server = new FakeServer((frame, session) => {
+      if (frame.type === 'join_group') return session.send({ type: 'reply', id: frame.id, group: 'RoomA' });
+      base(frame, session);
+    }, clock);
+    const client = clientOf(server, clock);
+    const tables = track(new Promise((resolve) => client.once('tableUpdated', resolve)));
+    await registered(client);
+    await settle(() => tables.length > 0);
+    expect(client.lookup('BOB')?.name).toBe('Bob');
+    const joined = track(client.joinGroup('rooma'));
+    await settle(() => joined.length > 0);
+    expect(client.currentGroup).toBe('RoomA');
   });
 });

@@ -120,7 +120,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const alice = chatClient('alice');
     const updates: Array<readonly ClientEntry[]> = [];
     const tableUpdates = new Waiters(() => `alice knows ${alice.clients().length} clients`);
-    alice.on('table_updated', (table) => {
+    alice.on('tableUpdated', (table) => {
       updates.push(table);
       tableUpdates.notify();
     });
@@ -161,7 +161,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
   });
 
   it('answers a long list_groups through list_part frames that a client reassembles in order', async () => {
-    start();
+    start({ maxGroupsPerClient: 10_000 });
     const creator = RawClient.on(server);
     creator.send({ type: 'register', id: 'reg', v: 1, name: 'creator', port: 1, key: KEY });
     const groups = Array.from({ length: 2100 }, (_, i) => longName('g', i));

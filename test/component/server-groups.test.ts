@@ -25,9 +25,8 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     server.on('groupCreateFailed', (n, g) => lines.push(`create-failed ${n} ${g}`));
     server.on('groupJoined', (n, g) => lines.push(`joined ${n} ${g}`));
     server.on('groupJoinFailed', (n, g) => lines.push(`join-failed ${n} ${g}`));
-    server.on('groupLeft', (n, g) => lines.push(`left ${n} ${g}`));
+    server.on('groupLeft', (n, g, reason) => lines.push(reason === 'unresponsive' ? `unresponsive ${n} ${g}` : `left ${n} ${g}`));
     server.on('groupMessage', (n, g, t) => lines.push(`msg ${n} ${g} ${t}`));
-    server.on('memberUnresponsive', (n, g) => lines.push(`unresponsive ${n} ${g}`));
   });
   afterEach(async () => {
     for (const c of clients) c.close();
@@ -90,7 +89,7 @@ describe('ChatServer groups (component, in-memory streams)', () => {
 
   it('reads a held member\'s group_ack at once (acks skip the request queue), so its ack releases the group', async () => {
     await server.close();
-    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0 }, backlog: { maxUnacked: 2 } });
+    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0 }, backlog: { maxUnacked: 4 } }); // behind past 2
     const a = await member('alice');
     await a.request({ type: 'create_group', id: 'c', group: 'g' });
     await a.request({ type: 'join_group', id: 'j', group: 'g' });
@@ -162,5 +161,82 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     a.send({ type: 'join_group', id: 'j', group: 'g' });
     expect(await a.request({ type: 'send_group', id: 's', text: 'hi' })).toEqual({ type: 'reply', id: 's' });
     expect(await b.until(() => b.ofType('group_msg')[0])).toMatchObject({ from: 'alice', text: 'hi' });
+  });
+
+  it('bounds groups per creator and in all (group_quota, too_many_groups), and logs no creation for them', async () => {
+    await server.close();
+    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0, maxGroups: 3, maxGroupsPerClient: 2 } });
+    server.on('groupCreated', (n, g) => lines.push(`created ${n} ${g}`));
+    server.on('groupCreateFailed', (n, g) => lines.push(`create-failed ${n} ${g}`));
+    const a = await member('alice');
+    const b = await member('bob');
+    expect(await a.request({ type: 'create_group', id: '1', group: 'a1' })).toEqual({ type: 'reply', id: '1' });
+    expect(await a.request({ type: 'create_group', id: '2', group: 'a2' })).toEqual({ type: 'reply', id: '2' });
+    expect(await a.request({ type: 'create_group', id: '3', group: 'a3' })).toMatchObject({ type: 'error', code: 'group_quota' });
+    expect(await b.request({ type: 'create_group', id: '4', group: 'b1' })).toEqual({ type: 'reply', id: '4' });
+    expect(await b.request({ type: 'create_group', id: '5', group: 'b2' })).toMatchObject({ type: 'error', code: 'too_many_groups' });
+    expect(await b.request({ type: 'list_groups', id: '6' })).toEqual({ type: 'reply', id: '6', groups: ['a1', 'a2', 'b1'] });
+    expect(lines).toEqual(['created alice a1', 'created alice a2', 'created bob b1']);
+  });
+
+  it('skips list requests still queued when their connection closes (nobody reads the answer)', async () => {
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c', group: 'g' });
+    let listed = 0;
+    server.on('groupsListed', () => listed++);
+    const gone = await member('gone');
+    // One write of 300 listings; the server answers a turn's worth, then the connection goes.
+    gone.sendRaw(Array.from({ length: 300 }, (_, i) => JSON.stringify({ type: 'list_groups', id: `l${i}` })).join('\n') + '\n');
+    await gone.until(() => gone.frames.some((f) => 'id' in f && f.id === 'l0'));
+    const offline = new Promise<void>((resolve) => server.once('tableUpdated', () => resolve()));
+    gone.close();
+    await offline; // queued after every listing it sent: they have all been run or skipped
+    expect(listed).toBeGreaterThan(0);
+    expect(listed).toBeLessThan(300);
+    expect(await a.request({ type: 'list_groups', id: 'mine' })).toEqual({ type: 'reply', id: 'mine', groups: ['g'] });
+  });
+
+  it('tells every other member of a join and of each way of leaving (docs/protocol.md `presence`)', async () => {
+    const watcher = await member('wendy');
+    await watcher.request({ type: 'create_group', id: 'c1', group: 'g' });
+    await watcher.request({ type: 'create_group', id: 'c2', group: 'other' });
+    await watcher.request({ type: 'join_group', id: 'jw', group: 'g' });
+    const seen = (n: number) => watcher.until(() => watcher.ofType('presence').length >= n && watcher.ofType('presence'));
+    const leaver = await member('lee', 'g'); // 1 joined
+    await leaver.request({ type: 'leave_group', id: 'l' }); // 2 left
+    const switcher = await member('sam', 'g'); // 3 joined
+    await switcher.request({ type: 'join_group', id: 's', group: 'other' }); // 4 left
+    const dereg = await member('dee', 'g'); // 5 joined
+    await dereg.request({ type: 'dereg', id: 'd', name: 'dee' }); // 6 left
+    const closer = await member('cal', 'g'); // 7 joined
+    closer.close(); // 8 left
+    await seen(8);
+    const silent = await member('sid', 'g'); // 9 joined
+    watcher.autoAck();
+    await watcher.request({ type: 'send_group', id: 'm', text: 'ping' });
+    await silent.until(() => silent.ofType('group_msg').length === 1);
+    clock.advance(server.limits.ackTimeoutMs);
+    await silent.until(() => silent.ofType('removed')[0]); // 10 left
+    const shown = (await seen(10)).map((p) => `${p.name} ${p.state} ${p.group}`);
+    expect(shown).toEqual([
+      'lee joined g', 'lee left g', 'sam joined g', 'sam left g', 'dee joined g', 'dee left g',
+      'cal joined g', 'cal left g', 'sid joined g', 'sid left g',
+    ]);
+    // Nobody is told about itself, and the group it switched to told its members.
+    expect(leaver.ofType('presence')).toEqual([]);
+    expect(switcher.ofType('presence')).toEqual([]);
+  });
+
+  it('joins a group named in another case as the group it is, and replies with its name as shown', async () => {
+    const a = await member('alice');
+    await a.request({ type: 'create_group', id: 'c', group: 'RoomA' });
+    expect(await a.request({ type: 'create_group', id: 'c2', group: 'rooma' })).toMatchObject({ code: 'group_exists' });
+    expect(await a.request({ type: 'join_group', id: 'j', group: 'ROOMA' })).toEqual({ type: 'reply', id: 'j', group: 'RoomA' });
+    const b = await member('Bob', 'rooma');
+    b.autoAck();
+    await a.request({ type: 'send_group', id: 's', text: 'hi' });
+    expect(await b.until(() => b.ofType('group_msg')[0])).toMatchObject({ group: 'RoomA', from: 'alice' });
+    expect(await b.request({ type: 'list_members', id: 'm' })).toMatchObject({ members: ['alice', 'Bob'] });
+    expect(lines).toContain('joined Bob RoomA');
   });
 });

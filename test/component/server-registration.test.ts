@@ -1,6 +1,8 @@
 import { ChatServer } from '../../src/server/chat-server';
 import { KEY, RawClient } from '../helpers/raw-client';
 import type { Limits } from '../../src/protocol/limits';
+import { MemoryStore } from '../../src/store/memory-store';
+import type { ChatStore, Registration } from '../../src/store/chat-store';
 import { Waiters } from '../../testkit/waiters';
 import { FakeClock } from '../helpers/fake-clock';
 
@@ -25,8 +27,8 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     return c;
   };
   /** Deltas per event-loop turn by default here; the timed flush has its own tests below. */
-  const start = (limits: Partial<Limits> = {}, tableFlushMs = 0): void => {
-    server = new ChatServer({ clock, tableFlushMs, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
+  const start = (limits: Partial<Limits> = {}, tableFlushMs = 0, store?: ChatStore): void => {
+    server = new ChatServer({ clock, tableFlushMs, store, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
     server.on('tableUpdated', () => record('table'));
     server.on('groupCreated', (n, g) => record(`created ${n} ${g}`));
     server.on('groupLeft', (n, g) => record(`left ${n} ${g}`));
@@ -52,6 +54,18 @@ describe('ChatServer registration (component, in-memory streams)', () => {
       clients: [{ name: 'alice', host: '127.0.0.1', port: 5001, online: true, key: KEY }],
     });
     expect(lines).toEqual(['table']);
+  });
+
+  it('names compare without case: ALICE is refused while alice is online, and deregisters as any spelling', async () => {
+    const alice = connect();
+    await alice.register('alice');
+    expect(await connect().register('ALICE', { port: 5001 })).toMatchObject({ type: 'error', code: 'name_in_use' });
+    expect(await alice.request({ type: 'dereg', id: 'd', name: 'Alice' })).toEqual({ type: 'reply', id: 'd' });
+    const again = connect();
+    expect(await again.register('ALICE', { port: 5002 })).toEqual({ type: 'reply', id: 'reg-ALICE' });
+    // Shown as first registered.
+    const table = await again.until(() => again.ofType('table')[0]);
+    expect(table.clients.map((c) => [c.name, c.port, c.online])).toEqual([['alice', 5002, true]]);
   });
 
   it('pushes deltas to other online clients and no redundant delta to the registrant', async () => {
@@ -171,17 +185,34 @@ describe('ChatServer registration (component, in-memory streams)', () => {
   });
 
   it('restarts the registration deadline with what was left of it when a register fails', async () => {
+    // A store whose register waits for the test: time passes while late's register is inside the server.
+    const inner = new MemoryStore();
+    let entered!: () => void;
+    const registerEntered = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let gated = false;
+    const store: ChatStore = Object.assign(Object.create(inner) as MemoryStore, {
+      register: async (reg: Registration, owner: number) => {
+        if (gated) {
+          entered();
+          await gate;
+        }
+        return inner.register(reg, owner);
+      },
+    });
+    await server.close();
+    start({}, 0, store);
     const owner = connect();
     await owner.register('alice');
     const late = connect();
     clock.advance(6000); // 4,000 ms of the 10,000 ms deadline left
-    let stalled = false;
-    server.on('tableUpdated', () => {
-      if (!stalled) clock.advance(2 * server.limits.registerTimeoutMs); // while late's register waits
-      stalled = true;
-    });
-    const [, refused] = await Promise.all([connect().register('bob'), late.register('alice')]);
-    expect(refused).toMatchObject({ type: 'error', code: 'name_in_use' });
+    gated = true;
+    const refusedReply = late.register('alice');
+    await registerEntered;
+    clock.advance(2 * server.limits.registerTimeoutMs); // while late's register waits in the store
+    release();
+    expect(await refusedReply).toMatchObject({ type: 'error', code: 'name_in_use' });
     clock.advance(3999);
     expect(await late.request({ type: 'list_groups', id: 'open' })).toMatchObject({ code: 'not_registered' });
     expect(late.isClosed).toBe(false);
@@ -292,5 +323,15 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     const deltas = await alice.until(() => alice.ofType('table').length >= 3 && alice.ofType('table').slice(2));
     expect(deltas).toMatchObject([{ rev: 3, full: false }]);
     expect(deltas[0]!.clients.map((e) => e.name)).toEqual(['carol', 'dave']);
+  });
+
+  it('two names registered in turn on one connection do not share replies: a reused id is performed for the second', async () => {
+    const c = connect();
+    await c.register('alice');
+    expect(await c.request({ type: 'create_group', id: 'same', group: 'ga' })).toEqual({ type: 'reply', id: 'same' });
+    expect(await c.request({ type: 'dereg', id: 'd', name: 'alice' })).toEqual({ type: 'reply', id: 'd' });
+    await c.register('bob');
+    expect(await c.request({ type: 'create_group', id: 'same', group: 'gb' })).toEqual({ type: 'reply', id: 'same' });
+    expect(await c.request({ type: 'list_groups', id: 'l' })).toEqual({ type: 'reply', id: 'l', groups: ['ga', 'gb'] });
   });
 });

@@ -90,8 +90,16 @@ describe('command-line validation (SPEC §3)', () => {
     );
   });
 
-  test('a bad option value is a usage error (exit 2)', async () => {
-    await expectUsageError(['-s', '0', '--ack-timeout', 'soon'], 'Invalid value for --ack-timeout: soon');
+  test('a bad option value is a usage error (exit 2): Invalid <option>: <value>', async () => {
+    await expectUsageError(['-s', '0', '--ack-timeout', 'soon'], 'Invalid --ack-timeout: soon');
+    await expectUsageError(['-s', '0', '--ack-timeout', '-1'], 'Invalid --ack-timeout: -1');
+    await expectUsageError(['-c', 'alice', '127.0.0.1', '1', '0', '--retries', '0'], 'Invalid --retries: 0');
+  });
+
+  test('an invalid name states the allowed characters and length on a second line', async () => {
+    const proc = startCli(['-c', 'a b', '127.0.0.1', '5000', '0']);
+    expect(await proc.waitForExit()).toEqual({ code: 2, signal: null });
+    expect(proc.lines('stderr')).toEqual(['Invalid name: a b', 'Names are 1 to 32 characters: letters A-Z a-z, digits 0-9, _ . -']);
   });
 
   test('--help prints usage and the options, exit 0', async () => {

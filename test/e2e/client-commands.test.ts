@@ -130,6 +130,7 @@ describe('client in normal mode (SPEC §5)', () => {
       '>>> create_group <group>',
       '>>> list_groups',
       '>>> join_group <group>',
+      '>>> who',
       '>>> help',
     ]);
   });
@@ -272,6 +273,7 @@ describe('client in group mode (SPEC §5)', () => {
       '>>> (g) list_members',
       '>>> (g) leave_group',
       '>>> (g) dereg <name>',
+      '>>> (g) who',
       '>>> (g) help',
     ]);
   });

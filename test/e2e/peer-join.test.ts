@@ -1,7 +1,7 @@
 import { expectCleanStderr } from '../helpers/e2e-chat';
 import { startCli } from '../../testkit/cli-process';
 import { closedPort } from '../helpers/ports';
-import { joinChat, listPeers, spawnPeer, startChat } from '../helpers/peer-process';
+import { joinChat, listPeers, reachablePort, spawnPeer, startChat } from '../helpers/peer-process';
 
 // SPEC §6: create, join through any member, name uniqueness, messages exactly once.
 describe('peer mode: joining and messages', () => {
@@ -37,6 +37,21 @@ describe('peer mode: joining and messages', () => {
       expect(receiver.proc.linesMatching(new RegExp(`^>>> ${receiver.name}: `))).toEqual([]);
       expect(receiver.proc.linesMatching(/No ACK/)).toEqual([]);
     }
+  });
+
+  it('says [No peer answered] before starting a new chat when no given address answers; counts are grammatical', async () => {
+    const dead = await closedPort();
+    const lonely = spawnPeer('lonely', [`127.0.0.1:${dead}`]);
+    await reachablePort(lonely);
+    expect(lonely.lines()[0]).toBe('>>> [No peer answered]');
+    expect(lonely.lines()[1]).toMatch(/^>>> \[New chat started, reachable at \S+:\d+\]$/);
+    // Started without addresses: no such line.
+    const alice = await startChat('alice');
+    expect(alice.proc.linesMatching('>>> [No peer answered]')).toEqual([]);
+    const bob = spawnPeer('bob', [alice.address]);
+    await bob.waitForLine('>>> [Joined the chat with 1 other peer]', { from: 0 });
+    const carol = spawnPeer('carol', [alice.address]);
+    await carol.waitForLine('>>> [Joined the chat with 2 other peers]', { from: 0 });
   });
 
   it('refuses a name already in the mesh with exit code 1', async () => {

@@ -4,7 +4,7 @@ import { joinChat, listPeers, reachablePort, spawnPeer, startChat, type StartedP
 
 /** Waits until `peer` knows `other`: counted in its join, or announced after it. */
 async function waitUntilLinked(peer: CliProcess, other: string, joinedWith: number): Promise<void> {
-  await peer.waitForLine(new RegExp(`^>>> \\[(Joined the chat with ${joinedWith} other peers|${other} has joined the chat)\\]$`), { from: 0 });
+  await peer.waitForLine(new RegExp(`^>>> \\[(Joined the chat with ${joinedWith} other ${joinedWith === 1 ? 'peer' : 'peers'}|${other} has joined the chat)\\]$`), { from: 0 });
 }
 
 // SPEC §6: no split view when peers join at the same moment through different members.

@@ -4,24 +4,46 @@
  * killed and comes back under its name.
  */
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
-import { SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, waitForTableUpdates, startChat, sendPrivateEventually } from '../helpers/e2e-chat';
+import { SENTINEL_COMMAND, SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, waitForTableUpdates, startChat, sendPrivateEventually } from '../helpers/e2e-chat';
 
-/** A server request made while the server is gone ends quickly with these client options. */
-const QUICK_GIVE_UP = ['--ack-timeout', '200', '--retries', '3'];
+/**
+ * A client that never notices a frozen server by itself (no heartbeat of its
+ * own; it still answers the server's pings): its connection stays "open", so
+ * an unanswered request is the frozen-server case of docs/usage.md. Its
+ * requests give up after 2 tries of 500 ms.
+ */
+const FROZEN_SERVER_CLIENT = ['--ack-timeout', '500', '--retries', '2', '--heartbeat', '0'];
+const NOT_CONNECTED_BODY = '[Not connected to the server. Try again after reconnecting.]';
+const NOT_CONNECTED = line(NOT_CONNECTED_BODY);
 
 describe('failure scenarios', () => {
   afterEach(() => expectCleanStderr());
 
-  test('server killed: clients print connection lost, keep chatting privately, and a server request ends in Exiting (exit 1)', async () => {
-    const { proc: server, port } = await startServer();
-    const [alice, bob] = (await startChat(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
-    server.kill('SIGKILL');
+  test('server killed: clients print connection lost, keep chatting privately, and a server request says not connected; the client stays and the request works after the restart', async () => {
+    const first = await startServer();
+    const port = first.port;
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
+    first.proc.kill('SIGKILL');
     await alice.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
     await bob.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
     // Private messages never pass through the server: they still work both ways.
     await sendPrivate(alice, bob, 'server is down');
     await sendPrivate(bob, alice, 'we still talk');
-    // A request to the server cannot be answered.
+    // docs/usage.md "When the server is away": a server request is refused, and the client stays.
+    const from = alice.proc.mark();
+    await expectAfter(alice.proc, 'list_groups', [NOT_CONNECTED]);
+    await expectAfter(alice.proc, SENTINEL_COMMAND, ['>>> [Invalid command]']);
+    expect(alice.proc.exited).toBeNull();
+    expect(alice.proc.linesMatching(/Server not responding|Exiting/, { from })).toEqual([]);
+    await startServer([], { port, label: 'server (restarted)' });
+    await alice.proc.waitForLine('>>> [Reconnected to server]', { from, timeoutMs: SLOW_EVENT_MS });
+    await expectAfter(alice.proc, 'list_groups', ['>>> [No group chats available.]']);
+  });
+
+  test('a frozen server (stopped, connection still open): a server request ends in Server not responding / Exiting (exit 1)', async () => {
+    const { proc: server, port } = await startServer();
+    const alice = await startClient('alice', port, FROZEN_SERVER_CLIENT);
+    server.kill('SIGSTOP');
     const from = alice.proc.mark();
     alice.proc.send('list_groups');
     await alice.proc.waitForIndex('>>> [Server not responding]', { from, timeoutMs: SLOW_EVENT_MS });
@@ -30,13 +52,12 @@ describe('failure scenarios', () => {
     expect(alice.proc.lines().slice(from)).toEqual(['>>> [Server not responding]', '>>> [Exiting]']);
   });
 
-  test('server gone while in group mode: lines stay prefixed, queued private messages print between not responding and Exiting', async () => {
+  test('frozen server while in group mode: lines stay prefixed, queued private messages print between not responding and Exiting', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = (await startChat(['alice', 'bob'], port, QUICK_GIVE_UP)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port, FROZEN_SERVER_CLIENT)) as [StartedClient, StartedClient];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
-    server.kill('SIGKILL');
-    await bob.proc.waitForLine('>>> (g) [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
+    server.kill('SIGSTOP');
     await expectAfter(alice.proc, 'send bob kept for later', ['>>> [Message received by bob.]']);
     const from = bob.proc.mark();
     bob.proc.send('send_group anyone?');
@@ -45,11 +66,46 @@ describe('failure scenarios', () => {
     expect(bob.proc.lines().slice(from)).toEqual(['>>> (g) [Server not responding]', '>>> (g) alice: kept for later', '>>> (g) [Exiting]']);
   });
 
-  test('leaving while the server is gone: the dereg gets no ack, so SIGTERM ends with Server not responding / Exiting, exit 1', async () => {
+  test('server gone while in group mode: a group request says not connected (prefixed), the client stays in its group', async () => {
     const { proc: server, port } = await startServer();
-    const alice = await startClient('alice', port, QUICK_GIVE_UP);
+    const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
+    await createGroup(bob, 'g');
+    await joinGroup(bob, 'g');
+    server.kill('SIGKILL');
+    await bob.proc.waitForLine('>>> (g) [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
+    await expectAfter(alice.proc, 'send bob kept for later', ['>>> [Message received by bob.]']);
+    for (const command of ['send_group anyone?', 'list_members', 'leave_group']) {
+      await expectAfter(bob.proc, command, [line(NOT_CONNECTED_BODY, 'g')]);
+    }
+    // Still in group mode, the private message still held for after it.
+    await expectAfter(bob.proc, 'help', [line('send_group <message>', 'g')]);
+    expect(bob.proc.linesMatching(/kept for later/)).toEqual([]);
+    bob.proc.kill('SIGTERM');
+    await bob.proc.waitForLine('>>> (g) alice: kept for later');
+    await bob.proc.waitForLine('>>> (g) [You are Offline. Bye.]');
+    expect(await bob.proc.waitForExit(SLOW_EVENT_MS)).toEqual({ code: 0, signal: null });
+  });
+
+  test.each([
+    ['dereg', (c: StartedClient) => c.proc.send(`dereg ${c.name}`)],
+    ['SIGTERM', (c: StartedClient) => c.proc.kill('SIGTERM')],
+    ['SIGINT', (c: StartedClient) => c.proc.kill('SIGINT')],
+    ['end of input', (c: StartedClient) => c.proc.endInput()],
+  ])('leaving by %s while the server is gone: Bye, exit 0 (docs/usage.md)', async (_how, leave) => {
+    const { proc: server, port } = await startServer();
+    const alice = await startClient('alice', port);
     server.kill('SIGKILL');
     await alice.proc.waitForLine('>>> [Server connection lost]', { timeoutMs: SLOW_EVENT_MS });
+    const from = alice.proc.mark();
+    leave(alice);
+    expect(await alice.proc.waitForExit(SLOW_EVENT_MS)).toEqual({ code: 0, signal: null });
+    expect(alice.proc.lines().slice(from)).toEqual(['>>> [You are Offline. Bye.]']);
+  });
+
+  test('leaving while the server is frozen: the dereg gets no ack, so SIGTERM ends with Server not responding / Exiting, exit 1', async () => {
+    const { proc: server, port } = await startServer();
+    const alice = await startClient('alice', port, FROZEN_SERVER_CLIENT);
+    server.kill('SIGSTOP');
     const from = alice.proc.mark();
     alice.proc.kill('SIGTERM');
     expect(await alice.proc.waitForExit(SLOW_EVENT_MS)).toEqual({ code: 1, signal: null });

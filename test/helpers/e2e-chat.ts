@@ -115,12 +115,36 @@ export function waitForTableUpdates(proc: CliProcess, total: number, timeoutMs?:
  * every one knows every other: client i has printed its own table plus one
  * push per later registration. Without this, a `send` right after start could
  * race the table push and get `[Unknown client …]`.
+ *
+ * Clients print `[Client table updated.]` at most once a second, merging the
+ * pushes of that second (docs/usage.md). So each registration waits until
+ * every earlier client has printed its line: the registrations stay apart,
+ * each push gets a line of its own, and later `waitForTableUpdates` counts
+ * stay exact.
  */
 export async function startChat(names: readonly string[], serverPort: number, extraArgs: readonly string[] = [], options: RoleOptions = {}): Promise<StartedClient[]> {
   const clients: StartedClient[] = [];
-  for (const name of names) clients.push(await startClient(name, serverPort, extraArgs, options));
-  await Promise.all(clients.map((c, i) => waitForTableUpdates(c.proc, names.length - i)));
+  for (const name of names) {
+    clients.push(await startClient(name, serverPort, extraArgs, options));
+    await Promise.all(clients.map((c, i) => waitForTableUpdates(c.proc, clients.length - i)));
+  }
   return clients;
+}
+
+/**
+ * Waits until `proc`'s table lists every one of `names` as online, asking
+ * `who` (docs/usage.md) and, after each miss, waiting for the next table
+ * line. For steps whose number of pushes is not known (registrations in
+ * parallel, reconnects).
+ */
+export async function waitUntilOnline(proc: CliProcess, names: readonly string[], group: string | null = null): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const from = proc.mark();
+    const online = await listing(proc, 'who', line('[Online clients:]', group), group);
+    if (names.every((n) => online.includes(line(n, group)))) return;
+    if (attempt >= 20) throw new Error(`${names.join(', ')} never all online:\n${proc.describe()}`);
+    await proc.waitForIndex(TABLE_UPDATED, { from, timeoutMs: SLOW_EVENT_MS });
+  }
 }
 
 /**

@@ -55,6 +55,16 @@ export class FakeClock implements Clock {
     this.time = target;
   }
 
+  /**
+   * Moves time forward by `ms` without running anything, as when the event
+   * loop is blocked: each overdue interval then fires once (as Node's does)
+   * at the next `advance`, and one-shot timers fire late.
+   */
+  stall(ms: number): void {
+    this.time += ms;
+    for (const timer of this.timers.values()) if (timer.every !== null && timer.at < this.time) timer.at = this.time;
+  }
+
   private add(fn: () => void, ms: number, every: number | null): FakeTimer {
     const timer: FakeTimer = { __timer: this.nextId++, at: this.time + Math.max(0, ms), fn, every };
     this.timers.set(timer.__timer, timer);

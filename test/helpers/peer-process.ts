@@ -33,7 +33,7 @@ export async function startChat(name: string, extra: readonly string[] = [], opt
   return { proc, name, port, address: `127.0.0.1:${port}` };
 }
 
-/** Joins through `addresses` and waits for `[Joined the chat with <others> other peers]`. */
+/** Joins through `addresses` and waits for `[Joined the chat with <others> other peer(s)]` (1 peer, 2 peers). */
 export async function joinChat(
   name: string,
   addresses: readonly string[],
@@ -42,7 +42,7 @@ export async function joinChat(
   options: StartOptions = {},
 ): Promise<StartedPeer> {
   const proc = spawnPeer(name, addresses, extra, options);
-  await proc.waitForLine(`>>> [Joined the chat with ${others} other peers]`, { from: 0 });
+  await proc.waitForLine(`>>> [Joined the chat with ${others} other ${others === 1 ? 'peer' : 'peers'}]`, { from: 0 });
   const port = await reachablePort(proc);
   return { proc, name, port, address: `127.0.0.1:${port}` };
 }

@@ -110,6 +110,11 @@ export class RawLink<F extends { type: string }> {
     if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.write(`${JSON.stringify(frame)}\n`);
   }
 
+  /** Sends frames (JSON and a newline each, exactly as given) in one write, so the other side most likely reads them together. */
+  sendBatch(frames: readonly object[]): void {
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.write(frames.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  }
+
   /** Sends arbitrary bytes. Resolves when they were handed on (or the stream died). */
   sendRaw(data: Buffer | string): Promise<void> {
     return new Promise((resolve) => {

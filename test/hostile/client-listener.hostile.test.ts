@@ -103,7 +103,6 @@ describe("hostile input on a client's direct-message port", () => {
   });
 
   it("mallory's own signature does not make her alice; unknown senders, wrong recipients, stale and tampered dms are refused", async () => {
-    const link = await dmLink();
     const cases: Array<[object & { id: string }, string]> = [
       [signedDm({ from: 'alice', to: 'bob', text: 'impersonation' }), 'bad_signature'],
       [signedDm({ from: 'zed', to: 'bob', text: 'who am i' }), 'unknown_sender'],
@@ -113,11 +112,13 @@ describe("hostile input on a client's direct-message port", () => {
       [signedDm({ from: 'mallory', to: 'bob', text: 'x'.repeat(201) }), 'message_too_long'],
     ];
     for (const [frame, code] of cases) {
+      const link = await dmLink(); // one link each: three bad signatures in a row close a link (docs/protocol.md)
       link.send(frame);
       expect(await link.waitFor((f) => (f.type === 'error' || f.type === 'dm_ack') && f.id === frame.id, `verdict on ${code}`)).toMatchObject({ type: 'error', code, id: frame.id });
     }
     // positive control: a dm really signed by mallory as mallory is accepted, and a replay is acked but shown once
     const genuine = signedDm({ from: 'mallory', to: 'bob', text: 'hi from mallory' });
+    const link = await dmLink();
     const from = bob.proc.mark();
     for (let i = 0; i < 2; i++) {
       link.send(genuine);

@@ -30,6 +30,7 @@ it('a group message with newlines and escape sequences prints as one harmless li
   member.proc.send('join_group inj');
   await member.proc.waitForLine('>>> [Entered group inj successfully]', { from });
   expect((await evil.request({ type: 'join_group', group: 'inj' })).type).toBe('reply');
+  await member.proc.waitForLine('>>> (inj) [evil joined the group]', { from }); // docs/usage.md: members see who joins
   // The table push announcing evil may trail its registration (deltas are coalesced): let it land
   // before the window below, in which only the two messages may print.
   await member.proc.waitForCount(/^>>> (\(inj\) )?\[Client table updated\.\]$/, 2, { from: 0 });

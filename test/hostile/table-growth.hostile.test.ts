@@ -11,7 +11,7 @@ import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 let server: StartedServer;
 
 beforeAll(async () => {
-  server = await startServer(['--rate-limit-per-sec', '0'], { keepAcrossTests: true });
+  server = await startServer(['--rate-limit-per-sec', '0', '--max-groups-per-client', '10000'], { keepAcrossTests: true });
 });
 
 afterAll(async () => {

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { parseCommand, type Command, type Mode } from '../../src/cli/command-parser';
+import { hintFor } from '../../src/cli/command-hints';
 import { nameArb } from './frame-arbitraries';
 
 const modeArb = fc.constantFrom<Mode>('normal', 'group');
-const COMMAND_WORDS = ['send', 'send_group', 'dereg', 'create_group', 'join_group', 'list_groups', 'list_members', 'leave_group', 'help'];
+const COMMAND_WORDS = ['send', 'send_group', 'dereg', 'create_group', 'join_group', 'list_groups', 'list_members', 'leave_group', 'who', 'help'];
 /** Lines that look like commands often enough to reach every branch. */
 const lineArb = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
@@ -17,7 +18,7 @@ const textArb = fc
 
 const NORMAL_KINDS = new Set(['send', 'create_group', 'list_groups', 'join_group']);
 const GROUP_KINDS = new Set(['send_group', 'list_members', 'leave_group']);
-const EVERY_KIND = new Set([...NORMAL_KINDS, ...GROUP_KINDS, 'dereg', 'help', 'empty', 'invalid', 'invalid_group_name']);
+const EVERY_KIND = new Set([...NORMAL_KINDS, ...GROUP_KINDS, 'dereg', 'who', 'help', 'empty', 'invalid', 'invalid_group_name']);
 
 describe('parseCommand properties (SPEC §5)', () => {
   it('never throws on any typed line, and never returns a command of the other mode', () => {
@@ -73,5 +74,19 @@ describe('parseCommand properties (SPEC §5)', () => {
     for (const [line, mode] of [['send', 'normal'], ['send bob', 'normal'], ['send bob ', 'normal'], ['dereg', 'normal'], ['create_group', 'normal'], ['send_group', 'group'], ['send_group   ', 'group']] as const) {
       expect(parseCommand(line, mode)).toEqual({ kind: 'invalid' });
     }
+  });
+
+  it('a refused line gets at most one hint, and a mode hint only for a command word of the other mode', () => {
+    fc.assert(
+      fc.property(lineArb, modeArb, (line, mode) => {
+        if (parseCommand(line, mode).kind !== 'invalid') return;
+        const hint = hintFor(line, mode);
+        const word = line.trim().split(/\s+/)[0] ?? '';
+        const other = mode === 'normal' ? GROUP_KINDS : NORMAL_KINDS;
+        if (hint !== null && hint.kind !== 'usage') expect(other.has(word)).toBe(true);
+        if (other.has(word)) expect(hint?.kind).toBe(mode === 'normal' ? 'only_in_group' : 'not_in_group_mode');
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -35,7 +35,7 @@ export const clientFrameArb: fc.Arbitrary<ClientToServerFrame> = fc.oneof(
   fc.constant({ type: 'pong' as const }),
 );
 
-const entryArb = fc.record({ name: nameArb, host: hostArb, port: portArb, online: fc.boolean(), key: keyArb });
+export const entryArb = fc.record({ name: nameArb, host: hostArb, port: portArb, online: fc.boolean(), key: keyArb });
 
 export const serverFrameArb: fc.Arbitrary<ServerToClientFrame> = fc.oneof(
   fc.record(
@@ -58,7 +58,7 @@ export const serverFrameArb: fc.Arbitrary<ServerToClientFrame> = fc.oneof(
 
 export const directFrameArb: fc.Arbitrary<DirectFrame> = fc.oneof(
   fc.record({ type: fc.constant('dm' as const), id: idArb, from: nameArb, to: nameArb, text: textArb, ts: fc.nat(), sig: sigArb }),
-  fc.record({ type: fc.constant('dm_ack' as const), id: idArb }),
+  fc.record({ type: fc.constant('dm_ack' as const), id: idArb, sig: sigArb }),
   fc.constant({ type: 'pong' as const }),
 );
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
-import { FATAL_CODES, type ErrorCode } from '../../src/protocol/errors';
+import { FATAL_CODES } from '../../src/protocol/errors';
 import { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FramedConnection, type CloseInfo } from '../../src/net/framed-connection';
 import { FakeClock } from '../helpers/fake-clock';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
@@ -34,7 +35,7 @@ describe('FramedConnection over arbitrary input', () => {
 
         const clock = new FakeClock();
         const [near, far] = memoryDuplexPair();
-        const conn = new FramedConnection(near, ClientToServerFrame, {
+        const conn = new FramedConnection(near, SERVER_SIDE, {
           maxFrameBytes: MAX_FRAME, maxOutboundBytes: 1 << 20, drainTimeoutMs: 1000, frameTimeoutMs: 1000,
           maxInvalidFrames: MAX_INVALID, heartbeatMs: 0, rateLimitPerSec: 0, rateBurst: 0,
         }, clock);
@@ -53,13 +54,13 @@ describe('FramedConnection over arbitrary input', () => {
 
         expect(bad).toEqual([]);
         expect(emitted).toEqual(expected.slice(0, emitted.length));
-        const errors = sent.flatMap((f) => (f.type === 'error' ? [f.code as ErrorCode] : []));
+        const errors = sent.flatMap((f) => (f.type === 'error' ? [f.code] : []));
         expect(errors.filter((c) => FATAL_CODES.has(c)).length).toBeLessThanOrEqual(1);
         if (closes.length > 0 && closes[0]!.code !== undefined) {
           expect(FATAL_CODES.has(closes[0]!.code)).toBe(true);
           expect(errors[errors.length - 1]).toBe(closes[0]!.code);
         }
-        if (!conn.closed) expect(emitted).toEqual(expected); // nothing lost while the link is up
+        if (conn.open) expect(emitted).toEqual(expected); // nothing lost while the link is up
         conn.destroy();
         far.destroy();
         await settle(2);

@@ -12,6 +12,8 @@ const GOOD_HOSTS = ['127.0.0.1', '0.0.0.0', 'localhost', 'localhost.', 'example.
 const BAD_NAMES = ['roomB;', 'a'.repeat(33), '', 'two words', 'émile', 'a/b', 'tab\t', 'semi;colon', '-', '{}'].filter(
   (n) => n !== '-', // '-' is a valid name: 1 char of the allowed set
 );
+/** docs/usage.md "Names": the line after `Invalid name: <value>`, written out here so a drift fails. */
+const NAME_RULE_LINE = 'Names are 1 to 32 characters: letters A-Z a-z, digits 0-9, _ . -';
 const GOOD_NAMES = ['a', 'alice', 'Bob_2', 'room.B-1', 'a'.repeat(32), '-', '...', '0'];
 
 describe('argument validators (SPEC §3)', () => {
@@ -33,8 +35,8 @@ describe('argument validators (SPEC §3)', () => {
     expect(args.serverHost(value)).toBe(value.replace(/^\[(.*)\]$/, '$1'));
   });
 
-  it.each(BAD_NAMES)('rejects name %j', (value) => {
-    expect(() => args.name(value)).toThrow(new args.UsageError(`Invalid name: ${value}`));
+  it.each(BAD_NAMES)('rejects name %j, stating the rule on a second line', (value) => {
+    expect(() => args.name(value)).toThrow(new args.UsageError(`Invalid name: ${value}\n${NAME_RULE_LINE}`));
   });
 
   it.each(GOOD_NAMES)('accepts name %j', (value) => {
@@ -53,8 +55,8 @@ describe('argument validators (SPEC §3)', () => {
   it('applies limit options over the defaults and rejects non-integers', () => {
     expect(args.limits({})).toEqual({ ...DEFAULT_LIMITS });
     expect(args.limits({ ackTimeout: '250', retries: '1' })).toMatchObject({ ackTimeoutMs: 250, retries: 1 });
-    expect(() => args.limits({ retries: '0' })).toThrow('Invalid value for --retries: 0');
-    expect(() => args.limits({ maxFrameBytes: '0' })).toThrow('Invalid value for --max-frame-bytes: 0');
+    expect(() => args.limits({ retries: '0' })).toThrow('Invalid --retries: 0');
+    expect(() => args.limits({ maxFrameBytes: '0' })).toThrow('Invalid --max-frame-bytes: 0');
     for (const bad of ['-1', '1.5', 'abc', '', '1e3', '99999999999999999999']) {
       expect(() => args.limits({ heartbeat: bad })).toThrow(args.UsageError);
     }
@@ -108,9 +110,9 @@ describe('runCli validation before any network use (SPEC §3)', () => {
 
   it.each(['roomB;', 'a'.repeat(33)])('client and peer mode: name %s', async (name) => {
     const c = await run(['-c', name, '127.0.0.1', '5000', '0']);
-    expect([c.code, c.stderr, c.calls]).toEqual([2, `Invalid name: ${name}\n`, []]);
+    expect([c.code, c.stderr, c.calls]).toEqual([2, `Invalid name: ${name}\n${NAME_RULE_LINE}\n`, []]);
     const p = await run(['-p', name, '0']);
-    expect([p.code, p.stderr, p.calls]).toEqual([2, `Invalid name: ${name}\n`, []]);
+    expect([p.code, p.stderr, p.calls]).toEqual([2, `Invalid name: ${name}\n${NAME_RULE_LINE}\n`, []]);
   });
 
   it('passes valid arguments to the mode runner, IPv6 and hostnames included', async () => {
@@ -136,7 +138,7 @@ describe('runCli validation before any network use (SPEC §3)', () => {
 
   it('refuses an invalid limit option value with exit 2', async () => {
     const r = await run(['-s', '0', '--heartbeat', 'soon']);
-    expect([r.code, r.stderr, r.calls]).toEqual([2, 'Invalid value for --heartbeat: soon\n', []]);
+    expect([r.code, r.stderr, r.calls]).toEqual([2, 'Invalid --heartbeat: soon\n', []]);
   });
 
   it('prints the version and help with exit 0', async () => {

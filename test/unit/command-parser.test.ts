@@ -16,6 +16,12 @@ describe('parseCommand in normal mode (SPEC §5)', () => {
     expect(parse('send bob    ')).toEqual({ kind: 'invalid' });
   });
 
+  it('parses who in both modes, without arguments', () => {
+    expect(parse('who')).toEqual({ kind: 'who' });
+    expect(parseCommand('who', 'group')).toEqual({ kind: 'who' });
+    expect(parse('who is there')).toEqual({ kind: 'invalid' });
+  });
+
   it('parses dereg, create_group, list_groups, join_group and help', () => {
     expect(parse('dereg alice')).toEqual({ kind: 'dereg', name: 'alice' });
     expect(parse('create_group g1')).toEqual({ kind: 'create_group', group: 'g1' });
@@ -73,7 +79,7 @@ describe('parseCommand in group mode (SPEC §5)', () => {
 describe('COMMAND_HELP', () => {
   it('lists exactly the commands the parser accepts in each mode', () => {
     const words = (mode: 'normal' | 'group') => COMMAND_HELP[mode].map((h) => h.split(' ')[0]);
-    expect(words('normal')).toEqual(['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'help']);
-    expect(words('group')).toEqual(['send_group', 'list_members', 'leave_group', 'dereg', 'help']);
+    expect(words('normal')).toEqual(['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'who', 'help']);
+    expect(words('group')).toEqual(['send_group', 'list_members', 'leave_group', 'dereg', 'who', 'help']);
   });
 });

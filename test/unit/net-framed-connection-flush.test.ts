@@ -1,6 +1,8 @@
 import { Duplex } from 'node:stream';
 import { FramedConnection, type ConnectionLimits } from '../../src/net/framed-connection';
-import { ClientToServerFrame } from '../../src/protocol/frames';
+import { asEncodedFrame } from '../../src/protocol/codec';
+import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 
@@ -26,16 +28,16 @@ const settle = async (turns = 5): Promise<void> => {
 
 describe('FramedConnection flush', () => {
   let sink: WritevSink;
-  let conn: FramedConnection<ClientToServerFrame>;
+  let conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>;
   beforeEach(() => {
     sink = new WritevSink();
-    conn = new FramedConnection(sink, ClientToServerFrame, LIMITS, new FakeClock());
+    conn = new FramedConnection(sink, SERVER_SIDE, LIMITS, new FakeClock());
   });
   afterEach(() => conn.destroy());
 
   it('hands large frames queued in one turn to the stream as one writev, same buffers, in order', async () => {
     const frames = [1, 2, 3].map((n) => Buffer.alloc(1000, 48 + n));
-    for (const f of frames) conn.sendEncoded(f);
+    for (const f of frames) conn.sendEncoded(asEncodedFrame<ServerToClientFrame>(f));
     expect(conn.outboundBytes).toBe(3000);
     await settle();
     expect(sink.calls).toHaveLength(1);
@@ -46,7 +48,7 @@ describe('FramedConnection flush', () => {
 
   it('copies small frames into one buffer and one write', async () => {
     const frames = [1, 2, 3].map((n) => Buffer.alloc(100, 48 + n));
-    for (const f of frames) conn.sendEncoded(f);
+    for (const f of frames) conn.sendEncoded(asEncodedFrame<ServerToClientFrame>(f));
     await settle();
     expect(sink.calls).toEqual([[Buffer.concat(frames)]]);
     expect(conn.outboundBytes).toBe(0);

@@ -1,12 +1,15 @@
 import type { Duplex } from 'node:stream';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
-import { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import { ServerToClientFrame, type ClientToServerFrame } from '../../src/protocol/frames';
+import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../src/net/framed-connection';
 import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 
 const LIMITS: ConnectionLimits = testLimits();
+/** The server's rate-limit exemption (ChatServer passes the same). */
+const ACKS: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack']);
 
 /** The far end of the pair: records every frame the connection sent, answers end with end. */
 class Peer {
@@ -47,7 +50,7 @@ async function settle(done: () => boolean = () => false, turns = 50): Promise<vo
 
 interface Harness {
   clock: FakeClock;
-  conn: FramedConnection<ClientToServerFrame>;
+  conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>;
   peer: Peer;
   received: ClientToServerFrame[];
   closes: CloseInfo[];
@@ -56,10 +59,10 @@ interface Harness {
 
 const open: Harness[] = [];
 
-function setup(overrides: Partial<ConnectionLimits> = {}): Harness {
+function setup(overrides: Partial<ConnectionLimits> = {}, rateExempt = ACKS): Harness {
   const clock = new FakeClock();
   const [near, far] = memoryDuplexPair();
-  const conn = new FramedConnection(near, ClientToServerFrame, { ...LIMITS, ...overrides }, clock);
+  const conn = new FramedConnection(near, SERVER_SIDE, { ...LIMITS, ...overrides }, clock, rateExempt);
   const h: Harness = { clock, conn, peer: new Peer(far), received: [], closes: [], faults: [] };
   conn.on('frame', (f) => h.received.push(f));
   conn.on('close', (info) => h.closes.push(info));
@@ -102,7 +105,7 @@ describe('FramedConnection', () => {
     await settle(() => h.received.length === 1 && h.peer.frames.length === 1);
     expect(h.peer.errors()).toEqual([['invalid_json', undefined]]);
     expect(h.received).toEqual([{ type: 'list_groups', id: 'after' }]);
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
   });
 
   it('answers a schema-invalid frame with bad_frame carrying its id', async () => {
@@ -110,26 +113,36 @@ describe('FramedConnection', () => {
     h.peer.send('{"type":"create_group","id":"r1","group":"roomB;"}\n');
     await settle(() => h.peer.frames.length === 1);
     expect(h.peer.errors()).toEqual([['bad_frame', 'r1']]);
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
   });
 
   it('tolerates maxInvalidFrames invalid frames in a row, closes with too_many_invalid on the next', async () => {
     const h = setup({ maxInvalidFrames: 3 });
     h.peer.send('x\n'.repeat(3));
     await settle(() => h.peer.frames.length === 3);
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
     h.peer.send('x\n');
     await settle(() => h.closes.length === 1);
     expect(h.peer.errors().map(([c]) => c)).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'too_many_invalid']);
     expect(h.closes).toEqual([{ code: 'too_many_invalid', byPeer: false }]);
   });
 
-  it('resets the invalid streak on a valid frame', async () => {
+  it('a valid frame in between does not wash a run of invalid ones away; only time forgives them', async () => {
     const h = setup({ maxInvalidFrames: 2 });
-    h.peer.send('x\nx\n{"type":"ping"}\nx\nx\n{"type":"list_groups","id":"ok"}\n');
-    await settle(() => h.received.length === 1 && h.peer.frames.length === 5);
-    expect(h.conn.closed).toBe(false);
-    expect(h.peer.errors().map(([c]) => c)).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'invalid_json']);
+    h.peer.send('x\nx\n{"type":"ping"}\n{"type":"list_groups","id":"ok"}\nx\n');
+    await settle(() => h.closes.length === 1);
+    expect(h.received).toEqual([{ type: 'list_groups', id: 'ok' }]);
+    expect(h.peer.errors().map(([c]) => c)).toEqual(['invalid_json', 'invalid_json', 'too_many_invalid']);
+  });
+
+  it('forgives one invalid frame per second', async () => {
+    const h = setup({ maxInvalidFrames: 2 });
+    h.peer.send('x\nx\n');
+    await settle(() => h.peer.frames.length === 2);
+    h.clock.advance(1000);
+    h.peer.send('x\n');
+    await settle(() => h.peer.frames.length === 3);
+    expect(h.conn.state).toBe('open');
   });
 
   it('closes an oversized frame with frame_too_large, even before its newline', async () => {
@@ -147,7 +160,7 @@ describe('FramedConnection', () => {
     await settle();
     h.clock.advance(400);
     await settle();
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
     h.peer.send('n'); // trickling bytes does not extend the deadline (slowloris)
     await settle();
     h.clock.advance(400);
@@ -176,7 +189,7 @@ describe('FramedConnection', () => {
     await settle();
     h.clock.advance(5000);
     await settle();
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
     expect(h.closes).toEqual([]);
   });
 
@@ -187,8 +200,21 @@ describe('FramedConnection', () => {
     expect(h.peer.frames[0]).toEqual({ type: 'ping' });
     h.clock.advance(200);
     await settle();
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
     h.clock.advance(200);
+    await settle(() => h.closes.length === 1);
+    expect(h.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
+  });
+
+  it('does not count a stall of this process against the peer\'s heartbeat', async () => {
+    const h = setup({ heartbeatMs: 100 });
+    h.clock.advance(100);
+    await settle(() => h.peer.frames.length > 0);
+    h.clock.stall(3000); // our event loop was blocked for 3 s; the peer's pong waits unread
+    h.clock.advance(0);
+    await settle();
+    expect(h.conn.state).toBe('open');
+    h.clock.advance(300); // silent for 3 intervals after the stall: dead after all
     await settle(() => h.closes.length === 1);
     expect(h.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
   });
@@ -201,7 +227,7 @@ describe('FramedConnection', () => {
       h.clock.advance(100);
       await settle();
     }
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
     expect(h.closes).toEqual([]);
   });
 
@@ -214,7 +240,7 @@ describe('FramedConnection', () => {
       h.clock.advance(100);
       await settle();
     }
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
     h.conn.resume();
     h.peer.send('oups","id":"late"}\n');
     await settle(() => h.received.length === 1);
@@ -234,7 +260,7 @@ describe('FramedConnection', () => {
     h.peer.send('{"type":"list_groups","id":"d"}\n');
     await settle(() => h.received.length === 3);
     expect(h.received.map((f) => (f as { id: string }).id)).toEqual(['a', 'b', 'd']);
-    expect(h.conn.closed).toBe(false);
+    expect(h.conn.state).toBe('open');
   });
 
   it('never rate limits acknowledgements: a dropped ack would read as an unresponsive member', async () => {
@@ -248,6 +274,14 @@ describe('FramedConnection', () => {
       { type: 'group_ack', group: 'g', seq: 2 },
     ]);
     expect(h.peer.errors()).toEqual([['rate_limited', 'b']]);
+  });
+
+  it('exempts only the frame types its owner lists: without the set, acks are limited like any frame', async () => {
+    const h = setup({ rateLimitPerSec: 1, rateBurst: 1 }, new Set());
+    h.peer.send('{"type":"group_ack","group":"g","seq":1}\n{"type":"group_ack","group":"g","seq":2}\n');
+    await settle(() => h.received.length === 1 && h.peer.frames.length === 1);
+    expect(h.received).toEqual([{ type: 'group_ack', group: 'g', seq: 1 }]);
+    expect(h.peer.errors()).toEqual([['rate_limited', undefined]]);
   });
 
   it('reports a throwing listener as a fault and closes only that connection with internal_error', async () => {
@@ -272,7 +306,7 @@ describe('FramedConnection', () => {
 
   it('sends pre-encoded bytes unchanged', async () => {
     const h = setup();
-    const bytes = encodeFrame({ type: 'removed', group: 'g' });
+    const bytes = encodeFrame<ServerToClientFrame>({ type: 'removed', group: 'g' });
     h.conn.sendEncoded(bytes);
     await settle(() => h.peer.frames.length === 1);
     expect(h.peer.frames).toEqual([{ type: 'removed', group: 'g' }]);
@@ -325,5 +359,55 @@ describe('FramedConnection', () => {
     await settle(() => h.closes.length === 1);
     expect(h.clock.now()).toBe(0);
     expect(h.closes).toEqual([{ code: 'slow_consumer', byPeer: false }]);
+  });
+});
+
+describe('FramedConnection closing', () => {
+  it('tells closing from closed: open → closing at close() → closed once the stream is gone', async () => {
+    const h = setup();
+    expect([h.conn.state, h.conn.open, h.conn.closing, h.conn.closed]).toEqual(['open', true, false, false]);
+    h.conn.close();
+    expect([h.conn.state, h.conn.open, h.conn.closing, h.conn.closed]).toEqual(['closing', false, true, false]);
+    h.conn.send({ type: 'reply', id: 'late' }); // dropped: no frame leaves a closing connection
+    await settle(() => h.closes.length === 1);
+    expect([h.conn.state, h.conn.open, h.conn.closing, h.conn.closed]).toEqual(['closed', false, false, true]);
+    expect(h.peer.frames).toEqual([]);
+  });
+
+  it('closeAndWait sends the error, resolves with the close info once closed, and again at once when already closed', async () => {
+    const h = setup();
+    const info = await h.conn.closeAndWait('shutting_down');
+    expect(info).toEqual({ code: 'shutting_down', byPeer: false });
+    expect(h.conn.closed).toBe(true);
+    expect(h.peer.errors()).toEqual([['shutting_down', undefined]]);
+    expect(h.closes).toEqual([info]);
+    await expect(h.conn.closeAndWait('internal_error')).resolves.toEqual(info);
+    expect(h.peer.errors()).toEqual([['shutting_down', undefined]]); // nothing more sent
+  });
+
+  it('closeAndWait on a connection the peer is closing waits for it, and reports the peer', async () => {
+    const h = setup();
+    h.peer.stream.end();
+    await settle(() => h.conn.closing || h.conn.closed);
+    await expect(h.conn.closeAndWait('shutting_down')).resolves.toEqual({ byPeer: true });
+  });
+
+  it('closeAndWait ends when a silent peer never closes its end: the stream is destroyed after the end grace', async () => {
+    const clock = new FakeClock();
+    const [near, far] = memoryDuplexPair();
+    far.on('data', () => undefined); // reads, but never ends its side
+    far.on('error', () => undefined);
+    const conn = new FramedConnection(near, SERVER_SIDE, LIMITS, clock);
+    let closed = false;
+    const waiting = conn.closeAndWait().then((info) => {
+      closed = true;
+      return info;
+    });
+    await settle();
+    expect([closed, conn.state]).toEqual([false, 'closing']);
+    clock.advance(1_000);
+    await expect(waiting).resolves.toEqual({ byPeer: false });
+    expect(clock.pending).toBe(0);
+    far.destroy();
   });
 });

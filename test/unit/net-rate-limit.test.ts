@@ -47,4 +47,16 @@ describe('RateLimiter', () => {
     expect(granted).toBeGreaterThanOrEqual(999);
     expect(granted).toBeLessThanOrEqual(1001);
   });
+
+  it('refund gives back a token taken for an event that did not count, never above the burst', () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(1, 2, clock);
+    expect(takeMany(limiter, 5)).toBe(2);
+    limiter.refund();
+    expect(takeMany(limiter, 5)).toBe(1);
+    limiter.refund();
+    limiter.refund();
+    limiter.refund();
+    expect(takeMany(limiter, 5)).toBe(2);
+  });
 });

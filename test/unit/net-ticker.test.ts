@@ -1,6 +1,7 @@
 import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../src/net/framed-connection';
 import { sharedTicker, SharedTicker } from '../../src/net/ticker';
-import { ClientToServerFrame } from '../../src/protocol/frames';
+import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
@@ -66,12 +67,12 @@ describe('SharedTicker', () => {
 });
 
 describe('FramedConnection on the shared ticker', () => {
-  function open(clock: FakeClock): { conn: FramedConnection<ClientToServerFrame>; closes: CloseInfo[]; talk: () => void } {
+  function open(clock: FakeClock): { conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>; closes: CloseInfo[]; talk: () => void } {
     const [near, far] = memoryDuplexPair();
     far.on('data', () => undefined);
     far.on('end', () => far.end());
     far.on('error', () => undefined);
-    const conn = new FramedConnection(near, ClientToServerFrame, LIMITS, clock);
+    const conn = new FramedConnection(near, SERVER_SIDE, LIMITS, clock);
     const closes: CloseInfo[] = [];
     conn.on('close', (info) => closes.push(info));
     return { conn, closes, talk: () => void far.write('{"type":"pong"}\n') };
@@ -92,7 +93,7 @@ describe('FramedConnection on the shared ticker', () => {
     expect(quiet.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
     expect(late.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
     expect(talker.closes).toEqual([]);
-    expect(talker.conn.closed).toBe(false);
+    expect(talker.conn.state).toBe('open');
     expect(sharedTicker(clock, 100).size).toBe(1); // the closed ones were swept out
     talker.conn.close();
     await settle();

@@ -1,5 +1,7 @@
 import { PendingAcks } from '../../src/net/pending-acks';
-import { deliver, deliverToAll, type DeliveryLink } from '../../src/peer/fanout';
+import { deliver, deliverToAll, type DeliveryLink, type EncodedMessage } from '../../src/peer/fanout';
+import { encodeFrame } from '../../src/protocol/codec';
+import type { MeshFrame } from '../../src/protocol/mesh-frames';
 import { FakeClock } from '../helpers/fake-clock';
 
 /** A link that records what was sent over it. */
@@ -7,8 +9,8 @@ class FakeLink implements DeliveryLink {
   readonly acks: PendingAcks<boolean>;
   readonly sent: Buffer[] = [];
   readonly conn = {
-    closed: false,
-    sendEncoded: (bytes: Buffer): void => {
+    open: true,
+    sendEncoded: (bytes: EncodedMessage): void => {
       this.sent.push(bytes);
     },
   };
@@ -22,7 +24,7 @@ class FakeLink implements DeliveryLink {
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('mesh fan-out with acks', () => {
-  const bytes = Buffer.from('{"type":"msg","id":"m1","text":"hi"}\n');
+  const bytes = encodeFrame<MeshFrame>({ type: 'msg', id: 'm1', text: 'hi' });
 
   it('reports every member that did not ack within the ack timeout', async () => {
     const clock = new FakeClock();
@@ -47,7 +49,7 @@ describe('mesh fan-out with acks', () => {
     const result = deliver(() => current, 'alice', 'm1', bytes, 500);
     await settle();
     current = second;
-    first.conn.closed = true;
+    first.conn.open = false;
     first.acks.closeAll();
     await settle();
     expect(second.sent).toEqual([bytes]);

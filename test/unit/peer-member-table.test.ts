@@ -31,6 +31,15 @@ describe('MemberTable', () => {
     expect(table.size).toBe(0);
   });
 
+  it('refuses a new member once it holds its maximum, but still takes a second link to a held one', () => {
+    const table = new MemberTable<FakeLink>({ name: 'bob', instance: 'i-bob' }, 2);
+    expect(table.admit(info('ann', 'i-ann'), { id: 'a' }, 'ann', false).kind).toBe('added');
+    expect(table.admit(info('cat', 'i-cat'), { id: 'c' }, 'cat', false).kind).toBe('added');
+    expect(table.admit(info('dan', 'i-dan'), { id: 'd' }, 'dan', false)).toEqual({ kind: 'full' });
+    expect(table.admit(info('cat', 'i-cat'), { id: 'c2' }, 'bob', false).kind).toBe('tie');
+    expect(table.size).toBe(2);
+  });
+
   describe('ties (two links between the same pair)', () => {
     // alice < dave: both ends keep the link alice opened, and only alice closes the other.
     const fromAlice = { id: 'alice->dave' };

@@ -39,7 +39,7 @@ function fakeTerminal() {
 describe('runServerMode (SPEC §4 output)', () => {
   it('prints the startup line with the chosen port, one line per event, and exits 0 on SIGINT', async () => {
     const t = fakeTerminal();
-    const exit = runServerMode({ port: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 } }, t.io);
+    const exit = runServerMode({ port: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 }, limitLoopback: false }, t.io);
     await t.until(() => t.out.length >= 1);
     const match = /^>>> \[Server is online, listening on port (\d+)\]$/.exec(t.out[0] ?? '');
     expect(match).not.toBeNull();
@@ -84,7 +84,7 @@ describe('runServerMode (SPEC §4 output)', () => {
       blocker.listen(0, () => resolve((blocker.address() as net.AddressInfo).port)));
     try {
       const t = fakeTerminal();
-      expect(await runServerMode({ port, limits: { ...DEFAULT_LIMITS } }, t.io)).toBe(1);
+      expect(await runServerMode({ port, limits: { ...DEFAULT_LIMITS }, limitLoopback: false }, t.io)).toBe(1);
       await t.until(() => t.err.length >= 1);
       expect(t.err).toEqual([`>>> [Port ${port} is already in use]`]);
       expect(t.out).toEqual([]);

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { asEncodedFrame } from '../../src/protocol/codec';
+import type { ServerToClientFrame } from '../../src/protocol/frames';
 import { PacedOutbox, type ChunkSource, type PacedConnection } from '../../src/server/paced-outbox';
 
 /** A connection stand-in: `outboundBytes` grows with every frame until the test "flushes" it. */
@@ -6,7 +8,7 @@ function fakeConnection() {
   const events = new EventEmitter();
   const sent: string[] = [];
   const conn = {
-    closed: false,
+    open: true,
     congested: false,
     outboundBytes: 0,
     sendEncoded: (b: Buffer) => {
@@ -21,7 +23,7 @@ function fakeConnection() {
 /** A source of `n` frames of 100 bytes each, named `<tag><i>`. */
 function source(tag: string, n: number): ChunkSource {
   let i = 0;
-  return { next: () => (i < n ? Buffer.from(`${tag}${i++}`.padEnd(100, '.')) : null) };
+  return { next: () => (i < n ? asEncodedFrame<ServerToClientFrame>(Buffer.from(`${tag}${i++}`.padEnd(100, '.'))) : null) };
 }
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -62,7 +64,7 @@ describe('PacedOutbox', () => {
     conn.outboundBytes = 0;
     events.emit('drain');
     expect(sent).toHaveLength(4);
-    conn.closed = true;
+    conn.open = false;
     events.emit('close');
     await job;
     expect(done).toBe(true);

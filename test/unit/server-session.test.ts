@@ -1,12 +1,14 @@
-import type { ClientToServerFrame } from '../../src/protocol/frames';
+import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { Session } from '../../src/server/session';
+import { ReplyCaches } from '../../src/server/reply-cache';
+import { systemClock } from '../../src/util/clock';
 
 function makeSession() {
   const conn = { paused: 0, resumed: 0, pause() { this.paused++; }, resume() { this.resumed++; } };
   const faults: unknown[] = [];
   let time = 0;
-  const session = new Session(1, conn as unknown as FramedConnection<ClientToServerFrame>, 8, (e) => faults.push(e), () => time);
+  const session = new Session(1, conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>, new ReplyCaches(8, systemClock).fresh(), (e) => faults.push(e), () => time);
   return { session, conn, faults, setTime: (t: number) => { time = t; } };
 }
 

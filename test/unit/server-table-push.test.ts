@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { ClientEntry, ClientToServerFrame } from '../../src/protocol/frames';
+import type { ClientEntry, ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import type { FramedConnection } from '../../src/net/framed-connection';
 import { Session } from '../../src/server/session';
+import { ReplyCaches } from '../../src/server/reply-cache';
+import { systemClock } from '../../src/util/clock';
 import { TablePusher } from '../../src/server/table-push';
 import { FakeClock } from '../helpers/fake-clock';
 
@@ -18,7 +20,7 @@ function recordingSession(id: number, budget = Number.POSITIVE_INFINITY) {
   const frames: TableFrame[] = [];
   const events = new EventEmitter();
   const conn = {
-    closed: false,
+    open: true,
     outboundBytes: 0,
     congested: false,
     on: (event: string, listener: () => void) => events.on(event, listener),
@@ -28,7 +30,7 @@ function recordingSession(id: number, budget = Number.POSITIVE_INFINITY) {
       conn.outboundBytes += b.length;
     },
   };
-  const session = new Session(id, conn as unknown as FramedConnection<ClientToServerFrame>, 4, () => undefined, () => 0, budget);
+  const session = new Session(id, conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>, new ReplyCaches(4, systemClock).fresh(), () => undefined, () => 0, budget);
   return { session, frames, conn, events };
 }
 
@@ -139,7 +141,7 @@ describe('TablePusher', () => {
     const pusher = new TablePusher(() => [a.session], 400);
     const done = pusher.sendFull(a.session, Array.from({ length: 12 }, (_, i) => entry(`e${i}`)));
     const sent = a.frames.length;
-    a.conn.closed = true;
+    a.conn.open = false;
     a.events.emit('close');
     await done; // resolves: the waiting request queue moves on
     a.events.emit('drain');

@@ -3,50 +3,47 @@ import { fail, ok, type Outcome, type RegisteredSession, type ServerContext } fr
 
 type Req<T extends ServerRequest['type']> = FrameOf<ServerRequest, T>;
 
-/** `create_group`: a new empty group, or `group_exists`. */
+/** `create_group`: a new empty group, or `group_exists` / `too_many_groups` / `group_quota`. */
 export async function handleCreateGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'create_group'>): Promise<Outcome> {
-  const result = await ctx.groups.create(f.group);
+  // docs/protocol.md limits: groups in all and per creator are bounded.
+  const quota = { maxGroups: ctx.limits.maxGroups, maxPerCreator: ctx.limits.maxGroupsPerClient };
+  const result = await ctx.store.createGroup(f.group, s.name, quota);
   if (!result.ok) {
-    ctx.emit('groupCreateFailed', s.name, f.group);
+    if (result.code === 'group_exists') ctx.emit('groupCreateFailed', s.name, f.group);
     return fail(f.id, result.code);
   }
   ctx.emit('groupCreated', s.name, f.group);
   return ok(f.id);
 }
 
-/** `list_groups`: every group in creation order. */
-export function handleListGroups(ctx: ServerContext, s: RegisteredSession, f: Req<'list_groups'>): Outcome {
-  const groups = [...ctx.groups.groupNames()];
+/** `list_groups`: every group in creation order (the store's snapshot, not a copy: its encoding is cached). */
+export async function handleListGroups(ctx: ServerContext, s: RegisteredSession, f: Req<'list_groups'>): Promise<Outcome> {
+  const groups = await ctx.store.groups();
   ctx.emit('groupsListed', s.name, groups);
   return ok(f.id, { groups });
 }
 
-/** `join_group`: leaves the current group first (SPEC §4: at most one group). */
+/** `join_group`: leaves the current group first (docs/usage.md: at most one group). */
 export async function handleJoinGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'join_group'>): Promise<Outcome> {
-  const result = await ctx.groups.join(s.name, f.group);
+  const result = await ctx.membership.join(s, f.group);
   if (!result.ok) {
     ctx.emit('groupJoinFailed', s.name, f.group);
     return fail(f.id, result.code);
   }
-  if (result.left !== null) {
-    ctx.fanout.forget(result.left, s.name);
-    ctx.emit('groupLeft', s.name, result.left);
-  }
-  ctx.emit('groupJoined', s.name, f.group);
-  return ok(f.id, { group: f.group });
+  return ok(f.id, { group: result.group ?? f.group }); // docs/usage.md "Names": the group as shown
 }
 
 /** `leave_group`: or `not_in_group`. */
 export async function handleLeaveGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'leave_group'>): Promise<Outcome> {
-  const group = await ctx.leaveGroup(s.name);
+  const group = await ctx.membership.leave(s);
   return group === null ? fail(f.id, 'not_in_group') : ok(f.id, { group });
 }
 
 /** `list_members`: members of the caller's group in join order. */
-export function handleListMembers(ctx: ServerContext, s: RegisteredSession, f: Req<'list_members'>): Outcome {
-  const group = ctx.groups.groupOf(s.name);
-  if (group === undefined) return fail(f.id, 'not_in_group');
-  const members = [...(ctx.groups.membersOf(group) ?? [])];
+export async function handleListMembers(ctx: ServerContext, s: RegisteredSession, f: Req<'list_members'>): Promise<Outcome> {
+  const group = s.group;
+  const members = group === null ? undefined : await ctx.store.membersOf(group);
+  if (group === null || members === undefined) return fail(f.id, 'not_in_group');
   ctx.emit('membersListed', s.name, group, members);
   return ok(f.id, { members });
 }

@@ -1,4 +1,4 @@
-import { GroupTable } from '../../src/server/state/group-table';
+import { GroupTable } from '../../src/store/group-table';
 
 /** Every member listed in a group has that group as its group, and vice versa. */
 function expectConsistent(table: GroupTable, members: readonly string[]): void {
@@ -15,15 +15,15 @@ function expectConsistent(table: GroupTable, members: readonly string[]): void {
 describe('GroupTable', () => {
   it('creates groups once and lists them in creation order', async () => {
     const table = new GroupTable();
-    expect(await table.create('b')).toEqual({ ok: true });
-    expect(await table.create('a')).toEqual({ ok: true });
-    expect(await table.create('b')).toEqual({ ok: false, code: 'group_exists' });
+    expect(await table.create('b', 'alice')).toEqual({ ok: true });
+    expect(await table.create('a', 'alice')).toEqual({ ok: true });
+    expect(await table.create('b', 'alice')).toEqual({ ok: false, code: 'group_exists' });
     expect(table.groupNames()).toEqual(['b', 'a']);
   });
 
   it('ten racing create_group of the same name: exactly one wins', async () => {
     const table = new GroupTable();
-    const results = await Promise.all(Array.from({ length: 10 }, () => table.create('room')));
+    const results = await Promise.all(Array.from({ length: 10 }, () => table.create('room', 'alice')));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok && r.code === 'group_exists')).toHaveLength(9);
   });
@@ -36,8 +36,8 @@ describe('GroupTable', () => {
 
   it('lists members in join order, and joining another group leaves the first', async () => {
     const table = new GroupTable();
-    await table.create('g1');
-    await table.create('g2');
+    await table.create('g1', 'alice');
+    await table.create('g2', 'alice');
     await table.join('bob', 'g1');
     await table.join('alice', 'g1');
     expect(table.membersOf('g1')).toEqual(['bob', 'alice']);
@@ -49,8 +49,8 @@ describe('GroupTable', () => {
 
   it('leave reports not_in_group, and onlyFrom guards against a group changed meanwhile', async () => {
     const table = new GroupTable();
-    await table.create('g1');
-    await table.create('g2');
+    await table.create('g1', 'alice');
+    await table.create('g2', 'alice');
     expect(await table.leave('alice')).toEqual({ ok: false, code: 'not_in_group' });
     await table.join('alice', 'g2');
     expect(await table.leave('alice', 'g1')).toEqual({ ok: false, code: 'not_in_group' });
@@ -61,7 +61,7 @@ describe('GroupTable', () => {
 
   it('member snapshots are copy-on-write: a snapshot handed out never changes', async () => {
     const table = new GroupTable();
-    await table.create('g');
+    await table.create('g', 'alice');
     await table.join('a', 'g');
     const before = table.membersOf('g');
     await table.join('b', 'g');
@@ -72,7 +72,7 @@ describe('GroupTable', () => {
   it('many concurrent joins and leaves keep every member in at most one group', async () => {
     const table = new GroupTable();
     const groups = ['g0', 'g1', 'g2', 'g3'];
-    await Promise.all(groups.map((g) => table.create(g)));
+    await Promise.all(groups.map((g) => table.create(g, 'alice')));
     const members = Array.from({ length: 50 }, (_, i) => `m${i}`);
     const ops: Promise<unknown>[] = [];
     for (let round = 0; round < 5; round++) {
@@ -85,5 +85,32 @@ describe('GroupTable', () => {
     expectConsistent(table, members);
     const total = groups.reduce((n, g) => n + (table.membersOf(g)?.length ?? 0), 0);
     expect(total).toBe(members.filter((m) => table.groupOf(m) !== undefined).length);
+  });
+});
+
+describe('GroupTable quotas and snapshots', () => {
+  const quota = { maxGroups: 3, maxPerCreator: 2 };
+
+  it('refuses a group past the per-creator quota, then past the total', async () => {
+    const table = new GroupTable();
+    expect(await table.create('a1', 'ann', quota)).toEqual({ ok: true });
+    expect(await table.create('a2', 'ann', quota)).toEqual({ ok: true });
+    expect(await table.create('a3', 'ann', quota)).toEqual({ ok: false, code: 'group_quota' });
+    expect(await table.create('b1', 'bob', quota)).toEqual({ ok: true });
+    expect(await table.create('b2', 'bob', quota)).toEqual({ ok: false, code: 'too_many_groups' });
+    expect(await table.create('a1', 'bob', quota)).toEqual({ ok: false, code: 'group_exists' });
+    expect(table.groupNames()).toEqual(['a1', 'a2', 'b1']);
+  });
+
+  it('hands out the same frozen names array until a group is created (listings reuse its encoding)', async () => {
+    const table = new GroupTable();
+    await table.create('a', 'ann');
+    const first = table.groupNames();
+    expect(Object.isFrozen(first)).toBe(true);
+    await table.join('ann', 'a');
+    expect(table.groupNames()).toBe(first);
+    await table.create('b', 'ann');
+    expect(table.groupNames()).not.toBe(first);
+    expect(first).toEqual(['a']);
   });
 });

@@ -1,4 +1,4 @@
-import { ClientTable } from '../../src/server/state/client-table';
+import { ClientTable } from '../../src/store/client-table';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const reg = (name: string, port = 5000, host = '127.0.0.1') => ({ name, host, port, key: KEY });
@@ -45,5 +45,18 @@ describe('ClientTable', () => {
     expect(snapshot.map((e) => e.name)).toEqual(names);
     expect(snapshot.filter((e) => e.online).map((e) => e.name)).toEqual(names.filter((_, i) => i % 2 === 1));
     expect(table.onlineCount).toBe(100);
+  });
+});
+
+describe('ClientTable offline entries', () => {
+  it('keeps at most maxOffline offline entries, forgetting the one offline longest; online ones always stay', async () => {
+    const table = new ClientTable(undefined, 2);
+    for (const [i, n] of ['a', 'b', 'c', 'd'].entries()) await table.register(reg(n), i);
+    await table.goOffline('b', 1);
+    await table.goOffline('a', 0);
+    await table.goOffline('c', 2);
+    expect(table.snapshot().map((e) => `${e.name}:${e.online}`)).toEqual(['a:false', 'c:false', 'd:true']);
+    await table.register(reg('a'), 9); // back online: no longer counts as offline
+    expect(table.snapshot().map((e) => e.name)).toEqual(['a', 'c', 'd']);
   });
 });

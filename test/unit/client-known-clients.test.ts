@@ -1,12 +1,12 @@
-import { ClientTable } from '../../src/client/client-table';
+import { KnownClients } from '../../src/client/known-clients';
 import type { ClientEntry } from '../../src/protocol/frames';
 
 const KEY = 'A'.repeat(43) + '=';
 const entry = (name: string, online = true, port = 5000): ClientEntry => ({ name, host: '127.0.0.1', port, online, key: KEY });
 
-describe('ClientTable', () => {
+describe('KnownClients', () => {
   it('a full push replaces the whole table', () => {
-    const table = new ClientTable();
+    const table = new KnownClients();
     table.apply({ full: true, clients: [entry('alice'), entry('bob')] });
     table.apply({ full: true, clients: [entry('carol')] });
     expect(table.snapshot().map((e) => e.name)).toEqual(['carol']);
@@ -14,7 +14,7 @@ describe('ClientTable', () => {
   });
 
   it('a delta replaces only the listed entries, by name, and adds new ones', () => {
-    const table = new ClientTable();
+    const table = new KnownClients();
     table.apply({ full: true, clients: [entry('alice'), entry('bob')] });
     table.apply({ full: false, clients: [entry('bob', false, 6000), entry('dave')] });
     expect(table.get('alice')).toEqual(entry('alice'));
@@ -24,7 +24,7 @@ describe('ClientTable', () => {
   });
 
   it('an empty delta changes nothing; clear forgets everything', () => {
-    const table = new ClientTable();
+    const table = new KnownClients();
     table.apply({ full: true, clients: [entry('alice')] });
     table.apply({ full: false, clients: [] });
     expect(table.size).toBe(1);
@@ -32,7 +32,7 @@ describe('ClientTable', () => {
     expect(table.snapshot()).toEqual([]);
   });
   it('collects the chunks of a push and applies it once, at the chunk without more', () => {
-    const table = new ClientTable();
+    const table = new KnownClients();
     table.apply({ full: true, clients: [entry('old')] });
     expect(table.receive({ full: true, more: true, clients: [entry('a')] })).toBe(false);
     expect(table.receive({ full: false, more: true, clients: [entry('b')] })).toBe(false);
@@ -45,7 +45,7 @@ describe('ClientTable', () => {
   });
 
   it('drops a partial push, and a full first chunk starts a push over', () => {
-    const table = new ClientTable();
+    const table = new KnownClients();
     table.receive({ full: true, more: true, clients: [entry('lost')] });
     table.dropPartial();
     expect(table.receive({ full: false, clients: [entry('x')] })).toBe(true);

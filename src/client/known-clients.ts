@@ -1,4 +1,5 @@
 import type { ClientEntry } from '../protocol/frames';
+import { foldName } from '../protocol/names';
 
 /** A `table` push as the client applies it. */
 export interface TablePush {
@@ -14,8 +15,11 @@ export interface TableChunk extends TablePush {
 /**
  * The client's copy of the server's client table (SPEC §4: pushed on every
  * change). A full push replaces it; a delta replaces the listed entries by name.
+ * Names are looked up without regard to case, as the server compares them
+ * (docs/usage.md "Names").
  */
-export class ClientTable {
+export class KnownClients {
+  /** Folded name → entry (which keeps the name as the server shows it). */
   private readonly entries = new Map<string, ClientEntry>();
   /** The push being received in chunks, applied at its last chunk. */
   private partial: { full: boolean; clients: ClientEntry[] } | null = null;
@@ -43,12 +47,12 @@ export class ClientTable {
   /** Applies a push from the server. */
   apply(push: TablePush): void {
     if (push.full) this.entries.clear();
-    for (const entry of push.clients) this.entries.set(entry.name, entry);
+    for (const entry of push.clients) this.entries.set(foldName(entry.name), entry);
   }
 
-  /** The entry for `name`, if the table lists it. */
+  /** The entry for `name` in any case, if the table lists it. */
   get(name: string): ClientEntry | undefined {
-    return this.entries.get(name);
+    return this.entries.get(foldName(name));
   }
 
   /** Forgets everything (e.g. before a fresh full table). */

@@ -1,0 +1,51 @@
+import type { ErrorCode } from '../protocol/errors';
+import type { Limits } from '../protocol/limits';
+
+/** The types of a FramedConnection's API, and how often it checks its deadlines. */
+
+/** The limits one FramedConnection enforces. */
+export type ConnectionLimits = Pick<
+  Limits,
+  'maxFrameBytes' | 'maxOutboundBytes' | 'drainTimeoutMs' | 'frameTimeoutMs' | 'maxInvalidFrames'
+> & {
+  /** 0 disables the heartbeat (no pings, no silence detection). */
+  heartbeatMs: number;
+  /** 0 disables rate limiting. */
+  rateLimitPerSec: number;
+  rateBurst: number;
+};
+
+/** Why a connection ended. `code` is set when this side closed it for a protocol reason. */
+export interface CloseInfo {
+  readonly code?: ErrorCode;
+  readonly byPeer: boolean;
+}
+
+export type ConnectionEvents<In> = {
+  frame: [frame: In];
+  close: [info: CloseInfo];
+  /** A listener threw: the connection is closed with internal_error and the error reported here. */
+  fault: [error: Error];
+  /** Outbound queue drained below the limit after being congested. */
+  drain: [];
+};
+
+/**
+ * Where a connection is in its life. `closing`: this side or the peer ended it
+ * (or it is being destroyed); nothing more is sent or emitted, but the stream
+ * has not closed yet. `closed`: the stream closed and `close` was emitted.
+ */
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
+/** Deadlines are checked this many times per period, so one is overshot by at most 1/this of it. */
+const CHECKS_PER_DEADLINE = 2;
+/** Coarsest check when the heartbeat is off: the frame and drain deadlines still need one. */
+const IDLE_TICK_MS = 1_000;
+/** Finest check, however short the configured deadlines (tests use a few ms): bounds the sweep's CPU. */
+const MIN_TICK_MS = 10;
+
+/** How often a connection's deadlines (heartbeat, slowloris, drain) are checked. */
+export function tickPeriod(limits: ConnectionLimits): number {
+  const perDeadline = Math.min(limits.frameTimeoutMs, limits.drainTimeoutMs) / CHECKS_PER_DEADLINE;
+  return Math.max(MIN_TICK_MS, Math.min(limits.heartbeatMs || IDLE_TICK_MS, perDeadline));
+}
