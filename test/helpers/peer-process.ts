@@ -1,3 +1,4 @@
+import { STARTUP_TIMEOUT_MS } from '../../testkit/chat-roles';
 import { startCli, type CliProcess, type StartOptions } from '../../testkit/cli-process';
 
 /**
@@ -22,7 +23,7 @@ export function spawnPeer(name: string, addresses: readonly string[] = [], extra
 
 /** Waits until a spawned peer printed its loopback address; resolves with its port. */
 export async function reachablePort(proc: CliProcess): Promise<number> {
-  const line = await proc.waitForLine(REACHABLE, { from: 0 });
+  const line = await proc.waitForLine(REACHABLE, { from: 0, timeoutMs: STARTUP_TIMEOUT_MS });
   return Number(REACHABLE.exec(line)![1]);
 }
 
@@ -42,7 +43,7 @@ export async function joinChat(
   options: StartOptions = {},
 ): Promise<StartedPeer> {
   const proc = spawnPeer(name, addresses, extra, options);
-  await proc.waitForLine(`>>> [Joined the chat with ${others} other ${others === 1 ? 'peer' : 'peers'}]`, { from: 0 });
+  await proc.waitForLine(`>>> [Joined the chat with ${others} other ${others === 1 ? 'peer' : 'peers'}]`, { from: 0, timeoutMs: STARTUP_TIMEOUT_MS });
   const port = await reachablePort(proc);
   return { proc, name, port, address: `127.0.0.1:${port}` };
 }
