@@ -1,15 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
+import type { CliProcess } from '../testkit/cli-process';
+import { startServer } from '../testkit/chat-roles';
+import type { ProcessMemory } from '../testkit/proc-stats';
+
+export { openFileLimit, readCpuSeconds, readMemory, type ProcessMemory } from '../testkit/proc-stats';
 
 /**
- * The real server as a child process: `node dist/src/main.js -s 0 [options]`.
- * Its stdout goes to a log file (the server prints a line per group message;
- * a file never blocks it the way an unread pipe would), and the port is read
- * from its `>>> [Server is online, listening on port <port>]` line.
+ * The real server as a child process for the benchmark: `node [nodeArgs]
+ * dist/src/main.js -s 0 [args]`, started and reaped by the same driver as the
+ * tests (testkit/cli-process.ts). Its stdout and stderr go to a log file (the
+ * server prints a line per group message; a file never blocks it the way an
+ * unread pipe would, and the benchmark spends nothing reading it), and the
+ * port comes from its `>>> [Server is online, listening on port <port>]` line.
  */
 
-const ONLINE_LINE = />>> \[Server is online, listening on port (\d+)\]/;
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -24,108 +28,48 @@ export interface ServerProcessOptions {
   nodeArgs: readonly string[];
 }
 
-/** Memory figures from /proc/<pid>/status, in KiB. */
-export interface ProcessMemory {
-  rssKB: number;
-  peakRssKB: number;
-}
-
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
 export class ServerProcess {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly proc: CliProcess,
     readonly port: number,
     readonly logFile: string,
   ) {}
 
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.proc.pid ?? -1;
   }
 
   /** Starts the server and resolves once it printed its port. */
   static async start(options: ServerProcessOptions): Promise<ServerProcess> {
-    const main = path.resolve(__dirname, '..', 'src', 'main.js');
-    const nodeArgs = [...options.nodeArgs, ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [])];
-    fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
-    const log = fs.openSync(options.logFile, 'w');
-    const child = spawn(process.execPath, [...nodeArgs, main, '-s', '0', ...options.args], {
-      stdio: ['ignore', log, log],
+    const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
+    const { proc, port } = await startServer(options.args, {
+      label: 'bench server',
+      nodeArgs: [...options.nodeArgs, ...profile],
+      logFile: options.logFile,
+      timeoutMs: START_TIMEOUT_MS,
     });
-    fs.closeSync(log);
-    live.add(child);
-    child.on('exit', () => live.delete(child));
-    try {
-      const port = await waitForPort(child, options.logFile);
-      return new ServerProcess(child, port, options.logFile);
-    } catch (err) {
-      child.kill('SIGKILL');
-      throw err;
-    }
+    return new ServerProcess(proc, port, options.logFile);
   }
 
   /** Current and peak resident memory of the server. */
   memory(): ProcessMemory {
-    return readMemory(this.pid);
+    return this.proc.memory();
   }
 
   /** CPU seconds (user + system) the server has used so far. */
   cpuSeconds(): number {
-    return readCpuSeconds(this.pid);
+    return this.proc.cpuSeconds();
   }
 
   /** SIGTERM (the server closes cleanly, which also writes a CPU profile), SIGKILL if it lingers. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    await this.proc.stop('SIGTERM', STOP_TIMEOUT_MS);
   }
 
-  /** Counts log lines matching `pattern` (e.g. removals the server printed). */
+  /** Counts log lines matching `pattern` (e.g. removals the server printed), over the whole log file. */
   countLogLines(pattern: RegExp): number {
     let count = 0;
     for (const line of fs.readFileSync(this.logFile, 'utf8').split('\n')) if (pattern.test(line)) count++;
     return count;
   }
-}
-
-async function waitForPort(child: ChildProcess, logFile: string): Promise<number> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const text = fs.readFileSync(logFile, 'utf8');
-    const match = ONLINE_LINE.exec(text);
-    if (match) return Number(match[1]);
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before going online: ${text.slice(0, 500)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`server did not print its port within ${START_TIMEOUT_MS} ms`);
-}
-
-/** VmRSS and VmHWM of `pid` from /proc (Linux). */
-export function readMemory(pid: number): ProcessMemory {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssKB: field('VmRSS'), peakRssKB: field('VmHWM') };
-}
-
-/** Soft limit on open files of this process, from /proc/self/limits. */
-export function openFileLimit(): number {
-  const limits = fs.readFileSync('/proc/self/limits', 'utf8');
-  const match = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
-  return match?.[1] === undefined || match[1] === 'unlimited' ? Infinity : Number(match[1]);
-}
-
-/** User + system CPU seconds of `pid` from /proc/<pid>/stat (clock ticks of 1/100 s). */
-export function readCpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

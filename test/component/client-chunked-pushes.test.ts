@@ -1,6 +1,6 @@
 import { ChatClient } from '../../src/client/chat-client';
 import type { ClientEntry, ClientToServerFrame } from '../../src/protocol/frames';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { FakeServer, clientOf, closeClients, healthyScript, settle, type FakeSession, type Script } from './client-fake-server';
 
 /**

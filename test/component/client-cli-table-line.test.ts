@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { runClientMode } from '../../src/cli/client-mode';
 import type { Terminal } from '../../src/cli/terminal-io';
 import { DEFAULT_LIMITS } from '../../src/protocol/limits';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { FakeServer, healthyScript, settle } from './client-fake-server';
 
 /**

@@ -8,8 +8,9 @@ import { Identity } from '../../src/client/identity';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { DirectFrame, type ClientEntry, type FrameOf } from '../../src/protocol/frames';
 import type { Limits } from '../../src/protocol/limits';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import type { Clock } from '../../src/util/clock';
+import { closeAllRawClients, RawLink } from '../helpers/raw-client';
 import { FakeServer, healthyScript } from './client-fake-server';
 
 /**
@@ -76,64 +77,33 @@ function dm(clock: Clock, signer: Identity, over: Partial<Omit<Dm, 'type' | 'sig
   return { type: 'dm', ...fields, sig: signer.sign(fields) };
 }
 
-/** A raw TCP link: sends frames, collects replies, knows when the other side closed. */
-class Link {
-  readonly replies: DirectFrame[] = [];
-  closed = false;
-  private wake: Array<() => void> = [];
+/** A raw TCP link to a listener (test/helpers/raw-client.ts); closed after the test. */
+async function openLink(port: number): Promise<RawLink<DirectFrame>> {
+  if (!cleanups.includes(closeAllRawClients)) cleanups.push(closeAllRawClients);
+  return RawLink.direct(port, { answerPings: false });
+}
 
-  private constructor(private readonly socket: net.Socket) {
-    const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: 1 << 16 }, {
-      frame: (f) => {
-        if (f.type !== 'ping') this.replies.push(f);
-        this.notify();
-      },
-      error: () => undefined,
-    });
-    socket.on('data', (chunk: Buffer) => decoder.push(chunk));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      this.closed = true;
-      this.notify();
-    });
-  }
+/** What `link` got back, pings left out. */
+function replies(link: RawLink<DirectFrame>): DirectFrame[] {
+  return link.frames.filter((f) => f.type !== 'ping');
+}
 
-  static async open(port: number): Promise<Link> {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    cleanups.push(() => void socket.destroy());
-    return new Link(socket);
-  }
+/** Resolves once `n` replies arrived (fails if the link closes first). */
+async function replied(link: RawLink<DirectFrame>, n: number): Promise<void> {
+  await link.until(() => replies(link).length >= n, `${n} replies`);
+}
 
-  send(...frames: DirectFrame[]): void {
-    this.socket.write(Buffer.concat(frames.map((f) => encodeFrame<DirectFrame>(f))));
-  }
+/** Per reply, in arrival order: `ack` or the error code. */
+function verdicts(link: RawLink<DirectFrame>): string[] {
+  return replies(link).map(verdict);
+}
 
-  /** Resolves once `n` replies arrived, or the link closed. */
-  async replied(n: number): Promise<void> {
-    while (this.replies.length < n && !this.closed) await new Promise<void>((resolve) => this.wake.push(resolve));
-  }
-
-  async whenClosed(): Promise<void> {
-    while (!this.closed) await new Promise<void>((resolve) => this.wake.push(resolve));
-  }
-
-  /** Per reply, in arrival order: `ack` or the error code. */
-  verdicts(): string[] {
-    return this.replies.map(verdict);
-  }
-
-  /** The verdicts on `dms`, in the order given (replies to different dms may arrive in any order). */
-  verdictsOn(dms: readonly Dm[]): string[] {
-    return dms.map((m) => {
-      const reply = this.replies.find((f) => 'id' in f && f.id === m.id);
-      return reply === undefined ? 'none' : verdict(reply);
-    });
-  }
-
-  private notify(): void {
-    for (const wake of this.wake.splice(0)) wake();
-  }
+/** The verdicts on `dms`, in the order given (replies to different dms may arrive in any order). */
+function verdictsOn(link: RawLink<DirectFrame>, dms: readonly Dm[]): string[] {
+  return dms.map((m) => {
+    const reply = link.frames.find((f) => 'id' in f && f.id === m.id);
+    return reply === undefined ? 'none' : verdict(reply);
+  });
 }
 
 function verdict(f: DirectFrame): string {
@@ -199,78 +169,78 @@ describe('dm_ack proves who took the message', () => {
 describe('rates and the verify budget are checked before the signature', () => {
   it('per link: past the burst, rate_limited (no refill while the clock stands still)', async () => {
     const { bob, clock, inbox } = await startBob({ directRateBurst: 3, directRatePerSec: 1 });
-    const link = await Link.open(bob.port!);
+    const link = await openLink(bob.port!);
     const five = Array.from({ length: 5 }, () => dm(clock, ids.alice));
-    link.send(...five);
-    await link.replied(5);
-    expect(link.verdictsOn(five)).toEqual(['ack', 'ack', 'ack', 'rate_limited', 'rate_limited']);
+    link.sendBatch(five);
+    await replied(link, 5);
+    expect(verdictsOn(link, five)).toEqual(['ack', 'ack', 'ack', 'rate_limited', 'rate_limited']);
     expect(inbox).toHaveLength(3);
     clock.advance(1000); // one token back
     link.send(dm(clock, ids.alice, { text: 'after a second' }));
-    await link.replied(6);
-    expect(link.verdicts()[5]).toBe('ack');
+    await replied(link, 6);
+    expect(verdicts(link)[5]).toBe('ack');
   });
 
   it('per sender name across links; a forger claiming alice does not use up her budget', async () => {
     const { bob, clock, inbox } = await startBob({ directRateBurst: 2, directRatePerSec: 1 });
-    const forger = await Link.open(bob.port!);
-    forger.send(dm(clock, Identity.generate()), dm(clock, Identity.generate())); // claims alice, bad signatures
-    await forger.replied(2);
-    expect(forger.verdicts()).toEqual(['bad_signature', 'bad_signature']);
-    const [one, two] = [await Link.open(bob.port!), await Link.open(bob.port!)];
-    one.send(dm(clock, ids.alice), dm(clock, ids.alice));
-    await one.replied(2);
+    const forger = await openLink(bob.port!);
+    forger.sendBatch([dm(clock, Identity.generate()), dm(clock, Identity.generate())]); // claims alice, bad signatures
+    await replied(forger, 2);
+    expect(verdicts(forger)).toEqual(['bad_signature', 'bad_signature']);
+    const [one, two] = [await openLink(bob.port!), await openLink(bob.port!)];
+    one.sendBatch([dm(clock, ids.alice), dm(clock, ids.alice)]);
+    await replied(one, 2);
     const onTwo = [dm(clock, ids.alice), dm(clock, ids.carol, { from: 'carol' })];
-    two.send(...onTwo);
-    await two.replied(2);
-    expect([one.verdicts(), two.verdictsOn(onTwo)]).toEqual([['ack', 'ack'], ['rate_limited', 'ack']]);
+    two.sendBatch(onTwo);
+    await replied(two, 2);
+    expect([verdicts(one), verdictsOn(two, onTwo)]).toEqual([['ack', 'ack'], ['rate_limited', 'ack']]);
     expect(inbox.map((m) => m.from)).toEqual(['alice', 'alice', 'carol']);
   });
 
   it('one bucket per name in any case: signing as ALICE does not get alice a second budget', async () => {
     const { bob, clock } = await startBob({ directRateBurst: 2, directRatePerSec: 1 });
-    const [one, two] = [await Link.open(bob.port!), await Link.open(bob.port!)];
-    one.send(dm(clock, ids.alice), dm(clock, ids.alice, { from: 'Alice' }));
-    await one.replied(2);
+    const [one, two] = [await openLink(bob.port!), await openLink(bob.port!)];
+    one.sendBatch([dm(clock, ids.alice), dm(clock, ids.alice, { from: 'Alice' })]);
+    await replied(one, 2);
     const upper = dm(clock, ids.alice, { from: 'ALICE' });
     two.send(upper);
-    await two.replied(1);
-    expect([one.verdicts(), two.verdictsOn([upper])]).toEqual([['ack', 'ack'], ['rate_limited']]);
+    await replied(two, 1);
+    expect([verdicts(one), verdictsOn(two, [upper])]).toEqual([['ack', 'ack'], ['rate_limited']]);
   });
 
   it('links that delivered nothing share the verify budget; a proven link does not wait for it', async () => {
     const { bob, clock } = await startBob({ directVerifyPerSec: 1 }); // burst: 2 checks
-    const proven = await Link.open(bob.port!);
+    const proven = await openLink(bob.port!);
     proven.send(dm(clock, ids.alice));
-    await proven.replied(1);
-    const fresh = await Promise.all([1, 2, 3].map(() => Link.open(bob.port!)));
+    await replied(proven, 1);
+    const fresh = await Promise.all([1, 2, 3].map(() => openLink(bob.port!)));
     for (const [i, link] of fresh.entries()) {
       link.send(dm(clock, Identity.generate(), { from: 'carol' }));
-      await link.replied(1);
-      expect([i, link.verdicts()]).toEqual([i, [i < 1 ? 'bad_signature' : 'rate_limited']]);
+      await replied(link, 1);
+      expect([i, verdicts(link)]).toEqual([i, [i < 1 ? 'bad_signature' : 'rate_limited']]);
     }
     proven.send(dm(clock, ids.alice));
-    await proven.replied(2);
-    expect(proven.verdicts()).toEqual(['ack', 'ack']);
+    await replied(proven, 2);
+    expect(verdicts(proven)).toEqual(['ack', 'ack']);
   });
 
   it('three bad signatures in a row close the link (too_many_invalid); the rest of its read is not checked', async () => {
     const { bob, clock } = await startBob();
-    const link = await Link.open(bob.port!);
-    link.send(...Array.from({ length: 30 }, () => dm(clock, Identity.generate())));
-    await link.whenClosed();
-    expect(link.verdicts()).toEqual(['bad_signature', 'bad_signature', 'bad_signature', 'too_many_invalid']);
+    const link = await openLink(bob.port!);
+    link.sendBatch(Array.from({ length: 30 }, () => dm(clock, Identity.generate())));
+    await link.waitClosed();
+    expect(verdicts(link)).toEqual(['bad_signature', 'bad_signature', 'bad_signature', 'too_many_invalid']);
   });
 
   it('a link that ignores directRateBurst refusals in a row is closed (rate_limited); what it had admitted still gets its verdict', async () => {
     const { bob, clock, inbox } = await startBob({ directRateBurst: 3, directRatePerSec: 1 });
-    const link = await Link.open(bob.port!);
+    const link = await openLink(bob.port!);
     const flood = Array.from({ length: 50 }, (_, n) => dm(clock, ids.alice, { text: `f${n}` }));
-    link.send(...flood);
-    await link.whenClosed();
-    expect(link.verdictsOn(flood.slice(0, 6))).toEqual(['ack', 'ack', 'ack', 'rate_limited', 'rate_limited', 'rate_limited']);
-    expect(link.verdicts().filter((v) => v === 'rate_limited')).toHaveLength(4); // three refusals, then the close
-    expect(link.replies).toHaveLength(7);
+    link.sendBatch(flood);
+    await link.waitClosed();
+    expect(verdictsOn(link, flood.slice(0, 6))).toEqual(['ack', 'ack', 'ack', 'rate_limited', 'rate_limited', 'rate_limited']);
+    expect(verdicts(link).filter((v) => v === 'rate_limited')).toHaveLength(4); // three refusals, then the close
+    expect(replies(link)).toHaveLength(7);
     expect(inbox.map((m) => m.text)).toEqual(['f0', 'f1', 'f2']);
   });
 });
@@ -278,32 +248,32 @@ describe('rates and the verify budget are checked before the signature', () => {
 describe('the listener keeps at most maxDirectLinks and closes links that deliver nothing', () => {
   it('a newcomer past the cap sheds an unproven link (oldest first), never a proven one', async () => {
     const { bob, clock } = await startBob({ maxDirectLinks: 3 });
-    const proven = await Link.open(bob.port!);
+    const proven = await openLink(bob.port!);
     proven.send(dm(clock, ids.alice));
-    await proven.replied(1);
-    const idle = [await Link.open(bob.port!), await Link.open(bob.port!)];
-    const newcomer = await Link.open(bob.port!);
-    await idle[0]!.whenClosed();
-    expect(idle[0]!.verdicts()).toEqual(['server_full']);
+    await replied(proven, 1);
+    const idle = [await openLink(bob.port!), await openLink(bob.port!)];
+    const newcomer = await openLink(bob.port!);
+    await idle[0]!.waitClosed();
+    expect(verdicts(idle[0]!)).toEqual(['server_full']);
     newcomer.send(dm(clock, ids.carol, { from: 'carol' }));
-    await newcomer.replied(1);
+    await replied(newcomer, 1);
     proven.send(dm(clock, ids.alice));
-    await proven.replied(2);
-    expect([newcomer.verdicts(), proven.verdicts(), idle[1]!.closed]).toEqual([['ack'], ['ack', 'ack'], false]);
+    await replied(proven, 2);
+    expect([verdicts(newcomer), verdicts(proven), idle[1]!.isClosed]).toEqual([['ack'], ['ack', 'ack'], false]);
   });
 
   it('a link with no accepted dm within the greeting deadline is closed (idle_timeout); a proven one stays', async () => {
     const { bob, clock } = await startBob({ directGreetingTimeoutMs: 1000 });
-    const [idle, junk, proven] = [await Link.open(bob.port!), await Link.open(bob.port!), await Link.open(bob.port!)];
+    const [idle, junk, proven] = [await openLink(bob.port!), await openLink(bob.port!), await openLink(bob.port!)];
     junk.send(dm(clock, ids.alice, { to: 'carol' })); // a reply, but nothing accepted
     proven.send(dm(clock, ids.alice));
-    await Promise.all([junk.replied(1), proven.replied(1)]);
+    await Promise.all([replied(junk, 1), replied(proven, 1)]);
     clock.advance(1001);
-    await Promise.all([idle.whenClosed(), junk.whenClosed()]);
-    expect([idle.verdicts(), junk.verdicts()]).toEqual([['idle_timeout'], ['wrong_recipient', 'idle_timeout']]);
+    await Promise.all([idle.waitClosed(), junk.waitClosed()]);
+    expect([verdicts(idle), verdicts(junk)]).toEqual([['idle_timeout'], ['wrong_recipient', 'idle_timeout']]);
     proven.send(dm(clock, ids.alice));
-    await proven.replied(2);
-    expect(proven.verdicts()).toEqual(['ack', 'ack']);
+    await replied(proven, 2);
+    expect(verdicts(proven)).toEqual(['ack', 'ack']);
   });
 });
 
@@ -311,19 +281,19 @@ describe('group mode holds a bounded number of private messages', () => {
   it('holds them in order, refuses past maxHeldMessages with inbox_full, releases them when asked', async () => {
     const { bob, clock, inbox } = await startBob({ maxHeldMessages: 2 });
     expect(await bob.joinGroup('room')).toBe('joined');
-    const link = await Link.open(bob.port!);
+    const link = await openLink(bob.port!);
     const sent = [1, 2, 3].map((n) => dm(clock, ids.alice, { text: `m${n}` }));
-    link.send(...sent);
-    await link.replied(3);
-    expect(link.verdictsOn(sent)).toEqual(['ack', 'ack', 'inbox_full']);
+    link.sendBatch(sent);
+    await replied(link, 3);
+    expect(verdictsOn(link, sent)).toEqual(['ack', 'ack', 'inbox_full']);
     expect(inbox).toEqual([]);
     link.send(sent[2]!); // refused, so not remembered: once there is room it is taken
-    await link.replied(4);
-    expect(link.verdicts()[3]).toBe('inbox_full');
+    await replied(link, 4);
+    expect(verdicts(link)[3]).toBe('inbox_full');
     expect(bob.releaseHeld().map((m) => m.text)).toEqual(['m1', 'm2']);
     link.send(sent[2]!);
-    await link.replied(5);
-    expect(link.verdicts()[4]).toBe('ack');
+    await replied(link, 5);
+    expect(verdicts(link)[4]).toBe('ack');
     expect(bob.releaseHeld().map((m) => m.text)).toEqual(['m3']);
     expect(inbox).toEqual([]);
   });
@@ -331,12 +301,12 @@ describe('group mode holds a bounded number of private messages', () => {
   it('after group mode, a new message shows any still held before itself', async () => {
     const { bob, clock, inbox } = await startBob();
     expect(await bob.joinGroup('room')).toBe('joined');
-    const link = await Link.open(bob.port!);
+    const link = await openLink(bob.port!);
     link.send(dm(clock, ids.alice, { text: 'held' }));
-    await link.replied(1);
+    await replied(link, 1);
     expect(await bob.leaveGroup()).toEqual({ left: 'room' });
     link.send(dm(clock, ids.alice, { text: 'later' }));
-    await link.replied(2);
+    await replied(link, 2);
     expect(inbox.map((m) => m.text)).toEqual(['held', 'later']);
   });
 });
@@ -349,20 +319,20 @@ describe('replays across a restart (dataDir)', () => {
     clock.advance(1_700_000_000_000);
     const first = await startBob({}, dataDir, clock);
     const captured = dm(clock, ids.alice, { text: 'pay mallory 100' });
-    const before = await Link.open(first.bob.port!);
+    const before = await openLink(first.bob.port!);
     before.send(captured);
-    await before.replied(1);
-    expect([before.verdicts(), first.inbox.length]).toEqual([['ack'], 1]);
+    await replied(before, 1);
+    expect([verdicts(before), first.inbox.length]).toEqual([['ack'], 1]);
     await first.bob.close();
 
     clock.advance(60_000); // still inside the 5-minute timestamp window
     const second = await startBob({}, dataDir, clock);
-    const after = await Link.open(second.bob.port!);
+    const after = await openLink(second.bob.port!);
     after.send(captured);
-    await after.replied(1);
+    await replied(after, 1);
     after.send(dm(clock, ids.alice, { text: 'fresh' }));
-    await after.replied(2);
-    expect(after.verdicts()).toEqual(['ack', 'ack']);
+    await replied(after, 2);
+    expect(verdicts(after)).toEqual(['ack', 'ack']);
     expect(second.inbox.map((m) => m.text)).toEqual(['fresh']);
     expect(fs.readdirSync(path.join(dataDir, 'received'))).toEqual(['bob.jsonl']);
   });

@@ -2,8 +2,8 @@ import net from 'node:net';
 import { ChatClient } from '../../src/client/chat-client';
 import { Identity, verifyAck } from '../../src/client/identity';
 import type { DirectMessage } from '../../src/client/client-results';
-import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
-import { DirectFrame, type ClientEntry, type FrameOf } from '../../src/protocol/frames';
+import type { ClientEntry, DirectFrame, FrameOf } from '../../src/protocol/frames';
+import { closeAllRawClients, RawLink } from '../helpers/raw-client';
 import { FakeServer, healthyScript } from './client-fake-server';
 
 /** Short ack timeout so "no answer" cases end quickly; nothing below asserts on time. */
@@ -53,32 +53,15 @@ async function pair(extra: ClientEntry[] = []): Promise<Pair> {
   return { alice, bob, inbox, table, ids };
 }
 
-/** A raw TCP link to a listener: sends frames as given, collects the frames it gets back. */
-interface RawLink {
-  send(frame: DirectFrame): void;
-  replies: DirectFrame[];
-  /** Resolves once `n` replies arrived (event-driven, no polling of time). */
-  replied(n?: number): Promise<void>;
+/** A raw TCP link to `port` (a client's direct-message listener); closed after the test. */
+function rawLink(port: number): Promise<RawLink<DirectFrame>> {
+  cleanups.push(() => closeAllRawClients());
+  return RawLink.direct(port);
 }
 
-async function rawLink(port: number): Promise<RawLink> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  cleanups.push(() => void socket.destroy());
-  const replies: DirectFrame[] = [];
-  const waiters: Array<() => void> = [];
-  const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: 1 << 16 }, {
-    frame: (f) => {
-      replies.push(f);
-      waiters.splice(0).forEach((wake) => wake());
-    },
-    error: () => undefined,
-  });
-  socket.on('data', (chunk: Buffer) => decoder.push(chunk));
-  const replied = async (n = 1): Promise<void> => {
-    while (replies.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
-  };
-  return { send: (frame) => socket.write(encodeFrame<DirectFrame>(frame)), replies, replied };
+/** Resolves once `link` got `n` frames back. */
+async function replied(link: RawLink<DirectFrame>, n = 1): Promise<void> {
+  await link.until(() => link.frames.length >= n, `${n} replies`, 10_000);
 }
 
 /** A dm signed by `signer`, claiming to be from `from`. */
@@ -86,7 +69,6 @@ function signedDm(signer: Identity, over: Partial<{ id: string; from: string; to
   const fields = { id: `id-${Math.random()}`, from: 'alice', to: 'bob', ts: Date.now(), text: 'hi', ...over };
   return { type: 'dm', ...fields, sig: signer.sign(fields) };
 }
-
 
 describe('direct messages between two ChatClients over loopback (SPEC §5, §7)', () => {
   it('delivers a signed message: the sender hears received, the receiver emits it once', async () => {
@@ -103,8 +85,8 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     const mallory = Identity.generate();
     const forged = signedDm(mallory, { from: 'alice' });
     link.send(forged);
-    await link.replied();
-    expect(link.replies).toEqual([expect.objectContaining({ type: 'error', id: forged.id, code: 'bad_signature' })]);
+    await replied(link);
+    expect(link.frames).toEqual([expect.objectContaining({ type: 'error', id: forged.id, code: 'bad_signature' })]);
     expect(inbox).toEqual([]);
   });
 
@@ -114,11 +96,11 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     const dm = signedDm(ids.alice);
     link.send(dm);
     link.send(dm);
-    await link.replied(2);
+    await replied(link, 2);
     const ack = { type: 'dm_ack', id: dm.id, sig: expect.any(String) };
-    expect(link.replies).toEqual([ack, ack]);
+    expect(link.frames).toEqual([ack, ack]);
     expect(inbox).toHaveLength(1);
-    for (const reply of link.replies) {
+    for (const reply of link.frames) {
       // signed by bob over (id, sender, receiver): only bob can make alice print "received"
       expect(reply.type === 'dm_ack' && verifyAck(ids.bob.publicKey, { id: dm.id, from: 'alice', to: 'bob' }, reply.sig)).toBe(true);
     }
@@ -132,8 +114,8 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     const { bob, inbox, ids } = await pair();
     const link = await rawLink(bob.port!);
     link.send(signedDm(ids.alice, change));
-    await link.replied();
-    expect(link.replies).toEqual([expect.objectContaining({ type: 'error', code })]);
+    await replied(link);
+    expect(link.frames).toEqual([expect.objectContaining({ type: 'error', code })]);
     expect(inbox).toEqual([]);
   });
 
@@ -141,8 +123,8 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     const { bob, inbox } = await pair();
     const link = await rawLink(bob.port!);
     link.send(signedDm(Identity.generate(), { from: 'zed' }));
-    await link.replied();
-    expect(link.replies).toEqual([expect.objectContaining({ type: 'error', code: 'unknown_sender' })]);
+    await replied(link);
+    expect(link.frames).toEqual([expect.objectContaining({ type: 'error', code: 'unknown_sender' })]);
     expect(inbox).toEqual([]);
   });
 

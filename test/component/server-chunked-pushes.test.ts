@@ -1,12 +1,16 @@
 import { Duplex } from 'node:stream';
 import { ChatClient } from '../../src/client/chat-client';
 import { ChatServer } from '../../src/server/chat-server';
-import { FrameDecoder } from '../../src/protocol/codec';
-import { ServerToClientFrame, type ClientEntry, type ClientToServerFrame } from '../../src/protocol/frames';
+import type { ClientEntry, ServerToClientFrame } from '../../src/protocol/frames';
 import type { Limits } from '../../src/protocol/limits';
-import { FakeClock } from '../../src/util/fake-clock';
-import { signedRegister } from '../helpers/test-identity';
+import { Waiters } from '../../testkit/waiters';
+import { FakeClock } from '../helpers/fake-clock';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
+import { closeAllRawClients, RawClient } from '../helpers/raw-client';
+import { signedRegister } from '../helpers/test-identity';
+
+/** Every connection's challenge here (ChatServerOptions.newChallenge), so raw registrations are signed at once. */
+const CHALLENGE = Buffer.alloc(32, 7).toString('base64');
 
 /**
  * docs/protocol.md `table` (`more`) and `list_part`: long pushes and lists
@@ -15,10 +19,7 @@ import { memoryDuplexPair } from '../helpers/memory-duplex';
  * list requests are re-run on a repeated id.
  */
 
-/** Every connection's challenge here (ChatServerOptions.newChallenge), so raw registrations can be signed at once. */
-const CHALLENGE = Buffer.alloc(32, 7).toString('base64');
 type Frame = ServerToClientFrame;
-type TableFrame = Extract<Frame, { type: 'table' }>;
 
 /**
  * An in-memory pair whose server → client direction can be held shut: while
@@ -51,75 +52,17 @@ function gatedPair(): { serverSide: Duplex; clientSide: Duplex; open(): void } {
   return { serverSide, clientSide, open };
 }
 
-/** Polls `done` every 10 ms until it holds; fails after 2 s (a safety net, not a timing assertion). */
-async function eventually(done: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !done(); waited += 10) {
-    if (waited > 2000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Every in-memory stream a test opened; destroyed after each test. */
+/** Server-side streams a test wired by hand; destroyed after each test. */
 const streams: Duplex[] = [];
 
-/** A raw-protocol client on an in-memory stream; every frame is schema-checked. */
-class RawClient {
-  readonly frames: Frame[] = [];
-  private readonly waiters: Array<() => void> = [];
+/** The largest frame `client` received, in encoded bytes. */
+function largestFrame(client: RawClient): number {
+  return Math.max(...client.frames.map((f) => Buffer.byteLength(JSON.stringify(f))));
+}
 
-  constructor(private readonly stream: Duplex) {
-    streams.push(stream);
-    const decoder = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: 1 << 20 }, {
-      frame: (f) => void (f.type !== 'hello' && this.frames.push(f)),
-      error: (e) => { throw new Error(`server sent an invalid frame: ${e.message}`); },
-    });
-    stream.on('data', (chunk: Buffer) => {
-      decoder.push(chunk); // (`hello` is not kept: these tests sign with the fixed CHALLENGE)
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  /** The largest frame received, in encoded bytes. */
-  largestFrame(): number {
-    return Math.max(...this.frames.map((f) => Buffer.byteLength(JSON.stringify(f))));
-  }
-
-  static on(server: ChatServer): RawClient {
-    const [serverSide, clientSide] = memoryDuplexPair();
-    server.handleConnection(serverSide);
-    return new RawClient(clientSide);
-  }
-
-  send(frame: ClientToServerFrame): void {
-    this.stream.write(`${JSON.stringify(frame)}\n`);
-  }
-
-  /** Resolves once `pred` holds (checked on every arrival); fails with what arrived after 2 s. */
-  async until<T>(pred: () => T | undefined | false): Promise<T> {
-    const deadline = Date.now() + 2000;
-    for (;;) {
-      const value = pred();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 500)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
-      });
-    }
-  }
-
-  answer(id: string): Promise<Frame> {
-    return this.until(() => this.frames.find((f) => (f.type === 'reply' || f.type === 'error') && f.id === id));
-  }
-
-  tables(): TableFrame[] {
-    return this.frames.filter((f): f is TableFrame => f.type === 'table');
-  }
-
-  /** Names in every table frame with `rev`, in order. */
-  namesOfRev(rev: number): string[] {
-    return this.tables().filter((t) => t.rev === rev).flatMap((t) => t.clients.map((c) => c.name));
-  }
+/** Names in every table frame with `rev` that `client` received, in order. */
+function namesOfRev(client: RawClient, rev: number): string[] {
+  return client.ofType('table').filter((t) => t.rev === rev).flatMap((t) => t.clients.map((c) => c.name));
 }
 
 const longName = (prefix: string, i: number): string => `${prefix}${String(i).padStart(5, '0')}`.padEnd(32, 'x');
@@ -131,7 +74,7 @@ async function fillTable(server: ChatServer, names: readonly string[]): Promise<
     cycler.send(signedRegister(CHALLENGE, { name, id: `r${i}`, port: 1 }));
     cycler.send({ type: 'dereg', id: `d${i}`, name });
   });
-  await cycler.answer(`d${names.length - 1}`);
+  await cycler.answerTo(`d${names.length - 1}`);
 }
 
 describe('ChatServer chunked table pushes and lists (component, in-memory streams)', () => {
@@ -161,6 +104,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
+    await closeAllRawClients();
     for (const stream of streams.splice(0)) stream.destroy();
     await server.close();
   });
@@ -171,18 +115,22 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     await fillTable(server, names);
     const raw = RawClient.on(server);
     raw.send(signedRegister(CHALLENGE, { name: 'raw', id: 'reg', port: 1 }));
-    await raw.until(() => raw.tables().some((t) => t.rev === 1 && t.more === undefined));
-    const full = raw.tables();
+    await raw.until(() => raw.ofType('table').some((t) => t.rev === 1 && t.more === undefined));
+    const full = raw.ofType('table');
     expect(full.length).toBeGreaterThan(3);
     expect(full.map((t) => [t.rev, t.full, t.more === true])).toEqual(full.map((_, i) => [1, i === 0, i < full.length - 1]));
-    expect(raw.namesOfRev(1)).toEqual([...names, 'raw']);
-    expect(raw.largestFrame()).toBeLessThanOrEqual(1024);
+    expect(namesOfRev(raw, 1)).toEqual([...names, 'raw']);
+    expect(largestFrame(raw)).toBeLessThanOrEqual(1024);
 
     const alice = chatClient('alice');
     const updates: Array<readonly ClientEntry[]> = [];
-    alice.on('tableUpdated', (table) => updates.push(table));
+    const tableUpdates = new Waiters(() => `alice knows ${alice.clients().length} clients`);
+    alice.on('tableUpdated', (table) => {
+      updates.push(table);
+      tableUpdates.notify();
+    });
     expect(await alice.register()).toBe('ok');
-    await eventually(() => alice.clients().length === 62, 'alice\'s full table');
+    await tableUpdates.wait({ what: "alice's full table", probe: () => (alice.clients().length === 62 ? { value: true } : null) });
     expect(await alice.listGroups()).toEqual({ groups: [] }); // answered after the whole table
     await new Promise((r) => setImmediate(r));
     expect(updates.map((t) => t.length)).toEqual([62]);
@@ -195,26 +143,26 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     await fillTable(server, names);
     const watcher = RawClient.on(server);
     watcher.send(signedRegister(CHALLENGE, { name: 'watcher', id: 'w', port: 1 }));
-    await watcher.until(() => watcher.tables().some((t) => t.more === undefined));
+    await watcher.until(() => watcher.ofType('table').some((t) => t.more === undefined));
     const gate = gatedPair();
     server.handleConnection(gate.serverSide);
     streams.push(gate.serverSide);
     const slow = new RawClient(gate.clientSide);
     slow.send(signedRegister(CHALLENGE, { name: 'slow', id: 'slow', port: 1 }));
-    await watcher.until(() => watcher.namesOfRev(2).includes('slow'));
+    await watcher.until(() => namesOfRev(watcher, 2).includes('slow'));
     const late = RawClient.on(server);
     late.send(signedRegister(CHALLENGE, { name: 'late', id: 'late', port: 1 }));
-    await watcher.until(() => watcher.namesOfRev(3).includes('late'));
+    await watcher.until(() => namesOfRev(watcher, 3).includes('late'));
     expect(slow.frames).toEqual([]); // nothing read yet: the server holds the rest of the table back
     gate.open();
-    await slow.until(() => slow.namesOfRev(2).includes('late'));
-    await slow.until(() => slow.tables().at(-1)?.more === undefined);
-    expect(slow.frames[0]).toEqual({ type: 'reply', id: 'slow' });
-    const revs = slow.tables().map((t) => t.rev);
+    await slow.until(() => namesOfRev(slow, 2).includes('late'));
+    await slow.until(() => slow.ofType('table').at(-1)?.more === undefined);
+    expect(slow.frames.filter((f) => f.type !== 'hello')[0]).toEqual({ type: 'reply', id: 'slow' });
+    const revs = slow.ofType('table').map((t) => t.rev);
     expect(revs).toEqual([...revs].sort((a, b) => a - b)); // every rev-1 chunk before any delta
-    expect(slow.namesOfRev(1)).toEqual([...names, 'watcher', 'slow']);
-    expect(slow.namesOfRev(2)).toEqual(['late']);
-    expect(slow.largestFrame()).toBeLessThanOrEqual(1024);
+    expect(namesOfRev(slow, 1)).toEqual([...names, 'watcher', 'slow']);
+    expect(namesOfRev(slow, 2)).toEqual(['late']);
+    expect(largestFrame(slow)).toBeLessThanOrEqual(1024);
   });
 
   it('answers a long list_groups through list_part frames that a client reassembles in order', async () => {
@@ -223,15 +171,15 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     creator.send(signedRegister(CHALLENGE, { name: 'creator', id: 'reg', port: 1 }));
     const groups = Array.from({ length: 2100 }, (_, i) => longName('g', i));
     groups.forEach((group, i) => creator.send({ type: 'create_group', id: `c${i}`, group }));
-    await creator.answer(`c${groups.length - 1}`);
+    await creator.answerTo(`c${groups.length - 1}`);
     creator.send({ type: 'list_groups', id: 'list' });
-    await creator.answer('list');
+    await creator.answerTo('list');
     const parts = creator.frames.filter((f): f is Extract<Frame, { type: 'list_part' }> => f.type === 'list_part');
     const reply = creator.frames.find((f) => f.type === 'reply' && f.id === 'list');
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.every((p) => p.id === 'list')).toBe(true);
     expect([...parts.flatMap((p) => p.items), ...(reply?.type === 'reply' ? reply.groups ?? [] : [])]).toEqual(groups);
-    expect(creator.largestFrame()).toBeLessThanOrEqual(server.limits.maxFrameBytes / 2);
+    expect(largestFrame(creator)).toBeLessThanOrEqual(server.limits.maxFrameBytes / 2);
 
     const lister = chatClient('lister');
     expect(await lister.register()).toBe('ok');
@@ -247,7 +195,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     c.send({ type: 'create_group', id: 'c1', group: 'first' });
     c.send({ type: 'list_groups', id: 'same' });
     c.send({ type: 'create_group', id: 'c2', group: 'second' });
-    await c.answer('c2');
+    await c.answerTo('c2');
     c.send({ type: 'list_groups', id: 'same' });
     await c.until(() => c.frames.filter((f) => f.type === 'reply' && f.id === 'same').length === 2);
     const replies = c.frames.filter((f) => f.type === 'reply' && f.id === 'same');
@@ -263,9 +211,9 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const c = RawClient.on(server);
     for (const [id, host] of [['h1', 'h'.repeat(64)], ['h2', '127.0.9999.1'], ['h3', 'a b']] as const) {
       c.send({ ...signedRegister(CHALLENGE, { name: 'x', id, port: 1 }), host });
-      expect(await c.answer(id)).toMatchObject({ type: 'error', code: 'bad_frame' });
+      expect(await c.answerTo(id)).toMatchObject({ type: 'error', code: 'bad_frame' });
     }
     c.send({ ...signedRegister(CHALLENGE, { name: 'x', id: 'ok', port: 1 }), host: 'chat.example.org' });
-    expect(await c.answer('ok')).toEqual({ type: 'reply', id: 'ok' });
+    expect(await c.answerTo('ok')).toEqual({ type: 'reply', id: 'ok' });
   });
 });

@@ -1,6 +1,6 @@
 import { ChatServer } from '../../src/server/chat-server';
-import { RawClient } from '../helpers/memory-client';
-import { FakeClock } from '../../src/util/fake-clock';
+import { RawClient } from '../helpers/raw-client';
+import { FakeClock } from '../helpers/fake-clock';
 
 describe('ChatServer groups (component, in-memory streams)', () => {
   let server: ChatServer;
@@ -9,7 +9,7 @@ describe('ChatServer groups (component, in-memory streams)', () => {
   let lines: string[];
 
   const member = async (name: string, group?: string): Promise<RawClient> => {
-    const c = new RawClient(server);
+    const c = RawClient.on(server, { autoAck: false, answerPings: false });
     clients.push(c);
     await c.register(name);
     if (group) expect(await c.request({ type: 'join_group', id: `join-${name}`, group })).toMatchObject({ type: 'reply' });
@@ -29,7 +29,7 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     server.on('groupMessage', (n, g, t) => lines.push(`msg ${n} ${g} ${t}`));
   });
   afterEach(async () => {
-    for (const c of clients) c.end();
+    for (const c of clients) c.close();
     await server.close();
   });
 
@@ -189,7 +189,7 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     gone.sendRaw(Array.from({ length: 300 }, (_, i) => JSON.stringify({ type: 'list_groups', id: `l${i}` })).join('\n') + '\n');
     await gone.until(() => gone.frames.some((f) => 'id' in f && f.id === 'l0'));
     const offline = new Promise<void>((resolve) => server.once('tableUpdated', () => resolve()));
-    gone.end();
+    gone.close();
     await offline; // queued after every listing it sent: they have all been run or skipped
     expect(listed).toBeGreaterThan(0);
     expect(listed).toBeLessThan(300);
@@ -209,7 +209,7 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     const dereg = await member('dee', 'g'); // 5 joined
     await dereg.request({ type: 'dereg', id: 'd', name: 'dee' }); // 6 left
     const closer = await member('cal', 'g'); // 7 joined
-    closer.end(); // 8 left
+    closer.close(); // 8 left
     await seen(8);
     const silent = await member('sid', 'g'); // 9 joined
     watcher.autoAck();

@@ -1,27 +1,42 @@
 import { ChatServer } from '../../src/server/chat-server';
-import { RawClient } from '../helpers/memory-client';
-import { identityOf, signedRegister } from '../helpers/test-identity';
+import { RawClient } from '../helpers/raw-client';
+import { identityOf } from '../helpers/test-identity';
 import type { Limits } from '../../src/protocol/limits';
-import { FakeClock } from '../../src/util/fake-clock';
 import { MemoryStore } from '../../src/store/memory-store';
 import type { ChatStore, Registration } from '../../src/store/chat-store';
+import { Waiters } from '../../testkit/waiters';
+import { FakeClock } from '../helpers/fake-clock';
 
 describe('ChatServer registration (component, in-memory streams)', () => {
   let server: ChatServer;
   let clock: FakeClock;
   let clients: RawClient[];
   let lines: string[];
-  const connect = (): RawClient => {
-    const c = new RawClient(server);
+  /** Waits re-checked on every server event recorded in `lines`. */
+  const serverEvents = new Waiters(() => `server events: ${JSON.stringify(lines)}`);
+  const record = (line: string): void => {
+    lines.push(line);
+    serverEvents.notify();
+  };
+  /** Resolves once `lines` satisfies `done`. */
+  const untilEvents = (done: () => boolean, what: string): Promise<boolean> =>
+    serverEvents.wait({ what, probe: () => (done() ? { value: true } : null) });
+  /**
+   * A raw client that does not ack unless a test says so. It answers pings,
+   * as a live client does: a second registration of a name with its key
+   * pings the holder, and only a silent one is replaced (docs/protocol.md "Accounts").
+   */
+  const connect = (options: { answerPings?: boolean } = {}): RawClient => {
+    const c = RawClient.on(server, { autoAck: false, answerPings: options.answerPings ?? true });
     clients.push(c);
     return c;
   };
   /** Deltas per event-loop turn by default here; the timed flush has its own tests below. */
   const start = (limits: Partial<Limits> = {}, tableFlushMs = 0, store?: ChatStore): void => {
     server = new ChatServer({ clock, tableFlushMs, store, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits } });
-    server.on('tableUpdated', () => lines.push('table'));
-    server.on('groupCreated', (n, g) => lines.push(`created ${n} ${g}`));
-    server.on('groupLeft', (n, g) => lines.push(`left ${n} ${g}`));
+    server.on('tableUpdated', () => record('table'));
+    server.on('groupCreated', (n, g) => record(`created ${n} ${g}`));
+    server.on('groupLeft', (n, g) => record(`left ${n} ${g}`));
   };
 
   beforeEach(() => {
@@ -31,13 +46,13 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     start();
   });
   afterEach(async () => {
-    for (const c of clients) c.end();
+    for (const c of clients) c.close();
     await server.close();
   });
 
   it('replies to register, then sends the full table as rev 1', async () => {
     const alice = connect();
-    expect(await alice.register('alice', 5001)).toEqual({ type: 'reply', id: 'reg-alice' });
+    expect(await alice.register('alice', { port: 5001 })).toEqual({ type: 'reply', id: 'reg-alice' });
     const table = await alice.until(() => alice.ofType('table')[0]);
     expect(table).toEqual({
       type: 'table', rev: 1, full: true,
@@ -49,10 +64,10 @@ describe('ChatServer registration (component, in-memory streams)', () => {
   it('names compare without case: ALICE is refused while alice is online, and deregisters as any spelling', async () => {
     const alice = connect();
     await alice.register('alice');
-    expect(await connect().register('ALICE', 5001)).toMatchObject({ type: 'error', code: 'name_in_use' });
+    expect(await connect().register('ALICE', { port: 5001 })).toMatchObject({ type: 'error', code: 'name_in_use' });
     expect(await alice.request({ type: 'dereg', id: 'd', name: 'Alice' })).toEqual({ type: 'reply', id: 'd' });
     const again = connect();
-    expect(await again.register('ALICE', 5002)).toEqual({ type: 'reply', id: 'reg-ALICE' });
+    expect(await again.register('ALICE', { port: 5002 })).toEqual({ type: 'reply', id: 'reg-ALICE' });
     // Shown as first registered.
     const table = await again.until(() => again.ofType('table')[0]);
     expect(table.clients.map((c) => [c.name, c.port, c.online])).toEqual([['alice', 5002, true]]);
@@ -63,7 +78,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     const bob = connect();
     await alice.register('alice');
     await alice.until(() => alice.ofType('table').length === 1);
-    await bob.register('bob', 6000);
+    await bob.register('bob', { port: 6000 });
     const delta = await alice.until(() => alice.ofType('table')[1]);
     expect(delta).toMatchObject({ rev: 2, full: false, clients: [{ name: 'bob', port: 6000, online: true }] });
     await bob.request({ type: 'list_groups', id: 'sync' }); // everything queued before it has arrived
@@ -95,11 +110,11 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     const first = connect();
     const watcher = connect();
     await watcher.register('watcher');
-    await first.register('alice', 5000);
-    first.end();
+    await first.register('alice', { port: 5000 });
+    first.close();
     await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.name === 'alice' && !e.online)));
     const again = connect();
-    expect(await again.register('alice', 7000)).toEqual({ type: 'reply', id: 'reg-alice' });
+    expect(await again.register('alice', { port: 7000 })).toEqual({ type: 'reply', id: 'reg-alice' });
     await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.port === 7000 && e.online)));
   });
 
@@ -119,14 +134,14 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(await c.request({ type: 'list_groups', id: 'x1' })).toMatchObject({ type: 'error', id: 'x1', code: 'not_registered' });
     expect(await c.request({ type: 'send_group', id: 'x2', text: 'hi' })).toMatchObject({ code: 'not_registered' });
     await c.register('carol');
-    expect(await c.register('carol', 5000, 'again')).toMatchObject({ type: 'error', code: 'already_registered' });
+    expect(await c.register('carol', { port: 5000, id: 'again' })).toMatchObject({ type: 'error', code: 'already_registered' });
   });
 
   it('refuses another protocol version with unsupported_version and closes', async () => {
     const c = connect();
-    const reply = await c.request({ ...signedRegister(await c.challenge(), { name: 'zed', id: 'r', port: 1 }), v: 99 });
+    const reply = await c.register('zed', { id: 'r', v: 99 });
     expect(reply).toMatchObject({ type: 'error', code: 'unsupported_version' });
-    await c.until(() => c.closed);
+    await c.until(() => c.isClosed);
   });
 
   it('answers a repeated request id from its cache without performing it again', async () => {
@@ -141,12 +156,12 @@ describe('ChatServer registration (component, in-memory streams)', () => {
 
   it('answers a request retried on a new connection after a reconnect from the name\'s cache', async () => {
     const first = connect();
-    await first.register('alice', 5000, 'reg-1');
+    await first.register('alice', { port: 5000, id: 'reg-1' });
     expect(await first.request({ type: 'create_group', id: 'lost-reply', group: 'g' })).toEqual({ type: 'reply', id: 'lost-reply' });
-    first.end(); // the reply "was lost" with the connection
+    first.close(); // the reply "was lost" with the connection
     const second = connect();
-    await second.until(() => lines.filter((l) => l === 'table').length === 2); // alice went offline
-    expect(await second.register('alice', 5000, 'reg-2')).toEqual({ type: 'reply', id: 'reg-2' });
+    await untilEvents(() => lines.filter((l) => l === 'table').length === 2, 'alice offline'); // alice went offline
+    expect(await second.register('alice', { port: 5000, id: 'reg-2' })).toEqual({ type: 'reply', id: 'reg-2' });
     const retried = await second.request({ type: 'create_group', id: 'lost-reply', group: 'g' });
     expect(retried).toEqual({ type: 'reply', id: 'lost-reply' });
     expect(lines.filter((l) => l.startsWith('created'))).toEqual(['created alice g']);
@@ -155,7 +170,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
   it('closes a connection that does not register within registerTimeoutMs', async () => {
     const c = connect();
     clock.advance(server.limits.registerTimeoutMs);
-    await c.until(() => c.closed);
+    await c.until(() => c.isClosed);
     expect(c.ofType('error')).toMatchObject([{ code: 'register_timeout' }]);
   });
 
@@ -205,9 +220,9 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(await refusedReply).toMatchObject({ type: 'error', code: 'name_in_use' });
     clock.advance(3999);
     expect(await late.request({ type: 'list_groups', id: 'open' })).toMatchObject({ code: 'not_registered' });
-    expect(late.closed).toBe(false);
+    expect(late.isClosed).toBe(false);
     clock.advance(1);
-    await late.until(() => late.closed);
+    await late.until(() => late.isClosed);
     expect(late.ofType('error').map((e) => e.code)).toEqual(['name_in_use', 'not_registered', 'register_timeout']);
   });
 
@@ -220,7 +235,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(await c.register('bob')).toMatchObject({ type: 'error', code: 'name_in_use' });
     clock.advance(1);
     expect(await c.request({ type: 'list_groups', id: 'open' })).toMatchObject({ code: 'not_registered' });
-    expect(c.closed).toBe(false);
+    expect(c.isClosed).toBe(false);
     expect(c.ofType('error').map((e) => e.code)).toEqual(['name_in_use', 'not_registered']);
   });
 
@@ -231,13 +246,13 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     await registered.register('alice');
     const idle = connect();
     const newcomer = connect();
-    await idle.until(() => idle.closed);
+    await idle.until(() => idle.isClosed);
     expect(idle.ofType('error')).toMatchObject([{ code: 'server_full' }]);
     expect(await newcomer.register('bob')).toEqual({ type: 'reply', id: 'reg-bob' });
     const late = connect();
-    await late.until(() => late.closed);
+    await late.until(() => late.isClosed);
     expect(late.ofType('error')).toMatchObject([{ code: 'server_full' }]);
-    expect(registered.closed).toBe(false);
+    expect(registered.isClosed).toBe(false);
   });
 
   it('at maxClients a connection that deregistered is sheddable again, like any unregistered one', async () => {
@@ -248,7 +263,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(await quitter.request({ type: 'dereg', id: 'd', name: 'alice' })).toEqual({ type: 'reply', id: 'd' });
     await connect().register('bob');
     const newcomer = connect();
-    await quitter.until(() => quitter.closed);
+    await quitter.until(() => quitter.isClosed);
     expect(quitter.ofType('error')).toMatchObject([{ code: 'server_full' }]);
     expect(await newcomer.register('carol')).toEqual({ type: 'reply', id: 'reg-carol' });
   });
@@ -260,15 +275,14 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     await bob.register('bob');
     await alice.request({ type: 'create_group', id: 'c', group: 'g' });
     await alice.request({ type: 'join_group', id: 'j', group: 'g' });
-    alice.end();
+    alice.close();
     await bob.until(() => bob.ofType('table').some((t) => t.clients.some((e) => e.name === 'alice' && !e.online)));
     expect(lines.slice(-2)).toEqual(['left alice g', 'table']);
   });
   it('a silent connection dies by heartbeat: marked offline and removed from its group', async () => {
     await server.close();
     start({ heartbeatMs: 100 });
-    const silent = connect();
-    silent.answersPings = false;
+    const silent = connect({ answerPings: false });
     const watcher = connect();
     await silent.register('sam');
     await watcher.register('wes');
@@ -279,7 +293,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     clock.advance(200); // sam has been silent for 4 intervals
     await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.name === 'sam' && !e.online)));
     expect(lines.slice(-2)).toEqual(['left sam g', 'table']);
-    expect(watcher.closed).toBe(false);
+    expect(watcher.isClosed).toBe(false);
   });
 
   it('a fault while handling a frame closes only that connection and is reported once', async () => {
@@ -293,7 +307,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     await bad.register('mallory');
     await good.register('alice');
     bad.send({ type: 'create_group', id: 'c1', group: 'g' });
-    await bad.until(() => bad.closed);
+    await bad.until(() => bad.isClosed);
     expect(bad.ofType('error')).toMatchObject([{ code: 'internal_error' }]);
     expect(faults).toEqual(['boom']);
     expect(await good.request({ type: 'list_groups', id: 'l' })).toEqual({ type: 'reply', id: 'l', groups: ['g'] });

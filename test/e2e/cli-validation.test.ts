@@ -3,7 +3,9 @@
  * Usage errors go to stderr with exit 2 and never contact a server; a port
  * already in use is a runtime failure (exit 1) printed as a `>>> ` line.
  */
-import { closedPort, startCli, startClient, startServer, type CliProcess } from '../helpers/cli-process';
+import { startCli, type CliProcess } from '../../testkit/cli-process';
+import { startClient, startServer } from '../../testkit/chat-roles';
+import { closedPort } from '../helpers/ports';
 
 async function expectUsageError(args: string[], message: string): Promise<void> {
   const proc = startCli(args);

@@ -3,7 +3,7 @@
  * and the group-mode prefix, on the real CLI (stdin a pipe: no prompt).
  */
 import * as net from 'node:net';
-import { startClient, startServer, type StartedClient } from '../helpers/cli-process';
+import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
 import {
   createGroup,
   expectAfter,

@@ -4,7 +4,8 @@
  * names in any case, the hint after `[Invalid command]`, `--no-log-text`.
  * Expected lines are written out literally.
  */
-import { startCli, startClient, startServer, type StartedClient } from '../helpers/cli-process';
+import { startCli } from '../../testkit/cli-process';
+import { startClient, startClients, startServer, type StartedClient } from '../../testkit/chat-roles';
 import {
   SENTINEL_COMMAND, SLOW_EVENT_MS, TABLE_UPDATED, createGroup, expectAfter, expectCleanStderr, joinGroup, line, listing,
   sendGroup, startChat, waitUntilOnline,
@@ -171,12 +172,12 @@ describe('everyday client use (docs/usage.md)', () => {
     const { proc: server, port } = await startServer();
     const watcher = await startClient('watcher', port);
     const names = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'];
-    const burst = await Promise.all(names.map((n) => startClient(n, port)));
+    const burst = await startClients(names, port); // six processes booting at once: a crowd's startup deadline
     await waitUntilOnline(watcher.proc, names);
     // docs/usage.md: at most one line per push (fewer when pushes come within a second of each other).
     const pushes = server.linesMatching('>>> [Client table updated.]').length;
     expect(watcher.proc.linesMatching('>>> [Client table updated.]').length).toBeLessThanOrEqual(pushes);
     expect(burst).toHaveLength(names.length);
     await listing(watcher.proc, 'who', '>>> [Online clients:]');
-  });
+  }, 60_000);
 });

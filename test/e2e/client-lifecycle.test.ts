@@ -2,7 +2,9 @@
  * SPEC §5: starting (name in use, server not responding) and leaving (dereg,
  * Ctrl+C, SIGTERM, end of input) a client, with exit codes (SPEC §2).
  */
-import { closedPort, startCli, type CliProcess, startClient, startServer, startSilentServer, type StartedClient } from '../helpers/cli-process';
+import { startCli, type CliProcess } from '../../testkit/cli-process';
+import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
+import { closedPort, startSilentServer } from '../helpers/ports';
 import * as net from 'node:net';
 import { createGroup, expectAfter, joinGroup, expectCleanStderr, waitForTableUpdates, startChat } from '../helpers/e2e-chat';
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { expectCleanStderr } from '../helpers/e2e-chat';
-import { closeAllRawClients, RawLink } from '../helpers/raw-socket';
+import { closeAllRawClients, RawLink } from '../helpers/raw-client';
 import { startChat } from '../helpers/peer-process';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { MeshFrame } from '../../src/protocol/mesh-frames';

@@ -1,5 +1,6 @@
 import { expectCleanStderr } from '../helpers/e2e-chat';
-import { closedPort, startCli } from '../helpers/cli-process';
+import { startCli } from '../../testkit/cli-process';
+import { closedPort } from '../helpers/ports';
 import { joinChat, listPeers, reachablePort, spawnPeer, startChat } from '../helpers/peer-process';
 
 // SPEC §6: create, join through any member, name uniqueness, messages exactly once.

@@ -1,5 +1,5 @@
 import { expectCleanStderr } from '../helpers/e2e-chat';
-import { closeAllRawClients, RawLink } from '../helpers/raw-socket';
+import { closeAllRawClients, RawLink } from '../helpers/raw-client';
 import { joinChat, startChat } from '../helpers/peer-process';
 import { MeshFrame } from '../../src/protocol/mesh-frames';
 

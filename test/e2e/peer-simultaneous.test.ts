@@ -1,5 +1,5 @@
 import { expectCleanStderr } from '../helpers/e2e-chat';
-import type { CliProcess } from '../helpers/cli-process';
+import type { CliProcess } from '../../testkit/cli-process';
 import { joinChat, listPeers, reachablePort, spawnPeer, startChat, type StartedPeer } from '../helpers/peer-process';
 
 /** Waits until `peer` knows `other`: counted in its join, or announced after it. */

@@ -3,8 +3,8 @@
  * among three, group isolation, private messages queued in group mode, group
  * ordering under two concurrent senders, and a race to create one group.
  */
-import { startClients, startServer, type StartedClient } from '../helpers/cli-process';
-import { createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, startChat } from '../helpers/e2e-chat';
+import { startClients, startServer, type StartedClient } from '../../testkit/chat-roles';
+import { SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, startChat } from '../helpers/e2e-chat';
 
 describe('chat scenarios', () => {
   afterEach(() => expectCleanStderr());
@@ -139,10 +139,11 @@ describe('chat scenarios', () => {
   test('ten clients race to create the same group: exactly one creates it, nine are told it exists', async () => {
     const { proc: server, port } = await startServer();
     const names = Array.from({ length: 10 }, (_, i) => `racer${i}`);
-    const clients = await startClients(names, port);
+    const clients = await startClients(names, port); // ten processes booting at once: a crowd's startup deadline
     const serverFrom = server.mark();
     for (const c of clients) c.proc.send('create_group race');
-    const outcomes = await Promise.all(clients.map((c) => c.proc.waitForLine(/^>>> \[Group race (created by Server|already exists)\.\]$/)));
+    const outcome = /^>>> \[Group race (created by Server|already exists)\.\]$/;
+    const outcomes = await Promise.all(clients.map((c) => c.proc.waitForLine(outcome, { timeoutMs: SLOW_EVENT_MS })));
     expect(outcomes.filter((l) => l === '>>> [Group race created by Server.]')).toHaveLength(1);
     expect(outcomes.filter((l) => l === '>>> [Group race already exists.]')).toHaveLength(9);
     await server.waitForCount(/^>>> \[Client racer\d creat/, 10, { from: serverFrom });
@@ -153,5 +154,5 @@ describe('chat scenarios', () => {
     expect(server.linesMatching(/created group race successfully/)).toEqual([`>>> [Client ${winner.name} created group race successfully]`]);
     // And there is exactly one such group.
     await expectAfter(clients[0]!.proc, 'list_groups', ['>>> [Available group chats:]', '>>> race']);
-  });
+  }, 60_000);
 });

@@ -3,7 +3,7 @@
  * comes back on the same port), a group member stops answering, a client is
  * killed and comes back under its name.
  */
-import { startClient, startServer, type StartedClient } from '../helpers/cli-process';
+import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
 import { SENTINEL_COMMAND, SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, waitForTableUpdates, startChat, sendPrivateEventually } from '../helpers/e2e-chat';
 
 /**

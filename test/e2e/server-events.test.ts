@@ -1,7 +1,7 @@
 /**
  * SPEC §4: the line the server prints for every event, on the real CLI.
  */
-import { startClient, startServer, type StartedClient } from '../helpers/cli-process';
+import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
 import { SLOW_EVENT_MS, createGroup, expectAfter, joinGroup, line, listing, sendGroup, expectCleanStderr, waitForTableUpdates, startChat } from '../helpers/e2e-chat';
 
 describe('server event lines (SPEC §4)', () => {

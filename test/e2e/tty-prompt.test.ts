@@ -4,7 +4,9 @@
  * (util-linux) to get a pseudo-terminal. Skipped where `script` is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { closedPort, startCli, startClient, startServer, type CliProcess } from '../helpers/cli-process';
+import { startCli, type CliProcess } from '../../testkit/cli-process';
+import { startClient, startServer } from '../../testkit/chat-roles';
+import { closedPort } from '../helpers/ports';
 
 function hasUtilLinuxScript(): boolean {
   const probe = spawnSync('script', ['-q', '-e', '-c', 'true', '/dev/null'], { stdio: 'ignore', timeout: 5_000 });

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ClientProcess } from './hostile-server';
+import type { CliProcess } from '../../testkit/cli-process';
 import { FloodSocket, lines, type DmFrame, type TestKey } from './dm-attacker';
 
 /**
@@ -12,11 +12,11 @@ import { FloodSocket, lines, type DmFrame, type TestKey } from './dm-attacker';
  */
 
 /** ms from typing `command` to the victim printing `line` (a round trip through its event loop and the server). */
-export async function roundTrip(client: ClientProcess, command: string, line: string, timeoutMs = 20_000): Promise<number> {
+export async function roundTrip(client: CliProcess, command: string, line: string, timeoutMs = 20_000): Promise<number> {
   const from = client.mark();
   const started = performance.now();
-  client.type(command);
-  await client.waitForLine(line, from, timeoutMs);
+  client.send(command);
+  await client.waitForLine(line, { from, timeoutMs });
   return performance.now() - started;
 }
 

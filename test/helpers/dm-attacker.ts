@@ -1,14 +1,27 @@
+import { registrationBytes } from '../../src/protocol/signing';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { nextId } from './raw-socket';
+import { Waiters } from '../../testkit/waiters';
+import { nextId } from './raw-client';
 
 /**
  * Lean tools for attacking a client's direct-message listener from a test:
  * signing exactly as docs/protocol.md specifies (independently of
  * src/client, so a wrong implementation cannot agree with itself), and
- * flooding raw sockets without decoding every reply.
+ * flooding raw sockets without decoding every reply (`RawLink` decodes and
+ * keeps every frame: right for a conversation, too costly for 20,000 replies).
  */
+
+/** Waits re-checked whenever any flood socket reads or closes. */
+const floodEvents = new Waiters(() => '');
+
+/**
+ * Resolves once `done` holds, re-checked on every reply and close of any
+ * flood socket (never on a timer); `timeoutMs` is a safety net.
+ */
+export function untilFlood(done: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  return floodEvents.wait({ what, timeoutMs, probe: () => (done() ? { value: undefined } : null) });
+}
 
 /** An Ed25519 key pair; `publicKey` is the raw 32 bytes in base64, as `register.key` wants. */
 export class TestKey {
@@ -27,6 +40,11 @@ export class TestKey {
     const ts = fields.ts ?? Date.now();
     const bytes = Buffer.from(JSON.stringify(['chatapp-dm-v1', id, fields.from, fields.to, ts, fields.text]), 'utf8');
     return { type: 'dm', id, from: fields.from, to: fields.to, text: fields.text, ts, sig: crypto.sign(null, bytes, this.pair.privateKey).toString('base64') };
+  }
+
+  /** Proves holding this key to a server (docs/protocol.md "Accounts"). */
+  signRegistration(challenge: string, name: string): string {
+    return crypto.sign(null, registrationBytes(challenge, name, this.publicKey), this.pair.privateKey).toString('base64');
   }
 
   /** The receiver's `dm_ack` signature: JSON of ["chatapp-dm-ack-v1", id, from, to]. */
@@ -76,6 +94,7 @@ export class FloodSocket {
     this.done = new Promise((resolve) =>
       socket.once('close', () => {
         this.closed = true;
+        floodEvents.notify();
         resolve();
       }),
     );
@@ -123,26 +142,6 @@ export class FloodSocket {
         if (code !== undefined) this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
       }
     }
+    floodEvents.notify();
   }
-}
-
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[11] and [12] are utime and stime (fields 14 and 15 of stat(5)), in clock ticks of 1/100 s
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** Open sockets (file descriptors that are sockets) of a process, from /proc/<pid>/fd. */
-export function openSockets(pid: number): number {
-  let count = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) count++;
-    } catch {
-      // closed while we looked
-    }
-  }
-  return count;
 }

@@ -1,9 +1,11 @@
 /**
- * Small chat-level helpers for the end-to-end tests, on top of cli-process.
- * Expected lines are written out literally from SPEC §4–§5 (never imported
- * from src/cli/lines.ts), so a drift in the implementation fails the tests.
+ * Small chat-level helpers for the end-to-end tests, on top of testkit's
+ * process driver. Expected lines are written out literally from SPEC §4–§5
+ * (never imported from src/cli/lines.ts), so a drift in the implementation
+ * fails the tests.
  */
-import { startClient, startedProcesses, type CliProcess, type HelperOptions, type LineMatcher, type StartedClient } from './cli-process';
+import { startedProcesses, type CliProcess, type LineMatcher } from '../../testkit/cli-process';
+import { startClient, type RoleOptions, type StartedClient } from '../../testkit/chat-roles';
 
 /** SPEC §2: `>>> ` normally, `>>> (<group>) ` in group mode. */
 export function line(body: string, group: string | null = null): string {
@@ -120,7 +122,7 @@ export function waitForTableUpdates(proc: CliProcess, total: number, timeoutMs?:
  * each push gets a line of its own, and later `waitForTableUpdates` counts
  * stay exact.
  */
-export async function startChat(names: readonly string[], serverPort: number, extraArgs: readonly string[] = [], options: HelperOptions = {}): Promise<StartedClient[]> {
+export async function startChat(names: readonly string[], serverPort: number, extraArgs: readonly string[] = [], options: RoleOptions = {}): Promise<StartedClient[]> {
   const clients: StartedClient[] = [];
   for (const name of names) {
     clients.push(await startClient(name, serverPort, extraArgs, options));

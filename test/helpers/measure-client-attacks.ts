@@ -6,14 +6,17 @@
  *
  *   npm run build && npx ts-node --transpile-only test/helpers/measure-client-attacks.ts [normal|group|badsig|idle ...]
  *
- * Every process runs with default options, so a build from before the
- * listener limits can be measured the same way.
+ * The clients run with default options, so a build from before the listener
+ * limits can be measured the same way. The server runs without its
+ * per-client request rate: bob's back-to-back round trips would pass it
+ * whenever the attack leaves him fast, and it is not what is measured.
  */
 import os from 'node:os';
-import { ClientProcess, ServerProcess } from './hostile-server';
-import { closeAllRawClients, RawClient } from './raw-socket';
+import { startClient, startServer } from '../../testkit/chat-roles';
+import type { CliProcess } from '../../testkit/cli-process';
+import { closeAllRawClients, RawClient } from './raw-client';
 import { badSignatureFlood, idleLinks, median, roundTrip, sampleWhile, signedDms, signedFlood, verifyCostUs } from './client-attacks';
-import { cpuMs, openSockets, TestKey } from './dm-attacker';
+import { TestKey } from './dm-attacker';
 
 const LIST = ['list_groups', '>>> [No group chats available.]'] as const;
 
@@ -21,26 +24,26 @@ const LIST = ['list_groups', '>>> [No group chats available.]'] as const;
 const worlds: Array<() => Promise<void>> = [];
 
 async function world(victimArgs: string[] = []) {
-  const server = await ServerProcess.start();
-  worlds.push(() => server.stop());
-  const bob = await ClientProcess.start('bob', server.port, victimArgs);
-  worlds.push(() => bob.stop());
-  const alice = await ClientProcess.start('alice', server.port);
-  worlds.push(() => alice.stop());
+  const { proc: server, port } = await startServer(['--rate-limit-per-sec', '0']);
+  worlds.push(async () => void (await server.stop()));
+  const { proc: bob, listenPort } = await startClient('bob', port, victimArgs);
+  worlds.push(async () => void (await bob.stop('endInput')));
+  const { proc: alice } = await startClient('alice', port);
+  worlds.push(async () => void (await alice.stop('endInput')));
   const key = new TestKey();
-  const mallory = await RawClient.connect(server.port);
+  const mallory = await RawClient.connect(port);
   const from = bob.mark();
-  if ((await mallory.register('mallory', key.publicKey)).type !== 'reply') throw new Error('mallory not registered');
-  await bob.waitForLine('>>> [Client table updated.]', from);
+  if ((await mallory.register('mallory', { identity: key })).type !== 'reply') throw new Error('mallory not registered');
+  await bob.waitForLine('>>> [Client table updated.]', { from });
   const stop = async (): Promise<void> => {
     await closeAllRawClients();
-    await Promise.all([bob.stop(), alice.stop()]);
+    await Promise.all([bob.stop('endInput'), alice.stop('endInput')]);
     await server.stop();
   };
-  return { server, bob, alice, key, stop };
+  return { server, bob, listenPort, alice, key, stop };
 }
 
-async function quiet(client: ClientProcess, ms = 1000): Promise<void> {
+async function quiet(client: CliProcess, ms = 1000): Promise<void> {
   for (let last = -1; last !== client.mark(); ) {
     last = client.mark();
     await new Promise((r) => setTimeout(r, ms));
@@ -53,7 +56,7 @@ async function signedFloodFigures(groupMode: boolean) {
   const w = await world();
   const rtt: readonly [string, string] = groupMode ? ['list_members', '>>> (room) [Members in the group room:]'] : LIST;
   if (groupMode) {
-    w.bob.type('create_group room');
+    w.bob.send('create_group room');
     await roundTrip(w.bob, 'join_group room', '>>> [Entered group room successfully]');
   }
   const base = [];
@@ -61,20 +64,20 @@ async function signedFloodFigures(groupMode: boolean) {
   const rssBefore = w.bob.rssMb();
   const perLink = Array.from({ length: 8 }, (_, l) => signedDms(w.key, 'mallory', 'bob', 2500, `flood${l}`));
   let busy = true;
-  const flood = signedFlood(w.bob.listenPort, perLink).finally(() => (busy = false));
+  const flood = signedFlood(w.listenPort, perLink).finally(() => (busy = false));
   const during = await sampleWhile(() => busy, () => roundTrip(w.bob, ...rtt));
   const result = await flood;
   let rssPeak = w.bob.rssMb();
   let aliceSaw = '';
   if (groupMode) {
     const from = w.alice.mark();
-    w.alice.type('send bob are you there');
-    aliceSaw = await w.alice.waitForMatch(/^>>> \[.*(bob|Bob).*\]$/, from);
+    w.alice.send('send bob are you there');
+    aliceSaw = await w.alice.waitForLine(/^>>> \[.*(bob|Bob).*\]$/, { from });
     rssPeak = Math.max(rssPeak, w.bob.rssMb());
     await roundTrip(w.bob, 'leave_group', '>>> [Leave group chat room]');
   }
   await quiet(w.bob);
-  const printed = w.bob.stdout.filter((l) => /^>>> mallory: flood/.test(l)).length;
+  const printed = w.bob.linesMatching(/^>>> mallory: flood/).length;
   const rssAfter = w.bob.rssMb();
   await w.stop();
   return {
@@ -91,12 +94,12 @@ async function badSignatureFigures() {
   const base = [];
   for (let i = 0; i < 10; i++) base.push(await roundTrip(w.bob, ...LIST));
   const verifyUs = verifyCostUs();
-  const cpuBefore = cpuMs(w.bob.pid);
+  const cpuBefore = w.bob.cpuSeconds();
   let busy = true;
-  const flood = badSignatureFlood(w.bob.listenPort, { claimed: 'alice', to: 'bob', forger: new TestKey(), sockets: 16, batch: 20, durationMs: 5000 }).finally(() => (busy = false));
+  const flood = badSignatureFlood(w.listenPort, { claimed: 'alice', to: 'bob', forger: new TestKey(), sockets: 16, batch: 20, durationMs: 5000 }).finally(() => (busy = false));
   const during = await sampleWhile(() => busy, () => roundTrip(w.bob, ...LIST));
   const result = await flood;
-  const cpu = cpuMs(w.bob.pid) - cpuBefore;
+  const cpu = Math.round((w.bob.cpuSeconds() - cpuBefore) * 1000);
   await w.stop();
   return {
     scenario: 'bad signatures over fresh links',
@@ -110,8 +113,8 @@ async function idleFigures() {
   const w = await world();
   const base = [];
   for (let i = 0; i < 10; i++) base.push(await roundTrip(w.bob, ...LIST));
-  const socketsBefore = openSockets(w.bob.pid);
-  const links = await idleLinks(w.bob.listenPort, 3000);
+  const socketsBefore = w.bob.openSockets();
+  const links = await idleLinks(w.listenPort, 3000);
   await new Promise((r) => setTimeout(r, 500));
   const openAfterConnect = links.filter((l) => !l.closed).length;
   const during = [];
@@ -119,7 +122,7 @@ async function idleFigures() {
   const rss = w.bob.rssMb();
   await new Promise((r) => setTimeout(r, 7000));
   const openAfter7s = links.filter((l) => !l.closed).length;
-  const victimSockets = openSockets(w.bob.pid) - socketsBefore;
+  const victimSockets = w.bob.openSockets() - socketsBefore;
   for (const l of links) l.close();
   await w.stop();
   return {

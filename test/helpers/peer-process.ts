@@ -1,13 +1,14 @@
-import { startCli, type CliProcess } from './cli-process';
+import { STARTUP_TIMEOUT_MS } from '../../testkit/chat-roles';
+import { startCli, type CliProcess, type StartOptions } from '../../testkit/cli-process';
 
 /**
- * Peer-mode e2e helpers on top of cli-process.ts (spawning, line waits, cleanup). Every peer
- * listens on port 0 and is reached on 127.0.0.1 only.
+ * Peer-mode helpers on top of testkit/cli-process.ts (spawning, line waits,
+ * cleanup). Every peer listens on port 0 and is reached on 127.0.0.1 only.
  */
 export interface StartedPeer {
   readonly proc: CliProcess;
   readonly name: string;
-  /** The listen port the peer printed (SPEC §6 startup lines). */
+  /** The listen port the peer printed (its startup lines). */
   readonly port: number;
   /** `127.0.0.1:<port>`, to pass to the next peer. */
   readonly address: string;
@@ -16,19 +17,19 @@ export interface StartedPeer {
 const REACHABLE = /^>>> \[(?:New chat started, reachable|Reachable) at 127\.0\.0\.1:(\d+)\]$/;
 
 /** Starts `chatapp -p <name> 0 [addresses…] [extra…]` without waiting. */
-export function spawnPeer(name: string, addresses: readonly string[] = [], extra: readonly string[] = []): CliProcess {
-  return startCli(['-p', name, '0', ...addresses, ...extra], { label: `peer ${name}` });
+export function spawnPeer(name: string, addresses: readonly string[] = [], extra: readonly string[] = [], options: StartOptions = {}): CliProcess {
+  return startCli(['-p', name, '0', ...addresses, ...extra], { label: `peer ${name}`, ...options });
 }
 
 /** Waits until a spawned peer printed its loopback address; resolves with its port. */
 export async function reachablePort(proc: CliProcess): Promise<number> {
-  const line = await proc.waitForLine(REACHABLE, { from: 0 });
+  const line = await proc.waitForLine(REACHABLE, { from: 0, timeoutMs: STARTUP_TIMEOUT_MS });
   return Number(REACHABLE.exec(line)![1]);
 }
 
 /** Starts a new chat (no addresses) and waits for its startup lines. */
-export async function startChat(name: string, extra: readonly string[] = []): Promise<StartedPeer> {
-  const proc = spawnPeer(name, [], extra);
+export async function startChat(name: string, extra: readonly string[] = [], options: StartOptions = {}): Promise<StartedPeer> {
+  const proc = spawnPeer(name, [], extra, options);
   const port = await reachablePort(proc);
   return { proc, name, port, address: `127.0.0.1:${port}` };
 }
@@ -39,9 +40,10 @@ export async function joinChat(
   addresses: readonly string[],
   others: number,
   extra: readonly string[] = [],
+  options: StartOptions = {},
 ): Promise<StartedPeer> {
-  const proc = spawnPeer(name, addresses, extra);
-  await proc.waitForLine(`>>> [Joined the chat with ${others} other ${others === 1 ? 'peer' : 'peers'}]`, { from: 0 });
+  const proc = spawnPeer(name, addresses, extra, options);
+  await proc.waitForLine(`>>> [Joined the chat with ${others} other ${others === 1 ? 'peer' : 'peers'}]`, { from: 0, timeoutMs: STARTUP_TIMEOUT_MS });
   const port = await reachablePort(proc);
   return { proc, name, port, address: `127.0.0.1:${port}` };
 }

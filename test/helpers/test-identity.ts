@@ -4,6 +4,12 @@ import { PROTOCOL_VERSION } from '../../src/protocol/limits';
 
 type Register = Extract<ClientToServerFrame, { type: 'register' }>;
 
+/** What signs a registration: an Identity, or any test key that can (dm-attacker.ts TestKey). */
+export interface RegistrationSigner {
+  readonly publicKey: string;
+  signRegistration(challenge: string, name: string): string;
+}
+
 const identities = new Map<string, Identity>();
 
 /** The test identity of `name` (one key pair per name and test process, as a real client's identity file). */
@@ -22,7 +28,7 @@ export function identityOf(name: string): Identity {
  */
 export function signedRegister(
   challenge: string,
-  fields: { readonly name: string; readonly id?: string; readonly port?: number; readonly host?: string; readonly identity?: Identity },
+  fields: { readonly name: string; readonly id?: string; readonly port?: number; readonly host?: string; readonly identity?: RegistrationSigner },
 ): Register {
   const identity = fields.identity ?? identityOf(fields.name);
   const frame: Register = {

@@ -1,7 +1,9 @@
+import { registrationBytes } from '../../src/protocol/signing';
 import crypto from 'node:crypto';
 import { randomBytes } from 'node:crypto';
-import { ClientProcess, ServerProcess } from '../helpers/hostile-server';
-import { closeAllRawClients, nextId, RawClient, RawLink } from '../helpers/raw-socket';
+import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
+import type { DirectFrame } from '../../src/protocol/frames';
+import { closeAllRawClients, nextId, RawClient, RawLink } from '../helpers/raw-client';
 
 /**
  * Hostile tests of a real client's direct-message listener (SPEC §1, §7): the
@@ -14,9 +16,9 @@ import { closeAllRawClients, nextId, RawClient, RawLink } from '../helpers/raw-s
 
 const CLIENT_ARGS = ['--max-invalid-frames', '3', '--max-frame-bytes', '8192', '--frame-timeout', '500', '--max-message-length', '200'];
 
-let server: ServerProcess;
-let alice: ClientProcess;
-let bob: ClientProcess;
+let server: StartedServer;
+let alice: StartedClient;
+let bob: StartedClient;
 let mallory: RawClient;
 const malloryKeys = crypto.generateKeyPairSync('ed25519');
 let round = 0;
@@ -37,35 +39,43 @@ function rawPublicKey(key: crypto.KeyObject): string {
 }
 
 beforeAll(async () => {
-  server = await ServerProcess.start();
-  alice = await ClientProcess.start('alice', server.port, CLIENT_ARGS);
-  bob = await ClientProcess.start('bob', server.port, CLIENT_ARGS);
+  const kept = { keepAcrossTests: true };
+  server = await startServer([], kept);
+  alice = await startClient('alice', server.port, CLIENT_ARGS, kept);
+  bob = await startClient('bob', server.port, CLIENT_ARGS, kept);
   // mallory is a registered client with a real key of her own: she can sign as herself, not as alice
-  const from = bob.mark();
+  const from = bob.proc.mark();
   mallory = await RawClient.connect(server.port);
-  expect((await mallory.register('mallory', rawPublicKey(malloryKeys.publicKey))).type).toBe('reply');
-  await bob.waitForLine('>>> [Client table updated.]', from);
+  const signer = {
+    publicKey: rawPublicKey(malloryKeys.publicKey),
+    signRegistration: (challenge: string, name: string): string =>
+      crypto.sign(null, registrationBytes(challenge, name, rawPublicKey(malloryKeys.publicKey)), malloryKeys.privateKey).toString('base64'),
+  };
+  expect((await mallory.register('mallory', { identity: signer })).type).toBe('reply');
+  await bob.proc.waitForLine('>>> [Client table updated.]', { from });
+  // alice's second table push is the first after her own full table, so it lists bob (maybe mallory too)
+  await alice.proc.waitForCount('>>> [Client table updated.]', 2, { from: 0 });
 }, 20_000);
 
 afterAll(async () => {
   await closeAllRawClients();
-  await Promise.all([alice, bob].map((c) => c?.stop()));
-  await server?.stop();
+  await Promise.all([alice, bob].map((c) => c?.proc.stop('endInput')));
+  await server?.proc.stop();
 });
 
 /** alice → bob private message still works, is shown once, and nobody printed to stderr. */
 async function assertBobHealthy(): Promise<void> {
   const text = `private ${++round}`;
-  const [fromA, fromB] = [alice.mark(), bob.mark()];
-  alice.type(`send bob ${text}`);
-  await alice.waitForLine('>>> [Message received by bob.]', fromA);
-  await bob.waitForLine(`>>> alice: ${text}`, fromB);
-  expect(bob.count(`>>> alice: ${text}`)).toBe(1);
-  expect([alice.alive, bob.alive, server.alive]).toEqual([true, true, true]);
-  expect([alice.stderr, bob.stderr]).toEqual(['', '']);
+  const [fromA, fromB] = [alice.proc.mark(), bob.proc.mark()];
+  alice.proc.send(`send bob ${text}`);
+  await alice.proc.waitForLine('>>> [Message received by bob.]', { from: fromA });
+  await bob.proc.waitForLine(`>>> alice: ${text}`, { from: fromB });
+  expect(bob.proc.linesMatching(`>>> alice: ${text}`)).toHaveLength(1);
+  expect([alice.proc.alive, bob.proc.alive, server.proc.alive]).toEqual([true, true, true]);
+  expect([alice.proc.output('stderr'), bob.proc.output('stderr')]).toEqual(['', '']);
 }
 
-async function dmLink(options: { answerPings?: boolean } = {}): Promise<RawLink<import('../../src/protocol/frames').DirectFrame>> {
+async function dmLink(options: { answerPings?: boolean } = {}): Promise<RawLink<DirectFrame>> {
   return RawLink.direct(bob.listenPort, options);
 }
 
@@ -95,7 +105,7 @@ describe("hostile input on a client's direct-message port", () => {
     expect(await link.waitFor((f) => f.type === 'error' || f.type === 'dm_ack', 'verdict')).toMatchObject({ type: 'error', code: 'bad_signature', id: forged.id });
     expect(link.isClosed).toBe(false); // recoverable: the link stays
     await assertBobHealthy();
-    expect(bob.stdout.some((l) => l.includes('send me your password'))).toBe(false);
+    expect(bob.proc.lines().some((l) => l.includes('send me your password'))).toBe(false);
   });
 
   it("mallory's own signature does not make her alice; unknown senders, wrong recipients, stale and tampered dms are refused", async () => {
@@ -115,16 +125,16 @@ describe("hostile input on a client's direct-message port", () => {
     // positive control: a dm really signed by mallory as mallory is accepted, and a replay is acked but shown once
     const genuine = signedDm({ from: 'mallory', to: 'bob', text: 'hi from mallory' });
     const link = await dmLink();
-    const from = bob.mark();
+    const from = bob.proc.mark();
     for (let i = 0; i < 2; i++) {
       link.send(genuine);
       await link.waitFor((f) => f.type === 'dm_ack' && f.id === genuine.id, 'dm_ack', 5000, link.frames.length);
     }
-    await bob.waitForLine('>>> mallory: hi from mallory', from);
+    await bob.proc.waitForLine('>>> mallory: hi from mallory', { from });
     await assertBobHealthy();
-    expect(bob.count('>>> mallory: hi from mallory')).toBe(1);
+    expect(bob.proc.linesMatching('>>> mallory: hi from mallory')).toHaveLength(1);
     for (const text of ['impersonation', 'who am i', 'misdelivered', 'from the past', 'tampered', 'original']) {
-      expect(bob.stdout.some((l) => l.includes(text))).toBe(false);
+      expect(bob.proc.lines().some((l) => l.includes(text))).toBe(false);
     }
   });
 

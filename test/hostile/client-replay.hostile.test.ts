@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { ClientProcess, ServerProcess } from '../helpers/hostile-server';
-import { closeAllRawClients, RawClient, RawLink } from '../helpers/raw-socket';
+import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
+import { closeAllRawClients, RawClient, RawLink } from '../helpers/raw-client';
 import { TestKey } from '../helpers/dm-attacker';
+import { waitUntilOnline } from '../helpers/e2e-chat';
 
 /**
  * Issue 9, finding 10: a replay after the receiver restarted, and an address
@@ -13,70 +11,57 @@ import { TestKey } from '../helpers/dm-attacker';
  * socket. docs/security.md "Replay" and "Acks" describe the defences.
  */
 
-let server: ServerProcess;
-const processes: ClientProcess[] = [];
-const dirs: string[] = [];
+let server: StartedServer;
 
 beforeAll(async () => {
-  server = await ServerProcess.start();
+  server = await startServer([], { keepAcrossTests: true });
 });
 
 afterEach(async () => {
   await closeAllRawClients();
-  await Promise.all(processes.splice(0).map((p) => p.stop()));
+  expect(server.proc.alive).toBe(true); // the server outlives every attack (testkit stops it after the file)
 });
 
-afterAll(async () => {
-  expect(server.alive).toBe(true);
-  await server?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A real client, once it printed its first table (so a later table line is about a later change). */
-async function client(name: string, env: NodeJS.ProcessEnv = {}): Promise<ClientProcess> {
-  const proc = await ClientProcess.start(name, server.port, [], env);
-  processes.push(proc);
-  await proc.waitForLine('>>> [Client table updated.]');
-  return proc;
+/** A real client, once it printed its first table. Every client of a test shares the test's data home (testkit). */
+function client(name: string): Promise<StartedClient> {
+  return startClient(name, server.port);
 }
 
-/** A raw registered client `name` with `key`, listing `port` as its listen port; resolves once `watcher` saw the table change. */
-async function registerRaw(name: string, key: TestKey, watcher: ClientProcess, port = 1): Promise<RawClient> {
-  const from = watcher.mark();
+/** A raw registered client `name` with `key`, listing `port` as its listen port; resolves once `watcher`'s table lists it. */
+async function registerRaw(name: string, key: TestKey, watcher: StartedClient, port = 1): Promise<RawClient> {
   const raw = await RawClient.connect(server.port);
-  expect((await raw.register(name, key.publicKey, port)).type).toBe('reply');
-  await watcher.waitForLine('>>> [Client table updated.]', from);
+  expect((await raw.register(name, { identity: key, port })).type).toBe('reply');
+  // the table line may merge pushes (docs/usage.md): ask who is online until the name is
+  await waitUntilOnline(watcher.proc, [name]);
   return raw;
 }
 
 describe('replay after a restart', () => {
   it('a signed dm captured and replayed to bob after he restarted is acked but never shown again; a new one is shown', async () => {
-    const dataHome = mkdtempSync(path.join(os.tmpdir(), 'chatapp-replay-'));
-    dirs.push(dataHome);
-    const env = { XDG_DATA_HOME: dataHome };
-    const first = await client('bob', env);
+    const first = await client('bob');
     const mallory = new TestKey();
     await registerRaw('mallory', mallory, first);
     const captured = mallory.dm({ from: 'mallory', to: 'bob', text: 'send 100 to mallory' });
     const before = await RawLink.direct(first.listenPort);
-    const from = first.mark();
+    const from = first.proc.mark();
     before.send(captured);
     await before.waitFor((f) => f.type === 'dm_ack' && f.id === captured.id, 'dm_ack');
-    await first.waitForLine('>>> mallory: send 100 to mallory', from);
-    await first.stop(); // dereg, exit 0
-    expect(first.exit).toEqual({ code: 0, signal: null });
+    await first.proc.waitForLine('>>> mallory: send 100 to mallory', { from });
+    expect(await first.proc.stop('endInput')).toEqual({ code: 0, signal: null }); // dereg, exit 0
 
-    const second = await client('bob', env); // the same user, same data directory, a new process and port
+    // The same user (the test's data home, testkit's default), a new process and port.
+    const second = await client('bob');
+    expect(second.proc.dataHome).toBe(first.proc.dataHome);
     const after = await RawLink.direct(second.listenPort);
     after.send(captured);
     const verdict = await after.waitFor((f) => (f.type === 'dm_ack' || f.type === 'error') && 'id' in f && f.id === captured.id, 'verdict on the replay');
     expect(verdict.type).toBe('dm_ack'); // it was delivered once; the sender may hear so again
     const fresh = mallory.dm({ from: 'mallory', to: 'bob', text: 'a new one' });
-    const mark = second.mark();
+    const mark = second.proc.mark();
     after.send(fresh);
-    await second.waitForLine('>>> mallory: a new one', mark); // positive control, and it comes after the replay
-    expect(second.stdout.filter((l) => l.includes('send 100 to mallory'))).toEqual([]);
-    expect(second.stderr).toBe('');
+    await second.proc.waitForLine('>>> mallory: a new one', { from: mark }); // positive control, and it comes after the replay
+    expect(second.proc.linesMatching((l) => l.includes('send 100 to mallory'))).toEqual([]);
+    expect(second.proc.output('stderr')).toBe('');
   }, 60_000);
 });
 
@@ -84,12 +69,12 @@ describe('an ack counts only when the receiver signed it', () => {
   it('a name registered with the chat server\'s own port as its listen port: the sender is not told "received"', async () => {
     const alice = await client('alice');
     await registerRaw('eve', new TestKey(), alice, server.port);
-    const from = alice.mark();
-    alice.type('send eve hello eve');
-    const outcome = await alice.waitForMatch(/^>>> \[.*eve.*\]$/, from);
+    const from = alice.proc.mark();
+    alice.proc.send('send eve hello eve');
+    const outcome = await alice.proc.waitForLine(/^>>> \[.*eve.*\]$/, { from });
     expect(outcome).toMatch(/message not delivered\]$/);
-    expect(alice.stdout.slice(from)).not.toContain('>>> [Message received by eve.]');
-    expect(server.alive).toBe(true);
+    expect(alice.proc.lines('stdout', from)).not.toContain('>>> [Message received by eve.]');
+    expect(server.proc.alive).toBe(true);
   }, 30_000);
 
   it('whoever answers on a listed port without the listed key cannot fake "received": No ACK', async () => {
@@ -116,11 +101,11 @@ describe('an ack counts only when the receiver signed it', () => {
     try {
       const port = (impostor.address() as net.AddressInfo).port;
       await registerRaw('carol', new TestKey(), alice, port); // carol's real key is not the impostor's
-      const from = alice.mark();
-      alice.type('send carol for carol only');
-      await alice.waitForLine('>>> [No ACK from carol, message not delivered]', from);
-      expect(alice.stdout.slice(from)).not.toContain('>>> [Message received by carol.]');
-      expect(alice.stderr).toBe('');
+      const from = alice.proc.mark();
+      alice.proc.send('send carol for carol only');
+      await alice.proc.waitForLine('>>> [No ACK from carol, message not delivered]', { from });
+      expect(alice.proc.lines('stdout', from)).not.toContain('>>> [Message received by carol.]');
+      expect(alice.proc.output('stderr')).toBe('');
     } finally {
       sockets.forEach((s) => s.destroy());
       await new Promise<void>((resolve) => impostor.close(() => resolve()));
@@ -129,9 +114,10 @@ describe('an ack counts only when the receiver signed it', () => {
 
   it('positive control: a real receiver\'s signed ack is received', async () => {
     const [alice, bob] = [await client('alice'), await client('bob')];
-    const from = alice.mark();
-    alice.type('send bob hi bob');
-    await alice.waitForLine('>>> [Message received by bob.]', from);
-    await bob.waitForLine('>>> alice: hi bob');
+    await waitUntilOnline(alice.proc, ['bob']); // bob's push may trail his own start
+    const from = alice.proc.mark();
+    alice.proc.send('send bob hi bob');
+    await alice.proc.waitForLine('>>> [Message received by bob.]', { from });
+    await bob.proc.waitForLine('>>> alice: hi bob', { from: 0 });
   }, 30_000);
 });

@@ -1,6 +1,7 @@
 import net from 'node:net';
-import { ServerProcess } from '../helpers/hostile-server';
-import { closeAllRawClients, RawClient } from '../helpers/raw-socket';
+import { startServer as startChatServer, type StartedServer } from '../../testkit/chat-roles';
+import { eventually } from '../helpers/eventually';
+import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
 /**
  * Connection floods and slow readers against real server processes (SPEC §7:
@@ -12,18 +13,19 @@ import { closeAllRawClients, RawClient } from '../helpers/raw-socket';
 const MAX_CLIENTS = 30;
 const RSS_LIMIT_MB = 300;
 
-const servers: ServerProcess[] = [];
+const servers: StartedServer[] = [];
 
 afterEach(async () => {
   await closeAllRawClients();
   for (const s of servers.splice(0)) {
-    expect(s.alive).toBe(true);
-    await s.stop();
+    expect(s.proc.alive).toBe(true);
+    await s.proc.stop();
   }
 });
 
-async function startServer(args: string[]): Promise<ServerProcess> {
-  const server = await ServerProcess.start(args);
+/** A server that outlives the test's automatic cleanup, so `afterEach` above can check that it survived. */
+async function startServer(args: string[]): Promise<StartedServer> {
+  const server = await startChatServer(args, { keepAcrossTests: true });
   servers.push(server);
   return server;
 }
@@ -48,10 +50,10 @@ async function stillServed(c: RawClient): Promise<void> {
   expect(await c.request({ type: 'list_groups' })).toMatchObject({ type: 'error', code: 'not_registered' });
 }
 
-function assertBounded(server: ServerProcess): void {
-  expect(server.alive).toBe(true);
-  expect(server.stderr).toBe('');
-  expect(server.rssMb()).toBeLessThan(RSS_LIMIT_MB);
+function assertBounded(server: StartedServer): void {
+  expect(server.proc.alive).toBe(true);
+  expect(server.proc.output('stderr')).toBe('');
+  expect(server.proc.rssMb()).toBeLessThan(RSS_LIMIT_MB);
 }
 
 describe('connection floods', () => {
@@ -92,14 +94,12 @@ describe('connection floods', () => {
     expect((await others[0]!.request({ type: 'dereg', name: 'filler0' })).type).toBe('reply');
     others[0]!.close();
     await others[0]!.closed;
-    // The server may see the close a moment after we do: retry (bounded) until the slot is free.
-    let admitted: RawClient | null = null;
-    for (let i = 0; i < 50 && admitted === null; i++) {
+    // The server may see the close a moment after we do, and prints nothing when it frees the slot: retry until it is free.
+    const admitted = await eventually(async () => {
       const c = await RawClient.connect(server.port);
       const answer = await c.register('latecomer').catch(() => null);
-      if (answer?.type === 'reply') admitted = c;
-      else await new Promise((r) => setTimeout(r, 20));
-    }
+      return answer?.type === 'reply' ? c : null;
+    }, 'a free slot for latecomer').catch(() => null);
     expect(admitted).not.toBeNull();
     assertBounded(server);
   });
@@ -141,7 +141,7 @@ describe('slow readers', () => {
     const [a, b] = await pair(server.port, ['gus', 'hal'], 'slow');
     const slow = await RawClient.registered(server.port, 'slowpoke');
     expect((await slow.request({ type: 'join_group', group: 'slow' })).type).toBe('reply');
-    slow.socket.pause(); // never reads again: its kernel buffers fill, then the server's queue
+    slow.stream.pause(); // never reads again: its kernel buffers fill, then the server's queue
 
     const texts = Array.from({ length: 300 }, (_, i) => `${i} ${'x'.repeat(50_000)}`);
     for (const text of texts) expect((await a.request({ type: 'send_group', text }, 15_000)).type).toBe('reply');
@@ -152,8 +152,8 @@ describe('slow readers', () => {
     const members = await a.request({ type: 'list_members' });
     expect(members.type === 'reply' && members.members).toEqual(['gus', 'hal']);
     const gone = /^>>> \[Client slowpoke (not responsive, removed from group slow|left group slow)\]$/;
-    await server.waitForMatch(gone); // stdout is a separate pipe: it may trail the frames
-    expect(server.linesMatching(gone)).toHaveLength(1);
+    await server.proc.waitForLine(gone, { from: 0 }); // stdout is a separate pipe: it may trail the frames
+    expect(server.proc.linesMatching(gone)).toHaveLength(1);
     assertBounded(server);
   });
   it('a member that reads but never acks is removed and told so; the others keep receiving', async () => {
@@ -164,8 +164,8 @@ describe('slow readers', () => {
     await deliver(a, [b, mute], 'first');
     await mute.waitFor((f) => f.type === 'removed' && f.group === 'noack', 'removed frame');
     const removed = /^>>> \[Client mute not responsive, removed from group noack\]$/;
-    await server.waitForMatch(removed);
-    expect(server.linesMatching(removed)).toHaveLength(1);
+    await server.proc.waitForLine(removed, { from: 0 });
+    expect(server.proc.linesMatching(removed)).toHaveLength(1);
     await deliver(a, [b], 'second');
     expect(mute.groupMessages('noack').map((m) => m.text)).toEqual(['first']);
     expect(mute.isClosed).toBe(false); // removed from the group, not disconnected

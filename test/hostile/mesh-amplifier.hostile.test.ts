@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { ClientProcess } from '../helpers/hostile-server';
-import { closeAllRawClients, RawLink } from '../helpers/raw-socket';
+import { joinChat, spawnPeer, startChat, type StartedPeer } from '../helpers/peer-process';
+import { closeAllRawClients, RawLink } from '../helpers/raw-client';
 import { MeshFrame } from '../../src/protocol/mesh-frames';
 import { CLAIM_CREDIT } from '../../src/peer/vouch-ledger';
 
@@ -20,23 +20,24 @@ const FAKES_PER_LIST = 800;
 const ROUND_MS = 200;
 const ROUNDS = 15; // 3 s of gossip, as in the review: 800 fakes every 200 ms
 
-let peers: ClientProcess[] = [];
+let peers: StartedPeer[] = [];
 const listeners: net.Server[] = [];
 let chatRound = 0;
 
 beforeAll(async () => {
-  const ann = await ClientProcess.peer('ann', null, PEER_ARGS);
-  const ben = await ClientProcess.peer('ben', ann.meshPort, PEER_ARGS);
-  const cat = await ClientProcess.peer('cat', ann.meshPort, PEER_ARGS);
+  const kept = { keepAcrossTests: true };
+  const ann = await startChat('ann', PEER_ARGS, kept);
+  const ben = await joinChat('ben', [ann.address], 1, PEER_ARGS, kept);
+  const cat = await joinChat('cat', [ann.address], 2, PEER_ARGS, kept);
   peers = [ann, ben, cat];
-  await ann.waitForLine('>>> [cat has joined the chat]');
-  await ben.waitForLine('>>> [cat has joined the chat]');
+  await ann.proc.waitForLine('>>> [cat has joined the chat]', { from: 0 });
+  await ben.proc.waitForLine('>>> [cat has joined the chat]', { from: 0 });
 }, 20_000);
 
 afterAll(async () => {
   await closeAllRawClients();
   for (const server of listeners) server.close();
-  await Promise.all(peers.map((p) => p.stop()));
+  await Promise.all(peers.map((p) => p.proc.stop('endInput')));
 });
 
 /** A listener on 127.0.0.1 standing for an outside service: it counts the connections it gets and drops each at once. */
@@ -56,7 +57,7 @@ async function outsideAddress(): Promise<{ port: number; connections: () => numb
 async function joinAs(name: string, instance: string, port: number): Promise<Array<RawLink<MeshFrame>>> {
   return Promise.all(
     peers.map(async (peer) => {
-      const link = await RawLink.open(peer.meshPort, MeshFrame);
+      const link = await RawLink.open(peer.port, MeshFrame);
       link.send({ type: 'hello', id: `${name}-hello`, v: 1, name, peer: instance, port });
       await link.waitFor((f) => f.type === 'welcome', `welcome for ${name}`);
       link.send({ type: 'joined' });
@@ -90,20 +91,20 @@ async function gossipLies(links: Array<RawLink<MeshFrame>>, tag: string, ports: 
 /** A line typed by each honest peer reaches the other two exactly once; nobody left or went to stderr. */
 async function assertHonestChat(): Promise<void> {
   const n = ++chatRound;
-  const marks = peers.map((p) => p.mark());
-  for (const p of peers) p.type(`${p.name} says ${n}`);
+  const marks = peers.map((p) => p.proc.mark());
+  for (const p of peers) p.proc.send(`${p.name} says ${n}`);
   for (const [i, p] of peers.entries()) {
     for (const sender of peers.filter((s) => s !== p)) {
       const line = `>>> ${sender.name}: ${sender.name} says ${n}`;
-      await p.waitForLine(line, marks[i]);
-      expect(p.count(line, marks[i])).toBe(1);
+      await p.proc.waitForLine(line, { from: marks[i] });
+      expect(p.proc.linesMatching(line, { from: marks[i] })).toHaveLength(1);
     }
   }
   for (const [i, p] of peers.entries()) {
-    expect(p.stdout.slice(marks[i]).filter((l) => /disconnected|has left|No ACK from (ann|ben|cat)/.test(l))).toEqual([]);
+    expect(p.proc.linesMatching(/disconnected|has left|No ACK from (ann|ben|cat)/, { from: marks[i] })).toEqual([]);
   }
-  expect(peers.map((p) => p.alive)).toEqual([true, true, true]);
-  expect(peers.map((p) => p.stderr)).toEqual(['', '', '']);
+  expect(peers.map((p) => p.proc.alive)).toEqual([true, true, true]);
+  expect(peers.map((p) => p.proc.output('stderr'))).toEqual(['', '', '']);
 }
 
 describe('mesh gossip as a traffic amplifier', () => {
@@ -126,14 +127,15 @@ describe('mesh gossip as a traffic amplifier', () => {
     const attack = gossipLies(mallory, 'b', (i) => outside[i % outside.length]!.port);
     await assertHonestChat();
     // A newcomer joining during the lie still reaches every honest member (mallory's claimed port drops every connection).
-    const dan = await ClientProcess.peer('dan', peers[1]!.meshPort, PEER_ARGS);
+    const dan = spawnPeer('dan', [peers[1]!.address], PEER_ARGS);
     try {
-      expect(dan.stdout).toContain('>>> [Joined the chat with 3 other peers]');
-      const marks = peers.map((p) => p.mark());
-      dan.type('dan is here');
-      await Promise.all(peers.map((p, i) => p.waitForLine('>>> dan: dan is here', marks[i])));
+      await dan.waitForLine(/^>>> \[Joined the chat with \d+ other peers?\]$/, { from: 0 });
+      expect(dan.lines()).toContain('>>> [Joined the chat with 3 other peers]');
+      const marks = peers.map((p) => p.proc.mark());
+      dan.send('dan is here');
+      await Promise.all(peers.map((p, i) => p.proc.waitForLine('>>> dan: dan is here', { from: marks[i] })));
     } finally {
-      await dan.stop();
+      await dan.stop('endInput');
     }
     await attack;
     await assertHonestChat();

@@ -1,5 +1,5 @@
-import { ServerProcess } from '../helpers/hostile-server';
-import { closeAllRawClients, RawClient } from '../helpers/raw-socket';
+import { startServer, type StartedServer } from '../../testkit/chat-roles';
+import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
 /**
  * Rate limiting answers excess requests with `rate_limited` (docs/protocol.md
@@ -8,17 +8,17 @@ import { closeAllRawClients, RawClient } from '../helpers/raw-socket';
  * "has not acked within the ack timeout" is removed).
  */
 
-let server: ServerProcess;
+let server: StartedServer;
 
 beforeAll(async () => {
   // A generous ack timeout: busy acks within milliseconds, but a loaded 2-core CI
   // machine must not make it look unresponsive (mute's removal still proves the check ran).
-  server = await ServerProcess.start(['--rate-limit-per-sec', '1', '--rate-burst', '20', '--ack-timeout', '2000']);
+  server = await startServer(['--rate-limit-per-sec', '1', '--rate-burst', '20', '--ack-timeout', '2000'], { keepAcrossTests: true });
 });
 
 afterAll(async () => {
   await closeAllRawClients();
-  await server?.stop();
+  await server?.proc.stop();
 });
 
 it('a member that used up its request budget still gets its group acks counted and stays in the group', async () => {

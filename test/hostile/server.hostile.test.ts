@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ServerProcess } from '../helpers/hostile-server';
-import { closeAllRawClients, nextId, RawClient } from '../helpers/raw-socket';
+import { startServer, type StartedServer } from '../../testkit/chat-roles';
+import { eventually } from '../helpers/eventually';
+import { closeAllRawClients, nextId, RawClient } from '../helpers/raw-client';
 
 /**
  * Hostile end-to-end tests against a real `chatapp -s 0` process (SPEC §4 "the
@@ -32,13 +33,13 @@ const SERVER_ARGS = [
   '--max-message-length', '1000',
 ];
 
-let server: ServerProcess;
+let server: StartedServer;
 let alice: RawClient;
 let bob: RawClient;
 let round = 0;
 
 beforeAll(async () => {
-  server = await ServerProcess.start(SERVER_ARGS);
+  server = await startServer(SERVER_ARGS, { keepAcrossTests: true });
   alice = await RawClient.registered(server.port, 'alice');
   bob = await RawClient.registered(server.port, 'bob');
   expect((await alice.request({ type: 'create_group', group: 'room' })).type).toBe('reply');
@@ -47,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closeAllRawClients();
-  await server?.stop();
+  await server?.proc.stop();
 });
 
 /**
@@ -56,7 +57,7 @@ afterAll(async () => {
  * too, the server printed nothing to stderr and its RSS is bounded.
  */
 async function assertHealthy(): Promise<void> {
-  expect(server.alive).toBe(true);
+  expect(server.proc.alive).toBe(true);
   const n = ++round;
   const fresh = await RawClient.registered(server.port, `fresh${n}`);
   expect(await fresh.request({ type: 'join_group', group: 'room' })).toMatchObject({ type: 'reply', group: 'room' });
@@ -69,12 +70,12 @@ async function assertHealthy(): Promise<void> {
   fresh.close();
   expect(alice.isClosed || bob.isClosed).toBe(false);
   expect([alice.badOutput, bob.badOutput]).toEqual([[], []]);
-  expect(server.stderr).toBe('');
-  expect(server.rssMb()).toBeLessThan(RSS_LIMIT_MB);
+  expect(server.proc.output('stderr')).toBe('');
+  expect(server.proc.rssMb()).toBeLessThan(RSS_LIMIT_MB);
 }
 
 afterEach(() => {
-  expect(server.alive).toBe(true);
+  expect(server.proc.alive).toBe(true);
 });
 
 describe('hostile clients against a real server', () => {
@@ -292,15 +293,13 @@ describe('hostile clients against a real server', () => {
 });
 
 /**
- * Polls (bounded: 100 tries, 30 ms apart) until a request on `client` is not
- * rate limited, i.e. the token bucket has refilled.
+ * Waits until a request on `client` is not rate limited, i.e. the token bucket
+ * has refilled: a state the server announces by no event, so it is retried.
  */
 async function waitForRefill(client: RawClient): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  await eventually(async () => {
     const answer = await client.request({ type: 'list_groups' });
-    if (answer.type === 'reply') return;
-    expect(answer).toMatchObject({ code: 'rate_limited' });
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  throw new Error('still rate limited after 100 tries');
+    if (answer.type !== 'reply') expect(answer).toMatchObject({ code: 'rate_limited' });
+    return answer.type === 'reply';
+  }, 'the token bucket to refill', { everyMs: 30 });
 }

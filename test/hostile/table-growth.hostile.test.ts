@@ -1,5 +1,5 @@
-import { ClientProcess, ServerProcess } from '../helpers/hostile-server';
-import { closeAllRawClients, RawClient } from '../helpers/raw-socket';
+import { startClient, startServer, type StartedServer } from '../../testkit/chat-roles';
+import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
 /**
  * The client table only grows (offline names stay so users can come back,
@@ -8,22 +8,19 @@ import { closeAllRawClients, RawClient } from '../helpers/raw-socket';
  * a client sends keeps a real client from registering).
  */
 
-let server: ServerProcess;
-const processes: ClientProcess[] = [];
+let server: StartedServer;
 
 beforeAll(async () => {
-  server = await ServerProcess.start(['--rate-limit-per-sec', '0', '--max-groups-per-client', '10000']);
+  server = await startServer(['--rate-limit-per-sec', '0', '--max-groups-per-client', '10000'], { keepAcrossTests: true });
 });
 
 afterAll(async () => {
   await closeAllRawClients();
-  await Promise.all(processes.map((p) => p.stop(1000)));
-  await server?.stop();
+  await server?.proc.stop();
 });
 
 it('a real client still registers after one connection cycled register/dereg through 180 long names and hosts', async () => {
-  const watcher = await ClientProcess.start('watcher', server.port);
-  processes.push(watcher);
+  const watcher = await startClient('watcher', server.port);
   const cycler = await RawClient.connect(server.port, { maxFrameBytes: 16 << 20 });
   // register and dereg 180 distinct 32-char names (the longest valid ones) with 253-char hosts (the longest valid
   // hostname the schema allows), 5 pairs per write: each register answers with the full table
@@ -38,14 +35,13 @@ it('a real client still registers after one connection cycled register/dereg thr
   }
   expect(cycler.errorCodes()).toEqual([]);
   // 181 entries of ~400 bytes: a full table no longer fits in one 64 KiB frame
-  const late = await ClientProcess.start('late', server.port);
-  processes.push(late);
-  expect(late.alive).toBe(true);
-  expect([watcher.alive, server.alive]).toEqual([true, true]);
-  const from = late.mark();
-  watcher.type('send late hello');
-  await late.waitForLine('>>> watcher: hello', from, 5000);
-  expect(late.count('>>> [Server connection lost]')).toBe(0);
+  const late = await startClient('late', server.port);
+  expect(late.proc.alive).toBe(true);
+  expect([watcher.proc.alive, server.proc.alive]).toEqual([true, true]);
+  const from = late.proc.mark();
+  watcher.proc.send('send late hello');
+  await late.proc.waitForLine('>>> watcher: hello', { from, timeoutMs: 5000 });
+  expect(late.proc.linesMatching('>>> [Server connection lost]')).toHaveLength(0);
 });
 
 it('a real client can still list groups after a client created 2,100 groups with long names', async () => {
@@ -57,11 +53,10 @@ it('a real client can still list groups after a client created 2,100 groups with
     expect(await creator.answerTo(`cg${i + batch.length - 1}`)).toMatchObject({ type: 'reply' });
   }
   // ~2,100 x 35 bytes: the list_groups reply no longer fits in one 64 KiB frame
-  const lister = await ClientProcess.start('lister', server.port);
-  processes.push(lister);
-  const from = lister.mark();
-  lister.type('list_groups');
-  await lister.waitForLine('>>> [Available group chats:]', from, 5000);
-  await lister.waitForLine(`>>> ${groups[groups.length - 1]}`, from, 5000);
-  expect(lister.count('>>> [Server connection lost]')).toBe(0);
+  const lister = await startClient('lister', server.port);
+  const from = lister.proc.mark();
+  lister.proc.send('list_groups');
+  await lister.proc.waitForLine('>>> [Available group chats:]', { from, timeoutMs: 5000 });
+  await lister.proc.waitForLine(`>>> ${groups[groups.length - 1]}`, { from, timeoutMs: 5000 });
+  expect(lister.proc.linesMatching('>>> [Server connection lost]')).toHaveLength(0);
 });

@@ -4,7 +4,7 @@ import { FATAL_CODES } from '../../src/protocol/errors';
 import { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FramedConnection, type CloseInfo } from '../../src/net/framed-connection';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 import { clientFrameArb, cutsArb, splitAt } from './frame-arbitraries';
 

@@ -1,5 +1,5 @@
 import { LineThrottle } from '../../src/cli/line-throttle';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 /** docs/usage.md: `[Client table updated.]` at most once a second, leading edge at once, one trailing line. */
 describe('LineThrottle', () => {

@@ -1,5 +1,5 @@
 import { GroupState } from '../../src/client/group-state';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 function setup(): { clock: FakeClock; state: GroupState; acks: Array<[string, number]> } {
   const clock = new FakeClock();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ReceivedLog, receivedJournal } from '../../src/client/received-log';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 /** docs/security.md "Replay": what a client remembers of the dms it accepted, in memory and on disk. */
 

@@ -3,7 +3,7 @@ import { FramedConnection, type ConnectionLimits } from '../../src/net/framed-co
 import { asEncodedFrame } from '../../src/protocol/codec';
 import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { SERVER_SIDE } from '../../src/protocol/link-frames';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 
 const LIMITS: ConnectionLimits = testLimits({ maxFrameBytes: 1 << 16 });

@@ -3,7 +3,7 @@ import { encodeFrame, FrameDecoder } from '../../src/protocol/codec';
 import { ServerToClientFrame, type ClientToServerFrame } from '../../src/protocol/frames';
 import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../src/net/framed-connection';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 

@@ -1,5 +1,5 @@
 import { PendingAcks, type AckOutcome } from '../../src/net/pending-acks';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 /** Records how (and how many times) each wait settled. */
 function track<T>(acks: PendingAcks<T>, id: string, timeoutMs: number): Array<AckOutcome<T>> {

@@ -1,5 +1,5 @@
 import { RateLimiter } from '../../src/net/rate-limit';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 function takeMany(limiter: RateLimiter, n: number): number {
   let granted = 0;

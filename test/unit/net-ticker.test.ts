@@ -2,7 +2,7 @@ import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../s
 import { sharedTicker, SharedTicker } from '../../src/net/ticker';
 import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { SERVER_SIDE } from '../../src/protocol/link-frames';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 

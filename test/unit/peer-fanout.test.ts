@@ -2,7 +2,7 @@ import { PendingAcks } from '../../src/net/pending-acks';
 import { deliver, deliverToAll, type DeliveryLink, type EncodedMessage } from '../../src/peer/fanout';
 import { encodeFrame } from '../../src/protocol/codec';
 import type { MeshFrame } from '../../src/protocol/mesh-frames';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 /** A link that records what was sent over it. */
 class FakeLink implements DeliveryLink {

@@ -1,5 +1,5 @@
 import { LostMembers } from '../../src/peer/lost-members';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 const bob = { name: 'bob', instance: 'i-bob', host: '127.0.0.1', port: 5001 };
 const carol = { name: 'carol', instance: 'i-carol', host: '127.0.0.1', port: 5002 };

@@ -5,7 +5,7 @@ import {
 import type { DialOutcome, MeshLink } from '../../src/peer/mesh-link';
 import { MemberTable } from '../../src/peer/member-table';
 import { CLAIM_CREDIT } from '../../src/peer/vouch-ledger';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 interface PendingDial {
   readonly to: string;

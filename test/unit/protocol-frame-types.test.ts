@@ -5,7 +5,7 @@ import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protoco
 import { chunkEntries } from '../../src/protocol/json-chunks';
 import { CLIENT_SIDE, MESH_LINK, SERVER_SIDE } from '../../src/protocol/link-frames';
 import type { MeshFrame } from '../../src/protocol/mesh-frames';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
 

@@ -1,6 +1,6 @@
 import { AddressLimits, isLoopback } from '../../src/server/address-limits';
 import { effectiveMaxClients, openFileLimit, RESERVED_DESCRIPTORS } from '../../src/net/fd-limit';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 describe('AddressLimits', () => {
   const options = { maxConnections: 2, registrationsPerSec: 1, exemptLoopback: true };

@@ -4,7 +4,7 @@ import { GroupFanout, type BacklogLimits } from '../../src/server/group-fanout';
 import { Session } from '../../src/server/session';
 import { ReplyCaches } from '../../src/server/reply-cache';
 import { systemClock } from '../../src/util/clock';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 import { TypedEmitter } from '../../src/util/typed-emitter';
 
 /** A connection stand-in: records sent bytes, lets the test mark it congested or drained. */

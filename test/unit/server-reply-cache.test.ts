@@ -1,5 +1,5 @@
 import { ReplyCaches, PLAIN_REPLY } from '../../src/server/reply-cache';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 describe('ReplyCaches: bounded duplicate suppression', () => {
   it('a name\'s cache outlives its connection: a retry on a new connection finds the reply', () => {

@@ -5,7 +5,7 @@ import { Session } from '../../src/server/session';
 import { ReplyCaches } from '../../src/server/reply-cache';
 import { systemClock } from '../../src/util/clock';
 import { TablePusher } from '../../src/server/table-push';
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
 const entry = (name: string, online = true): ClientEntry => ({ name, host: '127.0.0.1', port: 1, online, key: KEY });

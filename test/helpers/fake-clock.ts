@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock';
+import type { Clock, TimerHandle } from '../../src/util/clock';
 
 interface FakeTimer {
   readonly __timer: number;
@@ -7,7 +7,10 @@ interface FakeTimer {
   every: number | null;
 }
 
-/** A manual clock for unit tests: time moves only when `advance` is called. */
+/**
+ * A manual clock for unit and component tests: time moves only when `advance`
+ * is called. It lives with the tests, so it never ships in `dist`.
+ */
 export class FakeClock implements Clock {
   private time = 0;
   private nextId = 1;

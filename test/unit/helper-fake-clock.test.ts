@@ -1,4 +1,4 @@
-import { FakeClock } from '../../src/util/fake-clock';
+import { FakeClock } from '../helpers/fake-clock';
 
 describe('FakeClock', () => {
   it('moves time only on advance and fires due timeouts in time order', () => {
