@@ -24,6 +24,20 @@ export interface ChatServerOptions {
   readonly backlog?: Partial<BacklogLimits>;
 }
 
+/** Read-only counters: what the server holds now and what it dropped so far (docs/architecture.md "Server"). */
+export interface ServerStats {
+  /** Open connections, registered or not. */
+  readonly connections: number;
+  /** Connections bound to a name. */
+  readonly registered: number;
+  /** Group deliveries sent and not yet acked, summed over every group's fan-out windows. */
+  readonly unackedDeliveries: number;
+  /** Members removed from their group for not acking in time, since start. */
+  readonly membersRemovedUnresponsive: number;
+  /** Connections dropped as `slow_consumer`, since start. */
+  readonly slowConsumersDropped: number;
+}
+
 /**
  * The chat server core (SPEC §4). Its whole interface is `handleConnection`:
  * give it any duplex stream (a TCP socket, or an in-memory pair in tests). It
@@ -46,6 +60,8 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private readonly replyCaches = new Map<string, ReplyCache>();
   private epoch = 0;
   private nextId = 0;
+  private removedUnresponsive = 0;
+  private slowConsumers = 0;
   private stopped = false;
 
   constructor(options: ChatServerOptions = {}) {
@@ -75,6 +91,17 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     return this.sessions.size;
   }
 
+  /** A snapshot of the counters in ServerStats (cost O(group members), for occasional reads). */
+  stats(): ServerStats {
+    return {
+      connections: this.sessions.size,
+      registered: this.byName.size,
+      unackedDeliveries: this.fanout.unackedDeliveries(),
+      membersRemovedUnresponsive: this.removedUnresponsive,
+      slowConsumersDropped: this.slowConsumers,
+    };
+  }
+
   /** Takes over one client connection until it closes. */
   handleConnection(stream: Duplex): void {
     if (this.stopped) {
@@ -87,7 +114,10 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       this.limits.maxOutboundBytes,
     );
     conn.on('fault', (err) => this.emit('fault', err));
-    conn.on('close', () => this.onClose(session));
+    conn.on('close', (info) => {
+      if (info.code === 'slow_consumer') this.slowConsumers++;
+      this.onClose(session);
+    });
     if (this.sessions.size >= this.limits.maxClients && !this.shedOldestUnregistered()) {
       conn.sendError('server_full'); // SPEC §7: every connection registered; refuse the newcomer
       return;
@@ -235,6 +265,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   /** SPEC §4: a member that did not ack in time leaves the group and is told so. */
   private async removeUnresponsive(name: string, group: string): Promise<void> {
     if ((await this.takeOutOfGroup(name, group)) === null) return;
+    this.removedUnresponsive++;
     this.emit('memberUnresponsive', name, group);
     this.byName.get(name)?.conn.send({ type: 'removed', group });
   }
