@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { BenchClient, BenchRun, type ClientConfig } from './bench-client';
+import { BenchClient, type ClientConfig } from './bench-client';
+import { BenchRun } from './bench-run';
 import { GroupLineCache } from './delivery-decoder';
 import { newIdentity, type BenchIdentity } from './identity';
-import { nowMs } from './message-text';
+import { clientName, nowMs } from './message-text';
 import { ServerProcess } from './server-process';
 import type { LatencySummary } from './stats';
 
@@ -128,9 +129,7 @@ export function identities(count: number): BenchIdentity[] {
   return Array.from({ length: count }, () => newIdentity());
 }
 
-export function clientName(index: number): string {
-  return `b${index}`;
-}
+export { clientName };
 
 /** What a bounded registration storm achieved. */
 export interface Registration {
@@ -144,16 +143,25 @@ export interface Registration {
   registeredNow: () => number;
 }
 
+/** How registerAll connects its clients. */
+export interface RegisterOptions {
+  concurrency: number;
+  trackTable: (index: number) => boolean;
+  listenPorts?: readonly number[];
+  firstIndex?: number;
+}
+
 /**
  * Connects and registers clients, at most `concurrency` at a time, starting no
  * new one after `deadlineAt` (Date.now() ms). Failures are counted, not thrown.
  * `listenPorts[i]` is what client i registers as its direct-message port (1 when unused).
+ * Client i is named `b<firstIndex + i>` (firstIndex 0 unless given), so a later batch gets names of its own.
  */
 export async function registerAll(
   server: ServerProcess,
   run: BenchRun,
   ids: readonly BenchIdentity[],
-  options: { concurrency: number; trackTable: (index: number) => boolean; listenPorts?: readonly number[]; deadlineAt?: number },
+  options: RegisterOptions & { deadlineAt?: number },
 ): Promise<Registration> {
   const result: Registration = {
     clients: new Array<BenchClient | undefined>(ids.length), registered: 0, failures: new Map(), lastRegisteredAt: 0,
@@ -166,7 +174,8 @@ export async function registerAll(
       const index = next++;
       const config: ClientConfig = { trackTable: options.trackTable(index), maxFrameBytes: MAX_FRAME_BYTES };
       try {
-        const client = await BenchClient.connect(server.port, index, clientName(index), run, config);
+        const number = (options.firstIndex ?? 0) + index;
+        const client = await BenchClient.connect(server.port, number, clientName(number), run, config);
         result.clients[index] = client;
         await client.register(ids[index]!.keyBase64, options.listenPorts?.[index] ?? 1);
         result.registered++;
@@ -194,7 +203,7 @@ export async function registerClients(
   server: ServerProcess,
   run: BenchRun,
   ids: readonly BenchIdentity[],
-  options: { concurrency: number; trackTable: (index: number) => boolean; listenPorts?: readonly number[] },
+  options: RegisterOptions,
 ): Promise<BenchClient[]> {
   const result = await registerAll(server, run, ids, options);
   if (result.registered < ids.length) {

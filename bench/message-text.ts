@@ -40,3 +40,10 @@ export function decodeBenchText(text: string): BenchTextMeta | null {
   if (!Number.isFinite(us) || !Number.isFinite(sender) || !Number.isFinite(n)) return null;
   return { sentAtMs: us / 1000, sender, n };
 }
+
+const names: string[] = [];
+
+/** The name client `index` registers as (`b<index>`), memoized: receivers check every delivery's `from` against it. */
+export function clientName(index: number): string {
+  return (names[index] ??= `b${index}`);
+}

@@ -6,17 +6,30 @@ import path from 'node:path';
  * The real server as a child process: `node dist/src/main.js -s 0 [options]`.
  * Its stdout goes to a log file (the server prints a line per group message;
  * a file never blocks it the way an unread pipe would), and the port is read
- * from its `>>> [Server is online, listening on port <port>]` line.
+ * from its `>>> [Server is online, listening on port <port>]` line. Its
+ * stderr goes to a file of its own, where the stats line it prints on
+ * SIGUSR2 is read back (docs/architecture.md "Server").
  */
 
 const ONLINE_LINE = />>> \[Server is online, listening on port (\d+)\]/;
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
+const STATS_TIMEOUT_MS = 5_000;
+const STATS_PREFIX = '{"msg":"stats"';
+
+/** The server's counters, as printed on SIGUSR2 (ChatServer.stats()). */
+export interface ServerStats {
+  connections: number;
+  registered: number;
+  unackedDeliveries: number;
+  membersRemovedUnresponsive: number;
+  slowConsumersDropped: number;
+}
 
 export interface ServerProcessOptions {
   /** Extra server options, e.g. ['--ack-timeout', '500']. */
   args: readonly string[];
-  /** Where the server's stdout/stderr log goes. */
+  /** Where the server's stdout goes (its stderr goes to the same name with `.err` added). */
   logFile: string;
   /** Directory for a V8 CPU profile (`node --cpu-prof`), or null. */
   cpuProfileDir: string | null;
@@ -40,6 +53,7 @@ export class ServerProcess {
     private readonly child: ChildProcess,
     readonly port: number,
     readonly logFile: string,
+    readonly errFile: string,
   ) {}
 
   get pid(): number {
@@ -52,15 +66,18 @@ export class ServerProcess {
     const nodeArgs = [...options.nodeArgs, ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [])];
     fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
     const log = fs.openSync(options.logFile, 'w');
+    const errFile = `${options.logFile}.err`;
+    const err = fs.openSync(errFile, 'w');
     const child = spawn(process.execPath, [...nodeArgs, main, '-s', '0', ...options.args], {
-      stdio: ['ignore', log, log],
+      stdio: ['ignore', log, err],
     });
     fs.closeSync(log);
+    fs.closeSync(err);
     live.add(child);
     child.on('exit', () => live.delete(child));
     try {
-      const port = await waitForPort(child, options.logFile);
-      return new ServerProcess(child, port, options.logFile);
+      const port = await waitForPort(child, options.logFile, errFile);
+      return new ServerProcess(child, port, options.logFile, errFile);
     } catch (err) {
       child.kill('SIGKILL');
       throw err;
@@ -75,6 +92,27 @@ export class ServerProcess {
   /** CPU seconds (user + system) the server has used so far. */
   cpuSeconds(): number {
     return readCpuSeconds(this.pid);
+  }
+
+  /**
+   * Asks the server for its counters (SIGUSR2) and waits for the stats line
+   * on its stderr; null if it is gone or does not answer within 5 s.
+   */
+  async stats(): Promise<ServerStats | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return null;
+    const before = this.statsLines().length;
+    this.child.kill('SIGUSR2');
+    const deadline = Date.now() + STATS_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const lines = this.statsLines();
+      if (lines.length > before) return JSON.parse(lines[lines.length - 1]!) as ServerStats;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return null;
+  }
+
+  private statsLines(): string[] {
+    return fs.readFileSync(this.errFile, 'utf8').split('\n').filter((line) => line.startsWith(STATS_PREFIX));
   }
 
   /** SIGTERM (the server closes cleanly, which also writes a CPU profile), SIGKILL if it lingers. */
@@ -95,14 +133,15 @@ export class ServerProcess {
   }
 }
 
-async function waitForPort(child: ChildProcess, logFile: string): Promise<number> {
+async function waitForPort(child: ChildProcess, logFile: string, errFile: string): Promise<number> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const text = fs.readFileSync(logFile, 'utf8');
     const match = ONLINE_LINE.exec(text);
     if (match) return Number(match[1]);
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before going online: ${text.slice(0, 500)}`);
+      const err = fs.readFileSync(errFile, 'utf8');
+      throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before going online: ${(text + err).slice(0, 500)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,15 +1,21 @@
 import type { BenchClient } from '../bench-client';
+import type { BenchRun } from '../bench-run';
 import {
-  closeAll, CpuMeter, emptyResult, identities, log, newRun, registerAll, registerClients, RssSampler, sleep, startServer,
-  steadyRssKB, waitQuiet, type ScenarioOptions, type ScenarioResult,
+  closeAll, CpuMeter, emptyResult, formGroup, GROUP, identities, log, newRun, registerAll, registerClients, RssSampler,
+  sleep, startServer, steadyRssKB, waitQuiet, type ScenarioOptions, type ScenarioResult,
 } from '../harness';
+import type { BenchIdentity } from '../identity';
+import type { ServerProcess } from '../server-process';
 import { nowMs } from '../message-text';
-import { round } from './group';
+import { round } from '../stats';
 
 /**
  * Client-count scenarios:
- *  - idle: N clients register and sit idle (answering heartbeats);
- *          RSS per idle client = (server RSS after − before) / N
+ *  - idle: clients register, join one group (as in the IRC runs, where every
+ *          client joins a channel) and sit idle answering heartbeats. RSS per
+ *          idle client is the slope between two client counts, N/5 and N
+ *          (e.g. 1,000 and 5,000): (RSS at N − RSS at N/5) / (N − N/5), so the
+ *          server's fixed cost and the first storm's heap growth do not count.
  *  - join: N clients (10,000) register at once: time until all are registered,
  *          and the table bytes every client receives until the pushes stop
  */
@@ -17,30 +23,40 @@ import { round } from './group';
 /** Clients whose tables are parsed and checked for completeness (the rest only count table bytes). */
 const TABLE_CHECKERS = 16;
 const JOIN_CONCURRENCY = 1_000;
+const IDLE_CONCURRENCY = 500;
 /** Table pushes have stopped when no client received table bytes for this long. */
 const TABLE_QUIET_MS = 1_000;
+/** Heartbeat rounds that pass before RSS is read, so per-connection timers and buffers reach their steady state. */
+const IDLE_SETTLE_MS = 3_000;
+/** The lower of the two client counts of `idle` is this fraction of the upper one. */
+const IDLE_LOW_FRACTION = 5;
 
 export async function runIdle(options: ScenarioOptions): Promise<ScenarioResult> {
   const run = newRun(options);
   const server = await startServer('idle', options);
-  let clients: BenchClient[] = [];
+  const clients: BenchClient[] = [];
   try {
-    const ids = identities(options.clients);
+    const high = options.clients;
+    const low = Math.max(1, Math.round(high / IDLE_LOW_FRACTION));
+    const ids = identities(high);
     await sleep(1_000);
-    const beforeKB = await steadyRssKB(server);
+    const emptyKB = await steadyRssKB(server);
     const sampler = new RssSampler(server);
     const cpu = new CpuMeter(server);
-    clients = await registerClients(server, run, ids, { concurrency: 500, trackTable: () => false });
-    await waitQuiet(() => tableBytes(clients), 500, 30_000);
-    // Several heartbeat rounds pass so per-connection timers and buffers reach their steady state.
-    await sleep(3_000);
-    const afterKB = await steadyRssKB(server, 10, 100);
+    const lowKB = await addIdleClients(server, run, ids.slice(0, low), clients);
+    log(options, `idle: ${low} clients in the group, RSS ${lowKB} KiB`);
+    const highKB = await addIdleClients(server, run, ids.slice(low), clients);
+    log(options, `idle: ${high} clients in the group, RSS ${highKB} KiB`);
     const result = emptyResult('idle', options);
     result.serverPeakRssKB = Math.max(sampler.stop(), server.memory().peakRssKB);
-    result.serverRssPerIdleClientKB = round((afterKB - beforeKB) / options.clients, 2);
+    result.serverRssPerIdleClientKB = high > low ? round((highKB - lowKB) / (high - low), 2) : null;
     result.extra = {
-      rssBeforeKB: beforeKB,
-      rssAfterKB: afterKB,
+      lowClients: low,
+      rssEmptyKB: emptyKB,
+      rssLowKB: lowKB,
+      rssHighKB: highKB,
+      // The old figure, (RSS at N − RSS of the empty server) / N, for comparison with earlier runs.
+      rssPerClientFromEmptyKB: round((highKB - emptyKB) / high, 2),
       stillConnected: clients.filter((c) => !c.closed).length,
       errors: Object.fromEntries(run.errors),
       ...cpu.read(),
@@ -50,6 +66,24 @@ export async function runIdle(options: ScenarioOptions): Promise<ScenarioResult>
     closeAll(clients);
     await server.stop();
   }
+}
+
+/**
+ * Registers `ids` as new clients (appended to `clients`), puts them in the
+ * group (the first client ever creates it), waits for the table pushes to
+ * stop and a few heartbeat rounds, and returns the server's steady RSS.
+ */
+async function addIdleClients(
+  server: ServerProcess, run: BenchRun, ids: readonly BenchIdentity[], clients: BenchClient[],
+): Promise<number> {
+  const offset = clients.length;
+  const added = await registerClients(server, run, ids, { concurrency: IDLE_CONCURRENCY, trackTable: () => false, firstIndex: offset });
+  if (offset === 0) await formGroup(added);
+  else await Promise.all(added.map((client) => client.joinGroup(GROUP)));
+  clients.push(...added);
+  await waitQuiet(() => tableBytes(clients), 500, 30_000);
+  await sleep(IDLE_SETTLE_MS);
+  return steadyRssKB(server, 10, 100);
 }
 
 export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult> {
