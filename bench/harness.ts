@@ -219,12 +219,15 @@ export async function formGroup(clients: readonly BenchClient[]): Promise<void> 
   await Promise.all(clients.map((client) => client.joinGroup(GROUP)));
 }
 
+/** A server process whose memory and CPU the bench reads from /proc (chatapp's, or an IRC server's). */
+export type MeasuredProcess = Pick<ServerProcess, 'memory' | 'cpuSeconds'>;
+
 /** Samples the server's RSS every `intervalMs` until stopped; tracks the maximum. */
 export class RssSampler {
   maxRssKB = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly server: ServerProcess, intervalMs = 100) {
+  constructor(private readonly server: MeasuredProcess, intervalMs = 100) {
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.sample();
   }
@@ -245,7 +248,7 @@ export class RssSampler {
 }
 
 /** Median RSS over `samples` readings `gapMs` apart (a steadier figure than one reading). */
-export async function steadyRssKB(server: ServerProcess, samples = 5, gapMs = 100): Promise<number> {
+export async function steadyRssKB(server: MeasuredProcess, samples = 5, gapMs = 100): Promise<number> {
   const values: number[] = [];
   for (let i = 0; i < samples; i++) {
     values.push(server.memory().rssKB);
@@ -275,7 +278,7 @@ export class CpuMeter {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 1 });
   private readonly machineStart = machineBusySeconds();
 
-  constructor(private readonly server: ServerProcess) {
+  constructor(private readonly server: MeasuredProcess) {
     this.serverStart = server.cpuSeconds();
     this.loopDelay.enable();
   }

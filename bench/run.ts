@@ -180,6 +180,9 @@ async function main(): Promise<void> {
   if (!json) process.stdout.write(`\n${table(results)}\n\n${targets(results).join('\n')}\n`);
 }
 
+// A signal would end the process without its 'exit' hooks, leaving servers running: exit normally instead.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(1));
+
 main().then(
   () => process.exit(0),
   (err: unknown) => {
