@@ -38,6 +38,8 @@ export class BenchClient {
   readonly ledger = new ReceiverLedger();
   readonly table = new Map<string, ClientEntry>();
   group: string | null = null;
+  /** The server replied to this client's `register`. */
+  registered = false;
   removed = false;
   closed = false;
   tableBytes = 0;
@@ -125,8 +127,9 @@ export class BenchClient {
   }
 
   /** Sends `register` and resolves on its reply. */
-  register(key: string, listenPort: number): Promise<unknown> {
-    return this.request({ type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port: listenPort, host: '127.0.0.1', key });
+  async register(key: string, listenPort: number): Promise<void> {
+    await this.request({ type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port: listenPort, host: '127.0.0.1', key });
+    this.registered = true;
   }
 
   async createGroup(group: string): Promise<void> {
