@@ -151,12 +151,13 @@ RequireAuthPing = no
 `;
 }
 
+/** InspIRCd: threshold/commandrate far out of reach and fakelag off, else a sender is closed for "Excess Flood". */
 function inspircdConfig(port: number, dir: string): string {
   return `<server name="bench.irc" description="bench" network="bench">
 <admin name="bench" nick="bench" email="bench@bench.irc">
 <bind address="127.0.0.1" port="${port}" type="clients">
 <connect name="main" allow="*" timeout="60" pingfreq="120" hardsendq="67108864" softsendq="8388608" recvq="8388608"
-  threshold="0" commandrate="100000000" fakelag="off" localmax="100000" globalmax="100000" useident="no"
+  threshold="1000000000" commandrate="1000000000" fakelag="off" localmax="100000" globalmax="100000" useident="no"
   limit="100000" maxchans="100" resolvehostnames="no" uniqueusername="no">
 <channels users="100" opers="100">
 <limits maxnick="30" maxchan="60">
