@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { BenchClient, type ClientConfig } from './bench-client';
 import { BenchRun } from './bench-run';
 import { GroupLineCache } from './delivery-decoder';
@@ -123,6 +124,18 @@ export async function waitQuiet(value: () => number, quietMs: number, timeoutMs:
   }
 }
 
+/**
+ * Public keys for clients that never sign (every scenario but `private`):
+ * 32 random bytes in base64. The server checks only a key's form at
+ * `register`, so its work is the same as with real Ed25519 keys, and the
+ * load generator skips 10,000 key generations — which on this machine's
+ * Node 20.20 / OpenSSL 3.0 now and then never return (see docs/benchmarks.md).
+ */
+export function registrationKeys(count: number): string[] {
+  return Array.from({ length: count }, () => randomBytes(32).toString('base64'));
+}
+
+/** Ed25519 identities for clients that sign direct messages. */
 export function identities(count: number): BenchIdentity[] {
   return Array.from({ length: count }, () => newIdentity());
 }
@@ -159,24 +172,24 @@ export interface RegisterOptions {
 export async function registerAll(
   server: ServerProcess,
   run: BenchRun,
-  ids: readonly BenchIdentity[],
+  keys: readonly string[],
   options: RegisterOptions & { deadlineAt?: number },
 ): Promise<Registration> {
   const result: Registration = {
-    clients: new Array<BenchClient | undefined>(ids.length), registered: 0, failures: new Map(), lastRegisteredAt: 0,
+    clients: new Array<BenchClient | undefined>(keys.length), registered: 0, failures: new Map(), lastRegisteredAt: 0,
     registeredNow: () => result.registered,
   };
   const deadlineAt = options.deadlineAt ?? Infinity;
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < ids.length && Date.now() < deadlineAt) {
+    while (next < keys.length && Date.now() < deadlineAt) {
       const index = next++;
       const config: ClientConfig = { trackTable: options.trackTable(index), maxFrameBytes: MAX_FRAME_BYTES };
       try {
         const number = (options.firstIndex ?? 0) + index;
         const client = await BenchClient.connect(server.port, number, clientName(number), run, config);
         result.clients[index] = client;
-        await client.register(ids[index]!.keyBase64, options.listenPorts?.[index] ?? 1);
+        await client.register(keys[index]!, options.listenPorts?.[index] ?? 1);
         result.registered++;
         result.lastRegisteredAt = nowMs();
       } catch (err) {
@@ -185,7 +198,7 @@ export async function registerAll(
       }
     }
   };
-  const workers = Promise.all(Array.from({ length: Math.min(options.concurrency, ids.length) }, worker));
+  const workers = Promise.all(Array.from({ length: Math.min(options.concurrency, keys.length) }, worker));
   if (deadlineAt === Infinity) await workers;
   else {
     // Stop at the deadline even if replies are still outstanding: they are counted as missing.
@@ -201,13 +214,13 @@ export async function registerAll(
 export async function registerClients(
   server: ServerProcess,
   run: BenchRun,
-  ids: readonly BenchIdentity[],
+  keys: readonly string[],
   options: RegisterOptions,
 ): Promise<BenchClient[]> {
-  const result = await registerAll(server, run, ids, options);
-  if (result.registered < ids.length) {
+  const result = await registerAll(server, run, keys, options);
+  if (result.registered < keys.length) {
     closeAll(result.clients);
-    throw new Error(`only ${result.registered} of ${ids.length} clients registered: ${JSON.stringify(Object.fromEntries(result.failures))}`);
+    throw new Error(`only ${result.registered} of ${keys.length} clients registered: ${JSON.stringify(Object.fromEntries(result.failures))}`);
   }
   return result.clients as BenchClient[];
 }

@@ -1,10 +1,9 @@
 import type { BenchClient } from '../bench-client';
 import type { BenchRun } from '../bench-run';
 import {
-  closeAll, CpuMeter, emptyResult, GROUP, identities, log, newRun, registerAll, RssSampler,
+  closeAll, CpuMeter, emptyResult, GROUP, log, newRun, registerAll, registrationKeys, RssSampler,
   sleep, startServer, steadyRssKB, waitQuiet, type ScenarioOptions, type ScenarioResult,
 } from '../harness';
-import type { BenchIdentity } from '../identity';
 import type { ServerProcess } from '../server-process';
 import { nowMs } from '../message-text';
 import { round } from '../stats';
@@ -39,14 +38,14 @@ export async function runIdle(options: ScenarioOptions): Promise<ScenarioResult>
   try {
     const high = options.clients;
     const low = Math.max(1, Math.round(high / IDLE_LOW_FRACTION));
-    const ids = identities(high);
+    const keys = registrationKeys(high);
     await sleep(1_000);
     const emptyKB = await steadyRssKB(server);
     const sampler = new RssSampler(server);
     const cpu = new CpuMeter(server);
-    const atLow = await addIdleClients(server, run, ids.slice(0, low), clients);
+    const atLow = await addIdleClients(server, run, keys.slice(0, low), clients);
     log(options, `idle: ${atLow.registered} clients registered, RSS ${atLow.rssKB} KiB`);
-    const atHigh = await addIdleClients(server, run, ids.slice(low), clients);
+    const atHigh = await addIdleClients(server, run, keys.slice(low), clients);
     log(options, `idle: ${atHigh.registered} clients registered, RSS ${atHigh.rssKB} KiB`);
     const result = emptyResult('idle', options);
     result.serverPeakRssKB = Math.max(sampler.stop(), server.memory().peakRssKB);
@@ -87,16 +86,16 @@ interface IdleStep {
 }
 
 /**
- * Registers `ids` as new clients (the registered ones are appended to
+ * Registers `keys` as new clients (the registered ones are appended to
  * `clients`), puts them in the group (the first client ever creates it), waits
  * for the table pushes to stop and a few heartbeat rounds, and reads the
  * server's steady RSS. A failed registration is counted, and its connection closed.
  */
 async function addIdleClients(
-  server: ServerProcess, run: BenchRun, ids: readonly BenchIdentity[], clients: BenchClient[],
+  server: ServerProcess, run: BenchRun, keys: readonly string[], clients: BenchClient[],
 ): Promise<IdleStep> {
   const first = clients.length === 0;
-  const registration = await registerAll(server, run, ids, {
+  const registration = await registerAll(server, run, keys, {
     concurrency: IDLE_CONCURRENCY, trackTable: () => false, firstIndex: clients.length,
   });
   const added: BenchClient[] = [];
@@ -122,13 +121,13 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
   const server = await startServer('join', options);
   let clients: (BenchClient | undefined)[] = [];
   try {
-    const ids = identities(options.clients);
+    const keys = registrationKeys(options.clients);
     const checker = (index: number): boolean => index < TABLE_CHECKERS / 2 || index >= options.clients - TABLE_CHECKERS / 2;
     const sampler = new RssSampler(server);
     const cpu = new CpuMeter(server);
     log(options, `join: registering ${options.clients} clients, ${JOIN_CONCURRENCY} at a time`);
     const startedAt = nowMs();
-    const registration = await registerAll(server, run, ids, {
+    const registration = await registerAll(server, run, keys, {
       concurrency: JOIN_CONCURRENCY,
       trackTable: checker,
       deadlineAt: Date.now() + options.timeoutMs,
