@@ -22,6 +22,10 @@ const terminal: Terminal = {
       process.off('SIGTERM', onTerm);
     };
   },
+  onStatsRequest(handler) {
+    process.on('SIGUSR2', handler);
+    return () => process.off('SIGUSR2', handler);
+  },
 };
 
 /** Entry point: run the CLI and map its outcome to exit code 0/1/2 (SPEC §2). */

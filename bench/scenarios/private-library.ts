@@ -4,8 +4,7 @@ import {
   clientName, CpuMeter, emptyResult, log, newRun, startServer, waitUntil, type ScenarioOptions, type ScenarioResult,
 } from '../harness';
 import { decodeBenchText, encodeBenchText, nowMs } from '../message-text';
-import { newDeliveryCounts, SenderSequence } from '../stats';
-import { round, roundLatency } from './group';
+import { newDeliveryCounts, round, roundLatency, SenderSequence } from '../stats';
 
 /**
  * private (default): N/2 pairs exchange direct messages through the real

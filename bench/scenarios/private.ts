@@ -5,7 +5,7 @@ import {
   waitUntil, type ScenarioOptions, type ScenarioResult,
 } from '../harness';
 import { nowMs } from '../message-text';
-import { round, roundLatency } from './group';
+import { round, roundLatency } from '../stats';
 
 /**
  * private: N/2 pairs exchange signed direct messages (peer-to-peer `dm`, never

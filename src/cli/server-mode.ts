@@ -112,6 +112,9 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   let signalled!: () => void;
   const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
   const unsubscribe = io.onSignal(() => signalled());
+  // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
+  // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
+  const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
   try {
     const listener = await listenChatServer(server, options.port);
     out.line(formatLine(serverLines.online(listener.port)));
@@ -128,5 +131,11 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     return 1;
   } finally {
     unsubscribe();
+    unsubscribeStats?.();
   }
+}
+
+/** The stats line: `{"msg":"stats",...ServerStats}`. */
+function statsLine(server: ChatServer): string {
+  return JSON.stringify({ msg: 'stats', ...server.stats() });
 }

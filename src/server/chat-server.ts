@@ -53,6 +53,20 @@ interface Connection {
   readonly address: string | undefined;
 }
 
+/** Read-only counters: what the server holds now and what it dropped so far (docs/architecture.md "Server"). */
+export interface ServerStats {
+  /** Open connections, registered or not. */
+  readonly connections: number;
+  /** Connections bound to a name. */
+  readonly registered: number;
+  /** Group deliveries sent and not yet acked, summed over every group's fan-out windows. */
+  readonly unackedDeliveries: number;
+  /** Members removed from their group for not acking in time, since start. */
+  readonly membersRemovedUnresponsive: number;
+  /** Connections dropped as `slow_consumer`, since start. */
+  readonly slowConsumersDropped: number;
+}
+
 /**
  * The chat server core (docs/architecture.md "Server"). Its whole interface
  * is `handleConnection`: give it any duplex stream (a TCP socket, or an
@@ -79,6 +93,8 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private readonly byName = new Map<string, Session>();
   private nextId = 0;
   private readonly newChallenge: () => string;
+  private removedUnresponsive = 0;
+  private slowConsumers = 0;
   private stopped = false;
 
   constructor(options: ChatServerOptions = {}) {
@@ -123,6 +139,17 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     };
   }
 
+  /** A snapshot of the counters in ServerStats (cost O(group members), for occasional reads). */
+  stats(): ServerStats {
+    return {
+      connections: this.connections.size,
+      registered: this.byName.size,
+      unackedDeliveries: this.fanout.unackedDeliveries(),
+      membersRemovedUnresponsive: this.removedUnresponsive,
+      slowConsumersDropped: this.slowConsumers,
+    };
+  }
+
   /** Takes over one client connection until it closes. */
   handleConnection(stream: Duplex): void {
     if (this.stopped) {
@@ -145,7 +172,8 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       conn.sendError('address_limit'); // docs/security.md: per-address limits
       return;
     }
-    conn.on('close', () => {
+    conn.on('close', (info) => {
+      if (info.code === 'slow_consumer') this.slowConsumers++;
       this.addresses.close(address);
       this.onClose(connection);
     });
@@ -278,6 +306,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
 
   /** docs/usage.md: a member that did not ack in time, or fell too far behind, leaves the group and is told so. */
   private removeUnresponsive(session: Session & { name: string }, group: string, reason: DropReason): void {
+    this.removedUnresponsive++;
     this.membership.removeUnresponsive(session, group, reason).catch((err: unknown) => this.fault(session, err));
   }
 

@@ -226,6 +226,13 @@ export class GroupFanout {
     for (const r of ch.recipients) if (r.name !== except && r.session.conn.open) r.session.conn.sendEncoded(bytes);
   }
 
+  /** Deliveries sent and not yet acked, over every group and member still tracked (stats only: O(members)). */
+  unackedDeliveries(): number {
+    let total = 0;
+    for (const ch of this.channels.values()) for (const r of ch.members.values()) if (!r.window.dead) total += r.window.outstanding;
+    return total;
+  }
+
   /** Stops every timer (server shutdown). */
   close(): void {
     for (const ch of this.channels.values()) {

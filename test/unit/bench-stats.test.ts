@@ -54,6 +54,8 @@ describe('SenderSequence', () => {
     expect(counts.unique).toBe(3);
     expect(seq.gaps).toBe(2);
     expect(seq.expectedNext).toBe(5);
+    expect([...seq.missingNumbers()].sort()).toEqual([1, 2]);
+    expect([0, 1, 2, 3, 4, 5, -1].map((n) => seq.has(n))).toEqual([true, false, false, true, true, false, false]);
   });
 });
 
