@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { sharedDataHome } from '../../testkit/data-home';
 import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
 import { closeAllRawClients, RawClient, RawLink } from '../helpers/raw-client';
 import { TestKey } from '../helpers/dm-attacker';
@@ -23,8 +24,13 @@ afterEach(async () => {
 });
 
 /** A real client, once it printed its first table. Every client of a test shares the test's data home (testkit). */
+/**
+ * A client of this file's one server. Its identity lives in the file's data
+ * home: the server keeps accounts across the file's tests, so "alice" must be
+ * the same alice in each (docs/usage.md "Accounts").
+ */
 function client(name: string): Promise<StartedClient> {
-  return startClient(name, server.port);
+  return startClient(name, server.port, [], { dataHome: sharedDataHome('file') });
 }
 
 /** A raw registered client `name` with `key`, listing `port` as its listen port; resolves once `watcher`'s table lists it. */

@@ -50,7 +50,8 @@ export function openDataDir(dir: string): Database.Database {
   } catch (err) {
     throw new DataDirError('unusable', dir, reasonOf(err), { cause: err });
   }
-  const existed = fs.existsSync(file);
+  // An empty file is a database SQLite never wrote to (a crash right after creating it): a new one.
+  const existed = fs.existsSync(file) && fs.statSync(file).size > 0;
   if (existed) {
     checkHeader(dir, file);
     checkChecksum(dir, file);
