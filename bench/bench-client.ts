@@ -1,4 +1,7 @@
 import net from 'node:net';
+import { sign } from 'node:crypto';
+import { registrationBytes } from '../src/protocol/signing';
+import type { BenchIdentity } from './identity';
 import { encodeFrame, type DecodeError } from '../src/protocol/codec';
 import type { ClientEntry, ServerRequest, ServerToClientFrame } from '../src/protocol/frames';
 import { newId } from '../src/protocol/ids';
@@ -62,6 +65,9 @@ export class BenchClient {
   private scheduledHead = 0;
   /** Unreplied send_group ids → message number and the time its text carries (sent, or scheduled when paced). */
   private readonly sendIds = new Map<string, { n: number; stampMs: number }>();
+  /** The challenge of this connection's `hello` (its first frame), which `register` signs. */
+  private gotHello: (challenge: string) => void = () => undefined;
+  private readonly hello = new Promise<string>((resolve) => (this.gotHello = resolve));
   private readonly requests = new Map<string, PendingRequest>();
   private out: Buffer[] = [];
   private lastSentAt = Date.now();
@@ -126,9 +132,12 @@ export class BenchClient {
     return this.sent;
   }
 
-  /** Sends `register` and resolves on its reply. */
-  async register(key: string, listenPort: number): Promise<void> {
-    await this.request({ type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port: listenPort, host: '127.0.0.1', key });
+  /** Sends `register`, signed over the connection's `hello` challenge, and resolves on its reply. */
+  async register(identity: BenchIdentity, listenPort: number): Promise<void> {
+    const challenge = await this.hello;
+    const key = identity.keyBase64;
+    const sig = sign(null, registrationBytes(challenge, this.name, key), identity.privateKey).toString('base64');
+    await this.request({ type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port: listenPort, host: '127.0.0.1', key, sig });
     this.registered = true;
   }
 
@@ -249,6 +258,8 @@ export class BenchClient {
 
   private onFrame(frame: ServerToClientFrame, bytes: number): void {
     switch (frame.type) {
+      case 'hello':
+        return this.gotHello(frame.challenge);
       case 'reply':
         return this.onReply(frame.id, null);
       case 'error':

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { BenchClient, type ClientConfig } from './bench-client';
 import { BenchRun } from './bench-run';
 import { GroupLineCache } from './delivery-decoder';
@@ -125,17 +124,11 @@ export async function waitQuiet(value: () => number, quietMs: number, timeoutMs:
 }
 
 /**
- * Public keys for clients that never sign (every scenario but `private`):
- * 32 random bytes in base64. The server checks only a key's form at
- * `register`, so its work is the same as with real Ed25519 keys, and the
- * load generator skips 10,000 key generations — which on this machine's
- * Node 20.20 / OpenSSL 3.0 now and then never return (see docs/benchmarks.md).
+ * Ed25519 identities for bench clients: every registration is signed over
+ * the connection's challenge (docs/protocol.md "Accounts"). Generating one
+ * takes about 0.1 ms here (on a loaded machine, key generation was once seen
+ * to hang: docs/benchmarks.md).
  */
-export function registrationKeys(count: number): string[] {
-  return Array.from({ length: count }, () => randomBytes(32).toString('base64'));
-}
-
-/** Ed25519 identities for clients that sign direct messages. */
 export function identities(count: number): BenchIdentity[] {
   return Array.from({ length: count }, () => newIdentity());
 }
@@ -172,7 +165,7 @@ export interface RegisterOptions {
 export async function registerAll(
   server: ServerProcess,
   run: BenchRun,
-  keys: readonly string[],
+  keys: readonly BenchIdentity[],
   options: RegisterOptions & { deadlineAt?: number },
 ): Promise<Registration> {
   const result: Registration = {
@@ -214,7 +207,7 @@ export async function registerAll(
 export async function registerClients(
   server: ServerProcess,
   run: BenchRun,
-  keys: readonly string[],
+  keys: readonly BenchIdentity[],
   options: RegisterOptions,
 ): Promise<BenchClient[]> {
   const result = await registerAll(server, run, keys, options);

@@ -1,3 +1,4 @@
+import { newDataHome } from './data-home';
 import { startCli, type CliProcess, type StartOptions } from './cli-process';
 
 /**
@@ -34,7 +35,11 @@ const CLIENT_LISTENING = /^>>> \[Listening for private messages on port (\d+)\]$
  * port <port>]`. A server that does not come up is killed before the error is thrown.
  */
 export async function startServer(args: readonly string[] = [], options: RoleOptions & { port?: number } = {}): Promise<StartedServer> {
-  const proc = startCli(['-s', String(options.port ?? 0), ...args], { ...options, label: options.label ?? 'server' });
+  // Each server its own data directory (docs/usage.md "Durable state"), removed with its test (or
+  // file), unless the test chose one (a restart on the same directory) or --ephemeral.
+  const chosen = args.includes('--data') || args.includes('--ephemeral');
+  const data = chosen ? [] : ['--data', newDataHome(options.keepAcrossTests === true ? 'file' : 'test')];
+  const proc = startCli(['-s', String(options.port ?? 0), ...args, ...data], { ...options, label: options.label ?? 'server' });
   try {
     const line = await proc.waitForLine(SERVER_ONLINE, { timeoutMs: options.timeoutMs ?? STARTUP_TIMEOUT_MS });
     return { proc, port: Number(SERVER_ONLINE.exec(line)![1]) };

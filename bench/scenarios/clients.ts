@@ -1,7 +1,8 @@
+import type { BenchIdentity } from '../identity';
 import type { BenchClient } from '../bench-client';
 import type { BenchRun } from '../bench-run';
 import {
-  closeAll, CpuMeter, emptyResult, GROUP, log, newRun, registerAll, registrationKeys, RssSampler,
+  closeAll, CpuMeter, emptyResult, GROUP, log, newRun, registerAll, identities, RssSampler,
   sleep, startServer, steadyRssKB, waitQuiet, type ScenarioOptions, type ScenarioResult,
 } from '../harness';
 import type { ServerProcess } from '../server-process';
@@ -38,7 +39,7 @@ export async function runIdle(options: ScenarioOptions): Promise<ScenarioResult>
   try {
     const high = options.clients;
     const low = Math.max(1, Math.round(high / IDLE_LOW_FRACTION));
-    const keys = registrationKeys(high);
+    const keys = identities(high);
     await sleep(1_000);
     const emptyKB = await steadyRssKB(server);
     const sampler = new RssSampler(server);
@@ -92,7 +93,7 @@ interface IdleStep {
  * server's steady RSS. A failed registration is counted, and its connection closed.
  */
 async function addIdleClients(
-  server: ServerProcess, run: BenchRun, keys: readonly string[], clients: BenchClient[],
+  server: ServerProcess, run: BenchRun, keys: readonly BenchIdentity[], clients: BenchClient[],
 ): Promise<IdleStep> {
   const first = clients.length === 0;
   const registration = await registerAll(server, run, keys, {
@@ -121,7 +122,7 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
   const server = await startServer('join', options);
   let clients: (BenchClient | undefined)[] = [];
   try {
-    const keys = registrationKeys(options.clients);
+    const keys = identities(options.clients);
     const checker = (index: number): boolean => index < TABLE_CHECKERS / 2 || index >= options.clients - TABLE_CHECKERS / 2;
     const sampler = new RssSampler(server);
     const cpu = new CpuMeter(server);

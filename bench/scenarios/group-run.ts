@@ -1,7 +1,7 @@
 import type { BenchClient } from '../bench-client';
 import type { BenchRun } from '../bench-run';
 import {
-  emptyResult, formGroup, log, newRun, registerClients, registrationKeys, sleep, startServer, waitQuiet,
+  emptyResult, formGroup, log, newRun, registerClients, identities, sleep, startServer, waitQuiet,
   type ScenarioOptions, type ScenarioResult,
 } from '../harness';
 import { lossReport } from '../loss';
@@ -33,7 +33,7 @@ export async function setUpGroup(scenario: string, options: ScenarioOptions): Pr
   const run = newRun(options);
   const server = await startServer(scenario, options);
   log(options, `${scenario}: server pid ${server.pid} port ${server.port}; registering ${options.clients}`);
-  const clients = await registerClients(server, run, registrationKeys(options.clients), {
+  const clients = await registerClients(server, run, identities(options.clients), {
     concurrency: 200,
     trackTable: () => false,
   });

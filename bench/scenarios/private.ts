@@ -24,7 +24,7 @@ export async function runPrivate(options: ScenarioOptions): Promise<ScenarioResu
   let clients: BenchClient[] = [];
   try {
     const ports = await Promise.all(peers.map((peer) => peer.listen()));
-    clients = await registerClients(server, run, ids.map((id) => id.keyBase64), { concurrency: 200, trackTable: () => true, listenPorts: ports });
+    clients = await registerClients(server, run, ids, { concurrency: 200, trackTable: () => true, listenPorts: ports });
     peers.forEach((peer, i) => (peer.link = clients[i]!));
     await waitUntil(() => clients.every((c) => c.table.size >= count), 10_000);
     await waitQuiet(() => clients.reduce((sum, c) => sum + c.tableBytes, 0), 300, 10_000);

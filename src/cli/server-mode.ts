@@ -2,6 +2,10 @@ import type { Writable } from 'node:stream';
 import type { ServerOptions } from './args';
 import type { Terminal } from './terminal-io';
 import { ChatServer } from '../server/chat-server';
+import type { ChatStore } from '../store/chat-store';
+import { MemoryStore } from '../store/memory-store';
+import { DataDirError } from '../store/sqlite/data-dir';
+import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
@@ -70,7 +74,16 @@ export function renderServerEvents(
   server.on('groupLeft', (n, g, reason) =>
     print(reason === 'unresponsive' || reason === 'slow' ? serverLines.notResponsive(n, g) : serverLines.left(n, g)),
   );
+  server.on('groupDeleted', (n, g) => print(serverLines.groupDeleted(n, g)));
+  server.on('accountDeleted', () => print(serverLines.tableUpdated()));
   server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
+}
+
+/** The store the options ask for (docs/usage.md "Durable state"). Throws DataDirError. */
+function openStore(options: ServerOptions): ChatStore {
+  const { historyLimit } = options.limits;
+  if (options.state.kind === 'memory') return new MemoryStore({ historyLimit });
+  return openSqliteStore({ dir: options.state.dir, historyLimit });
 }
 
 /**
@@ -79,9 +92,18 @@ export function renderServerEvents(
  * `>>> [Port <port> is already in use]` to stderr and exits 1.
  */
 export async function runServerMode(options: ServerOptions, io: Terminal): Promise<number> {
+  let store: ChatStore;
+  try {
+    store = openStore(options);
+  } catch (err) {
+    if (!(err instanceof DataDirError)) throw err;
+    const line = err.kind === 'in_use' ? serverLines.dataDirInUse(err.dir) : serverLines.dataDirUnusable(err.dir, err.message);
+    io.stdout.write(formatLine(line) + '\n');
+    return 1;
+  }
   // docs/security.md: shedding must engage before accept() runs out of descriptors.
   const maxClients = effectiveMaxClients(options.limits.maxClients, openFileLimit());
-  const server = new ChatServer({ limits: { ...options.limits, maxClients }, limitLoopback: options.limitLoopback });
+  const server = new ChatServer({ limits: { ...options.limits, maxClients }, limitLoopback: options.limitLoopback, store });
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
   renderServerEvents(server, out, io.stderr, { logText: options.logText });
@@ -96,6 +118,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   try {
     const listener = await listenChatServer(server, options.port);
     out.line(formatLine(serverLines.online(listener.port)));
+    out.line(formatLine(options.state.kind === 'memory' ? serverLines.memoryOnly() : serverLines.keepingState(options.state.dir)));
     out.flush();
     await stopRequested;
     await listener.close().catch(() => undefined);
@@ -103,6 +126,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     return 0;
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
+    await store.close();
     io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
     return 1;
   } finally {

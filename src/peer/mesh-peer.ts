@@ -1,7 +1,7 @@
 import { normalizeAddress } from '../net/listen';
 import { encodeFrame } from '../protocol/codec';
 import { newId, type IdSource } from '../protocol/ids';
-import { PROTOCOL_VERSION, type Limits } from '../protocol/limits';
+import { MESH_PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { MAX_GOSSIP_MEMBERS, type MeshFrame } from '../protocol/mesh-frames';
 import { assertNever, type FrameOf } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
@@ -167,7 +167,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   /** Dials an address; `to` is the instance expected there, when known. */
   private dial(target: PeerAddress, to?: string): Promise<DialOutcome> {
     return this.pool.dial(target, () => ({
-      type: 'hello', id: this.ids(), v: PROTOCOL_VERSION, name: this.name, peer: this.instance, port: this.boundPort,
+      type: 'hello', id: this.ids(), v: MESH_PROTOCOL_VERSION, name: this.name, peer: this.instance, port: this.boundPort,
       ...(to === undefined ? {} : { to }),
       ...(this.joining ? { joining: true as const } : {}),
     }));
@@ -231,7 +231,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
 
   private onHello(link: MeshLink, frame: FrameOf<MeshFrame, 'hello'>): void {
     if (link.outbound || link.state !== 'greeting') return link.conn.sendError('already_registered', undefined, frame.id);
-    if (frame.v !== PROTOCOL_VERSION) return link.conn.sendError('unsupported_version', undefined, frame.id);
+    if (frame.v !== MESH_PROTOCOL_VERSION) return link.conn.sendError('unsupported_version', undefined, frame.id);
     if (this.leaving || this.nameLost) return link.conn.sendError('shutting_down', undefined, frame.id);
     if (frame.to !== undefined && frame.to !== this.instance) {
       link.conn.sendError('wrong_recipient', 'This is another peer (its address was reused)', frame.id);

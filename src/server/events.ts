@@ -27,6 +27,10 @@ export type ServerEvents = {
   membersListed: [name: string, group: string, members: readonly string[]];
   /** Left a group, in any of the ways LeaveReason lists. */
   groupLeft: [name: string, group: string, reason: LeaveReason];
+  /** A creator deleted its group. */
+  groupDeleted: [name: string, group: string];
+  /** A client deleted its account. */
+  accountDeleted: [name: string];
   /** An unexpected internal error; only the connection involved was closed. */
   fault: [error: Error];
 };

@@ -95,8 +95,11 @@ afterEach(async () => {
 
 function runAlice(server: FakeServer, limits: Partial<Limits> = {}): { term: FakeTerminal; exit: Promise<number> } {
   const term = new FakeTerminal();
-  const options = { name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0, ...limits } };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chatapp-cli-')); // never the runner's ~/.local/share
+  const options = {
+    name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0, ...limits },
+    identityFile: path.join(dataDir, 'identities', 'alice.key'),
+  };
   const exit = runClientMode(options, term, { dial: server.dialer(), listenHost: '127.0.0.1', dataDir });
   cleanups.push(async () => {
     term.stdin.end();

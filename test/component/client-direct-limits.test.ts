@@ -280,7 +280,7 @@ describe('the listener keeps at most maxDirectLinks and closes links that delive
 describe('group mode holds a bounded number of private messages', () => {
   it('holds them in order, refuses past maxHeldMessages with inbox_full, releases them when asked', async () => {
     const { bob, clock, inbox } = await startBob({ maxHeldMessages: 2 });
-    expect(await bob.joinGroup('room')).toBe('joined');
+    expect(await bob.joinGroup('room')).toMatchObject({ joined: 'room' });
     const link = await openLink(bob.port!);
     const sent = [1, 2, 3].map((n) => dm(clock, ids.alice, { text: `m${n}` }));
     link.sendBatch(sent);
@@ -300,7 +300,7 @@ describe('group mode holds a bounded number of private messages', () => {
 
   it('after group mode, a new message shows any still held before itself', async () => {
     const { bob, clock, inbox } = await startBob();
-    expect(await bob.joinGroup('room')).toBe('joined');
+    expect(await bob.joinGroup('room')).toMatchObject({ joined: 'room' });
     const link = await openLink(bob.port!);
     link.send(dm(clock, ids.alice, { text: 'held' }));
     await replied(link, 1);

@@ -128,7 +128,7 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     expect(inbox).toEqual([]);
   });
 
-  it('reports unknown, offline, too long and no_ack without contacting anyone', async () => {
+  it('reports unknown, saved (offline), too long and no_ack without contacting the receiver', async () => {
     const accepted: net.Socket[] = [];
     const silent = net.createServer((socket) => accepted.push(socket)); // accepts, never answers
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
@@ -143,7 +143,8 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
       { name: 'dave', host: '127.0.0.1', port, online: true, key },
     ]);
     expect(await alice.sendDirect('nobody', 'hi')).toBe('unknown');
-    expect(await alice.sendDirect('carol', 'hi')).toBe('offline');
+    // docs/usage.md "Saved messages": the server keeps a message for a client that is offline.
+    expect(await alice.sendDirect('carol', 'hi')).toBe('saved');
     expect(await alice.sendDirect('bob', 'x'.repeat(4097))).toBe('too_long');
     expect(await alice.sendDirect('dave', 'hi')).toBe('no_ack');
   });

@@ -6,7 +6,11 @@ import type { Limits } from '../../src/protocol/limits';
 import { Waiters } from '../../testkit/waiters';
 import { FakeClock } from '../helpers/fake-clock';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
-import { closeAllRawClients, KEY, RawClient } from '../helpers/raw-client';
+import { closeAllRawClients, RawClient } from '../helpers/raw-client';
+import { signedRegister } from '../helpers/test-identity';
+
+/** Every connection's challenge here (ChatServerOptions.newChallenge), so raw registrations are signed at once. */
+const CHALLENGE = Buffer.alloc(32, 7).toString('base64');
 
 /**
  * docs/protocol.md `table` (`more`) and `list_part`: long pushes and lists
@@ -67,7 +71,7 @@ const longName = (prefix: string, i: number): string => `${prefix}${String(i).pa
 async function fillTable(server: ChatServer, names: readonly string[]): Promise<void> {
   const cycler = RawClient.on(server);
   names.forEach((name, i) => {
-    cycler.send({ type: 'register', id: `r${i}`, v: 1, name, port: 1, key: KEY });
+    cycler.send(signedRegister(CHALLENGE, { name, id: `r${i}`, port: 1 }));
     cycler.send({ type: 'dereg', id: `d${i}`, name });
   });
   await cycler.answerTo(`d${names.length - 1}`);
@@ -81,6 +85,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     // (so table deltas are pushed per event-loop turn, tableFlushMs 0).
     server = new ChatServer({
       clock: new FakeClock(), tableFlushMs: 0, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits },
+      newChallenge: () => CHALLENGE,
     });
   };
   const chatClient = (name: string): ChatClient => {
@@ -109,7 +114,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const names = Array.from({ length: 60 }, (_, i) => longName('n', i));
     await fillTable(server, names);
     const raw = RawClient.on(server);
-    raw.send({ type: 'register', id: 'reg', v: 1, name: 'raw', port: 1, key: KEY });
+    raw.send(signedRegister(CHALLENGE, { name: 'raw', id: 'reg', port: 1 }));
     await raw.until(() => raw.ofType('table').some((t) => t.rev === 1 && t.more === undefined));
     const full = raw.ofType('table');
     expect(full.length).toBeGreaterThan(3);
@@ -137,22 +142,22 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const names = Array.from({ length: 60 }, (_, i) => longName('p', i));
     await fillTable(server, names);
     const watcher = RawClient.on(server);
-    watcher.send({ type: 'register', id: 'w', v: 1, name: 'watcher', port: 1, key: KEY });
+    watcher.send(signedRegister(CHALLENGE, { name: 'watcher', id: 'w', port: 1 }));
     await watcher.until(() => watcher.ofType('table').some((t) => t.more === undefined));
     const gate = gatedPair();
     server.handleConnection(gate.serverSide);
     streams.push(gate.serverSide);
     const slow = new RawClient(gate.clientSide);
-    slow.send({ type: 'register', id: 'slow', v: 1, name: 'slow', port: 1, key: KEY });
+    slow.send(signedRegister(CHALLENGE, { name: 'slow', id: 'slow', port: 1 }));
     await watcher.until(() => namesOfRev(watcher, 2).includes('slow'));
     const late = RawClient.on(server);
-    late.send({ type: 'register', id: 'late', v: 1, name: 'late', port: 1, key: KEY });
+    late.send(signedRegister(CHALLENGE, { name: 'late', id: 'late', port: 1 }));
     await watcher.until(() => namesOfRev(watcher, 3).includes('late'));
     expect(slow.frames).toEqual([]); // nothing read yet: the server holds the rest of the table back
     gate.open();
     await slow.until(() => namesOfRev(slow, 2).includes('late'));
     await slow.until(() => slow.ofType('table').at(-1)?.more === undefined);
-    expect(slow.frames[0]).toEqual({ type: 'reply', id: 'slow' });
+    expect(slow.frames.filter((f) => f.type !== 'hello')[0]).toEqual({ type: 'reply', id: 'slow' });
     const revs = slow.ofType('table').map((t) => t.rev);
     expect(revs).toEqual([...revs].sort((a, b) => a - b)); // every rev-1 chunk before any delta
     expect(namesOfRev(slow, 1)).toEqual([...names, 'watcher', 'slow']);
@@ -163,7 +168,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
   it('answers a long list_groups through list_part frames that a client reassembles in order', async () => {
     start({ maxGroupsPerClient: 10_000 });
     const creator = RawClient.on(server);
-    creator.send({ type: 'register', id: 'reg', v: 1, name: 'creator', port: 1, key: KEY });
+    creator.send(signedRegister(CHALLENGE, { name: 'creator', id: 'reg', port: 1 }));
     const groups = Array.from({ length: 2100 }, (_, i) => longName('g', i));
     groups.forEach((group, i) => creator.send({ type: 'create_group', id: `c${i}`, group }));
     await creator.answerTo(`c${groups.length - 1}`);
@@ -186,7 +191,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const listed: string[][] = [];
     server.on('groupsListed', (_name, groups) => listed.push([...groups]));
     const c = RawClient.on(server);
-    c.send({ type: 'register', id: 'reg', v: 1, name: 'carol', port: 1, key: KEY });
+    c.send(signedRegister(CHALLENGE, { name: 'carol', id: 'reg', port: 1 }));
     c.send({ type: 'create_group', id: 'c1', group: 'first' });
     c.send({ type: 'list_groups', id: 'same' });
     c.send({ type: 'create_group', id: 'c2', group: 'second' });
@@ -205,10 +210,10 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     start();
     const c = RawClient.on(server);
     for (const [id, host] of [['h1', 'h'.repeat(64)], ['h2', '127.0.9999.1'], ['h3', 'a b']] as const) {
-      c.send({ type: 'register', id, v: 1, name: 'x', port: 1, key: KEY, host });
+      c.send({ ...signedRegister(CHALLENGE, { name: 'x', id, port: 1 }), host });
       expect(await c.answerTo(id)).toMatchObject({ type: 'error', code: 'bad_frame' });
     }
-    c.send({ type: 'register', id: 'ok', v: 1, name: 'x', port: 1, key: KEY, host: 'chat.example.org' });
+    c.send({ ...signedRegister(CHALLENGE, { name: 'x', id: 'ok', port: 1 }), host: 'chat.example.org' });
     expect(await c.answerTo('ok')).toEqual({ type: 'reply', id: 'ok' });
   });
 });

@@ -1,5 +1,6 @@
 import { ChatServer } from '../../src/server/chat-server';
-import { KEY, RawClient } from '../helpers/raw-client';
+import { RawClient } from '../helpers/raw-client';
+import { identityOf } from '../helpers/test-identity';
 import type { Limits } from '../../src/protocol/limits';
 import { MemoryStore } from '../../src/store/memory-store';
 import type { ChatStore, Registration } from '../../src/store/chat-store';
@@ -20,9 +21,13 @@ describe('ChatServer registration (component, in-memory streams)', () => {
   /** Resolves once `lines` satisfies `done`. */
   const untilEvents = (done: () => boolean, what: string): Promise<boolean> =>
     serverEvents.wait({ what, probe: () => (done() ? { value: true } : null) });
-  /** A raw client that neither answers pings nor acks, unless a test says so. */
-  const connect = (): RawClient => {
-    const c = RawClient.on(server, { autoAck: false, answerPings: false });
+  /**
+   * A raw client that does not ack unless a test says so. It answers pings,
+   * as a live client does: a second registration of a name with its key
+   * pings the holder, and only a silent one is replaced (docs/protocol.md "Accounts").
+   */
+  const connect = (options: { answerPings?: boolean } = {}): RawClient => {
+    const c = RawClient.on(server, { autoAck: false, answerPings: options.answerPings ?? true });
     clients.push(c);
     return c;
   };
@@ -51,7 +56,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     const table = await alice.until(() => alice.ofType('table')[0]);
     expect(table).toEqual({
       type: 'table', rev: 1, full: true,
-      clients: [{ name: 'alice', host: '127.0.0.1', port: 5001, online: true, key: KEY }],
+      clients: [{ name: 'alice', host: '127.0.0.1', port: 5001, online: true, key: identityOf('alice').publicKey }],
     });
     expect(lines).toEqual(['table']);
   });
@@ -134,7 +139,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
 
   it('refuses another protocol version with unsupported_version and closes', async () => {
     const c = connect();
-    const reply = await c.request({ type: 'register', id: 'r', v: 2, name: 'zed', port: 1, key: KEY });
+    const reply = await c.register('zed', { id: 'r', v: 99 });
     expect(reply).toMatchObject({ type: 'error', code: 'unsupported_version' });
     await c.until(() => c.isClosed);
   });
@@ -277,7 +282,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
   it('a silent connection dies by heartbeat: marked offline and removed from its group', async () => {
     await server.close();
     start({ heartbeatMs: 100 });
-    const silent = connect();
+    const silent = connect({ answerPings: false });
     const watcher = connect();
     await silent.register('sam');
     await watcher.register('wes');
@@ -313,6 +318,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     start({}, 50);
     const alice = connect();
     await alice.register('alice');
+    clock.advance(50); // a quiet spell since alice's own change was pushed
     await connect().register('bob'); // the first change in a while: pushed at the end of the turn
     await alice.until(() => alice.ofType('table').length === 2);
     await connect().register('carol');

@@ -19,10 +19,10 @@ import {
   startChat,
 } from '../helpers/e2e-chat';
 
-const NORMAL_COMMANDS = ['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'help'];
-const GROUP_COMMANDS = ['send_group', 'list_members', 'leave_group', 'dereg', 'help'];
-const GROUP_ONLY = ['send_group', 'list_members', 'leave_group'];
-const NORMAL_ONLY = ['create_group', 'list_groups', 'join_group'];
+const NORMAL_COMMANDS = ['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'delete_group', 'delete_account', 'help'];
+const GROUP_COMMANDS = ['send_group', 'list_members', 'history', 'leave_group', 'dereg', 'help'];
+const GROUP_ONLY = ['send_group', 'list_members', 'history', 'leave_group'];
+const NORMAL_ONLY = ['create_group', 'list_groups', 'join_group', 'delete_group', 'delete_account'];
 
 /** Lines that mention `command` as a word (help output). */
 function mentions(lines: string[], command: string): boolean {
@@ -90,7 +90,8 @@ describe('client in normal mode (SPEC §5)', () => {
     const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await expectAfter(bob.proc, 'dereg bob', ['>>> [You are Offline. Bye.]']);
     await waitForTableUpdates(alice.proc, 3); // her own, bob's registration, bob's dereg
-    await expectAfter(alice.proc, 'send bob still there?', ['>>> [bob is offline, message not delivered]']);
+    // bob is offline in alice's table: the server keeps the message (docs/usage.md "Saved messages").
+    await expectAfter(alice.proc, 'send bob still there?', ['>>> [Messages received by the server and saved]']);
   });
 
   test('dereg own name: Bye and exit 0; dereg another name is refused', async () => {
@@ -130,6 +131,8 @@ describe('client in normal mode (SPEC §5)', () => {
       '>>> create_group <group>',
       '>>> list_groups',
       '>>> join_group <group>',
+      '>>> delete_group <group>',
+      '>>> delete_account <name>',
       '>>> who',
       '>>> help',
     ]);
@@ -271,6 +274,7 @@ describe('client in group mode (SPEC §5)', () => {
     expect(help).toEqual([
       '>>> (g) send_group <message>',
       '>>> (g) list_members',
+      '>>> (g) history [n]',
       '>>> (g) leave_group',
       '>>> (g) dereg <name>',
       '>>> (g) who',
@@ -332,6 +336,8 @@ async function scriptedServer(answers: Record<string, (id: string) => object>): 
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
+    // Protocol v2 (docs/protocol.md): the server speaks first; the client signs this challenge.
+    socket.write(JSON.stringify({ type: 'hello', v: 2, challenge: 'c'.repeat(43) + '=' }) + '\n');
     socket.on('close', () => sockets.delete(socket));
     let buffered = '';
     socket.on('data', (chunk) => {
@@ -377,7 +383,7 @@ describe('client answers to server replies a real server gives only in a race (d
 
   test('send_group answered not_in_group: the removal line in group mode, then not delivered in normal mode', async () => {
     const server = await scriptedServer({
-      join_group: (id) => ({ type: 'reply', id, group: 'g' }),
+      join_group: (id) => ({ type: 'reply', id, group: 'g', history: [] }),
       send_group: (id) => ({ type: 'error', id, code: 'not_in_group', message: 'Client is not in a group' }),
     });
     try {

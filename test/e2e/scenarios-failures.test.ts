@@ -147,7 +147,8 @@ describe('failure scenarios', () => {
     bob.proc.kill('SIGKILL');
     await waitForTableUpdates(server, 3);
     await waitForTableUpdates(alice.proc, 3);
-    await expectAfter(alice.proc, 'send bob you there?', ['>>> [bob is offline, message not delivered]']);
+    // bob is offline in alice's table: the server keeps the message (docs/usage.md "Saved messages").
+    await expectAfter(alice.proc, 'send bob you there?', ['>>> [Messages received by the server and saved]']);
 
     const bobAgain = await startClient('bob', port, [], { label: 'client bob (again)' });
     await waitForTableUpdates(alice.proc, 4);

@@ -135,7 +135,8 @@ describe('server event lines (SPEC §4)', () => {
     await server.waitForLine('>>> [Client bob left group room1]', { from, timeoutMs: SLOW_EVENT_MS });
     await waitForTableUpdates(server, 3, SLOW_EVENT_MS); // two registrations, then bob offline
     await waitForTableUpdates(alice.proc, 3, SLOW_EVENT_MS); // her own, bob's registration, bob offline
-    await expectAfter(alice.proc, 'send bob are you there', ['>>> [bob is offline, message not delivered]']);
+    // alice's table shows bob offline: the server keeps her message for him (docs/usage.md "Saved messages").
+    await expectAfter(alice.proc, 'send bob are you there', ['>>> [Messages received by the server and saved]']);
   });
 
   test('SIGINT and SIGTERM stop the server with exit 0 and free the port', async () => {

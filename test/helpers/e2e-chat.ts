@@ -148,20 +148,12 @@ export async function waitUntilOnline(proc: CliProcess, names: readonly string[]
 }
 
 /**
- * `send` that may first meet a table not yet up to date — after a reconnect,
- * when the order of the re-registrations is unknown: on `[Unknown client …]`
- * or `[… is offline …]` it waits for the next table push and tries again.
+ * `send` after a reconnect, when the order of the re-registrations is
+ * unknown: first waits until `from`'s table shows `to` online (a send to an
+ * offline account would be saved by the server, docs/usage.md "Saved
+ * messages"), then sends and waits for the direct delivery.
  */
-export async function sendPrivateEventually(from: StartedClient, to: StartedClient, text: string, tries = 5): Promise<void> {
-  const receiverFrom = to.proc.mark();
-  const outcome = new RegExp(`^>>> \\[(Message received by ${to.name}\\.|Unknown client ${to.name}|${to.name} is offline, message not delivered)\\]$`);
-  for (let attempt = 1; ; attempt++) {
-    const mark = from.proc.mark();
-    from.proc.send(`send ${to.name} ${text}`);
-    const index = await from.proc.waitForIndex(outcome, { from: mark });
-    if (from.proc.lines()[index] === `>>> [Message received by ${to.name}.]`) break;
-    if (attempt >= tries) throw new Error(`${from.name} could not reach ${to.name}:\n${from.proc.describe()}`);
-    await from.proc.waitForIndex(TABLE_UPDATED, { from: index + 1 });
-  }
-  await to.proc.waitForLine(line(`${from.name}: ${text}`), { from: receiverFrom });
+export async function sendPrivateEventually(from: StartedClient, to: StartedClient, text: string): Promise<void> {
+  await waitUntilOnline(from.proc, [to.name]);
+  await sendPrivate(from, to, text);
 }

@@ -33,7 +33,7 @@ async function world(victimArgs: string[] = []) {
   const key = new TestKey();
   const mallory = await RawClient.connect(port);
   const from = bob.mark();
-  if ((await mallory.register('mallory', { key: key.publicKey })).type !== 'reply') throw new Error('mallory not registered');
+  if ((await mallory.register('mallory', { identity: key })).type !== 'reply') throw new Error('mallory not registered');
   await bob.waitForLine('>>> [Client table updated.]', { from });
   const stop = async (): Promise<void> => {
     await closeAllRawClients();

@@ -7,6 +7,8 @@ import { PROTOCOL_VERSION } from '../../src/protocol/limits';
 import type { ChatServer } from '../../src/server/chat-server';
 import { Waiters } from '../../testkit/waiters';
 import { memoryDuplexPair } from './memory-duplex';
+import { signedRegister } from './test-identity';
+import type { RegistrationSigner } from './test-identity';
 
 /**
  * The one raw-protocol test client: any duplex stream — a real TCP socket to
@@ -23,8 +25,6 @@ export type ServerFrame = ServerToClientFrame;
 export type ReplyOrError = Extract<ServerFrame, { type: 'reply' | 'error' }>;
 type Frame<F, T extends string> = Extract<F, { type: T }>;
 
-/** A syntactically valid Ed25519 public key: the server only stores it. */
-export const KEY = Buffer.alloc(32, 3).toString('base64');
 /** Safety net of every wait here, in ms. */
 const WAIT_MS = 5_000;
 
@@ -190,9 +190,11 @@ export interface RegisterFields {
   readonly id?: string;
   /** The direct-message port the table will list (default 1: a raw client listens nowhere). */
   readonly port?: number;
-  /** Default `KEY`. */
-  readonly key?: string;
+  /** Whose key signs the registration: default the test identity of `name` (test-identity.ts). */
+  readonly identity?: RegistrationSigner;
   readonly host?: string;
+  /** The protocol version to claim (default PROTOCOL_VERSION). */
+  readonly v?: number;
 }
 
 /** A raw client → server connection with request helpers. */
@@ -241,10 +243,16 @@ export class RawClient extends RawLink<ServerFrame> {
     return this.until(() => this.frames.find(answer), `answer to ${id}`, timeoutMs);
   }
 
-  /** Registers as `name` (protocol version `PROTOCOL_VERSION`) and resolves with the answer. */
+  /** The challenge of this connection's `hello`, its first frame (docs/protocol.md "Accounts"). */
+  async challenge(): Promise<string> {
+    return (await this.until(() => this.ofType('hello')[0], 'hello')).challenge;
+  }
+
+  /** Registers as `name`, signed over this connection's challenge, and resolves with the answer. */
   async register(name: string, fields: RegisterFields = {}): Promise<ReplyOrError> {
-    const { id = `reg-${name}`, port = 1, key = KEY, host } = fields;
-    const answer = await this.request({ type: 'register', id, v: PROTOCOL_VERSION, name, port, key, ...(host === undefined ? {} : { host }) });
+    const { id = `reg-${name}`, port = 1, host, identity, v = PROTOCOL_VERSION } = fields;
+    const frame = { ...signedRegister(await this.challenge(), { name, id, port, identity }), v, ...(host === undefined ? {} : { host }) };
+    const answer = await this.request(frame);
     if (answer.type === 'reply') this.name = name;
     return answer;
   }

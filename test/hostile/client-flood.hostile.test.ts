@@ -53,7 +53,7 @@ async function world(bobArgs: string[] = []): Promise<World> {
   const alice = await startClient(`alice${round}`, server.port);
   const mallory = new TestKey();
   const link = await RawClient.connect(server.port);
-  expect((await link.register(`mallory${round}`, { key: mallory.publicKey })).type).toBe('reply');
+  expect((await link.register(`mallory${round}`, { identity: mallory })).type).toBe('reply');
   // bob's table line may merge pushes (docs/usage.md): ask him who is online until mallory is.
   await waitUntilOnline(bob.proc, [`mallory${round}`]);
   return { bob, alice, mallory };

@@ -1,3 +1,4 @@
+import { registrationBytes } from '../../src/protocol/signing';
 import crypto from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
@@ -45,7 +46,12 @@ beforeAll(async () => {
   // mallory is a registered client with a real key of her own: she can sign as herself, not as alice
   const from = bob.proc.mark();
   mallory = await RawClient.connect(server.port);
-  expect((await mallory.register('mallory', { key: rawPublicKey(malloryKeys.publicKey) })).type).toBe('reply');
+  const signer = {
+    publicKey: rawPublicKey(malloryKeys.publicKey),
+    signRegistration: (challenge: string, name: string): string =>
+      crypto.sign(null, registrationBytes(challenge, name, rawPublicKey(malloryKeys.publicKey)), malloryKeys.privateKey).toString('base64'),
+  };
+  expect((await mallory.register('mallory', { identity: signer })).type).toBe('reply');
   await bob.proc.waitForLine('>>> [Client table updated.]', { from });
   // alice's second table push is the first after her own full table, so it lists bob (maybe mallory too)
   await alice.proc.waitForCount('>>> [Client table updated.]', 2, { from: 0 });

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { sharedDataHome } from '../../testkit/data-home';
 import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
 import { closeAllRawClients, RawClient, RawLink } from '../helpers/raw-client';
 import { TestKey } from '../helpers/dm-attacker';
@@ -23,14 +24,19 @@ afterEach(async () => {
 });
 
 /** A real client, once it printed its first table. Every client of a test shares the test's data home (testkit). */
+/**
+ * A client of this file's one server. Its identity lives in the file's data
+ * home: the server keeps accounts across the file's tests, so "alice" must be
+ * the same alice in each (docs/usage.md "Accounts").
+ */
 function client(name: string): Promise<StartedClient> {
-  return startClient(name, server.port);
+  return startClient(name, server.port, [], { dataHome: sharedDataHome('file') });
 }
 
 /** A raw registered client `name` with `key`, listing `port` as its listen port; resolves once `watcher`'s table lists it. */
 async function registerRaw(name: string, key: TestKey, watcher: StartedClient, port = 1): Promise<RawClient> {
   const raw = await RawClient.connect(server.port);
-  expect((await raw.register(name, { key: key.publicKey, port })).type).toBe('reply');
+  expect((await raw.register(name, { identity: key, port })).type).toBe('reply');
   // the table line may merge pushes (docs/usage.md): ask who is online until the name is
   await waitUntilOnline(watcher.proc, [name]);
   return raw;

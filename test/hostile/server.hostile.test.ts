@@ -1,3 +1,4 @@
+import { signedRegister } from '../helpers/test-identity';
 import { randomBytes } from 'node:crypto';
 import { startServer, type StartedServer } from '../../testkit/chat-roles';
 import { eventually } from '../helpers/eventually';
@@ -167,7 +168,7 @@ describe('hostile clients against a real server', () => {
 
   it('a wrong protocol version is refused with unsupported_version and a close', async () => {
     const client = await RawClient.connect(server.port);
-    client.send({ type: 'register', id: 'v2', v: 2, name: 'future', port: 1, key: Buffer.alloc(32, 7).toString('base64') });
+    client.send({ ...signedRegister(await client.challenge(), { name: 'future', id: 'v99', port: 1 }), v: 99 });
     expect(await client.waitClosed()).toEqual(['unsupported_version']);
     await assertHealthy();
   });

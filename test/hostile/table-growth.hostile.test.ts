@@ -1,3 +1,4 @@
+import { signedRegister } from '../helpers/test-identity';
 import { startClient, startServer, type StartedServer } from '../../testkit/chat-roles';
 import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
@@ -26,11 +27,11 @@ it('a real client still registers after one connection cycled register/dereg thr
   // hostname the schema allows), 5 pairs per write: each register answers with the full table
   const names = Array.from({ length: 180 }, (_, i) => `n${String(i).padStart(4, '0')}${'x'.repeat(27)}`);
   const host = `${'h'.repeat(63)}.${'h'.repeat(63)}.${'h'.repeat(63)}.${'h'.repeat(61)}`;
-  const key = Buffer.alloc(32, 1).toString('base64');
+  const challenge = await cycler.challenge(); // one connection: every register signs its challenge
   for (let i = 0; i < names.length; i += 5) {
     const batch = names.slice(i, i + 5);
     await cycler.sendRaw(batch.map((name, j) =>
-      `${JSON.stringify({ type: 'register', id: `reg${i + j}`, v: 1, name, port: 1, key, host })}\n${JSON.stringify({ type: 'dereg', id: `der${i + j}`, name })}\n`).join(''));
+      `${JSON.stringify({ ...signedRegister(challenge, { name, id: `reg${i + j}`, port: 1 }), host })}\n${JSON.stringify({ type: 'dereg', id: `der${i + j}`, name })}\n`).join(''));
     expect(await cycler.answerTo(`der${i + batch.length - 1}`)).toMatchObject({ type: 'reply' });
   }
   expect(cycler.errorCodes()).toEqual([]);

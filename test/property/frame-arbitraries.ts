@@ -20,8 +20,8 @@ const claimedHostArb = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6()).filter(isVali
 
 export const clientFrameArb: fc.Arbitrary<ClientToServerFrame> = fc.oneof(
   fc.record(
-    { type: fc.constant('register' as const), id: idArb, v: fc.integer({ min: 0, max: 5 }), name: nameArb, port: portArb, host: claimedHostArb, key: keyArb },
-    { requiredKeys: ['type', 'id', 'v', 'name', 'port', 'key'] },
+    { type: fc.constant('register' as const), id: idArb, v: fc.integer({ min: 0, max: 5 }), name: nameArb, port: portArb, host: claimedHostArb, key: keyArb, sig: sigArb },
+    { requiredKeys: ['type', 'id', 'v', 'name', 'port', 'key', 'sig'] },
   ),
   fc.record({ type: fc.constant('dereg' as const), id: idArb, name: nameArb }),
   fc.record({ type: fc.constant('create_group' as const), id: idArb, group: nameArb }),
@@ -31,6 +31,15 @@ export const clientFrameArb: fc.Arbitrary<ClientToServerFrame> = fc.oneof(
   fc.record({ type: fc.constant('list_members' as const), id: idArb }),
   fc.record({ type: fc.constant('send_group' as const), id: idArb, text: textArb }),
   fc.record({ type: fc.constant('group_ack' as const), group: nameArb, seq: seqArb }),
+  fc.record({ type: fc.constant('history' as const), id: idArb, n: fc.integer({ min: 1, max: 100 }) }),
+  fc.record({ type: fc.constant('delete_group' as const), id: idArb, group: nameArb }),
+  fc.record({ type: fc.constant('delete_account' as const), id: idArb, name: nameArb }),
+  fc.record({ type: fc.constant('lookup' as const), id: idArb, name: nameArb }),
+  fc.record({ type: fc.constant('saved_ack' as const), id: idArb }),
+  fc.record({
+    type: fc.constant('save_message' as const), id: idArb,
+    message: fc.record({ id: idArb, from: nameArb, to: nameArb, text: textArb, ts: fc.nat(), sig: sigArb }),
+  }),
   fc.constant({ type: 'ping' as const }),
   fc.constant({ type: 'pong' as const }),
 );
@@ -53,6 +62,13 @@ export const serverFrameArb: fc.Arbitrary<ServerToClientFrame> = fc.oneof(
   fc.record({ type: fc.constant('list_part' as const), id: idArb, items: fc.array(nameArb, { maxLength: 4 }) }),
   fc.record({ type: fc.constant('group_msg' as const), group: nameArb, seq: seqArb, from: nameArb, text: textArb }),
   fc.record({ type: fc.constant('removed' as const), group: nameArb }),
+  fc.record({ type: fc.constant('hello' as const), v: fc.nat(), challenge: keyArb }),
+  fc.record({ type: fc.constant('receipt' as const), name: nameArb }),
+  fc.record({ type: fc.constant('group_deleted' as const), group: nameArb }),
+  fc.record({
+    type: fc.constant('saved' as const), key: keyArb,
+    message: fc.record({ id: idArb, from: nameArb, to: nameArb, text: textArb, ts: fc.nat(), sig: sigArb }),
+  }),
   fc.constant({ type: 'ping' as const }),
 );
 

@@ -79,7 +79,9 @@ describe('parseCommand in group mode (SPEC §5)', () => {
 describe('COMMAND_HELP', () => {
   it('lists exactly the commands the parser accepts in each mode', () => {
     const words = (mode: 'normal' | 'group') => COMMAND_HELP[mode].map((h) => h.split(' ')[0]);
-    expect(words('normal')).toEqual(['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'who', 'help']);
-    expect(words('group')).toEqual(['send_group', 'list_members', 'leave_group', 'dereg', 'who', 'help']);
+    expect(words('normal')).toEqual([
+      'send', 'dereg', 'create_group', 'list_groups', 'join_group', 'delete_group', 'delete_account', 'who', 'help',
+    ]);
+    expect(words('group')).toEqual(['send_group', 'list_members', 'history', 'leave_group', 'dereg', 'who', 'help']);
   });
 });

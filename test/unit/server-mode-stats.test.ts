@@ -37,14 +37,14 @@ describe('server mode stats line (docs/architecture.md "Server")', () => {
         return () => (stats = null);
       },
     };
-    const exit = runServerMode({ port: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 }, limitLoopback: false, logText: true }, io);
+    const exit = runServerMode({ port: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 }, limitLoopback: false, logText: true, state: { kind: 'memory' } }, io);
     await until(() => out.length >= 1);
     stats!();
     await until(() => err.length >= 1);
     expect(JSON.parse(err[0]!)).toEqual({
       msg: 'stats', connections: 0, registered: 0, unackedDeliveries: 0, membersRemovedUnresponsive: 0, slowConsumersDropped: 0,
     });
-    expect(out).toHaveLength(1); // only the online line
+    expect(out).toEqual([expect.stringMatching(/^>>> \[Server is online/), '>>> [Keeping state in memory only]']); // nothing else
     stop!();
     expect(await exit).toBe(0);
     expect(stats).toBeNull(); // unsubscribed on exit

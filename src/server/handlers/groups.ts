@@ -1,5 +1,5 @@
 import type { FrameOf, ServerRequest } from '../../protocol/frames';
-import { fail, ok, type Outcome, type RegisteredSession, type ServerContext } from '../context';
+import { fail, failAbout, ok, type Outcome, type RegisteredSession, type ServerContext } from '../context';
 
 type Req<T extends ServerRequest['type']> = FrameOf<ServerRequest, T>;
 
@@ -23,14 +23,37 @@ export async function handleListGroups(ctx: ServerContext, s: RegisteredSession,
   return ok(f.id, { groups });
 }
 
-/** `join_group`: leaves the current group first (docs/usage.md: at most one group). */
+/**
+ * `join_group`: leaves the current group first (docs/usage.md: at most one
+ * group). The reply carries the group's last messages, or — with `since`,
+ * a re-join after a reconnect — the missed ones follow it as group messages.
+ */
 export async function handleJoinGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'join_group'>): Promise<Outcome> {
-  const result = await ctx.membership.join(s, f.group);
+  const result = await ctx.membership.join(s, f.group, f.since);
   if (!result.ok) {
     ctx.emit('groupJoinFailed', s.name, f.group);
     return fail(f.id, result.code);
   }
-  return ok(f.id, { group: result.group ?? f.group }); // docs/usage.md "Names": the group as shown
+  // docs/usage.md "Names": the group as shown.
+  const history = result.history.length > 0 ? { history: result.history } : {};
+  const seq = result.seq > 0 ? { seq: result.seq } : {};
+  return ok(f.id, { group: result.group, ...seq, ...history }, result.goLive);
+}
+
+/** `history`: the last `n` messages of the caller's group, oldest first. */
+export async function handleHistory(ctx: ServerContext, s: RegisteredSession, f: Req<'history'>): Promise<Outcome> {
+  const group = s.group;
+  if (group === null) return fail(f.id, 'not_in_group');
+  return ok(f.id, { history: await ctx.store.history(group, { limit: f.n }) });
+}
+
+/** `delete_group`: only its creator may; its members here are told and leave group mode. */
+export async function handleDeleteGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'delete_group'>): Promise<Outcome> {
+  const result = await ctx.store.deleteGroup(f.group, s.name);
+  if (!result.ok) return result.code === 'not_creator' ? failAbout(f.id, 'not_creator', result.creator) : fail(f.id, result.code);
+  ctx.membership.groupDeleted(f.group, ctx.sessionsOf(result.members));
+  ctx.emit('groupDeleted', s.name, f.group);
+  return ok(f.id);
 }
 
 /** `leave_group`: or `not_in_group`. */
