@@ -137,7 +137,16 @@ export class BenchClient {
     const challenge = await this.hello;
     const key = identity.keyBase64;
     const sig = sign(null, registrationBytes(challenge, this.name, key), identity.privateKey).toString('base64');
-    await this.request({ type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port: listenPort, host: '127.0.0.1', key, sig });
+    await this.request({
+      type: 'register',
+      id: newId(),
+      v: PROTOCOL_VERSION,
+      name: this.name,
+      port: listenPort,
+      host: '127.0.0.1',
+      key,
+      sig,
+    });
     this.registered = true;
   }
 
@@ -200,7 +209,9 @@ export class BenchClient {
       const n = this.sent++;
       this.sendIds.set(id, { n, stampMs });
       this.sends.noteSent(n);
-      this.out.push(encodeFrame({ type: 'send_group', id, text: encodeBenchText(this.index, n, this.textSize, stampMs) }));
+      this.out.push(
+        encodeFrame({ type: 'send_group', id, text: encodeBenchText(this.index, n, this.textSize, stampMs) }),
+      );
       this.inflight++;
       this.lastSendAt = nowMs();
     }
@@ -279,6 +290,10 @@ export class BenchClient {
       case 'pong':
       case 'group_msg':
       case 'presence':
+      case 'group_deleted':
+      case 'list_part':
+      case 'receipt':
+      case 'saved':
         return;
     }
   }

@@ -85,7 +85,11 @@ export function newRun(options: ScenarioOptions): BenchRun {
   return new BenchRun(sharedCache, options.strict);
 }
 
-export function startServer(scenario: string, options: ScenarioOptions, extraArgs: string[] = []): Promise<ServerProcess> {
+export function startServer(
+  scenario: string,
+  options: ScenarioOptions,
+  extraArgs: string[] = [],
+): Promise<ServerProcess> {
   return ServerProcess.start({
     args: [...extraArgs, ...options.serverArgs],
     logFile: path.join(options.logDir, `server-${scenario}.log`),
@@ -169,7 +173,10 @@ export async function registerAll(
   options: RegisterOptions & { deadlineAt?: number },
 ): Promise<Registration> {
   const result: Registration = {
-    clients: new Array<BenchClient | undefined>(keys.length), registered: 0, failures: new Map(), lastRegisteredAt: 0,
+    clients: new Array<BenchClient | undefined>(keys.length),
+    registered: 0,
+    failures: new Map(),
+    lastRegisteredAt: 0,
     registeredNow: () => result.registered,
   };
   const deadlineAt = options.deadlineAt ?? Infinity;
@@ -186,7 +193,8 @@ export async function registerAll(
         result.registered++;
         result.lastRegisteredAt = nowMs();
       } catch (err) {
-        const reason = err instanceof Error ? err.message.replace(/^b\d+: /, '').replace(/ for b\d+$/, '') : String(err);
+        const reason =
+          err instanceof Error ? err.message.replace(/^b\d+: /, '').replace(/ for b\d+$/, '') : String(err);
         result.failures.set(reason, (result.failures.get(reason) ?? 0) + 1);
       }
     }
@@ -196,7 +204,9 @@ export async function registerAll(
   else {
     // Stop at the deadline even if replies are still outstanding: they are counted as missing.
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineAt - Date.now()))));
+    const deadline = new Promise<void>(
+      (resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineAt - Date.now()))),
+    );
     await Promise.race([workers, deadline]);
     clearTimeout(timer);
   }
@@ -213,7 +223,9 @@ export async function registerClients(
   const result = await registerAll(server, run, keys, options);
   if (result.registered < keys.length) {
     closeAll(result.clients);
-    throw new Error(`only ${result.registered} of ${keys.length} clients registered: ${JSON.stringify(Object.fromEntries(result.failures))}`);
+    throw new Error(
+      `only ${result.registered} of ${keys.length} clients registered: ${JSON.stringify(Object.fromEntries(result.failures))}`,
+    );
   }
   return result.clients as BenchClient[];
 }

@@ -125,7 +125,11 @@ export const MAX_LISTED = 10;
 
 /** Counts, for every (receiver, sender) pair, the accepted messages the receiver did and did not get. */
 export function lossReport(members: readonly MemberRecord[]): LossReport {
-  let expected = 0, delivered = 0, expectedAtLeft = 0, deliveredToLeft = 0, unaccepted = 0;
+  let expected = 0,
+    delivered = 0,
+    expectedAtLeft = 0,
+    deliveredToLeft = 0,
+    unaccepted = 0;
   const byReceiver = new Map<number, number>();
   const bySender = new Map<number, number>();
   for (const receiver of members) {
@@ -149,11 +153,17 @@ export function lossReport(members: readonly MemberRecord[]): LossReport {
     }
   }
   return {
-    expected, delivered, lost: expected - delivered,
-    expectedAtLeft, deliveredToLeft, lostToRemoved: expectedAtLeft - deliveredToLeft,
+    expected,
+    delivered,
+    lost: expected - delivered,
+    expectedAtLeft,
+    deliveredToLeft,
+    lostToRemoved: expectedAtLeft - deliveredToLeft,
     deliveredUnaccepted: unaccepted,
-    lostByReceiver: worst(byReceiver), lostBySender: worst(bySender),
-    receiversWithLoss: byReceiver.size, sendersWithLoss: bySender.size,
+    lostByReceiver: worst(byReceiver),
+    lostBySender: worst(bySender),
+    receiversWithLoss: byReceiver.size,
+    sendersWithLoss: bySender.size,
   };
 }
 
@@ -169,5 +179,8 @@ function distinctReceived(seq: SenderSequence): number {
 }
 
 function worst(losses: ReadonlyMap<number, number>): MemberLoss[] {
-  return [...losses].map(([index, lost]) => ({ index, lost })).sort((a, b) => b.lost - a.lost || a.index - b.index).slice(0, MAX_LISTED);
+  return [...losses]
+    .map(([index, lost]) => ({ index, lost }))
+    .sort((a, b) => b.lost - a.lost || a.index - b.index)
+    .slice(0, MAX_LISTED);
 }

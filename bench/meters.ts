@@ -16,7 +16,10 @@ export class RssSampler {
   maxRssKB = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly server: MeasuredProcess, intervalMs = 100) {
+  constructor(
+    private readonly server: MeasuredProcess,
+    intervalMs = 100,
+  ) {
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.sample();
   }
@@ -69,8 +72,12 @@ export class CpuMeter {
    * (e.g. test suites of other engineers): results taken while it is high are noisy.
    */
   read(): {
-    serverCpuPct: number; serverCpuSeconds: number; loadgenCpuPct: number; otherCpuPct: number;
-    loadgenLoopDelayP99Ms: number; loadgenLoopDelayMaxMs: number;
+    serverCpuPct: number;
+    serverCpuSeconds: number;
+    loadgenCpuPct: number;
+    otherCpuPct: number;
+    loadgenLoopDelayP99Ms: number;
+    loadgenLoopDelayMaxMs: number;
   } {
     this.loopDelay.disable();
     const seconds = Math.max(1e-3, (Date.now() - this.startedAt) / 1000);

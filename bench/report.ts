@@ -41,22 +41,55 @@ export function medianRun(runs: readonly ScenarioResult[]): ScenarioResult {
 }
 
 const COLUMNS = [
-  'scenario', 'clients', 'msgs', 'rate', 'win', 'delivered', 'expected', 'lost', 'dup', 'ooo', 'wall s',
-  'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'peak RSS', 'KiB/idle', 'acked', 'notes',
+  'scenario',
+  'clients',
+  'msgs',
+  'rate',
+  'win',
+  'delivered',
+  'expected',
+  'lost',
+  'dup',
+  'ooo',
+  'wall s',
+  'deliveries/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'peak RSS',
+  'KiB/idle',
+  'acked',
+  'notes',
 ] as const;
 
 export function table(results: readonly ScenarioResult[]): string {
   const rows = results.map((r) => [
-    r.scenario, num(r.clients), num(r.messagesPerClient), num(r.rate),
-    typeof r.extra['window'] === 'number' ? num(r.extra['window']) : '-', num(r.delivered), num(r.expectedDeliveries),
-    num(r.lost), num(r.duplicates), num(r.outOfOrder), num(r.wallSeconds), num(r.deliveriesPerSec),
-    num(r.latencyMs.p50), num(r.latencyMs.p99), num(r.latencyMs.max),
+    r.scenario,
+    num(r.clients),
+    num(r.messagesPerClient),
+    num(r.rate),
+    typeof r.extra['window'] === 'number' ? num(r.extra['window']) : '-',
+    num(r.delivered),
+    num(r.expectedDeliveries),
+    num(r.lost),
+    num(r.duplicates),
+    num(r.outOfOrder),
+    num(r.wallSeconds),
+    num(r.deliveriesPerSec),
+    num(r.latencyMs.p50),
+    num(r.latencyMs.p99),
+    num(r.latencyMs.max),
     r.serverPeakRssKB === null ? '-' : `${(r.serverPeakRssKB / 1024).toFixed(1)} MiB`,
-    num(r.serverRssPerIdleClientKB), acked(r), notes(r),
+    num(r.serverRssPerIdleClientKB),
+    acked(r),
+    notes(r),
   ]);
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(COLUMNS), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -81,7 +114,8 @@ function notes(r: ScenarioResult): string {
   const parts: string[] = [];
   const add = (key: string, label: string): void => {
     const value = e[key];
-    if (value !== undefined && value !== 0 && value !== false) parts.push(`${label}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+    if (value !== undefined && value !== 0 && value !== false)
+      parts.push(`${label}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   };
   add('medianOf', 'median of');
   add('lostToRemoved', 'lost to removed');
@@ -103,7 +137,8 @@ function notes(r: ScenarioResult): string {
   add('sendersTimedOut', 'TIMEOUT');
   add('timedOut', 'TIMEOUT');
   const errors = e['errors'];
-  if (errors && typeof errors === 'object' && Object.keys(errors).length > 0) parts.push(`errors=${JSON.stringify(errors)}`);
+  if (errors && typeof errors === 'object' && Object.keys(errors).length > 0)
+    parts.push(`errors=${JSON.stringify(errors)}`);
   return parts.join(' ');
 }
 
@@ -118,36 +153,55 @@ export function targets(results: readonly ScenarioResult[]): string[] {
   const fanout = find('fanout');
   if (fanout) {
     const verdict = ackVerdict(groupOutcome(fanout));
-    check('fan-out ≥ 2.3M deliveries/s, every delivery acked, none lost', (fanout.deliveriesPerSec ?? 0) >= 2_300_000 && verdict.ok,
-      `${num(fanout.deliveriesPerSec)}/s at N=${fanout.clients} (window ${String(fanout.extra['window'])}${medianNote(fanout)})${because(verdict.reasons)}`);
+    check(
+      'fan-out ≥ 2.3M deliveries/s, every delivery acked, none lost',
+      (fanout.deliveriesPerSec ?? 0) >= 2_300_000 && verdict.ok,
+      `${num(fanout.deliveriesPerSec)}/s at N=${fanout.clients} (window ${String(fanout.extra['window'])}${medianNote(fanout)})${because(verdict.reasons)}`,
+    );
   }
   const paced = find('paced');
   if (paced) {
     const verdict = ackVerdict(groupOutcome(paced));
-    check('paced p99 ≤ 5 ms', (paced.latencyMs.p99 ?? Infinity) <= 5 && verdict.ok,
-      `p99 ${num(paced.latencyMs.p99)} ms at N=${paced.clients}, ${num(paced.rate)} msg/s scheduled, ${num(numberOr(paced.extra['achievedRate']))} achieved${because(verdict.reasons)}`);
+    check(
+      'paced p99 ≤ 5 ms',
+      (paced.latencyMs.p99 ?? Infinity) <= 5 && verdict.ok,
+      `p99 ${num(paced.latencyMs.p99)} ms at N=${paced.clients}, ${num(paced.rate)} msg/s scheduled, ${num(numberOr(paced.extra['achievedRate']))} achieved${because(verdict.reasons)}`,
+    );
   }
   const idle = find('idle');
   if (idle) {
-    check('≤ 16 KiB RSS per idle client', (idle.serverRssPerIdleClientKB ?? Infinity) <= 16,
-      `${num(idle.serverRssPerIdleClientKB)} KiB (slope from ${num(numberOr(idle.extra['lowClients']))} to ${num(idle.clients)} clients in a group)`);
+    check(
+      '≤ 16 KiB RSS per idle client',
+      (idle.serverRssPerIdleClientKB ?? Infinity) <= 16,
+      `${num(idle.serverRssPerIdleClientKB)} KiB (slope from ${num(numberOr(idle.extra['lowClients']))} to ${num(idle.clients)} clients in a group)`,
+    );
   }
   const overload = find('overload');
   if (overload) {
     const verdict = silentLossVerdict(groupOutcome(overload));
-    check('500 members saturating: peak RSS ≤ 256 MiB, nothing lost silently',
+    check(
+      '500 members saturating: peak RSS ≤ 256 MiB, nothing lost silently',
       (overload.serverPeakRssKB ?? Infinity) <= 256 * 1024 && verdict.ok,
-      `${((overload.serverPeakRssKB ?? 0) / 1024).toFixed(1)} MiB, lost ${num(overload.lost)}, removed ${String(overload.extra['membersRemoved'])}, lost to removed ${String(overload.extra['lostToRemoved'])}${because(verdict.reasons)}`);
+      `${((overload.serverPeakRssKB ?? 0) / 1024).toFixed(1)} MiB, lost ${num(overload.lost)}, removed ${String(overload.extra['membersRemoved'])}, lost to removed ${String(overload.extra['lostToRemoved'])}${because(verdict.reasons)}`,
+    );
   }
   const join = find('join');
   if (join) {
     const seconds = Number(join.extra['registeredSeconds']);
     const registered = Number(join.extra['registered']);
-    check('10,000 clients registered within 10 s', join.clients >= 10_000 ? seconds <= 10 && registered === join.clients : null,
-      `${registered} of ${join.clients} registered in ${seconds} s, ${num(Number(join.extra['tableBytesPerClient']))} table bytes per client`);
+    check(
+      '10,000 clients registered within 10 s',
+      join.clients >= 10_000 ? seconds <= 10 && registered === join.clients : null,
+      `${registered} of ${join.clients} registered in ${seconds} s, ${num(Number(join.extra['tableBytesPerClient']))} table bytes per client`,
+    );
   }
   const priv = find('private');
-  if (priv) check('private messages acked', priv.lost === 0, `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`);
+  if (priv)
+    check(
+      'private messages acked',
+      priv.lost === 0,
+      `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`,
+    );
   return lines;
 }
 

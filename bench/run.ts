@@ -24,7 +24,8 @@ const SCENARIOS = {
   idle: runIdle,
   overload: runOverload,
   join: runJoin,
-  private: (options: ScenarioOptions) => (options.dmClient === 'lean' ? runPrivate(options) : runPrivateLibrary(options)),
+  private: (options: ScenarioOptions) =>
+    options.dmClient === 'lean' ? runPrivate(options) : runPrivateLibrary(options),
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
@@ -127,10 +128,14 @@ function parse(argv: string[]): Parsed {
  */
 function ensureFileLimit(needed: number): void {
   if (openFileLimit() >= needed || process.env['CHATAPP_BENCH_ULIMIT'] === '1') return;
-  const child = spawnSync('bash', ['-c', 'ulimit -n 65536 && exec "$0" "$@"', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, CHATAPP_BENCH_ULIMIT: '1' },
-  });
+  const child = spawnSync(
+    'bash',
+    ['-c', 'ulimit -n 65536 && exec "$0" "$@"', process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, CHATAPP_BENCH_ULIMIT: '1' },
+    },
+  );
   process.exit(child.status ?? 1);
 }
 
@@ -152,25 +157,29 @@ async function guarded<T>(name: string, run: () => Promise<T>): Promise<T> {
 
 async function main(): Promise<void> {
   const { options, scenario, json, explicit, repeat } = parse(process.argv.slice(2));
-  const runs: SuiteEntry[] = scenario !== null
-    ? [{ scenario, clients: options.clients, messages: options.messages }]
-    : SUITE.map((s) => ({
-        ...s,
-        clients: explicit.has('clients') ? options.clients : s.clients,
-        messages: explicit.has('messages') ? options.messages : s.messages,
-      }));
+  const runs: SuiteEntry[] =
+    scenario !== null
+      ? [{ scenario, clients: options.clients, messages: options.messages }]
+      : SUITE.map((s) => ({
+          ...s,
+          clients: explicit.has('clients') ? options.clients : s.clients,
+          messages: explicit.has('messages') ? options.messages : s.messages,
+        }));
   ensureFileLimit(Math.max(...runs.map((r) => (r.scenario === 'private' ? 3 : 1) * r.clients)) + 1_000);
   const results: ScenarioResult[] = [];
   for (const spec of runs) {
     const started = Date.now();
-    const runOnce = (): Promise<ScenarioResult> => SCENARIOS[spec.scenario]({
-      ...options,
-      clients: spec.clients,
-      messages: spec.messages,
-      rate: spec.rate ?? options.rate,
-      window: explicit.has('window') ? options.window : spec.window ?? options.window,
-      timeoutMs: explicit.has('timeout') ? options.timeoutMs : (spec.timeoutSeconds ?? options.timeoutMs / 1000) * 1000,
-    });
+    const runOnce = (): Promise<ScenarioResult> =>
+      SCENARIOS[spec.scenario]({
+        ...options,
+        clients: spec.clients,
+        messages: spec.messages,
+        rate: spec.rate ?? options.rate,
+        window: explicit.has('window') ? options.window : (spec.window ?? options.window),
+        timeoutMs: explicit.has('timeout')
+          ? options.timeoutMs
+          : (spec.timeoutSeconds ?? options.timeoutMs / 1000) * 1000,
+      });
     const attempts: ScenarioResult[] = [];
     for (let i = 0; i < (repeat ?? spec.repeat ?? 1); i++) attempts.push(await guarded(spec.scenario, runOnce));
     const result = medianRun(attempts);
@@ -187,7 +196,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

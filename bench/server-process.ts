@@ -83,7 +83,10 @@ export class ServerProcess {
     const from = this.proc.mark(); // the log holds stdout and stderr together
     if (!this.proc.kill('SIGUSR2')) return null;
     try {
-      const line = await this.proc.waitForLine((l) => l.startsWith(STATS_PREFIX), { from, timeoutMs: STATS_TIMEOUT_MS });
+      const line = await this.proc.waitForLine((l) => l.startsWith(STATS_PREFIX), {
+        from,
+        timeoutMs: STATS_TIMEOUT_MS,
+      });
       return JSON.parse(line) as ServerStats;
     } catch {
       return null;

@@ -106,7 +106,8 @@ export function silentLossVerdict(outcome: GroupOutcome): Verdict {
   zero(outcome.lost, 'lost');
   zero(outcome.unanswered, 'unanswered sends');
   zero(outcome.fromMismatches, 'wrong from');
-  if (outcome.sendersTimedOut !== false) reasons.push(outcome.sendersTimedOut === null ? 'sender completion not measured' : 'senders timed out');
+  if (outcome.sendersTimedOut !== false)
+    reasons.push(outcome.sendersTimedOut === null ? 'sender completion not measured' : 'senders timed out');
   if (outcome.membersRemoved === null || outcome.serverMembersRemoved === null) reasons.push('removals not measured');
   else if (outcome.membersRemoved !== outcome.serverMembersRemoved) {
     reasons.push(`${outcome.serverMembersRemoved} removed by the server, ${outcome.membersRemoved} told`);

@@ -32,11 +32,16 @@ const terminal: Terminal = {
 async function main(): Promise<void> {
   let code: number;
   try {
-    code = await runCli(process.argv.slice(2), terminal, {
-      server: runServerMode,
-      client: runClientMode,
-      peer: runPeerMode,
-    }, VERSION);
+    code = await runCli(
+      process.argv.slice(2),
+      terminal,
+      {
+        server: runServerMode,
+        client: runClientMode,
+        peer: runPeerMode,
+      },
+      VERSION,
+    );
   } catch (err) {
     process.stderr.write(`chatapp: internal error: ${toError(err).message}\n`);
     code = 1;

@@ -128,7 +128,13 @@ export class IrcClient {
   private command(text: string, token: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no${token}for ${clientName(this.index)}`)), REGISTER_TIMEOUT_MS);
-      this.waiting = { token, resolve: () => { clearTimeout(timer); resolve(); } };
+      this.waiting = {
+        token,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
       this.socket.write(text);
     });
   }
@@ -170,7 +176,8 @@ export class IrcClient {
     this.run.deliveries++;
     // `:<nick>!user@host PRIVMSG …`: the nick must be the sender written in the text.
     const nick = clientName(meta.sender);
-    if (!text.startsWith(nick, start + 1) || text.charCodeAt(start + 1 + nick.length) !== 0x21) this.run.fromMismatches++;
+    if (!text.startsWith(nick, start + 1) || text.charCodeAt(start + 1 + nick.length) !== 0x21)
+      this.run.fromMismatches++;
     this.ledger.record(meta.sender, meta.n, this.receivedSeq++);
     this.run.batch.push(meta.sentAtMs);
     if (meta.sender === this.previous) this.run.neighbourGot(meta.sender, meta.n);

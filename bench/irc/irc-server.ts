@@ -86,7 +86,9 @@ export class IrcServerProcess {
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) {
-        throw new Error(`${this.kind} exited: ${fs.readFileSync(path.join(this.dir, 'server.log'), 'utf8').slice(0, 500)}`);
+        throw new Error(
+          `${this.kind} exited: ${fs.readFileSync(path.join(this.dir, 'server.log'), 'utf8').slice(0, 500)}`,
+        );
       }
       if (await canConnect(this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -110,7 +112,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -1,5 +1,14 @@
 import { parseArgs } from 'node:util';
-import { CpuMeter, emptyResult, RssSampler, sleep, steadyRssKB, waitUntil, type ScenarioOptions, type ScenarioResult } from '../harness';
+import {
+  CpuMeter,
+  emptyResult,
+  RssSampler,
+  sleep,
+  steadyRssKB,
+  waitUntil,
+  type ScenarioOptions,
+  type ScenarioResult,
+} from '../harness';
 import { lossReport } from '../loss';
 import { nowMs } from '../message-text';
 import { jsonLine, medianRun } from '../report';
@@ -36,7 +45,13 @@ interface IrcOptions {
 }
 
 /** Registers and joins clients [from, to) of a run, REGISTER_CONCURRENCY at a time. */
-async function addClients(server: IrcServerProcess, run: IrcRun, from: number, to: number, members: number): Promise<void> {
+async function addClients(
+  server: IrcServerProcess,
+  run: IrcRun,
+  from: number,
+  to: number,
+  members: number,
+): Promise<void> {
   let next = from;
   const worker = async (): Promise<void> => {
     while (next < to) {
@@ -67,8 +82,11 @@ async function runGroup(options: IrcOptions): Promise<ScenarioResult> {
       for (const client of clients) client.startSending(options.messages, options.window, options.size);
     } else {
       schedule = new SendSchedule({
-        members: clients.length, rate: options.rate, messages: options.messages,
-        send: (i, dueAt) => clients[i]!.sendAt(dueAt, options.size), alive: (i) => !clients[i]!.closed,
+        members: clients.length,
+        rate: options.rate,
+        messages: options.messages,
+        send: (i, dueAt) => clients[i]!.sendAt(dueAt, options.size),
+        alive: (i) => !clients[i]!.closed,
       });
       startedAt = schedule.startedAt;
     }
@@ -85,17 +103,32 @@ async function runGroup(options: IrcOptions): Promise<ScenarioResult> {
     const result = emptyResult(options.scenario, { clients: options.clients } as ScenarioOptions);
     const wall = Math.max(1e-3, (run.lastDeliveryAt - startedAt) / 1000);
     Object.assign(result, {
-      messagesPerClient: options.messages, rate: options.scenario === 'paced' ? options.rate : null,
-      expectedDeliveries: loss.expected, delivered: loss.delivered, lost: loss.lost,
+      messagesPerClient: options.messages,
+      rate: options.scenario === 'paced' ? options.rate : null,
+      expectedDeliveries: loss.expected,
+      delivered: loss.delivered,
+      lost: loss.lost,
       duplicates: clients.reduce((s, c) => s + c.ledger.counts.duplicates, 0),
       outOfOrder: clients.reduce((s, c) => s + c.ledger.counts.outOfOrder, 0),
-      wallSeconds: round(wall, 3), deliveriesPerSec: Math.round((loss.delivered + loss.deliveredToLeft) / wall),
-      latencyMs: roundLatency(run.latency.summary()), serverPeakRssKB: Math.max(sampler.stop(), server.memory().peakRssKB),
+      wallSeconds: round(wall, 3),
+      deliveriesPerSec: Math.round((loss.delivered + loss.deliveredToLeft) / wall),
+      latencyMs: roundLatency(run.latency.summary()),
+      serverPeakRssKB: Math.max(sampler.stop(), server.memory().peakRssKB),
     });
     result.extra = {
-      server: label(options), window: options.scenario === 'fanout' ? options.window : null, textBytes: options.size,
-      lostToRemoved: loss.lostToRemoved, connectionsClosed: run.closes, fromMismatches: run.fromMismatches,
-      achievedRate: schedule === null ? null : achievedRate(clients.map((c) => ({ sent: c.sends.sent, lastSendAt: c.lastSendAt })), (i) => schedule!.firstDueAt(i)),
+      server: label(options),
+      window: options.scenario === 'fanout' ? options.window : null,
+      textBytes: options.size,
+      lostToRemoved: loss.lostToRemoved,
+      connectionsClosed: run.closes,
+      fromMismatches: run.fromMismatches,
+      achievedRate:
+        schedule === null
+          ? null
+          : achievedRate(
+              clients.map((c) => ({ sent: c.sends.sent, lastSendAt: c.lastSendAt })),
+              (i) => schedule.firstDueAt(i),
+            ),
       ...cpu.read(),
     };
     return result;
@@ -124,8 +157,13 @@ async function runIdle(options: IrcOptions): Promise<ScenarioResult> {
     result.serverPeakRssKB = server.memory().peakRssKB;
     result.serverRssPerIdleClientKB = round((highKB - lowKB) / (options.clients - low), 2);
     result.extra = {
-      server: label(options), lowClients: low, rssEmptyKB: emptyKB, rssLowKB: lowKB, rssHighKB: highKB,
-      stillConnected: run.clients.filter((c) => !c.closed).length, ...cpu.read(),
+      server: label(options),
+      lowClients: low,
+      rssEmptyKB: emptyKB,
+      rssLowKB: lowKB,
+      rssHighKB: highKB,
+      stillConnected: run.clients.filter((c) => !c.closed).length,
+      ...cpu.read(),
     };
     return result;
   } finally {
@@ -138,20 +176,31 @@ function parse(argv: string[]): IrcOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      server: { type: 'string', default: 'ngircd' }, nodelay: { type: 'boolean', default: false },
-      scenario: { type: 'string', default: 'fanout' }, clients: { type: 'string', default: '100' },
-      messages: { type: 'string', default: '500' }, rate: { type: 'string', default: '20' },
-      window: { type: 'string', default: '8' }, size: { type: 'string', default: '16' },
-      repeat: { type: 'string', default: '1' }, timeout: { type: 'string', default: '60' },
+      server: { type: 'string', default: 'ngircd' },
+      nodelay: { type: 'boolean', default: false },
+      scenario: { type: 'string', default: 'fanout' },
+      clients: { type: 'string', default: '100' },
+      messages: { type: 'string', default: '500' },
+      rate: { type: 'string', default: '20' },
+      window: { type: 'string', default: '8' },
+      size: { type: 'string', default: '16' },
+      repeat: { type: 'string', default: '1' },
+      timeout: { type: 'string', default: '60' },
     },
     strict: true,
   });
   if (values.server !== 'ngircd' && values.server !== 'inspircd') throw new Error('--server ngircd|inspircd');
   if (!['fanout', 'paced', 'idle'].includes(values.scenario)) throw new Error('--scenario fanout|paced|idle');
   return {
-    server: values.server, nodelay: values.nodelay, scenario: values.scenario as IrcOptions['scenario'],
-    clients: Number(values.clients), messages: Number(values.messages), rate: Number(values.rate),
-    window: Number(values.window), size: Number(values.size), repeat: Math.max(1, Number(values.repeat)),
+    server: values.server,
+    nodelay: values.nodelay,
+    scenario: values.scenario as IrcOptions['scenario'],
+    clients: Number(values.clients),
+    messages: Number(values.messages),
+    rate: Number(values.rate),
+    window: Number(values.window),
+    size: Number(values.size),
+    repeat: Math.max(1, Number(values.repeat)),
     timeoutMs: Number(values.timeout) * 1000,
   };
 }
@@ -159,7 +208,8 @@ function parse(argv: string[]): IrcOptions {
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   const runs: ScenarioResult[] = [];
-  for (let i = 0; i < options.repeat; i++) runs.push(await (options.scenario === 'idle' ? runIdle(options) : runGroup(options)));
+  for (let i = 0; i < options.repeat; i++)
+    runs.push(await (options.scenario === 'idle' ? runIdle(options) : runGroup(options)));
   process.stdout.write(`${jsonLine(medianRun(runs))}\n`);
 }
 
@@ -169,7 +219,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`run-irc failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`run-irc failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

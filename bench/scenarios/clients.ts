@@ -2,8 +2,21 @@ import type { BenchIdentity } from '../identity';
 import type { BenchClient } from '../bench-client';
 import type { BenchRun } from '../bench-run';
 import {
-  closeAll, CpuMeter, emptyResult, GROUP, log, newRun, registerAll, identities, RssSampler,
-  sleep, startServer, steadyRssKB, waitQuiet, type ScenarioOptions, type ScenarioResult,
+  closeAll,
+  CpuMeter,
+  emptyResult,
+  GROUP,
+  log,
+  newRun,
+  registerAll,
+  identities,
+  RssSampler,
+  sleep,
+  startServer,
+  steadyRssKB,
+  waitQuiet,
+  type ScenarioOptions,
+  type ScenarioResult,
 } from '../harness';
 import type { ServerProcess } from '../server-process';
 import { nowMs } from '../message-text';
@@ -93,11 +106,16 @@ interface IdleStep {
  * server's steady RSS. A failed registration is counted, and its connection closed.
  */
 async function addIdleClients(
-  server: ServerProcess, run: BenchRun, keys: readonly BenchIdentity[], clients: BenchClient[],
+  server: ServerProcess,
+  run: BenchRun,
+  keys: readonly BenchIdentity[],
+  clients: BenchClient[],
 ): Promise<IdleStep> {
   const first = clients.length === 0;
   const registration = await registerAll(server, run, keys, {
-    concurrency: IDLE_CONCURRENCY, trackTable: () => false, firstIndex: clients.length,
+    concurrency: IDLE_CONCURRENCY,
+    trackTable: () => false,
+    firstIndex: clients.length,
   });
   const added: BenchClient[] = [];
   for (const client of registration.clients) {
@@ -123,7 +141,8 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
   let clients: (BenchClient | undefined)[] = [];
   try {
     const keys = identities(options.clients);
-    const checker = (index: number): boolean => index < TABLE_CHECKERS / 2 || index >= options.clients - TABLE_CHECKERS / 2;
+    const checker = (index: number): boolean =>
+      index < TABLE_CHECKERS / 2 || index >= options.clients - TABLE_CHECKERS / 2;
     const sampler = new RssSampler(server);
     const cpu = new CpuMeter(server);
     log(options, `join: registering ${options.clients} clients, ${JOIN_CONCURRENCY} at a time`);
@@ -135,7 +154,10 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
     });
     clients = registration.clients;
     const registeredSeconds = ((registration.lastRegisteredAt || nowMs()) - startedAt) / 1000;
-    log(options, `join: ${registration.registered} registered after ${registeredSeconds.toFixed(2)} s; waiting for table pushes to stop`);
+    log(
+      options,
+      `join: ${registration.registered} registered after ${registeredSeconds.toFixed(2)} s; waiting for table pushes to stop`,
+    );
     await waitQuiet(() => tableBytes(clients), TABLE_QUIET_MS, Math.min(10_000, options.timeoutMs / 2));
     const settledSeconds = (nowMs() - startedAt - TABLE_QUIET_MS) / 1000;
     const total = tableBytes(clients);
@@ -149,7 +171,10 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
       tablesSettledSeconds: round(settledSeconds, 3),
       tableBytesTotal: total,
       tableBytesPerClient: Math.round(total / Math.max(1, registration.registered)),
-      tableFramesPerClient: round(clients.reduce((sum, c) => sum + (c?.tableFrames ?? 0), 0) / Math.max(1, registration.registered), 1),
+      tableFramesPerClient: round(
+        clients.reduce((sum, c) => sum + (c?.tableFrames ?? 0), 0) / Math.max(1, registration.registered),
+        1,
+      ),
       tablesChecked: checked.length,
       registeredAfterDeadline: registration.registeredNow() - registration.registered,
       // A checker's table is complete when it lists every client registered by now as online.

@@ -1,8 +1,17 @@
 import type { BenchClient } from '../bench-client';
 import type { BenchRun } from '../bench-run';
 import {
-  emptyResult, formGroup, log, newRun, registerClients, identities, sleep, startServer, waitQuiet,
-  type ScenarioOptions, type ScenarioResult,
+  emptyResult,
+  formGroup,
+  log,
+  newRun,
+  registerClients,
+  identities,
+  sleep,
+  startServer,
+  waitQuiet,
+  type ScenarioOptions,
+  type ScenarioResult,
 } from '../harness';
 import { lossReport } from '../loss';
 import { nowMs } from '../message-text';
@@ -83,12 +92,21 @@ export async function drainAcks(server: ServerProcess): Promise<Drained> {
 
 /** Turns the receivers' ledgers, the senders' logs and the server's counters into the result. */
 export function tally(
-  scenario: string, options: ScenarioOptions, setup: GroupSetup, startedAt: number, maxRssKB: number, drained: Drained,
+  scenario: string,
+  options: ScenarioOptions,
+  setup: GroupSetup,
+  startedAt: number,
+  maxRssKB: number,
+  drained: Drained,
 ): ScenarioResult {
   const { server, run, clients } = setup;
   const result = emptyResult(scenario, options);
-  const loss = lossReport(clients.map((c) => ({ index: c.index, left: c.removed || c.closed, sends: c.sends, ledger: c.ledger })));
-  let duplicates = 0, outOfOrder = 0, orderViolations = 0;
+  const loss = lossReport(
+    clients.map((c) => ({ index: c.index, left: c.removed || c.closed, sends: c.sends, ledger: c.ledger })),
+  );
+  let duplicates = 0,
+    outOfOrder = 0,
+    orderViolations = 0;
   for (const client of clients) {
     orderViolations += client.ledger.groupOrderViolations;
     duplicates += client.ledger.counts.duplicates;

@@ -21,7 +21,10 @@ export async function runFanout(options: ScenarioOptions, scenario = 'fanout'): 
     const startedAt = nowMs();
     for (const client of clients) client.startSending(options.messages, options.window, options.size);
     const allSent = await waitUntil(() => sendersDone === clients.length, options.timeoutMs);
-    log(options, `${scenario}: senders ${allSent ? 'done' : 'TIMED OUT'} after ${((nowMs() - startedAt) / 1000).toFixed(1)} s`);
+    log(
+      options,
+      `${scenario}: senders ${allSent ? 'done' : 'TIMED OUT'} after ${((nowMs() - startedAt) / 1000).toFixed(1)} s`,
+    );
     await settle(run, clients, options.timeoutMs);
     const usage = cpu.read();
     const drained = await drainAcks(server);
@@ -31,7 +34,8 @@ export async function runFanout(options: ScenarioOptions, scenario = 'fanout'): 
     Object.assign(result.extra, usage);
     // Server CPU per delivery: what the server could do with a core of its own.
     const deliveries = (result.delivered ?? 0) + Number(result.extra['deliveredToRemovedMembers'] ?? 0);
-    result.extra['serverCpuNsPerDelivery'] = deliveries > 0 ? Math.round((usage.serverCpuSeconds * 1e9) / deliveries) : null;
+    result.extra['serverCpuNsPerDelivery'] =
+      deliveries > 0 ? Math.round((usage.serverCpuSeconds * 1e9) / deliveries) : null;
     addVerdict(result);
     return result;
   } finally {

@@ -20,7 +20,9 @@ export async function runPaced(options: ScenarioOptions): Promise<ScenarioResult
     const sampler = new RssSampler(server);
     const cpu = new CpuMeter(server);
     schedule = new SendSchedule({
-      members: clients.length, rate, messages: options.messages,
+      members: clients.length,
+      rate,
+      messages: options.messages,
       send: (i, dueAt) => clients[i]!.sendScheduled(dueAt, options.window, options.size),
       alive: (i) => !clients[i]!.closed,
     });
@@ -36,7 +38,10 @@ export async function runPaced(options: ScenarioOptions): Promise<ScenarioResult
     result.messagesPerClient = options.messages;
     result.rate = rate;
     const firstDueAt = schedule.firstDueAt.bind(schedule);
-    result.extra['achievedRate'] = achievedRate(clients.map((c) => ({ sent: c.sends.sent, lastSendAt: c.lastSendAt })), firstDueAt);
+    result.extra['achievedRate'] = achievedRate(
+      clients.map((c) => ({ sent: c.sends.sent, lastSendAt: c.lastSendAt })),
+      firstDueAt,
+    );
     result.extra['scheduled'] = schedule.scheduled;
     result.extra['sendLagMs'] = roundLatency(run.sendLag.summary());
     Object.assign(result.extra, usage);

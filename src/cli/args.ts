@@ -97,9 +97,7 @@ function optionKey(key: keyof Limits): string {
 
 /** camelCase limit key → kebab-case option name (`ackTimeoutMs` → `ack-timeout`). */
 export function optionName(key: keyof Limits): string {
-  return key
-    .replace(/Ms$/, '')
-    .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 /** `--data <dir>` / `--ephemeral` (not both); default: the data home's `server` directory (docs/usage.md "Files"). */

@@ -163,7 +163,10 @@ class ClientSession {
       this.flushQueued();
     });
     client.on('savedMessages', (messages) => {
-      this.printBlock([clientLines.youHaveMessages(), ...messages.map((m) => clientLines.savedMessage(m.from, m.ts, m.text))]);
+      this.printBlock([
+        clientLines.youHaveMessages(),
+        ...messages.map((m) => clientLines.savedMessage(m.from, m.ts, m.text)),
+      ]);
     });
     client.on('receipt', ({ name }) => this.print(clientLines.receipt(name)));
     client.on('groupDeleted', ({ group }) => {

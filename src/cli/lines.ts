@@ -117,7 +117,8 @@ export const clientLines = {
   youHaveMessages: () => status('You have messages'),
   savedMessage: (from: string, ts: number, text: string) => `${from}: ${localTime(ts)} ${sanitize(text)}`,
   receipt: (name: string) => status(`${name} received your saved messages`),
-  historyMessage: (from: string, at: number, text: string) => `History_Message ${localTime(at)} ${from}: ${sanitize(text)}`,
+  historyMessage: (from: string, at: number, text: string) =>
+    `History_Message ${localTime(at)} ${from}: ${sanitize(text)}`,
   noHistory: (group: string) => status(`No messages in ${group} yet`),
   accountDeleted: (name: string) => status(`Account ${name} deleted. Bye.`),
   onlyOwnAccount: () => status('You can only delete your own account'),

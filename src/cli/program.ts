@@ -45,7 +45,9 @@ export function buildProgram(version: string): Command {
   const program = new Command('chatapp')
     .description('Chat server, client and serverless peer mesh over TCP')
     .version(version, '-V, --version')
-    .usage('-s <port> | -c <name> <server-host> <server-port> <listen-port> | -p <name> <listen-port> [<host:port> ...]')
+    .usage(
+      '-s <port> | -c <name> <server-host> <server-port> <listen-port> | -p <name> <listen-port> [<host:port> ...]',
+    )
     .option('-s, --server <port>', 'run a server on <port> (0 = pick a free port)')
     .option('-c, --client <name>', 'run a client: <name> <server-host> <server-port> <listen-port>')
     .option('-p, --peer <name>', 'run a mesh peer: <name> <listen-port> [<host:port> ...]')
@@ -55,9 +57,12 @@ export function buildProgram(version: string): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   program.option('--limit-loopback', 'apply the per-address limits to loopback clients too (server)');
-  program.option('--data <dir>', 'keep the server\'s state in <dir> (default $XDG_DATA_HOME/chatapp/server)');
-  program.option('--identity <file>', 'the client\'s identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)');
-  program.option('--ephemeral', 'keep the server\'s state in memory only: nothing survives a restart');
+  program.option('--data <dir>', "keep the server's state in <dir> (default $XDG_DATA_HOME/chatapp/server)");
+  program.option(
+    '--identity <file>',
+    "the client's identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)",
+  );
+  program.option('--ephemeral', "keep the server's state in memory only: nothing survives a restart");
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
@@ -136,7 +141,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   }
   const name = args.name(opts.peer!);
   const [lport, ...addresses] = rest;
-  if (lport === undefined) throw new args.UsageError('Usage: chatapp -p <name> <listen-port> [<host:port> ...] [options]');
+  if (lport === undefined)
+    throw new args.UsageError('Usage: chatapp -p <name> <listen-port> [<host:port> ...] [options]');
   const listenPort = args.clientPort(lport);
   return runners.peer({ name, listenPort, peers: addresses.map(args.peerAddress), limits }, io);
 }

@@ -64,8 +64,9 @@ export function renderServerEvents(
   server.on('groupJoined', (n, g) => print(serverLines.joined(n, g)));
   server.on('groupJoinFailed', (n, g) => print(serverLines.joinFailed(n, g)));
   const logText = options.logText !== false;
-  server.on('groupMessage', (n, _g, text) =>
-    print(logText ? serverLines.groupMessage(n, text) : serverLines.groupMessageNoText(n)), // sanitized
+  server.on(
+    'groupMessage',
+    (n, _g, text) => print(logText ? serverLines.groupMessage(n, text) : serverLines.groupMessageNoText(n)), // sanitized
   );
   server.on('membersListed', (n, g, members) => {
     print(serverLines.listMembers(n, g));
@@ -97,13 +98,18 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     store = openStore(options);
   } catch (err) {
     if (!(err instanceof DataDirError)) throw err;
-    const line = err.kind === 'in_use' ? serverLines.dataDirInUse(err.dir) : serverLines.dataDirUnusable(err.dir, err.message);
+    const line =
+      err.kind === 'in_use' ? serverLines.dataDirInUse(err.dir) : serverLines.dataDirUnusable(err.dir, err.message);
     io.stdout.write(formatLine(line) + '\n');
     return 1;
   }
   // docs/security.md: shedding must engage before accept() runs out of descriptors.
   const maxClients = effectiveMaxClients(options.limits.maxClients, openFileLimit());
-  const server = new ChatServer({ limits: { ...options.limits, maxClients }, limitLoopback: options.limitLoopback, store });
+  const server = new ChatServer({
+    limits: { ...options.limits, maxClients },
+    limitLoopback: options.limitLoopback,
+    store,
+  });
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
   renderServerEvents(server, out, io.stderr, { logText: options.logText });
@@ -118,7 +124,11 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   try {
     const listener = await listenChatServer(server, options.port);
     out.line(formatLine(serverLines.online(listener.port)));
-    out.line(formatLine(options.state.kind === 'memory' ? serverLines.memoryOnly() : serverLines.keepingState(options.state.dir)));
+    out.line(
+      formatLine(
+        options.state.kind === 'memory' ? serverLines.memoryOnly() : serverLines.keepingState(options.state.dir),
+      ),
+    );
     out.flush();
     await stopRequested;
     await listener.close().catch(() => undefined);

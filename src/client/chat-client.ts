@@ -40,7 +40,6 @@ export interface ChatClientOptions {
 
 type PushFrame = ServerLinkEvents['frame'][0];
 
-
 /**
  * The chat client as a library (SPEC §5): registers with the server, keeps a
  * copy of its client table, sends and receives signed private messages
@@ -80,13 +79,40 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.identity = options.identity ?? Identity.generate();
     this.tableWaiters = new TableWaiters(this.clock);
     const { name, limits, clock } = this;
-    this.link = new ServerLink({ host: options.serverHost, port: options.serverPort, limits, clock, dial: options.dial });
-    this.inbox = new HeldInbox(limits.maxHeldMessages, () => this.groups.current !== null, (m) => this.emit('directMessage', m));
+    this.link = new ServerLink({
+      host: options.serverHost,
+      port: options.serverPort,
+      limits,
+      clock,
+      dial: options.dial,
+    });
+    this.inbox = new HeldInbox(
+      limits.maxHeldMessages,
+      () => this.groups.current !== null,
+      (m) => this.emit('directMessage', m),
+    );
     const journal = options.dataDir === undefined ? null : receivedJournal(options.dataDir, name);
     const { identity } = this;
-    this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox: this.listenerInbox(), journal });
+    this.listener = new PeerListener({
+      name,
+      identity,
+      limits,
+      clock,
+      host: options.listenHost,
+      keys: this.directory(),
+      inbox: this.listenerInbox(),
+      journal,
+    });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
-    this.privateSend = new PrivateSend({ name, identity, limits, clock, link: this.link, table: this.table, sender: this.sender });
+    this.privateSend = new PrivateSend({
+      name,
+      identity,
+      limits,
+      clock,
+      link: this.link,
+      table: this.table,
+      sender: this.sender,
+    });
     const savedFile = options.dataDir === undefined ? null : SavedInbox.fileFor(options.dataDir, name);
     this.saved = new SavedInbox(name, savedFile, (error) => this.emit('fault', error));
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
@@ -243,7 +269,13 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     const port = this.boundPort ?? this.options.listenPort;
     const { name, identity } = this;
     const build = (challenge: string): ServerRequest => ({
-      type: 'register', id, v: PROTOCOL_VERSION, name, port, key: identity.publicKey, sig: identity.signRegistration(challenge, name),
+      type: 'register',
+      id,
+      v: PROTOCOL_VERSION,
+      name,
+      port,
+      key: identity.publicKey,
+      sig: identity.signRegistration(challenge, name),
     });
     const id = newId();
     const outcome = await this.link.request({ id, build }, LinkLevel.connected);

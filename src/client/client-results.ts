@@ -43,15 +43,18 @@ export type JoinGroupResult =
   | 'invalid_name'
   | RequestFailure;
 /** Result of ChatClient.history(): the current group's last messages, oldest first. */
-export type HistoryResult = { readonly group: string; readonly history: readonly HistoryEntry[] } | 'not_in_group' | RequestFailure;
+export type HistoryResult =
+  { readonly group: string; readonly history: readonly HistoryEntry[] } | 'not_in_group' | RequestFailure;
 /** Result of ChatClient.deleteGroup(). */
-export type DeleteGroupResult = 'deleted' | 'no_such_group' | { readonly creator: string } | 'invalid_name' | RequestFailure;
+export type DeleteGroupResult =
+  'deleted' | 'no_such_group' | { readonly creator: string } | 'invalid_name' | RequestFailure;
 /** Result of ChatClient.deleteAccount(). */
 export type DeleteAccountResult = 'deleted' | 'not_self' | RequestFailure;
 /** Result of ChatClient.leaveGroup() (docs/events.md). */
 export type LeaveGroupResult = { readonly left: string } | 'not_in_group' | RequestFailure;
 /** Result of ChatClient.listMembers() (docs/events.md). */
-export type ListMembersResult = { readonly group: string; readonly members: readonly string[] } | 'not_in_group' | RequestFailure;
+export type ListMembersResult =
+  { readonly group: string; readonly members: readonly string[] } | 'not_in_group' | RequestFailure;
 /** Result of ChatClient.sendGroup() (docs/events.md). */
 export type SendGroupResult = 'received' | 'too_long' | 'not_in_group' | RequestFailure;
 /** Result of ChatClient.deregister() (docs/events.md). */

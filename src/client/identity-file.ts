@@ -7,7 +7,11 @@ import { Identity } from './identity';
 /** An identity file that cannot be used; the CLI prints `[Cannot use identity file <file>: <reason>]` and exits 1. */
 export class IdentityFileError extends Error {
   override readonly name = 'IdentityFileError';
-  constructor(readonly file: string, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(reason, options);
   }
 }
@@ -29,7 +33,8 @@ export function loadOrCreateIdentity(file: string): Identity {
   try {
     pem = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new IdentityFileError(file, reasonOf(err), { cause: err });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new IdentityFileError(file, reasonOf(err), { cause: err });
     return create(file);
   }
   try {

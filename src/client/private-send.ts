@@ -48,7 +48,11 @@ export class PrivateSend {
     if (link.reconnecting) return 'offline'; // nobody to keep it now
     const id = newId();
     const fields = { id, from: name, to, text, ts: clock.now() };
-    const outcome = await link.request({ type: 'save_message', id, message: { ...fields, sig: identity.sign(fields) } });
+    const outcome = await link.request({
+      type: 'save_message',
+      id,
+      message: { ...fields, sig: identity.sign(fields) },
+    });
     if (outcome.type === 'reply') return 'saved';
     if (outcome.type === 'error' && outcome.code === 'mailbox_full') return 'mailbox_full';
     if (outcome.type === 'error' && outcome.code === 'unknown_client') return 'unknown';

@@ -108,7 +108,10 @@ export class SavedInbox {
   private load(file: string): void {
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+      const lines = fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0);
       for (const id of lines.slice(-this.capacity)) this.ids.add(id);
       this.fileLines = lines.length;
     } catch (err) {

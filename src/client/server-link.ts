@@ -2,7 +2,13 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FramedConnection } from '../net/framed-connection';
 import { PendingAcks } from '../net/pending-acks';
-import { assertNever, type ClientToServerFrame, type FrameOf, type ServerRequest, type ServerToClientFrame } from '../protocol/frames';
+import {
+  assertNever,
+  type ClientToServerFrame,
+  type FrameOf,
+  type ServerRequest,
+  type ServerToClientFrame,
+} from '../protocol/frames';
 import { CLIENT_SIDE } from '../protocol/link-frames';
 import type { Limits } from '../protocol/limits';
 import type { Clock, TimerHandle } from '../util/clock';
@@ -58,7 +64,8 @@ type ServerConnection = FramedConnection<ServerToClientFrame, ClientToServerFram
  * (`register` signs it: each new connection gets the request built anew,
  * with the same id).
  */
-export type RequestFrame = ServerRequest | { readonly id: string; readonly build: (challenge: string) => ServerRequest };
+export type RequestFrame =
+  ServerRequest | { readonly id: string; readonly build: (challenge: string) => ServerRequest };
 
 interface InFlight {
   readonly frame: RequestFrame;
@@ -158,8 +165,15 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   connect(): void {
     if (this.closed || this.conn !== null) return;
     this.cancelReconnect();
-    const stream = this.options.dial ? this.options.dial() : net.connect({ host: this.options.host, port: this.options.port });
-    const conn = new FramedConnection(stream, CLIENT_SIDE, connectionLimits(this.options.limits, false), this.options.clock);
+    const stream = this.options.dial
+      ? this.options.dial()
+      : net.connect({ host: this.options.host, port: this.options.port });
+    const conn = new FramedConnection(
+      stream,
+      CLIENT_SIDE,
+      connectionLimits(this.options.limits, false),
+      this.options.clock,
+    );
     this.conn = conn;
     conn.on('frame', (frame) => this.onFrame(conn, frame));
     conn.on('fault', (error) => this.emit('fault', error));
@@ -262,7 +276,10 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     if (parts === undefined) return frame;
     this.listParts.delete(frame.id);
     const request = this.inFlight.get(frame.id)?.frame;
-    if (frame.members !== undefined || (request !== undefined && 'type' in request && request.type === 'list_members')) {
+    if (
+      frame.members !== undefined ||
+      (request !== undefined && 'type' in request && request.type === 'list_members')
+    ) {
       return { ...frame, members: [...parts, ...(frame.members ?? [])] };
     }
     return { ...frame, groups: [...parts, ...(frame.groups ?? [])] };

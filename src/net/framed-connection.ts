@@ -8,7 +8,13 @@ import type { LinkFrames } from '../protocol/link-frames';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
-import { tickPeriod, type CloseInfo, type ConnectionEvents, type ConnectionLimits, type ConnectionState } from './connection-types';
+import {
+  tickPeriod,
+  type CloseInfo,
+  type ConnectionEvents,
+  type ConnectionLimits,
+  type ConnectionState,
+} from './connection-types';
 import { InboundPolicy } from './inbound-policy';
 import { sharedTicker, type SharedTicker, type Tickable } from './ticker';
 import { scheduleFlush, writeBatch, type Flushable } from './write-batcher';
@@ -41,7 +47,8 @@ const NO_EXEMPTIONS: ReadonlySet<never> = new Set();
  */
 export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   extends TypedEmitter<ConnectionEvents<In>>
-  implements Flushable, Tickable {
+  implements Flushable, Tickable
+{
   private readonly decoder: FrameDecoder<In>;
   private readonly policy: InboundPolicy;
   private readonly ticker: SharedTicker;

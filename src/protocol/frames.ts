@@ -20,7 +20,11 @@ export const Host = z.string().min(1).max(255);
  * A host a client claims in `register`: an IPv4/IPv6 literal or a hostname of
  * at most 253 chars (SPEC §3, the rule the CLI applies to the server host).
  */
-export const ClaimedHost = z.string().min(1).max(253).refine(isValidHost, { message: 'not a valid IP address or hostname' });
+export const ClaimedHost = z
+  .string()
+  .min(1)
+  .max(253)
+  .refine(isValidHost, { message: 'not a valid IP address or hostname' });
 /** Ed25519 public key, raw 32 bytes in base64. */
 export const PublicKey = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
 export const Signature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
@@ -75,7 +79,12 @@ const dereg = z.strictObject({ type: z.literal('dereg'), id: Id, name: Name });
 const createGroup = z.strictObject({ type: z.literal('create_group'), id: Id, group: Name });
 const listGroups = z.strictObject({ type: z.literal('list_groups'), id: Id });
 /** `since`: the last seq this client saw of `group` (a re-join after a reconnect catches up from there). */
-const joinGroup = z.strictObject({ type: z.literal('join_group'), id: Id, group: Name, since: z.int().min(0).optional() });
+const joinGroup = z.strictObject({
+  type: z.literal('join_group'),
+  id: Id,
+  group: Name,
+  since: z.int().min(0).optional(),
+});
 const leaveGroup = z.strictObject({ type: z.literal('leave_group'), id: Id });
 const listMembers = z.strictObject({ type: z.literal('list_members'), id: Id });
 const sendGroup = z.strictObject({ type: z.literal('send_group'), id: Id, text: Text });
@@ -97,8 +106,23 @@ const groupAck = z.strictObject({
 });
 
 export const ClientToServerFrame = z.discriminatedUnion('type', [
-  register, dereg, createGroup, listGroups, joinGroup, leaveGroup, listMembers,
-  sendGroup, deleteGroup, deleteAccount, history, lookup, saveMessage, savedAck, groupAck, ping, pong,
+  register,
+  dereg,
+  createGroup,
+  listGroups,
+  joinGroup,
+  leaveGroup,
+  listMembers,
+  sendGroup,
+  deleteGroup,
+  deleteAccount,
+  history,
+  lookup,
+  saveMessage,
+  savedAck,
+  groupAck,
+  ping,
+  pong,
 ]);
 export type ClientToServerFrame = z.infer<typeof ClientToServerFrame>;
 /**
@@ -182,7 +206,19 @@ const presence = z.strictObject({
 });
 
 export const ServerToClientFrame = z.discriminatedUnion('type', [
-  reply, error, table, listPart, groupMsg, removed, presence, hello, saved, receipt, groupDeleted, ping, pong,
+  reply,
+  error,
+  table,
+  listPart,
+  groupMsg,
+  removed,
+  presence,
+  hello,
+  saved,
+  receipt,
+  groupDeleted,
+  ping,
+  pong,
 ]);
 export type ServerToClientFrame = z.infer<typeof ServerToClientFrame>;
 

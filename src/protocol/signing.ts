@@ -31,7 +31,10 @@ export function importPublicKey(base64: string): KeyObject | null {
   const raw = Buffer.from(base64, 'base64');
   if (raw.length === 32) {
     try {
-      key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+      key = crypto.createPublicKey({
+        key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
+        format: 'jwk',
+      });
     } catch {
       key = null;
     }

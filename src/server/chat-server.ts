@@ -104,29 +104,46 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.store = options.store ?? new MemoryStore();
     this.newChallenge = options.newChallenge ?? newChallenge;
     this.replyCaches = new ReplyCaches(
-      this.limits.seenIdsCapacity, this.clock,
+      this.limits.seenIdsCapacity,
+      this.clock,
       Math.max(MIN_REPLY_TTL_MS, 10 * this.limits.ackTimeoutMs * this.limits.retries),
     );
-    this.addresses = new AddressLimits({
-      maxConnections: this.limits.maxConnectionsPerAddress,
-      registrationsPerSec: this.limits.registrationsPerAddressPerSec,
-      exemptLoopback: options.limitLoopback !== true,
-    }, this.clock);
+    this.addresses = new AddressLimits(
+      {
+        maxConnections: this.limits.maxConnectionsPerAddress,
+        registrationsPerSec: this.limits.registrationsPerAddressPerSec,
+        exemptLoopback: options.limitLoopback !== true,
+      },
+      this.clock,
+    );
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     const backlog = { ...defaultBacklogLimits(), ...options.backlog };
     this.fanout = new GroupFanout(
       { onUnresponsive: (session, group, reason) => this.removeUnresponsive(session, group, reason) },
-      this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes, backlog,
+      this.clock,
+      this.limits.ackTimeoutMs,
+      this.limits.maxOutboundBytes,
+      backlog,
     );
     this.membership = new Membership(this.store, this.fanout, emit, this.limits.historyLimit);
-    this.saved = new SavedDelivery(this.store, (name) => this.byName.get(name), (err) => this.emit('fault', toError(err)));
+    this.saved = new SavedDelivery(
+      this.store,
+      (name) => this.byName.get(name),
+      (err) => this.emit('fault', toError(err)),
+    );
     this.tables = new TablePusher(
-      () => this.byName.values(), chunkBytes(this.limits.maxFrameBytes), this.clock,
+      () => this.byName.values(),
+      chunkBytes(this.limits.maxFrameBytes),
+      this.clock,
       options.tableFlushMs ?? DEFAULT_TABLE_FLUSH_MS,
     );
     this.ctx = {
-      store: this.store, membership: this.membership, fanout: this.fanout, tables: this.tables,
-      limits: this.limits, emit,
+      store: this.store,
+      membership: this.membership,
+      fanout: this.fanout,
+      tables: this.tables,
+      limits: this.limits,
+      emit,
       now: () => this.clock.now(),
       sessionsOf: (names) => names.flatMap((n) => this.byName.get(n) ?? []),
       bind: (session, name) => this.bind(session, name),
@@ -158,8 +175,14 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     }
     const conn = new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT);
     const session: Session = new Session(
-      ++this.nextId, conn, this.replyCaches.fresh(), (err) => this.fault(session, err), () => this.clock.now(),
-      this.limits.maxOutboundBytes, undefined, this.newChallenge(),
+      ++this.nextId,
+      conn,
+      this.replyCaches.fresh(),
+      (err) => this.fault(session, err),
+      () => this.clock.now(),
+      this.limits.maxOutboundBytes,
+      undefined,
+      this.newChallenge(),
     );
     // docs/protocol.md limits: a connection must register within registerTimeoutMs.
     const deadline = new RegisterDeadline(this.clock, this.limits.registerTimeoutMs, () => {
@@ -313,9 +336,14 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private connectionLimits(): ConnectionLimits {
     const l = this.limits;
     return {
-      maxFrameBytes: l.maxFrameBytes, maxOutboundBytes: l.maxOutboundBytes, drainTimeoutMs: l.drainTimeoutMs,
-      frameTimeoutMs: l.frameTimeoutMs, maxInvalidFrames: l.maxInvalidFrames, heartbeatMs: l.heartbeatMs,
-      rateLimitPerSec: l.rateLimitPerSec, rateBurst: l.rateBurst,
+      maxFrameBytes: l.maxFrameBytes,
+      maxOutboundBytes: l.maxOutboundBytes,
+      drainTimeoutMs: l.drainTimeoutMs,
+      frameTimeoutMs: l.frameTimeoutMs,
+      maxInvalidFrames: l.maxInvalidFrames,
+      heartbeatMs: l.heartbeatMs,
+      rateLimitPerSec: l.rateLimitPerSec,
+      rateBurst: l.rateBurst,
     };
   }
 }

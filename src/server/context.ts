@@ -77,7 +77,11 @@ export interface Outcome {
 }
 
 /** A success outcome for request `id`. */
-export function ok(id: string, extra: Omit<ReplyFrame, 'type' | 'id'> = {}, after?: () => void | Promise<void>): Outcome {
+export function ok(
+  id: string,
+  extra: Omit<ReplyFrame, 'type' | 'id'> = {},
+  after?: () => void | Promise<void>,
+): Outcome {
   const frame: ReplyFrame = { type: 'reply', id, ...extra };
   return after ? { frame, after } : { frame };
 }

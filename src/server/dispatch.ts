@@ -5,7 +5,12 @@ import { handleDeleteAccount, handleRegister } from './handlers/register';
 import { handleLookup, handleSaveMessage } from './handlers/mailbox';
 import { handleDereg } from './handlers/dereg';
 import {
-  handleCreateGroup, handleDeleteGroup, handleHistory, handleJoinGroup, handleLeaveGroup, handleListGroups,
+  handleCreateGroup,
+  handleDeleteGroup,
+  handleHistory,
+  handleJoinGroup,
+  handleLeaveGroup,
+  handleListGroups,
   handleListMembers,
 } from './handlers/groups';
 import { handleSendGroup } from './handlers/send-group';
@@ -118,7 +123,6 @@ function route(ctx: ServerContext, session: Session, frame: ServerRequest): Resu
   return entry.handle(ctx, session as RegisteredSession, frame);
 }
 
-
 /**
  * Caches and sends the answer, then runs the handler's follow-up work. A
  * long list goes out in paced `list_part` chunks; the connection's next
@@ -138,6 +142,7 @@ function deliver(ctx: ServerContext, session: Session, request: ServerRequest, o
   }
   const sent = sendReply(session, frame, chunkBytes(ctx.limits.maxFrameBytes));
   const after = outcome.after?.();
-  if (sent instanceof Promise) return after instanceof Promise ? Promise.all([sent, after]).then(() => undefined) : sent;
+  if (sent instanceof Promise)
+    return after instanceof Promise ? Promise.all([sent, after]).then(() => undefined) : sent;
   return after;
 }

@@ -36,4 +36,4 @@ export type ServerEvents = {
 };
 
 /** Emits a server event (handed to handlers, which cannot reach the protected emit). */
-export type EmitEvent = <K extends keyof ServerEvents & string>(event: K, ...args: ServerEvents[K]) => void;
+export type EmitEvent = <K extends keyof ServerEvents>(event: K, ...args: ServerEvents[K]) => void;

@@ -153,7 +153,13 @@ export class GroupFanout {
     const firstHeld = held[0]?.seq ?? Infinity;
     for (const entry of backlog) {
       if (entry.seq >= firstHeld) break;
-      const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: entry.seq, from: entry.from, text: entry.text });
+      const bytes = encodeFrame<ServerToClientFrame>({
+        type: 'group_msg',
+        group,
+        seq: entry.seq,
+        from: entry.from,
+        text: entry.text,
+      });
       this.deliver(ch, r, entry.seq, bytes, now);
     }
     for (const { seq, bytes } of held) if (!r.window.dead) this.deliver(ch, r, seq, bytes, now);
@@ -229,7 +235,8 @@ export class GroupFanout {
   /** Deliveries sent and not yet acked, over every group and member still tracked (stats only: O(members)). */
   unackedDeliveries(): number {
     let total = 0;
-    for (const ch of this.channels.values()) for (const r of ch.members.values()) if (!r.window.dead) total += r.window.outstanding;
+    for (const ch of this.channels.values())
+      for (const r of ch.members.values()) if (!r.window.dead) total += r.window.outstanding;
     return total;
   }
 
@@ -245,8 +252,14 @@ export class GroupFanout {
     let ch = this.channels.get(group);
     if (!ch) {
       ch = {
-        group, seq: 0, members: new Map(), recipients: [],
-        timer: null, congested: new Set(), backlogged: new Set(), pausedSenders: new Set(),
+        group,
+        seq: 0,
+        members: new Map(),
+        recipients: [],
+        timer: null,
+        congested: new Set(),
+        backlogged: new Set(),
+        pausedSenders: new Set(),
       };
       this.channels.set(group, ch);
     }

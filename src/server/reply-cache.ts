@@ -176,9 +176,12 @@ export class ReplyCaches {
   private armExpiry(): void {
     const oldest = this.order[this.head];
     if (oldest === undefined || this.timer !== null) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      this.expire();
-    }, Math.max(1, oldest.at + this.ttlMs - this.clock.now() + 1));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.expire();
+      },
+      Math.max(1, oldest.at + this.ttlMs - this.clock.now() + 1),
+    );
   }
 }

@@ -107,8 +107,7 @@ export interface DisconnectResult {
 }
 
 export type DeleteAccountResult =
-  | { readonly ok: true; readonly leftGroup: string | null }
-  | { readonly ok: false; readonly code: 'not_registered' };
+  { readonly ok: true; readonly leftGroup: string | null } | { readonly ok: false; readonly code: 'not_registered' };
 
 /** How many groups there may be, in all and per creator (docs/protocol.md limits). */
 export interface GroupQuota {
@@ -117,8 +116,7 @@ export interface GroupQuota {
 }
 
 export type CreateGroupResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly code: 'group_exists' | 'too_many_groups' | 'group_quota' };
+  { readonly ok: true } | { readonly ok: false; readonly code: 'group_exists' | 'too_many_groups' | 'group_quota' };
 
 export type DeleteGroupResult =
   | { readonly ok: true; readonly members: readonly string[] }
@@ -135,8 +133,7 @@ export type JoinResult =
   | { readonly ok: false; readonly code: 'no_such_group' };
 
 export type LeaveResult =
-  | { readonly ok: true; readonly group: string }
-  | { readonly ok: false; readonly code: 'not_in_group' };
+  { readonly ok: true; readonly group: string } | { readonly ok: false; readonly code: 'not_in_group' };
 
 /** A group message as the server accepted it. */
 export interface NewGroupMessage {

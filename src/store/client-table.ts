@@ -15,8 +15,7 @@ export interface Account {
 
 /** A change to the accounts, handed to the persistence hook inside the critical section. */
 export type AccountChange =
-  | { readonly kind: 'bound'; readonly account: Account }
-  | { readonly kind: 'deleted'; readonly name: string };
+  { readonly kind: 'bound'; readonly account: Account } | { readonly kind: 'deleted'; readonly name: string };
 
 /**
  * The client table (docs/architecture.md "Store"): the accounts (name → key,
@@ -87,7 +86,11 @@ export class ClientTable {
    * name again between the two steps. Null, and `alsoInside` is not run,
    * when nothing changed.
    */
-  goOfflineThen<T>(name: string, owner: Owner, alsoInside: () => Promise<T>): Promise<{ entry: ClientEntry; inside: T } | null> {
+  goOfflineThen<T>(
+    name: string,
+    owner: Owner,
+    alsoInside: () => Promise<T>,
+  ): Promise<{ entry: ClientEntry; inside: T } | null> {
     return this.mutex.runExclusive(async () => {
       const folded = foldName(name);
       const current = this.entries.get(folded);

@@ -55,7 +55,8 @@ export class GroupTable {
     return this.mutex.runExclusive(async (): Promise<CreateGroupResult> => {
       if (this.records.has(foldName(group))) return { ok: false, code: 'group_exists' }; // any case
       if (quota && this.records.size >= quota.maxGroups) return { ok: false, code: 'too_many_groups' };
-      if (quota && (this.created.get(foldName(creator)) ?? 0) >= quota.maxPerCreator) return { ok: false, code: 'group_quota' };
+      if (quota && (this.created.get(foldName(creator)) ?? 0) >= quota.maxPerCreator)
+        return { ok: false, code: 'group_quota' };
       const record: GroupRecord = { name: group, creator, createdAt: this.now() };
       await this.persist({ kind: 'created', group: record });
       this.add(record);

@@ -1,7 +1,20 @@
 import type { ClientEntry, HistoryEntry, SignedMessage } from '../protocol/frames';
 import type {
-  ChatStore, CreateGroupResult, DeleteAccountResult, DeleteGroupResult, DisconnectResult, GroupQuota, HistoryQuery,
-  JoinResult, LeaveResult, NewGroupMessage, Owner, RegisterResult, Registration, SavedMessage, SaveResult,
+  ChatStore,
+  CreateGroupResult,
+  DeleteAccountResult,
+  DeleteGroupResult,
+  DisconnectResult,
+  GroupQuota,
+  HistoryQuery,
+  JoinResult,
+  LeaveResult,
+  NewGroupMessage,
+  Owner,
+  RegisterResult,
+  Registration,
+  SavedMessage,
+  SaveResult,
 } from './chat-store';
 import { ClientTable, MAX_OFFLINE_ENTRIES, type Account, type AccountChange } from './client-table';
 import { GroupTable, type GroupChange, type GroupRecord } from './group-table';
@@ -49,7 +62,12 @@ export class MemoryStore implements ChatStore {
 
   constructor(private readonly options: MemoryStoreOptions = {}) {
     const { persistence, now = Date.now } = options;
-    this.clientTable = new ClientTable(persistence && ((c) => persistence.account(c)), now, MAX_OFFLINE_ENTRIES, options.accounts);
+    this.clientTable = new ClientTable(
+      persistence && ((c) => persistence.account(c)),
+      now,
+      MAX_OFFLINE_ENTRIES,
+      options.accounts,
+    );
     this.groupTable = new GroupTable(persistence && ((c) => persistence.group(c)), now, options.groups);
     this.historyLog = options.history ?? new MemoryHistory(options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     this.mailboxes = options.mailbox ?? new MemoryMailbox();

@@ -33,10 +33,17 @@ function fakeTerminal(): Terminal & { stdin: PassThrough; lines: string[] } {
 describe('client-mode table-update line (docs/usage.md)', () => {
   it('prints the first push at once, merges a burst into one line a second later, and prints at once again after a quiet second', async () => {
     const clock = new FakeClock();
-    const server = new FakeServer(healthyScript(() => []), clock);
+    const server = new FakeServer(
+      healthyScript(() => []),
+      clock,
+    );
     const term = fakeTerminal();
     const options = {
-      name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 },
+      name: 'alice',
+      serverHost: '127.0.0.1',
+      serverPort: 1,
+      listenPort: 0,
+      limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 },
       identityFile: path.join(tempDir(), 'alice.key'),
     };
     const exit = runClientMode(options, term, { dial: server.dialer(), listenHost: '127.0.0.1', clock });

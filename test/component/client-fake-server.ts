@@ -23,8 +23,14 @@ export class FakeSession {
 }
 
 const LIMITS = {
-  maxFrameBytes: 1 << 16, maxOutboundBytes: 1 << 20, drainTimeoutMs: 2000, frameTimeoutMs: 10_000,
-  maxInvalidFrames: 10, heartbeatMs: 0, rateLimitPerSec: 0, rateBurst: 0,
+  maxFrameBytes: 1 << 16,
+  maxOutboundBytes: 1 << 20,
+  drainTimeoutMs: 2000,
+  frameTimeoutMs: 10_000,
+  maxInvalidFrames: 10,
+  heartbeatMs: 0,
+  rateLimitPerSec: 0,
+  rateBurst: 0,
 };
 
 /** The challenge every fake connection sends (a valid form; the fake checks no signature). */
@@ -42,7 +48,10 @@ export class FakeServer {
   /** When false, the server never sends its `hello` (a server that does not speak this protocol). */
   sendsHello = true;
 
-  constructor(public script: Script, private readonly clock: Clock = systemClock) {}
+  constructor(
+    public script: Script,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   dialer(): Dialer {
     return () => {
@@ -96,8 +105,14 @@ const openClients: ChatClient[] = [];
  */
 export function clientOf(server: FakeServer, clock: Clock, limits: Partial<Limits> = {}): ChatClient {
   const client = new ChatClient({
-    name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
-    limits: { ackTimeoutMs: 500, retries: 3, heartbeatMs: 0, ...limits }, clock, dial: server.dialer(),
+    name: 'alice',
+    serverHost: '127.0.0.1',
+    serverPort: 1,
+    listenPort: 0,
+    listenHost: '127.0.0.1',
+    limits: { ackTimeoutMs: 500, retries: 3, heartbeatMs: 0, ...limits },
+    clock,
+    dial: server.dialer(),
   });
   openClients.push(client);
   return client;

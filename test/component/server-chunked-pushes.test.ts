@@ -40,7 +40,10 @@ function gatedPair(): { serverSide: Duplex; clientSide: Duplex; open(): void } {
     writableHighWaterMark: 1024,
     read() {},
     write(chunk: Buffer, _enc, cb) {
-      const pass = (): void => { clientSide.push(chunk); cb(); };
+      const pass = (): void => {
+        clientSide.push(chunk);
+        cb();
+      };
       if (held) waiting.push(pass);
       else pass();
     },
@@ -62,7 +65,10 @@ function largestFrame(client: RawClient): number {
 
 /** Names in every table frame with `rev` that `client` received, in order. */
 function namesOfRev(client: RawClient, rev: number): string[] {
-  return client.ofType('table').filter((t) => t.rev === rev).flatMap((t) => t.clients.map((c) => c.name));
+  return client
+    .ofType('table')
+    .filter((t) => t.rev === rev)
+    .flatMap((t) => t.clients.map((c) => c.name));
 }
 
 const longName = (prefix: string, i: number): string => `${prefix}${String(i).padStart(5, '0')}`.padEnd(32, 'x');
@@ -84,13 +90,19 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     // A fake clock that never advances: no drain deadline can drop the held-back reader mid-test
     // (so table deltas are pushed per event-loop turn, tableFlushMs 0).
     server = new ChatServer({
-      clock: new FakeClock(), tableFlushMs: 0, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits },
+      clock: new FakeClock(),
+      tableFlushMs: 0,
+      limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits },
       newChallenge: () => CHALLENGE,
     });
   };
   const chatClient = (name: string): ChatClient => {
     const client = new ChatClient({
-      name, serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
+      name,
+      serverHost: '127.0.0.1',
+      serverPort: 1,
+      listenPort: 0,
+      listenHost: '127.0.0.1',
       limits: { heartbeatMs: 0, maxFrameBytes: server.limits.maxFrameBytes },
       dial: () => {
         const [serverSide, clientSide] = memoryDuplexPair();
@@ -118,7 +130,9 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     await raw.until(() => raw.ofType('table').some((t) => t.rev === 1 && t.more === undefined));
     const full = raw.ofType('table');
     expect(full.length).toBeGreaterThan(3);
-    expect(full.map((t) => [t.rev, t.full, t.more === true])).toEqual(full.map((_, i) => [1, i === 0, i < full.length - 1]));
+    expect(full.map((t) => [t.rev, t.full, t.more === true])).toEqual(
+      full.map((_, i) => [1, i === 0, i < full.length - 1]),
+    );
     expect(namesOfRev(raw, 1)).toEqual([...names, 'raw']);
     expect(largestFrame(raw)).toBeLessThanOrEqual(1024);
 
@@ -130,7 +144,10 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
       tableUpdates.notify();
     });
     expect(await alice.register()).toBe('ok');
-    await tableUpdates.wait({ what: "alice's full table", probe: () => (alice.clients().length === 62 ? { value: true } : null) });
+    await tableUpdates.wait({
+      what: "alice's full table",
+      probe: () => (alice.clients().length === 62 ? { value: true } : null),
+    });
     expect(await alice.listGroups()).toEqual({ groups: [] }); // answered after the whole table
     await new Promise((r) => setImmediate(r));
     expect(updates.map((t) => t.length)).toEqual([62]);
@@ -178,7 +195,9 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const reply = creator.frames.find((f) => f.type === 'reply' && f.id === 'list');
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.every((p) => p.id === 'list')).toBe(true);
-    expect([...parts.flatMap((p) => p.items), ...(reply?.type === 'reply' ? reply.groups ?? [] : [])]).toEqual(groups);
+    expect([...parts.flatMap((p) => p.items), ...(reply?.type === 'reply' ? (reply.groups ?? []) : [])]).toEqual(
+      groups,
+    );
     expect(largestFrame(creator)).toBeLessThanOrEqual(server.limits.maxFrameBytes / 2);
 
     const lister = chatClient('lister');
@@ -209,7 +228,11 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
   it('refuses a register host that is not an IP address or hostname as bad_frame', async () => {
     start();
     const c = RawClient.on(server);
-    for (const [id, host] of [['h1', 'h'.repeat(64)], ['h2', '127.0.9999.1'], ['h3', 'a b']] as const) {
+    for (const [id, host] of [
+      ['h1', 'h'.repeat(64)],
+      ['h2', '127.0.9999.1'],
+      ['h3', 'a b'],
+    ] as const) {
       c.send({ ...signedRegister(CHALLENGE, { name: 'x', id, port: 1 }), host });
       expect(await c.answerTo(id)).toMatchObject({ type: 'error', code: 'bad_frame' });
     }

@@ -28,7 +28,11 @@ describe('ChatServer.stats (component, in-memory streams)', () => {
 
   it('counts open and registered connections', async () => {
     expect(server.stats()).toEqual({
-      connections: 0, registered: 0, unackedDeliveries: 0, membersRemovedUnresponsive: 0, slowConsumersDropped: 0,
+      connections: 0,
+      registered: 0,
+      unackedDeliveries: 0,
+      membersRemovedUnresponsive: 0,
+      slowConsumersDropped: 0,
     });
     const anon = RawClient.on(server, { autoAck: false, answerPings: false });
     clients.push(anon);

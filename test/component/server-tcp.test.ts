@@ -52,7 +52,12 @@ describe('ChatServer over loopback TCP (port 0)', () => {
     socket.write(JSON.stringify(signedRegister(CHALLENGE, { name: 'tess', id: 'r1', port: 4321 })) + '\n');
     expect(await frames).toEqual([
       { type: 'reply', id: 'r1' },
-      { type: 'table', rev: 1, full: true, clients: [{ name: 'tess', host: '127.0.0.1', port: 4321, online: true, key: identityOf('tess').publicKey }] },
+      {
+        type: 'table',
+        rev: 1,
+        full: true,
+        clients: [{ name: 'tess', host: '127.0.0.1', port: 4321, online: true, key: identityOf('tess').publicKey }],
+      },
     ]);
   });
 
@@ -74,7 +79,10 @@ describe('ChatServer over loopback TCP (port 0)', () => {
   it('a member that stops reading is removed and the others keep receiving every message (flow control)', async () => {
     await listener.close();
     // A 1 s ack timeout: a loaded machine must not make the reading member look unresponsive.
-    server = new ChatServer({ newChallenge: () => CHALLENGE, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ackTimeoutMs: 1000, maxOutboundBytes: 16 * 1024 } });
+    server = new ChatServer({
+      newChallenge: () => CHALLENGE,
+      limits: { heartbeatMs: 0, rateLimitPerSec: 0, ackTimeoutMs: 1000, maxOutboundBytes: 16 * 1024 },
+    });
     // Removed for not acking in time — or, if its queue blew past the hard cap first, dropped as a slow consumer.
     const removed = new Promise<string>((resolve) => {
       server.on('groupLeft', (n) => resolve(n));
@@ -87,7 +95,10 @@ describe('ChatServer over loopback TCP (port 0)', () => {
       for (const f of extra) s.write(JSON.stringify(f) + '\n');
       await frames;
     };
-    await setup(sender, 'sender', [{ type: 'create_group', id: 'c', group: 'g' }, { type: 'join_group', id: 'j', group: 'g' }]);
+    await setup(sender, 'sender', [
+      { type: 'create_group', id: 'c', group: 'g' },
+      { type: 'join_group', id: 'j', group: 'g' },
+    ]);
     await setup(good, 'good', [{ type: 'join_group', id: 'j', group: 'g' }]);
     await setup(stuck, 'stuck', [{ type: 'join_group', id: 'j', group: 'g' }]);
     stuck.pause(); // never reads again
@@ -102,7 +113,10 @@ describe('ChatServer over loopback TCP (port 0)', () => {
         for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
           const f = JSON.parse(buf.slice(0, i)) as { type: string; seq?: number };
           buf = buf.slice(i + 1);
-          if (f.type === 'group_msg') { seen++; last = f.seq ?? last; }
+          if (f.type === 'group_msg') {
+            seen++;
+            last = f.seq ?? last;
+          }
         }
         if (last > 0) good.write(JSON.stringify({ type: 'group_ack', group: 'g', seq: last }) + '\n');
         if (seen === total) resolve();

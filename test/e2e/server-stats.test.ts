@@ -12,7 +12,12 @@ describe('server stats on SIGUSR2', () => {
     server.kill('SIGUSR2');
     const line = await server.waitForLine(/^\{"msg":"stats"/, { stream: 'stderr' });
     expect(JSON.parse(line)).toEqual({
-      msg: 'stats', connections: 1, registered: 1, unackedDeliveries: 0, membersRemovedUnresponsive: 0, slowConsumersDropped: 0,
+      msg: 'stats',
+      connections: 1,
+      registered: 1,
+      unackedDeliveries: 0,
+      membersRemovedUnresponsive: 0,
+      slowConsumersDropped: 0,
     });
     await startClient('bob', port); // still serving
     expect(server.linesMatching(/stats/, { from: stdoutBefore })).toEqual([]);

@@ -22,7 +22,12 @@ export const SLOW_EVENT_MS = 20_000;
  * Sends `command` and waits for `expected` lines, in order, printed after the
  * command was sent. Resolves with the index of the last one.
  */
-export async function expectAfter(proc: CliProcess, command: string, expected: readonly LineMatcher[], timeoutMs?: number): Promise<number> {
+export async function expectAfter(
+  proc: CliProcess,
+  command: string,
+  expected: readonly LineMatcher[],
+  timeoutMs?: number,
+): Promise<number> {
   let from = proc.mark();
   proc.send(command);
   let index = -1;
@@ -38,7 +43,11 @@ export async function expectAfter(proc: CliProcess, command: string, expected: r
  * `from` up to its `[Invalid command]` answer, without table-update lines
  * (those may arrive at any time).
  */
-export async function linesUntilSentinel(proc: CliProcess, from: number, group: string | null = null): Promise<string[]> {
+export async function linesUntilSentinel(
+  proc: CliProcess,
+  from: number,
+  group: string | null = null,
+): Promise<string[]> {
   const sentinelFrom = proc.mark();
   proc.send(SENTINEL_COMMAND);
   const end = await proc.waitForIndex(line('[Invalid command]', group), { from: Math.max(from, sentinelFrom) });
@@ -52,7 +61,12 @@ export async function linesUntilSentinel(proc: CliProcess, from: number, group: 
  * Runs a listing command (`list_groups`, `list_members`): waits for `header`
  * and returns the item lines printed after it (up to a sentinel).
  */
-export async function listing(proc: CliProcess, command: string, header: string, group: string | null = null): Promise<string[]> {
+export async function listing(
+  proc: CliProcess,
+  command: string,
+  header: string,
+  group: string | null = null,
+): Promise<string[]> {
   const from = proc.mark();
   proc.send(command);
   const headerIndex = await proc.waitForIndex(header, { from });
@@ -70,7 +84,12 @@ export async function joinGroup(client: StartedClient, group: string): Promise<v
 }
 
 /** `send <to> <text>` expecting `[Message received by <to>.]`; waits for the receiver's line when given. */
-export async function sendPrivate(from: StartedClient, to: StartedClient, text: string, group: string | null = null): Promise<void> {
+export async function sendPrivate(
+  from: StartedClient,
+  to: StartedClient,
+  text: string,
+  group: string | null = null,
+): Promise<void> {
   const receiverFrom = to.proc.mark();
   await expectAfter(from.proc, `send ${to.name} ${text}`, [line(`[Message received by ${to.name}.]`, group)]);
   await to.proc.waitForLine(line(`${from.name}: ${text}`), { from: receiverFrom });
@@ -92,7 +111,9 @@ export function groupMessage(group: string, sender: string, text: string): strin
  * anything there: no warning, no stack trace.
  */
 export function expectCleanStderr(processes: readonly CliProcess[] = startedProcesses()): void {
-  const dirty = processes.filter((p) => p.lines('stderr').length > 0).map((p) => ({ process: p.label, stderr: p.lines('stderr') }));
+  const dirty = processes
+    .filter((p) => p.lines('stderr').length > 0)
+    .map((p) => ({ process: p.label, stderr: p.lines('stderr') }));
   expect(dirty).toEqual([]);
 }
 
@@ -122,7 +143,12 @@ export function waitForTableUpdates(proc: CliProcess, total: number, timeoutMs?:
  * each push gets a line of its own, and later `waitForTableUpdates` counts
  * stay exact.
  */
-export async function startChat(names: readonly string[], serverPort: number, extraArgs: readonly string[] = [], options: RoleOptions = {}): Promise<StartedClient[]> {
+export async function startChat(
+  names: readonly string[],
+  serverPort: number,
+  extraArgs: readonly string[] = [],
+  options: RoleOptions = {},
+): Promise<StartedClient[]> {
   const clients: StartedClient[] = [];
   for (const name of names) {
     clients.push(await startClient(name, serverPort, extraArgs, options));
@@ -137,7 +163,11 @@ export async function startChat(names: readonly string[], serverPort: number, ex
  * line. For steps whose number of pushes is not known (registrations in
  * parallel, reconnects).
  */
-export async function waitUntilOnline(proc: CliProcess, names: readonly string[], group: string | null = null): Promise<void> {
+export async function waitUntilOnline(
+  proc: CliProcess,
+  names: readonly string[],
+  group: string | null = null,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const from = proc.mark();
     const online = await listing(proc, 'who', line('[Online clients:]', group), group);

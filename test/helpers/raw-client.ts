@@ -72,11 +72,19 @@ export class RawLink<F extends { type: string }> {
   private readonly decoder: FrameDecoder<F>;
 
   /** Takes over `stream` (any duplex: a socket, one side of an in-memory pair). */
-  constructor(readonly stream: Duplex, schema: ZodType<F>, protected readonly options: RawClientOptions = {}) {
-    this.decoder = new FrameDecoder(schema, { maxFrameBytes: options.maxFrameBytes ?? 1 << 20 }, {
-      frame: (f) => this.onFrame(f),
-      error: (e) => this.badOutput.push(`${e.code}: ${e.message}`),
-    });
+  constructor(
+    readonly stream: Duplex,
+    schema: ZodType<F>,
+    protected readonly options: RawClientOptions = {},
+  ) {
+    this.decoder = new FrameDecoder(
+      schema,
+      { maxFrameBytes: options.maxFrameBytes ?? 1 << 20 },
+      {
+        frame: (f) => this.onFrame(f),
+        error: (e) => this.badOutput.push(`${e.code}: ${e.message}`),
+      },
+    );
     stream.on('data', (chunk: Buffer) => {
       this.decoder.push(chunk);
       this.afterRead();
@@ -96,7 +104,11 @@ export class RawLink<F extends { type: string }> {
   }
 
   /** A raw TCP link to 127.0.0.1:`port` decoding what the other side sends with `schema`. */
-  static async open<T extends { type: string }>(port: number, schema: ZodType<T>, options: RawClientOptions = {}): Promise<RawLink<T>> {
+  static async open<T extends { type: string }>(
+    port: number,
+    schema: ZodType<T>,
+    options: RawClientOptions = {},
+  ): Promise<RawLink<T>> {
     return new RawLink(await connectSocket(port), schema, options);
   }
 
@@ -112,7 +124,8 @@ export class RawLink<F extends { type: string }> {
 
   /** Sends frames (JSON and a newline each, exactly as given) in one write, so the other side most likely reads them together. */
   sendBatch(frames: readonly object[]): void {
-    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.write(frames.map((f) => `${JSON.stringify(f)}\n`).join(''));
+    if (!this.stream.destroyed && !this.stream.writableEnded)
+      this.stream.write(frames.map((f) => `${JSON.stringify(f)}\n`).join(''));
   }
 
   /** Sends arbitrary bytes. Resolves when they were handed on (or the stream died). */
@@ -136,7 +149,12 @@ export class RawLink<F extends { type: string }> {
         const value = probe();
         return value === undefined || value === null || value === false ? null : { value };
       },
-      hopeless: () => (this.badOutput.length > 0 ? `undecodable frame (${this.badOutput[0]})` : this.isClosed ? 'connection closed' : null),
+      hopeless: () =>
+        this.badOutput.length > 0
+          ? `undecodable frame (${this.badOutput[0]})`
+          : this.isClosed
+            ? 'connection closed'
+            : null,
     });
   }
 
@@ -147,7 +165,11 @@ export class RawLink<F extends { type: string }> {
 
   /** Waits until the other side closes the connection; resolves with the error codes it sent. */
   async waitClosed(timeoutMs = WAIT_MS): Promise<string[]> {
-    await this.waiters.wait({ what: 'the connection to close', timeoutMs, probe: () => (this.isClosed ? { value: true } : null) });
+    await this.waiters.wait({
+      what: 'the connection to close',
+      timeoutMs,
+      probe: () => (this.isClosed ? { value: true } : null),
+    });
     return this.errorCodes();
   }
 
@@ -180,7 +202,10 @@ export class RawLink<F extends { type: string }> {
 
   private summary(): string {
     const interesting = this.frames.filter((f) => f.type !== 'ping' && f.type !== 'pong');
-    return JSON.stringify(interesting.slice(-5)).slice(0, 600) + (this.badOutput.length > 0 ? `; undecodable: ${this.badOutput.join('; ')}` : '');
+    return (
+      JSON.stringify(interesting.slice(-5)).slice(0, 600) +
+      (this.badOutput.length > 0 ? `; undecodable: ${this.badOutput.join('; ')}` : '')
+    );
   }
 }
 
@@ -251,7 +276,11 @@ export class RawClient extends RawLink<ServerFrame> {
   /** Registers as `name`, signed over this connection's challenge, and resolves with the answer. */
   async register(name: string, fields: RegisterFields = {}): Promise<ReplyOrError> {
     const { id = `reg-${name}`, port = 1, host, identity, v = PROTOCOL_VERSION } = fields;
-    const frame = { ...signedRegister(await this.challenge(), { name, id, port, identity }), v, ...(host === undefined ? {} : { host }) };
+    const frame = {
+      ...signedRegister(await this.challenge(), { name, id, port, identity }),
+      v,
+      ...(host === undefined ? {} : { host }),
+    };
     const answer = await this.request(frame);
     if (answer.type === 'reply') this.name = name;
     return answer;
@@ -270,12 +299,14 @@ export class RawClient extends RawLink<ServerFrame> {
 
   /** Acks every group message received so far (cumulatively, per group). */
   ackAll(): void {
-    for (const m of this.ofType('group_msg')) this.unacked.set(m.group, Math.max(m.seq, this.unacked.get(m.group) ?? 0));
+    for (const m of this.ofType('group_msg'))
+      this.unacked.set(m.group, Math.max(m.seq, this.unacked.get(m.group) ?? 0));
     this.flushAcks();
   }
 
   protected override onFrame(frame: ServerFrame): void {
-    if (frame.type === 'group_msg') this.unacked.set(frame.group, Math.max(frame.seq, this.unacked.get(frame.group) ?? 0));
+    if (frame.type === 'group_msg')
+      this.unacked.set(frame.group, Math.max(frame.seq, this.unacked.get(frame.group) ?? 0));
     super.onFrame(frame);
   }
 

@@ -28,12 +28,23 @@ export function identityOf(name: string): Identity {
  */
 export function signedRegister(
   challenge: string,
-  fields: { readonly name: string; readonly id?: string; readonly port?: number; readonly host?: string; readonly identity?: RegistrationSigner },
+  fields: {
+    readonly name: string;
+    readonly id?: string;
+    readonly port?: number;
+    readonly host?: string;
+    readonly identity?: RegistrationSigner;
+  },
 ): Register {
   const identity = fields.identity ?? identityOf(fields.name);
   const frame: Register = {
-    type: 'register', id: fields.id ?? `reg-${fields.name}`, v: PROTOCOL_VERSION, name: fields.name, port: fields.port ?? 5000,
-    key: identity.publicKey, sig: identity.signRegistration(challenge, fields.name),
+    type: 'register',
+    id: fields.id ?? `reg-${fields.name}`,
+    v: PROTOCOL_VERSION,
+    name: fields.name,
+    port: fields.port ?? 5000,
+    key: identity.publicKey,
+    sig: identity.signRegistration(challenge, fields.name),
   };
   return fields.host === undefined ? frame : { ...frame, host: fields.host };
 }

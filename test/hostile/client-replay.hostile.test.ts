@@ -60,7 +60,10 @@ describe('replay after a restart', () => {
     expect(second.proc.dataHome).toBe(first.proc.dataHome);
     const after = await RawLink.direct(second.listenPort);
     after.send(captured);
-    const verdict = await after.waitFor((f) => (f.type === 'dm_ack' || f.type === 'error') && 'id' in f && f.id === captured.id, 'verdict on the replay');
+    const verdict = await after.waitFor(
+      (f) => (f.type === 'dm_ack' || f.type === 'error') && 'id' in f && f.id === captured.id,
+      'verdict on the replay',
+    );
     expect(verdict.type).toBe('dm_ack'); // it was delivered once; the sender may hear so again
     const fresh = mallory.dm({ from: 'mallory', to: 'bob', text: 'a new one' });
     const mark = second.proc.mark();
@@ -98,7 +101,9 @@ describe('an ack counts only when the receiver signed it', () => {
           const frame = JSON.parse(line) as { type: string; id: string; from: string; to: string };
           if (frame.type !== 'dm') continue;
           socket.write(`${JSON.stringify({ type: 'dm_ack', id: frame.id })}\n`);
-          socket.write(`${JSON.stringify({ type: 'dm_ack', id: frame.id, sig: impostorKey.ackSig(frame.id, frame.from, frame.to) })}\n`);
+          socket.write(
+            `${JSON.stringify({ type: 'dm_ack', id: frame.id, sig: impostorKey.ackSig(frame.id, frame.from, frame.to) })}\n`,
+          );
         }
       });
       socket.on('error', () => undefined);
@@ -118,7 +123,7 @@ describe('an ack counts only when the receiver signed it', () => {
     }
   }, 30_000);
 
-  it('positive control: a real receiver\'s signed ack is received', async () => {
+  it("positive control: a real receiver's signed ack is received", async () => {
     const [alice, bob] = [await client('alice'), await client('bob')];
     await waitUntilOnline(alice.proc, ['bob']); // bob's push may trail his own start
     const from = alice.proc.mark();

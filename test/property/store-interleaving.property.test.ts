@@ -72,10 +72,11 @@ describe('ChatStore lock discipline under scheduled interleavings (MemoryStore w
 
         const clients = await store.clients();
         const membership = new Map<string, string>();
-        for (const g of GROUPS) for (const m of (await store.membersOf(g)) ?? []) {
-          expect(membership.has(m)).toBe(false); // in at most one group
-          membership.set(m, g);
-        }
+        for (const g of GROUPS)
+          for (const m of (await store.membersOf(g)) ?? []) {
+            expect(membership.has(m)).toBe(false); // in at most one group
+            membership.set(m, g);
+          }
         for (const name of ['ann', 'bob']) {
           const holders = beliefs.filter((b) => b.name === name && b.online);
           expect(holders.length).toBeLessThanOrEqual(1); // one owner per online name

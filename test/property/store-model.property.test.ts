@@ -23,7 +23,10 @@ const HISTORY_LIMIT = 2;
 interface Model {
   accounts: Map<string, string>; // name → key
   online: Map<string, number>; // name → owner
-  groups: Map<string, { creator: string; members: string[]; history: Array<{ seq: number; text: string }>; lastSeq: number }>;
+  groups: Map<
+    string,
+    { creator: string; members: string[]; history: Array<{ seq: number; text: string }>; lastSeq: number }
+  >;
   mailboxes: Map<string, string[]>; // name → message ids, oldest first
   nextOwner: number;
   nextId: number;
@@ -43,7 +46,9 @@ async function checkState(m: Model, r: Real): Promise<void> {
   expect([...(await r.store.groups())]).toEqual([...m.groups.keys()]);
   for (const [name, g] of m.groups) {
     expect([...((await r.store.membersOf(name)) ?? [])]).toEqual(g.members);
-    expect((await r.store.history(name, { limit: 100 })).map((e) => [e.seq, e.text])).toEqual(g.history.map((e) => [e.seq, e.text]));
+    expect((await r.store.history(name, { limit: 100 })).map((e) => [e.seq, e.text])).toEqual(
+      g.history.map((e) => [e.seq, e.text]),
+    );
   }
   for (const name of NAMES) {
     expect((await r.store.mailbox(name)).map((s) => s.message.id)).toEqual(m.mailboxes.get(name) ?? []);
@@ -63,99 +68,157 @@ const step = (label: string, check: (m: Model) => boolean, run: (m: Model, r: Re
   toString: () => label,
 });
 
-const register = (name: string, keyIndex: number): Cmd => step(`register(${name},k${keyIndex})`, () => true, async (m, r) => {
-  const owner = ++m.nextOwner;
-  const key = KEYS[keyIndex]!;
-  const result = await r.store.register({ name, host: '127.0.0.1', port: owner, key }, owner);
-  const bound = m.accounts.get(name);
-  if (bound !== undefined && bound !== key) return expect(result).toEqual({ ok: false, code: 'name_owned' });
-  if (m.online.has(name)) return expect(result).toEqual({ ok: false, code: 'name_in_use', holder: m.online.get(name) });
-  expect(result.ok).toBe(true);
-  m.accounts.set(name, key);
-  m.online.set(name, owner);
-});
+const register = (name: string, keyIndex: number): Cmd =>
+  step(
+    `register(${name},k${keyIndex})`,
+    () => true,
+    async (m, r) => {
+      const owner = ++m.nextOwner;
+      const key = KEYS[keyIndex]!;
+      const result = await r.store.register({ name, host: '127.0.0.1', port: owner, key }, owner);
+      const bound = m.accounts.get(name);
+      if (bound !== undefined && bound !== key) return expect(result).toEqual({ ok: false, code: 'name_owned' });
+      if (m.online.has(name))
+        return expect(result).toEqual({ ok: false, code: 'name_in_use', holder: m.online.get(name) });
+      expect(result.ok).toBe(true);
+      m.accounts.set(name, key);
+      m.online.set(name, owner);
+    },
+  );
 
-const disconnect = (name: string): Cmd => step(`disconnect(${name})`, (m) => m.online.has(name), async (m, r) => {
-  const group = groupOf(m, name) ?? null;
-  expect(await r.store.disconnect(name, m.online.get(name)!)).toMatchObject({ leftGroup: group });
-  m.online.delete(name);
-  if (group !== null) m.groups.get(group)!.members = m.groups.get(group)!.members.filter((x) => x !== name);
-});
+const disconnect = (name: string): Cmd =>
+  step(
+    `disconnect(${name})`,
+    (m) => m.online.has(name),
+    async (m, r) => {
+      const group = groupOf(m, name) ?? null;
+      expect(await r.store.disconnect(name, m.online.get(name)!)).toMatchObject({ leftGroup: group });
+      m.online.delete(name);
+      if (group !== null) m.groups.get(group)!.members = m.groups.get(group)!.members.filter((x) => x !== name);
+    },
+  );
 
-const create = (group: string, by: string): Cmd => step(`create(${group},${by})`, () => true, async (m, r) => {
-  const result = await r.store.createGroup(group, by);
-  expect(result.ok).toBe(!m.groups.has(group));
-  if (result.ok) m.groups.set(group, { creator: by, members: [], history: [], lastSeq: 0 });
-});
+const create = (group: string, by: string): Cmd =>
+  step(
+    `create(${group},${by})`,
+    () => true,
+    async (m, r) => {
+      const result = await r.store.createGroup(group, by);
+      expect(result.ok).toBe(!m.groups.has(group));
+      if (result.ok) m.groups.set(group, { creator: by, members: [], history: [], lastSeq: 0 });
+    },
+  );
 
-const join = (name: string, group: string): Cmd => step(`join(${name},${group})`, (m) => m.online.has(name), async (m, r) => {
-  const result = await r.store.join(name, group);
-  const g = m.groups.get(group);
-  if (g === undefined) return expect(result).toEqual({ ok: false, code: 'no_such_group' });
-  const old = groupOf(m, name) ?? null;
-  expect(result).toEqual({ ok: true, left: old === group ? null : old });
-  if (old === group) return;
-  if (old !== null) m.groups.get(old)!.members = m.groups.get(old)!.members.filter((x) => x !== name);
-  g.members.push(name);
-});
+const join = (name: string, group: string): Cmd =>
+  step(
+    `join(${name},${group})`,
+    (m) => m.online.has(name),
+    async (m, r) => {
+      const result = await r.store.join(name, group);
+      const g = m.groups.get(group);
+      if (g === undefined) return expect(result).toEqual({ ok: false, code: 'no_such_group' });
+      const old = groupOf(m, name) ?? null;
+      expect(result).toEqual({ ok: true, left: old === group ? null : old });
+      if (old === group) return;
+      if (old !== null) m.groups.get(old)!.members = m.groups.get(old)!.members.filter((x) => x !== name);
+      g.members.push(name);
+    },
+  );
 
-const leave = (name: string): Cmd => step(`leave(${name})`, () => true, async (m, r) => {
-  const old = groupOf(m, name);
-  expect(await r.store.leave(name)).toEqual(old === undefined ? { ok: false, code: 'not_in_group' } : { ok: true, group: old });
-  if (old !== undefined) m.groups.get(old)!.members = m.groups.get(old)!.members.filter((x) => x !== name);
-});
+const leave = (name: string): Cmd =>
+  step(
+    `leave(${name})`,
+    () => true,
+    async (m, r) => {
+      const old = groupOf(m, name);
+      expect(await r.store.leave(name)).toEqual(
+        old === undefined ? { ok: false, code: 'not_in_group' } : { ok: true, group: old },
+      );
+      if (old !== undefined) m.groups.get(old)!.members = m.groups.get(old)!.members.filter((x) => x !== name);
+    },
+  );
 
-const send = (group: string): Cmd => step(`send(${group})`, () => true, async (m, r) => {
-  const text = `t${++m.nextId}`;
-  const seq = await r.store.appendMessage(group, { from: 'ann', text, at: m.nextId });
-  const g = m.groups.get(group);
-  if (g === undefined) return expect(seq).toBeNull();
-  expect(seq).toBe(++g.lastSeq);
-  g.history.push({ seq: g.lastSeq, text });
-  if (g.history.length > HISTORY_LIMIT) g.history.shift();
-});
+const send = (group: string): Cmd =>
+  step(
+    `send(${group})`,
+    () => true,
+    async (m, r) => {
+      const text = `t${++m.nextId}`;
+      const seq = await r.store.appendMessage(group, { from: 'ann', text, at: m.nextId });
+      const g = m.groups.get(group);
+      if (g === undefined) return expect(seq).toBeNull();
+      expect(seq).toBe(++g.lastSeq);
+      g.history.push({ seq: g.lastSeq, text });
+      if (g.history.length > HISTORY_LIMIT) g.history.shift();
+    },
+  );
 
-const save = (from: string, to: string): Cmd => step(`save(${from}→${to})`, (m) => m.accounts.has(from), async (m, r) => {
-  const id = `m${++m.nextId}`;
-  const result = await r.store.saveMessage({ id, from, to, text: 'hi', ts: 1, sig: SIG }, MAILBOX_LIMIT);
-  const box = m.mailboxes.get(to) ?? [];
-  if (!m.accounts.has(to)) return expect(result).toBe('unknown_client');
-  if (box.length >= MAILBOX_LIMIT) return expect(result).toBe('mailbox_full');
-  expect(result).toBe('saved');
-  m.mailboxes.set(to, [...box, id]);
-});
+const save = (from: string, to: string): Cmd =>
+  step(
+    `save(${from}→${to})`,
+    (m) => m.accounts.has(from),
+    async (m, r) => {
+      const id = `m${++m.nextId}`;
+      const result = await r.store.saveMessage({ id, from, to, text: 'hi', ts: 1, sig: SIG }, MAILBOX_LIMIT);
+      const box = m.mailboxes.get(to) ?? [];
+      if (!m.accounts.has(to)) return expect(result).toBe('unknown_client');
+      if (box.length >= MAILBOX_LIMIT) return expect(result).toBe('mailbox_full');
+      expect(result).toBe('saved');
+      m.mailboxes.set(to, [...box, id]);
+    },
+  );
 
-const deliverOne = (name: string): Cmd => step(`deliver(${name})`, (m) => (m.mailboxes.get(name)?.length ?? 0) > 0, async (m, r) => {
-  const [first, ...rest] = m.mailboxes.get(name)!;
-  await r.store.deleteSaved(name, [first!]);
-  m.mailboxes.set(name, rest);
-});
+const deliverOne = (name: string): Cmd =>
+  step(
+    `deliver(${name})`,
+    (m) => (m.mailboxes.get(name)?.length ?? 0) > 0,
+    async (m, r) => {
+      const [first, ...rest] = m.mailboxes.get(name)!;
+      await r.store.deleteSaved(name, [first!]);
+      m.mailboxes.set(name, rest);
+    },
+  );
 
-const deleteAccount = (name: string): Cmd => step(`deleteAccount(${name})`, (m) => m.online.has(name), async (m, r) => {
-  const group = groupOf(m, name) ?? null;
-  expect(await r.store.deleteAccount(name, m.online.get(name)!)).toEqual({ ok: true, leftGroup: group });
-  if (group !== null) m.groups.get(group)!.members = m.groups.get(group)!.members.filter((x) => x !== name);
-  m.accounts.delete(name);
-  m.online.delete(name);
-  m.mailboxes.delete(name);
-});
+const deleteAccount = (name: string): Cmd =>
+  step(
+    `deleteAccount(${name})`,
+    (m) => m.online.has(name),
+    async (m, r) => {
+      const group = groupOf(m, name) ?? null;
+      expect(await r.store.deleteAccount(name, m.online.get(name)!)).toEqual({ ok: true, leftGroup: group });
+      if (group !== null) m.groups.get(group)!.members = m.groups.get(group)!.members.filter((x) => x !== name);
+      m.accounts.delete(name);
+      m.online.delete(name);
+      m.mailboxes.delete(name);
+    },
+  );
 
-const deleteGroup = (group: string, by: string): Cmd => step(`deleteGroup(${group},${by})`, () => true, async (m, r) => {
-  const result = await r.store.deleteGroup(group, by);
-  const g = m.groups.get(group);
-  if (g === undefined) return expect(result).toEqual({ ok: false, code: 'no_such_group' });
-  if (g.creator !== by) return expect(result).toEqual({ ok: false, code: 'not_creator', creator: g.creator });
-  expect(result).toEqual({ ok: true, members: g.members });
-  m.groups.delete(group);
-});
+const deleteGroup = (group: string, by: string): Cmd =>
+  step(
+    `deleteGroup(${group},${by})`,
+    () => true,
+    async (m, r) => {
+      const result = await r.store.deleteGroup(group, by);
+      const g = m.groups.get(group);
+      if (g === undefined) return expect(result).toEqual({ ok: false, code: 'no_such_group' });
+      if (g.creator !== by) return expect(result).toEqual({ ok: false, code: 'not_creator', creator: g.creator });
+      expect(result).toEqual({ ok: true, members: g.members });
+      m.groups.delete(group);
+    },
+  );
 
 /** A restart: durable state stays, who is online and group membership do not. */
-const restart = (): Cmd => step('restart', () => true, async (m, r) => {
-  await r.store.close();
-  r.store = openSqliteStore({ dir: r.dir, historyLimit: HISTORY_LIMIT });
-  m.online.clear();
-  for (const g of m.groups.values()) g.members = [];
-});
+const restart = (): Cmd =>
+  step(
+    'restart',
+    () => true,
+    async (m, r) => {
+      await r.store.close();
+      r.store = openSqliteStore({ dir: r.dir, historyLimit: HISTORY_LIMIT });
+      m.online.clear();
+      for (const g of m.groups.values()) g.members = [];
+    },
+  );
 
 const name = fc.constantFrom(...NAMES);
 const group = fc.constantFrom(...GROUPS);
@@ -181,7 +244,14 @@ describe('SQLite store against a model', () => {
       fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: 'max' }), async (cmds) => {
         const dir = path.join(tempDir(), 'data');
         const real: Real = { store: openSqliteStore({ dir, historyLimit: HISTORY_LIMIT }), dir };
-        const model: Model = { accounts: new Map(), online: new Map(), groups: new Map(), mailboxes: new Map(), nextOwner: 0, nextId: 0 };
+        const model: Model = {
+          accounts: new Map(),
+          online: new Map(),
+          groups: new Map(),
+          mailboxes: new Map(),
+          nextOwner: 0,
+          nextId: 0,
+        };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);
         } finally {

@@ -12,7 +12,11 @@ afterAll(() => removeTempDirs());
 /** Every file of `dir` with the SHA-256 of its bytes. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of fs.readdirSync(dir).sort()) out[f] = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex');
+  for (const f of fs.readdirSync(dir).sort())
+    out[f] = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(dir, f)))
+      .digest('hex');
   return out;
 }
 
@@ -84,7 +88,8 @@ describe('SQLite data directory', () => {
     const dir = path.join(tempDir(), 'data');
     const store = openSqliteStore({ dir, historyLimit: 1000 });
     await store.createGroup('g', 'alice');
-    for (let i = 0; i < 300; i++) await store.appendMessage('g', { from: 'alice', text: `message ${i} `.repeat(20), at: i });
+    for (let i = 0; i < 300; i++)
+      await store.appendMessage('g', { from: 'alice', text: `message ${i} `.repeat(20), at: i });
     await store.close();
     const file = path.join(dir, DB_FILE);
     const bytes = fs.readFileSync(file);
@@ -97,11 +102,12 @@ describe('SQLite data directory', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it('after a crash (no checksum of a clean stop), SQLite\'s own check finds a broken page, files left as they were', async () => {
+  it("after a crash (no checksum of a clean stop), SQLite's own check finds a broken page, files left as they were", async () => {
     const dir = path.join(tempDir(), 'data');
     const store = openSqliteStore({ dir, historyLimit: 1000 });
     await store.createGroup('g', 'alice');
-    for (let i = 0; i < 300; i++) await store.appendMessage('g', { from: 'alice', text: `message ${i} `.repeat(20), at: i });
+    for (let i = 0; i < 300; i++)
+      await store.appendMessage('g', { from: 'alice', text: `message ${i} `.repeat(20), at: i });
     await store.close();
     fs.rmSync(path.join(dir, CHECKSUM_FILE));
     const file = path.join(dir, DB_FILE);

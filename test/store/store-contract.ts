@@ -5,7 +5,14 @@ const KEY = Buffer.alloc(32, 5).toString('base64');
 const OTHER_KEY = Buffer.alloc(32, 6).toString('base64');
 const SIG = Buffer.alloc(64, 7).toString('base64');
 const reg = (name: string, port = 5000, host = '127.0.0.1', key = KEY) => ({ name, host, port, key });
-const msg = (id: string, from: string, to: string, text = `text ${id}`): SignedMessage => ({ id, from, to, text, ts: 1000, sig: SIG });
+const msg = (id: string, from: string, to: string, text = `text ${id}`): SignedMessage => ({
+  id,
+  from,
+  to,
+  text,
+  ts: 1000,
+  sig: SIG,
+});
 
 /** How a contract run makes its stores. */
 export interface StoreFactory {
@@ -39,9 +46,15 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
 
     it('binds a name to the key that first registered it: another key gets name_owned, online or not', async () => {
       await store.register(reg('alice'), 1);
-      expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 2)).toEqual({ ok: false, code: 'name_owned' });
+      expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 2)).toEqual({
+        ok: false,
+        code: 'name_owned',
+      });
       await store.disconnect('alice', 1);
-      expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 3)).toEqual({ ok: false, code: 'name_owned' });
+      expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 3)).toEqual({
+        ok: false,
+        code: 'name_owned',
+      });
       expect(await store.register(reg('alice', 7000), 4)).toMatchObject({ ok: true, entry: { port: 7000 } });
     });
 
@@ -50,7 +63,10 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       await store.createGroup('g', 'alice');
       await store.join('alice', 'g');
       expect(await store.disconnect('alice', 2)).toBeNull();
-      expect(await store.disconnect('alice', 1)).toMatchObject({ entry: { name: 'alice', online: false }, leftGroup: 'g' });
+      expect(await store.disconnect('alice', 1)).toMatchObject({
+        entry: { name: 'alice', online: false },
+        leftGroup: 'g',
+      });
       expect(await store.membersOf('g')).toEqual([]);
       expect(await store.disconnect('alice', 1)).toBeNull();
     });
@@ -59,7 +75,10 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       await store.register(reg('alice'), 1);
       await store.register(reg('bob'), 2);
       await store.disconnect('alice', 1);
-      expect(await store.register(reg('alice', 7000, '10.0.0.2'), 3)).toMatchObject({ ok: true, entry: { port: 7000 } });
+      expect(await store.register(reg('alice', 7000, '10.0.0.2'), 3)).toMatchObject({
+        ok: true,
+        entry: { port: 7000 },
+      });
       expect((await store.clients()).map((c) => c.name)).toEqual(['alice', 'bob']);
     });
 
@@ -118,7 +137,8 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
     it('history: one seq per group, oldest first, the newest `limit`, or those after a seq', async () => {
       await store.createGroup('g', 'alice');
       await store.createGroup('h', 'alice');
-      for (let i = 1; i <= 5; i++) expect(await store.appendMessage('g', { from: 'alice', text: `m${i}`, at: i })).toBe(i);
+      for (let i = 1; i <= 5; i++)
+        expect(await store.appendMessage('g', { from: 'alice', text: `m${i}`, at: i })).toBe(i);
       expect(await store.appendMessage('h', { from: 'bob', text: 'other', at: 9 })).toBe(1);
       expect((await store.history('g', { limit: 3 })).map((e) => e.text)).toEqual(['m3', 'm4', 'm5']);
       expect(await store.history('g', { after: 3, limit: 10 })).toEqual([
@@ -160,8 +180,14 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
         expect(await store.groups()).toEqual(['zeta', 'alpha']);
         expect(await store.membersOf('zeta')).toEqual([]);
         expect((await store.clients()).filter((c) => c.online)).toEqual([]);
-        expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 3)).toEqual({ ok: false, code: 'name_owned' });
-        expect((await store.history('zeta', { limit: 10 })).map((e) => [e.seq, e.text, e.at])).toEqual([[1, 'one', 10], [2, 'two', 11]]);
+        expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 3)).toEqual({
+          ok: false,
+          code: 'name_owned',
+        });
+        expect((await store.history('zeta', { limit: 10 })).map((e) => [e.seq, e.text, e.at])).toEqual([
+          [1, 'one', 10],
+          [2, 'two', 11],
+        ]);
         expect(await store.appendMessage('zeta', { from: 'alice', text: 'three', at: 12 })).toBe(3);
         expect((await store.mailbox('bob')).map((s) => s.message.id)).toEqual(['s1']);
         expect(await store.deleteGroup('alpha', 'alice')).toEqual({ ok: false, code: 'not_creator', creator: 'bob' });
@@ -172,7 +198,10 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       await store.register(reg('alice'), 1);
       expect(await store.register(reg('Alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use', holder: 1 });
       expect(await store.disconnect('ALICE', 1)).toMatchObject({ entry: { name: 'alice', online: false } });
-      expect(await store.register(reg('ALICE', 7000), 3)).toMatchObject({ ok: true, entry: { name: 'alice', port: 7000 } });
+      expect(await store.register(reg('ALICE', 7000), 3)).toMatchObject({
+        ok: true,
+        entry: { name: 'alice', port: 7000 },
+      });
       expect((await store.clients()).map((c) => [c.name, c.port, c.online])).toEqual([['alice', 7000, true]]);
     });
 

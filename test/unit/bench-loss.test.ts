@@ -2,7 +2,11 @@ import { lossReport, SendLog, type MemberRecord } from '../../bench/loss';
 import { ReceiverLedger } from '../../bench/stats';
 
 /** A member whose sends 0..sent-1 were all accepted except `rejected` ones (`open` ones got no answer). */
-function member(index: number, sent: number, options: { rejected?: number[]; open?: number[]; left?: boolean } = {}): MemberRecord {
+function member(
+  index: number,
+  sent: number,
+  options: { rejected?: number[]; open?: number[]; left?: boolean } = {},
+): MemberRecord {
   const sends = new SendLog();
   for (let n = 0; n < sent; n++) {
     sends.noteSent(n);
@@ -39,9 +43,28 @@ describe('SendLog', () => {
 describe('lossReport', () => {
   it('is clean when every member got every accepted message of every other member', () => {
     const [a, b, c] = [member(0, 3), member(1, 2), member(2, 0)];
-    for (const [r, s] of [[a, b], [a, c], [b, a], [b, c], [c, a], [c, b]] as const) deliver(r, s, Array.from({ length: s.sends.sent }, (_, n) => n));
+    for (const [r, s] of [
+      [a, b],
+      [a, c],
+      [b, a],
+      [b, c],
+      [c, a],
+      [c, b],
+    ] as const)
+      deliver(
+        r,
+        s,
+        Array.from({ length: s.sends.sent }, (_, n) => n),
+      );
     const report = lossReport([a, b, c]);
-    expect(report).toMatchObject({ expected: 2 + 3 + 5, delivered: 10, lost: 0, lostToRemoved: 0, receiversWithLoss: 0, sendersWithLoss: 0 });
+    expect(report).toMatchObject({
+      expected: 2 + 3 + 5,
+      delivered: 10,
+      lost: 0,
+      lostToRemoved: 0,
+      receiversWithLoss: 0,
+      sendersWithLoss: 0,
+    });
   });
 
   it('counts loss per receiver and per sender, not netted over the group', () => {
@@ -52,8 +75,14 @@ describe('lossReport', () => {
     deliver(c, b, [0, 1]); // c misses b's 2 and 3
     const report = lossReport([a, b, c]);
     expect(report.lost).toBe(3);
-    expect(report.lostByReceiver).toEqual([{ index: 2, lost: 2 }, { index: 1, lost: 1 }]);
-    expect(report.lostBySender).toEqual([{ index: 1, lost: 2 }, { index: 0, lost: 1 }]);
+    expect(report.lostByReceiver).toEqual([
+      { index: 2, lost: 2 },
+      { index: 1, lost: 1 },
+    ]);
+    expect(report.lostBySender).toEqual([
+      { index: 1, lost: 2 },
+      { index: 0, lost: 1 },
+    ]);
     expect(report.receiversWithLoss).toBe(2);
     expect(report.sendersWithLoss).toBe(2);
   });
@@ -73,7 +102,14 @@ describe('lossReport', () => {
     deliver(stayed, a, [0, 1, 2, 3, 4]);
     deliver(removed, a, [0, 1]);
     const report = lossReport([a, stayed, removed]);
-    expect(report).toMatchObject({ expected: 5, delivered: 5, lost: 0, expectedAtLeft: 5, deliveredToLeft: 2, lostToRemoved: 3 });
+    expect(report).toMatchObject({
+      expected: 5,
+      delivered: 5,
+      lost: 0,
+      expectedAtLeft: 5,
+      deliveredToLeft: 2,
+      lostToRemoved: 3,
+    });
     expect(report.lostByReceiver).toEqual([]);
   });
 

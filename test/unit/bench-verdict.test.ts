@@ -3,20 +3,51 @@ import { medianRun, targets } from '../../bench/report';
 import { ackVerdict, groupOutcome, silentLossVerdict, type GroupOutcome } from '../../bench/verdict';
 
 const CLEAN: GroupOutcome = {
-  lost: 0, lostToRemoved: 0, duplicates: 0, outOfOrder: 0, groupOrderViolations: 0, fromMismatches: 0,
-  membersRemoved: 0, serverMembersRemoved: 0, connectionsClosed: 0, unanswered: 0, rejected: 0,
-  sendersTimedOut: false, serverUnacked: 0,
+  lost: 0,
+  lostToRemoved: 0,
+  duplicates: 0,
+  outOfOrder: 0,
+  groupOrderViolations: 0,
+  fromMismatches: 0,
+  membersRemoved: 0,
+  serverMembersRemoved: 0,
+  connectionsClosed: 0,
+  unanswered: 0,
+  rejected: 0,
+  sendersTimedOut: false,
+  serverUnacked: 0,
 };
 
 /** A fan-out result whose figures are all clean, with `extra` overrides. */
 function fanoutResult(deliveriesPerSec: number, extra: Record<string, unknown> = {}): ScenarioResult {
   return {
-    scenario: 'fanout', clients: 100, messagesPerClient: 500, rate: null, expectedDeliveries: 10, delivered: 10,
-    lost: 0, duplicates: 0, outOfOrder: 0, wallSeconds: 1, deliveriesPerSec,
-    latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 }, serverPeakRssKB: 1000, serverRssPerIdleClientKB: null,
+    scenario: 'fanout',
+    clients: 100,
+    messagesPerClient: 500,
+    rate: null,
+    expectedDeliveries: 10,
+    delivered: 10,
+    lost: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    wallSeconds: 1,
+    deliveriesPerSec,
+    latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 },
+    serverPeakRssKB: 1000,
+    serverRssPerIdleClientKB: null,
     extra: {
-      window: 8, lostToRemoved: 0, groupOrderViolations: 0, fromMismatches: 0, membersRemoved: 0, serverMembersRemoved: 0,
-      connectionsClosed: 0, unanswered: 0, rejected: 0, sendersTimedOut: false, serverUnacked: 0, ...extra,
+      window: 8,
+      lostToRemoved: 0,
+      groupOrderViolations: 0,
+      fromMismatches: 0,
+      membersRemoved: 0,
+      serverMembersRemoved: 0,
+      connectionsClosed: 0,
+      unanswered: 0,
+      rejected: 0,
+      sendersTimedOut: false,
+      serverUnacked: 0,
+      ...extra,
     },
   };
 }
@@ -56,7 +87,9 @@ describe('ackVerdict ("every delivery acked")', () => {
 
 describe('silentLossVerdict ("nothing lost silently")', () => {
   it('accepts announced removals and their lost-to-removed messages', () => {
-    expect(silentLossVerdict({ ...CLEAN, membersRemoved: 3, serverMembersRemoved: 3, lostToRemoved: 900 }).ok).toBe(true);
+    expect(silentLossVerdict({ ...CLEAN, membersRemoved: 3, serverMembersRemoved: 3, lostToRemoved: 900 }).ok).toBe(
+      true,
+    );
   });
 
   it.each([
@@ -94,7 +127,10 @@ describe('medianRun and the fan-out target', () => {
   });
 
   it('judges the first fan-out row, not the fastest', () => {
-    const [line] = targets([fanoutResult(1e6), { ...fanoutResult(3e6), extra: { ...fanoutResult(3e6).extra, window: 64 } }]);
+    const [line] = targets([
+      fanoutResult(1e6),
+      { ...fanoutResult(3e6), extra: { ...fanoutResult(3e6).extra, window: 64 } },
+    ]);
     expect(line).toMatch(/^MISS .*1,000,000\/s/);
   });
 });

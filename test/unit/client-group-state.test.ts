@@ -23,7 +23,10 @@ describe('GroupState', () => {
     state.receive('g', 3);
     expect(acks).toEqual([]); // batched, not per frame
     clock.advance(0);
-    expect(acks).toEqual([['g', 3], ['h', 7]]);
+    expect(acks).toEqual([
+      ['g', 3],
+      ['h', 7],
+    ]);
     expect(clock.pending).toBe(0);
   });
 
@@ -33,7 +36,10 @@ describe('GroupState', () => {
     clock.advance(0);
     expect(state.receive('g', 4)).toBe(false);
     clock.advance(0);
-    expect(acks).toEqual([['g', 4], ['g', 4]]);
+    expect(acks).toEqual([
+      ['g', 4],
+      ['g', 4],
+    ]);
   });
 
   it('a new server session drops acks owed to the old connection but keeps the seen seqs (docs/protocol.md "Group history")', () => {

@@ -13,7 +13,12 @@ describe('server mode stats line (docs/architecture.md "Server")', () => {
     const waiters: Array<() => void> = [];
     const collect = (stream: PassThrough, into: string[]): void => {
       stream.on('data', (chunk: Buffer) => {
-        into.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+        into.push(
+          ...chunk
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l.length > 0),
+        );
         for (const w of waiters.splice(0)) w();
       });
     };
@@ -37,12 +42,26 @@ describe('server mode stats line (docs/architecture.md "Server")', () => {
         return () => (stats = null);
       },
     };
-    const exit = runServerMode({ port: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 }, limitLoopback: false, logText: true, state: { kind: 'memory' } }, io);
+    const exit = runServerMode(
+      {
+        port: 0,
+        limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 },
+        limitLoopback: false,
+        logText: true,
+        state: { kind: 'memory' },
+      },
+      io,
+    );
     await until(() => out.length >= 1);
     stats!();
     await until(() => err.length >= 1);
     expect(JSON.parse(err[0]!)).toEqual({
-      msg: 'stats', connections: 0, registered: 0, unackedDeliveries: 0, membersRemovedUnresponsive: 0, slowConsumersDropped: 0,
+      msg: 'stats',
+      connections: 0,
+      registered: 0,
+      unackedDeliveries: 0,
+      membersRemovedUnresponsive: 0,
+      slowConsumersDropped: 0,
     });
     expect(out).toEqual([expect.stringMatching(/^>>> \[Server is online/), '>>> [Keeping state in memory only]']); // nothing else
     stop!();

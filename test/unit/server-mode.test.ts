@@ -5,7 +5,6 @@ import { runServerMode } from '../../src/cli/server-mode';
 import type { Terminal } from '../../src/cli/terminal-io';
 import { DEFAULT_LIMITS } from '../../src/protocol/limits';
 
-
 /** A fake terminal: captured stdout/stderr lines and a signal the test can raise. */
 function fakeTerminal() {
   const stdout = new PassThrough();
@@ -15,7 +14,12 @@ function fakeTerminal() {
   const waiters: Array<() => void> = [];
   const collect = (stream: PassThrough, into: string[]) =>
     stream.on('data', (chunk: Buffer) => {
-      into.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+      into.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.length > 0),
+      );
       for (const w of waiters.splice(0)) w();
     });
   collect(stdout, out);
@@ -27,7 +31,9 @@ function fakeTerminal() {
     stderr,
     onSignal(h) {
       handler = h;
-      return () => { handler = null; };
+      return () => {
+        handler = null;
+      };
     },
   };
   const until = async (pred: () => boolean): Promise<void> => {
@@ -39,7 +45,16 @@ function fakeTerminal() {
 describe('runServerMode (SPEC §4 output)', () => {
   it('prints the startup line with the chosen port, one line per event, and exits 0 on SIGINT', async () => {
     const t = fakeTerminal();
-    const exit = runServerMode({ port: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 }, limitLoopback: false, logText: true, state: { kind: 'memory' } }, t.io);
+    const exit = runServerMode(
+      {
+        port: 0,
+        limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 },
+        limitLoopback: false,
+        logText: true,
+        state: { kind: 'memory' },
+      },
+      t.io,
+    );
     await t.until(() => t.out.length >= 1);
     const match = /^>>> \[Server is online, listening on port (\d+)\]$/.exec(t.out[0] ?? '');
     expect(match).not.toBeNull();
@@ -94,10 +109,16 @@ describe('runServerMode (SPEC §4 output)', () => {
   it('prints [Port <port> is already in use] to stderr and returns 1 when the port is taken', async () => {
     const blocker = net.createServer();
     const port = await new Promise<number>((resolve) =>
-      blocker.listen(0, () => resolve((blocker.address() as net.AddressInfo).port)));
+      blocker.listen(0, () => resolve((blocker.address() as net.AddressInfo).port)),
+    );
     try {
       const t = fakeTerminal();
-      expect(await runServerMode({ port, limits: { ...DEFAULT_LIMITS }, limitLoopback: false, logText: true, state: { kind: 'memory' } }, t.io)).toBe(1);
+      expect(
+        await runServerMode(
+          { port, limits: { ...DEFAULT_LIMITS }, limitLoopback: false, logText: true, state: { kind: 'memory' } },
+          t.io,
+        ),
+      ).toBe(1);
       await t.until(() => t.err.length >= 1);
       expect(t.err).toEqual([`>>> [Port ${port} is already in use]`]);
       expect(t.out).toEqual([]);

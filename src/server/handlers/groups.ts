@@ -4,7 +4,11 @@ import { fail, failAbout, ok, type Outcome, type RegisteredSession, type ServerC
 type Req<T extends ServerRequest['type']> = FrameOf<ServerRequest, T>;
 
 /** `create_group`: a new empty group, or `group_exists` / `too_many_groups` / `group_quota`. */
-export async function handleCreateGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'create_group'>): Promise<Outcome> {
+export async function handleCreateGroup(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'create_group'>,
+): Promise<Outcome> {
   // docs/protocol.md limits: groups in all and per creator are bounded.
   const quota = { maxGroups: ctx.limits.maxGroups, maxPerCreator: ctx.limits.maxGroupsPerClient };
   const result = await ctx.store.createGroup(f.group, s.name, quota);
@@ -17,7 +21,11 @@ export async function handleCreateGroup(ctx: ServerContext, s: RegisteredSession
 }
 
 /** `list_groups`: every group in creation order (the store's snapshot, not a copy: its encoding is cached). */
-export async function handleListGroups(ctx: ServerContext, s: RegisteredSession, f: Req<'list_groups'>): Promise<Outcome> {
+export async function handleListGroups(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'list_groups'>,
+): Promise<Outcome> {
   const groups = await ctx.store.groups();
   ctx.emit('groupsListed', s.name, groups);
   return ok(f.id, { groups });
@@ -28,7 +36,11 @@ export async function handleListGroups(ctx: ServerContext, s: RegisteredSession,
  * group). The reply carries the group's last messages, or — with `since`,
  * a re-join after a reconnect — the missed ones follow it as group messages.
  */
-export async function handleJoinGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'join_group'>): Promise<Outcome> {
+export async function handleJoinGroup(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'join_group'>,
+): Promise<Outcome> {
   const result = await ctx.membership.join(s, f.group, f.since);
   if (!result.ok) {
     ctx.emit('groupJoinFailed', s.name, f.group);
@@ -48,22 +60,35 @@ export async function handleHistory(ctx: ServerContext, s: RegisteredSession, f:
 }
 
 /** `delete_group`: only its creator may; its members here are told and leave group mode. */
-export async function handleDeleteGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'delete_group'>): Promise<Outcome> {
+export async function handleDeleteGroup(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'delete_group'>,
+): Promise<Outcome> {
   const result = await ctx.store.deleteGroup(f.group, s.name);
-  if (!result.ok) return result.code === 'not_creator' ? failAbout(f.id, 'not_creator', result.creator) : fail(f.id, result.code);
+  if (!result.ok)
+    return result.code === 'not_creator' ? failAbout(f.id, 'not_creator', result.creator) : fail(f.id, result.code);
   ctx.membership.groupDeleted(f.group, ctx.sessionsOf(result.members));
   ctx.emit('groupDeleted', s.name, f.group);
   return ok(f.id);
 }
 
 /** `leave_group`: or `not_in_group`. */
-export async function handleLeaveGroup(ctx: ServerContext, s: RegisteredSession, f: Req<'leave_group'>): Promise<Outcome> {
+export async function handleLeaveGroup(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'leave_group'>,
+): Promise<Outcome> {
   const group = await ctx.membership.leave(s);
   return group === null ? fail(f.id, 'not_in_group') : ok(f.id, { group });
 }
 
 /** `list_members`: members of the caller's group in join order. */
-export async function handleListMembers(ctx: ServerContext, s: RegisteredSession, f: Req<'list_members'>): Promise<Outcome> {
+export async function handleListMembers(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'list_members'>,
+): Promise<Outcome> {
   const group = s.group;
   const members = group === null ? undefined : await ctx.store.membersOf(group);
   if (group === null || members === undefined) return fail(f.id, 'not_in_group');

@@ -14,7 +14,11 @@ export async function handleLookup(ctx: ServerContext, _s: RegisteredSession, f:
  * (docs/usage.md "Saved messages"). The message must be the caller's own,
  * and short enough; a full mailbox refuses it.
  */
-export async function handleSaveMessage(ctx: ServerContext, s: RegisteredSession, f: Req<'save_message'>): Promise<Outcome> {
+export async function handleSaveMessage(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'save_message'>,
+): Promise<Outcome> {
   const { message } = f;
   if (message.from !== s.name || message.id !== f.id) return fail(f.id, 'not_self');
   if (message.text.length > ctx.limits.maxMessageLength) return fail(f.id, 'message_too_long');

@@ -39,7 +39,9 @@ export async function handleRegister(ctx: ServerContext, session: Session, frame
   const registered = session as RegisteredSession;
   const saved = waiting.length > 0 ? { saved: waiting.length } : {};
   // This connection's next request waits until the table and the saved messages are out.
-  return ok(frame.id, saved, () => ctx.tables.sendFull(session, clients).then(() => ctx.deliverSaved(registered, waiting)));
+  return ok(frame.id, saved, () =>
+    ctx.tables.sendFull(session, clients).then(() => ctx.deliverSaved(registered, waiting)),
+  );
 }
 
 /**
@@ -55,7 +57,11 @@ async function claim(ctx: ServerContext, session: Session, reg: Registration): P
 }
 
 /** `delete_account`: forgets the caller's name, key and saved messages (the dispatcher checked it names itself). */
-export async function handleDeleteAccount(ctx: ServerContext, s: RegisteredSession, f: Req<'delete_account'>): Promise<Outcome> {
+export async function handleDeleteAccount(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'delete_account'>,
+): Promise<Outcome> {
   const result = await ctx.store.deleteAccount(s.name, s.id);
   if (!result.ok) return fail(f.id, result.code);
   ctx.accountDeleted(s, result.leftGroup);

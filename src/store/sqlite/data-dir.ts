@@ -99,7 +99,8 @@ function checkChecksum(dir: string, file: string): void {
   } catch {
     return; // no clean close recorded (first start, or after a crash)
   }
-  if (sha256(file) !== recorded) throw new DataDirError('unusable', dir, `${DB_FILE} is corrupt (its bytes changed since the server last stopped)`);
+  if (sha256(file) !== recorded)
+    throw new DataDirError('unusable', dir, `${DB_FILE} is corrupt (its bytes changed since the server last stopped)`);
 }
 
 /** Refuses, before SQLite touches it, a file that is not SQLite or was written by a newer version. */
@@ -121,7 +122,11 @@ function checkHeader(dir: string, file: string): void {
   }
   const version = header.readInt32BE(USER_VERSION_OFFSET);
   if (version > SCHEMA_VERSION) {
-    throw new DataDirError('unusable', dir, `${DB_FILE} was written by a newer version (schema ${version}, this server knows up to ${SCHEMA_VERSION})`);
+    throw new DataDirError(
+      'unusable',
+      dir,
+      `${DB_FILE} was written by a newer version (schema ${version}, this server knows up to ${SCHEMA_VERSION})`,
+    );
   }
 }
 

@@ -32,7 +32,8 @@ export function openSqliteStore(options: SqliteStoreOptions): MemoryStore {
   const db = openDataDir(options.dir);
   const batch = new TurnBatch(db);
   const accounts = db.prepare('SELECT name, key, created_at AS createdAt FROM accounts').all() as Account[];
-  const groups = db.prepare('SELECT name, creator, created_at AS createdAt FROM groups ORDER BY created_at, rowid')
+  const groups = db
+    .prepare('SELECT name, creator, created_at AS createdAt FROM groups ORDER BY created_at, rowid')
     .all() as GroupRecord[];
   return new MemoryStore({
     persistence: new SqlitePersistence(db, batch),
@@ -57,7 +58,10 @@ class SqlitePersistence implements Persistence {
   private readonly deleteGroup: Database.Statement;
   private readonly deleteHistory: Database.Statement;
 
-  constructor(db: Database.Database, private readonly batch: TurnBatch) {
+  constructor(
+    db: Database.Database,
+    private readonly batch: TurnBatch,
+  ) {
     this.insertAccount = db.prepare('INSERT OR REPLACE INTO accounts (name, key, created_at) VALUES (?, ?, ?)');
     this.deleteAccount = db.prepare('DELETE FROM accounts WHERE name = ?');
     this.deleteMailbox = db.prepare('DELETE FROM mailbox WHERE recipient = ?');
@@ -105,7 +109,11 @@ class SqliteHistory implements HistoryLog {
   private readonly newest: Database.Statement;
   private readonly newestAfter: Database.Statement;
 
-  constructor(db: Database.Database, private readonly batch: TurnBatch, private readonly limit: number) {
+  constructor(
+    db: Database.Database,
+    private readonly batch: TurnBatch,
+    private readonly limit: number,
+  ) {
     this.readSeq = db.prepare('SELECT last_seq FROM groups WHERE name = ?').pluck();
     this.insert = db.prepare('INSERT INTO history (grp, seq, sender, text, at) VALUES (?, ?, ?, ?, ?)');
     this.setSeq = db.prepare('UPDATE groups SET last_seq = ? WHERE name = ?');
@@ -128,9 +136,11 @@ class SqliteHistory implements HistoryLog {
   }
 
   async read(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]> {
-    const rows = (query.after === undefined
-      ? this.newest.all(group, query.limit)
-      : this.newestAfter.all(group, query.after, query.limit)) as HistoryEntry[];
+    const rows = (
+      query.after === undefined
+        ? this.newest.all(group, query.limit)
+        : this.newestAfter.all(group, query.after, query.limit)
+    ) as HistoryEntry[];
     return rows.reverse();
   }
 
@@ -157,7 +167,11 @@ class SqliteMailbox implements Mailbox {
   private readonly remove: Database.Statement;
   private readonly removeAll: Database.Statement;
 
-  constructor(db: Database.Database, private readonly batch: TurnBatch, private readonly now: () => number) {
+  constructor(
+    db: Database.Database,
+    private readonly batch: TurnBatch,
+    private readonly now: () => number,
+  ) {
     this.count = db.prepare('SELECT COUNT(*) FROM mailbox WHERE recipient = ?').pluck();
     this.exists = db.prepare('SELECT 1 FROM mailbox WHERE id = ?').pluck();
     this.insert = db.prepare(
@@ -175,7 +189,8 @@ class SqliteMailbox implements Mailbox {
     let saved = false;
     // Checked inside the transaction: two saves racing for the last place cannot both take it.
     await this.batch.run(() => {
-      if (this.exists.get(id) !== undefined) saved = true; // a retried save: kept once
+      if (this.exists.get(id) !== undefined)
+        saved = true; // a retried save: kept once
       else if ((this.count.get(recipient) as number) < limit) {
         this.insert.run(id, recipient, from, senderKey, ts, text, sig, this.now(), message.to);
         saved = true;
@@ -185,7 +200,9 @@ class SqliteMailbox implements Mailbox {
   }
 
   async list(name: string): Promise<readonly SavedMessage[]> {
-    const rows = this.select.all(name) as Array<Record<'id' | 'addressed_to' | 'sender' | 'sender_key' | 'text' | 'sig', string> & { ts: number }>;
+    const rows = this.select.all(name) as Array<
+      Record<'id' | 'addressed_to' | 'sender' | 'sender_key' | 'text' | 'sig', string> & { ts: number }
+    >;
     return rows.map((r) => ({
       message: { id: r.id, from: r.sender, to: r.addressed_to, ts: r.ts, text: r.text, sig: r.sig },
       senderKey: r.sender_key,
