@@ -63,6 +63,7 @@ export function buildProgram(version: string): Command {
     "the client's identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)",
   );
   program.option('--ephemeral', "keep the server's state in memory only: nothing survives a restart");
+  program.option('--redis <url>', 'run the server as one node of a cluster sharing this Redis (redis://host:port)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
@@ -80,6 +81,7 @@ type ParsedOptions = {
   logText?: boolean;
   data?: string;
   ephemeral?: boolean;
+  redis?: string;
   identity?: string;
 } & args.RawLimitOptions;
 
@@ -123,7 +125,7 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
     const port = args.serverPort(opts.server);
-    const state = args.stateOption(opts.data, opts.ephemeral === true);
+    const state = args.stateOption(opts.data, opts.ephemeral === true, opts.redis);
     const logText = opts.logText !== false;
     return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state }, io);
   }

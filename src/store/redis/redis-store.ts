@@ -22,14 +22,7 @@ import type {
 import { MAX_OFFLINE_ENTRIES } from '../client-table';
 import { DEFAULT_HISTORY_LIMIT } from '../memory-store';
 import * as scripts from './scripts';
-
-/** A store call that Redis could not answer (lost connection): the request is refused, nothing half-done. */
-export class StoreUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`Redis unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = 'StoreUnavailableError';
-  }
-}
+import { StoreUnavailableError } from '../store-errors';
 
 /** The `holder` a name_in_use result carries when the name is held on another node (no local connection has it). */
 export const REMOTE_HOLDER: Owner = -1;

@@ -1,0 +1,107 @@
+/**
+ * Several servers as one chat service over a real redis-server
+ * (docs/scaling.md): three nodes and one Redis, real CLI processes.
+ */
+import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
+import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis-server';
+import { removeTempDirs } from '../helpers/temp-dir';
+import {
+  createGroup,
+  expectAfter,
+  expectCleanStderr,
+  groupMessage,
+  joinGroup,
+  line,
+  sendGroup,
+  waitUntilOnline,
+} from '../helpers/e2e-chat';
+
+describeWithRedis('cluster: three nodes, one Redis', () => {
+  let redis: RedisServer;
+  let nodes: StartedServer[];
+
+  beforeEach(async () => {
+    redis = await startRedis();
+    nodes = await Promise.all([1, 2, 3].map((i) => startServer(['--redis', redis.url], { label: `node ${i}` })));
+  });
+  afterEach(async () => {
+    expectCleanStderr();
+    await redis.stop();
+    removeTempDirs();
+  });
+
+  /** One client on each node, each seeing the others online (the table push crosses nodes). */
+  async function oneClientPerNode(names: readonly string[]): Promise<StartedClient[]> {
+    const clients: StartedClient[] = [];
+    for (const [i, name] of names.entries()) clients.push(await startClient(name, nodes[i % nodes.length]!.port));
+    for (const c of clients) await waitUntilOnline(c.proc, names);
+    return clients;
+  }
+
+  test('a table push reaches the clients of every node', async () => {
+    await oneClientPerNode(['ann', 'bob', 'cy']);
+  });
+
+  test('a group with members on all three nodes sees one order, each message once, across 3 × 100 messages', async () => {
+    const [ann, bob, cy, dee] = await oneClientPerNode(['ann', 'bob', 'cy', 'dee']);
+    const members = [ann!, bob!, cy!, dee!];
+    await createGroup(ann!, 'g');
+    for (const c of members) await joinGroup(c, 'g');
+    const N = 100;
+    const senders = [ann!, bob!, cy!];
+    const marks = members.map((c) => c.proc.mark());
+    for (const s of senders) s.proc.write(Array.from({ length: N }, (_, i) => `send_group ${s.name}-${i}\n`).join(''));
+    await Promise.all(
+      senders.map((s) =>
+        s.proc.waitForCount(line('[Message received by Server.]', 'g'), N, { from: 0, timeoutMs: 60_000 }),
+      ),
+    );
+    const seen = await Promise.all(
+      members.map((c, i) => {
+        const expected = senders.filter((s) => s !== c).length * N;
+        return c.proc.waitForCount(/^>>> \(g\) Group_Message /, expected, { from: marks[i], timeoutMs: 60_000 });
+      }),
+    );
+    // dee sent nothing: it saw all 300, each once, and each sender's in the order sent.
+    const all = seen[3]!;
+    expect(new Set(all).size).toBe(3 * N);
+    for (const s of senders) {
+      const mine = all.filter((l) => l.startsWith(`>>> (g) Group_Message ${s.name}: `));
+      expect(mine).toEqual(Array.from({ length: N }, (_, i) => groupMessage('g', s.name, `${s.name}-${i}`)));
+    }
+    // Every sender saw the others' messages in the same order as dee.
+    for (const [i, s] of senders.entries()) {
+      expect(seen[i]).toEqual(all.filter((l) => !l.startsWith(`>>> (g) Group_Message ${s.name}: `)));
+    }
+  });
+
+  test('a frozen member on node 2 is removed; the members on nodes 1 and 3 chat on', async () => {
+    const [ann, bob, cy] = await oneClientPerNode(['ann', 'bob', 'cy']);
+    await createGroup(ann!, 'g');
+    for (const c of [ann!, bob!, cy!]) await joinGroup(c, 'g');
+    const from = nodes[1]!.proc.mark();
+    bob!.proc.kill('SIGSTOP');
+    await sendGroup(ann!, 'g', 'ping');
+    await cy!.proc.waitForLine(groupMessage('g', 'ann', 'ping'));
+    await nodes[1]!.proc.waitForLine('>>> [Client bob not responsive, removed from group g]', { from });
+    await sendGroup(cy!, 'g', 'still here');
+    await ann!.proc.waitForLine(groupMessage('g', 'cy', 'still here'));
+    expect(await membersOf(ann!)).toEqual(['ann', 'cy']);
+    bob!.proc.kill('SIGCONT');
+    await bob!.proc.waitForLine('>>> (g) [You were removed from group g]');
+    // The nodes that did not hold bob logged no removal.
+    expect(nodes[0]!.proc.linesMatching(/not responsive/)).toEqual([]);
+    expect(nodes[2]!.proc.linesMatching(/not responsive/)).toEqual([]);
+  });
+});
+
+async function membersOf(client: StartedClient): Promise<string[]> {
+  const from = client.proc.mark();
+  await expectAfter(client.proc, 'list_members', [line('[Members in the group g:]', 'g')]);
+  await expectAfter(client.proc, 'zz_not_a_command', [line('[Invalid command]', 'g')]);
+  return client.proc
+    .lines()
+    .slice(from)
+    .filter((l) => /^>>> \(g\) \w+$/.test(l))
+    .map((l) => l.slice('>>> (g) '.length));
+}
