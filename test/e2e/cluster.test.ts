@@ -93,6 +93,28 @@ describeWithRedis('cluster: three nodes, one Redis', () => {
     expect(nodes[0]!.proc.linesMatching(/not responsive/)).toEqual([]);
     expect(nodes[2]!.proc.linesMatching(/not responsive/)).toEqual([]);
   });
+
+  test('kill -9 of Redis: every node says so, refuses what needs Redis, and resumes once it is back', async () => {
+    const [ann, bob] = await oneClientPerNode(['ann', 'bob']);
+    await createGroup(ann!, 'g');
+    for (const c of [ann!, bob!]) await joinGroup(c, 'g');
+    await sendGroup(ann!, 'g', 'before');
+    await bob!.proc.waitForLine(groupMessage('g', 'ann', 'before'));
+    const marks = nodes.map((n) => n.proc.mark());
+    await redis.kill();
+    for (const [i, n] of nodes.entries())
+      await n.proc.waitForLine('>>> [Lost connection to Redis, retrying]', { from: marks[i] });
+    const annFrom = ann!.proc.mark();
+    ann!.proc.send('send_group lost');
+    await ann!.proc.waitForLine(line('[Server refused the request (store_unavailable)]', 'g'), { from: annFrom });
+    await redis.restart();
+    for (const [i, n] of nodes.entries())
+      await n.proc.waitForLine('>>> [Connection to Redis restored]', { from: marks[i] });
+    await sendGroup(ann!, 'g', 'after');
+    await bob!.proc.waitForLine(groupMessage('g', 'ann', 'after'));
+    // The message acknowledged before the crash survived it (appendonly, fsync always).
+    await expectAfter(bob!.proc, 'history 5', [/^>>> \(g\) History_Message .* ann: before$/]);
+  });
 });
 
 async function membersOf(client: StartedClient): Promise<string[]> {
