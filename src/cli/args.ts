@@ -37,6 +37,8 @@ export interface ClientOptions {
   readonly limits: Limits;
   /** Where the client's Ed25519 identity is kept (docs/usage.md "Files"). */
   readonly identityFile: string;
+  /** More servers of the same cluster to fail over to (`--servers`, docs/usage.md "Cluster"). */
+  readonly servers?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
 }
 
 export interface PeerOptions {
@@ -80,6 +82,17 @@ export function peerAddress(value: string): { host: string; port: number } {
   const port = parsePort(match[2]!);
   if (!isValidHost(host) || port === null || port === 0) throw new UsageError(`Invalid peer address: ${value}`);
   return { host: serverHost(host), port };
+}
+
+/** `--servers host:port[,host:port...]`: each address as the server host and port are checked. */
+export function serverList(value: string): Array<{ host: string; port: number }> {
+  return value.split(',').map((item) => {
+    const match = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(item);
+    const port = match ? parsePort(match[2]!) : null;
+    if (!match || !isValidHost(match[1]!) || port === null || port === 0)
+      throw new UsageError(`Invalid --servers: ${value}`);
+    return { host: serverHost(match[1]!), port };
+  });
 }
 
 /** Applies `--ack-timeout`, `--retries` and every limit option over the defaults. */

@@ -63,6 +63,7 @@ export function buildProgram(version: string): Command {
     "the client's identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)",
   );
   program.option('--ephemeral', "keep the server's state in memory only: nothing survives a restart");
+  program.option('--servers <list>', 'more servers of the cluster to fail over to: host:port[,host:port...] (client)');
   program.option('--redis <url>', 'run the server as one node of a cluster sharing this Redis (redis://host:port)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
@@ -82,6 +83,7 @@ type ParsedOptions = {
   data?: string;
   ephemeral?: boolean;
   redis?: string;
+  servers?: string;
   identity?: string;
 } & args.RawLimitOptions;
 
@@ -139,7 +141,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const serverPort = args.serverPort(sport);
     const listenPort = args.clientPort(lport);
     const identity = args.identityFile(opts.identity, name);
-    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity }, io);
+    const servers = opts.servers === undefined ? {} : { servers: args.serverList(opts.servers) };
+    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity, ...servers }, io);
   }
   const name = args.name(opts.peer!);
   const [lport, ...addresses] = rest;

@@ -4,6 +4,7 @@
  */
 import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
 import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis-server';
+import { RawClient, closeAllRawClients } from '../helpers/raw-client';
 import { removeTempDirs } from '../helpers/temp-dir';
 import {
   createGroup,
@@ -14,6 +15,7 @@ import {
   line,
   sendGroup,
   waitUntilOnline,
+  SLOW_EVENT_MS,
 } from '../helpers/e2e-chat';
 
 describeWithRedis('cluster: three nodes, one Redis', () => {
@@ -25,6 +27,7 @@ describeWithRedis('cluster: three nodes, one Redis', () => {
     nodes = await Promise.all([1, 2, 3].map((i) => startServer(['--redis', redis.url], { label: `node ${i}` })));
   });
   afterEach(async () => {
+    await closeAllRawClients();
     expectCleanStderr();
     await redis.stop();
     removeTempDirs();
@@ -114,6 +117,45 @@ describeWithRedis('cluster: three nodes, one Redis', () => {
     await bob!.proc.waitForLine(groupMessage('g', 'ann', 'after'));
     // The message acknowledged before the crash survived it (appendonly, fsync always).
     await expectAfter(bob!.proc, 'history 5', [/^>>> \(g\) History_Message .* ann: before$/]);
+  });
+
+  test('kill -9 of a node: its client fails over with --servers, re-joins and catches up; the others see it leave and return', async () => {
+    const others = `127.0.0.1:${nodes[1]!.port},127.0.0.1:${nodes[2]!.port}`;
+    const ann = await startClient('ann', nodes[0]!.port, ['--servers', others]);
+    const bob = await startClient('bob', nodes[1]!.port);
+    const cy = await startClient('cy', nodes[2]!.port);
+    for (const c of [ann, bob, cy]) await waitUntilOnline(c.proc, ['ann', 'bob', 'cy']);
+    await createGroup(bob, 'g');
+    for (const c of [ann, bob, cy]) await joinGroup(c, 'g');
+    await sendGroup(bob, 'g', 'before');
+    await ann.proc.waitForLine(groupMessage('g', 'bob', 'before'));
+    const marks = [ann, bob, cy].map((c) => c.proc.mark());
+    nodes[0]!.proc.kill('SIGKILL');
+    await ann.proc.waitForLine(line('[Server connection lost]', 'g'), { from: marks[0] });
+    // Within the node TTL the cluster takes ann offline and out of g (docs/scaling.md "Node liveness").
+    for (const [i, c] of [bob, cy].entries())
+      await c.proc.waitForLine(line('[ann left the group]', 'g'), { from: marks[i + 1], timeoutMs: SLOW_EVENT_MS });
+    await sendGroup(bob, 'g', 'while ann was away');
+    await ann.proc.waitForLine(line('[Reconnected to server]', 'g'), { from: marks[0], timeoutMs: SLOW_EVENT_MS });
+    await ann.proc.waitForLine(groupMessage('g', 'bob', 'while ann was away'), { from: marks[0] });
+    for (const [i, c] of [bob, cy].entries())
+      await c.proc.waitForLine(line('[ann joined the group]', 'g'), { from: marks[i + 1] });
+    await sendGroup(cy, 'g', 'welcome back');
+    await ann.proc.waitForLine(groupMessage('g', 'cy', 'welcome back'), { from: marks[0] });
+    expect(ann.proc.linesMatching(/Group_Message/, { from: marks[0] })).toEqual([
+      groupMessage('g', 'bob', 'while ann was away'),
+      groupMessage('g', 'cy', 'welcome back'),
+    ]);
+  });
+
+  test('ten clients racing for one name on three nodes: exactly one wins', async () => {
+    const racers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => RawClient.connect(nodes[i % 3]!.port, { answerPings: true })),
+    );
+    await Promise.all(racers.map((r) => r.challenge()));
+    const answers = await Promise.all(racers.map((r) => r.register('bob')));
+    expect(answers.filter((a) => a.type === 'reply')).toHaveLength(1);
+    for (const a of answers) if (a.type === 'error') expect(a.code).toBe('name_in_use');
   });
 });
 
