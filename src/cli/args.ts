@@ -17,7 +17,7 @@ export class UsageError extends Error {
 export type StateOption =
   | { readonly kind: 'data'; readonly dir: string }
   | { readonly kind: 'memory' }
-  | { readonly kind: 'redis'; readonly url: string };
+  | { readonly kind: 'redis'; readonly url: string; readonly prefix: string };
 
 export interface ServerOptions {
   readonly port: number;
@@ -124,11 +124,18 @@ export function optionName(key: keyof Limits): string {
  * `--data <dir>` / `--ephemeral` / `--redis <url>` (at most one); default:
  * the data home's `server` directory (docs/usage.md "Files").
  */
-export function stateOption(data: string | undefined, ephemeral: boolean, redis?: string): StateOption {
+export function stateOption(
+  data: string | undefined,
+  ephemeral: boolean,
+  redis?: string,
+  prefix?: string,
+): StateOption {
+  if (prefix !== undefined && (redis === undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)))
+    throw new UsageError(`Invalid --redis-prefix: ${prefix}`);
   if (redis !== undefined) {
     if (ephemeral || data !== undefined)
       throw new UsageError('Invalid --redis: it cannot be combined with --data or --ephemeral');
-    return { kind: 'redis', url: redisUrl(redis) };
+    return { kind: 'redis', url: redisUrl(redis), prefix: prefix ?? 'chatapp' };
   }
   if (ephemeral && data !== undefined) throw new UsageError('Invalid --ephemeral: it cannot be combined with --data');
   if (ephemeral) return { kind: 'memory' };

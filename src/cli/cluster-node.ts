@@ -23,10 +23,11 @@ export interface ClusterNode {
  */
 export async function joinCluster(
   url: string,
+  prefix: string,
   historyLimit: number,
   line: (text: string) => void,
 ): Promise<ClusterNode> {
-  const store = new RedisStore({ url, historyLimit });
+  const store = new RedisStore({ url, prefix, historyLimit });
   const node = new RedisNode(store);
   node.on('lost', () => line(formatLine(serverLines.redisLost())));
   node.on('restored', () => line(formatLine(serverLines.redisRestored())));

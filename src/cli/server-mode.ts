@@ -87,7 +87,7 @@ async function openStore(options: ServerOptions, line: (text: string) => void): 
   const state = options.state;
   if (state.kind === 'memory') return { store: new MemoryStore({ historyLimit }), shown: null };
   if (state.kind === 'data') return { store: openSqliteStore({ dir: state.dir, historyLimit }), shown: state.dir };
-  const cluster = await joinCluster(state.url, historyLimit, line);
+  const cluster = await joinCluster(state.url, state.prefix, historyLimit, line);
   return { store: cluster.store, shown: cluster.shownUrl, cluster };
 }
 
