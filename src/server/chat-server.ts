@@ -24,6 +24,7 @@ import type { ServerContext } from './context';
 import type { EmitEvent, ServerEvents } from './events';
 import type { ClusterFeed } from '../store/cluster-events';
 import { ClusterSync } from './cluster-sync';
+import { StoreUnavailableError } from '../store/store-errors';
 
 /** ChatServer construction options; everything with a timeout uses `clock`. */
 export interface ChatServerOptions {
@@ -152,6 +153,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
         tables: this.tables,
         historyLimit: this.limits.historyLimit,
         sessionOf: (name) => this.byName.get(name),
+        liveOwners: () => [...this.byName.values()].map((s) => s.id),
         fault: (err) => this.emit('fault', toError(err)),
       });
     }
@@ -316,7 +318,11 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const name = session.name;
     if (name === null) return;
     this.unbind(session);
-    const result = await this.store.disconnect(name, session.id);
+    const result = await this.store.disconnect(name, session.id).catch((err: unknown) => {
+      // A cluster node without its Redis: the name goes offline when Redis is back (ClusterSync reconciles).
+      if (err instanceof StoreUnavailableError) return null;
+      throw err;
+    });
     if (result === null) return;
     this.membership.disconnected(session, name, result.leftGroup);
     this.emit('tableUpdated');

@@ -1,9 +1,13 @@
 import type { ClusterEvent, ClusterFeed } from '../store/cluster-events';
 import type { ChatStore } from '../store/chat-store';
+import { StoreUnavailableError } from '../store/store-errors';
 import type { GroupFanout } from './group-fanout';
 import type { Membership } from './membership';
 import type { Session } from './session';
 import type { TablePusher } from './table-push';
+
+/** Most live messages held back during one catch-up (then they are delivered as they come). */
+const MAX_HELD = 100_000;
 
 /** What ClusterSync needs of the server around it. */
 export interface ClusterHost {
@@ -13,6 +17,8 @@ export interface ClusterHost {
   readonly tables: TablePusher;
   /** Most messages a catch-up reads (the history limit). */
   readonly historyLimit: number;
+  /** The owner tokens (session ids) of the names registered here now. */
+  liveOwners(): number[];
   /** The session here of `name`, if it is connected to this node. */
   sessionOf(name: string): Session | undefined;
   fault(err: unknown): void;
@@ -33,8 +39,22 @@ export class ClusterSync {
     private readonly feed: ClusterFeed,
     private readonly host: ClusterHost,
   ) {
-    feed.onEvent((event) => this.apply(event));
+    feed.onEvent((event) => (this.held === null || event.t !== 'msg' ? this.apply(event) : this.hold(event)));
     feed.onResumed(() => void this.catchUp());
+  }
+
+  /** Live messages that arrive while a catch-up reads the history wait here (so none overtakes a missed one). */
+  private held: ClusterEvent[] | null = null;
+
+  private hold(event: ClusterEvent): void {
+    this.held!.push(event);
+    if (this.held!.length > MAX_HELD) this.release(); // bounded: give up holding, deliver what we have
+  }
+
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const event of held) this.apply(event);
   }
 
   private apply(event: ClusterEvent): void {
@@ -69,12 +89,23 @@ export class ClusterSync {
    */
   private async catchUp(): Promise<void> {
     const { fanout, store } = this.host;
+    this.feed.reconcileSoon(() => this.host.liveOwners()); // disconnects that failed meanwhile
+    if (this.held !== null) return; // one catch-up at a time: the running one reads up to the newest
+    this.held = [];
+    try {
+      await this.readMissed(fanout, store);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async readMissed(fanout: GroupFanout, store: ChatStore): Promise<void> {
     for (const group of fanout.groupsWithMembers()) {
       try {
         const missed = await store.history(group, { after: fanout.lastSeq(group), limit: this.host.historyLimit });
         for (const e of missed) if (e.seq > fanout.lastSeq(group)) fanout.publish(group, e.from, e.text, e.seq);
       } catch (err) {
-        this.host.fault(err);
+        if (!(err instanceof StoreUnavailableError)) this.host.fault(err); // lost again: the next resume reads it
         return;
       }
     }

@@ -32,6 +32,13 @@ export interface ClusterFeed {
   onEvent(listener: (event: ClusterEvent) => void): void;
   /** Calls `listener` after the feed was interrupted and is back (events may have been missed meanwhile). */
   onResumed(listener: () => void): void;
+  /**
+   * After an outage: every name this node still holds in the store whose
+   * connection is not in `live()` goes offline (its disconnect could not be
+   * stored while the store was away). Done once the other nodes have had
+   * time to be back on the feed too, so they see it.
+   */
+  reconcileSoon(live: () => readonly number[]): void;
 }
 
 const KINDS: ReadonlySet<string> = new Set(['msg', 'table', 'joined', 'left', 'groupDeleted']);

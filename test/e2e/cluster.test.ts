@@ -107,16 +107,21 @@ describeWithRedis('cluster: three nodes, one Redis', () => {
     await redis.kill();
     for (const [i, n] of nodes.entries())
       await n.proc.waitForLine('>>> [Lost connection to Redis, retrying]', { from: marks[i] });
+    bob!.proc.kill('SIGKILL'); // its node cannot store that it went offline…
     const annFrom = ann!.proc.mark();
     ann!.proc.send('send_group lost');
     await ann!.proc.waitForLine(line('[Server refused the request (store_unavailable)]', 'g'), { from: annFrom });
     await redis.restart();
     for (const [i, n] of nodes.entries())
       await n.proc.waitForLine('>>> [Connection to Redis restored]', { from: marks[i] });
+    // …until Redis is back: then bob goes offline and out of g.
+    await ann!.proc.waitForLine(line('[bob left the group]', 'g'), { from: annFrom, timeoutMs: SLOW_EVENT_MS });
+    const cy = await startClient('cy', nodes[2]!.port);
+    await joinGroup(cy, 'g');
     await sendGroup(ann!, 'g', 'after');
-    await bob!.proc.waitForLine(groupMessage('g', 'ann', 'after'));
+    await cy.proc.waitForLine(groupMessage('g', 'ann', 'after'));
     // The message acknowledged before the crash survived it (appendonly, fsync always).
-    await expectAfter(bob!.proc, 'history 5', [/^>>> \(g\) History_Message .* ann: before$/]);
+    await expectAfter(cy.proc, 'history 5', [/^>>> \(g\) History_Message .* ann: before$/]);
   });
 
   test('kill -9 of a node: its client fails over with --servers, re-joins and catches up; the others see it leave and return', async () => {

@@ -9,7 +9,7 @@ import { removeTempDirs } from '../helpers/temp-dir';
 describeWithRedis('RedisStore against a real redis-server', () => {
   let redis: RedisServer;
   const prefixes = new WeakMap<ChatStore, string>();
-  const open = async (prefix: string): Promise<ChatStore> => {
+  const open = async (prefix: string): Promise<RedisStore> => {
     const store = new RedisStore({ url: redis.url, prefix, historyLimit: 1000 });
     await store.ready();
     prefixes.set(store, prefix);
@@ -29,6 +29,23 @@ describeWithRedis('RedisStore against a real redis-server', () => {
       await store.close();
       return open(prefixes.get(store)!);
     },
+  });
+
+  it('reconcile after an outage takes offline the names whose connection is gone, and only those', async () => {
+    const prefix = `t${randomUUID()}`;
+    const [here, other] = [await open(prefix), await open(prefix)] as [RedisStore, RedisStore];
+    const key = Buffer.alloc(32, 5).toString('base64');
+    const reg = (name: string) => ({ name, host: '127.0.0.1', port: 5000, key });
+    await here.register(reg('alice'), 1);
+    await here.register(reg('bob'), 2);
+    await other.register(reg('cy'), 2);
+    await here.createGroup('g', 'alice');
+    await here.join('bob', 'g');
+    expect(await here.reconcile([1])).toBe(1);
+    const online = (await here.clients()).filter((c) => c.online).map((c) => c.name);
+    expect(online).toEqual(['alice', 'cy']);
+    expect(await here.membersOf('g')).toEqual([]);
+    await Promise.all([here.close(), other.close()]);
   });
 
   it('ten registrations of one name racing on three nodes: exactly one wins', async () => {

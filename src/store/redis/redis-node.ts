@@ -36,6 +36,9 @@ export class RedisNode extends TypedEmitter<RedisNodeEvents> implements ClusterF
   private upSince: number;
   private readonly listeners: Array<(event: ClusterEvent) => void> = [];
   private readonly resumed: Array<() => void> = [];
+  /** Whose names to keep after an outage, once a TTL has passed since the link came back. */
+  private pendingReconcile: (() => readonly number[]) | null = null;
+  private subscriberUp = true;
 
   constructor(
     private readonly store: RedisStore,
@@ -48,6 +51,15 @@ export class RedisNode extends TypedEmitter<RedisNodeEvents> implements ClusterF
     this.subscriber = store.redis.duplicate();
     this.subscriber.on('error', () => undefined); // the command connection reports the outage
     this.subscriber.on('message', (_channel: string, json: string) => this.deliver(json));
+    // Up again only when both connections are: the feed must be back before missed messages are read.
+    this.subscriber.on('close', () => {
+      this.subscriberUp = false;
+      this.linkDown();
+    });
+    this.subscriber.on('ready', () => {
+      this.subscriberUp = true;
+      this.linkUp();
+    });
     store.redis.on('close', () => this.linkDown());
     store.redis.on('ready', () => this.linkUp());
   }
@@ -66,6 +78,10 @@ export class RedisNode extends TypedEmitter<RedisNodeEvents> implements ClusterF
 
   onResumed(listener: () => void): void {
     this.resumed.push(listener);
+  }
+
+  reconcileSoon(live: () => readonly number[]): void {
+    this.pendingReconcile = live;
   }
 
   /** True while the link to Redis is up. */
@@ -94,7 +110,7 @@ export class RedisNode extends TypedEmitter<RedisNodeEvents> implements ClusterF
   }
 
   private linkUp(): void {
-    if (this.up) return;
+    if (this.up || this.store.redis.status !== 'ready' || !this.subscriberUp) return;
     this.up = true;
     this.upSince = this.clock.now();
     void this.beat();
@@ -106,7 +122,11 @@ export class RedisNode extends TypedEmitter<RedisNodeEvents> implements ClusterF
     if (!this.up) return;
     try {
       await this.beat();
-      if (this.clock.now() - this.upSince >= this.ttlMs) await this.reapDead();
+      if (this.clock.now() - this.upSince < this.ttlMs) return;
+      const live = this.pendingReconcile;
+      this.pendingReconcile = null;
+      if (live !== null) await this.store.reconcile(live());
+      await this.reapDead();
     } catch {
       // The link dropped mid-tick: 'close' reports it, the next tick after 'ready' retries.
     }

@@ -201,6 +201,15 @@ export class RedisStore implements ChatStore {
     return (await this.run('REAP', node, MAX_OFFLINE_ENTRIES)) as number | null;
   }
 
+  /**
+   * After an outage: the names this node holds in Redis whose connection is
+   * not among `live` any more go offline (their disconnect failed while Redis
+   * was away). Resolves how many.
+   */
+  async reconcile(live: readonly Owner[]): Promise<number> {
+    return (await this.run('RECONCILE', MAX_OFFLINE_ENTRIES, ...live.map((o) => this.tag(o)))) as number;
+  }
+
   /** Says goodbye (this node's clients go offline at once), then closes the connection. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -219,6 +219,28 @@ return 1
 `;
 
 /**
+ * After an outage: this node's names whose connection is gone (their
+ * disconnect could not reach Redis) go offline now. ARGV: P, node, max
+ * offline, the owner tags still connected here...
+ */
+export const RECONCILE = `${PRELUDE}
+local live = {}
+for i = 4, #ARGV do live[ARGV[i]] = true end
+local n = 0
+for _, fm in ipairs(redis.call('SMEMBERS', k('node', NODE))) do
+  local tag = redis.call('HGET', k('owner'), fm)
+  if not tag or string.sub(tag, 1, #NODE + 1) ~= NODE .. ':' or not live[tag] then
+    redis.call('SREM', k('node', NODE), fm)
+    if tag and string.sub(tag, 1, #NODE + 1) == NODE .. ':' then
+      offline(fm, NODE, tonumber(ARGV[3]))
+      n = n + 1
+    end
+  end
+end
+return n
+`;
+
+/**
  * A node without goodbye (its heartbeat key expired) or one saying goodbye:
  * its clients go offline and leave their groups, published as if that node
  * had done it. Exactly one caller does it: the one whose SREM removed the
