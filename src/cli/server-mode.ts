@@ -9,7 +9,7 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
-import { joinCluster, type ClusterNode } from './cluster-node';
+import type { ClusterNode } from './cluster-node';
 import { commonLines, formatLine, serverLines } from './lines';
 
 /**
@@ -87,6 +87,8 @@ async function openStore(options: ServerOptions, line: (text: string) => void): 
   const state = options.state;
   if (state.kind === 'memory') return { store: new MemoryStore({ historyLimit }), shown: null };
   if (state.kind === 'data') return { store: openSqliteStore({ dir: state.dir, historyLimit }), shown: state.dir };
+  // Loaded only for a cluster node: ioredis costs every other start (a client, a usage error) its load time.
+  const { joinCluster } = await import('./cluster-node');
   const cluster = await joinCluster(state.url, state.prefix, historyLimit, line);
   return { store: cluster.store, shown: cluster.shownUrl, cluster };
 }

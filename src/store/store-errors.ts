@@ -1,7 +1,8 @@
 /**
- * A store call that could not be made (the cluster store lost its Redis):
- * nothing was changed, and the server refuses the request with
- * `store_unavailable` (docs/protocol.md) instead of failing the connection.
+ * A store call that could not be made or confirmed (the cluster store lost
+ * its Redis): the server refuses the request with `store_unavailable`
+ * (docs/protocol.md) instead of failing the connection, and promises
+ * nothing; the client may retry the same request.
  */
 export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {

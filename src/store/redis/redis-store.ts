@@ -70,7 +70,7 @@ export class RedisStore implements ChatStore {
     this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     this.now = options.now ?? Date.now;
     this.redis = new Redis(options.url, redisOptions(options.redis));
-    this.redis.on('error', () => undefined); // reported through 'close'/'ready' by the node (redis-link.ts)
+    this.redis.on('error', () => undefined); // reported through 'close'/'ready' by the node (redis-node.ts)
     for (const [name, lua] of Object.entries(scripts)) this.redis.defineCommand(name, { numberOfKeys: 0, lua });
   }
 
