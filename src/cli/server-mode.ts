@@ -5,6 +5,8 @@ import { ChatServer } from '../server/chat-server';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
+import { IdleCollector, processHeap } from '../server/idle-collector';
+import { systemClock } from '../util/clock';
 import { commonLines, formatLine, serverLines } from './lines';
 
 /**
@@ -90,6 +92,10 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   let signalled!: () => void;
   const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
   const unsubscribe = io.onSignal(() => signalled());
+  // docs/security.md "Memory after an attack": memory goes back once the server is quiet again.
+  const heap = processHeap();
+  const collector = heap === null ? null : new IdleCollector(heap, systemClock);
+  collector?.start();
   try {
     const listener = await listenChatServer(server, options.port);
     out.line(formatLine(serverLines.online(listener.port)));
@@ -103,6 +109,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
     return 1;
   } finally {
+    collector?.stop();
     unsubscribe();
   }
 }
