@@ -1,11 +1,16 @@
 import net from 'node:net';
+import { sign } from 'node:crypto';
+import { registrationBytes } from '../src/protocol/signing';
+import type { BenchIdentity } from './identity';
 import { encodeFrame, type DecodeError } from '../src/protocol/codec';
 import type { ClientEntry, ServerRequest, ServerToClientFrame } from '../src/protocol/frames';
 import { newId } from '../src/protocol/ids';
 import { PROTOCOL_VERSION } from '../src/protocol/limits';
-import { DeliveryDecoder, type GroupLineCache, type GroupMsg } from './delivery-decoder';
-import { encodeBenchText, nowMs, type BenchTextMeta } from './message-text';
-import { GroupOrderCheck, LatencyHistogram, ReceiverLedger } from './stats';
+import type { BenchRun } from './bench-run';
+import { DeliveryDecoder, type GroupMsg } from './delivery-decoder';
+import { SendLog } from './loss';
+import { clientName, encodeBenchText, nowMs, type BenchTextMeta } from './message-text';
+import { ReceiverLedger } from './stats';
 
 /**
  * A lean protocol client for the load generator: registers, joins a group,
@@ -13,52 +18,6 @@ import { GroupOrderCheck, LatencyHistogram, ReceiverLedger } from './stats';
  * real client (one cumulative `group_ack` per read batch). Receivers count
  * deliveries and latency from the lines they read; nothing is inferred.
  */
-
-/** Per-run state shared by every client of one scenario. */
-export class BenchRun {
-  readonly latency = new LatencyHistogram();
-  /** send_group → its reply (the server's accept path only, no fan-out). */
-  readonly replyLatency = new LatencyHistogram();
-  readonly order = new GroupOrderCheck();
-  /** Error codes received, with counts. */
-  readonly errors = new Map<string, number>();
-  removals = 0;
-  closes = 0;
-  deliveries = 0;
-  /** When the last delivery was display-ready (load-generator ms clock). */
-  lastDeliveryAt = 0;
-  /** Latency is only recorded while true (lets a scenario skip its warm-up). */
-  measuring = true;
-
-  private readonly clients = new Set<BenchClient>();
-  private heartbeat: NodeJS.Timeout | null = null;
-
-  constructor(
-    readonly cache: GroupLineCache,
-    readonly strictDecode: boolean,
-  ) {}
-
-  /** Adds a client to the heartbeat round (docs/protocol.md: a link silent for 3 intervals is dead). */
-  track(client: BenchClient): void {
-    this.clients.add(client);
-    this.heartbeat ??= setInterval(() => {
-      const now = Date.now();
-      for (const c of this.clients) c.heartbeat(now);
-    }, HEARTBEAT_TICK_MS).unref();
-  }
-
-  untrack(client: BenchClient): void {
-    this.clients.delete(client);
-    if (this.clients.size === 0 && this.heartbeat !== null) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = null;
-    }
-  }
-
-  countError(code: string): void {
-    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
-  }
-}
 
 interface PendingRequest {
   resolve(frame: Extract<ServerToClientFrame, { type: 'reply' }>): void;
@@ -69,7 +28,6 @@ interface PendingRequest {
 const REQUEST_TIMEOUT_MS = 30_000;
 /** The server's default heartbeat interval: send a ping after this long without sending anything. */
 const HEARTBEAT_MS = 1_000;
-const HEARTBEAT_TICK_MS = 250;
 /** Send times of the deliveries in the read batch being decoded (one process, one batch at a time). */
 const batchSentAt: number[] = [];
 
@@ -83,29 +41,40 @@ export class BenchClient {
   readonly ledger = new ReceiverLedger();
   readonly table = new Map<string, ClientEntry>();
   group: string | null = null;
+  /** The server replied to this client's `register`. */
+  registered = false;
   removed = false;
   closed = false;
-  deliveries = 0;
   tableBytes = 0;
   tableFrames = 0;
-  tableComplete = false;
   /** Sender side: messages accepted (reply) and refused (error), unreplied in flight. */
   accepted = 0;
   rejected = 0;
   inflight = 0;
+  /** What became of each message number this client sent (the loss accounting's source of truth). */
+  readonly sends = new SendLog();
   private sent = 0;
   private sendTotal = 0;
   private window = 0;
   private textSize = 16;
-  /** Unreplied send_group ids → when they were sent. */
-  private readonly sendIds = new Map<string, number>();
+  private sendDone = false;
+  /** When the last send_group was written (load-generator ms clock). */
+  lastSendAt = 0;
+  /** paced: scheduled send times (load-generator ms) not yet sent because the window was full, oldest first. */
+  private scheduled: number[] = [];
+  private scheduledHead = 0;
+  /** Unreplied send_group ids → message number and the time its text carries (sent, or scheduled when paced). */
+  private readonly sendIds = new Map<string, { n: number; stampMs: number }>();
+  /** The challenge of this connection's `hello` (its first frame), which `register` signs. */
+  private gotHello: (challenge: string) => void = () => undefined;
+  private readonly hello = new Promise<string>((resolve) => (this.gotHello = resolve));
   private readonly requests = new Map<string, PendingRequest>();
   private out: Buffer[] = [];
   private lastSentAt = Date.now();
   private highestSeq = -1;
   private ackedSeq = -1;
   private readonly decoder: DeliveryDecoder;
-  /** Called when every message this sender was asked to send got a reply or an error. */
+  /** Called once when this sender is finished: every message answered, or its connection closed. */
   onSendDone: (() => void) | null = null;
 
   constructor(
@@ -163,9 +132,22 @@ export class BenchClient {
     return this.sent;
   }
 
-  /** Sends `register` and resolves on its reply. */
-  register(key: string, listenPort: number): Promise<unknown> {
-    return this.request({ type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port: listenPort, host: '127.0.0.1', key });
+  /** Sends `register`, signed over the connection's `hello` challenge, and resolves on its reply. */
+  async register(identity: BenchIdentity, listenPort: number): Promise<void> {
+    const challenge = await this.hello;
+    const key = identity.keyBase64;
+    const sig = sign(null, registrationBytes(challenge, this.name, key), identity.privateKey).toString('base64');
+    await this.request({
+      type: 'register',
+      id: newId(),
+      v: PROTOCOL_VERSION,
+      name: this.name,
+      port: listenPort,
+      host: '127.0.0.1',
+      key,
+      sig,
+    });
+    this.registered = true;
   }
 
   async createGroup(group: string): Promise<void> {
@@ -184,18 +166,26 @@ export class BenchClient {
     this.textSize = textSize;
     this.topUp();
     this.flush();
-    if (total === 0) this.onSendDone?.();
+    if (total === 0) this.finishSending();
   }
 
-  /** Paced sender: one message now, unless `window` are still unreplied. Returns whether it was sent. */
-  sendPaced(window: number, textSize: number): boolean {
-    if (this.inflight >= window || this.closed) return false;
-    this.sendTotal = this.sent + 1;
+  /**
+   * Paced sender: the message scheduled for `scheduledAt` (load-generator ms)
+   * goes out now, or as soon as the window has room. Its text carries
+   * `scheduledAt`, so its latency counts any wait behind the schedule.
+   */
+  sendScheduled(scheduledAt: number, window: number, textSize: number): void {
+    if (this.closed) return;
     this.window = window;
     this.textSize = textSize;
+    this.scheduled.push(scheduledAt);
     this.topUp();
     this.flush();
-    return true;
+  }
+
+  /** paced: every scheduled message is sent and answered. */
+  get pacedIdle(): boolean {
+    return this.closed || (this.scheduledHead === this.scheduled.length && this.inflight === 0);
   }
 
   /** Closes the connection (a dereg would only add table pushes to the measurement). */
@@ -206,13 +196,28 @@ export class BenchClient {
     this.socket.destroy();
   }
 
+  /** Sends while the window has room: scheduled (paced) messages first, then fan-out ones. */
   private topUp(): void {
-    while (this.inflight < this.window && this.sent < this.sendTotal && !this.closed) {
+    while (this.inflight < this.window && !this.closed) {
+      let stampMs: number;
+      if (this.scheduledHead < this.scheduled.length) {
+        stampMs = this.scheduled[this.scheduledHead++]!;
+        this.run.sendLag.record(nowMs() - stampMs);
+      } else if (this.sent < this.sendTotal) stampMs = nowMs();
+      else break;
       const id = newId();
-      this.sendIds.set(id, nowMs());
-      this.out.push(encodeFrame({ type: 'send_group', id, text: encodeBenchText(this.index, this.sent, this.textSize) }));
-      this.sent++;
+      const n = this.sent++;
+      this.sendIds.set(id, { n, stampMs });
+      this.sends.noteSent(n);
+      this.out.push(
+        encodeFrame({ type: 'send_group', id, text: encodeBenchText(this.index, n, this.textSize, stampMs) }),
+      );
       this.inflight++;
+      this.lastSendAt = nowMs();
+    }
+    if (this.scheduledHead > 1024 && this.scheduledHead * 2 > this.scheduled.length) {
+      this.scheduled = this.scheduled.slice(this.scheduledHead);
+      this.scheduledHead = 0;
     }
   }
 
@@ -234,7 +239,7 @@ export class BenchClient {
     if (batchSentAt.length > 0) {
       const readyAt = nowMs();
       this.run.lastDeliveryAt = readyAt;
-      if (this.run.measuring) for (const sentAt of batchSentAt) this.run.latency.record(readyAt - sentAt);
+      for (const sentAt of batchSentAt) this.run.latency.record(readyAt - sentAt);
       batchSentAt.length = 0;
     }
     if (this.highestSeq > this.ackedSeq && this.group !== null) {
@@ -253,10 +258,10 @@ export class BenchClient {
   }
 
   private onDelivery(frame: GroupMsg, meta: BenchTextMeta | null): void {
-    this.deliveries++;
     this.run.deliveries++;
     if (frame.seq > this.highestSeq) this.highestSeq = frame.seq;
     if (meta === null) return;
+    if (frame.from !== clientName(meta.sender)) this.run.fromMismatches++;
     this.run.order.record(frame.seq, meta.sender, meta.n);
     this.ledger.record(meta.sender, meta.n, frame.seq);
     batchSentAt.push(meta.sentAtMs);
@@ -264,6 +269,8 @@ export class BenchClient {
 
   private onFrame(frame: ServerToClientFrame, bytes: number): void {
     switch (frame.type) {
+      case 'hello':
+        return this.gotHello(frame.challenge);
       case 'reply':
         return this.onReply(frame.id, null);
       case 'error':
@@ -283,19 +290,28 @@ export class BenchClient {
       case 'pong':
       case 'group_msg':
       case 'presence':
+      case 'group_deleted':
+      case 'list_part':
+      case 'receipt':
+      case 'saved':
         return;
     }
   }
 
   private onReply(id: string, errorCode: string | null): void {
-    const sentAt = this.sendIds.get(id);
-    if (sentAt !== undefined) {
+    const send = this.sendIds.get(id);
+    if (send !== undefined) {
       this.sendIds.delete(id);
-      if (this.run.measuring && errorCode === null) this.run.replyLatency.record(nowMs() - sentAt);
       this.inflight--;
-      if (errorCode === null) this.accepted++;
-      else this.rejected++;
-      if (this.accepted + this.rejected === this.sendTotal && this.sent === this.sendTotal) this.onSendDone?.();
+      if (errorCode === null) {
+        this.run.replyLatency.record(nowMs() - send.stampMs);
+        this.accepted++;
+        this.sends.noteAccepted(send.n);
+      } else {
+        this.rejected++;
+        this.sends.noteRejected(send.n);
+      }
+      if (this.accepted + this.rejected === this.sendTotal && this.sent === this.sendTotal) this.finishSending();
       return;
     }
     const pending = this.requests.get(id);
@@ -331,6 +347,15 @@ export class BenchClient {
       pending.reject(new Error(`${this.name}: connection closed before reply to ${id}`));
     }
     this.requests.clear();
-    for (const id of [...this.sendIds.keys()]) this.onReply(id, 'connection_closed');
+    // Its unanswered sends stay unanswered in `sends` (neither reply nor error came); it can send no more.
+    this.sendIds.clear();
+    this.inflight = 0;
+    this.finishSending();
+  }
+
+  private finishSending(): void {
+    if (this.sendDone) return;
+    this.sendDone = true;
+    this.onSendDone?.();
   }
 }

@@ -160,7 +160,11 @@ export class DeliveryDecoder {
   /** One line `data[start, end)`: cached group_msg copy, skipped table, or a full decode. */
   private line(data: Buffer, start: number, end: number): void {
     if (end - start > this.options.maxFrameBytes) return this.fail();
-    if (this.options.skipTables && end - start > TABLE_PREFIX.length && TABLE_PREFIX.compare(data, start, start + TABLE_PREFIX.length) === 0) {
+    if (
+      this.options.skipTables &&
+      end - start > TABLE_PREFIX.length &&
+      TABLE_PREFIX.compare(data, start, start + TABLE_PREFIX.length) === 0
+    ) {
       return this.hooks.tableBytes(end - start + 1);
     }
     this.fullDecode(data, start, end);
@@ -177,7 +181,11 @@ export class DeliveryDecoder {
     }
     const result = ServerToClientFrame.safeParse(value);
     if (!result.success) {
-      return this.hooks.error({ code: 'bad_frame', message: result.error.issues[0]?.message ?? 'bad frame', fatal: false });
+      return this.hooks.error({
+        code: 'bad_frame',
+        message: result.error.issues[0]?.message ?? 'bad frame',
+        fatal: false,
+      });
     }
     const frame = result.data;
     if (frame.type === 'group_msg') {
@@ -196,4 +204,3 @@ export class DeliveryDecoder {
     this.hooks.frame(frame, 0);
   }
 }
-

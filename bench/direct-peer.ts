@@ -80,16 +80,20 @@ export class DirectPeer {
     const socket = net.connect({ host: entry.host, port: entry.port });
     socket.setNoDelay(true);
     this.outbound = socket;
-    const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: MAX_FRAME_BYTES }, {
-      frame: (frame) => {
-        if (frame.type === 'dm_ack') this.settle(this.ackVerifies(link, frame.id, frame.sig));
-        else if (frame.type === 'error') {
-          this.stats.countError(frame.code);
-          this.settle(false);
-        } else if (frame.type === 'ping') socket.write(encodeFrame({ type: 'pong' }));
+    const decoder = new FrameDecoder(
+      DirectFrame,
+      { maxFrameBytes: MAX_FRAME_BYTES },
+      {
+        frame: (frame) => {
+          if (frame.type === 'dm_ack') this.settle(this.ackVerifies(link, frame.id, frame.sig));
+          else if (frame.type === 'error') {
+            this.stats.countError(frame.code);
+            this.settle(false);
+          } else if (frame.type === 'ping') socket.write(encodeFrame({ type: 'pong' }));
+        },
+        error: (error) => this.stats.countError(`decode:${error.code}`),
       },
-      error: (error) => this.stats.countError(`decode:${error.code}`),
-    });
+    );
     socket.on('data', (chunk: Buffer) => {
       decoder.push(chunk);
       this.topUp();
@@ -154,13 +158,17 @@ export class DirectPeer {
     socket.setNoDelay(true);
     this.inbound.add(socket);
     let replies: Buffer[] = [];
-    const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: MAX_FRAME_BYTES }, {
-      frame: (frame) => {
-        if (frame.type === 'dm') replies.push(encodeFrame<DirectFrame>(this.receive(frame)));
-        else if (frame.type === 'ping') replies.push(encodeFrame({ type: 'pong' }));
+    const decoder = new FrameDecoder(
+      DirectFrame,
+      { maxFrameBytes: MAX_FRAME_BYTES },
+      {
+        frame: (frame) => {
+          if (frame.type === 'dm') replies.push(encodeFrame<DirectFrame>(this.receive(frame)));
+          else if (frame.type === 'ping') replies.push(encodeFrame({ type: 'pong' }));
+        },
+        error: (error) => this.stats.countError(`decode:${error.code}`),
       },
-      error: (error) => this.stats.countError(`decode:${error.code}`),
-    });
+    );
     socket.on('data', (chunk: Buffer) => {
       decoder.push(chunk);
       if (replies.length > 0) socket.write(Buffer.concat(replies));

@@ -32,7 +32,15 @@ export function signDm(key: KeyObject, id: string, from: string, to: string, ts:
   return sign(null, dmSigningBytes({ id, from, to, ts, text }), key).toString('base64');
 }
 
-export function verifyDm(key: KeyObject, id: string, from: string, to: string, ts: number, text: string, sig: string): boolean {
+export function verifyDm(
+  key: KeyObject,
+  id: string,
+  from: string,
+  to: string,
+  ts: number,
+  text: string,
+  sig: string,
+): boolean {
   return verify(null, dmSigningBytes({ id, from, to, ts, text }), key, Buffer.from(sig, 'base64'));
 }
 

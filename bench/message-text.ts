@@ -30,13 +30,25 @@ export interface BenchTextMeta {
 }
 
 export function decodeBenchText(text: string): BenchTextMeta | null {
-  const a = text.indexOf('.');
-  const b = a < 0 ? -1 : text.indexOf('.', a + 1);
-  const c = b < 0 ? -1 : text.indexOf('.', b + 1);
+  return decodeBenchTextAt(text, 0);
+}
+
+/** decodeBenchText of the text starting at `from` in `line` (no substring copy on the receivers' hot path). */
+export function decodeBenchTextAt(line: string, from: number): BenchTextMeta | null {
+  const a = line.indexOf('.', from);
+  const b = a < 0 ? -1 : line.indexOf('.', a + 1);
+  const c = b < 0 ? -1 : line.indexOf('.', b + 1);
   if (c < 0) return null;
-  const us = parseInt(text.slice(0, a), 36);
-  const sender = parseInt(text.slice(a + 1, b), 36);
-  const n = parseInt(text.slice(b + 1, c), 36);
+  const us = parseInt(line.slice(from, a), 36);
+  const sender = parseInt(line.slice(a + 1, b), 36);
+  const n = parseInt(line.slice(b + 1, c), 36);
   if (!Number.isFinite(us) || !Number.isFinite(sender) || !Number.isFinite(n)) return null;
   return { sentAtMs: us / 1000, sender, n };
+}
+
+const names: string[] = [];
+
+/** The name client `index` registers as (`b<index>`), memoized: receivers check every delivery's `from` against it. */
+export function clientName(index: number): string {
+  return (names[index] ??= `b${index}`);
 }

@@ -47,7 +47,9 @@ export function selfTimes(profile: CpuProfile): SelfTime[] {
 
 function newestProfile(target: string): string {
   if (!fs.statSync(target).isDirectory()) return target;
-  const files = fs.readdirSync(target).filter((f) => f.endsWith('.cpuprofile'))
+  const files = fs
+    .readdirSync(target)
+    .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => path.join(target, f))
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
   if (files[0] === undefined) throw new Error(`no .cpuprofile in ${target}`);

@@ -1,4 +1,5 @@
 import type { ScenarioResult } from './harness';
+import { ackVerdict, groupOutcome, silentLossVerdict } from './verdict';
 
 /**
  * Output of the bench: one JSON line per scenario (`--json`), or a table of all
@@ -11,23 +12,84 @@ export function jsonLine(result: ScenarioResult): string {
   return JSON.stringify({ ...fields, ...extra });
 }
 
+/** The figure a scenario is judged by, which picks the median of repeated runs. */
+export function headline(result: ScenarioResult): number | null {
+  switch (result.scenario) {
+    case 'paced':
+      return result.latencyMs.p99;
+    case 'idle':
+      return result.serverRssPerIdleClientKB;
+    case 'join':
+      return typeof result.extra['registered'] === 'number' ? result.extra['registered'] : null;
+    default:
+      return result.deliveriesPerSec;
+  }
+}
+
+/**
+ * Of several runs of one scenario, the median one by its headline figure (the
+ * lower middle one for an even count; runs without the figure sort first), with
+ * every run's figure attached, so a quiet moment's best run is never what is reported.
+ */
+export function medianRun(runs: readonly ScenarioResult[]): ScenarioResult {
+  if (runs.length === 0) throw new Error('medianRun needs at least one run');
+  if (runs.length === 1) return runs[0]!;
+  const key = (r: ScenarioResult): number => headline(r) ?? -Infinity;
+  const sorted = [...runs].sort((a, b) => key(a) - key(b));
+  const chosen = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { ...chosen, extra: { ...chosen.extra, medianOf: runs.length, runHeadlines: runs.map(headline) } };
+}
+
 const COLUMNS = [
-  'scenario', 'clients', 'msgs', 'rate', 'win', 'delivered', 'expected', 'lost', 'dup', 'ooo', 'wall s',
-  'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'peak RSS', 'KiB/idle', 'notes',
+  'scenario',
+  'clients',
+  'msgs',
+  'rate',
+  'win',
+  'delivered',
+  'expected',
+  'lost',
+  'dup',
+  'ooo',
+  'wall s',
+  'deliveries/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'peak RSS',
+  'KiB/idle',
+  'acked',
+  'notes',
 ] as const;
 
 export function table(results: readonly ScenarioResult[]): string {
   const rows = results.map((r) => [
-    r.scenario, num(r.clients), num(r.messagesPerClient), num(r.rate),
-    typeof r.extra['window'] === 'number' ? num(r.extra['window']) : '-', num(r.delivered), num(r.expectedDeliveries),
-    num(r.lost), num(r.duplicates), num(r.outOfOrder), num(r.wallSeconds), num(r.deliveriesPerSec),
-    num(r.latencyMs.p50), num(r.latencyMs.p99), num(r.latencyMs.max),
+    r.scenario,
+    num(r.clients),
+    num(r.messagesPerClient),
+    num(r.rate),
+    typeof r.extra['window'] === 'number' ? num(r.extra['window']) : '-',
+    num(r.delivered),
+    num(r.expectedDeliveries),
+    num(r.lost),
+    num(r.duplicates),
+    num(r.outOfOrder),
+    num(r.wallSeconds),
+    num(r.deliveriesPerSec),
+    num(r.latencyMs.p50),
+    num(r.latencyMs.p99),
+    num(r.latencyMs.max),
     r.serverPeakRssKB === null ? '-' : `${(r.serverPeakRssKB / 1024).toFixed(1)} MiB`,
-    num(r.serverRssPerIdleClientKB), notes(r),
+    num(r.serverRssPerIdleClientKB),
+    acked(r),
+    notes(r),
   ]);
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(COLUMNS), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -37,15 +99,34 @@ function num(value: number | null): string {
   return value < 10 ? value.toFixed(2) : value.toFixed(1);
 }
 
+/** 'all' when the "every delivery acked" verdict holds, 'NO' when not, '-' for scenarios without group deliveries. */
+function acked(r: ScenarioResult): string {
+  if (!isGroupScenario(r)) return '-';
+  return ackVerdict(groupOutcome(r)).ok ? 'all' : 'NO';
+}
+
+function isGroupScenario(r: ScenarioResult): boolean {
+  return r.scenario === 'fanout' || r.scenario === 'overload' || r.scenario === 'paced';
+}
+
 function notes(r: ScenarioResult): string {
   const e = r.extra;
   const parts: string[] = [];
   const add = (key: string, label: string): void => {
     const value = e[key];
-    if (value !== undefined && value !== 0 && value !== false) parts.push(`${label}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+    if (value !== undefined && value !== 0 && value !== false)
+      parts.push(`${label}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   };
+  add('medianOf', 'median of');
+  add('lostToRemoved', 'lost to removed');
   add('membersRemoved', 'removed');
   add('connectionsClosed', 'closed');
+  add('serverUnacked', 'UNACKED at server');
+  add('fromMismatches', 'WRONG FROM');
+  add('rejected', 'rejected');
+  add('achievedRate', 'achieved msg/s');
+  add('rssLowKB', 'RSS low KiB');
+  add('rssHighKB', 'RSS high KiB');
   add('groupOrderViolations', 'orderViolations');
   add('registeredSeconds', 'registered s');
   add('tableBytesPerClient', 'table B/client');
@@ -56,7 +137,8 @@ function notes(r: ScenarioResult): string {
   add('sendersTimedOut', 'TIMEOUT');
   add('timedOut', 'TIMEOUT');
   const errors = e['errors'];
-  if (errors && typeof errors === 'object' && Object.keys(errors).length > 0) parts.push(`errors=${JSON.stringify(errors)}`);
+  if (errors && typeof errors === 'object' && Object.keys(errors).length > 0)
+    parts.push(`errors=${JSON.stringify(errors)}`);
   return parts.join(' ');
 }
 
@@ -67,30 +149,71 @@ export function targets(results: readonly ScenarioResult[]): string[] {
   const check = (label: string, ok: boolean | null, detail: string): void => {
     lines.push(`${ok === null ? 'n/a ' : ok ? 'MET ' : 'MISS'}  ${label}: ${detail}`);
   };
-  const fanout = [...results].filter((r) => r.scenario === 'fanout').sort((a, b) => (b.deliveriesPerSec ?? 0) - (a.deliveriesPerSec ?? 0))[0];
+  // The suite's headline fan-out row (its first), not the best of the fan-out rows.
+  const fanout = find('fanout');
   if (fanout) {
-    const clean = fanout.lost === 0 && fanout.duplicates === 0 && fanout.outOfOrder === 0;
-    check('fan-out ≥ 2.3M deliveries/s, all acked, none lost', (fanout.deliveriesPerSec ?? 0) >= 2_300_000 && clean,
-      `${num(fanout.deliveriesPerSec)}/s at N=${fanout.clients} (window ${String(fanout.extra['window'])}), lost ${num(fanout.lost)}, removed ${String(fanout.extra['membersRemoved'])}`);
+    const verdict = ackVerdict(groupOutcome(fanout));
+    check(
+      'fan-out ≥ 2.3M deliveries/s, every delivery acked, none lost',
+      (fanout.deliveriesPerSec ?? 0) >= 2_300_000 && verdict.ok,
+      `${num(fanout.deliveriesPerSec)}/s at N=${fanout.clients} (window ${String(fanout.extra['window'])}${medianNote(fanout)})${because(verdict.reasons)}`,
+    );
   }
   const paced = find('paced');
-  if (paced) check('paced p99 ≤ 5 ms', (paced.latencyMs.p99 ?? Infinity) <= 5, `p99 ${num(paced.latencyMs.p99)} ms at N=${paced.clients}, ${num(paced.rate)} msg/s`);
+  if (paced) {
+    const verdict = ackVerdict(groupOutcome(paced));
+    check(
+      'paced p99 ≤ 5 ms',
+      (paced.latencyMs.p99 ?? Infinity) <= 5 && verdict.ok,
+      `p99 ${num(paced.latencyMs.p99)} ms at N=${paced.clients}, ${num(paced.rate)} msg/s scheduled, ${num(numberOr(paced.extra['achievedRate']))} achieved${because(verdict.reasons)}`,
+    );
+  }
   const idle = find('idle');
-  if (idle) check('≤ 16 KiB RSS per idle client', (idle.serverRssPerIdleClientKB ?? Infinity) <= 16, `${num(idle.serverRssPerIdleClientKB)} KiB at N=${idle.clients}`);
+  if (idle) {
+    check(
+      '≤ 16 KiB RSS per idle client',
+      (idle.serverRssPerIdleClientKB ?? Infinity) <= 16,
+      `${num(idle.serverRssPerIdleClientKB)} KiB (slope from ${num(numberOr(idle.extra['lowClients']))} to ${num(idle.clients)} clients in a group)`,
+    );
+  }
   const overload = find('overload');
   if (overload) {
-    check('500 members saturating: peak RSS ≤ 256 MiB, nothing lost silently',
-      (overload.serverPeakRssKB ?? Infinity) <= 256 * 1024 && overload.lost === 0,
-      `${((overload.serverPeakRssKB ?? 0) / 1024).toFixed(1)} MiB, lost ${num(overload.lost)}, removed ${String(overload.extra['membersRemoved'])}`);
+    const verdict = silentLossVerdict(groupOutcome(overload));
+    check(
+      '500 members saturating: peak RSS ≤ 256 MiB, nothing lost silently',
+      (overload.serverPeakRssKB ?? Infinity) <= 256 * 1024 && verdict.ok,
+      `${((overload.serverPeakRssKB ?? 0) / 1024).toFixed(1)} MiB, lost ${num(overload.lost)}, removed ${String(overload.extra['membersRemoved'])}, lost to removed ${String(overload.extra['lostToRemoved'])}${because(verdict.reasons)}`,
+    );
   }
   const join = find('join');
   if (join) {
     const seconds = Number(join.extra['registeredSeconds']);
     const registered = Number(join.extra['registered']);
-    check('10,000 clients registered within 10 s', join.clients >= 10_000 ? seconds <= 10 && registered === join.clients : null,
-      `${registered} of ${join.clients} registered in ${seconds} s, ${num(Number(join.extra['tableBytesPerClient']))} table bytes per client`);
+    check(
+      '10,000 clients registered within 10 s',
+      join.clients >= 10_000 ? seconds <= 10 && registered === join.clients : null,
+      `${registered} of ${join.clients} registered in ${seconds} s, ${num(Number(join.extra['tableBytesPerClient']))} table bytes per client`,
+    );
   }
   const priv = find('private');
-  if (priv) check('private messages acked', priv.lost === 0, `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`);
+  if (priv)
+    check(
+      'private messages acked',
+      priv.lost === 0,
+      `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`,
+    );
   return lines;
+}
+
+function numberOr(value: unknown): number | null {
+  return typeof value === 'number' ? value : null;
+}
+
+function medianNote(r: ScenarioResult): string {
+  const runs = r.extra['runHeadlines'];
+  return Array.isArray(runs) ? `, median of ${runs.map((v) => num(numberOr(v))).join(' / ')}` : '';
+}
+
+function because(reasons: readonly string[]): string {
+  return reasons.length === 0 ? '' : ` — ${reasons.join(', ')}`;
 }

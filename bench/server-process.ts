@@ -12,10 +12,23 @@ export { openFileLimit, readCpuSeconds, readMemory, type ProcessMemory } from '.
  * server prints a line per group message; a file never blocks it the way an
  * unread pipe would, and the benchmark spends nothing reading it), and the
  * port comes from its `>>> [Server is online, listening on port <port>]` line.
+ * The stats line it prints on SIGUSR2 (stderr, docs/architecture.md "Stats")
+ * is read back from the same log.
  */
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
+const STATS_TIMEOUT_MS = 5_000;
+const STATS_PREFIX = '{"msg":"stats"';
+
+/** The server's counters, as printed on SIGUSR2 (ChatServer.stats()). */
+export interface ServerStats {
+  connections: number;
+  registered: number;
+  unackedDeliveries: number;
+  membersRemovedUnresponsive: number;
+  slowConsumersDropped: number;
+}
 
 export interface ServerProcessOptions {
   /** Extra server options, e.g. ['--ack-timeout', '500']. */
@@ -59,6 +72,25 @@ export class ServerProcess {
   /** CPU seconds (user + system) the server has used so far. */
   cpuSeconds(): number {
     return this.proc.cpuSeconds();
+  }
+
+  /**
+   * Asks the server for its counters (SIGUSR2) and waits for the stats line
+   * in its log; null if it is gone or does not answer within 5 s.
+   */
+  async stats(): Promise<ServerStats | null> {
+    if (!this.proc.alive) return null;
+    const from = this.proc.mark(); // the log holds stdout and stderr together
+    if (!this.proc.kill('SIGUSR2')) return null;
+    try {
+      const line = await this.proc.waitForLine((l) => l.startsWith(STATS_PREFIX), {
+        from,
+        timeoutMs: STATS_TIMEOUT_MS,
+      });
+      return JSON.parse(line) as ServerStats;
+    } catch {
+      return null;
+    }
   }
 
   /** SIGTERM (the server closes cleanly, which also writes a CPU profile), SIGKILL if it lingers. */

@@ -114,6 +114,16 @@ export class SenderSequence {
     return this.missing?.size ?? 0;
   }
 
+  /** The numbers skipped and not (yet) received. */
+  missingNumbers(): Iterable<number> {
+    return this.missing ?? [];
+  }
+
+  /** Whether message `n` was received. */
+  has(n: number): boolean {
+    return n >= 0 && n < this.next && !(this.missing?.has(n) ?? false);
+  }
+
   /** Records message `n` and updates `counts`; returns whether it was new. */
   record(n: number, counts: DeliveryCounts): boolean {
     if (n === this.next) {
@@ -162,6 +172,11 @@ export class ReceiverLedger {
     return seq.record(n, this.counts);
   }
 
+  /** What this receiver got from sender `sender` (undefined: nothing at all). */
+  from(sender: number): SenderSequence | undefined {
+    return this.senders[sender];
+  }
+
   /** Number of sender messages skipped over and never received (so far). */
   gaps(): number {
     let total = 0;
@@ -206,4 +221,16 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
   if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${bytes} B`;
+}
+
+/** Rounds to `digits` decimals (report figures). */
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** A latency summary rounded to µs. */
+export function roundLatency(summary: LatencySummary): LatencySummary {
+  const r = (v: number | null): number | null => (v === null ? null : round(v, 3));
+  return { p50: r(summary.p50), p90: r(summary.p90), p99: r(summary.p99), max: r(summary.max) };
 }

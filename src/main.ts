@@ -22,17 +22,26 @@ const terminal: Terminal = {
       process.off('SIGTERM', onTerm);
     };
   },
+  onStatsRequest(handler) {
+    process.on('SIGUSR2', handler);
+    return () => process.off('SIGUSR2', handler);
+  },
 };
 
 /** Entry point: run the CLI and map its outcome to exit code 0/1/2 (SPEC §2). */
 async function main(): Promise<void> {
   let code: number;
   try {
-    code = await runCli(process.argv.slice(2), terminal, {
-      server: runServerMode,
-      client: runClientMode,
-      peer: runPeerMode,
-    }, VERSION);
+    code = await runCli(
+      process.argv.slice(2),
+      terminal,
+      {
+        server: runServerMode,
+        client: runClientMode,
+        peer: runPeerMode,
+      },
+      VERSION,
+    );
   } catch (err) {
     process.stderr.write(`chatapp: internal error: ${toError(err).message}\n`);
     code = 1;

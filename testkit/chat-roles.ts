@@ -1,3 +1,4 @@
+import { newDataHome } from './data-home';
 import { startCli, type CliProcess, type StartOptions } from './cli-process';
 
 /**
@@ -33,8 +34,18 @@ const CLIENT_LISTENING = /^>>> \[Listening for private messages on port (\d+)\]$
  * restart on the same one) and waits for `>>> [Server is online, listening on
  * port <port>]`. A server that does not come up is killed before the error is thrown.
  */
-export async function startServer(args: readonly string[] = [], options: RoleOptions & { port?: number } = {}): Promise<StartedServer> {
-  const proc = startCli(['-s', String(options.port ?? 0), ...args], { ...options, label: options.label ?? 'server' });
+export async function startServer(
+  args: readonly string[] = [],
+  options: RoleOptions & { port?: number } = {},
+): Promise<StartedServer> {
+  // Each server its own data directory (docs/usage.md "Durable state"), removed with its test (or
+  // file), unless the test chose one (a restart on the same directory) or --ephemeral.
+  const chosen = args.includes('--data') || args.includes('--ephemeral');
+  const data = chosen ? [] : ['--data', newDataHome(options.keepAcrossTests === true ? 'file' : 'test')];
+  const proc = startCli(['-s', String(options.port ?? 0), ...args, ...data], {
+    ...options,
+    label: options.label ?? 'server',
+  });
   try {
     const line = await proc.waitForLine(SERVER_ONLINE, { timeoutMs: options.timeoutMs ?? STARTUP_TIMEOUT_MS });
     return { proc, port: Number(SERVER_ONLINE.exec(line)![1]) };
@@ -63,7 +74,10 @@ export async function startClient(
   extraArgs: readonly string[] = [],
   options: RoleOptions = {},
 ): Promise<StartedClient> {
-  const proc = startCli(['-c', name, '127.0.0.1', String(serverPort), '0', ...extraArgs], { ...options, label: options.label ?? `client ${name}` });
+  const proc = startCli(['-c', name, '127.0.0.1', String(serverPort), '0', ...extraArgs], {
+    ...options,
+    label: options.label ?? `client ${name}`,
+  });
   const wait = { timeoutMs: options.timeoutMs ?? STARTUP_TIMEOUT_MS };
   const listening = await proc.waitForLine(CLIENT_LISTENING, wait);
   await proc.waitForLine('>>> [Welcome, You are registered.]', wait);
@@ -79,7 +93,12 @@ export async function startClient(
 export const CROWD_START_TIMEOUT_MS = 30_000;
 
 /** Starts several clients concurrently (each as `startClient`, with the `CROWD_START_TIMEOUT_MS` safety net unless `options.timeoutMs`). */
-export function startClients(names: readonly string[], serverPort: number, extraArgs: readonly string[] = [], options: RoleOptions = {}): Promise<StartedClient[]> {
+export function startClients(
+  names: readonly string[],
+  serverPort: number,
+  extraArgs: readonly string[] = [],
+  options: RoleOptions = {},
+): Promise<StartedClient[]> {
   const crowd = { ...options, timeoutMs: options.timeoutMs ?? CROWD_START_TIMEOUT_MS };
   return Promise.all(names.map((n) => startClient(n, serverPort, extraArgs, crowd)));
 }

@@ -98,15 +98,21 @@ export class CliProcess extends ProcessOutput {
 
   constructor(args: readonly string[], options: StartOptions = {}) {
     // Through a wrapper (a pseudo-terminal) lines end in \r\n; through pipes any \r is the program's own and kept.
-    super(options.label ?? `chatapp ${args.join(' ')}`, options.maxLines ?? DEFAULT_MAX_LINES, options.wrap !== undefined);
+    super(
+      options.label ?? `chatapp ${args.join(' ')}`,
+      options.maxLines ?? DEFAULT_MAX_LINES,
+      options.wrap !== undefined,
+    );
     if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first`);
     this.args = args;
     this.keepAcrossTests = options.keepAcrossTests ?? false;
-    this.dataHome = options.env?.['XDG_DATA_HOME'] ?? options.dataHome ?? sharedDataHome(this.keepAcrossTests ? 'file' : 'test');
+    this.dataHome =
+      options.env?.['XDG_DATA_HOME'] ?? options.dataHome ?? sharedDataHome(this.keepAcrossTests ? 'file' : 'test');
     this.child = spawnChild(args, { ...options, env: { ...options.env, XDG_DATA_HOME: this.dataHome } });
     // A process that exits while we write must not crash the runner.
     this.child.stdin?.on('error', () => undefined);
-    if (options.logFile !== undefined) this.follower = new LogFileFollower(options.logFile, (text) => this.onText('stdout', text));
+    if (options.logFile !== undefined)
+      this.follower = new LogFileFollower(options.logFile, (text) => this.onText('stdout', text));
     for (const stream of ['stdout', 'stderr'] as const) {
       this.child[stream]?.setEncoding('utf8');
       this.child[stream]?.on('data', (text: string) => this.onText(stream, text));
@@ -259,7 +265,10 @@ process.on('exit', () => {
 });
 
 // Inside a jest test file: reap after each test, and everything after the file; then remove their data homes.
-const hooks = globalThis as { afterEach?: (fn: () => Promise<void>) => void; afterAll?: (fn: () => Promise<void>) => void };
+const hooks = globalThis as {
+  afterEach?: (fn: () => Promise<void>) => void;
+  afterAll?: (fn: () => Promise<void>) => void;
+};
 if (typeof hooks.afterEach === 'function' && typeof hooks.afterAll === 'function') {
   hooks.afterEach(async () => {
     await killAll(false);

@@ -31,7 +31,10 @@ export class LineLog {
    * @param maxLines lines always kept; older ones are dropped (their indexes stay counted)
    * @param stripCr drop a `\r` ending a line (a pseudo-terminal ends lines with `\r\n`); otherwise lines are kept byte for byte
    */
-  constructor(private readonly maxLines: number, private readonly stripCr = false) {}
+  constructor(
+    private readonly maxLines: number,
+    private readonly stripCr = false,
+  ) {}
 
   /** Number of lines printed so far: the index the next line will get. */
   get length(): number {

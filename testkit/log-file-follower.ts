@@ -20,7 +20,10 @@ export class LogFileFollower {
    * @param file the log file (it must exist)
    * @param onText receives each decoded piece of appended text, in order
    */
-  constructor(private readonly file: string, private readonly onText: (text: string) => void) {
+  constructor(
+    private readonly file: string,
+    private readonly onText: (text: string) => void,
+  ) {
     this.fd = fs.openSync(file, 'r');
   }
 

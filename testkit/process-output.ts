@@ -37,7 +37,11 @@ export class ProcessOutput {
    * @param maxLines lines kept per stream
    * @param stripCr drop the `\r` ending each line (output through a pseudo-terminal)
    */
-  constructor(readonly label: string, maxLines: number, stripCr: boolean) {
+  constructor(
+    readonly label: string,
+    maxLines: number,
+    stripCr: boolean,
+  ) {
     this.logs = { stdout: new LineLog(maxLines, stripCr), stderr: new LineLog(maxLines, stripCr) };
   }
 
@@ -110,20 +114,28 @@ export class ProcessOutput {
   /** Resolves with the index of the first line matching `matcher` at or after `from`. Does not move the cursor. */
   waitForIndex(matcher: LineMatcher, options: WaitOptions & { from: number }): Promise<number> {
     const stream = options.stream ?? 'stdout';
-    return this.waitFor(`a line ${describeMatcher(matcher)} on ${stream} (from index ${options.from})`, options.timeoutMs, () => {
-      const index = this.logs[stream].find(matcher, options.from);
-      return index < 0 ? null : { value: index };
-    });
+    return this.waitFor(
+      `a line ${describeMatcher(matcher)} on ${stream} (from index ${options.from})`,
+      options.timeoutMs,
+      () => {
+        const index = this.logs[stream].find(matcher, options.from);
+        return index < 0 ? null : { value: index };
+      },
+    );
   }
 
   /** Waits until `count` lines matching `matcher` were printed from `from` (default 0); resolves with them. */
   waitForCount(matcher: LineMatcher, count: number, options: WaitOptions = {}): Promise<string[]> {
     const stream = options.stream ?? 'stdout';
     const from = options.from ?? 0;
-    return this.waitFor(`${count} lines ${describeMatcher(matcher)} on ${stream} (from index ${from})`, options.timeoutMs, () => {
-      const found = this.logs[stream].slice(from).filter((line) => matches(line, matcher));
-      return found.length >= count ? { value: found } : null;
-    });
+    return this.waitFor(
+      `${count} lines ${describeMatcher(matcher)} on ${stream} (from index ${from})`,
+      options.timeoutMs,
+      () => {
+        const found = this.logs[stream].slice(from).filter((line) => matches(line, matcher));
+        return found.length >= count ? { value: found } : null;
+      },
+    );
   }
 
   /** Waits until `predicate` holds, re-checked whenever output arrives (for raw output that line waits cannot see). */
@@ -133,7 +145,12 @@ export class ProcessOutput {
 
   /** Resolves with the exit status; rejects with the output after the safety net. */
   waitForExit(timeoutMs: number = DEFAULT_TIMEOUT_MS): Promise<ExitInfo> {
-    return this.waitFor('the process to exit', timeoutMs, () => (this.exitInfo ? { value: this.exitInfo } : null), false);
+    return this.waitFor(
+      'the process to exit',
+      timeoutMs,
+      () => (this.exitInfo ? { value: this.exitInfo } : null),
+      false,
+    );
   }
 
   /** Recent output of both streams, for failure messages. */

@@ -1,11 +1,18 @@
 import { ChatClient } from '../../src/client/chat-client';
 import { isFailure } from '../../src/client/client-results';
 import {
-  clientName, CpuMeter, emptyResult, log, newRun, startServer, waitUntil, type ScenarioOptions, type ScenarioResult,
+  clientName,
+  CpuMeter,
+  emptyResult,
+  log,
+  newRun,
+  startServer,
+  waitUntil,
+  type ScenarioOptions,
+  type ScenarioResult,
 } from '../harness';
 import { decodeBenchText, encodeBenchText, nowMs } from '../message-text';
-import { newDeliveryCounts, SenderSequence } from '../stats';
-import { round, roundLatency } from './group';
+import { newDeliveryCounts, round, roundLatency, SenderSequence } from '../stats';
 
 /**
  * private (default): N/2 pairs exchange direct messages through the real
@@ -22,8 +29,18 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
   const outcomes = new Map<string, number>();
   // The per-sender rate limit of a listener (50/s by default, docs/protocol.md) would be all this measured.
   const limits = { directRatePerSec: 0 };
-  const clients = Array.from({ length: count }, (_, i) =>
-    new ChatClient({ name: clientName(i), serverHost: '127.0.0.1', serverPort: server.port, listenPort: 0, listenHost: '127.0.0.1', limits }));
+  const clients = Array.from(
+    { length: count },
+    (_, i) =>
+      new ChatClient({
+        name: clientName(i),
+        serverHost: '127.0.0.1',
+        serverPort: server.port,
+        listenPort: 0,
+        listenHost: '127.0.0.1',
+        limits,
+      }),
+  );
   try {
     await Promise.all(clients.map((c) => c.start()));
     for (let i = 0; i < count; i += 100) {
@@ -31,7 +48,8 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
       const failed = results.find((r) => r !== 'ok');
       if (failed !== undefined) throw new Error(`register failed: ${JSON.stringify(failed)}`);
     }
-    const partnerKnown = (i: number): boolean => clients[i]!.clients().some((e) => e.name === clientName(i ^ 1) && e.online);
+    const partnerKnown = (i: number): boolean =>
+      clients[i]!.clients().some((e) => e.name === clientName(i ^ 1) && e.online);
     await waitUntil(() => clients.every((_, i) => partnerKnown(i)), 20_000);
     log(options, `private: ${count} ChatClients registered, ${count / 2} pairs`);
     clients.forEach((client) => {
@@ -52,8 +70,12 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
       const lane = async (): Promise<void> => {
         while (next < options.messages) {
           const n = next++;
-          const result = await clients[index]!.sendDirect(clientName(index ^ 1), encodeBenchText(index, n, options.size));
-          const key = typeof result === 'string' ? result : isFailure(result) ? 'failure' : `rejected:${result.rejected}`;
+          const result = await clients[index]!.sendDirect(
+            clientName(index ^ 1),
+            encodeBenchText(index, n, options.size),
+          );
+          const key =
+            typeof result === 'string' ? result : isFailure(result) ? 'failure' : `rejected:${result.rejected}`;
           outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
           if (result === 'received') lastAckAt = nowMs();
         }
@@ -79,10 +101,21 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
     result.deliveriesPerSec = Math.round(acked / wallSeconds);
     result.latencyMs = roundLatency(run.latency.summary());
     result.serverPeakRssKB = server.memory().peakRssKB;
-    result.extra = { dmClient: 'library', pairs: count / 2, window: options.window, acked, outcomes: Object.fromEntries(outcomes), timedOut: !finished, ...cpu.read() };
+    result.extra = {
+      dmClient: 'library',
+      pairs: count / 2,
+      window: options.window,
+      acked,
+      outcomes: Object.fromEntries(outcomes),
+      timedOut: !finished,
+      ...cpu.read(),
+    };
     return result;
   } finally {
-    await Promise.race([Promise.all(clients.map((c) => c.close())), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    await Promise.race([
+      Promise.all(clients.map((c) => c.close())),
+      new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+    ]);
     await server.stop();
   }
 }

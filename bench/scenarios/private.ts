@@ -1,11 +1,22 @@
 import type { BenchClient } from '../bench-client';
 import { DirectPeer, DirectStats } from '../direct-peer';
 import {
-  clientName, CpuMeter, closeAll, emptyResult, identities, log, newRun, registerClients, startServer, waitQuiet,
-  waitUntil, type ScenarioOptions, type ScenarioResult,
+  clientName,
+  CpuMeter,
+  closeAll,
+  emptyResult,
+  identities,
+  log,
+  newRun,
+  registerClients,
+  startServer,
+  waitQuiet,
+  waitUntil,
+  type ScenarioOptions,
+  type ScenarioResult,
 } from '../harness';
 import { nowMs } from '../message-text';
-import { round, roundLatency } from './group';
+import { round, roundLatency } from '../stats';
 
 /**
  * private: N/2 pairs exchange signed direct messages (peer-to-peer `dm`, never
@@ -33,7 +44,11 @@ export async function runPrivate(options: ScenarioOptions): Promise<ScenarioResu
     for (const peer of peers) peer.onDone = () => done++;
     const cpu = new CpuMeter(server);
     const startedAt = nowMs();
-    await Promise.all(peers.map((peer, i) => peer.start(clients[i]!, clientName(i ^ 1), options.messages, options.window, options.size)));
+    await Promise.all(
+      peers.map((peer, i) =>
+        peer.start(clients[i]!, clientName(i ^ 1), options.messages, options.window, options.size),
+      ),
+    );
     const finished = await waitUntil(() => done === count, options.timeoutMs);
     const wallSeconds = Math.max(1e-3, ((stats.lastAckAt || nowMs()) - startedAt) / 1000);
     const expected = count * options.messages;
@@ -54,7 +69,8 @@ export async function runPrivate(options: ScenarioOptions): Promise<ScenarioResu
       window: options.window,
       acked: stats.acked,
       rejected: stats.rejected,
-      timedOut: !finished, ...cpu.read(),
+      timedOut: !finished,
+      ...cpu.read(),
       errors: Object.fromEntries([...stats.errors, ...run.errors]),
     };
     return result;

@@ -1,4 +1,7 @@
+import path from 'node:path';
 import { isValidHost, isValidName, NAME_RULE, parsePort } from '../protocol/names';
+import { chatappDataHome } from '../util/data-home';
+import { defaultIdentityFile } from '../client/identity-file';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 
 /** A command-line mistake: printed to stderr, exit 2 (SPEC §2, §3). */
@@ -6,9 +9,13 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Where a server keeps its state: a data directory (the database), or memory only (`--ephemeral`). */
+export type StateOption = { readonly kind: 'data'; readonly dir: string } | { readonly kind: 'memory' };
+
 export interface ServerOptions {
   readonly port: number;
   readonly limits: Limits;
+  readonly state: StateOption;
   /** Apply the per-address limits to loopback clients too. */
   readonly limitLoopback: boolean;
   /** False with `--no-log-text`: group messages are logged without their text (default true). */
@@ -21,6 +28,8 @@ export interface ClientOptions {
   readonly serverPort: number;
   readonly listenPort: number;
   readonly limits: Limits;
+  /** Where the client's Ed25519 identity is kept (docs/usage.md "Files"). */
+  readonly identityFile: string;
 }
 
 export interface PeerOptions {
@@ -88,7 +97,20 @@ function optionKey(key: keyof Limits): string {
 
 /** camelCase limit key → kebab-case option name (`ackTimeoutMs` → `ack-timeout`). */
 export function optionName(key: keyof Limits): string {
-  return key
-    .replace(/Ms$/, '')
-    .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `--data <dir>` / `--ephemeral` (not both); default: the data home's `server` directory (docs/usage.md "Files"). */
+export function stateOption(data: string | undefined, ephemeral: boolean): StateOption {
+  if (ephemeral && data !== undefined) throw new UsageError('Invalid --ephemeral: it cannot be combined with --data');
+  if (ephemeral) return { kind: 'memory' };
+  if (data !== undefined && data.trim() === '') throw new UsageError(`Invalid --data: ${data}`);
+  return { kind: 'data', dir: path.resolve(data ?? path.join(chatappDataHome(), 'server')) };
+}
+
+/** `--identity <file>`, or the default place for `name`'s identity (docs/usage.md "Files"). */
+export function identityFile(value: string | undefined, name: string): string {
+  if (value === undefined) return defaultIdentityFile(name);
+  if (value.trim() === '') throw new UsageError(`Invalid --identity: ${value}`);
+  return path.resolve(value);
 }

@@ -1,6 +1,7 @@
 import { ChatClient, type ChatClientOptions } from '../client/chat-client';
 import { isFailure, type RegisterResult, type RequestFailure, type SendDirectResult } from '../client/client-results';
-import { defaultDataDir } from '../client/data-dir';
+import { chatappDataHome } from '../util/data-home';
+import { IdentityFileError, loadOrCreateIdentity } from '../client/identity-file';
 import { PortInUseError } from '../net/listen';
 import { sameName } from '../protocol/names';
 import { systemClock } from '../util/clock';
@@ -14,7 +15,7 @@ import { clientLines, commonLines, formatLine, linePrefix } from './lines';
 import { hintLine, whoLines } from './client-lines';
 import type { Terminal } from './terminal-io';
 
-/** Test seams: how to reach the server, the listener's interface, the clock, and where state is kept (default: defaultDataDir()). */
+/** Test seams: how to reach the server, the listener's interface, the clock, and where state is kept (default: chatappDataHome()). */
 export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity' | 'clock' | 'dataDir'>;
 
 /** docs/usage.md: `[Client table updated.]` is printed at most once per this many ms. */
@@ -26,14 +27,23 @@ export const TABLE_LINE_INTERVAL_MS = 1_000;
  * calls and results/events into the exact `>>> ` lines.
  */
 export async function runClientMode(options: ClientOptions, io: Terminal, deps: ClientModeDeps = {}): Promise<number> {
+  let identity = deps.identity;
+  try {
+    identity ??= loadOrCreateIdentity(options.identityFile); // docs/usage.md "Files": the name belongs to this key
+  } catch (err) {
+    if (!(err instanceof IdentityFileError)) throw err;
+    io.stdout.write(formatLine(clientLines.identityUnusable(err.file, err.message)) + '\n');
+    return 1;
+  }
   const client = new ChatClient({
     name: options.name,
     serverHost: options.serverHost,
     serverPort: options.serverPort,
     listenPort: options.listenPort,
     limits: options.limits,
-    dataDir: defaultDataDir(),
+    dataDir: chatappDataHome(),
     ...deps,
+    identity,
   });
   const ui = new ConsoleUi(io);
   const session = new ClientSession(client, ui, io, deps.clock);
@@ -104,6 +114,7 @@ class ClientSession {
     onInterrupt = () => void this.leave();
     if (interrupted) onInterrupt();
     await Promise.race([firstTable, this.done]);
+    await Promise.race([this.client.savedArrived(), this.done]); // docs/usage.md: saved messages come first
     if (this.finishing) return this.done;
     void this.readLoop();
     this.ui.prompt();
@@ -128,6 +139,7 @@ class ClientSession {
   private registerFailed(result: Exclude<RegisterResult, 'ok'>): number {
     this.ui.stopPrompting();
     if (result === 'name_in_use') this.print(commonLines.nameInUse(this.client.name));
+    else if (result === 'name_owned') this.print(clientLines.nameOwned(this.client.name));
     else {
       this.print(clientLines.serverNotResponding());
       this.print(clientLines.exiting());
@@ -147,6 +159,19 @@ class ClientSession {
     client.on('removedFromGroup', ({ group }) => {
       if (this.ended) return;
       this.ui.print(formatLine(clientLines.removed(group), group)); // printed in the group's mode, then it ends
+      this.syncPrompt();
+      this.flushQueued();
+    });
+    client.on('savedMessages', (messages) => {
+      this.printBlock([
+        clientLines.youHaveMessages(),
+        ...messages.map((m) => clientLines.savedMessage(m.from, m.ts, m.text)),
+      ]);
+    });
+    client.on('receipt', ({ name }) => this.print(clientLines.receipt(name)));
+    client.on('groupDeleted', ({ group }) => {
+      if (this.ended) return;
+      this.ui.print(formatLine(clientLines.groupWasDeleted(group), group)); // printed in the group's mode, then it ends
       this.syncPrompt();
       this.flushQueued();
     });
@@ -204,6 +229,12 @@ class ClientSession {
         return this.listMembers();
       case 'leave_group':
         return this.leaveGroup();
+      case 'history':
+        return this.history(command.n);
+      case 'delete_group':
+        return this.deleteGroup(command.group);
+      case 'delete_account':
+        return sameName(command.name, client.name) ? this.deleteAccount() : this.print(clientLines.onlyOwnAccount());
       default:
         return assertNever(command);
     }
@@ -216,8 +247,11 @@ class ClientSession {
     if (result === 'no_ack') return this.print(commonLines.noAck(name));
     if (result === 'receiver_full') return this.print(clientLines.cannotTakeMore(name));
     if (result === 'offline') return this.print(clientLines.offline(name));
+    if (result === 'saved') return this.print(clientLines.savedByServer());
+    if (result === 'mailbox_full') return this.print(clientLines.mailboxFull(name));
     if (result === 'unknown') return this.print(clientLines.unknownClient(typed));
     if (result === 'too_long') return this.tooLong(text);
+    if (isFailure(result)) return this.failed(result);
     return this.print(clientLines.rejected(name, result.rejected));
   }
 
@@ -249,10 +283,43 @@ class ClientSession {
     const result = await this.client.joinGroup(group);
     if (result === 'no_such_group') return this.print(clientLines.noSuchGroup(group));
     if (result === 'invalid_name') return this.invalidGroupName(group);
-    if (result !== 'joined') return this.failed(result);
-    const shown = this.group ?? group; // as the server shows it (docs/usage.md "Names")
-    if (!this.ended) this.ui.print(formatLine(clientLines.entered(shown))); // SPEC §2: printed before group mode starts
+    if (isFailure(result)) return this.failed(result);
+    if (!this.ended) this.ui.print(formatLine(clientLines.entered(result.joined))); // printed before group mode starts
     this.syncPrompt();
+    // docs/usage.md "Group history": the group's last messages, right after the entered line.
+    this.printBlock(result.history.map((m) => clientLines.historyMessage(m.from, m.at, m.text)));
+  }
+
+  private async history(n: number): Promise<void> {
+    const result = await this.client.history(n);
+    if (result === 'not_in_group') return; // the removal line was printed by the event
+    if (isFailure(result)) return this.failed(result);
+    if (result.history.length === 0) return this.print(clientLines.noHistory(result.group));
+    this.printBlock(result.history.map((m) => clientLines.historyMessage(m.from, m.at, m.text)));
+  }
+
+  private async deleteGroup(group: string): Promise<void> {
+    const result = await this.client.deleteGroup(group);
+    if (result === 'deleted') return this.print(clientLines.groupDeleted(group));
+    if (result === 'no_such_group') return this.print(clientLines.noSuchGroup(group));
+    if (result === 'invalid_name') return this.invalidGroupName(group);
+    if (isFailure(result)) return this.failed(result);
+    this.print(clientLines.onlyCreator(result.creator, group));
+  }
+
+  /** docs/usage.md "Accounts": the server forgets the name; the client says so and exits 0. */
+  private async deleteAccount(): Promise<void> {
+    if (this.finishing) return;
+    this.finishing = true;
+    const result = await this.client.deleteAccount();
+    if (result !== 'deleted') {
+      this.finishing = false;
+      return isFailure(result) ? this.failed(result) : this.print(clientLines.onlyOwnAccount());
+    }
+    this.flushQueued();
+    this.ui.stopPrompting();
+    this.print(clientLines.accountDeleted(this.client.name));
+    this.end(0);
   }
 
   private async sendGroup(text: string): Promise<void> {
@@ -332,7 +399,7 @@ class ClientSession {
 
   /** Prints a listing as one write, so its lines stay together and arrive together. */
   private printBlock(bodies: readonly string[]): void {
-    if (!this.ended) this.ui.print(bodies.map((body) => formatLine(body, this.group)).join('\n'));
+    if (!this.ended && bodies.length > 0) this.ui.print(bodies.map((body) => formatLine(body, this.group)).join('\n'));
   }
 }
 

@@ -20,6 +20,9 @@ export type Command =
   | { readonly kind: 'list_members' }
   | { readonly kind: 'leave_group' }
   | { readonly kind: 'who' }
+  | { readonly kind: 'history'; readonly n: number }
+  | { readonly kind: 'delete_group'; readonly group: string }
+  | { readonly kind: 'delete_account'; readonly name: string }
   | { readonly kind: 'help' }
   | { readonly kind: 'empty' }
   | { readonly kind: 'invalid' }
@@ -33,14 +36,20 @@ export const COMMAND_HELP: Readonly<Record<Mode, readonly string[]>> = {
     'create_group <group>',
     'list_groups',
     'join_group <group>',
+    'delete_group <group>',
+    'delete_account <name>',
     'who',
     'help',
   ],
-  group: ['send_group <message>', 'list_members', 'leave_group', 'dereg <name>', 'who', 'help'],
+  group: ['send_group <message>', 'list_members', 'history [n]', 'leave_group', 'dereg <name>', 'who', 'help'],
 };
 
-const NORMAL_ONLY = new Set(['send', 'create_group', 'list_groups', 'join_group']);
-const GROUP_ONLY = new Set(['send_group', 'list_members', 'leave_group']);
+const NORMAL_ONLY = new Set(['send', 'create_group', 'list_groups', 'join_group', 'delete_group', 'delete_account']);
+const GROUP_ONLY = new Set(['send_group', 'list_members', 'leave_group', 'history']);
+
+/** `history` shows 10 messages unless told otherwise, at most 100 (docs/usage.md "Group history"). */
+export const HISTORY_DEFAULT = 10;
+export const HISTORY_MAX = 100;
 
 const INVALID: Command = { kind: 'invalid' };
 
@@ -65,7 +74,12 @@ export function parseCommand(line: string, mode: Mode): Command {
       return oneArgument(rest, (name) => ({ kind: 'dereg', name }));
     case 'create_group':
     case 'join_group':
+    case 'delete_group':
       return oneArgument(rest, (group) => groupCommand(word, group));
+    case 'delete_account':
+      return oneArgument(rest, (name) => ({ kind: 'delete_account', name }));
+    case 'history':
+      return parseHistory(rest);
     case 'list_groups':
     case 'list_members':
     case 'leave_group':
@@ -84,7 +98,16 @@ function parseSend(rest: string | null): Command {
   return { kind: 'send', name, text };
 }
 
-function groupCommand(kind: 'create_group' | 'join_group', group: string): Command {
+/** `history [n]`: 1 ≤ n ≤ 100, default 10. */
+function parseHistory(rest: string | null): Command {
+  if (noArguments(rest)) return { kind: 'history', n: HISTORY_DEFAULT };
+  const arg = (rest ?? '').trim();
+  if (!/^\d{1,3}$/.test(arg)) return INVALID;
+  const n = Number(arg);
+  return n >= 1 && n <= HISTORY_MAX ? { kind: 'history', n } : INVALID;
+}
+
+function groupCommand(kind: 'create_group' | 'join_group' | 'delete_group', group: string): Command {
   if (!isValidName(group)) return { kind: 'invalid_group_name', group }; // SPEC §3
   return { kind, group };
 }

@@ -34,6 +34,11 @@ const status = (text: string): string => `[${text}]`;
 /** Server lines (SPEC §4). */
 export const serverLines = {
   online: (port: number) => status(`Server is online, listening on port ${port}`),
+  keepingState: (dir: string) => status(`Keeping state in ${dir}`),
+  memoryOnly: () => status('Keeping state in memory only'),
+  dataDirInUse: (dir: string) => status(`Data directory ${dir} is in use by another server`),
+  dataDirUnusable: (dir: string, reason: string) => status(`Cannot use data directory ${dir}: ${reason}`),
+  groupDeleted: (name: string, group: string) => status(`Client ${name} deleted group ${group}`),
   tableUpdated: () => status('Client table updated.'),
   groupCreated: (name: string, group: string) => status(`Client ${name} created group ${group} successfully`),
   groupExists: (name: string, group: string) =>
@@ -68,6 +73,8 @@ export const commonLines = {
 export const clientLines = {
   listening: (port: number) => status(`Listening for private messages on port ${port}`),
   welcome: () => status('Welcome, You are registered.'),
+  nameOwned: (name: string) => status(`Name ${name} belongs to another identity.`),
+  identityUnusable: (file: string, reason: string) => status(`Cannot use identity file ${file}: ${reason}`),
   tableUpdated: () => status('Client table updated.'),
   serverNotResponding: () => status('Server not responding'),
   exiting: () => status('Exiting'),
@@ -104,7 +111,28 @@ export const clientLines = {
   refused: (code: string) => status(`Server refused the request (${code})`),
   notInGroup: () => status('You are not in a group, message not delivered'),
   item: (value: string) => value,
+  // docs/usage.md "Saved messages", "Group history", "Accounts"
+  savedByServer: () => status('Messages received by the server and saved'),
+  mailboxFull: (name: string) => status(`Mailbox of ${name} is full, message not delivered`),
+  youHaveMessages: () => status('You have messages'),
+  savedMessage: (from: string, ts: number, text: string) => `${from}: ${localTime(ts)} ${sanitize(text)}`,
+  receipt: (name: string) => status(`${name} received your saved messages`),
+  historyMessage: (from: string, at: number, text: string) =>
+    `History_Message ${localTime(at)} ${from}: ${sanitize(text)}`,
+  noHistory: (group: string) => status(`No messages in ${group} yet`),
+  accountDeleted: (name: string) => status(`Account ${name} deleted. Bye.`),
+  onlyOwnAccount: () => status('You can only delete your own account'),
+  groupDeleted: (group: string) => status(`Group ${group} deleted.`),
+  groupWasDeleted: (group: string) => status(`Group ${group} was deleted`),
+  onlyCreator: (creator: string, group: string) => status(`Only ${creator} can delete group ${group}`),
 } as const;
+
+/** `YYYY-MM-DD HH:MM:SS` in local time (docs/usage.md: when a saved or history message was sent). */
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
 
 /** Peer (mesh) lines (SPEC §6). */
 export const peerLines = {

@@ -17,6 +17,8 @@ const LIMIT_HELP: Record<keyof Limits, string> = {
   maxConnectionsPerAddress: 'most connections from one address, loopback exempt (server)',
   registrationsPerAddressPerSec: 'registrations per second from one address, loopback exempt (server)',
   maxGroups: 'most groups the server holds (server)',
+  mailboxLimit: 'saved messages one account can hold (server)',
+  historyLimit: 'messages kept per group (server)',
   maxGroupsPerClient: 'most groups one client may create (server)',
   rateLimitPerSec: 'frames per second per connection, 0 = off (server)',
   rateBurst: 'frames allowed in one burst (server)',
@@ -43,7 +45,9 @@ export function buildProgram(version: string): Command {
   const program = new Command('chatapp')
     .description('Chat server, client and serverless peer mesh over TCP')
     .version(version, '-V, --version')
-    .usage('-s <port> | -c <name> <server-host> <server-port> <listen-port> | -p <name> <listen-port> [<host:port> ...]')
+    .usage(
+      '-s <port> | -c <name> <server-host> <server-port> <listen-port> | -p <name> <listen-port> [<host:port> ...]',
+    )
     .option('-s, --server <port>', 'run a server on <port> (0 = pick a free port)')
     .option('-c, --client <name>', 'run a client: <name> <server-host> <server-port> <listen-port>')
     .option('-p, --peer <name>', 'run a mesh peer: <name> <listen-port> [<host:port> ...]')
@@ -53,6 +57,12 @@ export function buildProgram(version: string): Command {
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
   program.option('--limit-loopback', 'apply the per-address limits to loopback clients too (server)');
+  program.option('--data <dir>', "keep the server's state in <dir> (default $XDG_DATA_HOME/chatapp/server)");
+  program.option(
+    '--identity <file>',
+    "the client's identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)",
+  );
+  program.option('--ephemeral', "keep the server's state in memory only: nothing survives a restart");
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
@@ -68,6 +78,9 @@ type ParsedOptions = {
   peer?: string;
   limitLoopback?: boolean;
   logText?: boolean;
+  data?: string;
+  ephemeral?: boolean;
+  identity?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -110,7 +123,9 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
     const port = args.serverPort(opts.server);
-    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText: opts.logText !== false }, io);
+    const state = args.stateOption(opts.data, opts.ephemeral === true);
+    const logText = opts.logText !== false;
+    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {
@@ -121,11 +136,13 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const serverHost = args.serverHost(host);
     const serverPort = args.serverPort(sport);
     const listenPort = args.clientPort(lport);
-    return runners.client({ name, serverHost, serverPort, listenPort, limits }, io);
+    const identity = args.identityFile(opts.identity, name);
+    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity }, io);
   }
   const name = args.name(opts.peer!);
   const [lport, ...addresses] = rest;
-  if (lport === undefined) throw new args.UsageError('Usage: chatapp -p <name> <listen-port> [<host:port> ...] [options]');
+  if (lport === undefined)
+    throw new args.UsageError('Usage: chatapp -p <name> <listen-port> [<host:port> ...] [options]');
   const listenPort = args.clientPort(lport);
   return runners.peer({ name, listenPort, peers: addresses.map(args.peerAddress), limits }, io);
 }

@@ -2,6 +2,10 @@ import type { Writable } from 'node:stream';
 import type { ServerOptions } from './args';
 import type { Terminal } from './terminal-io';
 import { ChatServer } from '../server/chat-server';
+import type { ChatStore } from '../store/chat-store';
+import { MemoryStore } from '../store/memory-store';
+import { DataDirError } from '../store/sqlite/data-dir';
+import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
@@ -62,8 +66,9 @@ export function renderServerEvents(
   server.on('groupJoined', (n, g) => print(serverLines.joined(n, g)));
   server.on('groupJoinFailed', (n, g) => print(serverLines.joinFailed(n, g)));
   const logText = options.logText !== false;
-  server.on('groupMessage', (n, _g, text) =>
-    print(logText ? serverLines.groupMessage(n, text) : serverLines.groupMessageNoText(n)), // sanitized
+  server.on(
+    'groupMessage',
+    (n, _g, text) => print(logText ? serverLines.groupMessage(n, text) : serverLines.groupMessageNoText(n)), // sanitized
   );
   server.on('membersListed', (n, g, members) => {
     print(serverLines.listMembers(n, g));
@@ -72,7 +77,16 @@ export function renderServerEvents(
   server.on('groupLeft', (n, g, reason) =>
     print(reason === 'unresponsive' || reason === 'slow' ? serverLines.notResponsive(n, g) : serverLines.left(n, g)),
   );
+  server.on('groupDeleted', (n, g) => print(serverLines.groupDeleted(n, g)));
+  server.on('accountDeleted', () => print(serverLines.tableUpdated()));
   server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
+}
+
+/** The store the options ask for (docs/usage.md "Durable state"). Throws DataDirError. */
+function openStore(options: ServerOptions): ChatStore {
+  const { historyLimit } = options.limits;
+  if (options.state.kind === 'memory') return new MemoryStore({ historyLimit });
+  return openSqliteStore({ dir: options.state.dir, historyLimit });
 }
 
 /**
@@ -81,9 +95,23 @@ export function renderServerEvents(
  * `>>> [Port <port> is already in use]` to stderr and exits 1.
  */
 export async function runServerMode(options: ServerOptions, io: Terminal): Promise<number> {
+  let store: ChatStore;
+  try {
+    store = openStore(options);
+  } catch (err) {
+    if (!(err instanceof DataDirError)) throw err;
+    const line =
+      err.kind === 'in_use' ? serverLines.dataDirInUse(err.dir) : serverLines.dataDirUnusable(err.dir, err.message);
+    io.stdout.write(formatLine(line) + '\n');
+    return 1;
+  }
   // docs/security.md: shedding must engage before accept() runs out of descriptors.
   const maxClients = effectiveMaxClients(options.limits.maxClients, openFileLimit());
-  const server = new ChatServer({ limits: { ...options.limits, maxClients }, limitLoopback: options.limitLoopback });
+  const server = new ChatServer({
+    limits: { ...options.limits, maxClients },
+    limitLoopback: options.limitLoopback,
+    store,
+  });
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
   renderServerEvents(server, out, io.stderr, { logText: options.logText });
@@ -96,9 +124,17 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   const heap = processHeap();
   const collector = heap === null ? null : new IdleCollector(heap, systemClock);
   collector?.start();
+  // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
+  // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
+  const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
   try {
     const listener = await listenChatServer(server, options.port);
     out.line(formatLine(serverLines.online(listener.port)));
+    out.line(
+      formatLine(
+        options.state.kind === 'memory' ? serverLines.memoryOnly() : serverLines.keepingState(options.state.dir),
+      ),
+    );
     out.flush();
     await stopRequested;
     await listener.close().catch(() => undefined);
@@ -106,10 +142,17 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     return 0;
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
+    await store.close();
     io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
     return 1;
   } finally {
     collector?.stop();
     unsubscribe();
+    unsubscribeStats?.();
   }
+}
+
+/** The stats line: `{"msg":"stats",...ServerStats}`. */
+function statsLine(server: ChatServer): string {
+  return JSON.stringify({ msg: 'stats', ...server.stats() });
 }

@@ -7,4 +7,6 @@ export interface Terminal {
   readonly stderr: Writable;
   /** Subscribes to SIGINT/SIGTERM; returns an unsubscribe function. */
   onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
+  /** Subscribes to requests for a stats line (SIGUSR2; server mode only); returns an unsubscribe function. */
+  onStatsRequest?(handler: () => void): () => void;
 }

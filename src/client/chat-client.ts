@@ -1,7 +1,7 @@
 import { newId } from '../protocol/ids';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import { isValidName, sameName } from '../protocol/names';
-import type { ClientEntry } from '../protocol/frames';
+import { sameName } from '../protocol/names';
+import type { ClientEntry, ServerRequest, SignedMessage } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -9,8 +9,11 @@ import { KnownClients } from './known-clients';
 import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
+import { GroupRequests } from './group-requests';
+import { PrivateSend } from './private-send';
 import { HeldInbox } from './held-messages';
 import { Identity } from './identity';
+import { SavedInbox } from './saved-messages';
 import { PeerListener, type DirectMessage, type Inbox, type KeyDirectory } from './peer-listener';
 import { receivedJournal } from './received-log';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
@@ -54,6 +57,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private readonly listener: PeerListener;
   private readonly sender: DirectSender;
   private readonly groups: GroupState;
+  private readonly groupRequests: GroupRequests;
+  private readonly privateSend: PrivateSend;
   /** Private messages that arrived in group mode (docs/events.md `releaseHeld`). */
   private readonly inbox: HeldInbox;
   private boundPort: number | null = null;
@@ -62,6 +67,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** Counts resumes; an older resume stops when a newer connection started its own. */
   private resumes = 0;
   /** Pushed frames wait one turn so replies read with them resolve their callers first. */
+  /** Saved messages already shown (the server may send one again after a crash). */
+  private readonly saved: SavedInbox;
   private readonly pushes = new TurnQueue<PushFrame>((frame) => this.onPush(frame));
 
   constructor(private readonly options: ChatClientOptions) {
@@ -72,13 +79,44 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.identity = options.identity ?? Identity.generate();
     this.tableWaiters = new TableWaiters(this.clock);
     const { name, limits, clock } = this;
-    this.link = new ServerLink({ host: options.serverHost, port: options.serverPort, limits, clock, dial: options.dial });
-    this.inbox = new HeldInbox(limits.maxHeldMessages, () => this.groups.current !== null, (m) => this.emit('directMessage', m));
+    this.link = new ServerLink({
+      host: options.serverHost,
+      port: options.serverPort,
+      limits,
+      clock,
+      dial: options.dial,
+    });
+    this.inbox = new HeldInbox(
+      limits.maxHeldMessages,
+      () => this.groups.current !== null,
+      (m) => this.emit('directMessage', m),
+    );
     const journal = options.dataDir === undefined ? null : receivedJournal(options.dataDir, name);
     const { identity } = this;
-    this.listener = new PeerListener({ name, identity, limits, clock, host: options.listenHost, keys: this.directory(), inbox: this.listenerInbox(), journal });
+    this.listener = new PeerListener({
+      name,
+      identity,
+      limits,
+      clock,
+      host: options.listenHost,
+      keys: this.directory(),
+      inbox: this.listenerInbox(),
+      journal,
+    });
     this.sender = new DirectSender({ name, identity: this.identity, limits, clock });
+    this.privateSend = new PrivateSend({
+      name,
+      identity,
+      limits,
+      clock,
+      link: this.link,
+      table: this.table,
+      sender: this.sender,
+    });
+    const savedFile = options.dataDir === undefined ? null : SavedInbox.fileFor(options.dataDir, name);
+    this.saved = new SavedInbox(name, savedFile, (error) => this.emit('fault', error));
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
+    this.groupRequests = new GroupRequests(this.link, this.groups, limits, (group) => this.lostMembership(group));
     this.link.on('frame', (frame) => this.pushes.push(frame));
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
@@ -124,82 +162,63 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return result;
   }
 
-  /** Signs and sends a private message straight to `name` (SPEC §5 send). */
-  async sendDirect(name: string, text: string): Promise<R.SendDirectResult> {
-    if (text.length > this.limits.maxMessageLength) return 'too_long'; // SPEC §7
-    const entry = this.table.get(name);
-    if (entry === undefined) return 'unknown';
-    if (!entry.online) return 'offline';
-    return this.sender.send(entry, text);
+  /**
+   * Sends a private message to `name` (any case): straight to it when it is
+   * online, signed; to the server to keep when it is offline (docs/usage.md
+   * "Saved messages").
+   */
+  sendDirect(name: string, text: string): Promise<R.SendDirectResult> {
+    return this.privateSend.send(name, text);
   }
 
-  /** Creates a group (SPEC §5 create_group). */
-  async createGroup(group: string): Promise<R.CreateGroupResult> {
-    if (!isValidName(group)) return 'invalid_name'; // SPEC §3: group names follow the name rule
-    const outcome = await this.link.request({ type: 'create_group', id: newId(), group });
-    if (outcome.type === 'reply') return 'created';
-    if (outcome.type === 'error' && outcome.code === 'group_exists') return 'exists';
-    return R.toFailure(outcome);
+  /** Creates a group (docs/usage.md `create_group`). */
+  createGroup(group: string): Promise<R.CreateGroupResult> {
+    return this.groupRequests.create(group);
   }
 
   /** Lists the server's groups in creation order. */
-  async listGroups(): Promise<R.ListGroupsResult> {
-    const outcome = await this.link.request({ type: 'list_groups', id: newId() });
-    return outcome.type === 'reply' ? { groups: outcome.groups ?? [] } : R.toFailure(outcome);
+  listGroups(): Promise<R.ListGroupsResult> {
+    return this.groupRequests.list();
   }
 
-  /**
-   * Joins a group and enters group mode (SPEC §5 join_group). `currentGroup`
-   * is then the group as the server shows it (any case may be asked for).
-   */
-  async joinGroup(group: string): Promise<R.JoinGroupResult> {
-    if (!isValidName(group)) return 'invalid_name';
-    const outcome = await this.link.request({ type: 'join_group', id: newId(), group });
-    if (outcome.type === 'reply') {
-      this.groups.setCurrent(outcome.group ?? group);
-      return 'joined';
-    }
-    if (outcome.type === 'error' && outcome.code === 'no_such_group') return 'no_such_group';
-    return R.toFailure(outcome);
+  /** Joins a group (any case) and enters group mode; `currentGroup` is then the group as the server shows it. */
+  joinGroup(group: string): Promise<R.JoinGroupResult> {
+    return this.groupRequests.join(group);
   }
 
-  /**
-   * Leaves the current group. A server that no longer counts us as a member
-   * still ends group mode. `'not_in_group'` if we were in none, or were removed
-   * while the request was out (`removedFromGroup` was emitted then).
-   */
-  async leaveGroup(): Promise<R.LeaveGroupResult> {
-    const group = this.groups.current;
-    if (group === null) return 'not_in_group';
-    const outcome = await this.link.request({ type: 'leave_group', id: newId() });
-    if (outcome.type === 'reply' || (outcome.type === 'error' && outcome.code === 'not_in_group')) {
-      if (this.groups.current !== group) return 'not_in_group';
-      this.groups.setCurrent(null);
-      return { left: group };
-    }
-    return R.toFailure(outcome);
+  /** The last `n` messages of the current group (docs/usage.md `history`). */
+  history(n: number): Promise<R.HistoryResult> {
+    return this.groupRequests.history(n);
+  }
+
+  /** Deletes a group this client created (docs/usage.md `delete_group`). */
+  deleteGroup(group: string): Promise<R.DeleteGroupResult> {
+    return this.groupRequests.remove(group);
+  }
+
+  /** Leaves the current group (`'not_in_group'` if in none, or removed while the request was out). */
+  leaveGroup(): Promise<R.LeaveGroupResult> {
+    return this.groupRequests.leave();
   }
 
   /** Lists the members of the current group in join order. */
-  async listMembers(): Promise<R.ListMembersResult> {
-    const group = this.groups.current;
-    if (group === null) return 'not_in_group';
-    const outcome = await this.link.request({ type: 'list_members', id: newId() });
-    if (outcome.type === 'reply') return { group, members: outcome.members ?? [] };
-    if (outcome.type === 'error' && outcome.code === 'not_in_group') return this.lostMembership(group);
-    return R.toFailure(outcome);
+  listMembers(): Promise<R.ListMembersResult> {
+    return this.groupRequests.members();
   }
 
-  /** Sends a message to the current group; 'received' once the server accepted it (SPEC §4). */
-  async sendGroup(text: string): Promise<R.SendGroupResult> {
-    if (text.length > this.limits.maxMessageLength) return 'too_long'; // SPEC §7
-    const group = this.groups.current;
-    if (group === null) return 'not_in_group';
-    const outcome = await this.link.request({ type: 'send_group', id: newId(), text });
-    if (outcome.type === 'reply') return 'received';
-    if (outcome.type === 'error' && outcome.code === 'message_too_long') return 'too_long';
-    if (outcome.type === 'error' && outcome.code === 'not_in_group') return this.lostMembership(group);
-    return R.toFailure(outcome);
+  /** Sends a message to the current group; 'received' once the server accepted (and kept) it. */
+  sendGroup(text: string): Promise<R.SendGroupResult> {
+    return this.groupRequests.send(text);
+  }
+
+  /** Makes the server forget this client's name, key and saved messages; no reconnect after 'deleted'. */
+  async deleteAccount(name: string = this.name): Promise<R.DeleteAccountResult> {
+    if (!sameName(name, this.name)) return 'not_self'; // docs/usage.md: only one's own account
+    const outcome = await this.link.request({ type: 'delete_account', id: newId(), name: this.name });
+    if (outcome.type !== 'reply') return R.toFailure(outcome);
+    this.registered = false;
+    this.link.autoReconnect = false;
+    return 'deleted';
   }
 
   /**
@@ -248,13 +267,25 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
 
   private async sendRegister(): Promise<R.RegisterResult> {
     const port = this.boundPort ?? this.options.listenPort;
-    const frame = { type: 'register', id: newId(), v: PROTOCOL_VERSION, name: this.name, port, key: this.identity.publicKey } as const;
-    const outcome = await this.link.request(frame, LinkLevel.connected);
+    const { name, identity } = this;
+    const build = (challenge: string): ServerRequest => ({
+      type: 'register',
+      id,
+      v: PROTOCOL_VERSION,
+      name,
+      port,
+      key: identity.publicKey,
+      sig: identity.signRegistration(challenge, name),
+    });
+    const id = newId();
+    const outcome = await this.link.request({ id, build }, LinkLevel.connected);
     if (outcome.type === 'reply') {
       this.link.setLevel(LinkLevel.registered);
+      this.showSaved(this.saved.expect(outcome.saved ?? 0));
       return 'ok';
     }
     if (outcome.type === 'error' && outcome.code === 'name_in_use') return 'name_in_use'; // SPEC §5
+    if (outcome.type === 'error' && outcome.code === 'name_owned') return 'name_owned'; // docs/usage.md "Accounts"
     // Two registers raced onto one connection across a reconnect: it is registered.
     if (outcome.type === 'error' && outcome.code === 'already_registered') return 'ok';
     return R.toFailure(outcome);
@@ -276,6 +307,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   }
 
   private onLost(): void {
+    this.showSaved(this.saved.end()); // the rest comes with the next registration
     if (!this.registered || this.lost) return;
     this.lost = true;
     this.emit('serverLost');
@@ -290,7 +322,10 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     if (result !== 'ok') return this.link.drop(); // e.g. the old session is not timed out yet: retry later
     const group = this.groups.current;
     if (group !== null) {
-      const outcome = await this.link.request({ type: 'join_group', id: newId(), group }, LinkLevel.registered);
+      // Catch up from the last seq seen: what was said meanwhile comes as ordinary group messages.
+      const since = this.groups.lastSeen(group);
+      const join = { type: 'join_group', id: newId(), group, ...(since === undefined ? {} : { since }) } as const;
+      const outcome = await this.link.request(join, LinkLevel.registered);
       if (!current()) return;
       if (outcome.type === 'error' && outcome.code === 'no_such_group') this.lostMembership(group);
       else if (outcome.type !== 'reply') return this.link.drop();
@@ -324,11 +359,40 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
         if (frame.group !== this.groups.current) return; // about a group we have left meanwhile
         this.emit(frame.state === 'joined' ? 'memberJoined' : 'memberLeft', { group: frame.group, name: frame.name });
         return;
+      case 'saved':
+        return this.onSaved(frame.message, frame.key);
+      case 'receipt':
+        this.emit('receipt', { name: frame.name });
+        return;
+      case 'group_deleted':
+        this.groups.forget(frame.group);
+        if (this.groups.current === frame.group) this.groups.setCurrent(null);
+        this.emit('groupDeleted', { group: frame.group });
+        return;
       case 'error':
         return; // connection-level error without id; fatal ones close the link, which reports itself
       default:
         assertNeverFrame(frame);
     }
+  }
+
+  /**
+   * Resolves once the saved messages the last registration announced have
+   * arrived (shown together by one `savedMessages` event), or the connection
+   * was lost meanwhile: the CLI runs no command before (docs/usage.md).
+   */
+  savedArrived(): Promise<void> {
+    return this.saved.arrived();
+  }
+
+  /** A saved message: acked so the server deletes it; shown once if its sender's signature holds. */
+  private onSaved(message: SignedMessage, senderKey: string): void {
+    this.link.notify({ type: 'saved_ack', id: message.id });
+    this.showSaved(this.saved.receive(message, senderKey));
+  }
+
+  private showSaved(messages: readonly R.SavedMessage[]): void {
+    if (messages.length > 0) this.emit('savedMessages', messages);
   }
 
   /** The held inbox, with each sender shown as the table shows it, whatever case it signed with (docs/usage.md "Names"). */

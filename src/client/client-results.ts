@@ -1,4 +1,5 @@
-import type { ClientEntry } from '../protocol/frames';
+import type { ClientEntry, HistoryEntry } from '../protocol/frames';
+import type { ShownSaved } from './saved-messages';
 import type { ErrorCode } from '../protocol/errors';
 import type { RequestOutcome } from './server-link';
 import type { DirectMessage } from './peer-listener';
@@ -17,26 +18,43 @@ export type RequestFailure =
   | { readonly error: ErrorCode }; // any other error code from the server
 
 /** Result of ChatClient.register() (docs/events.md). */
-export type RegisterResult = 'ok' | 'name_in_use' | RequestFailure;
+export type RegisterResult = 'ok' | 'name_in_use' | 'name_owned' | RequestFailure;
 /** Result of ChatClient.sendDirect(): the receiver's verdict, or why it was not sent. */
 export type SendDirectResult =
   | 'received'
   | 'no_ack'
   | 'receiver_full' // the receiver holds as many messages as it allows (docs/usage.md)
-  | 'offline'
+  | 'offline' // offline, and the server cannot be reached to keep it
+  | 'saved' // offline: the server keeps it until the receiver comes back (docs/usage.md "Saved messages")
+  | 'mailbox_full'
   | 'unknown'
   | 'too_long'
-  | { readonly rejected: ErrorCode };
+  | { readonly rejected: ErrorCode }
+  | RequestFailure;
 /** Result of ChatClient.createGroup() (docs/events.md). */
 export type CreateGroupResult = 'created' | 'exists' | 'invalid_name' | RequestFailure;
 /** Result of ChatClient.listGroups() (docs/events.md). */
 export type ListGroupsResult = { readonly groups: readonly string[] } | RequestFailure;
 /** Result of ChatClient.joinGroup() (docs/events.md). */
-export type JoinGroupResult = 'joined' | 'no_such_group' | 'invalid_name' | RequestFailure;
+/** Result of ChatClient.joinGroup(): the group as shown, and its last messages (oldest first). */
+export type JoinGroupResult =
+  | { readonly joined: string; readonly history: readonly HistoryEntry[] }
+  | 'no_such_group'
+  | 'invalid_name'
+  | RequestFailure;
+/** Result of ChatClient.history(): the current group's last messages, oldest first. */
+export type HistoryResult =
+  { readonly group: string; readonly history: readonly HistoryEntry[] } | 'not_in_group' | RequestFailure;
+/** Result of ChatClient.deleteGroup(). */
+export type DeleteGroupResult =
+  'deleted' | 'no_such_group' | { readonly creator: string } | 'invalid_name' | RequestFailure;
+/** Result of ChatClient.deleteAccount(). */
+export type DeleteAccountResult = 'deleted' | 'not_self' | RequestFailure;
 /** Result of ChatClient.leaveGroup() (docs/events.md). */
 export type LeaveGroupResult = { readonly left: string } | 'not_in_group' | RequestFailure;
 /** Result of ChatClient.listMembers() (docs/events.md). */
-export type ListMembersResult = { readonly group: string; readonly members: readonly string[] } | 'not_in_group' | RequestFailure;
+export type ListMembersResult =
+  { readonly group: string; readonly members: readonly string[] } | 'not_in_group' | RequestFailure;
 /** Result of ChatClient.sendGroup() (docs/events.md). */
 export type SendGroupResult = 'received' | 'too_long' | 'not_in_group' | RequestFailure;
 /** Result of ChatClient.deregister() (docs/events.md). */
@@ -52,6 +70,9 @@ export interface GroupMessage {
 
 export type { DirectMessage };
 
+/** A private message the server kept while this client was offline. */
+export type SavedMessage = ShownSaved;
+
 /** Events a ChatClient emits; it never prints (STYLE: the client is a library). */
 export type ChatClientEvents = {
   /** A table push was applied (also the first full table after registering). */
@@ -66,6 +87,12 @@ export type ChatClientEvents = {
   memberLeft: [info: { readonly group: string; readonly name: string }];
   /** The server removed this client from its group, or the group vanished across a reconnect. */
   removedFromGroup: [info: { readonly group: string }];
+  /** Messages saved for this client while it was offline, oldest first (verified; each id once). */
+  savedMessages: [messages: readonly SavedMessage[]];
+  /** `name` received the messages this client saved for it. */
+  receipt: [info: { readonly name: string }];
+  /** The creator deleted `group`; if this client was in it, it is back in normal mode. */
+  groupDeleted: [info: { readonly group: string }];
   /** The registered server connection was lost; reconnecting in the background. */
   serverLost: [];
   /** Registered again (and re-joined the group, if it still exists) after `serverLost`. */

@@ -74,8 +74,19 @@ export class DirectSender {
     if (existing && existing.conn.open && existing.host === peer.host && existing.port === peer.port) return existing;
     if (existing) existing.conn.close();
     const socket = net.connect({ host: peer.host, port: peer.port });
-    const conn = new FramedConnection(socket, DIRECT_LINK, connectionLimits(this.options.limits, false), this.options.clock);
-    const link: PooledLink = { conn, host: peer.host, port: peer.port, pending: new PendingAcks(this.options.clock), ackKeys: new Map() };
+    const conn = new FramedConnection(
+      socket,
+      DIRECT_LINK,
+      connectionLimits(this.options.limits, false),
+      this.options.clock,
+    );
+    const link: PooledLink = {
+      conn,
+      host: peer.host,
+      port: peer.port,
+      pending: new PendingAcks(this.options.clock),
+      ackKeys: new Map(),
+    };
     conn.on('frame', (frame) => {
       if (frame.type === 'dm_ack') this.onAck(link, peer.name, frame.id, frame.sig);
       else if (frame.type === 'error' && frame.id !== undefined) link.pending.settle(frame.id, rejection(frame.code));
@@ -92,7 +103,8 @@ export class DirectSender {
   private onAck(link: PooledLink, receiver: string, id: string, sig: string): void {
     const key = link.ackKeys.get(id);
     if (key === undefined) return; // not waiting for it (timed out, or never sent)
-    if (verifyAck(key, { id, from: this.options.name, to: receiver }, sig)) return void link.pending.settle(id, 'received');
+    if (verifyAck(key, { id, from: this.options.name, to: receiver }, sig))
+      return void link.pending.settle(id, 'received');
     link.pending.settle(id, 'no_ack');
     link.conn.destroy();
   }

@@ -54,13 +54,29 @@ export class GroupState {
   }
 
   /**
-   * A new server connection: sequence numbers are per server session, so the
-   * seen marks are forgotten, and acks owed to the old connection are dropped.
+   * A new server connection: acks owed to the old connection are dropped. The
+   * seen marks stay: a group's seq keeps counting across connections and
+   * server restarts (docs/protocol.md "Group history"), and a re-join asks for
+   * what came after them.
    */
   resetSession(): void {
-    this.highest.clear();
     this.unacked.clear();
     this.cancelTimer();
+  }
+
+  /** The highest seq of `group` this client has seen (or was told it joined at), if any. */
+  lastSeen(group: string): number | undefined {
+    return this.highest.get(group);
+  }
+
+  /** The group's messages up to `seq` were shown (or predate joining): later ones are new. */
+  noteSeen(group: string, seq: number): void {
+    if (seq > (this.highest.get(group) ?? -1)) this.highest.set(group, seq);
+  }
+
+  /** `group` was deleted: a new group of that name numbers its messages afresh. */
+  forget(group: string): void {
+    this.highest.delete(group);
   }
 
   /** Cancels the pending flush timer. */

@@ -1,4 +1,5 @@
 import crypto, { type KeyObject } from 'node:crypto';
+import { registrationBytes, verifySignature } from '../protocol/signing';
 
 /**
  * Ed25519 identity of one client process (SPEC §7: direct messages cannot be
@@ -41,7 +42,7 @@ export function ackSigningBytes(fields: SignedAckFields): Buffer {
   return Buffer.from(JSON.stringify([ACK_CONTEXT, id, from, to]), 'utf8');
 }
 
-/** A client's key pair; generated fresh per process, the private key never leaves it. */
+/** A client's key pair, kept in its identity file (identity-file.ts); the private key never leaves the client. */
 export class Identity {
   private constructor(
     private readonly privateKey: KeyObject,
@@ -51,62 +52,48 @@ export class Identity {
 
   /** Generates a new Ed25519 key pair. */
   static generate(): Identity {
-    const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
-    const jwk = publicKey.export({ format: 'jwk' });
+    return Identity.fromPrivateKey(crypto.generateKeyPairSync('ed25519').privateKey);
+  }
+
+  /** The identity of an Ed25519 private key (read from an identity file). Throws for another kind of key. */
+  static fromPrivateKey(privateKey: KeyObject): Identity {
+    if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 key');
+    const jwk = crypto.createPublicKey(privateKey).export({ format: 'jwk' });
     if (typeof jwk.x !== 'string') throw new Error('Ed25519 JWK export lacks x');
     return new Identity(privateKey, Buffer.from(jwk.x, 'base64url').toString('base64'));
   }
 
+  /** The private key as PKCS#8 PEM, what an identity file holds. */
+  privateKeyPem(): string {
+    return this.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  }
+
   /** Signs a dm's fields; returns the 64-byte signature in base64. */
   sign(fields: SignedDmFields): string {
-    return crypto.sign(null, dmSigningBytes(fields), this.privateKey).toString('base64');
+    return this.signBytes(dmSigningBytes(fields));
   }
 
   /** Signs the ack of a dm this client received; returns the signature in base64. */
   signAck(fields: SignedAckFields): string {
-    return crypto.sign(null, ackSigningBytes(fields), this.privateKey).toString('base64');
+    return this.signBytes(ackSigningBytes(fields));
   }
-}
 
-const keyCache = new Map<string, KeyObject | null>();
-const KEY_CACHE_LIMIT = 4096;
-
-/** Imports a raw base64 Ed25519 public key (cached); null when it is not a valid key. */
-function importPublicKey(base64: string): KeyObject | null {
-  const cached = keyCache.get(base64);
-  if (cached !== undefined) return cached;
-  let key: KeyObject | null = null;
-  const raw = Buffer.from(base64, 'base64');
-  if (raw.length === 32) {
-    try {
-      key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
-    } catch {
-      key = null;
-    }
+  /** Proves holding this key to a server: signs its connection's challenge with the name (docs/security.md). */
+  signRegistration(challenge: string, name: string): string {
+    return this.signBytes(registrationBytes(challenge, name, this.publicKey));
   }
-  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-  keyCache.set(base64, key);
-  return key;
+
+  private signBytes(bytes: Buffer): string {
+    return crypto.sign(null, bytes, this.privateKey).toString('base64');
+  }
 }
 
 /** True only when `signature` (base64) is `publicKey`'s signature over exactly these fields. */
 export function verifyDm(publicKey: string, fields: SignedDmFields, signature: string): boolean {
-  return verifyBytes(publicKey, dmSigningBytes(fields), signature);
+  return verifySignature(publicKey, dmSigningBytes(fields), signature);
 }
 
 /** True only when `signature` is `publicKey`'s (the receiver's) signature of the ack of this dm. */
 export function verifyAck(publicKey: string, fields: SignedAckFields, signature: string): boolean {
-  return verifyBytes(publicKey, ackSigningBytes(fields), signature);
-}
-
-function verifyBytes(publicKey: string, bytes: Buffer, signature: string): boolean {
-  const key = importPublicKey(publicKey);
-  if (key === null) return false;
-  const sig = Buffer.from(signature, 'base64');
-  if (sig.length !== 64) return false;
-  try {
-    return crypto.verify(null, bytes, key, sig);
-  } catch {
-    return false;
-  }
+  return verifySignature(publicKey, ackSigningBytes(fields), signature);
 }

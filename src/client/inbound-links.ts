@@ -70,7 +70,8 @@ export class InboundLinks {
     };
     this.links.add(link);
     conn.on('close', () => this.links.delete(link));
-    if (this.limits.directGreetingTimeoutMs > 0) this.timer ??= this.clock.setInterval(() => this.sweep(), sweepPeriod(this.limits));
+    if (this.limits.directGreetingTimeoutMs > 0)
+      this.timer ??= this.clock.setInterval(() => this.sweep(), sweepPeriod(this.limits));
     return link;
   }
 

@@ -187,7 +187,11 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
       this.received.record(dm.from, dm.id, dm.ts); // written down before it is shown
       this.options.inbox.deliver({ id: dm.id, from: dm.from, text: dm.text });
     }
-    conn.send({ type: 'dm_ack', id: dm.id, sig: this.options.identity.signAck({ id: dm.id, from: dm.from, to: dm.to }) });
+    conn.send({
+      type: 'dm_ack',
+      id: dm.id,
+      sig: this.options.identity.signAck({ id: dm.id, from: dm.from, to: dm.to }),
+    });
   }
 
   /** The sender's key; if unknown, waits (bounded) for table updates, since a push may be in flight. */

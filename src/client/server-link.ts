@@ -2,7 +2,13 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FramedConnection } from '../net/framed-connection';
 import { PendingAcks } from '../net/pending-acks';
-import { assertNever, type ClientToServerFrame, type FrameOf, type ServerRequest, type ServerToClientFrame } from '../protocol/frames';
+import {
+  assertNever,
+  type ClientToServerFrame,
+  type FrameOf,
+  type ServerRequest,
+  type ServerToClientFrame,
+} from '../protocol/frames';
 import { CLIENT_SIDE } from '../protocol/link-frames';
 import type { Limits } from '../protocol/limits';
 import type { Clock, TimerHandle } from '../util/clock';
@@ -29,8 +35,8 @@ const NOT_CONNECTED = { type: 'not_connected' } as const;
 
 /** Events of the link; ChatClient turns them into its own. */
 export type ServerLinkEvents = {
-  /** A pushed frame (table, group_msg, removed, presence, or an error without id). */
-  frame: [frame: Exclude<ServerToClientFrame, { type: 'reply' | 'list_part' | 'ping' | 'pong' }>];
+  /** A pushed frame (table, group_msg, removed, presence, saved, receipt, group_deleted, or an error without id). */
+  frame: [frame: Exclude<ServerToClientFrame, { type: 'reply' | 'list_part' | 'hello' | 'ping' | 'pong' }>];
   /** A new connection is open (not yet registered). */
   connected: [];
   /** The open connection ended. */
@@ -53,8 +59,16 @@ export interface ServerLinkOptions {
 /** The client's end of a server connection. */
 type ServerConnection = FramedConnection<ServerToClientFrame, ClientToServerFrame>;
 
+/**
+ * A request, or how to build it from the connection's `hello` challenge
+ * (`register` signs it: each new connection gets the request built anew,
+ * with the same id).
+ */
+export type RequestFrame =
+  ServerRequest | { readonly id: string; readonly build: (challenge: string) => ServerRequest };
+
 interface InFlight {
-  readonly frame: ServerRequest;
+  readonly frame: RequestFrame;
   readonly level: LinkLevel;
   sentOn: ServerConnection | null;
 }
@@ -71,11 +85,15 @@ const BACKOFF_MAX_MS = 2_000;
 export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   private conn: ServerConnection | null = null;
   private isOpen = false;
+  /** The socket connected (the link is open once `hello` came too). */
+  private socketOpen = false;
   private linkLevel: LinkLevel = LinkLevel.none;
   private readonly pending: PendingAcks<RequestOutcome>;
   private readonly inFlight = new Map<string, InFlight>();
   /** Items of `list_part` frames per request id on the current connection, until its reply arrives. */
   private readonly listParts = new Map<string, string[]>();
+  /** The challenge the current connection's `hello` carried (docs/protocol.md `hello`). */
+  private challenge: string | null = null;
   private reconnectTimer: TimerHandle | null = null;
   private backoffMs = BACKOFF_BASE_MS;
   private closed = false;
@@ -115,7 +133,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
    * ends `not_connected` at once (and dials now rather than after the
    * backoff); one whose tries ran out while reconnecting ends so too.
    */
-  async request(frame: ServerRequest, level: LinkLevel = LinkLevel.ready): Promise<RequestOutcome> {
+  async request(frame: RequestFrame, level: LinkLevel = LinkLevel.ready): Promise<RequestOutcome> {
     if (level === LinkLevel.ready && this.reconnecting) {
       this.connect();
       return NOT_CONNECTED;
@@ -147,10 +165,17 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   connect(): void {
     if (this.closed || this.conn !== null) return;
     this.cancelReconnect();
-    const stream = this.options.dial ? this.options.dial() : net.connect({ host: this.options.host, port: this.options.port });
-    const conn = new FramedConnection(stream, CLIENT_SIDE, connectionLimits(this.options.limits, false), this.options.clock);
+    const stream = this.options.dial
+      ? this.options.dial()
+      : net.connect({ host: this.options.host, port: this.options.port });
+    const conn = new FramedConnection(
+      stream,
+      CLIENT_SIDE,
+      connectionLimits(this.options.limits, false),
+      this.options.clock,
+    );
     this.conn = conn;
-    conn.on('frame', (frame) => this.onFrame(frame));
+    conn.on('frame', (frame) => this.onFrame(conn, frame));
     conn.on('fault', (error) => this.emit('fault', error));
     conn.on('close', () => this.onClose(conn));
     if (stream instanceof net.Socket && stream.connecting) stream.once('connect', () => this.onOpen(conn));
@@ -171,8 +196,15 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     await this.conn?.closeAndWait();
   }
 
+  /** The socket is open; the link counts as connected once the server's `hello` arrives. */
   private onOpen(conn: ServerConnection): void {
     if (conn !== this.conn || !conn.open) return;
+    this.socketOpen = true;
+    if (this.challenge !== null) this.onHello(conn);
+  }
+
+  private onHello(conn: ServerConnection): void {
+    if (conn !== this.conn || !conn.open || !this.socketOpen || this.isOpen) return;
     this.isOpen = true;
     this.linkLevel = LinkLevel.connected;
     this.emit('connected');
@@ -187,11 +219,17 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     }
     if (!this.isOpen || this.linkLevel < entry.level || entry.sentOn === this.conn) return;
     entry.sentOn = this.conn;
-    this.conn.send(entry.frame);
+    const frame = entry.frame;
+    this.conn.send('build' in frame ? frame.build(this.challenge ?? '') : frame);
   }
 
-  private onFrame(frame: ServerToClientFrame): void {
+  private onFrame(conn: ServerConnection, frame: ServerToClientFrame): void {
     switch (frame.type) {
+      case 'hello':
+        if (this.challenge !== null) return; // one per connection
+        this.challenge = frame.challenge;
+        this.onHello(conn);
+        return;
       case 'list_part':
         this.addListPart(frame.id, frame.items);
         return;
@@ -206,6 +244,9 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
       case 'table':
       case 'group_msg':
       case 'removed':
+      case 'saved':
+      case 'receipt':
+      case 'group_deleted':
       case 'presence':
         this.emit('frame', frame);
         return;
@@ -234,7 +275,11 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     const parts = this.listParts.get(frame.id);
     if (parts === undefined) return frame;
     this.listParts.delete(frame.id);
-    if (frame.members !== undefined || this.inFlight.get(frame.id)?.frame.type === 'list_members') {
+    const request = this.inFlight.get(frame.id)?.frame;
+    if (
+      frame.members !== undefined ||
+      (request !== undefined && 'type' in request && request.type === 'list_members')
+    ) {
       return { ...frame, members: [...parts, ...(frame.members ?? [])] };
     }
     return { ...frame, groups: [...parts, ...(frame.groups ?? [])] };
@@ -246,6 +291,8 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     this.listParts.clear(); // a retry on the next connection gets every part again
     this.conn = null;
     this.isOpen = false;
+    this.socketOpen = false;
+    this.challenge = null;
     this.linkLevel = LinkLevel.none;
     if (wasOpen) this.emit('lost');
     if (this.autoReconnect && !this.closed) this.scheduleReconnect();

@@ -8,7 +8,13 @@ import type { LinkFrames } from '../protocol/link-frames';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
-import { tickPeriod, type CloseInfo, type ConnectionEvents, type ConnectionLimits, type ConnectionState } from './connection-types';
+import {
+  tickPeriod,
+  type CloseInfo,
+  type ConnectionEvents,
+  type ConnectionLimits,
+  type ConnectionState,
+} from './connection-types';
 import { InboundPolicy } from './inbound-policy';
 import { sharedTicker, type SharedTicker, type Tickable } from './ticker';
 import { scheduleFlush, writeBatch, type Flushable } from './write-batcher';
@@ -41,7 +47,8 @@ const NO_EXEMPTIONS: ReadonlySet<never> = new Set();
  */
 export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   extends TypedEmitter<ConnectionEvents<In>>
-  implements Flushable, Tickable {
+  implements Flushable, Tickable
+{
   private readonly decoder: FrameDecoder<In>;
   private readonly policy: InboundPolicy;
   private readonly ticker: SharedTicker;
@@ -49,6 +56,8 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   private queuedBytes = 0;
   private lastReceivedAt: number;
   private lastSentAt: number;
+  /** Waiting `probe` calls, told when the peer sends anything. */
+  private readonly probes = new Set<() => void>();
   /** When the ticker last swept this connection (a late sweep means this process stalled). */
   private lastTickAt: number;
   private partialSince: number | null = null;
@@ -238,11 +247,35 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
     this.stream.destroy();
   }
 
+  /**
+   * Sends a ping and resolves true as soon as anything arrives from the peer
+   * within `ms`, false if nothing does or the connection closes: is the peer
+   * still there? (A stale session a returning owner may replace.)
+   */
+  probe(ms: number): Promise<boolean> {
+    if (!this.open) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (alive: boolean): void => {
+        this.clock.clearTimeout(timer);
+        this.probes.delete(onData);
+        this.off('close', onClose);
+        resolve(alive);
+      };
+      const onData = (): void => done(true);
+      const onClose = (): void => done(false);
+      const timer = this.clock.setTimeout(() => done(false), ms);
+      this.probes.add(onData);
+      this.once('close', onClose);
+      this.sendControl({ type: 'ping' });
+    });
+  }
+
   private onData(chunk: Buffer): void {
     // Frames read once closing began are dropped (onFrame), so they are not even decoded:
     // a flooding peer we closed costs no parsing while its bytes drain.
     if (!this.open) return;
     this.lastReceivedAt = this.clock.now();
+    for (const alive of [...this.probes]) alive();
     this.framesThisPush = 0;
     this.decoder.push(chunk);
     if (!this.decoder.hasPartialFrame) this.partialSince = null;

@@ -1,9 +1,12 @@
-import net from 'node:net';
+import type net from 'node:net';
 
 /** Thrown when the port is taken; the CLI prints `>>> [Port <port> is already in use]`, exit 1. */
 export class PortInUseError extends Error {
   override readonly name = 'PortInUseError';
-  constructor(readonly port: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly port: number,
+    options?: { cause?: unknown },
+  ) {
     super(`Port ${port} is already in use`, options);
   }
 }

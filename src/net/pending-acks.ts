@@ -3,9 +3,7 @@ import { systemClock } from '../util/clock';
 
 /** How a pending ack ended. */
 export type AckOutcome<T> =
-  | { readonly kind: 'acked'; readonly value: T }
-  | { readonly kind: 'timeout' }
-  | { readonly kind: 'closed' };
+  { readonly kind: 'acked'; readonly value: T } | { readonly kind: 'timeout' } | { readonly kind: 'closed' };
 
 interface Entry<T> {
   resolve: (outcome: AckOutcome<T>) => void;

@@ -109,7 +109,8 @@ export class MemberDiscovery {
   gossip(except: MeshLink | null): void {
     const members = this.host.table.list(); // one sorted snapshot for every recipient's list
     for (const member of members) {
-      if (member.link !== except) member.link.conn.send({ type: 'members', members: this.listFor(member.link, members) });
+      if (member.link !== except)
+        member.link.conn.send({ type: 'members', members: this.listFor(member.link, members) });
     }
   }
 
@@ -122,7 +123,10 @@ export class MemberDiscovery {
     if (voucher === undefined || !this.ledger.open(voucher)) return;
     const viaHost = via.remote?.host ?? '127.0.0.1';
     for (const m of members) {
-      this.enqueue({ name: m.name, instance: m.peer, host: resolveLearnedHost(m.host, viaHost), port: m.port }, voucher);
+      this.enqueue(
+        { name: m.name, instance: m.peer, host: resolveLearnedHost(m.host, viaHost), port: m.port },
+        voucher,
+      );
     }
     this.pump();
   }
@@ -144,7 +148,13 @@ export class MemberDiscovery {
     }
     if (this.candidates.size - this.inflight >= MAX_QUEUED_DIALS) return;
     const vouchers = new Set(voucher === null ? [] : [voucher]);
-    this.candidates.set(member.instance, { info: member, key: addressKey(member), vouchers, own: voucher === null, dialing: false });
+    this.candidates.set(member.instance, {
+      info: member,
+      key: addressKey(member),
+      vouchers,
+      own: voucher === null,
+      dialing: false,
+    });
   }
 
   /** Starts the dials the rules allow now; wakes `settled` waiters when nothing is left. */
@@ -172,10 +182,13 @@ export class MemberDiscovery {
       if (payer === null) return this.ledger.mayPayLater(c.vouchers) ? 'wait' : 'drop';
     }
     if (!this.rate.take()) {
-      this.rateTimer = this.host.clock.setTimeout(() => {
-        this.rateTimer = null;
-        this.pump();
-      }, Math.ceil(1000 / MAX_DIALS_PER_SEC));
+      this.rateTimer = this.host.clock.setTimeout(
+        () => {
+          this.rateTimer = null;
+          this.pump();
+        },
+        Math.ceil(1000 / MAX_DIALS_PER_SEC),
+      );
       return 'wait';
     }
     return { payer };

@@ -106,7 +106,9 @@ export class MemberTable<L> {
   admit(info: MemberInfo, link: L, initiator: string, joining: boolean): AdmitResult<L> {
     if (info.instance === this.self.instance) return { kind: 'self' };
     if (info.name === this.self.name) {
-      return this.selfJoining && instanceWins(info.instance, this.self.instance) ? { kind: 'self_loses' } : { kind: 'refused' };
+      return this.selfJoining && instanceWins(info.instance, this.self.instance)
+        ? { kind: 'self_loses' }
+        : { kind: 'refused' };
     }
     const existing = this.members.get(info.name);
     const entry: Member<L> = { ...info, link, initiator, joining };

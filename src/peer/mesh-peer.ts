@@ -1,7 +1,7 @@
 import { normalizeAddress } from '../net/listen';
 import { encodeFrame } from '../protocol/codec';
 import { newId, type IdSource } from '../protocol/ids';
-import { PROTOCOL_VERSION, type Limits } from '../protocol/limits';
+import { MESH_PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { MAX_GOSSIP_MEMBERS, type MeshFrame } from '../protocol/mesh-frames';
 import { assertNever, type FrameOf } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
@@ -167,7 +167,12 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   /** Dials an address; `to` is the instance expected there, when known. */
   private dial(target: PeerAddress, to?: string): Promise<DialOutcome> {
     return this.pool.dial(target, () => ({
-      type: 'hello', id: this.ids(), v: PROTOCOL_VERSION, name: this.name, peer: this.instance, port: this.boundPort,
+      type: 'hello',
+      id: this.ids(),
+      v: MESH_PROTOCOL_VERSION,
+      name: this.name,
+      peer: this.instance,
+      port: this.boundPort,
       ...(to === undefined ? {} : { to }),
       ...(this.joining ? { joining: true as const } : {}),
     }));
@@ -208,14 +213,18 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   }
 
   /** Frames only a greeted member may send: checked once here (STYLE §4). */
-  private onMemberFrame(link: MeshLink, frame: FrameOf<MeshFrame, 'members' | 'joined' | 'msg' | 'msg_ack' | 'bye'>): void {
+  private onMemberFrame(
+    link: MeshLink,
+    frame: FrameOf<MeshFrame, 'members' | 'joined' | 'msg' | 'msg_ack' | 'bye'>,
+  ): void {
     if (link.state === 'greeting') return link.conn.sendError('not_registered');
     if (!link.trusted) return;
     switch (frame.type) {
       case 'members':
         return this.discovery.learn(frame.members, link);
       case 'joined':
-        if (this.table.markJoined(link.name, link.remote?.instance ?? '')) this.announce(link.name, link.remote?.instance);
+        if (this.table.markJoined(link.name, link.remote?.instance ?? ''))
+          this.announce(link.name, link.remote?.instance);
         return;
       case 'msg':
         return this.onMsg(link, frame);
@@ -230,8 +239,9 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   }
 
   private onHello(link: MeshLink, frame: FrameOf<MeshFrame, 'hello'>): void {
-    if (link.outbound || link.state !== 'greeting') return link.conn.sendError('already_registered', undefined, frame.id);
-    if (frame.v !== PROTOCOL_VERSION) return link.conn.sendError('unsupported_version', undefined, frame.id);
+    if (link.outbound || link.state !== 'greeting')
+      return link.conn.sendError('already_registered', undefined, frame.id);
+    if (frame.v !== MESH_PROTOCOL_VERSION) return link.conn.sendError('unsupported_version', undefined, frame.id);
     if (this.leaving || this.nameLost) return link.conn.sendError('shutting_down', undefined, frame.id);
     if (frame.to !== undefined && frame.to !== this.instance) {
       link.conn.sendError('wrong_recipient', 'This is another peer (its address was reused)', frame.id);
@@ -241,7 +251,11 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     const info: MemberInfo = { name: frame.name, instance: frame.peer, host, port: frame.port };
     const kept = this.admit(link, info, frame.name, frame.joining === true, () =>
       link.conn.send({
-        type: 'welcome', id: frame.id, name: this.name, peer: this.instance, members: this.discovery.listFor(link),
+        type: 'welcome',
+        id: frame.id,
+        name: this.name,
+        peer: this.instance,
+        members: this.discovery.listFor(link),
         ...(this.joining ? { joining: true as const } : {}),
       }),
     );
@@ -271,12 +285,16 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     const wasJoining = this.table.get(info.name)?.joining === true;
     const verdict = this.table.admit(info, link, initiator, joining);
     const establishedNow = this.table.get(info.name)?.joining === false;
-    return applyVerdict(verdict, { link, info, joining, wasJoining, establishedNow }, {
-      welcome,
-      linked: (instance) => this.discovery.memberLinked(instance),
-      announce: (name, instance) => this.announce(name, instance),
-      loseName: () => this.loseName(),
-    });
+    return applyVerdict(
+      verdict,
+      { link, info, joining, wasJoining, establishedNow },
+      {
+        welcome,
+        linked: (instance) => this.discovery.memberLinked(instance),
+        announce: (name, instance) => this.announce(name, instance),
+        loseName: () => this.loseName(),
+      },
+    );
   }
 
   /** SPEC §6: `[<name> has joined the chat]`, once per member, never for those in our own join count. */

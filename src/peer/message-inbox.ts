@@ -12,7 +12,10 @@ export type InboxVerdict = 'show' | 'duplicate' | 'too_long';
 export class MessageInbox {
   private readonly seen: SeenIds;
 
-  constructor(capacity: number, private readonly maxMessageLength: number) {
+  constructor(
+    capacity: number,
+    private readonly maxMessageLength: number,
+  ) {
     this.seen = new SeenIds(capacity);
   }
 

@@ -38,7 +38,11 @@ const NEWLINE = 0x0a;
  * delta, twice as fast at 100 entries). A table head is all ASCII and written
  * as latin1; a list head holds an id, which may not be, and is written as UTF-8.
  */
-function wrap<F extends ServerToClientFrame>(head: string, encoding: 'latin1' | 'utf8', array: Buffer): EncodedFrame<F> {
+function wrap<F extends ServerToClientFrame>(
+  head: string,
+  encoding: 'latin1' | 'utf8',
+  array: Buffer,
+): EncodedFrame<F> {
   const headBytes = encoding === 'latin1' ? head.length : Buffer.byteLength(head, 'utf8');
   const end = headBytes + array.length;
   const out = Buffer.allocUnsafe(end + 2);
@@ -50,7 +54,12 @@ function wrap<F extends ServerToClientFrame>(head: string, encoding: 'latin1' | 
 }
 
 /** One `table` chunk; `more` marks every chunk of a push but the last, `full` only its first chunk. */
-export function encodeTableChunk(rev: number, full: boolean, more: boolean, clients: JsonArray<ClientEntry>): EncodedFrame<TableFrame> {
+export function encodeTableChunk(
+  rev: number,
+  full: boolean,
+  more: boolean,
+  clients: JsonArray<ClientEntry>,
+): EncodedFrame<TableFrame> {
   const flag = more ? '"more":true,' : '';
   return wrap(`{"type":"table","rev":${rev},"full":${full},${flag}"clients":`, 'latin1', clients);
 }

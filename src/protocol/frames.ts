@@ -20,10 +20,34 @@ export const Host = z.string().min(1).max(255);
  * A host a client claims in `register`: an IPv4/IPv6 literal or a hostname of
  * at most 253 chars (SPEC §3, the rule the CLI applies to the server host).
  */
-export const ClaimedHost = z.string().min(1).max(253).refine(isValidHost, { message: 'not a valid IP address or hostname' });
+export const ClaimedHost = z
+  .string()
+  .min(1)
+  .max(253)
+  .refine(isValidHost, { message: 'not a valid IP address or hostname' });
 /** Ed25519 public key, raw 32 bytes in base64. */
 export const PublicKey = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
 export const Signature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
+/** A server challenge: 32 random bytes in base64. */
+export const Challenge = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
+/** Milliseconds since the epoch. */
+export const Millis = z.int().min(0).max(8.64e15);
+/** One message of a group's history (docs/protocol.md "Group history"). */
+export const HistoryEntry = z.strictObject({ seq: z.int().min(1), from: Name, text: Text, at: Millis });
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+/**
+ * A private message as its sender signed it (docs/security.md): the fields
+ * of a direct `dm`, also used for a message saved for an offline receiver.
+ */
+export const SignedMessage = z.strictObject({
+  id: Id,
+  from: Name,
+  to: Name,
+  text: Text,
+  ts: Millis,
+  sig: Signature,
+});
+export type SignedMessage = z.infer<typeof SignedMessage>;
 /** A catalogue code (`errors.ts`); parsed frames carry it as `ErrorCode`, not `string`. */
 export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST);
 
@@ -34,6 +58,8 @@ const error = z.strictObject({
   id: Id.optional(),
   code: ErrorCodeSchema,
   message: z.string().max(1024),
+  /** The name the error is about, where the receiver needs it (`not_creator`: the group's creator). */
+  who: Name.optional(),
 });
 
 // ---- client → server -------------------------------------------------------
@@ -46,14 +72,32 @@ const register = z.strictObject({
   /** Address other clients should use for direct messages; defaults to the socket's remote address. */
   host: ClaimedHost.optional(),
   key: PublicKey,
+  /** Proof of holding `key`: its signature over the connection's `hello` challenge (docs/security.md). */
+  sig: Signature,
 });
 const dereg = z.strictObject({ type: z.literal('dereg'), id: Id, name: Name });
 const createGroup = z.strictObject({ type: z.literal('create_group'), id: Id, group: Name });
 const listGroups = z.strictObject({ type: z.literal('list_groups'), id: Id });
-const joinGroup = z.strictObject({ type: z.literal('join_group'), id: Id, group: Name });
+/** `since`: the last seq this client saw of `group` (a re-join after a reconnect catches up from there). */
+const joinGroup = z.strictObject({
+  type: z.literal('join_group'),
+  id: Id,
+  group: Name,
+  since: z.int().min(0).optional(),
+});
 const leaveGroup = z.strictObject({ type: z.literal('leave_group'), id: Id });
 const listMembers = z.strictObject({ type: z.literal('list_members'), id: Id });
 const sendGroup = z.strictObject({ type: z.literal('send_group'), id: Id, text: Text });
+const deleteGroup = z.strictObject({ type: z.literal('delete_group'), id: Id, group: Name });
+const deleteAccount = z.strictObject({ type: z.literal('delete_account'), id: Id, name: Name });
+/** The last `n` messages of the caller's group. */
+const history = z.strictObject({ type: z.literal('history'), id: Id, n: z.int().min(1).max(100) });
+/** Who `name` is: its table entry (online or not), if the name has an account. */
+const lookup = z.strictObject({ type: z.literal('lookup'), id: Id, name: Name });
+/** Keep a signed private message for an offline receiver (its `id` is the request id). */
+const saveMessage = z.strictObject({ type: z.literal('save_message'), id: Id, message: SignedMessage });
+/** The receiver shows saved message `id`: the server may delete it. */
+const savedAck = z.strictObject({ type: z.literal('saved_ack'), id: Id });
 /** Cumulative: acknowledges every message of `group` with sequence number <= seq. */
 const groupAck = z.strictObject({
   type: z.literal('group_ack'),
@@ -62,12 +106,30 @@ const groupAck = z.strictObject({
 });
 
 export const ClientToServerFrame = z.discriminatedUnion('type', [
-  register, dereg, createGroup, listGroups, joinGroup, leaveGroup, listMembers,
-  sendGroup, groupAck, ping, pong,
+  register,
+  dereg,
+  createGroup,
+  listGroups,
+  joinGroup,
+  leaveGroup,
+  listMembers,
+  sendGroup,
+  deleteGroup,
+  deleteAccount,
+  history,
+  lookup,
+  saveMessage,
+  savedAck,
+  groupAck,
+  ping,
+  pong,
 ]);
 export type ClientToServerFrame = z.infer<typeof ClientToServerFrame>;
-/** The request frames: those that carry an id and get exactly one reply or error. */
-export type ServerRequest = Extract<ClientToServerFrame, { id: string }>;
+/**
+ * The request frames: those that carry an id and get exactly one reply or
+ * error (`saved_ack` carries the id of what it acknowledges, and gets none).
+ */
+export type ServerRequest = Exclude<Extract<ClientToServerFrame, { id: string }>, { type: 'saved_ack' }>;
 
 // ---- server → client -------------------------------------------------------
 export const ClientEntry = z.strictObject({
@@ -86,6 +148,14 @@ const reply = z.strictObject({
   groups: z.array(Name).readonly().optional(),
   members: z.array(Name).readonly().optional(),
   group: Name.optional(),
+  /** register: how many saved messages follow the full table (absent when none). */
+  saved: z.int().min(1).optional(),
+  /** join_group: the seq of the group's last message when the client joined (absent while there is none). */
+  seq: z.int().min(1).optional(),
+  /** join_group (without `since`): the group's last messages; history: the last `n`. Oldest first. */
+  history: z.array(HistoryEntry).readonly().optional(),
+  /** lookup: the name's entry. */
+  entry: ClientEntry.optional(),
 });
 /**
  * Client table push, possibly split in chunks so no frame nears maxFrameBytes.
@@ -119,6 +189,14 @@ const groupMsg = z.strictObject({
   text: Text,
 });
 const removed = z.strictObject({ type: z.literal('removed'), group: Name });
+/** First frame on every connection: what `register` must sign (docs/security.md "Accounts"). */
+const hello = z.strictObject({ type: z.literal('hello'), v: z.int().min(0), challenge: Challenge });
+/** A message saved while this client was offline; acked with `saved_ack`. `key` is the sender's account key. */
+const saved = z.strictObject({ type: z.literal('saved'), message: SignedMessage, key: PublicKey });
+/** `name` received the messages this client saved for it. */
+const receipt = z.strictObject({ type: z.literal('receipt'), name: Name });
+/** `group` was deleted by its creator: its members are back in normal mode. */
+const groupDeleted = z.strictObject({ type: z.literal('group_deleted'), group: Name });
 /** Another member `name` joined or left the receiver's group `group` (in any way). */
 const presence = z.strictObject({
   type: z.literal('presence'),
@@ -128,7 +206,19 @@ const presence = z.strictObject({
 });
 
 export const ServerToClientFrame = z.discriminatedUnion('type', [
-  reply, error, table, listPart, groupMsg, removed, presence, ping, pong,
+  reply,
+  error,
+  table,
+  listPart,
+  groupMsg,
+  removed,
+  presence,
+  hello,
+  saved,
+  receipt,
+  groupDeleted,
+  ping,
+  pong,
 ]);
 export type ServerToClientFrame = z.infer<typeof ServerToClientFrame>;
 

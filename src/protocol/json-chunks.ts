@@ -64,7 +64,12 @@ const BRACKETS_BYTES = 2;
  * The greedy chunk of `items` from `start`: items while the JSON array text
  * stays within `budget` bytes, and always at least one (so chunking progresses).
  */
-export function greedyChunk<T>(items: readonly T[], start: number, encode: ItemEncoder<T>, budget: number): ArrayChunk<T> {
+export function greedyChunk<T>(
+  items: readonly T[],
+  start: number,
+  encode: ItemEncoder<T>,
+  budget: number,
+): ArrayChunk<T> {
   const parts: string[] = [];
   let bytes = BRACKETS_BYTES;
   let end = start;

@@ -17,6 +17,10 @@ export const DEFAULT_LIMITS = {
   maxGroups: 10_000,
   /** Most groups one client name may create; past it create_group gets `group_quota`. */
   maxGroupsPerClient: 100,
+  /** Saved messages one account's mailbox holds; past it a sender gets `mailbox_full`. */
+  mailboxLimit: 100,
+  /** Messages kept per group (its history); the oldest go first. */
+  historyLimit: 1000,
   /** Sustained frames per second per connection (token bucket refill rate). */
   rateLimitPerSec: 2_000,
   /** Token bucket size: frames a connection may send in one burst. */
@@ -63,5 +67,8 @@ export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
 /** Number of missed heartbeat intervals after which a silent peer is dead. */
 export const HEARTBEAT_MISSES = 3;
 
-/** Wire protocol version carried by `register` and mesh `hello` frames. */
-export const PROTOCOL_VERSION = 1;
+/** Client/server protocol version, carried by `hello` and `register` (docs/protocol.md). */
+export const PROTOCOL_VERSION = 2;
+
+/** Mesh (peer mode) protocol version, carried by `hello` (docs/protocol-mesh.md). */
+export const MESH_PROTOCOL_VERSION = 1;

@@ -62,6 +62,15 @@ const bye = z.strictObject({ type: z.literal('bye') });
 
 /** Every frame a mesh link may carry, validated where it enters the program. */
 export const MeshFrame = z.discriminatedUnion('type', [
-  hello, welcome, membersFrame, joined, msg, msgAck, bye, ErrorFrame, PingFrame, PongFrame,
+  hello,
+  welcome,
+  membersFrame,
+  joined,
+  msg,
+  msgAck,
+  bye,
+  ErrorFrame,
+  PingFrame,
+  PongFrame,
 ]);
 export type MeshFrame = z.infer<typeof MeshFrame>;

@@ -67,7 +67,10 @@ export class AddressLimits {
     let state = this.byAddress.get(address);
     if (state === undefined) {
       const rate = this.options.registrationsPerSec;
-      state = { connections: 0, registrations: new RateLimiter(rate, Math.max(1, rate * REGISTRATION_BURST_SECONDS), this.clock) };
+      state = {
+        connections: 0,
+        registrations: new RateLimiter(rate, Math.max(1, rate * REGISTRATION_BURST_SECONDS), this.clock),
+      };
       this.byAddress.set(address, state);
     }
     return state;

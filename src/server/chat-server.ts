@@ -1,12 +1,13 @@
 import type { Duplex } from 'node:stream';
 import type { ClientToServerFrame, ServerRequest } from '../protocol/frames';
 import { SERVER_SIDE } from '../protocol/link-frames';
-import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
+import { newChallenge } from '../protocol/signing';
+import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
 import { systemClock, type Clock } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import { toError } from '../util/errors';
-import type { ChatStore } from '../store/chat-store';
+import type { ChatStore, Owner } from '../store/chat-store';
 import { MemoryStore } from '../store/memory-store';
 import { GroupFanout, defaultBacklogLimits, type BacklogLimits, type DropReason } from './group-fanout';
 import { DEFAULT_TABLE_FLUSH_MS, TablePusher } from './table-push';
@@ -17,6 +18,7 @@ import { MIN_REPLY_TTL_MS, ReplyCaches } from './reply-cache';
 import { AddressLimits } from './address-limits';
 import { normalizeAddress } from '../net/listen';
 import { Session } from './session';
+import { SavedDelivery } from './saved-delivery';
 import { dispatchNotice, dispatchRequest, isReadOnly, routeKind } from './dispatch';
 import type { ServerContext } from './context';
 import type { EmitEvent, ServerEvents } from './events';
@@ -33,10 +35,15 @@ export interface ChatServerOptions {
   readonly backlog?: Partial<BacklogLimits>;
   /** Apply the per-address limits to loopback addresses too (by default they are exempt). */
   readonly limitLoopback?: boolean;
+  /** Makes each connection's `hello` challenge (injectable, like the clock; default 32 random bytes). */
+  readonly newChallenge?: () => string;
 }
 
 /** Acks are never rate limited (docs/protocol.md limits): a dropped ack would look like an unresponsive member. */
-const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack']);
+const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack', 'saved_ack']);
+
+/** The key a deleted account's last table entry carries: no key (all zero bytes). */
+const EMPTY_KEY = Buffer.alloc(32).toString('base64');
 
 /** What the server keeps per connection beside its Session. */
 interface Connection {
@@ -44,6 +51,20 @@ interface Connection {
   readonly deadline: RegisterDeadline;
   /** The remote address, as counted by AddressLimits (undefined for in-memory streams). */
   readonly address: string | undefined;
+}
+
+/** Read-only counters: what the server holds now and what it dropped so far (docs/architecture.md "Server"). */
+export interface ServerStats {
+  /** Open connections, registered or not. */
+  readonly connections: number;
+  /** Connections bound to a name. */
+  readonly registered: number;
+  /** Group deliveries sent and not yet acked, summed over every group's fan-out windows. */
+  readonly unackedDeliveries: number;
+  /** Members removed from their group for not acking in time, since start. */
+  readonly membersRemovedUnresponsive: number;
+  /** Connections dropped as `slow_consumer`, since start. */
+  readonly slowConsumersDropped: number;
 }
 
 /**
@@ -63,6 +84,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private readonly tables: TablePusher;
   private readonly replyCaches: ReplyCaches;
   private readonly addresses: AddressLimits;
+  private readonly saved: SavedDelivery;
   private readonly ctx: ServerContext;
   /** Every open connection, oldest first. */
   private readonly connections = new Map<number, Connection>();
@@ -70,6 +92,9 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private readonly unregistered = new Map<number, Connection>();
   private readonly byName = new Map<string, Session>();
   private nextId = 0;
+  private readonly newChallenge: () => string;
+  private removedUnresponsive = 0;
+  private slowConsumers = 0;
   private stopped = false;
 
   constructor(options: ChatServerOptions = {}) {
@@ -77,32 +102,68 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clock = options.clock ?? systemClock;
     this.store = options.store ?? new MemoryStore();
+    this.newChallenge = options.newChallenge ?? newChallenge;
     this.replyCaches = new ReplyCaches(
-      this.limits.seenIdsCapacity, this.clock,
+      this.limits.seenIdsCapacity,
+      this.clock,
       Math.max(MIN_REPLY_TTL_MS, 10 * this.limits.ackTimeoutMs * this.limits.retries),
     );
-    this.addresses = new AddressLimits({
-      maxConnections: this.limits.maxConnectionsPerAddress,
-      registrationsPerSec: this.limits.registrationsPerAddressPerSec,
-      exemptLoopback: options.limitLoopback !== true,
-    }, this.clock);
+    this.addresses = new AddressLimits(
+      {
+        maxConnections: this.limits.maxConnectionsPerAddress,
+        registrationsPerSec: this.limits.registrationsPerAddressPerSec,
+        exemptLoopback: options.limitLoopback !== true,
+      },
+      this.clock,
+    );
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     const backlog = { ...defaultBacklogLimits(), ...options.backlog };
     this.fanout = new GroupFanout(
       { onUnresponsive: (session, group, reason) => this.removeUnresponsive(session, group, reason) },
-      this.clock, this.limits.ackTimeoutMs, this.limits.maxOutboundBytes, backlog,
+      this.clock,
+      this.limits.ackTimeoutMs,
+      this.limits.maxOutboundBytes,
+      backlog,
     );
-    this.membership = new Membership(this.store, this.fanout, emit);
+    this.membership = new Membership(this.store, this.fanout, emit, this.limits.historyLimit);
+    this.saved = new SavedDelivery(
+      this.store,
+      (name) => this.byName.get(name),
+      (err) => this.emit('fault', toError(err)),
+    );
     this.tables = new TablePusher(
-      () => this.byName.values(), chunkBytes(this.limits.maxFrameBytes), this.clock,
+      () => this.byName.values(),
+      chunkBytes(this.limits.maxFrameBytes),
+      this.clock,
       options.tableFlushMs ?? DEFAULT_TABLE_FLUSH_MS,
     );
     this.ctx = {
-      store: this.store, membership: this.membership, fanout: this.fanout, tables: this.tables,
-      limits: this.limits, emit,
+      store: this.store,
+      membership: this.membership,
+      fanout: this.fanout,
+      tables: this.tables,
+      limits: this.limits,
+      emit,
+      now: () => this.clock.now(),
+      sessionsOf: (names) => names.flatMap((n) => this.byName.get(n) ?? []),
       bind: (session, name) => this.bind(session, name),
       admitRegistration: (session) => this.addresses.register(this.connections.get(session.id)?.address),
+      replaceIfStale: (holder) => this.replaceIfStale(holder),
       goOffline: (session) => this.goOffline(session),
+      accountDeleted: (session, leftGroup) => this.accountDeleted(session, leftGroup),
+      deliverSaved: (session, waiting) => this.saved.deliver(session, waiting),
+      savedAcked: (session, id) => this.saved.acked(session, id),
+    };
+  }
+
+  /** A snapshot of the counters in ServerStats (cost O(group members), for occasional reads). */
+  stats(): ServerStats {
+    return {
+      connections: this.connections.size,
+      registered: this.byName.size,
+      unackedDeliveries: this.fanout.unackedDeliveries(),
+      membersRemovedUnresponsive: this.removedUnresponsive,
+      slowConsumersDropped: this.slowConsumers,
     };
   }
 
@@ -114,8 +175,14 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     }
     const conn = new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT);
     const session: Session = new Session(
-      ++this.nextId, conn, this.replyCaches.fresh(), (err) => this.fault(session, err), () => this.clock.now(),
+      ++this.nextId,
+      conn,
+      this.replyCaches.fresh(),
+      (err) => this.fault(session, err),
+      () => this.clock.now(),
       this.limits.maxOutboundBytes,
+      undefined,
+      this.newChallenge(),
     );
     // docs/protocol.md limits: a connection must register within registerTimeoutMs.
     const deadline = new RegisterDeadline(this.clock, this.limits.registerTimeoutMs, () => {
@@ -128,7 +195,8 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       conn.sendError('address_limit'); // docs/security.md: per-address limits
       return;
     }
-    conn.on('close', () => {
+    conn.on('close', (info) => {
+      if (info.code === 'slow_consumer') this.slowConsumers++;
       this.addresses.close(address);
       this.onClose(connection);
     });
@@ -138,6 +206,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     }
     this.connections.set(session.id, connection);
     this.unregistered.set(session.id, connection);
+    conn.send({ type: 'hello', v: PROTOCOL_VERSION, challenge: session.challenge }); // docs/protocol.md: first frame
     deadline.start();
     conn.on('frame', (frame) => this.onFrame(connection, frame));
   }
@@ -178,6 +247,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private onClose(connection: Connection): void {
     const { session, deadline } = connection;
     deadline.end();
+    this.saved.forget(session);
     this.connections.delete(session.id);
     this.unregistered.delete(session.id);
     session.resume('flow'); // nothing left to hold back: its held frames run, then it goes offline
@@ -210,16 +280,23 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.byName.set(name, session);
   }
 
+  /** The session has no name any more: a later name on this connection starts clean, and it is sheddable again. */
+  private unbind(session: Session): void {
+    const name = session.name;
+    if (name === null) return;
+    session.setName(null);
+    session.replies = this.replyCaches.fresh();
+    this.replyCaches.release(name);
+    if (this.byName.get(name) === session) this.byName.delete(name);
+    const connection = this.connections.get(session.id);
+    if (connection && session.conn.open) this.unregistered.set(session.id, connection);
+  }
+
   /** dereg or a closed connection: offline and out of its group in one store step, then pushed. */
   private async goOffline(session: Session): Promise<void> {
     const name = session.name;
     if (name === null) return;
-    session.setName(null);
-    session.replies = this.replyCaches.fresh(); // a later name on this connection starts clean
-    this.replyCaches.release(name);
-    if (this.byName.get(name) === session) this.byName.delete(name);
-    const connection = this.connections.get(session.id);
-    if (connection && session.conn.open) this.unregistered.set(session.id, connection); // sheddable again
+    this.unbind(session);
     const result = await this.store.disconnect(name, session.id);
     if (result === null) return;
     this.membership.disconnected(session, name, result.leftGroup);
@@ -227,17 +304,46 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.tables.noteChanged(result.entry); // docs/protocol.md `table`: push the change to every online client
   }
 
+  /**
+   * Someone registers a name with the key it is bound to while `holder`
+   * still holds it: a connection that is gone, or answers no ping within a
+   * heartbeat interval, is stale — it is closed and taken offline (true).
+   */
+  private async replaceIfStale(holder: Owner): Promise<boolean> {
+    const old = this.connections.get(holder)?.session ?? [...this.byName.values()].find((s) => s.id === holder);
+    if (old === undefined) return true; // already gone: the next try settles it
+    if (old.conn.open && (await old.conn.probe(this.limits.heartbeatMs || this.limits.ackTimeoutMs))) return false;
+    old.conn.destroy('replaced');
+    await this.goOffline(old);
+    return true;
+  }
+
+  /** delete_account: the store forgot the name; the connection stays, unregistered, and the others are told. */
+  private accountDeleted(session: Session & { readonly name: string }, leftGroup: string | null): void {
+    const name = session.name;
+    this.membership.disconnected(session, name, leftGroup);
+    this.unbind(session);
+    this.emit('accountDeleted', name);
+    this.tables.noteChanged({ name, host: '0.0.0.0', port: 0, online: false, key: EMPTY_KEY });
+  }
+
   /** docs/usage.md: a member that did not ack in time, or fell too far behind, leaves the group and is told so. */
   private removeUnresponsive(session: Session & { name: string }, group: string, reason: DropReason): void {
+    this.removedUnresponsive++;
     this.membership.removeUnresponsive(session, group, reason).catch((err: unknown) => this.fault(session, err));
   }
 
   private connectionLimits(): ConnectionLimits {
     const l = this.limits;
     return {
-      maxFrameBytes: l.maxFrameBytes, maxOutboundBytes: l.maxOutboundBytes, drainTimeoutMs: l.drainTimeoutMs,
-      frameTimeoutMs: l.frameTimeoutMs, maxInvalidFrames: l.maxInvalidFrames, heartbeatMs: l.heartbeatMs,
-      rateLimitPerSec: l.rateLimitPerSec, rateBurst: l.rateBurst,
+      maxFrameBytes: l.maxFrameBytes,
+      maxOutboundBytes: l.maxOutboundBytes,
+      drainTimeoutMs: l.drainTimeoutMs,
+      frameTimeoutMs: l.frameTimeoutMs,
+      maxInvalidFrames: l.maxInvalidFrames,
+      heartbeatMs: l.heartbeatMs,
+      rateLimitPerSec: l.rateLimitPerSec,
+      rateBurst: l.rateBurst,
     };
   }
 }

@@ -1,10 +1,17 @@
 import type { ClientToServerFrame, FrameOf, ServerRequest } from '../protocol/frames';
 import { fail, type Outcome, type RegisteredSession, type ServerContext } from './context';
 import type { Session } from './session';
-import { handleRegister } from './handlers/register';
+import { handleDeleteAccount, handleRegister } from './handlers/register';
+import { handleLookup, handleSaveMessage } from './handlers/mailbox';
 import { handleDereg } from './handlers/dereg';
 import {
-  handleCreateGroup, handleJoinGroup, handleLeaveGroup, handleListGroups, handleListMembers,
+  handleCreateGroup,
+  handleDeleteGroup,
+  handleHistory,
+  handleJoinGroup,
+  handleLeaveGroup,
+  handleListGroups,
+  handleListMembers,
 } from './handlers/groups';
 import { handleSendGroup } from './handlers/send-group';
 import { chunkBytes } from '../protocol/chunk-frames';
@@ -61,6 +68,12 @@ export const ROUTES: Routes = {
   leave_group: { kind: 'request', registered: true, handle: handleLeaveGroup },
   list_members: { kind: 'request', registered: true, readOnly: true, handle: handleListMembers },
   send_group: { kind: 'request', registered: true, handle: handleSendGroup },
+  history: { kind: 'request', registered: true, readOnly: true, handle: handleHistory },
+  delete_group: { kind: 'request', registered: true, handle: handleDeleteGroup },
+  delete_account: { kind: 'request', registered: true, actsAs: (f) => f.name, handle: handleDeleteAccount },
+  lookup: { kind: 'request', registered: true, readOnly: true, handle: handleLookup },
+  save_message: { kind: 'request', registered: true, handle: handleSaveMessage },
+  saved_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.savedAcked(s, f.id) },
   group_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.fanout.ack(f.group, s.name, f.seq) },
   ping: { kind: 'link' },
   pong: { kind: 'link' },
@@ -110,7 +123,6 @@ function route(ctx: ServerContext, session: Session, frame: ServerRequest): Resu
   return entry.handle(ctx, session as RegisteredSession, frame);
 }
 
-
 /**
  * Caches and sends the answer, then runs the handler's follow-up work. A
  * long list goes out in paced `list_part` chunks; the connection's next
@@ -130,6 +142,7 @@ function deliver(ctx: ServerContext, session: Session, request: ServerRequest, o
   }
   const sent = sendReply(session, frame, chunkBytes(ctx.limits.maxFrameBytes));
   const after = outcome.after?.();
-  if (sent instanceof Promise) return after instanceof Promise ? Promise.all([sent, after]).then(() => undefined) : sent;
+  if (sent instanceof Promise)
+    return after instanceof Promise ? Promise.all([sent, after]).then(() => undefined) : sent;
   return after;
 }

@@ -27,9 +27,13 @@ export type ServerEvents = {
   membersListed: [name: string, group: string, members: readonly string[]];
   /** Left a group, in any of the ways LeaveReason lists. */
   groupLeft: [name: string, group: string, reason: LeaveReason];
+  /** A creator deleted its group. */
+  groupDeleted: [name: string, group: string];
+  /** A client deleted its account. */
+  accountDeleted: [name: string];
   /** An unexpected internal error; only the connection involved was closed. */
   fault: [error: Error];
 };
 
 /** Emits a server event (handed to handlers, which cannot reach the protected emit). */
-export type EmitEvent = <K extends keyof ServerEvents & string>(event: K, ...args: ServerEvents[K]) => void;
+export type EmitEvent = <K extends keyof ServerEvents>(event: K, ...args: ServerEvents[K]) => void;

@@ -1,5 +1,9 @@
 import { encodeFrame } from '../protocol/codec';
-import type { ServerToClientFrame } from '../protocol/frames';
+import type { HistoryEntry, ServerToClientFrame } from '../protocol/frames';
+import type { EncodedFrame } from '../protocol/codec';
+
+/** A `group_msg` encoded once for every recipient. */
+type GroupBytes = EncodedFrame<ServerToClientFrame>;
 import type { Clock, TimerHandle } from '../util/clock';
 import { AckWindow } from './ack-window';
 import type { Session } from './session';
@@ -23,6 +27,8 @@ interface Recipient {
   readonly name: string;
   readonly session: Member;
   readonly window: AckWindow;
+  /** While it catches up from the history: live messages wait here, in seq order (null once live). */
+  held: Array<{ readonly seq: number; readonly bytes: GroupBytes }> | null;
 }
 
 /** Per-group delivery state: sequence, recipients with ack windows, one timer, flow control. */
@@ -89,30 +95,75 @@ export class GroupFanout {
     private readonly backlog: BacklogLimits = defaultBacklogLimits(),
   ) {}
 
-  /** Sends `text` from `from` to every other member of `group`; returns its seq. */
-  publish(group: string, from: Member, text: string): number {
+  /**
+   * Sends `text` from `from` to every other member of `group`; returns its
+   * seq — the store's (`seq`, one order per group across restarts) or, when
+   * none is given, the group's next.
+   */
+  publish(group: string, from: Member, text: string, seq?: number): number {
     const ch = this.channel(group);
-    const seq = ++ch.seq;
-    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq, from: from.name, text });
+    ch.seq = seq ?? ch.seq + 1;
+    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: ch.seq, from: from.name, text });
     const now = this.clock.now();
     let sent = false;
     for (const r of ch.recipients) {
       if (r.session === from || r.window.dead || !r.session.conn.open) continue;
-      r.session.conn.sendEncoded(bytes);
-      r.window.push(seq, now);
-      sent = true;
-      // Our queue counts too: a whole turn of fan-out may sit there before the flush.
-      if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
-      const unacked = r.window.outstanding;
-      if (unacked > this.memberBound(ch)) this.drop(ch, r, 'slow');
-      else if (unacked > this.memberBound(ch) / 2) this.noteBacklogged(ch, r.session);
+      if (r.held !== null) this.hold(ch, r, ch.seq, bytes);
+      else sent = this.deliver(ch, r, ch.seq, bytes, now) || sent;
     }
     if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
     if (this.blocked(ch) && !ch.pausedSenders.has(from)) {
       ch.pausedSenders.add(from); // its next requests wait; its acks are still read
       from.pause('flow');
     }
-    return seq;
+    return ch.seq;
+  }
+
+  /** Queues one delivery to `r` and applies the per-member bounds; false if `r` was dropped as slow. */
+  private deliver(ch: Channel, r: Recipient, seq: number, bytes: GroupBytes, now: number): boolean {
+    r.session.conn.sendEncoded(bytes);
+    r.window.push(seq, now);
+    // Our queue counts too: a whole turn of fan-out may sit there before the flush.
+    if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
+    const unacked = r.window.outstanding;
+    if (unacked > this.memberBound(ch)) this.drop(ch, r, 'slow');
+    else if (unacked > this.memberBound(ch) / 2) this.noteBacklogged(ch, r.session);
+    return true;
+  }
+
+  /** `r` is catching up: a live message waits until then (bounded like its backlog). */
+  private hold(ch: Channel, r: Recipient, seq: number, bytes: GroupBytes): void {
+    r.held!.push({ seq, bytes });
+    if (r.held!.length > this.memberBound(ch)) this.drop(ch, r, 'slow');
+  }
+
+  /**
+   * `name` caught up: sends it the history it missed (`backlog`, in seq
+   * order, only what precedes the live messages held meanwhile), then the
+   * held live messages, and from now on delivers live.
+   */
+  goLive(group: string, name: string, backlog: readonly HistoryEntry[]): void {
+    const ch = this.channels.get(group);
+    const r = ch?.members.get(name);
+    if (!ch || !r || r.held === null) return;
+    const held = r.held;
+    r.held = null;
+    if (r.window.dead || !r.session.conn.open) return;
+    const now = this.clock.now();
+    const firstHeld = held[0]?.seq ?? Infinity;
+    for (const entry of backlog) {
+      if (entry.seq >= firstHeld) break;
+      const bytes = encodeFrame<ServerToClientFrame>({
+        type: 'group_msg',
+        group,
+        seq: entry.seq,
+        from: entry.from,
+        text: entry.text,
+      });
+      this.deliver(ch, r, entry.seq, bytes, now);
+    }
+    for (const { seq, bytes } of held) if (!r.window.dead) this.deliver(ch, r, seq, bytes, now);
+    if (r.window.outstanding > 0 && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
   }
 
   /** Cumulative ack from `name` for every message of `group` up to `seq`. */
@@ -128,14 +179,33 @@ export class GroupFanout {
     }
   }
 
-  /** `session` joined `group`: it receives every message published from now on. */
-  add(group: string, session: Member): void {
+  /**
+   * `session` joined `group`: it receives every message published from now
+   * on — at once, or, with `catchUp`, held until `goLive` sends it what it
+   * missed first. Returns the seq of the last message published before it.
+   */
+  add(group: string, session: Member, catchUp = false): number {
     const ch = this.channel(group);
     const old = ch.members.get(session.name);
-    if (old?.session === session) return;
+    if (old?.session === session) return ch.seq;
     if (old) this.forget(group, session.name);
-    ch.members.set(session.name, { name: session.name, session, window: new AckWindow() });
+    ch.members.set(session.name, { name: session.name, session, window: new AckWindow(), held: catchUp ? [] : null });
     ch.recipients = [...ch.members.values()];
+    return ch.seq;
+  }
+
+  /** The seq of the last message published to `group` (0 if none yet). */
+  lastSeq(group: string): number {
+    return this.channels.get(group)?.seq ?? 0;
+  }
+
+  /** `group` was deleted: forgets its channel (its members were already forgotten). */
+  dropGroup(group: string): void {
+    const ch = this.channels.get(group);
+    if (!ch) return;
+    for (const name of [...ch.members.keys()]) this.forget(group, name);
+    if (ch.timer !== null) this.clock.clearTimeout(ch.timer);
+    this.channels.delete(group);
   }
 
   /** `name` left `group`: forget its outstanding deliveries and any flow-control hold. */
@@ -162,6 +232,14 @@ export class GroupFanout {
     for (const r of ch.recipients) if (r.name !== except && r.session.conn.open) r.session.conn.sendEncoded(bytes);
   }
 
+  /** Deliveries sent and not yet acked, over every group and member still tracked (stats only: O(members)). */
+  unackedDeliveries(): number {
+    let total = 0;
+    for (const ch of this.channels.values())
+      for (const r of ch.members.values()) if (!r.window.dead) total += r.window.outstanding;
+    return total;
+  }
+
   /** Stops every timer (server shutdown). */
   close(): void {
     for (const ch of this.channels.values()) {
@@ -174,8 +252,14 @@ export class GroupFanout {
     let ch = this.channels.get(group);
     if (!ch) {
       ch = {
-        group, seq: 0, members: new Map(), recipients: [],
-        timer: null, congested: new Set(), backlogged: new Set(), pausedSenders: new Set(),
+        group,
+        seq: 0,
+        members: new Map(),
+        recipients: [],
+        timer: null,
+        congested: new Set(),
+        backlogged: new Set(),
+        pausedSenders: new Set(),
       };
       this.channels.set(group, ch);
     }

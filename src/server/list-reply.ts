@@ -4,7 +4,9 @@ import { chunkNames, type JsonArray } from '../protocol/json-chunks';
 import type { Session } from './session';
 
 /** The list a reply carries (list_groups, list_members), if any. */
-export function listOf(frame: ReplyFrame): { readonly key: 'groups' | 'members'; readonly items: readonly string[] } | null {
+export function listOf(
+  frame: ReplyFrame,
+): { readonly key: 'groups' | 'members'; readonly items: readonly string[] } | null {
   if (frame.groups !== undefined) return { key: 'groups', items: frame.groups };
   if (frame.members !== undefined) return { key: 'members', items: frame.members };
   return null;
@@ -14,7 +16,10 @@ export function listOf(frame: ReplyFrame): { readonly key: 'groups' | 'members';
  * Encoded chunks per list array. Store snapshots are immutable and handed out
  * again until they change, so 300 listings of 20,000 groups encode them once.
  */
-const chunkCache = new WeakMap<readonly string[], { readonly budget: number; readonly chunks: readonly JsonArray<string>[] }>();
+const chunkCache = new WeakMap<
+  readonly string[],
+  { readonly budget: number; readonly chunks: readonly JsonArray<string>[] }
+>();
 
 function chunksOf(items: readonly string[], budget: number): readonly JsonArray<string>[] {
   const cached = chunkCache.get(items);

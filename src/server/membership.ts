@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../protocol/frames';
 import type { ChatStore, JoinResult } from '../store/chat-store';
 import type { EmitEvent, LeaveReason } from './events';
 import type { GroupFanout } from './group-fanout';
@@ -5,6 +6,21 @@ import type { Session } from './session';
 
 /** A session with a name (registered). */
 type Member = Session & { readonly name: string };
+
+/** Messages a join shows (docs/usage.md "Group history"). */
+export const SHOWN_ON_JOIN = 10;
+
+/** What a successful join gives: the messages to show, and the call that starts live delivery. */
+export type Joined =
+  | {
+      readonly ok: true;
+      readonly group: string;
+      /** The seq of the group's last message when it joined (0: none yet). */
+      readonly seq: number;
+      readonly history: readonly HistoryEntry[];
+      readonly goLive: () => void;
+    }
+  | Extract<JoinResult, { ok: false }>;
 
 /**
  * The one owner of group membership on this server (docs/architecture.md
@@ -19,25 +35,48 @@ export class Membership {
     private readonly store: ChatStore,
     private readonly fanout: GroupFanout,
     private readonly emit: EmitEvent,
+    /** Most messages a catch-up after a reconnect delivers (the history limit). */
+    private readonly historyLimit: number,
   ) {}
 
   /**
    * Puts `session` in `group` (any case; the result names it as shown),
-   * taking it out of its current group first. The other members are told
-   * (docs/protocol.md `presence`).
+   * taking it out of its current group first; the other members are told
+   * (docs/protocol.md `presence`). Without `since` it gets the group's last
+   * messages to show; with `since` (a re-join after a reconnect) it gets
+   * every message after that seq, up to the history limit, delivered as
+   * ordinary group messages before the live ones (docs/protocol.md "Group
+   * history"). Live messages wait until `goLive` is called — after the
+   * reply, so they never overtake it.
    */
-  async join(session: Member, requested: string): Promise<JoinResult> {
+  async join(session: Member, requested: string, since?: number): Promise<Joined> {
     const result = await this.store.join(session.name, requested);
     if (!result.ok) return result;
     const group = result.group ?? requested;
     if (result.left !== null) this.left(session, session.name, result.left, 'switched');
+    let upTo = this.fanout.lastSeq(group);
     if (session.group !== group) {
       session.setGroup(group);
-      this.fanout.add(group, session);
+      upTo = this.fanout.add(group, session, true);
       this.fanout.announce(group, session.name, { type: 'presence', group, name: session.name, state: 'joined' });
     }
     this.emit('groupJoined', session.name, group);
-    return result;
+    const query = since === undefined ? { limit: SHOWN_ON_JOIN } : { after: since, limit: this.historyLimit };
+    // Messages published after the member was added reach it live (held until goLive).
+    const entries = (await this.store.history(group, query)).filter((e) => e.seq <= upTo);
+    const name = session.name;
+    const backlog = since === undefined ? [] : entries;
+    const shown = since === undefined ? entries : [];
+    return { ok: true, group, seq: upTo, history: shown, goLive: () => this.fanout.goLive(group, name, backlog) };
+  }
+
+  /** `group` was deleted by its creator: each of its members here is told and back in normal mode. */
+  groupDeleted(group: string, members: readonly Session[]): void {
+    for (const session of members) {
+      if (session.group === group) session.setGroup(null);
+      session.conn.send({ type: 'group_deleted', group });
+    }
+    this.fanout.dropGroup(group);
   }
 
   /** `leave_group`: the group it left, or null if it was in none. */

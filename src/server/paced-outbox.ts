@@ -32,7 +32,10 @@ export class PacedOutbox {
   private turnPending = false;
   private listening = false;
 
-  constructor(private readonly conn: PacedConnection, private readonly budget: number) {}
+  constructor(
+    private readonly conn: PacedConnection,
+    private readonly budget: number,
+  ) {}
 
   /** True when no job is queued or running. */
   get idle(): boolean {

@@ -27,11 +27,14 @@ export class RegisterDeadline {
     if (this.state !== 'stopped') return;
     this.state = 'running';
     this.dueAt = this.clock.now() + this.left;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      this.state = 'off';
-      this.onExpire();
-    }, Math.max(1, this.left));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.state = 'off';
+        this.onExpire();
+      },
+      Math.max(1, this.left),
+    );
   }
 
   /** Stops the clock, remembering what is left. */

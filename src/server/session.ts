@@ -1,5 +1,6 @@
 import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
 import type { FramedConnection } from '../net/framed-connection';
+import { newChallenge } from '../protocol/signing';
 import { PacedOutbox } from './paced-outbox';
 import { TableFeed } from './table-feed';
 import type { ReplyCache } from './reply-cache';
@@ -53,6 +54,8 @@ export class Session {
     private readonly now: () => number,
     outboundBudget = Number.POSITIVE_INFINITY,
     private readonly budget: TurnBudget = defaultTurnBudget,
+    /** What this connection's `register` must sign (sent in `hello`, docs/security.md "Accounts"). */
+    readonly challenge: string = newChallenge(),
   ) {
     this.replies = replies;
     this.outbox = new PacedOutbox(conn, outboundBudget);

@@ -163,6 +163,9 @@ export class TablePusher {
   }
 
   private chunk(changes: readonly Change[]): JsonArray<ClientEntry>[] {
-    return chunkEntries(changes.map((c) => c.entry), this.chunkBytes);
+    return chunkEntries(
+      changes.map((c) => c.entry),
+      this.chunkBytes,
+    );
   }
 }

@@ -1,22 +1,25 @@
-import type { ClientEntry } from '../protocol/frames';
+import type { ClientEntry, HistoryEntry, SignedMessage } from '../protocol/frames';
 
 /**
  * The server's state behind one asynchronous interface (docs/architecture.md,
  * "Store"). The server core never knows which implementation it has: the
- * in-memory one (here), and the database and cluster ones that sit behind
- * the same contract tests.
+ * in-memory one (`--ephemeral`), the embedded database (the default) and the
+ * cluster one all pass the same contract tests.
  *
  * Lock discipline, the contract every implementation keeps:
  * - Each method is ONE atomic step: no caller ever composes two calls that
  *   must be atomic together (a join that first leaves the old group is one
- *   `join`; going offline and leaving the group is one `disconnect`).
- * - The client table and the group table each have their own lock. A method
- *   that needs both takes the client table's first, then the group table's,
- *   and releases in reverse; no method waits for socket I/O or an ack while
- *   holding either. An implementation may hold its lock across its own
- *   persistence I/O (a database commit), which is what the lock is for.
- * - Reads (`clients`, `groups`, `membersOf`) see a state that some sequence
- *   of completed writes produced, never a half-done write.
+ *   `join`; going offline and leaving the group is one `disconnect`; a
+ *   registration that binds a new name to its key is one `register`).
+ * - The client table (with the accounts) and the group table each have their
+ *   own lock. A method that needs both takes the client table's first, then
+ *   the group table's, and releases in reverse; no method waits for socket
+ *   I/O or an ack while holding either. An implementation holds its lock
+ *   across its own persistence (a database commit): that is what it is for.
+ * - A method resolves only once its change is durable (committed), so a reply
+ *   sent after it never promises what a crash could take back.
+ * - Reads (`clients`, `groups`, `membersOf`, `history`, `mailbox`) see a state
+ *   that some sequence of completed writes produced, never a half-done write.
  * - Every result says what changed, so the caller can push exactly that.
  * - Client and group names compare without regard to case; each is shown
  *   as it was first registered or created (docs/usage.md "Names").
@@ -24,18 +27,32 @@ import type { ClientEntry } from '../protocol/frames';
  * interleavings against these rules.
  */
 export interface ChatStore {
-  /** Puts `reg` online for `owner` (a connection token); refused while the name is online elsewhere. */
+  /**
+   * Puts `reg` online for `owner` (a connection token). A name is bound to the
+   * key that first registered it (its account, created here); another key
+   * gets `name_owned`. While the name is online elsewhere: `name_in_use`,
+   * with the owner holding it.
+   */
   register(reg: Registration, owner: Owner): Promise<RegisterResult>;
   /**
    * `name` goes offline if `owner` still holds it, and leaves its group in
    * the same step. Null when `owner` no longer held the name.
    */
   disconnect(name: string, owner: Owner): Promise<DisconnectResult | null>;
+  /**
+   * Forgets the account of `name` (held by `owner`): its key, its saved
+   * messages and its table entry; it leaves its group in the same step.
+   */
+  deleteAccount(name: string, owner: Owner): Promise<DeleteAccountResult>;
   /** Every client-table entry, in first-registration order (a snapshot). */
   clients(): Promise<readonly ClientEntry[]>;
+  /** The entry of `name` — online, or offline with its account key — or null if no account has it. */
+  lookup(name: string): Promise<ClientEntry | null>;
 
-  /** Creates an empty group within `quota`; groups live until the server stops. */
+  /** Creates an empty group within `quota`; groups live until deleted, across restarts. */
   createGroup(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult>;
+  /** Deletes `group` if `by` created it, with its history; says who was in it. */
+  deleteGroup(group: string, by: string): Promise<DeleteGroupResult>;
   /** Group names in creation order (an immutable snapshot, the same array until the groups change). */
   groups(): Promise<readonly string[]>;
   /** Puts `member` in `group`, leaving its current group in the same step (at most one group). */
@@ -45,7 +62,24 @@ export interface ChatStore {
   /** Members of `group` in join order, or undefined if there is no such group. */
   membersOf(group: string): Promise<readonly string[] | undefined>;
 
-  /** Releases what the store holds (files, connections). */
+  /**
+   * Appends a message to `group`'s history and gives it the group's next seq
+   * (one order per group, across restarts); resolves once it is durable. The
+   * history keeps the group's last `historyLimit` messages. Null if there is
+   * no such group.
+   */
+  appendMessage(group: string, message: NewGroupMessage): Promise<number | null>;
+  /** Messages of `group` in seq order: those after `after` (if given), at most `limit` of the newest. */
+  history(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]>;
+
+  /** Keeps `message` for its offline receiver, unless its mailbox already holds `limit` messages. */
+  saveMessage(message: SignedMessage, limit: number): Promise<SaveResult>;
+  /** The saved messages of `name`, oldest first. */
+  mailbox(name: string): Promise<readonly SavedMessage[]>;
+  /** Deletes saved messages of `name` once its client showed them; resolves once durable. */
+  deleteSaved(name: string, ids: readonly string[]): Promise<void>;
+
+  /** Releases what the store holds (files, connections); pending writes are committed first. */
   close(): Promise<void>;
 }
 
@@ -62,7 +96,8 @@ export interface Registration {
 
 export type RegisterResult =
   | { readonly ok: true; readonly entry: ClientEntry }
-  | { readonly ok: false; readonly code: 'name_in_use' };
+  | { readonly ok: false; readonly code: 'name_in_use'; readonly holder: Owner }
+  | { readonly ok: false; readonly code: 'name_owned' };
 
 export interface DisconnectResult {
   /** The entry as it is now (offline). */
@@ -71,6 +106,9 @@ export interface DisconnectResult {
   readonly leftGroup: string | null;
 }
 
+export type DeleteAccountResult =
+  { readonly ok: true; readonly leftGroup: string | null } | { readonly ok: false; readonly code: 'not_registered' };
+
 /** How many groups there may be, in all and per creator (docs/protocol.md limits). */
 export interface GroupQuota {
   readonly maxGroups: number;
@@ -78,8 +116,12 @@ export interface GroupQuota {
 }
 
 export type CreateGroupResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly code: 'group_exists' | 'too_many_groups' | 'group_quota' };
+  { readonly ok: true } | { readonly ok: false; readonly code: 'group_exists' | 'too_many_groups' | 'group_quota' };
+
+export type DeleteGroupResult =
+  | { readonly ok: true; readonly members: readonly string[] }
+  | { readonly ok: false; readonly code: 'no_such_group' }
+  | { readonly ok: false; readonly code: 'not_creator'; readonly creator: string };
 
 /**
  * `left` names the group the member left first, if any. `group` is the
@@ -91,5 +133,27 @@ export type JoinResult =
   | { readonly ok: false; readonly code: 'no_such_group' };
 
 export type LeaveResult =
-  | { readonly ok: true; readonly group: string }
-  | { readonly ok: false; readonly code: 'not_in_group' };
+  { readonly ok: true; readonly group: string } | { readonly ok: false; readonly code: 'not_in_group' };
+
+/** A group message as the server accepted it. */
+export interface NewGroupMessage {
+  readonly from: string;
+  readonly text: string;
+  readonly at: number;
+}
+
+/** Which part of a history to read. */
+export interface HistoryQuery {
+  /** Only messages with a seq above this. */
+  readonly after?: number;
+  /** At most this many, the newest of those. */
+  readonly limit: number;
+}
+
+/** A saved private message and the key of the account that sent it. */
+export interface SavedMessage {
+  readonly message: SignedMessage;
+  readonly senderKey: string;
+}
+
+export type SaveResult = 'saved' | 'mailbox_full' | 'unknown_client';

@@ -6,23 +6,37 @@ import type { Owner, Registration, RegisterResult } from './chat-store';
 /** Offline entries a client table keeps by default; older ones are forgotten (clients may keep them). */
 export const MAX_OFFLINE_ENTRIES = 1_000;
 
+/** An account: a name bound to the key that first registered it (docs/security.md "Accounts"). */
+export interface Account {
+  readonly name: string;
+  readonly key: string;
+  readonly createdAt: number;
+}
+
+/** A change to the accounts, handed to the persistence hook inside the critical section. */
+export type AccountChange =
+  { readonly kind: 'bound'; readonly account: Account } | { readonly kind: 'deleted'; readonly name: string };
+
 /**
- * The client table (docs/architecture.md "Store"): name, host, listen port,
- * key, online flag. Each online name is owned by one connection (an opaque
- * owner token), so only that connection can take it offline. Its mutex is
- * taken by its public verbs only. Each verb decides its change, waits for
- * `persist` (a store that writes through to disk commits it there), and only
- * then applies it: readers never see an uncommitted change, and the mutex is
- * what keeps the decision true across that wait. Never writes sockets,
- * never prints.
+ * The client table (docs/architecture.md "Store"): the accounts (name → key,
+ * durable) and the table entries (name, host, listen port, key, online flag)
+ * of the online clients and the recently offline. Each online name is owned
+ * by one connection (an opaque owner token), so only that connection can
+ * take it offline. Its mutex is taken by its public verbs only. Each verb
+ * decides its change, waits for `persist` (a durable store commits it
+ * there), and only then applies it: readers never see an uncommitted
+ * change, and the mutex is what keeps the decision true across that wait.
+ * Never writes sockets, never prints.
  *
  * Names compare without regard to case (docs/usage.md "Names"): every map is
- * keyed by the folded name, and an entry keeps the spelling it was first
- * registered with for as long as the table keeps it.
+ * keyed by the folded name, and an account and its entry keep the spelling
+ * the name was first registered with.
  */
 export class ClientTable {
   private readonly mutex = new Mutex();
-  /** Folded name → entry. */
+  /** Folded name → account. */
+  private readonly accounts = new Map<string, Account>();
+  /** Folded name → table entry. */
   private readonly entries = new Map<string, ClientEntry>();
   /** Folded name → the connection that holds it online. */
   private readonly owners = new Map<string, Owner>();
@@ -30,23 +44,33 @@ export class ClientTable {
   private readonly offline = new Set<string>();
 
   constructor(
-    private readonly persist: (change: ClientEntry) => Promise<void> = async () => undefined,
+    private readonly persist: (change: AccountChange) => Promise<void> = async () => undefined,
+    private readonly now: () => number = Date.now,
     /** Offline entries kept (docs/architecture.md "Store": the table is the online clients and the recently offline). */
     private readonly maxOffline = MAX_OFFLINE_ENTRIES,
-  ) {}
+    accounts: Iterable<Account> = [],
+  ) {
+    for (const account of accounts) this.accounts.set(foldName(account.name), account);
+  }
 
-  /** Registers `reg` for `owner`; an offline name may be taken again from any address. */
+  /** Registers `reg` for `owner`, binding the name to its key at first use (docs/security.md "Accounts"). */
   register(reg: Registration, owner: Owner): Promise<RegisterResult> {
     return this.mutex.runExclusive(async (): Promise<RegisterResult> => {
-      const key = foldName(reg.name);
-      const known = this.entries.get(key);
-      if (known?.online) return { ok: false, code: 'name_in_use' }; // usage.md: unique among online, any case
+      const folded = foldName(reg.name);
+      let account = this.accounts.get(folded);
+      if (account !== undefined && account.key !== reg.key) return { ok: false, code: 'name_owned' };
+      const holder = this.owners.get(folded);
+      if (holder !== undefined) return { ok: false, code: 'name_in_use', holder }; // usage.md: unique among online, any case
+      if (account === undefined) {
+        account = { name: reg.name, key: reg.key, createdAt: this.now() };
+        await this.persist({ kind: 'bound', account });
+        this.accounts.set(folded, account);
+      }
       // docs/usage.md "Names": shown as first registered.
-      const entry: ClientEntry = { name: known?.name ?? reg.name, host: reg.host, port: reg.port, online: true, key: reg.key };
-      await this.persist(entry);
-      this.entries.set(key, entry);
-      this.owners.set(key, owner);
-      this.offline.delete(key);
+      const entry: ClientEntry = { name: account.name, host: reg.host, port: reg.port, online: true, key: reg.key };
+      this.entries.set(folded, entry);
+      this.owners.set(folded, owner);
+      this.offline.delete(folded);
       return { ok: true, entry };
     });
   }
@@ -62,18 +86,40 @@ export class ClientTable {
    * name again between the two steps. Null, and `alsoInside` is not run,
    * when nothing changed.
    */
-  goOfflineThen<T>(name: string, owner: Owner, alsoInside: () => Promise<T>): Promise<{ entry: ClientEntry; inside: T } | null> {
+  goOfflineThen<T>(
+    name: string,
+    owner: Owner,
+    alsoInside: () => Promise<T>,
+  ): Promise<{ entry: ClientEntry; inside: T } | null> {
     return this.mutex.runExclusive(async () => {
-      const key = foldName(name);
-      const current = this.entries.get(key);
-      if (!current?.online || this.owners.get(key) !== owner) return null;
+      const folded = foldName(name);
+      const current = this.entries.get(folded);
+      if (!current?.online || this.owners.get(folded) !== owner) return null;
       const entry: ClientEntry = { ...current, online: false };
-      await this.persist(entry);
-      this.entries.set(key, entry);
-      this.owners.delete(key);
-      this.offline.add(key);
+      this.entries.set(folded, entry);
+      this.owners.delete(folded);
+      this.offline.add(folded);
       if (this.offline.size > this.maxOffline) this.forgetOldestOffline();
       return { entry, inside: await alsoInside() };
+    });
+  }
+
+  /**
+   * Forgets the account of `name` if `owner` holds it online, then runs
+   * `alsoInside` under the lock (as goOfflineThen). Null when `owner` does
+   * not hold the name.
+   */
+  deleteAccountThen<T>(name: string, owner: Owner, alsoInside: () => Promise<T>): Promise<{ inside: T } | null> {
+    return this.mutex.runExclusive(async () => {
+      const folded = foldName(name);
+      const account = this.accounts.get(folded);
+      if (this.owners.get(folded) !== owner || account === undefined) return null;
+      await this.persist({ kind: 'deleted', name: account.name });
+      this.accounts.delete(folded);
+      this.entries.delete(folded);
+      this.owners.delete(folded);
+      this.offline.delete(folded);
+      return { inside: await alsoInside() };
     });
   }
 
@@ -90,6 +136,11 @@ export class ClientTable {
     return this.entries.get(foldName(name));
   }
 
+  /** The account of `name` in any case, if any. */
+  account(name: string): Account | undefined {
+    return this.accounts.get(foldName(name));
+  }
+
   /** Every entry, in first-registration order. */
   snapshot(): readonly ClientEntry[] {
     return [...this.entries.values()];
@@ -98,5 +149,10 @@ export class ClientTable {
   /** Number of online clients. */
   get onlineCount(): number {
     return this.owners.size;
+  }
+
+  /** Number of accounts. */
+  get accountCount(): number {
+    return this.accounts.size;
   }
 }

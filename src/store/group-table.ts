@@ -1,21 +1,24 @@
 import { Mutex } from 'async-mutex';
 import { foldName } from '../protocol/names';
-import type { CreateGroupResult, GroupQuota, JoinResult, LeaveResult } from './chat-store';
+import type { CreateGroupResult, DeleteGroupResult, GroupQuota, JoinResult, LeaveResult } from './chat-store';
+
+/** A group as it survives a restart: its name, who created it and when. */
+export interface GroupRecord {
+  readonly name: string;
+  readonly creator: string;
+  readonly createdAt: number;
+}
 
 /** A change the group table made, handed to its persistence hook inside the critical section. */
 export type GroupChange =
-  | { readonly kind: 'created'; readonly group: string; readonly creator: string }
+  | { readonly kind: 'created'; readonly group: GroupRecord }
+  | { readonly kind: 'deleted'; readonly group: string }
   | { readonly kind: 'joined'; readonly member: string; readonly group: string }
   | { readonly kind: 'left'; readonly member: string; readonly group: string };
 
-/** One group: its name as first created, and its members (join order, copy-on-write). */
-interface GroupEntry {
-  readonly name: string;
-  readonly members: readonly string[];
-}
-
 /**
- * The group table (docs/architecture.md "Store"): group → members (join
+ * The group table (docs/architecture.md "Store"): the groups (durable, with
+ * creator and creation time) and who is in them — group → members (join
  * order) beside member → group, both updated in the same critical section,
  * so a client is in at most one group by construction. Member arrays are
  * copy-on-write: a snapshot handed out is never mutated. As in ClientTable,
@@ -28,30 +31,55 @@ interface GroupEntry {
  */
 export class GroupTable {
   private readonly mutex = new Mutex();
-  /** Folded group name → the group. */
-  private readonly groups = new Map<string, GroupEntry>();
+  /** Folded group name → its record (the name as shown). */
+  private readonly records = new Map<string, GroupRecord>();
+  /** Folded group name → members, as they registered, in join order. */
+  private readonly members = new Map<string, readonly string[]>();
   /** Folded member name → folded group name. */
   private readonly memberGroup = new Map<string, string>();
   /** Groups created per folded creator name, for the quota. */
   private readonly created = new Map<string, number>();
-  /** The group names as handed out, until the next create (so listings can reuse their encoding). */
+  /** The group names as handed out, until the groups change (so listings can reuse their encoding). */
   private names: readonly string[] | null = null;
 
-  constructor(private readonly persist: (change: GroupChange) => Promise<void> = async () => undefined) {}
+  constructor(
+    private readonly persist: (change: GroupChange) => Promise<void> = async () => undefined,
+    private readonly now: () => number = Date.now,
+    groups: Iterable<GroupRecord> = [],
+  ) {
+    for (const record of groups) this.add(record);
+  }
 
-  /** Creates an empty group within `quota`; groups live until the server stops. */
+  /** Creates an empty group within `quota`; groups live until deleted. */
   create(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult> {
     return this.mutex.runExclusive(async (): Promise<CreateGroupResult> => {
-      const key = foldName(group);
-      if (this.groups.has(key)) return { ok: false, code: 'group_exists' }; // any case
-      const mine = this.created.get(foldName(creator)) ?? 0;
-      if (quota && this.groups.size >= quota.maxGroups) return { ok: false, code: 'too_many_groups' };
-      if (quota && mine >= quota.maxPerCreator) return { ok: false, code: 'group_quota' };
-      await this.persist({ kind: 'created', group, creator });
-      this.groups.set(key, { name: group, members: Object.freeze([]) });
-      this.created.set(foldName(creator), mine + 1);
-      this.names = null;
+      if (this.records.has(foldName(group))) return { ok: false, code: 'group_exists' }; // any case
+      if (quota && this.records.size >= quota.maxGroups) return { ok: false, code: 'too_many_groups' };
+      if (quota && (this.created.get(foldName(creator)) ?? 0) >= quota.maxPerCreator)
+        return { ok: false, code: 'group_quota' };
+      const record: GroupRecord = { name: group, creator, createdAt: this.now() };
+      await this.persist({ kind: 'created', group: record });
+      this.add(record);
       return { ok: true };
+    });
+  }
+
+  /** Deletes `group` if `by` created it; its members are out of it. */
+  delete(group: string, by: string): Promise<DeleteGroupResult> {
+    return this.mutex.runExclusive(async (): Promise<DeleteGroupResult> => {
+      const key = foldName(group);
+      const record = this.records.get(key);
+      if (record === undefined) return { ok: false, code: 'no_such_group' };
+      if (foldName(record.creator) !== foldName(by)) return { ok: false, code: 'not_creator', creator: record.creator };
+      await this.persist({ kind: 'deleted', group: record.name });
+      const members = this.members.get(key) ?? [];
+      for (const member of members) this.memberGroup.delete(foldName(member));
+      this.records.delete(key);
+      this.members.delete(key);
+      const creator = foldName(record.creator);
+      this.created.set(creator, (this.created.get(creator) ?? 1) - 1);
+      this.names = null;
+      return { ok: true, members };
     });
   }
 
@@ -63,15 +91,14 @@ export class GroupTable {
   join(member: string, group: string): Promise<JoinResult> {
     return this.mutex.runExclusive(async (): Promise<JoinResult> => {
       const key = foldName(group);
-      const target = this.groups.get(key);
-      if (target === undefined) return { ok: false, code: 'no_such_group' };
-      const shown = target.name === group ? {} : { group: target.name };
+      const record = this.records.get(key);
+      if (record === undefined) return { ok: false, code: 'no_such_group' };
+      const shown = record.name === group ? {} : { group: record.name };
       const current = this.memberGroup.get(foldName(member));
       if (current === key) return { ok: true, left: null, ...shown };
       const left = current === undefined ? null : await this.remove(member, current);
-      await this.persist({ kind: 'joined', member, group: target.name });
-      const now = this.groups.get(key) ?? target;
-      this.groups.set(key, { name: now.name, members: Object.freeze([...now.members, member]) });
+      await this.persist({ kind: 'joined', member, group: record.name });
+      this.members.set(key, Object.freeze([...(this.members.get(key) ?? []), member]));
       this.memberGroup.set(foldName(member), key);
       return { ok: true, left, ...shown };
     });
@@ -88,30 +115,44 @@ export class GroupTable {
     });
   }
 
-  /** Group names as shown, in creation order: the same frozen array until a group is created. */
+  /** Group names as shown, in creation order: the same frozen array until a group is created or deleted. */
   groupNames(): readonly string[] {
-    this.names ??= Object.freeze([...this.groups.values()].map((g) => g.name));
+    this.names ??= Object.freeze([...this.records.values()].map((r) => r.name));
     return this.names;
+  }
+
+  /** The record (name as shown, creator, creation time) of `group` in any case, if it exists. */
+  record(group: string): GroupRecord | undefined {
+    return this.records.get(foldName(group));
   }
 
   /** Members of `group` (any case) in join order (an immutable snapshot), or undefined if no such group. */
   membersOf(group: string): readonly string[] | undefined {
-    return this.groups.get(foldName(group))?.members;
+    return this.members.get(foldName(group));
   }
 
   /** The group `member` is in, as shown, if any. */
   groupOf(member: string): string | undefined {
     const key = this.memberGroup.get(foldName(member));
-    return key === undefined ? undefined : this.groups.get(key)?.name;
+    return key === undefined ? undefined : this.records.get(key)?.name;
+  }
+
+  private add(record: GroupRecord): void {
+    const key = foldName(record.name);
+    this.records.set(key, record);
+    this.members.set(key, Object.freeze([]));
+    const creator = foldName(record.creator);
+    this.created.set(creator, (this.created.get(creator) ?? 0) + 1);
+    this.names = null;
   }
 
   /** Both indexes, updated together; callers hold the mutex. Returns the group's name as shown. */
   private async remove(member: string, key: string): Promise<string> {
-    const entry = this.groups.get(key);
-    const name = entry?.name ?? key;
+    const name = this.records.get(key)?.name ?? key;
     await this.persist({ kind: 'left', member, group: name });
     const folded = foldName(member);
-    if (entry) this.groups.set(key, { name, members: Object.freeze(entry.members.filter((m) => foldName(m) !== folded)) });
+    const list = this.members.get(key);
+    if (list) this.members.set(key, Object.freeze(list.filter((m) => foldName(m) !== folded)));
     this.memberGroup.delete(folded);
     return name;
   }

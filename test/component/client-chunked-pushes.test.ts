@@ -1,7 +1,14 @@
-import { ChatClient } from '../../src/client/chat-client';
 import type { ClientEntry, ClientToServerFrame } from '../../src/protocol/frames';
 import { FakeClock } from '../helpers/fake-clock';
-import { FakeServer, clientOf, closeClients, healthyScript, settle, type FakeSession, type Script } from './client-fake-server';
+import {
+  FakeServer,
+  clientOf,
+  closeClients,
+  healthyScript,
+  settle,
+  type FakeSession,
+  type Script,
+} from './client-fake-server';
 
 /**
  * docs/protocol.md `table` (`more`) and `list_part`, as the client library
@@ -13,7 +20,6 @@ const KEY = Buffer.alloc(32, 5).toString('base64');
 
 afterEach(closeClients);
 
-
 const entry = (name: string): ClientEntry => ({ name, host: '127.0.0.1', port: 1, online: true, key: KEY });
 
 /** Sends `clients` as one push of `rev` in chunks of `per` entries. */
@@ -21,7 +27,11 @@ function sendChunked(session: FakeSession, rev: number, full: boolean, clients: 
   for (let i = 0; i < clients.length; i += per) {
     const last = i + per >= clients.length;
     const chunk = clients.slice(i, i + per);
-    session.send(last ? { type: 'table', rev, full: full && i === 0, clients: chunk } : { type: 'table', rev, full: full && i === 0, more: true, clients: chunk });
+    session.send(
+      last
+        ? { type: 'table', rev, full: full && i === 0, clients: chunk }
+        : { type: 'table', rev, full: full && i === 0, more: true, clients: chunk },
+    );
   }
 }
 
@@ -79,7 +89,10 @@ describe('ChatClient chunked pushes and lists', () => {
     await settle(() => lost);
     clock.advance(100); // first reconnect backoff step
     await settle(() => updates.length === 2);
-    expect(updates).toEqual([['alice', 'bob'], ['alice', 'carol']]);
+    expect(updates).toEqual([
+      ['alice', 'bob'],
+      ['alice', 'carol'],
+    ]);
   });
 
   it('reassembles list_part frames before the reply, once, when a retry on the same connection repeats them', async () => {

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { tempDir } from '../helpers/temp-dir';
 import { PassThrough } from 'node:stream';
 import { runClientMode } from '../../src/cli/client-mode';
 import type { Terminal } from '../../src/cli/terminal-io';
@@ -31,9 +33,19 @@ function fakeTerminal(): Terminal & { stdin: PassThrough; lines: string[] } {
 describe('client-mode table-update line (docs/usage.md)', () => {
   it('prints the first push at once, merges a burst into one line a second later, and prints at once again after a quiet second', async () => {
     const clock = new FakeClock();
-    const server = new FakeServer(healthyScript(() => []), clock);
+    const server = new FakeServer(
+      healthyScript(() => []),
+      clock,
+    );
     const term = fakeTerminal();
-    const options = { name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 } };
+    const options = {
+      name: 'alice',
+      serverHost: '127.0.0.1',
+      serverPort: 1,
+      listenPort: 0,
+      limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 },
+      identityFile: path.join(tempDir(), 'alice.key'),
+    };
     const exit = runClientMode(options, term, { dial: server.dialer(), listenHost: '127.0.0.1', clock });
     await settle(() => term.lines.includes(TABLE));
     expect(term.lines.slice(1)).toEqual(['>>> [Welcome, You are registered.]', TABLE]);

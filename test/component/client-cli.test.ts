@@ -71,15 +71,19 @@ function chatServer(): { server: FakeServer; groups: Set<string>; ignore: Set<st
         clients.set(frame.name, entry);
         session.send(reply);
         session.send({ type: 'table', rev: 1, full: true, clients: [...clients.values()] });
-        for (const other of server.sessions) if (other !== session && other.conn.open) other.send({ type: 'table', rev: 2, full: false, clients: [entry] });
+        for (const other of server.sessions)
+          if (other !== session && other.conn.open)
+            other.send({ type: 'table', rev: 2, full: false, clients: [entry] });
         return;
       }
       case 'create_group':
-        if (groups.has(frame.group)) return session.send({ type: 'error', id: frame.id, code: 'group_exists', message: 'exists' });
+        if (groups.has(frame.group))
+          return session.send({ type: 'error', id: frame.id, code: 'group_exists', message: 'exists' });
         groups.add(frame.group);
         return session.send(reply);
       case 'join_group':
-        if (!groups.has(frame.group)) return session.send({ type: 'error', id: frame.id, code: 'no_such_group', message: 'no' });
+        if (!groups.has(frame.group))
+          return session.send({ type: 'error', id: frame.id, code: 'no_such_group', message: 'no' });
         return session.send({ ...reply, group: frame.group });
       default:
         return session.send(reply);
@@ -95,8 +99,15 @@ afterEach(async () => {
 
 function runAlice(server: FakeServer, limits: Partial<Limits> = {}): { term: FakeTerminal; exit: Promise<number> } {
   const term = new FakeTerminal();
-  const options = { name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0, ...limits } };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chatapp-cli-')); // never the runner's ~/.local/share
+  const options = {
+    name: 'alice',
+    serverHost: '127.0.0.1',
+    serverPort: 1,
+    listenPort: 0,
+    limits: { ...DEFAULT_LIMITS, heartbeatMs: 0, ...limits },
+    identityFile: path.join(dataDir, 'identities', 'alice.key'),
+  };
   const exit = runClientMode(options, term, { dial: server.dialer(), listenHost: '127.0.0.1', dataDir });
   cleanups.push(async () => {
     term.stdin.end();
@@ -108,8 +119,13 @@ function runAlice(server: FakeServer, limits: Partial<Limits> = {}): { term: Fak
 
 async function runBob(server: FakeServer): Promise<ChatClient> {
   const bob = new ChatClient({
-    name: 'bob', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
-    limits: { heartbeatMs: 0 }, dial: server.dialer(),
+    name: 'bob',
+    serverHost: '127.0.0.1',
+    serverPort: 1,
+    listenPort: 0,
+    listenHost: '127.0.0.1',
+    limits: { heartbeatMs: 0 },
+    dial: server.dialer(),
   });
   cleanups.push(() => bob.close());
   await bob.start();
@@ -172,7 +188,11 @@ describe('client-mode renderer (SPEC §5)', () => {
     const from = term.lines.length;
     term.signal('SIGTERM');
     expect(await exit).toBe(1);
-    expect(term.lines.slice(from)).toEqual(['>>> (g) [Server not responding]', '>>> (g) bob: queued', '>>> (g) [Exiting]']);
+    expect(term.lines.slice(from)).toEqual([
+      '>>> (g) [Server not responding]',
+      '>>> (g) bob: queued',
+      '>>> (g) [Exiting]',
+    ]);
   });
 
   it('refuses an over-long message locally, and prints the rate-limited line for a rate_limited error', async () => {

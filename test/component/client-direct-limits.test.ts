@@ -55,11 +55,28 @@ async function startBob(limits: Partial<Limits> = {}, dataDir?: string, clock = 
   return { bob, inbox, table, clock };
 }
 
-function newClient(name: 'alice' | 'bob', table: ClientEntry[], clock: Clock, limits: Partial<Limits>, dataDir?: string): ChatClient {
-  const server = new FakeServer(healthyScript(() => table), clock);
+function newClient(
+  name: 'alice' | 'bob',
+  table: ClientEntry[],
+  clock: Clock,
+  limits: Partial<Limits>,
+  dataDir?: string,
+): ChatClient {
+  const server = new FakeServer(
+    healthyScript(() => table),
+    clock,
+  );
   const client = new ChatClient({
-    name, serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
-    limits, identity: ids[name], dial: server.dialer(), clock, ...(dataDir === undefined ? {} : { dataDir }),
+    name,
+    serverHost: '127.0.0.1',
+    serverPort: 1,
+    listenPort: 0,
+    listenHost: '127.0.0.1',
+    limits,
+    identity: ids[name],
+    dial: server.dialer(),
+    clock,
+    ...(dataDir === undefined ? {} : { dataDir }),
   });
   cleanups.push(() => client.close());
   return client;
@@ -116,18 +133,25 @@ describe('dm_ack proves who took the message', () => {
     const sockets: net.Socket[] = [];
     const server = net.createServer((socket) => {
       sockets.push(socket);
-      const decoder = new FrameDecoder(DirectFrame, { maxFrameBytes: 1 << 16 }, {
-        frame: (f) => void (f.type === 'dm' && socket.write(encodeFrame<DirectFrame>(answer(f)))),
-        error: () => undefined,
-      });
+      const decoder = new FrameDecoder(
+        DirectFrame,
+        { maxFrameBytes: 1 << 16 },
+        {
+          frame: (f) => void (f.type === 'dm' && socket.write(encodeFrame<DirectFrame>(answer(f)))),
+          error: () => undefined,
+        },
+      );
       socket.on('data', (chunk: Buffer) => decoder.push(chunk));
       socket.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      sockets.forEach((s) => s.destroy());
-      server.close(() => resolve());
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          sockets.forEach((s) => s.destroy());
+          server.close(() => resolve());
+        }),
+    );
     return (server.address() as net.AddressInfo).port;
   }
 
@@ -142,19 +166,31 @@ describe('dm_ack proves who took the message', () => {
 
   it('an ack signed by another key is no_ack, at once', async () => {
     const mallory = Identity.generate();
-    const port = await impostor((m) => ({ type: 'dm_ack', id: m.id, sig: mallory.signAck({ id: m.id, from: m.from, to: m.to }) }));
+    const port = await impostor((m) => ({
+      type: 'dm_ack',
+      id: m.id,
+      sig: mallory.signAck({ id: m.id, from: m.from, to: m.to }),
+    }));
     const alice = await aliceSendingToBobAt(port);
     expect(await alice.sendDirect('bob', 'for bob only')).toBe('no_ack');
   });
 
   it("bob's signature over another message's id, or over another receiver, is no_ack", async () => {
-    const port = await impostor((m) => ({ type: 'dm_ack', id: m.id, sig: ids.bob.signAck({ id: m.id, from: m.from, to: 'carol' }) }));
+    const port = await impostor((m) => ({
+      type: 'dm_ack',
+      id: m.id,
+      sig: ids.bob.signAck({ id: m.id, from: m.from, to: 'carol' }),
+    }));
     const alice = await aliceSendingToBobAt(port);
     expect(await alice.sendDirect('bob', 'hi')).toBe('no_ack');
   });
 
   it('positive control: an ack signed by the key the table lists for bob is received', async () => {
-    const port = await impostor((m) => ({ type: 'dm_ack', id: m.id, sig: ids.bob.signAck({ id: m.id, from: m.from, to: m.to }) }));
+    const port = await impostor((m) => ({
+      type: 'dm_ack',
+      id: m.id,
+      sig: ids.bob.signAck({ id: m.id, from: m.from, to: m.to }),
+    }));
     const alice = await aliceSendingToBobAt(port);
     expect(await alice.sendDirect('bob', 'hi')).toBe('received');
   });
@@ -193,7 +229,10 @@ describe('rates and the verify budget are checked before the signature', () => {
     const onTwo = [dm(clock, ids.alice), dm(clock, ids.carol, { from: 'carol' })];
     two.sendBatch(onTwo);
     await replied(two, 2);
-    expect([verdicts(one), verdictsOn(two, onTwo)]).toEqual([['ack', 'ack'], ['rate_limited', 'ack']]);
+    expect([verdicts(one), verdictsOn(two, onTwo)]).toEqual([
+      ['ack', 'ack'],
+      ['rate_limited', 'ack'],
+    ]);
     expect(inbox.map((m) => m.from)).toEqual(['alice', 'alice', 'carol']);
   });
 
@@ -238,7 +277,14 @@ describe('rates and the verify budget are checked before the signature', () => {
     const flood = Array.from({ length: 50 }, (_, n) => dm(clock, ids.alice, { text: `f${n}` }));
     link.sendBatch(flood);
     await link.waitClosed();
-    expect(verdictsOn(link, flood.slice(0, 6))).toEqual(['ack', 'ack', 'ack', 'rate_limited', 'rate_limited', 'rate_limited']);
+    expect(verdictsOn(link, flood.slice(0, 6))).toEqual([
+      'ack',
+      'ack',
+      'ack',
+      'rate_limited',
+      'rate_limited',
+      'rate_limited',
+    ]);
     expect(verdicts(link).filter((v) => v === 'rate_limited')).toHaveLength(4); // three refusals, then the close
     expect(replies(link)).toHaveLength(7);
     expect(inbox.map((m) => m.text)).toEqual(['f0', 'f1', 'f2']);
@@ -280,7 +326,7 @@ describe('the listener keeps at most maxDirectLinks and closes links that delive
 describe('group mode holds a bounded number of private messages', () => {
   it('holds them in order, refuses past maxHeldMessages with inbox_full, releases them when asked', async () => {
     const { bob, clock, inbox } = await startBob({ maxHeldMessages: 2 });
-    expect(await bob.joinGroup('room')).toBe('joined');
+    expect(await bob.joinGroup('room')).toMatchObject({ joined: 'room' });
     const link = await openLink(bob.port!);
     const sent = [1, 2, 3].map((n) => dm(clock, ids.alice, { text: `m${n}` }));
     link.sendBatch(sent);
@@ -300,7 +346,7 @@ describe('group mode holds a bounded number of private messages', () => {
 
   it('after group mode, a new message shows any still held before itself', async () => {
     const { bob, clock, inbox } = await startBob();
-    expect(await bob.joinGroup('room')).toBe('joined');
+    expect(await bob.joinGroup('room')).toMatchObject({ joined: 'room' });
     const link = await openLink(bob.port!);
     link.send(dm(clock, ids.alice, { text: 'held' }));
     await replied(link, 1);

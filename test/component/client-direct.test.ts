@@ -29,8 +29,14 @@ async function pair(extra: ClientEntry[] = []): Promise<Pair> {
   const make = (name: 'alice' | 'bob'): ChatClient => {
     const server = new FakeServer(healthyScript(() => table));
     const client = new ChatClient({
-      name, serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
-      limits: LIMITS, identity: ids[name], dial: server.dialer(),
+      name,
+      serverHost: '127.0.0.1',
+      serverPort: 1,
+      listenPort: 0,
+      listenHost: '127.0.0.1',
+      limits: LIMITS,
+      identity: ids[name],
+      dial: server.dialer(),
     });
     cleanups.push(() => client.close());
     return client;
@@ -65,7 +71,10 @@ async function replied(link: RawLink<DirectFrame>, n = 1): Promise<void> {
 }
 
 /** A dm signed by `signer`, claiming to be from `from`. */
-function signedDm(signer: Identity, over: Partial<{ id: string; from: string; to: string; ts: number; text: string }> = {}): FrameOf<DirectFrame, 'dm'> {
+function signedDm(
+  signer: Identity,
+  over: Partial<{ id: string; from: string; to: string; ts: number; text: string }> = {},
+): FrameOf<DirectFrame, 'dm'> {
   const fields = { id: `id-${Math.random()}`, from: 'alice', to: 'bob', ts: Date.now(), text: 'hi', ...over };
   return { type: 'dm', ...fields, sig: signer.sign(fields) };
 }
@@ -102,7 +111,9 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     expect(inbox).toHaveLength(1);
     for (const reply of link.frames) {
       // signed by bob over (id, sender, receiver): only bob can make alice print "received"
-      expect(reply.type === 'dm_ack' && verifyAck(ids.bob.publicKey, { id: dm.id, from: 'alice', to: 'bob' }, reply.sig)).toBe(true);
+      expect(
+        reply.type === 'dm_ack' && verifyAck(ids.bob.publicKey, { id: dm.id, from: 'alice', to: 'bob' }, reply.sig),
+      ).toBe(true);
     }
   });
 
@@ -128,14 +139,17 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
     expect(inbox).toEqual([]);
   });
 
-  it('reports unknown, offline, too long and no_ack without contacting anyone', async () => {
+  it('reports unknown, saved (offline), too long and no_ack without contacting the receiver', async () => {
     const accepted: net.Socket[] = [];
     const silent = net.createServer((socket) => accepted.push(socket)); // accepts, never answers
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      accepted.forEach((socket) => socket.destroy());
-      silent.close(() => resolve());
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          accepted.forEach((socket) => socket.destroy());
+          silent.close(() => resolve());
+        }),
+    );
     const port = (silent.address() as net.AddressInfo).port;
     const key = Identity.generate().publicKey;
     const { alice } = await pair([
@@ -143,7 +157,8 @@ describe('direct messages between two ChatClients over loopback (SPEC §5, §7)'
       { name: 'dave', host: '127.0.0.1', port, online: true, key },
     ]);
     expect(await alice.sendDirect('nobody', 'hi')).toBe('unknown');
-    expect(await alice.sendDirect('carol', 'hi')).toBe('offline');
+    // docs/usage.md "Saved messages": the server keeps a message for a client that is offline.
+    expect(await alice.sendDirect('carol', 'hi')).toBe('saved');
     expect(await alice.sendDirect('bob', 'x'.repeat(4097))).toBe('too_long');
     expect(await alice.sendDirect('dave', 'hi')).toBe('no_ack');
   });

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { FramedConnection } from '../../src/net/framed-connection';
 import type { ClientEntry, ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/frames';
+import { PROTOCOL_VERSION } from '../../src/protocol/limits';
 import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import type { Clock } from '../../src/util/clock';
 import { systemClock } from '../../src/util/clock';
@@ -22,9 +23,18 @@ export class FakeSession {
 }
 
 const LIMITS = {
-  maxFrameBytes: 1 << 16, maxOutboundBytes: 1 << 20, drainTimeoutMs: 2000, frameTimeoutMs: 10_000,
-  maxInvalidFrames: 10, heartbeatMs: 0, rateLimitPerSec: 0, rateBurst: 0,
+  maxFrameBytes: 1 << 16,
+  maxOutboundBytes: 1 << 20,
+  drainTimeoutMs: 2000,
+  frameTimeoutMs: 10_000,
+  maxInvalidFrames: 10,
+  heartbeatMs: 0,
+  rateLimitPerSec: 0,
+  rateBurst: 0,
 };
+
+/** The challenge every fake connection sends (a valid form; the fake checks no signature). */
+export const FAKE_CHALLENGE = Buffer.alloc(32, 1).toString('base64');
 
 /**
  * A scripted stand-in for the chat server, reached over in-memory streams via
@@ -35,8 +45,13 @@ export class FakeServer {
   readonly sessions: FakeSession[] = [];
   /** When false, dialling fails (the stream is destroyed at once). */
   up = true;
+  /** When false, the server never sends its `hello` (a server that does not speak this protocol). */
+  sendsHello = true;
 
-  constructor(public script: Script, private readonly clock: Clock = systemClock) {}
+  constructor(
+    public script: Script,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   dialer(): Dialer {
     return () => {
@@ -58,6 +73,8 @@ export class FakeServer {
   private accept(stream: Duplex): void {
     const session = new FakeSession(new FramedConnection(stream, SERVER_SIDE, LIMITS, this.clock));
     this.sessions.push(session);
+    // Every connection starts with the server's challenge (docs/protocol.md "Accounts"); this fake checks no signature.
+    if (this.sendsHello) session.send({ type: 'hello', v: PROTOCOL_VERSION, challenge: FAKE_CHALLENGE });
     session.conn.on('frame', (frame) => {
       this.frames.push(frame);
       this.script(frame, session);
@@ -88,8 +105,14 @@ const openClients: ChatClient[] = [];
  */
 export function clientOf(server: FakeServer, clock: Clock, limits: Partial<Limits> = {}): ChatClient {
   const client = new ChatClient({
-    name: 'alice', serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
-    limits: { ackTimeoutMs: 500, retries: 3, heartbeatMs: 0, ...limits }, clock, dial: server.dialer(),
+    name: 'alice',
+    serverHost: '127.0.0.1',
+    serverPort: 1,
+    listenPort: 0,
+    listenHost: '127.0.0.1',
+    limits: { ackTimeoutMs: 500, retries: 3, heartbeatMs: 0, ...limits },
+    clock,
+    dial: server.dialer(),
   });
   openClients.push(client);
   return client;

@@ -1,9 +1,7 @@
-import { ChatClient } from '../../src/client/chat-client';
+import { type ChatClient } from '../../src/client/chat-client';
 import type { ClientToServerFrame } from '../../src/protocol/frames';
 import { FakeClock } from '../helpers/fake-clock';
 import { FakeServer, clientOf, closeClients, healthyScript, settle, type Script } from './client-fake-server';
-
-
 
 afterEach(closeClients);
 
@@ -74,7 +72,10 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
   it('ends with not_responding after `retries` unanswered tries, all with one id', async () => {
     const clock = new FakeClock();
     const base = healthyScript(() => []);
-    const server = new FakeServer((frame, session) => (frame.type === 'register' ? base(frame, session) : undefined), clock);
+    const server = new FakeServer(
+      (frame, session) => (frame.type === 'register' ? base(frame, session) : undefined),
+      clock,
+    );
     const client = clientOf(server, clock);
     await registered(client);
     const result = track(client.joinGroup('g1'));
@@ -93,7 +94,8 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
   it('register: name_in_use, and not_responding when no server answers', async () => {
     const clock = new FakeClock();
     const taken = new FakeServer((frame, session) => {
-      if (frame.type === 'register') session.send({ type: 'error', id: frame.id, code: 'name_in_use', message: 'taken' });
+      if (frame.type === 'register')
+        session.send({ type: 'error', id: frame.id, code: 'name_in_use', message: 'taken' });
     }, clock);
     const result = track(clientOf(taken, clock).register());
     await settle(() => result.length > 0);
@@ -112,7 +114,10 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
 
   it('shows each group message once, acks it cumulatively, and leaves group mode when removed', async () => {
     const clock = new FakeClock();
-    const server = new FakeServer(healthyScript(() => []), clock);
+    const server = new FakeServer(
+      healthyScript(() => []),
+      clock,
+    );
     const client = clientOf(server, clock);
     const shown: string[] = [];
     const removed: string[] = [];
@@ -122,7 +127,8 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
     const joined = track(client.joinGroup('g1'));
     await settle(() => joined.length > 0);
     const session = server.sessions[0]!;
-    for (const seq of [1, 2, 2, 1, 3]) session.send({ type: 'group_msg', group: 'g1', seq, from: 'bob', text: `m${seq}` });
+    for (const seq of [1, 2, 2, 1, 3])
+      session.send({ type: 'group_msg', group: 'g1', seq, from: 'bob', text: `m${seq}` });
     await settle(() => shown.length === 3);
     clock.advance(0);
     await settle(() => ofType(server.frames, 'group_ack').length > 0);
@@ -136,7 +142,10 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
 
   it('reports server loss, reconnects, registers again and re-joins its group', async () => {
     const clock = new FakeClock();
-    const server = new FakeServer(healthyScript(() => []), clock);
+    const server = new FakeServer(
+      healthyScript(() => []),
+      clock,
+    );
     const client = clientOf(server, clock);
     const events: string[] = [];
     client.on('serverLost', () => events.push('lost'));
@@ -182,7 +191,10 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
 
   it('while reconnecting, a server request ends not_connected at once and is not sent; dereg drops the link (docs/usage.md)', async () => {
     const clock = new FakeClock();
-    const server = new FakeServer(healthyScript(() => []), clock);
+    const server = new FakeServer(
+      healthyScript(() => []),
+      clock,
+    );
     const client = clientOf(server, clock);
     const events: string[] = [];
     client.on('serverLost', () => events.push('lost'));
@@ -221,7 +233,10 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
   it('a request whose tries run out on a connection believed open still ends not_responding (a frozen server)', async () => {
     const clock = new FakeClock();
     const base = healthyScript(() => []);
-    const server = new FakeServer((frame, session) => (frame.type === 'register' ? base(frame, session) : undefined), clock);
+    const server = new FakeServer(
+      (frame, session) => (frame.type === 'register' ? base(frame, session) : undefined),
+      clock,
+    );
     const client = clientOf(server, clock);
     await registered(client);
     const result = track(client.listGroups());
@@ -235,7 +250,10 @@ describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, sam
 
   it('emits memberJoined / memberLeft for presence frames of the current group only', async () => {
     const clock = new FakeClock();
-    const server = new FakeServer(healthyScript(() => []), clock);
+    const server = new FakeServer(
+      healthyScript(() => []),
+      clock,
+    );
     const client = clientOf(server, clock);
     const seen: string[] = [];
     client.on('memberJoined', ({ group, name }) => seen.push(`+${name}@${group}`));

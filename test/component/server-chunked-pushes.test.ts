@@ -6,7 +6,11 @@ import type { Limits } from '../../src/protocol/limits';
 import { Waiters } from '../../testkit/waiters';
 import { FakeClock } from '../helpers/fake-clock';
 import { memoryDuplexPair } from '../helpers/memory-duplex';
-import { closeAllRawClients, KEY, RawClient } from '../helpers/raw-client';
+import { closeAllRawClients, RawClient } from '../helpers/raw-client';
+import { signedRegister } from '../helpers/test-identity';
+
+/** Every connection's challenge here (ChatServerOptions.newChallenge), so raw registrations are signed at once. */
+const CHALLENGE = Buffer.alloc(32, 7).toString('base64');
 
 /**
  * docs/protocol.md `table` (`more`) and `list_part`: long pushes and lists
@@ -36,7 +40,10 @@ function gatedPair(): { serverSide: Duplex; clientSide: Duplex; open(): void } {
     writableHighWaterMark: 1024,
     read() {},
     write(chunk: Buffer, _enc, cb) {
-      const pass = (): void => { clientSide.push(chunk); cb(); };
+      const pass = (): void => {
+        clientSide.push(chunk);
+        cb();
+      };
       if (held) waiting.push(pass);
       else pass();
     },
@@ -58,7 +65,10 @@ function largestFrame(client: RawClient): number {
 
 /** Names in every table frame with `rev` that `client` received, in order. */
 function namesOfRev(client: RawClient, rev: number): string[] {
-  return client.ofType('table').filter((t) => t.rev === rev).flatMap((t) => t.clients.map((c) => c.name));
+  return client
+    .ofType('table')
+    .filter((t) => t.rev === rev)
+    .flatMap((t) => t.clients.map((c) => c.name));
 }
 
 const longName = (prefix: string, i: number): string => `${prefix}${String(i).padStart(5, '0')}`.padEnd(32, 'x');
@@ -67,7 +77,7 @@ const longName = (prefix: string, i: number): string => `${prefix}${String(i).pa
 async function fillTable(server: ChatServer, names: readonly string[]): Promise<void> {
   const cycler = RawClient.on(server);
   names.forEach((name, i) => {
-    cycler.send({ type: 'register', id: `r${i}`, v: 1, name, port: 1, key: KEY });
+    cycler.send(signedRegister(CHALLENGE, { name, id: `r${i}`, port: 1 }));
     cycler.send({ type: 'dereg', id: `d${i}`, name });
   });
   await cycler.answerTo(`d${names.length - 1}`);
@@ -80,12 +90,19 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     // A fake clock that never advances: no drain deadline can drop the held-back reader mid-test
     // (so table deltas are pushed per event-loop turn, tableFlushMs 0).
     server = new ChatServer({
-      clock: new FakeClock(), tableFlushMs: 0, limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits },
+      clock: new FakeClock(),
+      tableFlushMs: 0,
+      limits: { heartbeatMs: 0, rateLimitPerSec: 0, ...limits },
+      newChallenge: () => CHALLENGE,
     });
   };
   const chatClient = (name: string): ChatClient => {
     const client = new ChatClient({
-      name, serverHost: '127.0.0.1', serverPort: 1, listenPort: 0, listenHost: '127.0.0.1',
+      name,
+      serverHost: '127.0.0.1',
+      serverPort: 1,
+      listenPort: 0,
+      listenHost: '127.0.0.1',
       limits: { heartbeatMs: 0, maxFrameBytes: server.limits.maxFrameBytes },
       dial: () => {
         const [serverSide, clientSide] = memoryDuplexPair();
@@ -109,11 +126,13 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const names = Array.from({ length: 60 }, (_, i) => longName('n', i));
     await fillTable(server, names);
     const raw = RawClient.on(server);
-    raw.send({ type: 'register', id: 'reg', v: 1, name: 'raw', port: 1, key: KEY });
+    raw.send(signedRegister(CHALLENGE, { name: 'raw', id: 'reg', port: 1 }));
     await raw.until(() => raw.ofType('table').some((t) => t.rev === 1 && t.more === undefined));
     const full = raw.ofType('table');
     expect(full.length).toBeGreaterThan(3);
-    expect(full.map((t) => [t.rev, t.full, t.more === true])).toEqual(full.map((_, i) => [1, i === 0, i < full.length - 1]));
+    expect(full.map((t) => [t.rev, t.full, t.more === true])).toEqual(
+      full.map((_, i) => [1, i === 0, i < full.length - 1]),
+    );
     expect(namesOfRev(raw, 1)).toEqual([...names, 'raw']);
     expect(largestFrame(raw)).toBeLessThanOrEqual(1024);
 
@@ -125,7 +144,10 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
       tableUpdates.notify();
     });
     expect(await alice.register()).toBe('ok');
-    await tableUpdates.wait({ what: "alice's full table", probe: () => (alice.clients().length === 62 ? { value: true } : null) });
+    await tableUpdates.wait({
+      what: "alice's full table",
+      probe: () => (alice.clients().length === 62 ? { value: true } : null),
+    });
     expect(await alice.listGroups()).toEqual({ groups: [] }); // answered after the whole table
     await new Promise((r) => setImmediate(r));
     expect(updates.map((t) => t.length)).toEqual([62]);
@@ -137,22 +159,22 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const names = Array.from({ length: 60 }, (_, i) => longName('p', i));
     await fillTable(server, names);
     const watcher = RawClient.on(server);
-    watcher.send({ type: 'register', id: 'w', v: 1, name: 'watcher', port: 1, key: KEY });
+    watcher.send(signedRegister(CHALLENGE, { name: 'watcher', id: 'w', port: 1 }));
     await watcher.until(() => watcher.ofType('table').some((t) => t.more === undefined));
     const gate = gatedPair();
     server.handleConnection(gate.serverSide);
     streams.push(gate.serverSide);
     const slow = new RawClient(gate.clientSide);
-    slow.send({ type: 'register', id: 'slow', v: 1, name: 'slow', port: 1, key: KEY });
+    slow.send(signedRegister(CHALLENGE, { name: 'slow', id: 'slow', port: 1 }));
     await watcher.until(() => namesOfRev(watcher, 2).includes('slow'));
     const late = RawClient.on(server);
-    late.send({ type: 'register', id: 'late', v: 1, name: 'late', port: 1, key: KEY });
+    late.send(signedRegister(CHALLENGE, { name: 'late', id: 'late', port: 1 }));
     await watcher.until(() => namesOfRev(watcher, 3).includes('late'));
     expect(slow.frames).toEqual([]); // nothing read yet: the server holds the rest of the table back
     gate.open();
     await slow.until(() => namesOfRev(slow, 2).includes('late'));
     await slow.until(() => slow.ofType('table').at(-1)?.more === undefined);
-    expect(slow.frames[0]).toEqual({ type: 'reply', id: 'slow' });
+    expect(slow.frames.filter((f) => f.type !== 'hello')[0]).toEqual({ type: 'reply', id: 'slow' });
     const revs = slow.ofType('table').map((t) => t.rev);
     expect(revs).toEqual([...revs].sort((a, b) => a - b)); // every rev-1 chunk before any delta
     expect(namesOfRev(slow, 1)).toEqual([...names, 'watcher', 'slow']);
@@ -163,7 +185,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
   it('answers a long list_groups through list_part frames that a client reassembles in order', async () => {
     start({ maxGroupsPerClient: 10_000 });
     const creator = RawClient.on(server);
-    creator.send({ type: 'register', id: 'reg', v: 1, name: 'creator', port: 1, key: KEY });
+    creator.send(signedRegister(CHALLENGE, { name: 'creator', id: 'reg', port: 1 }));
     const groups = Array.from({ length: 2100 }, (_, i) => longName('g', i));
     groups.forEach((group, i) => creator.send({ type: 'create_group', id: `c${i}`, group }));
     await creator.answerTo(`c${groups.length - 1}`);
@@ -173,7 +195,9 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const reply = creator.frames.find((f) => f.type === 'reply' && f.id === 'list');
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.every((p) => p.id === 'list')).toBe(true);
-    expect([...parts.flatMap((p) => p.items), ...(reply?.type === 'reply' ? reply.groups ?? [] : [])]).toEqual(groups);
+    expect([...parts.flatMap((p) => p.items), ...(reply?.type === 'reply' ? (reply.groups ?? []) : [])]).toEqual(
+      groups,
+    );
     expect(largestFrame(creator)).toBeLessThanOrEqual(server.limits.maxFrameBytes / 2);
 
     const lister = chatClient('lister');
@@ -186,7 +210,7 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
     const listed: string[][] = [];
     server.on('groupsListed', (_name, groups) => listed.push([...groups]));
     const c = RawClient.on(server);
-    c.send({ type: 'register', id: 'reg', v: 1, name: 'carol', port: 1, key: KEY });
+    c.send(signedRegister(CHALLENGE, { name: 'carol', id: 'reg', port: 1 }));
     c.send({ type: 'create_group', id: 'c1', group: 'first' });
     c.send({ type: 'list_groups', id: 'same' });
     c.send({ type: 'create_group', id: 'c2', group: 'second' });
@@ -204,11 +228,15 @@ describe('ChatServer chunked table pushes and lists (component, in-memory stream
   it('refuses a register host that is not an IP address or hostname as bad_frame', async () => {
     start();
     const c = RawClient.on(server);
-    for (const [id, host] of [['h1', 'h'.repeat(64)], ['h2', '127.0.9999.1'], ['h3', 'a b']] as const) {
-      c.send({ type: 'register', id, v: 1, name: 'x', port: 1, key: KEY, host });
+    for (const [id, host] of [
+      ['h1', 'h'.repeat(64)],
+      ['h2', '127.0.9999.1'],
+      ['h3', 'a b'],
+    ] as const) {
+      c.send({ ...signedRegister(CHALLENGE, { name: 'x', id, port: 1 }), host });
       expect(await c.answerTo(id)).toMatchObject({ type: 'error', code: 'bad_frame' });
     }
-    c.send({ type: 'register', id: 'ok', v: 1, name: 'x', port: 1, key: KEY, host: 'chat.example.org' });
+    c.send({ ...signedRegister(CHALLENGE, { name: 'x', id: 'ok', port: 1 }), host: 'chat.example.org' });
     expect(await c.answerTo('ok')).toEqual({ type: 'reply', id: 'ok' });
   });
 });

@@ -12,7 +12,8 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     const c = RawClient.on(server, { autoAck: false, answerPings: false });
     clients.push(c);
     await c.register(name);
-    if (group) expect(await c.request({ type: 'join_group', id: `join-${name}`, group })).toMatchObject({ type: 'reply' });
+    if (group)
+      expect(await c.request({ type: 'join_group', id: `join-${name}`, group })).toMatchObject({ type: 'reply' });
     return c;
   };
 
@@ -25,7 +26,9 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     server.on('groupCreateFailed', (n, g) => lines.push(`create-failed ${n} ${g}`));
     server.on('groupJoined', (n, g) => lines.push(`joined ${n} ${g}`));
     server.on('groupJoinFailed', (n, g) => lines.push(`join-failed ${n} ${g}`));
-    server.on('groupLeft', (n, g, reason) => lines.push(reason === 'unresponsive' ? `unresponsive ${n} ${g}` : `left ${n} ${g}`));
+    server.on('groupLeft', (n, g, reason) =>
+      lines.push(reason === 'unresponsive' ? `unresponsive ${n} ${g}` : `left ${n} ${g}`),
+    );
     server.on('groupMessage', (n, g, t) => lines.push(`msg ${n} ${g} ${t}`));
   });
   afterEach(async () => {
@@ -38,9 +41,18 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     expect(await a.request({ type: 'create_group', id: '1', group: 'zeta' })).toEqual({ type: 'reply', id: '1' });
     expect(await a.request({ type: 'create_group', id: '2', group: 'alpha' })).toEqual({ type: 'reply', id: '2' });
     expect(await a.request({ type: 'create_group', id: '3', group: 'zeta' })).toMatchObject({ code: 'group_exists' });
-    expect(await a.request({ type: 'list_groups', id: '4' })).toEqual({ type: 'reply', id: '4', groups: ['zeta', 'alpha'] });
+    expect(await a.request({ type: 'list_groups', id: '4' })).toEqual({
+      type: 'reply',
+      id: '4',
+      groups: ['zeta', 'alpha'],
+    });
     expect(await a.request({ type: 'join_group', id: '5', group: 'nope' })).toMatchObject({ code: 'no_such_group' });
-    expect(lines).toEqual(['created alice zeta', 'created alice alpha', 'create-failed alice zeta', 'join-failed alice nope']);
+    expect(lines).toEqual([
+      'created alice zeta',
+      'created alice alpha',
+      'create-failed alice zeta',
+      'join-failed alice nope',
+    ]);
   });
 
   it('joins, lists members in join order, switches group and leaves', async () => {
@@ -48,8 +60,16 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     await a.request({ type: 'create_group', id: 'c1', group: 'g1' });
     await a.request({ type: 'create_group', id: 'c2', group: 'g2' });
     const b = await member('bob', 'g1');
-    expect(await a.request({ type: 'join_group', id: 'j', group: 'g1' })).toEqual({ type: 'reply', id: 'j', group: 'g1' });
-    expect(await a.request({ type: 'list_members', id: 'm' })).toEqual({ type: 'reply', id: 'm', members: ['bob', 'alice'] });
+    expect(await a.request({ type: 'join_group', id: 'j', group: 'g1' })).toEqual({
+      type: 'reply',
+      id: 'j',
+      group: 'g1',
+    });
+    expect(await a.request({ type: 'list_members', id: 'm' })).toEqual({
+      type: 'reply',
+      id: 'm',
+      members: ['bob', 'alice'],
+    });
     await b.request({ type: 'join_group', id: 'j2', group: 'g2' });
     expect(await a.request({ type: 'list_members', id: 'm2' })).toMatchObject({ members: ['alice'] });
     expect(await a.request({ type: 'leave_group', id: 'l' })).toEqual({ type: 'reply', id: 'l', group: 'g1' });
@@ -83,11 +103,16 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     expect(await a.request({ type: 'send_group', id: 's', text: 'x' })).toMatchObject({ code: 'not_in_group' });
     await a.request({ type: 'create_group', id: 'c', group: 'g' });
     await a.request({ type: 'join_group', id: 'j', group: 'g' });
-    expect(await a.request({ type: 'send_group', id: 's2', text: 'x'.repeat(11) })).toMatchObject({ code: 'message_too_long' });
-    expect(await a.request({ type: 'send_group', id: 's3', text: 'x'.repeat(10) })).toEqual({ type: 'reply', id: 's3' });
+    expect(await a.request({ type: 'send_group', id: 's2', text: 'x'.repeat(11) })).toMatchObject({
+      code: 'message_too_long',
+    });
+    expect(await a.request({ type: 'send_group', id: 's3', text: 'x'.repeat(10) })).toEqual({
+      type: 'reply',
+      id: 's3',
+    });
   });
 
-  it('reads a held member\'s group_ack at once (acks skip the request queue), so its ack releases the group', async () => {
+  it("reads a held member's group_ack at once (acks skip the request queue), so its ack releases the group", async () => {
     await server.close();
     server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0 }, backlog: { maxUnacked: 4 } }); // behind past 2
     const a = await member('alice');
@@ -100,7 +125,9 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
     expect(b.frames.some((f) => 'id' in f && f.id === 'held')).toBe(false);
     b.ackAll(); // read although bob's requests are held
-    expect(await b.until(() => b.frames.find((f) => 'id' in f && f.id === 'held'))).toMatchObject({ members: ['alice', 'bob'] });
+    expect(await b.until(() => b.frames.find((f) => 'id' in f && f.id === 'held'))).toMatchObject({
+      members: ['alice', 'bob'],
+    });
     expect(await a.request({ type: 'send_group', id: 's4', text: 's4' })).toEqual({ type: 'reply', id: 's4' });
   });
 
@@ -165,17 +192,30 @@ describe('ChatServer groups (component, in-memory streams)', () => {
 
   it('bounds groups per creator and in all (group_quota, too_many_groups), and logs no creation for them', async () => {
     await server.close();
-    server = new ChatServer({ clock, limits: { heartbeatMs: 0, rateLimitPerSec: 0, maxGroups: 3, maxGroupsPerClient: 2 } });
+    server = new ChatServer({
+      clock,
+      limits: { heartbeatMs: 0, rateLimitPerSec: 0, maxGroups: 3, maxGroupsPerClient: 2 },
+    });
     server.on('groupCreated', (n, g) => lines.push(`created ${n} ${g}`));
     server.on('groupCreateFailed', (n, g) => lines.push(`create-failed ${n} ${g}`));
     const a = await member('alice');
     const b = await member('bob');
     expect(await a.request({ type: 'create_group', id: '1', group: 'a1' })).toEqual({ type: 'reply', id: '1' });
     expect(await a.request({ type: 'create_group', id: '2', group: 'a2' })).toEqual({ type: 'reply', id: '2' });
-    expect(await a.request({ type: 'create_group', id: '3', group: 'a3' })).toMatchObject({ type: 'error', code: 'group_quota' });
+    expect(await a.request({ type: 'create_group', id: '3', group: 'a3' })).toMatchObject({
+      type: 'error',
+      code: 'group_quota',
+    });
     expect(await b.request({ type: 'create_group', id: '4', group: 'b1' })).toEqual({ type: 'reply', id: '4' });
-    expect(await b.request({ type: 'create_group', id: '5', group: 'b2' })).toMatchObject({ type: 'error', code: 'too_many_groups' });
-    expect(await b.request({ type: 'list_groups', id: '6' })).toEqual({ type: 'reply', id: '6', groups: ['a1', 'a2', 'b1'] });
+    expect(await b.request({ type: 'create_group', id: '5', group: 'b2' })).toMatchObject({
+      type: 'error',
+      code: 'too_many_groups',
+    });
+    expect(await b.request({ type: 'list_groups', id: '6' })).toEqual({
+      type: 'reply',
+      id: '6',
+      groups: ['a1', 'a2', 'b1'],
+    });
     expect(lines).toEqual(['created alice a1', 'created alice a2', 'created bob b1']);
   });
 
@@ -186,7 +226,9 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     server.on('groupsListed', () => listed++);
     const gone = await member('gone');
     // One write of 300 listings; the server answers a turn's worth, then the connection goes.
-    gone.sendRaw(Array.from({ length: 300 }, (_, i) => JSON.stringify({ type: 'list_groups', id: `l${i}` })).join('\n') + '\n');
+    void gone.sendRaw(
+      Array.from({ length: 300 }, (_, i) => JSON.stringify({ type: 'list_groups', id: `l${i}` })).join('\n') + '\n',
+    );
     await gone.until(() => gone.frames.some((f) => 'id' in f && f.id === 'l0'));
     const offline = new Promise<void>((resolve) => server.once('tableUpdated', () => resolve()));
     gone.close();
@@ -201,7 +243,8 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     await watcher.request({ type: 'create_group', id: 'c1', group: 'g' });
     await watcher.request({ type: 'create_group', id: 'c2', group: 'other' });
     await watcher.request({ type: 'join_group', id: 'jw', group: 'g' });
-    const seen = (n: number) => watcher.until(() => watcher.ofType('presence').length >= n && watcher.ofType('presence'));
+    const seen = (n: number) =>
+      watcher.until(() => watcher.ofType('presence').length >= n && watcher.ofType('presence'));
     const leaver = await member('lee', 'g'); // 1 joined
     await leaver.request({ type: 'leave_group', id: 'l' }); // 2 left
     const switcher = await member('sam', 'g'); // 3 joined
@@ -219,8 +262,16 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     await silent.until(() => silent.ofType('removed')[0]); // 10 left
     const shown = (await seen(10)).map((p) => `${p.name} ${p.state} ${p.group}`);
     expect(shown).toEqual([
-      'lee joined g', 'lee left g', 'sam joined g', 'sam left g', 'dee joined g', 'dee left g',
-      'cal joined g', 'cal left g', 'sid joined g', 'sid left g',
+      'lee joined g',
+      'lee left g',
+      'sam joined g',
+      'sam left g',
+      'dee joined g',
+      'dee left g',
+      'cal joined g',
+      'cal left g',
+      'sid joined g',
+      'sid left g',
     ]);
     // Nobody is told about itself, and the group it switched to told its members.
     expect(leaver.ofType('presence')).toEqual([]);
@@ -231,7 +282,11 @@ describe('ChatServer groups (component, in-memory streams)', () => {
     const a = await member('alice');
     await a.request({ type: 'create_group', id: 'c', group: 'RoomA' });
     expect(await a.request({ type: 'create_group', id: 'c2', group: 'rooma' })).toMatchObject({ code: 'group_exists' });
-    expect(await a.request({ type: 'join_group', id: 'j', group: 'ROOMA' })).toEqual({ type: 'reply', id: 'j', group: 'RoomA' });
+    expect(await a.request({ type: 'join_group', id: 'j', group: 'ROOMA' })).toEqual({
+      type: 'reply',
+      id: 'j',
+      group: 'RoomA',
+    });
     const b = await member('Bob', 'rooma');
     b.autoAck();
     await a.request({ type: 'send_group', id: 's', text: 'hi' });

@@ -1,5 +1,6 @@
 import { ChatServer } from '../../src/server/chat-server';
-import { KEY, RawClient } from '../helpers/raw-client';
+import { RawClient } from '../helpers/raw-client';
+import { identityOf } from '../helpers/test-identity';
 import type { Limits } from '../../src/protocol/limits';
 import { MemoryStore } from '../../src/store/memory-store';
 import type { ChatStore, Registration } from '../../src/store/chat-store';
@@ -20,9 +21,13 @@ describe('ChatServer registration (component, in-memory streams)', () => {
   /** Resolves once `lines` satisfies `done`. */
   const untilEvents = (done: () => boolean, what: string): Promise<boolean> =>
     serverEvents.wait({ what, probe: () => (done() ? { value: true } : null) });
-  /** A raw client that neither answers pings nor acks, unless a test says so. */
-  const connect = (): RawClient => {
-    const c = RawClient.on(server, { autoAck: false, answerPings: false });
+  /**
+   * A raw client that does not ack unless a test says so. It answers pings,
+   * as a live client does: a second registration of a name with its key
+   * pings the holder, and only a silent one is replaced (docs/protocol.md "Accounts").
+   */
+  const connect = (options: { answerPings?: boolean } = {}): RawClient => {
+    const c = RawClient.on(server, { autoAck: false, answerPings: options.answerPings ?? true });
     clients.push(c);
     return c;
   };
@@ -50,8 +55,10 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(await alice.register('alice', { port: 5001 })).toEqual({ type: 'reply', id: 'reg-alice' });
     const table = await alice.until(() => alice.ofType('table')[0]);
     expect(table).toEqual({
-      type: 'table', rev: 1, full: true,
-      clients: [{ name: 'alice', host: '127.0.0.1', port: 5001, online: true, key: KEY }],
+      type: 'table',
+      rev: 1,
+      full: true,
+      clients: [{ name: 'alice', host: '127.0.0.1', port: 5001, online: true, key: identityOf('alice').publicKey }],
     });
     expect(lines).toEqual(['table']);
   });
@@ -86,7 +93,10 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     const others = ['b1', 'b2', 'b3'].map((n) => [n, connect()] as const);
     await Promise.all(others.map(([n, c]) => c.register(n)));
     const deltas = await alice.until(() => {
-      const names = alice.ofType('table').slice(1).flatMap((t) => t.clients.map((e) => e.name));
+      const names = alice
+        .ofType('table')
+        .slice(1)
+        .flatMap((t) => t.clients.map((e) => e.name));
       return names.length >= 3 && alice.ofType('table').slice(1);
     });
     expect(deltas.flatMap((t) => t.clients.map((e) => e.name)).sort()).toEqual(['b1', 'b2', 'b3']);
@@ -107,7 +117,9 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     await watcher.register('watcher');
     await first.register('alice', { port: 5000 });
     first.close();
-    await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.name === 'alice' && !e.online)));
+    await watcher.until(() =>
+      watcher.ofType('table').some((t) => t.clients.some((e) => e.name === 'alice' && !e.online)),
+    );
     const again = connect();
     expect(await again.register('alice', { port: 7000 })).toEqual({ type: 'reply', id: 'reg-alice' });
     await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.port === 7000 && e.online)));
@@ -118,23 +130,35 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     const bob = connect();
     await alice.register('alice');
     await bob.register('bob');
-    expect(await alice.request({ type: 'dereg', id: 'd1', name: 'bob' })).toMatchObject({ type: 'error', code: 'not_self' });
+    expect(await alice.request({ type: 'dereg', id: 'd1', name: 'bob' })).toMatchObject({
+      type: 'error',
+      code: 'not_self',
+    });
     expect(await alice.request({ type: 'dereg', id: 'd2', name: 'alice' })).toEqual({ type: 'reply', id: 'd2' });
-    await bob.until(() => bob.ofType('table').some((t) => !t.full && t.clients.some((e) => e.name === 'alice' && !e.online)));
+    await bob.until(() =>
+      bob.ofType('table').some((t) => !t.full && t.clients.some((e) => e.name === 'alice' && !e.online)),
+    );
     expect(lines).toEqual(['table', 'table', 'table']);
   });
 
   it('answers requests before register with not_registered, and a second register with already_registered', async () => {
     const c = connect();
-    expect(await c.request({ type: 'list_groups', id: 'x1' })).toMatchObject({ type: 'error', id: 'x1', code: 'not_registered' });
+    expect(await c.request({ type: 'list_groups', id: 'x1' })).toMatchObject({
+      type: 'error',
+      id: 'x1',
+      code: 'not_registered',
+    });
     expect(await c.request({ type: 'send_group', id: 'x2', text: 'hi' })).toMatchObject({ code: 'not_registered' });
     await c.register('carol');
-    expect(await c.register('carol', { port: 5000, id: 'again' })).toMatchObject({ type: 'error', code: 'already_registered' });
+    expect(await c.register('carol', { port: 5000, id: 'again' })).toMatchObject({
+      type: 'error',
+      code: 'already_registered',
+    });
   });
 
   it('refuses another protocol version with unsupported_version and closes', async () => {
     const c = connect();
-    const reply = await c.request({ type: 'register', id: 'r', v: 2, name: 'zed', port: 1, key: KEY });
+    const reply = await c.register('zed', { id: 'r', v: 99 });
     expect(reply).toMatchObject({ type: 'error', code: 'unsupported_version' });
     await c.until(() => c.isClosed);
   });
@@ -149,10 +173,13 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     expect(lines.filter((l) => l.startsWith('created'))).toEqual(['created alice g']);
   });
 
-  it('answers a request retried on a new connection after a reconnect from the name\'s cache', async () => {
+  it("answers a request retried on a new connection after a reconnect from the name's cache", async () => {
     const first = connect();
     await first.register('alice', { port: 5000, id: 'reg-1' });
-    expect(await first.request({ type: 'create_group', id: 'lost-reply', group: 'g' })).toEqual({ type: 'reply', id: 'lost-reply' });
+    expect(await first.request({ type: 'create_group', id: 'lost-reply', group: 'g' })).toEqual({
+      type: 'reply',
+      id: 'lost-reply',
+    });
     first.close(); // the reply "was lost" with the connection
     const second = connect();
     await untilEvents(() => lines.filter((l) => l === 'table').length === 2, 'alice offline'); // alice went offline
@@ -179,7 +206,10 @@ describe('ChatServer registration (component, in-memory streams)', () => {
       stalled = true;
     });
     const replies = await Promise.all([first.register('r1'), second.register('r2')]);
-    expect(replies).toEqual([{ type: 'reply', id: 'reg-r1' }, { type: 'reply', id: 'reg-r2' }]);
+    expect(replies).toEqual([
+      { type: 'reply', id: 'reg-r1' },
+      { type: 'reply', id: 'reg-r2' },
+    ]);
     expect(stalled).toBe(true);
     expect(second.ofType('error')).toEqual([]);
   });
@@ -277,7 +307,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
   it('a silent connection dies by heartbeat: marked offline and removed from its group', async () => {
     await server.close();
     start({ heartbeatMs: 100 });
-    const silent = connect();
+    const silent = connect({ answerPings: false });
     const watcher = connect();
     await silent.register('sam');
     await watcher.register('wes');
@@ -286,7 +316,9 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     clock.advance(200);
     await watcher.request({ type: 'list_groups', id: 'alive' }); // wes shows a sign of life
     clock.advance(200); // sam has been silent for 4 intervals
-    await watcher.until(() => watcher.ofType('table').some((t) => t.clients.some((e) => e.name === 'sam' && !e.online)));
+    await watcher.until(() =>
+      watcher.ofType('table').some((t) => t.clients.some((e) => e.name === 'sam' && !e.online)),
+    );
     expect(lines.slice(-2)).toEqual(['left sam g', 'table']);
     expect(watcher.isClosed).toBe(false);
   });
@@ -313,6 +345,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
     start({}, 50);
     const alice = connect();
     await alice.register('alice');
+    clock.advance(50); // a quiet spell since alice's own change was pushed
     await connect().register('bob'); // the first change in a while: pushed at the end of the turn
     await alice.until(() => alice.ofType('table').length === 2);
     await connect().register('carol');

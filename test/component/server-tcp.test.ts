@@ -1,9 +1,11 @@
 import net from 'node:net';
+import { identityOf, signedRegister } from '../helpers/test-identity';
 import { ChatServer } from '../../src/server/chat-server';
 import { listenChatServer, type ChatListener } from '../../src/server/tcp-listener';
 import { PortInUseError } from '../../src/net/listen';
 
-const KEY = Buffer.alloc(32, 9).toString('base64');
+/** Every connection's challenge here (ChatServerOptions.newChallenge), so raw registrations are signed at once. */
+const CHALLENGE = Buffer.alloc(32, 9).toString('base64');
 
 /** Reads newline-delimited JSON from a socket until `count` frames have arrived. */
 function readFrames(socket: net.Socket, count: number): Promise<unknown[]> {
@@ -11,7 +13,8 @@ function readFrames(socket: net.Socket, count: number): Promise<unknown[]> {
     let text = '';
     const onData = (chunk: Buffer): void => {
       text += chunk.toString('utf8');
-      const lines = text.split('\n').filter((l) => l.length > 0);
+      // `hello` (the connection's challenge) is not what these tests look at: they sign with CHALLENGE.
+      const lines = text.split('\n').filter((l) => l.length > 0 && !l.startsWith('{"type":"hello"'));
       if (lines.length >= count) {
         socket.off('data', onData);
         resolve(lines.slice(0, count).map((l) => JSON.parse(l) as unknown));
@@ -28,7 +31,7 @@ describe('ChatServer over loopback TCP (port 0)', () => {
   const sockets: net.Socket[] = [];
 
   beforeEach(async () => {
-    server = new ChatServer({ limits: { heartbeatMs: 0 } });
+    server = new ChatServer({ newChallenge: () => CHALLENGE, limits: { heartbeatMs: 0 } });
     listener = await listenChatServer(server, 0, '127.0.0.1');
   });
   afterEach(async () => {
@@ -46,10 +49,15 @@ describe('ChatServer over loopback TCP (port 0)', () => {
     expect(listener.port).toBeGreaterThan(0);
     const socket = await connect();
     const frames = readFrames(socket, 2);
-    socket.write(JSON.stringify({ type: 'register', id: 'r1', v: 1, name: 'tess', port: 4321, key: KEY }) + '\n');
+    socket.write(JSON.stringify(signedRegister(CHALLENGE, { name: 'tess', id: 'r1', port: 4321 })) + '\n');
     expect(await frames).toEqual([
       { type: 'reply', id: 'r1' },
-      { type: 'table', rev: 1, full: true, clients: [{ name: 'tess', host: '127.0.0.1', port: 4321, online: true, key: KEY }] },
+      {
+        type: 'table',
+        rev: 1,
+        full: true,
+        clients: [{ name: 'tess', host: '127.0.0.1', port: 4321, online: true, key: identityOf('tess').publicKey }],
+      },
     ]);
   });
 
@@ -71,7 +79,10 @@ describe('ChatServer over loopback TCP (port 0)', () => {
   it('a member that stops reading is removed and the others keep receiving every message (flow control)', async () => {
     await listener.close();
     // A 1 s ack timeout: a loaded machine must not make the reading member look unresponsive.
-    server = new ChatServer({ limits: { heartbeatMs: 0, rateLimitPerSec: 0, ackTimeoutMs: 1000, maxOutboundBytes: 16 * 1024 } });
+    server = new ChatServer({
+      newChallenge: () => CHALLENGE,
+      limits: { heartbeatMs: 0, rateLimitPerSec: 0, ackTimeoutMs: 1000, maxOutboundBytes: 16 * 1024 },
+    });
     // Removed for not acking in time — or, if its queue blew past the hard cap first, dropped as a slow consumer.
     const removed = new Promise<string>((resolve) => {
       server.on('groupLeft', (n) => resolve(n));
@@ -80,11 +91,14 @@ describe('ChatServer over loopback TCP (port 0)', () => {
     const [sender, good, stuck] = await Promise.all([connect(), connect(), connect()]);
     const setup = async (s: net.Socket, name: string, extra: object[]): Promise<void> => {
       const frames = readFrames(s, 2 + extra.length);
-      s.write(JSON.stringify({ type: 'register', id: 'r', v: 1, name, port: 1, key: KEY }) + '\n');
+      s.write(JSON.stringify(signedRegister(CHALLENGE, { name, id: 'r', port: 1 })) + '\n');
       for (const f of extra) s.write(JSON.stringify(f) + '\n');
       await frames;
     };
-    await setup(sender, 'sender', [{ type: 'create_group', id: 'c', group: 'g' }, { type: 'join_group', id: 'j', group: 'g' }]);
+    await setup(sender, 'sender', [
+      { type: 'create_group', id: 'c', group: 'g' },
+      { type: 'join_group', id: 'j', group: 'g' },
+    ]);
     await setup(good, 'good', [{ type: 'join_group', id: 'j', group: 'g' }]);
     await setup(stuck, 'stuck', [{ type: 'join_group', id: 'j', group: 'g' }]);
     stuck.pause(); // never reads again
@@ -99,7 +113,10 @@ describe('ChatServer over loopback TCP (port 0)', () => {
         for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
           const f = JSON.parse(buf.slice(0, i)) as { type: string; seq?: number };
           buf = buf.slice(i + 1);
-          if (f.type === 'group_msg') { seen++; last = f.seq ?? last; }
+          if (f.type === 'group_msg') {
+            seen++;
+            last = f.seq ?? last;
+          }
         }
         if (last > 0) good.write(JSON.stringify({ type: 'group_ack', group: 'g', seq: last }) + '\n');
         if (seen === total) resolve();

@@ -22,9 +22,12 @@ async function expectExit(proc: CliProcess, code: number): Promise<void> {
 }
 
 describe('command-line validation (SPEC §3)', () => {
-  test.each(['65536', '666a', '-1', '6.5', '', '99999', '1e3'])('server mode rejects server port %p with exit 2', async (port) => {
-    await expectUsageError(['-s', port], `Invalid server port number: ${port}`);
-  });
+  test.each(['65536', '666a', '-1', '6.5', '', '99999', '1e3'])(
+    'server mode rejects server port %p with exit 2',
+    async (port) => {
+      await expectUsageError(['-s', port], `Invalid server port number: ${port}`);
+    },
+  );
 
   test('client mode rejects every bad server port with exit 2', async () => {
     const port = String(await closedPort());
@@ -72,13 +75,29 @@ describe('command-line validation (SPEC §3)', () => {
     // A name that passes validation reaches the network: with nothing listening
     // the client reports the server as not responding (exit 1), not a usage error.
     const port = String(await closedPort());
-    const proc = startCli(['-c', 'Az09_.-'.repeat(4) + 'abcd', '127.0.0.1', port, '0', '--ack-timeout', '100', '--retries', '1']);
+    const proc = startCli([
+      '-c',
+      'Az09_.-'.repeat(4) + 'abcd',
+      '127.0.0.1',
+      port,
+      '0',
+      '--ack-timeout',
+      '100',
+      '--retries',
+      '1',
+    ]);
     await expectExit(proc, 1);
     expect(proc.lines('stderr').join('\n')).not.toMatch(/Invalid name/);
   });
 
   test('wrong number of arguments and no mode are usage errors (exit 2)', async () => {
-    const cases = [['-c', 'alice', '127.0.0.1'], ['-s'], [], ['-s', '0', '-c', 'alice', '127.0.0.1', '1', '0'], ['-s', '0', 'extra']];
+    const cases = [
+      ['-c', 'alice', '127.0.0.1'],
+      ['-s'],
+      [],
+      ['-s', '0', '-c', 'alice', '127.0.0.1', '1', '0'],
+      ['-s', '0', 'extra'],
+    ];
     await Promise.all(
       cases.map(async (args) => {
         const proc = startCli(args);
@@ -99,7 +118,10 @@ describe('command-line validation (SPEC §3)', () => {
   test('an invalid name states the allowed characters and length on a second line', async () => {
     const proc = startCli(['-c', 'a b', '127.0.0.1', '5000', '0']);
     expect(await proc.waitForExit()).toEqual({ code: 2, signal: null });
-    expect(proc.lines('stderr')).toEqual(['Invalid name: a b', 'Names are 1 to 32 characters: letters A-Z a-z, digits 0-9, _ . -']);
+    expect(proc.lines('stderr')).toEqual([
+      'Invalid name: a b',
+      'Names are 1 to 32 characters: letters A-Z a-z, digits 0-9, _ . -',
+    ]);
   });
 
   test('--help prints usage and the options, exit 0', async () => {
@@ -107,7 +129,15 @@ describe('command-line validation (SPEC §3)', () => {
     await expectExit(proc, 0);
     const out = proc.lines().join('\n');
     expect(out).toMatch(/^Usage: chatapp /);
-    for (const option of ['--ack-timeout', '--retries', '--heartbeat', '--max-message-length', '-s, --server', '-c, --client', '-p, --peer']) {
+    for (const option of [
+      '--ack-timeout',
+      '--retries',
+      '--heartbeat',
+      '--max-message-length',
+      '-s, --server',
+      '-c, --client',
+      '-p, --peer',
+    ]) {
       expect(out).toContain(option);
     }
   });

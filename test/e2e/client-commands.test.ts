@@ -9,7 +9,6 @@ import {
   expectAfter,
   groupMessage,
   joinGroup,
-  line,
   linesUntilSentinel,
   listing,
   sendGroup,
@@ -19,14 +18,25 @@ import {
   startChat,
 } from '../helpers/e2e-chat';
 
-const NORMAL_COMMANDS = ['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'help'];
-const GROUP_COMMANDS = ['send_group', 'list_members', 'leave_group', 'dereg', 'help'];
-const GROUP_ONLY = ['send_group', 'list_members', 'leave_group'];
-const NORMAL_ONLY = ['create_group', 'list_groups', 'join_group'];
+const NORMAL_COMMANDS = [
+  'send',
+  'dereg',
+  'create_group',
+  'list_groups',
+  'join_group',
+  'delete_group',
+  'delete_account',
+  'help',
+];
+const GROUP_COMMANDS = ['send_group', 'list_members', 'history', 'leave_group', 'dereg', 'help'];
+const GROUP_ONLY = ['send_group', 'list_members', 'history', 'leave_group'];
+const NORMAL_ONLY = ['create_group', 'list_groups', 'join_group', 'delete_group', 'delete_account'];
 
 /** Lines that mention `command` as a word (help output). */
 function mentions(lines: string[], command: string): boolean {
-  return lines.some((l) => new RegExp(`(^|[^A-Za-z_])${command}([^A-Za-z_]|$)`).test(l.replace(/^>>> (\([^)]*\) )?/, '')));
+  return lines.some((l) =>
+    new RegExp(`(^|[^A-Za-z_])${command}([^A-Za-z_]|$)`).test(l.replace(/^>>> (\([^)]*\) )?/, '')),
+  );
 }
 
 async function helpLines(client: StartedClient, group: string | null, marker: string): Promise<string[]> {
@@ -47,7 +57,7 @@ describe('client in normal mode (SPEC §5)', () => {
     await expectAfter(alice.proc, 'send nobody hi', ['>>> [Unknown client nobody]']);
   });
 
-  test('send carries any Unicode text intact, and control characters never reach the receiver\'s terminal raw', async () => {
+  test("send carries any Unicode text intact, and control characters never reach the receiver's terminal raw", async () => {
     const { proc: server, port } = await startServer();
     const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await sendPrivate(alice, bob, 'héllo 👋 世界 — ok');
@@ -79,10 +89,12 @@ describe('client in normal mode (SPEC §5)', () => {
     bob.proc.kill('SIGCONT');
     // SPEC §7: exactly one visible outcome per send, even when the late ack arrives after bob resumes.
     await sendPrivate(alice, bob, 'awake now?');
-    expect(alice.proc.lines().slice(from).filter((l) => /^>>> \[(Message received by|No ACK from) bob/.test(l))).toEqual([
-      '>>> [No ACK from bob, message not delivered]',
-      '>>> [Message received by bob.]',
-    ]);
+    expect(
+      alice.proc
+        .lines()
+        .slice(from)
+        .filter((l) => /^>>> \[(Message received by|No ACK from) bob/.test(l)),
+    ).toEqual(['>>> [No ACK from bob, message not delivered]', '>>> [Message received by bob.]']);
   });
 
   test('send to a client that deregistered: offline', async () => {
@@ -90,7 +102,8 @@ describe('client in normal mode (SPEC §5)', () => {
     const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     await expectAfter(bob.proc, 'dereg bob', ['>>> [You are Offline. Bye.]']);
     await waitForTableUpdates(alice.proc, 3); // her own, bob's registration, bob's dereg
-    await expectAfter(alice.proc, 'send bob still there?', ['>>> [bob is offline, message not delivered]']);
+    // bob is offline in alice's table: the server keeps the message (docs/usage.md "Saved messages").
+    await expectAfter(alice.proc, 'send bob still there?', ['>>> [Messages received by the server and saved]']);
   });
 
   test('dereg own name: Bye and exit 0; dereg another name is refused', async () => {
@@ -121,8 +134,10 @@ describe('client in normal mode (SPEC §5)', () => {
     const { port } = await startServer();
     const alice = await startClient('alice', port);
     const help = await helpLines(alice, null, 'join_group');
-    for (const command of NORMAL_COMMANDS) expect({ command, found: mentions(help, command) }).toEqual({ command, found: true });
-    for (const command of GROUP_ONLY) expect({ command, found: mentions(help, command) }).toEqual({ command, found: false });
+    for (const command of NORMAL_COMMANDS)
+      expect({ command, found: mentions(help, command) }).toEqual({ command, found: true });
+    for (const command of GROUP_ONLY)
+      expect({ command, found: mentions(help, command) }).toEqual({ command, found: false });
     expect(help.every((l) => l.startsWith('>>> '))).toBe(true);
     expect(help).toEqual([
       '>>> send <name> <message>',
@@ -130,6 +145,8 @@ describe('client in normal mode (SPEC §5)', () => {
       '>>> create_group <group>',
       '>>> list_groups',
       '>>> join_group <group>',
+      '>>> delete_group <group>',
+      '>>> delete_account <name>',
       '>>> who',
       '>>> help',
     ]);
@@ -139,7 +156,17 @@ describe('client in normal mode (SPEC §5)', () => {
     const { port } = await startServer();
     const [alice, bob] = (await startChat(['alice', 'bob'], port)) as [StartedClient, StartedClient];
     const bobFrom = bob.proc.mark();
-    for (const command of ['foo', 'send_group hi', 'list_members', 'leave_group', 'send', 'send bob', 'create_group', 'join_group', 'dereg']) {
+    for (const command of [
+      'foo',
+      'send_group hi',
+      'list_members',
+      'leave_group',
+      'send',
+      'send bob',
+      'create_group',
+      'join_group',
+      'dereg',
+    ]) {
       await expectAfter(alice.proc, command, ['>>> [Invalid command]']);
     }
     for (const group of ['roomB;', 'a/b', 'x'.repeat(33)]) {
@@ -149,7 +176,12 @@ describe('client in normal mode (SPEC §5)', () => {
     // Nothing changed: no group exists, alice is still in normal mode and bob got nothing.
     await expectAfter(alice.proc, 'list_groups', ['>>> [No group chats available.]']);
     await sendPrivate(alice, bob, 'after the junk');
-    expect(bob.proc.lines().slice(bobFrom).filter((l) => l !== '>>> [Client table updated.]')).toEqual(['>>> alice: after the junk']);
+    expect(
+      bob.proc
+        .lines()
+        .slice(bobFrom)
+        .filter((l) => l !== '>>> [Client table updated.]'),
+    ).toEqual(['>>> alice: after the junk']);
   });
 
   test('empty lines are ignored', async () => {
@@ -173,13 +205,18 @@ describe('client in normal mode (SPEC §5)', () => {
     await joinGroup(alice, 'g');
     await joinGroup(bob, 'g');
     const groupTooLongAt = await expectAfter(alice.proc, 'send_group abcdefghijk', [/^>>> \(g\) \[.*too long.*\]$/i]);
-    expect(alice.proc.lines()[groupTooLongAt]).toBe('>>> (g) [Message too long: 11 characters, maximum is 10. Not sent.]');
+    expect(alice.proc.lines()[groupTooLongAt]).toBe(
+      '>>> (g) [Message too long: 11 characters, maximum is 10. Not sent.]',
+    );
     await sendGroup(alice, 'g', 'abcdefghij');
     await bob.proc.waitForLine(groupMessage('g', 'alice', 'abcdefghij'), { from: bobFrom });
     const seen = bob.proc.lines().slice(bobFrom).join('\n');
     expect(seen).not.toContain('12345678901');
     expect(seen).not.toContain('abcdefghijk');
-    expect(bob.proc.linesMatching(/alice/, { from: bobFrom })).toEqual(['>>> alice: 1234567890', groupMessage('g', 'alice', 'abcdefghij')]);
+    expect(bob.proc.linesMatching(/alice/, { from: bobFrom })).toEqual([
+      '>>> alice: 1234567890',
+      groupMessage('g', 'alice', 'abcdefghij'),
+    ]);
   });
 
   test('a receiver whose own limit is lower rejects the message: the sender is told why', async () => {
@@ -188,7 +225,9 @@ describe('client in normal mode (SPEC §5)', () => {
     const bob = await startClient('bob', port, ['--max-message-length', '5']);
     await waitForTableUpdates(alice.proc, 2);
     const bobFrom = bob.proc.mark();
-    await expectAfter(alice.proc, 'send bob 123456', ['>>> [bob rejected the message (message_too_long), message not delivered]']);
+    await expectAfter(alice.proc, 'send bob 123456', [
+      '>>> [bob rejected the message (message_too_long), message not delivered]',
+    ]);
     await sendPrivate(alice, bob, '12345');
     expect(bob.proc.linesMatching(/alice/, { from: bobFrom })).toEqual(['>>> alice: 12345']);
   });
@@ -209,16 +248,16 @@ describe('client in group mode (SPEC §5)', () => {
   test('send_group: sender sees received by Server, every other member sees Group_Message', async () => {
     const { port } = await startServer();
     const clients = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
-    await createGroup(clients[0]!, 'g');
+    await createGroup(clients[0], 'g');
     for (const c of clients) await joinGroup(c, 'g');
     const marks = clients.map((c) => c.proc.mark());
-    await sendGroup(clients[0]!, 'g', 'hello group');
-    await clients[1]!.proc.waitForLine(groupMessage('g', 'alice', 'hello group'), { from: marks[1] });
-    await clients[2]!.proc.waitForLine(groupMessage('g', 'alice', 'hello group'), { from: marks[2] });
-    await sendGroup(clients[2]!, 'g', 'hi alice');
-    await clients[0]!.proc.waitForLine(groupMessage('g', 'carol', 'hi alice'), { from: marks[0] });
+    await sendGroup(clients[0], 'g', 'hello group');
+    await clients[1].proc.waitForLine(groupMessage('g', 'alice', 'hello group'), { from: marks[1] });
+    await clients[2].proc.waitForLine(groupMessage('g', 'alice', 'hello group'), { from: marks[2] });
+    await sendGroup(clients[2], 'g', 'hi alice');
+    await clients[0].proc.waitForLine(groupMessage('g', 'carol', 'hi alice'), { from: marks[0] });
     // The sender never sees its own message as a Group_Message.
-    expect(clients[0]!.proc.linesMatching(/Group_Message alice:/)).toEqual([]);
+    expect(clients[0].proc.linesMatching(/Group_Message alice:/)).toEqual([]);
   });
 
   test('list_members lists the members in join order, prefixed', async () => {
@@ -227,7 +266,10 @@ describe('client in group mode (SPEC §5)', () => {
     await createGroup(alice, 'g');
     await joinGroup(bob, 'g');
     await joinGroup(alice, 'g');
-    expect(await listing(alice.proc, 'list_members', '>>> (g) [Members in the group g:]', 'g')).toEqual(['>>> (g) bob', '>>> (g) alice']);
+    expect(await listing(alice.proc, 'list_members', '>>> (g) [Members in the group g:]', 'g')).toEqual([
+      '>>> (g) bob',
+      '>>> (g) alice',
+    ]);
   });
 
   test('leave_group prints the unprefixed leave line and returns to normal mode', async () => {
@@ -265,12 +307,15 @@ describe('client in group mode (SPEC §5)', () => {
     await createGroup(alice, 'g');
     await joinGroup(alice, 'g');
     const help = await helpLines(alice, 'g', 'leave_group');
-    for (const command of GROUP_COMMANDS) expect({ command, found: mentions(help, command) }).toEqual({ command, found: true });
-    for (const command of NORMAL_ONLY) expect({ command, found: mentions(help, command) }).toEqual({ command, found: false });
+    for (const command of GROUP_COMMANDS)
+      expect({ command, found: mentions(help, command) }).toEqual({ command, found: true });
+    for (const command of NORMAL_ONLY)
+      expect({ command, found: mentions(help, command) }).toEqual({ command, found: false });
     expect(help.every((l) => l.startsWith('>>> (g) '))).toBe(true);
     expect(help).toEqual([
       '>>> (g) send_group <message>',
       '>>> (g) list_members',
+      '>>> (g) history [n]',
       '>>> (g) leave_group',
       '>>> (g) dereg <name>',
       '>>> (g) who',
@@ -286,11 +331,22 @@ describe('client in group mode (SPEC §5)', () => {
     await joinGroup(alice, 'g');
     await joinGroup(bob, 'g');
     const bobFrom = bob.proc.mark();
-    for (const command of ['send bob hi', 'create_group x', 'list_groups', 'join_group other', 'foo', 'send_group', 'dereg']) {
+    for (const command of [
+      'send bob hi',
+      'create_group x',
+      'list_groups',
+      'join_group other',
+      'foo',
+      'send_group',
+      'dereg',
+    ]) {
       await expectAfter(alice.proc, command, ['>>> (g) [Invalid command]']);
     }
     // Still in g, alone with bob, and bob saw nothing.
-    expect(await listing(alice.proc, 'list_members', '>>> (g) [Members in the group g:]', 'g')).toEqual(['>>> (g) alice', '>>> (g) bob']);
+    expect(await listing(alice.proc, 'list_members', '>>> (g) [Members in the group g:]', 'g')).toEqual([
+      '>>> (g) alice',
+      '>>> (g) bob',
+    ]);
     await expectAfter(bob.proc, 'list_members', ['>>> (g) [Members in the group g:]']);
     expect(bob.proc.linesMatching(/alice|hi/, { from: bobFrom })).toEqual(['>>> (g) alice']);
   });
@@ -318,7 +374,9 @@ describe('client in group mode (SPEC §5)', () => {
     await createGroup(alice, 'g2');
     await joinGroup(alice, 'g1');
     await expectAfter(alice.proc, 'join_group g2', ['>>> (g1) [Invalid command]']);
-    expect(await listing(alice.proc, 'list_members', '>>> (g1) [Members in the group g1:]', 'g1')).toEqual(['>>> (g1) alice']);
+    expect(await listing(alice.proc, 'list_members', '>>> (g1) [Members in the group g1:]', 'g1')).toEqual([
+      '>>> (g1) alice',
+    ]);
   });
 });
 
@@ -327,24 +385,39 @@ describe('client in group mode (SPEC §5)', () => {
  * race: each request type gets the frame `answers` makes for it. The client
  * is the real CLI process.
  */
-async function scriptedServer(answers: Record<string, (id: string) => object>): Promise<{ port: number; close: () => Promise<void> }> {
+async function scriptedServer(
+  answers: Record<string, (id: string) => object>,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
+    // Protocol v2 (docs/protocol.md): the server speaks first; the client signs this challenge.
+    socket.write(JSON.stringify({ type: 'hello', v: 2, challenge: 'c'.repeat(43) + '=' }) + '\n');
     socket.on('close', () => sockets.delete(socket));
     let buffered = '';
     socket.on('data', (chunk) => {
       buffered += chunk.toString('utf8');
       let end: number;
       while ((end = buffered.indexOf('\n')) !== -1) {
-        const frame = JSON.parse(buffered.slice(0, end)) as { type: string; id?: string; name?: string; port?: number; key?: string };
+        const frame = JSON.parse(buffered.slice(0, end)) as {
+          type: string;
+          id?: string;
+          name?: string;
+          port?: number;
+          key?: string;
+        };
         buffered = buffered.slice(end + 1);
         const out: object[] = [];
         if (frame.type === 'ping') out.push({ type: 'pong' });
         else if (frame.type === 'register') {
           out.push({ type: 'reply', id: frame.id });
-          out.push({ type: 'table', rev: 1, full: true, clients: [{ name: frame.name, host: '127.0.0.1', port: frame.port, online: true, key: frame.key }] });
+          out.push({
+            type: 'table',
+            rev: 1,
+            full: true,
+            clients: [{ name: frame.name, host: '127.0.0.1', port: frame.port, online: true, key: frame.key }],
+          });
         } else if (frame.id !== undefined && answers[frame.type]) out.push(answers[frame.type]!(frame.id));
         for (const f of out) socket.write(JSON.stringify(f) + '\n');
       }
@@ -366,7 +439,9 @@ describe('client answers to server replies a real server gives only in a race (d
   afterEach(() => expectCleanStderr());
 
   test('any other server error code: Server refused the request (<code>)', async () => {
-    const server = await scriptedServer({ create_group: (id) => ({ type: 'error', id, code: 'internal_error', message: 'Internal error' }) });
+    const server = await scriptedServer({
+      create_group: (id) => ({ type: 'error', id, code: 'internal_error', message: 'Internal error' }),
+    });
     try {
       const alice = await startClient('alice', server.port);
       await expectAfter(alice.proc, 'create_group g', ['>>> [Server refused the request (internal_error)]']);
@@ -377,7 +452,7 @@ describe('client answers to server replies a real server gives only in a race (d
 
   test('send_group answered not_in_group: the removal line in group mode, then not delivered in normal mode', async () => {
     const server = await scriptedServer({
-      join_group: (id) => ({ type: 'reply', id, group: 'g' }),
+      join_group: (id) => ({ type: 'reply', id, group: 'g', history: [] }),
       send_group: (id) => ({ type: 'error', id, code: 'not_in_group', message: 'Client is not in a group' }),
     });
     try {

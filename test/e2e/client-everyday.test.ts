@@ -7,8 +7,18 @@
 import { startCli } from '../../testkit/cli-process';
 import { startClient, startClients, startServer, type StartedClient } from '../../testkit/chat-roles';
 import {
-  SENTINEL_COMMAND, SLOW_EVENT_MS, TABLE_UPDATED, createGroup, expectAfter, expectCleanStderr, joinGroup, line, listing,
-  sendGroup, startChat, waitUntilOnline,
+  SENTINEL_COMMAND,
+  SLOW_EVENT_MS,
+  TABLE_UPDATED,
+  createGroup,
+  expectAfter,
+  expectCleanStderr,
+  joinGroup,
+  line,
+  listing,
+  sendGroup,
+  startChat,
+  waitUntilOnline,
 } from '../helpers/e2e-chat';
 
 const BYE = '>>> [You are Offline. Bye.]';
@@ -23,7 +33,10 @@ async function answer(client: StartedClient, command: string, group: string | nu
   client.proc.send(command);
   client.proc.send('who');
   const end = await client.proc.waitForIndex(line('[Online clients:]', group), { from });
-  return client.proc.lines().slice(from, end).filter((l) => !TABLE_UPDATED.test(l));
+  return client.proc
+    .lines()
+    .slice(from, end)
+    .filter((l) => !TABLE_UPDATED.test(l));
 }
 
 describe('everyday client use (docs/usage.md)', () => {
@@ -46,19 +59,28 @@ describe('everyday client use (docs/usage.md)', () => {
       ]);
     });
     await Promise.all(runs);
-    for (const name of ['eve1', 'eve2', 'eve3']) await bob.proc.waitForLine(`>>> ${name}: hello from ${name}`, { from: 0 });
+    for (const name of ['eve1', 'eve2', 'eve3'])
+      await bob.proc.waitForLine(`>>> ${name}: hello from ${name}`, { from: 0 });
   });
 
   test('who lists the online clients sorted without regard to case, in both modes (prefixed in group mode)', async () => {
     const { port } = await startServer();
-    const [carol, bob, alice] = (await startChat(['carol', 'Bob', 'alice'], port)) as [StartedClient, StartedClient, StartedClient];
+    const [carol, bob, alice] = (await startChat(['carol', 'Bob', 'alice'], port)) as [
+      StartedClient,
+      StartedClient,
+      StartedClient,
+    ];
     await expectAfter(bob.proc, 'dereg Bob', [BYE]);
     const dave = await startClient('dave', port);
     await waitUntilOnline(carol.proc, ['dave']);
     expect(await listing(carol.proc, 'who', '>>> [Online clients:]')).toEqual(['>>> alice', '>>> carol', '>>> dave']);
     await createGroup(alice, 'g');
     await joinGroup(alice, 'g');
-    expect(await listing(alice.proc, 'who', '>>> (g) [Online clients:]', 'g')).toEqual(['>>> (g) alice', '>>> (g) carol', '>>> (g) dave']);
+    expect(await listing(alice.proc, 'who', '>>> (g) [Online clients:]', 'g')).toEqual([
+      '>>> (g) alice',
+      '>>> (g) carol',
+      '>>> (g) dave',
+    ]);
     expect(dave.proc.exited).toBeNull();
   });
 
@@ -96,11 +118,18 @@ describe('everyday client use (docs/usage.md)', () => {
     silent.proc.kill('SIGSTOP');
     const serverFrom = server.mark();
     await sendGroup(bob, 'g', 'anyone there?');
-    await server.waitForLine('>>> [Client sid not responsive, removed from group g]', { from: serverFrom, timeoutMs: SLOW_EVENT_MS });
+    await server.waitForLine('>>> [Client sid not responsive, removed from group g]', {
+      from: serverFrom,
+      timeoutMs: SLOW_EVENT_MS,
+    });
     await left('sid');
 
-    const presence = (proc: StartedClient['proc'], mark: number): string[] => proc.linesMatching(/ (joined|left) the group\]$/, { from: mark });
-    const expected = ['lee', 'dee', 'cal', 'sid'].flatMap((n) => [line(`[${n} joined the group]`, 'g'), line(`[${n} left the group]`, 'g')]);
+    const presence = (proc: StartedClient['proc'], mark: number): string[] =>
+      proc.linesMatching(/ (joined|left) the group\]$/, { from: mark });
+    const expected = ['lee', 'dee', 'cal', 'sid'].flatMap((n) => [
+      line(`[${n} joined the group]`, 'g'),
+      line(`[${n} left the group]`, 'g'),
+    ]);
     expect(presence(alice.proc, from)).toEqual(expected);
     await bob.proc.waitForLine(line('[sid left the group]', 'g'), { from: bobFrom, timeoutMs: SLOW_EVENT_MS });
     expect(presence(bob.proc, bobFrom)).toEqual(expected);
@@ -139,7 +168,10 @@ describe('everyday client use (docs/usage.md)', () => {
     expect(await answer(alice, 'send bob')).toEqual([invalid, '>>> [Usage: send <name> <message>]']);
     expect(await answer(alice, 'creat_group x')).toEqual([invalid, '>>> [Usage: create_group <group>]']);
     expect(await answer(alice, 'list_groups now')).toEqual([invalid, '>>> [Usage: list_groups]']);
-    expect(await answer(alice, 'send_group hi')).toEqual([invalid, '>>> [send_group works only in a group. Type join_group <group> first.]']);
+    expect(await answer(alice, 'send_group hi')).toEqual([
+      invalid,
+      '>>> [send_group works only in a group. Type join_group <group> first.]',
+    ]);
     expect(await answer(alice, SENTINEL_COMMAND)).toEqual([invalid]); // far from every command: no guess
     expect(await answer(alice, 'frobnicate now')).toEqual([invalid]);
     expect(await answer(alice, 'create_group roomB;')).toEqual([
@@ -152,7 +184,10 @@ describe('everyday client use (docs/usage.md)', () => {
       line('[Invalid command]', 'g'),
       line('[send is not available in group mode. Type leave_group first.]', 'g'),
     ]);
-    expect(await answer(alice, 'send_group', 'g')).toEqual([line('[Invalid command]', 'g'), line('[Usage: send_group <message>]', 'g')]);
+    expect(await answer(alice, 'send_group', 'g')).toEqual([
+      line('[Invalid command]', 'g'),
+      line('[Usage: send_group <message>]', 'g'),
+    ]);
   });
 
   test('--no-log-text: the server logs a group message without its text; members still get it', async () => {

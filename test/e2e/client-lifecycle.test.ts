@@ -6,7 +6,14 @@ import { startCli, type CliProcess } from '../../testkit/cli-process';
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
 import { closedPort, startSilentServer } from '../helpers/ports';
 import * as net from 'node:net';
-import { createGroup, expectAfter, joinGroup, expectCleanStderr, waitForTableUpdates, startChat } from '../helpers/e2e-chat';
+import {
+  createGroup,
+  expectAfter,
+  joinGroup,
+  expectCleanStderr,
+  waitForTableUpdates,
+  startChat,
+} from '../helpers/e2e-chat';
 
 /** Client options that make a failing server request end quickly. */
 const QUICK_GIVE_UP = ['--ack-timeout', '150', '--retries', '2'];
@@ -26,7 +33,8 @@ function loopbackIPv6(): Promise<boolean> {
 async function expectDeregistered(client: StartedClient, other: StartedClient, server: CliProcess): Promise<void> {
   expect(await client.proc.waitForExit()).toEqual({ code: 0, signal: null });
   await waitForTableUpdates(server, 3);
-  await expectAfter(other.proc, `send ${client.name} hello?`, [`>>> [${client.name} is offline, message not delivered]`]);
+  // Offline in the other's table: the server keeps the message (docs/usage.md "Saved messages").
+  await expectAfter(other.proc, `send ${client.name} hello?`, ['>>> [Messages received by the server and saved]']);
 }
 
 describe('starting a client (SPEC §5)', () => {
@@ -118,12 +126,17 @@ describe('leaving (SPEC §5)', () => {
       const exit = await proc.waitForExit();
       return { signal, exit, bye: proc.lines().includes(BYE) };
     });
-    for (const run of await Promise.all(runs)) expect(run).toEqual({ signal: run.signal, exit: { code: 0, signal: null }, bye: true });
+    for (const run of await Promise.all(runs))
+      expect(run).toEqual({ signal: run.signal, exit: { code: 0, signal: null }, bye: true });
   });
 
   test('dereg in group mode prints the queued private messages, in arrival order, before Bye', async () => {
     const { port } = await startServer();
-    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
+    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [
+      StartedClient,
+      StartedClient,
+      StartedClient,
+    ];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     await expectAfter(alice.proc, 'send bob first', ['>>> [Message received by bob.]']);
@@ -135,8 +148,16 @@ describe('leaving (SPEC §5)', () => {
     bob.proc.send('dereg bob');
     await bob.proc.waitForLine(/^>>> (\(g\) )?\[You are Offline\. Bye\.\]$/, { from });
     expect(await bob.proc.waitForExit()).toEqual({ code: 0, signal: null });
-    const tail = bob.proc.lines().slice(from).filter((l) => !/\[Client table updated\.\]$/.test(l));
-    expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual(['>>> alice: first', '>>> carol: second', '>>> alice: third', BYE]);
+    const tail = bob.proc
+      .lines()
+      .slice(from)
+      .filter((l) => !/\[Client table updated\.\]$/.test(l));
+    expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual([
+      '>>> alice: first',
+      '>>> carol: second',
+      '>>> alice: third',
+      BYE,
+    ]);
   });
 
   test.each([
@@ -153,8 +174,15 @@ describe('leaving (SPEC §5)', () => {
     const from = bob.proc.mark();
     leave(bob);
     expect(await bob.proc.waitForExit()).toEqual({ code: 0, signal: null });
-    const tail = bob.proc.lines().slice(from).filter((l) => !/\[Client table updated\.\]$/.test(l));
-    expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual(['>>> alice: do not lose me', '>>> alice: nor me', BYE]);
+    const tail = bob.proc
+      .lines()
+      .slice(from)
+      .filter((l) => !/\[Client table updated\.\]$/.test(l));
+    expect(tail.map((l) => l.replace(/^>>> \(g\) /, '>>> '))).toEqual([
+      '>>> alice: do not lose me',
+      '>>> alice: nor me',
+      BYE,
+    ]);
   });
 
   test('end of input in group mode leaves the group on the server and exits 0', async () => {

@@ -39,10 +39,14 @@ async function fakeMemberPort(): Promise<{ port: number; firstFrame: Promise<Dia
     opened.push(socket);
     socket.on('error', () => undefined);
     const reply = (frame: MeshFrame): void => void socket.write(encodeFrame(frame));
-    const decoder = new FrameDecoder(MeshFrame, { maxFrameBytes: 1 << 16 }, {
-      frame: (frame) => deliver({ frame, reply }),
-      error: () => undefined,
-    });
+    const decoder = new FrameDecoder(
+      MeshFrame,
+      { maxFrameBytes: 1 << 16 },
+      {
+        frame: (frame) => deliver({ frame, reply }),
+        error: () => undefined,
+      },
+    );
     socket.on('data', (chunk: Buffer) => decoder.push(chunk));
   });
   opened.push(server);
@@ -72,7 +76,13 @@ describe('peer mode: gossip', () => {
     expect(dialled.frame).toMatchObject({ type: 'hello', name: 'alice', to: 'p-zed' });
     // The link alice opened is accepted: she tells her other members (the dialling side gossips too).
     const from = xav.frames.length;
-    dialled.reply({ type: 'welcome', id: (dialled.frame as { id: string }).id, name: 'zed', peer: 'p-zed', members: [] });
+    dialled.reply({
+      type: 'welcome',
+      id: (dialled.frame as { id: string }).id,
+      name: 'zed',
+      peer: 'p-zed',
+      members: [],
+    });
     const gossip = await xav.waitFor((f) => f.type === 'members', 'members gossip', 5000, from);
     expect(gossip).toMatchObject({ type: 'members', members: [{ name: 'zed', peer: 'p-zed', port: zed.port }] });
   });

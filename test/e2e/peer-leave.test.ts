@@ -18,7 +18,11 @@ describe('peer mode: leaving', () => {
     dave.proc.kill('SIGTERM');
     expect((await dave.proc.waitForExit()).code).toBe(0);
 
-    await alice.proc.waitForLines(['>>> [bob has left the chat]', '>>> [carol has left the chat]', '>>> [dave has left the chat]']);
+    await alice.proc.waitForLines([
+      '>>> [bob has left the chat]',
+      '>>> [carol has left the chat]',
+      '>>> [dave has left the chat]',
+    ]);
     expect(alice.proc.linesMatching(/disconnected/)).toEqual([]);
     // docs/usage.md "Peer mode": the one leaving is told too, as its last line.
     for (const peer of [bob, carol, dave]) expect(peer.proc.lines().at(-1)).toBe('>>> [You left the chat]');

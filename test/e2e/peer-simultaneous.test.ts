@@ -4,7 +4,12 @@ import { joinChat, listPeers, reachablePort, spawnPeer, startChat, type StartedP
 
 /** Waits until `peer` knows `other`: counted in its join, or announced after it. */
 async function waitUntilLinked(peer: CliProcess, other: string, joinedWith: number): Promise<void> {
-  await peer.waitForLine(new RegExp(`^>>> \\[(Joined the chat with ${joinedWith} other ${joinedWith === 1 ? 'peer' : 'peers'}|${other} has joined the chat)\\]$`), { from: 0 });
+  await peer.waitForLine(
+    new RegExp(
+      `^>>> \\[(Joined the chat with ${joinedWith} other ${joinedWith === 1 ? 'peer' : 'peers'}|${other} has joined the chat)\\]$`,
+    ),
+    { from: 0 },
+  );
 }
 
 // SPEC §6: no split view when peers join at the same moment through different members.
@@ -47,10 +52,7 @@ describe('peer mode: simultaneous joins', () => {
     const bob = await joinChat('bob', [alice.address], 1);
     const first = spawnPeer('carol', [alice.address]);
     const second = spawnPeer('carol', [bob.address]);
-    const loser = await Promise.race([
-      first.exit.then(() => first),
-      second.exit.then(() => second),
-    ]);
+    const loser = await Promise.race([first.exit.then(() => first), second.exit.then(() => second)]);
     const winner = loser === first ? second : first;
     expect(loser.exited?.code).toBe(1);
     expect(loser.linesMatching('>>> [Name carol is already in use. Try another one.]')).toHaveLength(1);

@@ -4,20 +4,39 @@
  * ordering under two concurrent senders, and a race to create one group.
  */
 import { startClients, startServer, type StartedClient } from '../../testkit/chat-roles';
-import { SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, startChat } from '../helpers/e2e-chat';
+import {
+  SLOW_EVENT_MS,
+  createGroup,
+  expectAfter,
+  groupMessage,
+  joinGroup,
+  line,
+  sendGroup,
+  sendPrivate,
+  expectCleanStderr,
+  startChat,
+} from '../helpers/e2e-chat';
 
 describe('chat scenarios', () => {
   afterEach(() => expectCleanStderr());
 
   test('three clients chat privately, each message seen once by its receiver only', async () => {
     const { port } = await startServer();
-    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
+    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [
+      StartedClient,
+      StartedClient,
+      StartedClient,
+    ];
     const marks = [alice, bob, carol].map((c) => c.proc.mark());
     await sendPrivate(alice, bob, 'hi bob');
     await sendPrivate(bob, carol, 'hi carol');
     await sendPrivate(carol, alice, 'hi alice');
     await sendPrivate(alice, carol, 'and hi carol from alice');
-    const chat = (c: StartedClient, i: number): string[] => c.proc.lines().slice(marks[i]).filter((l) => /^>>> \w+: /.test(l));
+    const chat = (c: StartedClient, i: number): string[] =>
+      c.proc
+        .lines()
+        .slice(marks[i])
+        .filter((l) => /^>>> \w+: /.test(l));
     expect(chat(alice, 0)).toEqual(['>>> carol: hi alice']);
     expect(chat(bob, 1)).toEqual(['>>> alice: hi bob']);
     expect(chat(carol, 2)).toEqual(['>>> bob: hi carol', '>>> alice: and hi carol from alice']);
@@ -55,12 +74,26 @@ describe('chat scenarios', () => {
     await bob.proc.waitForLine(groupMessage('trio', 'carol', 'three from carol'));
     await carol.proc.waitForLine(groupMessage('trio', 'bob', 'two from bob'));
     await alice.proc.waitForLine(groupMessage('trio', 'carol', 'three from carol'));
-    expect(bob.proc.linesMatching(/Group_Message/)).toEqual([groupMessage('trio', 'alice', 'one from alice'), groupMessage('trio', 'carol', 'three from carol')]);
-    expect(carol.proc.linesMatching(/Group_Message/)).toEqual([groupMessage('trio', 'alice', 'one from alice'), groupMessage('trio', 'bob', 'two from bob')]);
-    expect(alice.proc.linesMatching(/Group_Message/)).toEqual([groupMessage('trio', 'bob', 'two from bob'), groupMessage('trio', 'carol', 'three from carol')]);
+    expect(bob.proc.linesMatching(/Group_Message/)).toEqual([
+      groupMessage('trio', 'alice', 'one from alice'),
+      groupMessage('trio', 'carol', 'three from carol'),
+    ]);
+    expect(carol.proc.linesMatching(/Group_Message/)).toEqual([
+      groupMessage('trio', 'alice', 'one from alice'),
+      groupMessage('trio', 'bob', 'two from bob'),
+    ]);
+    expect(alice.proc.linesMatching(/Group_Message/)).toEqual([
+      groupMessage('trio', 'bob', 'two from bob'),
+      groupMessage('trio', 'carol', 'three from carol'),
+    ]);
     // The outsider, after a round trip to the server, has seen none of it.
     await expectAfter(dave.proc, 'list_groups', ['>>> [Available group chats:]', '>>> trio']);
-    expect(dave.proc.lines().slice(daveFrom).filter((l) => /Group_Message|from (alice|bob|carol)/.test(l))).toEqual([]);
+    expect(
+      dave.proc
+        .lines()
+        .slice(daveFrom)
+        .filter((l) => /Group_Message|from (alice|bob|carol)/.test(l)),
+    ).toEqual([]);
     // And a second group's message does not leak into the first.
     await createGroup(dave, 'solo');
     await joinGroup(dave, 'solo');
@@ -72,7 +105,11 @@ describe('chat scenarios', () => {
 
   test('a private message to a member in group mode is acked at once, queued, and shown after leave_group', async () => {
     const { port } = await startServer();
-    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
+    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [
+      StartedClient,
+      StartedClient,
+      StartedClient,
+    ];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     await joinGroup(carol, 'g');
@@ -83,19 +120,32 @@ describe('chat scenarios', () => {
     await sendGroup(carol, 'g', 'group talk');
     await bob.proc.waitForLine(groupMessage('g', 'carol', 'group talk'), { from: bobFrom });
     expect(bob.proc.linesMatching(/psst|still there/)).toEqual([]);
-    const leave = await expectAfter(bob.proc, 'leave_group', ['>>> [Leave group chat g]', '>>> alice: psst', '>>> alice: still there?']);
+    const leave = await expectAfter(bob.proc, 'leave_group', [
+      '>>> [Leave group chat g]',
+      '>>> alice: psst',
+      '>>> alice: still there?',
+    ]);
     const afterLeave = bob.proc.lines().slice(bob.proc.lines().indexOf('>>> [Leave group chat g]', bobFrom), leave + 1);
     expect(afterLeave).toEqual(['>>> [Leave group chat g]', '>>> alice: psst', '>>> alice: still there?']);
     // Shown once only: a later message arrives directly.
     await sendPrivate(alice, bob, 'now direct');
-    expect(bob.proc.linesMatching(/^>>> alice: /)).toEqual(['>>> alice: psst', '>>> alice: still there?', '>>> alice: now direct']);
+    expect(bob.proc.linesMatching(/^>>> alice: /)).toEqual([
+      '>>> alice: psst',
+      '>>> alice: still there?',
+      '>>> alice: now direct',
+    ]);
   });
 
   test('two members each send 100 group messages: the other two see all 200 once, in one order, each sender in order', async () => {
     // A generous fan-out ack timeout: this test is about order and exactly-once, not about
     // removing slow members, and a loaded machine must not turn it into a removal.
     const { proc: server, port } = await startServer(['--ack-timeout', '3000']);
-    const members = (await startChat(['s1', 's2', 'r1', 'r2'], port)) as [StartedClient, StartedClient, StartedClient, StartedClient];
+    const members = (await startChat(['s1', 's2', 'r1', 'r2'], port)) as [
+      StartedClient,
+      StartedClient,
+      StartedClient,
+      StartedClient,
+    ];
     const [s1, s2, r1, r2] = members;
     await createGroup(s1, 'burst');
     for (const m of members) await joinGroup(m, 'burst');
@@ -107,10 +157,23 @@ describe('chat scenarios', () => {
     s2.proc.write(script('s2'));
 
     const seen = async (m: StartedClient, i: number, count: number): Promise<string[]> =>
-      (await m.proc.waitForCount(/Group_Message/, count, { from: marks[i], timeoutMs: 30_000 })).map((l) => l.replace(/^>>> \(burst\) Group_Message /, ''));
-    const [atR1, atR2, atS1, atS2] = await Promise.all([seen(r1, 2, 2 * N), seen(r2, 3, 2 * N), seen(s1, 0, N), seen(s2, 1, N)]);
-    await s1.proc.waitForCount(line('[Message received by Server.]', 'burst'), N, { from: marks[0], timeoutMs: 30_000 });
-    await s2.proc.waitForCount(line('[Message received by Server.]', 'burst'), N, { from: marks[1], timeoutMs: 30_000 });
+      (await m.proc.waitForCount(/Group_Message/, count, { from: marks[i], timeoutMs: 30_000 })).map((l) =>
+        l.replace(/^>>> \(burst\) Group_Message /, ''),
+      );
+    const [atR1, atR2, atS1, atS2] = await Promise.all([
+      seen(r1, 2, 2 * N),
+      seen(r2, 3, 2 * N),
+      seen(s1, 0, N),
+      seen(s2, 1, N),
+    ]);
+    await s1.proc.waitForCount(line('[Message received by Server.]', 'burst'), N, {
+      from: marks[0],
+      timeoutMs: 30_000,
+    });
+    await s2.proc.waitForCount(line('[Message received by Server.]', 'burst'), N, {
+      from: marks[1],
+      timeoutMs: 30_000,
+    });
 
     const expected = (who: string): string[] => Array.from({ length: N }, (_, i) => `${who}: ${who}-${i}`);
     const only = (list: string[], who: string): string[] => list.filter((l) => l.startsWith(`${who}: `));
@@ -127,7 +190,9 @@ describe('chat scenarios', () => {
     expect(only(atS1, 's1')).toEqual([]);
     // The server logs each message once (it may log after fanning out, so wait for the count).
     await server.waitForCount(/^>>> \[Client (s1|s2) sent group message: /, 2 * N, { from: serverFrom });
-    expect(server.linesMatching(/^>>> \[Client (s1|s2) sent group message: /, { from: serverFrom })).toHaveLength(2 * N);
+    expect(server.linesMatching(/^>>> \[Client (s1|s2) sent group message: /, { from: serverFrom })).toHaveLength(
+      2 * N,
+    );
     expect(server.linesMatching(/not responsive/)).toEqual([]);
     // A little later, still nothing extra (no duplicates): a round trip through every receiver.
     for (const [i, m] of [r1, r2].entries()) {
@@ -147,11 +212,19 @@ describe('chat scenarios', () => {
     expect(outcomes.filter((l) => l === '>>> [Group race created by Server.]')).toHaveLength(1);
     expect(outcomes.filter((l) => l === '>>> [Group race already exists.]')).toHaveLength(9);
     await server.waitForCount(/^>>> \[Client racer\d creat/, 10, { from: serverFrom });
-    expect(server.linesMatching(/^>>> \[Client racer\d created group race successfully\]$/, { from: serverFrom })).toHaveLength(1);
-    expect(server.linesMatching(/^>>> \[Client racer\d creating group race failed, group already exists\]$/, { from: serverFrom })).toHaveLength(9);
+    expect(
+      server.linesMatching(/^>>> \[Client racer\d created group race successfully\]$/, { from: serverFrom }),
+    ).toHaveLength(1);
+    expect(
+      server.linesMatching(/^>>> \[Client racer\d creating group race failed, group already exists\]$/, {
+        from: serverFrom,
+      }),
+    ).toHaveLength(9);
     // The winner on the server is the client told it created the group.
     const winner = clients[outcomes.indexOf('>>> [Group race created by Server.]')]!;
-    expect(server.linesMatching(/created group race successfully/)).toEqual([`>>> [Client ${winner.name} created group race successfully]`]);
+    expect(server.linesMatching(/created group race successfully/)).toEqual([
+      `>>> [Client ${winner.name} created group race successfully]`,
+    ]);
     // And there is exactly one such group.
     await expectAfter(clients[0]!.proc, 'list_groups', ['>>> [Available group chats:]', '>>> race']);
   }, 60_000);

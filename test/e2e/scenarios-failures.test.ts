@@ -4,7 +4,21 @@
  * killed and comes back under its name.
  */
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
-import { SENTINEL_COMMAND, SLOW_EVENT_MS, createGroup, expectAfter, groupMessage, joinGroup, line, sendGroup, sendPrivate, expectCleanStderr, waitForTableUpdates, startChat, sendPrivateEventually } from '../helpers/e2e-chat';
+import {
+  SENTINEL_COMMAND,
+  SLOW_EVENT_MS,
+  createGroup,
+  expectAfter,
+  groupMessage,
+  joinGroup,
+  line,
+  sendGroup,
+  sendPrivate,
+  expectCleanStderr,
+  waitForTableUpdates,
+  startChat,
+  sendPrivateEventually,
+} from '../helpers/e2e-chat';
 
 /**
  * A client that never notices a frozen server by itself (no heartbeat of its
@@ -54,7 +68,10 @@ describe('failure scenarios', () => {
 
   test('frozen server while in group mode: lines stay prefixed, queued private messages print between not responding and Exiting', async () => {
     const { proc: server, port } = await startServer();
-    const [alice, bob] = (await startChat(['alice', 'bob'], port, FROZEN_SERVER_CLIENT)) as [StartedClient, StartedClient];
+    const [alice, bob] = (await startChat(['alice', 'bob'], port, FROZEN_SERVER_CLIENT)) as [
+      StartedClient,
+      StartedClient,
+    ];
     await createGroup(bob, 'g');
     await joinGroup(bob, 'g');
     server.kill('SIGSTOP');
@@ -63,7 +80,11 @@ describe('failure scenarios', () => {
     bob.proc.send('send_group anyone?');
     await bob.proc.waitForIndex('>>> (g) [Exiting]', { from, timeoutMs: SLOW_EVENT_MS });
     expect(await bob.proc.waitForExit(SLOW_EVENT_MS)).toEqual({ code: 1, signal: null });
-    expect(bob.proc.lines().slice(from)).toEqual(['>>> (g) [Server not responding]', '>>> (g) alice: kept for later', '>>> (g) [Exiting]']);
+    expect(bob.proc.lines().slice(from)).toEqual([
+      '>>> (g) [Server not responding]',
+      '>>> (g) alice: kept for later',
+      '>>> (g) [Exiting]',
+    ]);
   });
 
   test('server gone while in group mode: a group request says not connected (prefixed), the client stays in its group', async () => {
@@ -114,7 +135,12 @@ describe('failure scenarios', () => {
 
   test('a stopped member is removed from its group (not responsive) while the others keep getting every message', async () => {
     const { proc: server, port } = await startServer();
-    const members = (await startChat(['alice', 'bob', 'carol', 'dave'], port)) as [StartedClient, StartedClient, StartedClient, StartedClient];
+    const members = (await startChat(['alice', 'bob', 'carol', 'dave'], port)) as [
+      StartedClient,
+      StartedClient,
+      StartedClient,
+      StartedClient,
+    ];
     const [alice, bob, carol, dave] = members;
     await createGroup(alice, 'g');
     for (const m of members) await joinGroup(m, 'g');
@@ -127,14 +153,21 @@ describe('failure scenarios', () => {
     await sendGroup(alice, 'g', 'm3');
     await sendGroup(carol, 'g', 'm4');
     const got = async (m: StartedClient, i: number, count: number): Promise<string[]> =>
-      (await m.proc.waitForCount(/Group_Message/, count, { from: marks[i] })).map((l) => l.replace(/^>>> \(g\) Group_Message /, ''));
+      (await m.proc.waitForCount(/Group_Message/, count, { from: marks[i] })).map((l) =>
+        l.replace(/^>>> \(g\) Group_Message /, ''),
+      );
     expect(await got(alice, 0, 2)).toEqual(['bob: m2', 'carol: m4']);
     expect(await got(bob, 1, 3)).toEqual(['alice: m1', 'alice: m3', 'carol: m4']);
     expect(await got(carol, 2, 3)).toEqual(['alice: m1', 'bob: m2', 'alice: m3']);
     dave.proc.kill('SIGCONT');
     await dave.proc.waitForLine('>>> (g) [You were removed from group g]');
     // The remaining members are exactly alice, bob, carol.
-    await expectAfter(alice.proc, 'list_members', [line('[Members in the group g:]', 'g'), line('alice', 'g'), line('bob', 'g'), line('carol', 'g')]);
+    await expectAfter(alice.proc, 'list_members', [
+      line('[Members in the group g:]', 'g'),
+      line('alice', 'g'),
+      line('bob', 'g'),
+      line('carol', 'g'),
+    ]);
     // dave shows no message sent after his removal.
     expect(dave.proc.linesMatching(/Group_Message \w+: m[234]$/)).toEqual([]);
   });
@@ -147,7 +180,8 @@ describe('failure scenarios', () => {
     bob.proc.kill('SIGKILL');
     await waitForTableUpdates(server, 3);
     await waitForTableUpdates(alice.proc, 3);
-    await expectAfter(alice.proc, 'send bob you there?', ['>>> [bob is offline, message not delivered]']);
+    // bob is offline in alice's table: the server keeps the message (docs/usage.md "Saved messages").
+    await expectAfter(alice.proc, 'send bob you there?', ['>>> [Messages received by the server and saved]']);
 
     const bobAgain = await startClient('bob', port, [], { label: 'client bob (again)' });
     await waitForTableUpdates(alice.proc, 4);
@@ -158,7 +192,11 @@ describe('failure scenarios', () => {
   test('server killed and restarted on the same port: clients reconnect and use it again; group messages flow after re-joining', async () => {
     const first = await startServer();
     const port = first.port;
-    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
+    const [alice, bob, carol] = (await startChat(['alice', 'bob', 'carol'], port)) as [
+      StartedClient,
+      StartedClient,
+      StartedClient,
+    ];
     await createGroup(alice, 'g');
     await joinGroup(alice, 'g');
     await joinGroup(bob, 'g');
@@ -215,7 +253,7 @@ describe('failure scenarios', () => {
     await bob.proc.waitForLine(groupMessage('g', 'alice', 'glad to be back'));
   });
 
-  test('a silent server (stopped) is detected by the clients\' heartbeat; private chat goes on; they reconnect when it resumes', async () => {
+  test("a silent server (stopped) is detected by the clients' heartbeat; private chat goes on; they reconnect when it resumes", async () => {
     const fast = ['--heartbeat', '300'];
     const { proc: server, port } = await startServer(fast);
     const [alice, bob] = (await startChat(['alice', 'bob'], port, fast)) as [StartedClient, StartedClient];

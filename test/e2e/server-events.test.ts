@@ -2,7 +2,18 @@
  * SPEC §4: the line the server prints for every event, on the real CLI.
  */
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
-import { SLOW_EVENT_MS, createGroup, expectAfter, joinGroup, line, listing, sendGroup, expectCleanStderr, waitForTableUpdates, startChat } from '../helpers/e2e-chat';
+import {
+  SLOW_EVENT_MS,
+  createGroup,
+  expectAfter,
+  joinGroup,
+  line,
+  listing,
+  sendGroup,
+  expectCleanStderr,
+  waitForTableUpdates,
+  startChat,
+} from '../helpers/e2e-chat';
 
 describe('server event lines (SPEC §4)', () => {
   afterEach(() => expectCleanStderr());
@@ -88,7 +99,7 @@ describe('server event lines (SPEC §4)', () => {
   test('left group: by leave_group, by dereg, and by a closed connection', async () => {
     const { proc: server, port } = await startServer();
     const clients = (await startChat(['alice', 'bob', 'carol'], port)) as [StartedClient, StartedClient, StartedClient];
-    const [alice, bob, carol] = clients as [typeof clients[0], typeof clients[0], typeof clients[0]];
+    const [alice, bob, carol] = clients;
     await createGroup(alice, 'room1');
     for (const c of clients) await joinGroup(c, 'room1');
 
@@ -135,7 +146,8 @@ describe('server event lines (SPEC §4)', () => {
     await server.waitForLine('>>> [Client bob left group room1]', { from, timeoutMs: SLOW_EVENT_MS });
     await waitForTableUpdates(server, 3, SLOW_EVENT_MS); // two registrations, then bob offline
     await waitForTableUpdates(alice.proc, 3, SLOW_EVENT_MS); // her own, bob's registration, bob offline
-    await expectAfter(alice.proc, 'send bob are you there', ['>>> [bob is offline, message not delivered]']);
+    // alice's table shows bob offline: the server keeps her message for him (docs/usage.md "Saved messages").
+    await expectAfter(alice.proc, 'send bob are you there', ['>>> [Messages received by the server and saved]']);
   });
 
   test('SIGINT and SIGTERM stop the server with exit 0 and free the port', async () => {
@@ -159,6 +171,7 @@ describe('server event lines (SPEC §4)', () => {
       proc.kill(signal);
       return { signal, exit: await proc.waitForExit() };
     });
-    for (const run of await Promise.all(runs)) expect(run).toEqual({ signal: run.signal, exit: { code: 0, signal: null } });
+    for (const run of await Promise.all(runs))
+      expect(run).toEqual({ signal: run.signal, exit: { code: 0, signal: null } });
   });
 });

@@ -35,7 +35,9 @@ describe('testkit process driver', () => {
 
   it('fails a wait for a line the process never prints as soon as it exits, showing its output', async () => {
     const proc = startCli(['--version']);
-    await expect(proc.waitForLine('>>> never printed')).rejects.toThrow(/^process exited before a line ">>> never printed" on stdout[^]*exited code=0/);
+    await expect(proc.waitForLine('>>> never printed')).rejects.toThrow(
+      /^process exited before a line ">>> never printed" on stdout[^]*exited code=0/,
+    );
     expect(proc.lines()).toHaveLength(1);
   });
 
@@ -65,10 +67,11 @@ describe('testkit process driver', () => {
       const other = newDataHome();
       expect(other).not.toBe(here);
       expect(startCli(['--version'], { dataHome: other }).dataHome).toBe(other);
-      expect(startCli(['--version'], { dataHome: other, env: { XDG_DATA_HOME: '/nonexistent' } }).dataHome).toBe('/nonexistent');
+      expect(startCli(['--version'], { dataHome: other, env: { XDG_DATA_HOME: '/nonexistent' } }).dataHome).toBe(
+        '/nonexistent',
+      );
       // A process kept across tests shares the test file's home, which outlives each test.
       expect([kept.dataHome !== here, fs.existsSync(kept.dataHome)]).toEqual([true, true]);
     });
   });
 });
-

@@ -87,13 +87,18 @@ async function expectCleanEnd(proc: CliProcess, last: string, code = 0): Promise
     });
     await tty.waitForLine((l) => strip(l).endsWith('>>> [Client table updated.]'));
     const bob = await startClient('bob', port);
-    await tty.waitUntil('the table update for bob', () => strip(tty.output()).split('>>> [Client table updated.]').length >= 3);
+    await tty.waitUntil(
+      'the table update for bob',
+      () => strip(tty.output()).split('>>> [Client table updated.]').length >= 3,
+    );
     tty.write('send bob hel'); // typed, not finished
     await tty.waitUntil('the echo of the typed text', () => strip(tty.output()).endsWith('>>> send bob hel'));
     bob.proc.send('send alice interrupting you');
     await bob.proc.waitForLine('>>> [Message received by alice.]');
     // The message shows as its own line, and the prompt with the typed text is drawn again below it.
-    await tty.waitUntil('the incoming line, then the redrawn input', () => /\n>>> bob: interrupting you\n>>> send bob hel$/.test(strip(tty.output())));
+    await tty.waitUntil('the incoming line, then the redrawn input', () =>
+      /\n>>> bob: interrupting you\n>>> send bob hel$/.test(strip(tty.output())),
+    );
     tty.send('lo');
     // The typed line survived the interruption: bob receives the whole message.
     await bob.proc.waitForLine('>>> alice: hello');
@@ -137,7 +142,10 @@ async function expectCleanEnd(proc: CliProcess, last: string, code = 0): Promise
 
     test('Exiting (no server answers) and a name in use', async () => {
       const port = await closedPort();
-      const lost = onTty(['-c', 'alice', '127.0.0.1', String(port), '0', '--ack-timeout', '100', '--retries', '1'], 'client alice');
+      const lost = onTty(
+        ['-c', 'alice', '127.0.0.1', String(port), '0', '--ack-timeout', '100', '--retries', '1'],
+        'client alice',
+      );
       await expectCleanEnd(lost, '>>> [Exiting]', 1);
       const { port: serverPort } = await startServer();
       await startClient('alice', serverPort);

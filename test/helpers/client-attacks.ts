@@ -12,7 +12,12 @@ import { FloodSocket, lines, type DmFrame, type TestKey } from './dm-attacker';
  */
 
 /** ms from typing `command` to the victim printing `line` (a round trip through its event loop and the server). */
-export async function roundTrip(client: CliProcess, command: string, line: string, timeoutMs = 20_000): Promise<number> {
+export async function roundTrip(
+  client: CliProcess,
+  command: string,
+  line: string,
+  timeoutMs = 20_000,
+): Promise<number> {
   const from = client.mark();
   const started = performance.now();
   client.send(command);
@@ -47,7 +52,8 @@ export async function signedFlood(port: number, perLink: readonly DmFrame[][], c
   await Promise.all(
     sockets.map(async (socket, i) => {
       const frames = perLink[i]!;
-      for (let at = 0; at < frames.length && !socket.closed; at += chunk) await socket.write(lines(frames.slice(at, at + chunk)));
+      for (let at = 0; at < frames.length && !socket.closed; at += chunk)
+        await socket.write(lines(frames.slice(at, at + chunk)));
     }),
   );
   const ms = performance.now() - started;
@@ -77,8 +83,12 @@ export async function badSignatureFlood(
   port: number,
   options: { claimed: string; to: string; forger: TestKey; sockets: number; batch: number; durationMs: number },
 ): Promise<FloodResult> {
-  const pool = Array.from({ length: 500 }, (_, n) => options.forger.dm({ from: options.claimed, to: options.to, text: `forged ${n}` }));
-  const batches = Array.from({ length: 20 }, (_, b) => lines(Array.from({ length: options.batch }, (_, n) => pool[(b * options.batch + n) % pool.length]!)));
+  const pool = Array.from({ length: 500 }, (_, n) =>
+    options.forger.dm({ from: options.claimed, to: options.to, text: `forged ${n}` }),
+  );
+  const batches = Array.from({ length: 20 }, (_, b) =>
+    lines(Array.from({ length: options.batch }, (_, n) => pool[(b * options.batch + n) % pool.length]!)),
+  );
   const started = performance.now();
   const deadline = started + options.durationMs;
   const result = { sent: 0, acks: 0, codes: {} as Record<string, number>, connections: 0, ms: 0 };
@@ -123,7 +133,9 @@ export function verifyCostUs(samples = 2000): number {
 export async function idleLinks(port: number, count: number, parallel = 100): Promise<FloodSocket[]> {
   const sockets: FloodSocket[] = [];
   for (let at = 0; at < count; at += parallel) {
-    const batch = await Promise.all(Array.from({ length: Math.min(parallel, count - at) }, () => FloodSocket.open(port).catch(() => null)));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(parallel, count - at) }, () => FloodSocket.open(port).catch(() => null)),
+    );
     for (const socket of batch) if (socket !== null) sockets.push(socket);
   }
   return sockets;

@@ -1,3 +1,4 @@
+import { registrationBytes } from '../../src/protocol/signing';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import { Waiters } from '../../testkit/waiters';
@@ -38,7 +39,22 @@ export class TestKey {
     const id = fields.id ?? nextId('dm');
     const ts = fields.ts ?? Date.now();
     const bytes = Buffer.from(JSON.stringify(['chatapp-dm-v1', id, fields.from, fields.to, ts, fields.text]), 'utf8');
-    return { type: 'dm', id, from: fields.from, to: fields.to, text: fields.text, ts, sig: crypto.sign(null, bytes, this.pair.privateKey).toString('base64') };
+    return {
+      type: 'dm',
+      id,
+      from: fields.from,
+      to: fields.to,
+      text: fields.text,
+      ts,
+      sig: crypto.sign(null, bytes, this.pair.privateKey).toString('base64'),
+    };
+  }
+
+  /** Proves holding this key to a server (docs/protocol.md "Accounts"). */
+  signRegistration(challenge: string, name: string): string {
+    return crypto
+      .sign(null, registrationBytes(challenge, name, this.publicKey), this.pair.privateKey)
+      .toString('base64');
   }
 
   /** The receiver's `dm_ack` signature: JSON of ["chatapp-dm-ack-v1", id, from, to]. */

@@ -22,7 +22,12 @@ export const SLOW_EVENT_MS = 20_000;
  * Sends `command` and waits for `expected` lines, in order, printed after the
  * command was sent. Resolves with the index of the last one.
  */
-export async function expectAfter(proc: CliProcess, command: string, expected: readonly LineMatcher[], timeoutMs?: number): Promise<number> {
+export async function expectAfter(
+  proc: CliProcess,
+  command: string,
+  expected: readonly LineMatcher[],
+  timeoutMs?: number,
+): Promise<number> {
   let from = proc.mark();
   proc.send(command);
   let index = -1;
@@ -38,7 +43,11 @@ export async function expectAfter(proc: CliProcess, command: string, expected: r
  * `from` up to its `[Invalid command]` answer, without table-update lines
  * (those may arrive at any time).
  */
-export async function linesUntilSentinel(proc: CliProcess, from: number, group: string | null = null): Promise<string[]> {
+export async function linesUntilSentinel(
+  proc: CliProcess,
+  from: number,
+  group: string | null = null,
+): Promise<string[]> {
   const sentinelFrom = proc.mark();
   proc.send(SENTINEL_COMMAND);
   const end = await proc.waitForIndex(line('[Invalid command]', group), { from: Math.max(from, sentinelFrom) });
@@ -52,7 +61,12 @@ export async function linesUntilSentinel(proc: CliProcess, from: number, group: 
  * Runs a listing command (`list_groups`, `list_members`): waits for `header`
  * and returns the item lines printed after it (up to a sentinel).
  */
-export async function listing(proc: CliProcess, command: string, header: string, group: string | null = null): Promise<string[]> {
+export async function listing(
+  proc: CliProcess,
+  command: string,
+  header: string,
+  group: string | null = null,
+): Promise<string[]> {
   const from = proc.mark();
   proc.send(command);
   const headerIndex = await proc.waitForIndex(header, { from });
@@ -70,7 +84,12 @@ export async function joinGroup(client: StartedClient, group: string): Promise<v
 }
 
 /** `send <to> <text>` expecting `[Message received by <to>.]`; waits for the receiver's line when given. */
-export async function sendPrivate(from: StartedClient, to: StartedClient, text: string, group: string | null = null): Promise<void> {
+export async function sendPrivate(
+  from: StartedClient,
+  to: StartedClient,
+  text: string,
+  group: string | null = null,
+): Promise<void> {
   const receiverFrom = to.proc.mark();
   await expectAfter(from.proc, `send ${to.name} ${text}`, [line(`[Message received by ${to.name}.]`, group)]);
   await to.proc.waitForLine(line(`${from.name}: ${text}`), { from: receiverFrom });
@@ -92,7 +111,9 @@ export function groupMessage(group: string, sender: string, text: string): strin
  * anything there: no warning, no stack trace.
  */
 export function expectCleanStderr(processes: readonly CliProcess[] = startedProcesses()): void {
-  const dirty = processes.filter((p) => p.lines('stderr').length > 0).map((p) => ({ process: p.label, stderr: p.lines('stderr') }));
+  const dirty = processes
+    .filter((p) => p.lines('stderr').length > 0)
+    .map((p) => ({ process: p.label, stderr: p.lines('stderr') }));
   expect(dirty).toEqual([]);
 }
 
@@ -122,7 +143,12 @@ export function waitForTableUpdates(proc: CliProcess, total: number, timeoutMs?:
  * each push gets a line of its own, and later `waitForTableUpdates` counts
  * stay exact.
  */
-export async function startChat(names: readonly string[], serverPort: number, extraArgs: readonly string[] = [], options: RoleOptions = {}): Promise<StartedClient[]> {
+export async function startChat(
+  names: readonly string[],
+  serverPort: number,
+  extraArgs: readonly string[] = [],
+  options: RoleOptions = {},
+): Promise<StartedClient[]> {
   const clients: StartedClient[] = [];
   for (const name of names) {
     clients.push(await startClient(name, serverPort, extraArgs, options));
@@ -137,7 +163,11 @@ export async function startChat(names: readonly string[], serverPort: number, ex
  * line. For steps whose number of pushes is not known (registrations in
  * parallel, reconnects).
  */
-export async function waitUntilOnline(proc: CliProcess, names: readonly string[], group: string | null = null): Promise<void> {
+export async function waitUntilOnline(
+  proc: CliProcess,
+  names: readonly string[],
+  group: string | null = null,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const from = proc.mark();
     const online = await listing(proc, 'who', line('[Online clients:]', group), group);
@@ -148,20 +178,12 @@ export async function waitUntilOnline(proc: CliProcess, names: readonly string[]
 }
 
 /**
- * `send` that may first meet a table not yet up to date — after a reconnect,
- * when the order of the re-registrations is unknown: on `[Unknown client …]`
- * or `[… is offline …]` it waits for the next table push and tries again.
+ * `send` after a reconnect, when the order of the re-registrations is
+ * unknown: first waits until `from`'s table shows `to` online (a send to an
+ * offline account would be saved by the server, docs/usage.md "Saved
+ * messages"), then sends and waits for the direct delivery.
  */
-export async function sendPrivateEventually(from: StartedClient, to: StartedClient, text: string, tries = 5): Promise<void> {
-  const receiverFrom = to.proc.mark();
-  const outcome = new RegExp(`^>>> \\[(Message received by ${to.name}\\.|Unknown client ${to.name}|${to.name} is offline, message not delivered)\\]$`);
-  for (let attempt = 1; ; attempt++) {
-    const mark = from.proc.mark();
-    from.proc.send(`send ${to.name} ${text}`);
-    const index = await from.proc.waitForIndex(outcome, { from: mark });
-    if (from.proc.lines()[index] === `>>> [Message received by ${to.name}.]`) break;
-    if (attempt >= tries) throw new Error(`${from.name} could not reach ${to.name}:\n${from.proc.describe()}`);
-    await from.proc.waitForIndex(TABLE_UPDATED, { from: index + 1 });
-  }
-  await to.proc.waitForLine(line(`${from.name}: ${text}`), { from: receiverFrom });
+export async function sendPrivateEventually(from: StartedClient, to: StartedClient, text: string): Promise<void> {
+  await waitUntilOnline(from.proc, [to.name]);
+  await sendPrivate(from, to, text);
 }

@@ -15,7 +15,11 @@ export interface EventuallyOptions {
  * This is the suite's only poller: whatever has an event (an output line,
  * a frame, a close, an emitter event) is awaited on that event instead.
  */
-export async function eventually<T>(probe: () => T | NotYet | Promise<T | NotYet>, what: string, options: EventuallyOptions = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | NotYet | Promise<T | NotYet>,
+  what: string,
+  options: EventuallyOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const everyMs = options.everyMs ?? 20;
   const origin = new Error(`waiting for ${what}`);

@@ -15,7 +15,16 @@ import os from 'node:os';
 import { startClient, startServer } from '../../testkit/chat-roles';
 import type { CliProcess } from '../../testkit/cli-process';
 import { closeAllRawClients, RawClient } from './raw-client';
-import { badSignatureFlood, idleLinks, median, roundTrip, sampleWhile, signedDms, signedFlood, verifyCostUs } from './client-attacks';
+import {
+  badSignatureFlood,
+  idleLinks,
+  median,
+  roundTrip,
+  sampleWhile,
+  signedDms,
+  signedFlood,
+  verifyCostUs,
+} from './client-attacks';
 import { TestKey } from './dm-attacker';
 
 const LIST = ['list_groups', '>>> [No group chats available.]'] as const;
@@ -33,7 +42,8 @@ async function world(victimArgs: string[] = []) {
   const key = new TestKey();
   const mallory = await RawClient.connect(port);
   const from = bob.mark();
-  if ((await mallory.register('mallory', { key: key.publicKey })).type !== 'reply') throw new Error('mallory not registered');
+  if ((await mallory.register('mallory', { identity: key })).type !== 'reply')
+    throw new Error('mallory not registered');
   await bob.waitForLine('>>> [Client table updated.]', { from });
   const stop = async (): Promise<void> => {
     await closeAllRawClients();
@@ -44,7 +54,7 @@ async function world(victimArgs: string[] = []) {
 }
 
 async function quiet(client: CliProcess, ms = 1000): Promise<void> {
-  for (let last = -1; last !== client.mark(); ) {
+  for (let last = -1; last !== client.mark();) {
     last = client.mark();
     await new Promise((r) => setTimeout(r, ms));
   }
@@ -65,7 +75,10 @@ async function signedFloodFigures(groupMode: boolean) {
   const perLink = Array.from({ length: 8 }, (_, l) => signedDms(w.key, 'mallory', 'bob', 2500, `flood${l}`));
   let busy = true;
   const flood = signedFlood(w.listenPort, perLink).finally(() => (busy = false));
-  const during = await sampleWhile(() => busy, () => roundTrip(w.bob, ...rtt));
+  const during = await sampleWhile(
+    () => busy,
+    () => roundTrip(w.bob, ...rtt),
+  );
   const result = await flood;
   let rssPeak = w.bob.rssMb();
   let aliceSaw = '';
@@ -82,9 +95,18 @@ async function signedFloodFigures(groupMode: boolean) {
   await w.stop();
   return {
     scenario: groupMode ? 'signed dm flood, victim in group mode' : 'signed dm flood, victim in normal mode',
-    sent: result.sent, floodMs: round(result.ms), acks: result.acks, refused: result.codes,
-    printedByVictim: printed, aliceSaw,
-    rttMs: { base: round(median(base)), duringMedian: round(median(during)), duringMax: round(Math.max(...during)), samples: during.length },
+    sent: result.sent,
+    floodMs: round(result.ms),
+    acks: result.acks,
+    refused: result.codes,
+    printedByVictim: printed,
+    aliceSaw,
+    rttMs: {
+      base: round(median(base)),
+      duringMedian: round(median(during)),
+      duringMax: round(Math.max(...during)),
+      samples: during.length,
+    },
     rssMb: { before: round(rssBefore), peak: round(rssPeak), after: round(rssAfter) },
   };
 }
@@ -96,16 +118,36 @@ async function badSignatureFigures() {
   const verifyUs = verifyCostUs();
   const cpuBefore = w.bob.cpuSeconds();
   let busy = true;
-  const flood = badSignatureFlood(w.listenPort, { claimed: 'alice', to: 'bob', forger: new TestKey(), sockets: 16, batch: 20, durationMs: 5000 }).finally(() => (busy = false));
-  const during = await sampleWhile(() => busy, () => roundTrip(w.bob, ...LIST));
+  const flood = badSignatureFlood(w.listenPort, {
+    claimed: 'alice',
+    to: 'bob',
+    forger: new TestKey(),
+    sockets: 16,
+    batch: 20,
+    durationMs: 5000,
+  }).finally(() => (busy = false));
+  const during = await sampleWhile(
+    () => busy,
+    () => roundTrip(w.bob, ...LIST),
+  );
   const result = await flood;
   const cpu = Math.round((w.bob.cpuSeconds() - cpuBefore) * 1000);
   await w.stop();
   return {
     scenario: 'bad signatures over fresh links',
-    sent: result.sent, perSec: round(result.sent / (result.ms / 1000)), connections: result.connections, refused: result.codes,
-    victimCpuMs: cpu, cpuIfAllVerifiedMs: round((result.sent * verifyUs) / 1000), verifyUs: Math.round(verifyUs * 10) / 10,
-    rttMs: { base: round(median(base)), duringMedian: round(median(during)), duringMax: round(Math.max(...during)), samples: during.length },
+    sent: result.sent,
+    perSec: round(result.sent / (result.ms / 1000)),
+    connections: result.connections,
+    refused: result.codes,
+    victimCpuMs: cpu,
+    cpuIfAllVerifiedMs: round((result.sent * verifyUs) / 1000),
+    verifyUs: Math.round(verifyUs * 10) / 10,
+    rttMs: {
+      base: round(median(base)),
+      duringMedian: round(median(during)),
+      duringMax: round(Math.max(...during)),
+      samples: during.length,
+    },
   };
 }
 
@@ -126,15 +168,31 @@ async function idleFigures() {
   for (const l of links) l.close();
   await w.stop();
   return {
-    scenario: '3,000 idle links', opened: links.length, stillOpenAfterConnect: openAfterConnect, stillOpenAfter7s: openAfter7s,
-    victimExtraSocketsAfter7s: victimSockets, rssMbWithLinks: round(rss),
-    rttMs: { base: round(median(base)), duringMedian: round(median(during)), duringMax: round(Math.max(...during)), samples: during.length },
+    scenario: '3,000 idle links',
+    opened: links.length,
+    stillOpenAfterConnect: openAfterConnect,
+    stillOpenAfter7s: openAfter7s,
+    victimExtraSocketsAfter7s: victimSockets,
+    rssMbWithLinks: round(rss),
+    rttMs: {
+      base: round(median(base)),
+      duringMedian: round(median(during)),
+      duringMax: round(Math.max(...during)),
+      samples: during.length,
+    },
   };
 }
 
 async function main(): Promise<void> {
-  console.log(JSON.stringify({ build: process.env['CHATAPP_MAIN_JS'] ?? 'dist', loadavg: os.loadavg().map((x) => x.toFixed(2)) }));
-  const all = { normal: () => signedFloodFigures(false), group: () => signedFloodFigures(true), badsig: badSignatureFigures, idle: idleFigures };
+  console.log(
+    JSON.stringify({ build: process.env['CHATAPP_MAIN_JS'] ?? 'dist', loadavg: os.loadavg().map((x) => x.toFixed(2)) }),
+  );
+  const all = {
+    normal: () => signedFloodFigures(false),
+    group: () => signedFloodFigures(true),
+    badsig: badSignatureFigures,
+    idle: idleFigures,
+  };
   const chosen = process.argv.slice(2).filter((a): a is keyof typeof all => a in all);
   for (const run of (chosen.length > 0 ? chosen : (Object.keys(all) as (keyof typeof all)[])).map((k) => all[k])) {
     // a victim that dies under the attack is a figure too
@@ -145,7 +203,10 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ loadavgAfter: os.loadavg().map((x) => x.toFixed(2)) }));
 }
 
-void main().then(() => process.exit(0), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+void main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -13,8 +13,6 @@ import { Duplex } from 'node:stream';
  * clients — so they use this pair.
  */
 export function memoryDuplexPair(): [Duplex, Duplex] {
-  let left!: Duplex;
-  let right!: Duplex;
   const make = (peer: () => Duplex): Duplex =>
     new Duplex({
       read() {},
@@ -32,7 +30,7 @@ export function memoryDuplexPair(): [Duplex, Duplex] {
         callback(err);
       },
     });
-  left = make(() => right);
-  right = make(() => left);
+  const left: Duplex = make(() => right);
+  const right: Duplex = make(() => left);
   return [left, right];
 }

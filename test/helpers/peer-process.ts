@@ -17,7 +17,12 @@ export interface StartedPeer {
 const REACHABLE = /^>>> \[(?:New chat started, reachable|Reachable) at 127\.0\.0\.1:(\d+)\]$/;
 
 /** Starts `chatapp -p <name> 0 [addresses…] [extra…]` without waiting. */
-export function spawnPeer(name: string, addresses: readonly string[] = [], extra: readonly string[] = [], options: StartOptions = {}): CliProcess {
+export function spawnPeer(
+  name: string,
+  addresses: readonly string[] = [],
+  extra: readonly string[] = [],
+  options: StartOptions = {},
+): CliProcess {
   return startCli(['-p', name, '0', ...addresses, ...extra], { label: `peer ${name}`, ...options });
 }
 
@@ -28,7 +33,11 @@ export async function reachablePort(proc: CliProcess): Promise<number> {
 }
 
 /** Starts a new chat (no addresses) and waits for its startup lines. */
-export async function startChat(name: string, extra: readonly string[] = [], options: StartOptions = {}): Promise<StartedPeer> {
+export async function startChat(
+  name: string,
+  extra: readonly string[] = [],
+  options: StartOptions = {},
+): Promise<StartedPeer> {
   const proc = spawnPeer(name, [], extra, options);
   const port = await reachablePort(proc);
   return { proc, name, port, address: `127.0.0.1:${port}` };
@@ -43,7 +52,10 @@ export async function joinChat(
   options: StartOptions = {},
 ): Promise<StartedPeer> {
   const proc = spawnPeer(name, addresses, extra, options);
-  await proc.waitForLine(`>>> [Joined the chat with ${others} other ${others === 1 ? 'peer' : 'peers'}]`, { from: 0, timeoutMs: STARTUP_TIMEOUT_MS });
+  await proc.waitForLine(`>>> [Joined the chat with ${others} other ${others === 1 ? 'peer' : 'peers'}]`, {
+    from: 0,
+    timeoutMs: STARTUP_TIMEOUT_MS,
+  });
   const port = await reachablePort(proc);
   return { proc, name, port, address: `127.0.0.1:${port}` };
 }

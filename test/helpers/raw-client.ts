@@ -7,6 +7,8 @@ import { PROTOCOL_VERSION } from '../../src/protocol/limits';
 import type { ChatServer } from '../../src/server/chat-server';
 import { Waiters } from '../../testkit/waiters';
 import { memoryDuplexPair } from './memory-duplex';
+import { signedRegister } from './test-identity';
+import type { RegistrationSigner } from './test-identity';
 
 /**
  * The one raw-protocol test client: any duplex stream — a real TCP socket to
@@ -23,8 +25,6 @@ export type ServerFrame = ServerToClientFrame;
 export type ReplyOrError = Extract<ServerFrame, { type: 'reply' | 'error' }>;
 type Frame<F, T extends string> = Extract<F, { type: T }>;
 
-/** A syntactically valid Ed25519 public key: the server only stores it. */
-export const KEY = Buffer.alloc(32, 3).toString('base64');
 /** Safety net of every wait here, in ms. */
 const WAIT_MS = 5_000;
 
@@ -78,11 +78,19 @@ export class RawLink<F extends { type: string }> {
   private readonly decoder: FrameDecoder<F>;
 
   /** Takes over `stream` (any duplex: a socket, one side of an in-memory pair). */
-  constructor(readonly stream: Duplex, schema: ZodType<F>, protected readonly options: RawClientOptions = {}) {
-    this.decoder = new FrameDecoder(schema, { maxFrameBytes: options.maxFrameBytes ?? 1 << 20 }, {
-      frame: (f) => this.onFrame(f),
-      error: (e) => this.badOutput.push(`${e.code}: ${e.message}`),
-    });
+  constructor(
+    readonly stream: Duplex,
+    schema: ZodType<F>,
+    protected readonly options: RawClientOptions = {},
+  ) {
+    this.decoder = new FrameDecoder(
+      schema,
+      { maxFrameBytes: options.maxFrameBytes ?? 1 << 20 },
+      {
+        frame: (f) => this.onFrame(f),
+        error: (e) => this.badOutput.push(`${e.code}: ${e.message}`),
+      },
+    );
     stream.on('data', (chunk: Buffer) => {
       this.decoder.push(chunk);
       this.afterRead();
@@ -102,7 +110,11 @@ export class RawLink<F extends { type: string }> {
   }
 
   /** A raw TCP link to 127.0.0.1:`port` decoding what the other side sends with `schema`. */
-  static async open<T extends { type: string }>(port: number, schema: ZodType<T>, options: RawClientOptions = {}): Promise<RawLink<T>> {
+  static async open<T extends { type: string }>(
+    port: number,
+    schema: ZodType<T>,
+    options: RawClientOptions = {},
+  ): Promise<RawLink<T>> {
     return new RawLink(await connectSocket(port, options.localAddress), schema, options);
   }
 
@@ -118,7 +130,8 @@ export class RawLink<F extends { type: string }> {
 
   /** Sends frames (JSON and a newline each, exactly as given) in one write, so the other side most likely reads them together. */
   sendBatch(frames: readonly object[]): void {
-    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.write(frames.map((f) => `${JSON.stringify(f)}\n`).join(''));
+    if (!this.stream.destroyed && !this.stream.writableEnded)
+      this.stream.write(frames.map((f) => `${JSON.stringify(f)}\n`).join(''));
   }
 
   /** Sends arbitrary bytes. Resolves when they were handed on (or the stream died). */
@@ -142,7 +155,12 @@ export class RawLink<F extends { type: string }> {
         const value = probe();
         return value === undefined || value === null || value === false ? null : { value };
       },
-      hopeless: () => (this.badOutput.length > 0 ? `undecodable frame (${this.badOutput[0]})` : this.isClosed ? 'connection closed' : null),
+      hopeless: () =>
+        this.badOutput.length > 0
+          ? `undecodable frame (${this.badOutput[0]})`
+          : this.isClosed
+            ? 'connection closed'
+            : null,
     });
   }
 
@@ -153,7 +171,11 @@ export class RawLink<F extends { type: string }> {
 
   /** Waits until the other side closes the connection; resolves with the error codes it sent. */
   async waitClosed(timeoutMs = WAIT_MS): Promise<string[]> {
-    await this.waiters.wait({ what: 'the connection to close', timeoutMs, probe: () => (this.isClosed ? { value: true } : null) });
+    await this.waiters.wait({
+      what: 'the connection to close',
+      timeoutMs,
+      probe: () => (this.isClosed ? { value: true } : null),
+    });
     return this.errorCodes();
   }
 
@@ -186,7 +208,10 @@ export class RawLink<F extends { type: string }> {
 
   private summary(): string {
     const interesting = this.frames.filter((f) => f.type !== 'ping' && f.type !== 'pong');
-    return JSON.stringify(interesting.slice(-5)).slice(0, 600) + (this.badOutput.length > 0 ? `; undecodable: ${this.badOutput.join('; ')}` : '');
+    return (
+      JSON.stringify(interesting.slice(-5)).slice(0, 600) +
+      (this.badOutput.length > 0 ? `; undecodable: ${this.badOutput.join('; ')}` : '')
+    );
   }
 }
 
@@ -196,9 +221,11 @@ export interface RegisterFields {
   readonly id?: string;
   /** The direct-message port the table will list (default 1: a raw client listens nowhere). */
   readonly port?: number;
-  /** Default `KEY`. */
-  readonly key?: string;
+  /** Whose key signs the registration: default the test identity of `name` (test-identity.ts). */
+  readonly identity?: RegistrationSigner;
   readonly host?: string;
+  /** The protocol version to claim (default PROTOCOL_VERSION). */
+  readonly v?: number;
 }
 
 /** A raw client → server connection with request helpers. */
@@ -247,10 +274,20 @@ export class RawClient extends RawLink<ServerFrame> {
     return this.until(() => this.frames.find(answer), `answer to ${id}`, timeoutMs);
   }
 
-  /** Registers as `name` (protocol version `PROTOCOL_VERSION`) and resolves with the answer. */
+  /** The challenge of this connection's `hello`, its first frame (docs/protocol.md "Accounts"). */
+  async challenge(): Promise<string> {
+    return (await this.until(() => this.ofType('hello')[0], 'hello')).challenge;
+  }
+
+  /** Registers as `name`, signed over this connection's challenge, and resolves with the answer. */
   async register(name: string, fields: RegisterFields = {}): Promise<ReplyOrError> {
-    const { id = `reg-${name}`, port = 1, key = KEY, host } = fields;
-    const answer = await this.request({ type: 'register', id, v: PROTOCOL_VERSION, name, port, key, ...(host === undefined ? {} : { host }) });
+    const { id = `reg-${name}`, port = 1, host, identity, v = PROTOCOL_VERSION } = fields;
+    const frame = {
+      ...signedRegister(await this.challenge(), { name, id, port, identity }),
+      v,
+      ...(host === undefined ? {} : { host }),
+    };
+    const answer = await this.request(frame);
     if (answer.type === 'reply') this.name = name;
     return answer;
   }
@@ -268,12 +305,14 @@ export class RawClient extends RawLink<ServerFrame> {
 
   /** Acks every group message received so far (cumulatively, per group). */
   ackAll(): void {
-    for (const m of this.ofType('group_msg')) this.unacked.set(m.group, Math.max(m.seq, this.unacked.get(m.group) ?? 0));
+    for (const m of this.ofType('group_msg'))
+      this.unacked.set(m.group, Math.max(m.seq, this.unacked.get(m.group) ?? 0));
     this.flushAcks();
   }
 
   protected override onFrame(frame: ServerFrame): void {
-    if (frame.type === 'group_msg') this.unacked.set(frame.group, Math.max(frame.seq, this.unacked.get(frame.group) ?? 0));
+    if (frame.type === 'group_msg')
+      this.unacked.set(frame.group, Math.max(frame.seq, this.unacked.get(frame.group) ?? 0));
     super.onFrame(frame);
   }
 

@@ -1,6 +1,14 @@
 import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
 import { closeAllRawClients, RawClient } from '../helpers/raw-client';
-import { badSignatureFlood, idleLinks, median, roundTrip, sampleWhile, signedDms, signedFlood } from '../helpers/client-attacks';
+import {
+  badSignatureFlood,
+  idleLinks,
+  median,
+  roundTrip,
+  sampleWhile,
+  signedDms,
+  signedFlood,
+} from '../helpers/client-attacks';
 import { FloodSocket, lines, TestKey, untilFlood } from '../helpers/dm-attacker';
 import { waitUntilOnline } from '../helpers/e2e-chat';
 import { DEFAULT_LIMITS } from '../../src/protocol/limits';
@@ -53,7 +61,7 @@ async function world(bobArgs: string[] = []): Promise<World> {
   const alice = await startClient(`alice${round}`, server.port);
   const mallory = new TestKey();
   const link = await RawClient.connect(server.port);
-  expect((await link.register(`mallory${round}`, { key: mallory.publicKey })).type).toBe('reply');
+  expect((await link.register(`mallory${round}`, { identity: mallory })).type).toBe('reply');
   // bob's table line may merge pushes (docs/usage.md): ask him who is online until mallory is.
   await waitUntilOnline(bob.proc, [`mallory${round}`]);
   return { bob, alice, mallory };
@@ -79,7 +87,10 @@ function expectBobUnharmed(w: World): void {
 async function roundTripsDuring<T>(w: World, attack: Promise<T>): Promise<{ result: T; during: number[] }> {
   let busy = true;
   const running = attack.finally(() => (busy = false));
-  const during = await sampleWhile(() => busy, () => roundTrip(w.bob.proc, ...LIST_GROUPS));
+  const during = await sampleWhile(
+    () => busy,
+    () => roundTrip(w.bob.proc, ...LIST_GROUPS),
+  );
   return { result: await running, during };
 }
 
@@ -94,7 +105,10 @@ async function baseline(w: World): Promise<number> {
 function log(what: string, figures: { during?: number[] } & Record<string, unknown>): void {
   if (process.env['CHATAPP_FIGURES'] !== '1') return;
   const { during, ...rest } = figures;
-  const rtt = during === undefined ? {} : { duringMedian: median(during), duringMax: Math.max(...during), samples: during.length };
+  const rtt =
+    during === undefined
+      ? {}
+      : { duringMedian: median(during), duringMax: Math.max(...during), samples: during.length };
   console.log(what, JSON.stringify({ ...rest, ...rtt }));
 }
 
@@ -106,7 +120,9 @@ describe("flooding a client's listen port", () => {
     const w = await world();
     const base = await baseline(w);
     const rssBefore = w.bob.proc.rssMb();
-    const perLink = Array.from({ length: 8 }, (_, l) => signedDms(w.mallory, `mallory${round}`, w.bob.name, 1500, `flood${l}`));
+    const perLink = Array.from({ length: 8 }, (_, l) =>
+      signedDms(w.mallory, `mallory${round}`, w.bob.name, 1500, `flood${l}`),
+    );
     const started = Date.now();
     const { result, during } = await roundTripsDuring(w, signedFlood(w.bob.listenPort, perLink));
     for (let i = 1; i <= 3; i++) await aliceReachesBob(w, `still here ${i}`);
@@ -133,7 +149,9 @@ describe("flooding a client's listen port", () => {
 
     const fromA = w.alice.proc.mark();
     w.alice.proc.send(`send ${w.bob.name} are you there`);
-    await w.alice.proc.waitForLine(`>>> [${w.bob.name} cannot take more messages now, message not delivered]`, { from: fromA });
+    await w.alice.proc.waitForLine(`>>> [${w.bob.name} cannot take more messages now, message not delivered]`, {
+      from: fromA,
+    });
     await roundTrip(w.bob.proc, 'list_members', '>>> (room) [Members in the group room:]');
     const fromB = w.bob.proc.mark();
     w.bob.proc.send('leave_group');
@@ -155,11 +173,25 @@ describe("flooding a client's listen port", () => {
     const rssBefore = w.bob.proc.rssMb();
     const forger = new TestKey(); // well-formed signatures by the wrong key: each would cost a full check
     const started = Date.now();
-    const attack = badSignatureFlood(w.bob.listenPort, { claimed: w.alice.name, to: w.bob.name, forger, sockets: 16, batch: 20, durationMs: 4000 });
+    const attack = badSignatureFlood(w.bob.listenPort, {
+      claimed: w.alice.name,
+      to: w.bob.name,
+      forger,
+      sockets: 16,
+      batch: 20,
+      durationMs: 4000,
+    });
     const { result, during } = await roundTripsDuring(w, attack);
     const seconds = (Date.now() - started) / 1000;
     const checked = result.codes['bad_signature'] ?? 0;
-    log('bad signatures', { sent: result.sent, perSec: result.sent / seconds, connections: result.connections, codes: result.codes, base, during });
+    log('bad signatures', {
+      sent: result.sent,
+      perSec: result.sent / seconds,
+      connections: result.connections,
+      codes: result.codes,
+      base,
+      during,
+    });
     expect(checked).toBeGreaterThan(0); // positive control: some were checked and refused
     expect(checked).toBeLessThanOrEqual(2 * directVerifyPerSec + Math.ceil(directVerifyPerSec * seconds));
     await aliceReachesBob(w, 'the real me'); // the forger claimed alice: her rate budget is untouched
@@ -174,7 +206,11 @@ describe("flooding a client's listen port", () => {
     const socketsBefore = w.bob.proc.openSockets();
     const links = await idleLinks(w.bob.listenPort, 3000);
     expect(links).toHaveLength(3000);
-    await untilFlood(() => links.filter((l) => !l.closed).length <= maxDirectLinks, `at most ${maxDirectLinks} idle links open`, 30_000);
+    await untilFlood(
+      () => links.filter((l) => !l.closed).length <= maxDirectLinks,
+      `at most ${maxDirectLinks} idle links open`,
+      30_000,
+    );
     const during: number[] = [];
     for (let i = 0; i < 5; i++) during.push(await roundTrip(w.bob.proc, ...LIST_GROUPS));
     await aliceReachesBob(w, 'through the crowd');

@@ -1,3 +1,4 @@
+import { registrationBytes } from '../../src/protocol/signing';
 import crypto from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
@@ -13,7 +14,16 @@ import { closeAllRawClients, nextId, RawClient, RawLink } from '../helpers/raw-c
  * case a real private message from alice still reaches bob, exactly once.
  */
 
-const CLIENT_ARGS = ['--max-invalid-frames', '3', '--max-frame-bytes', '8192', '--frame-timeout', '500', '--max-message-length', '200'];
+const CLIENT_ARGS = [
+  '--max-invalid-frames',
+  '3',
+  '--max-frame-bytes',
+  '8192',
+  '--frame-timeout',
+  '500',
+  '--max-message-length',
+  '200',
+];
 
 let server: StartedServer;
 let alice: StartedClient;
@@ -23,7 +33,10 @@ const malloryKeys = crypto.generateKeyPairSync('ed25519');
 let round = 0;
 
 /** Signs a dm exactly as docs/protocol.md specifies, independently of src/client. */
-function signedDm(fields: { id?: string; from: string; to: string; text: string; ts?: number }, key = malloryKeys.privateKey) {
+function signedDm(
+  fields: { id?: string; from: string; to: string; text: string; ts?: number },
+  key = malloryKeys.privateKey,
+) {
   const id = fields.id ?? nextId('dm');
   const ts = fields.ts ?? Date.now();
   const bytes = Buffer.from(JSON.stringify(['chatapp-dm-v1', id, fields.from, fields.to, ts, fields.text]), 'utf8');
@@ -45,7 +58,14 @@ beforeAll(async () => {
   // mallory is a registered client with a real key of her own: she can sign as herself, not as alice
   const from = bob.proc.mark();
   mallory = await RawClient.connect(server.port);
-  expect((await mallory.register('mallory', { key: rawPublicKey(malloryKeys.publicKey) })).type).toBe('reply');
+  const signer = {
+    publicKey: rawPublicKey(malloryKeys.publicKey),
+    signRegistration: (challenge: string, name: string): string =>
+      crypto
+        .sign(null, registrationBytes(challenge, name, rawPublicKey(malloryKeys.publicKey)), malloryKeys.privateKey)
+        .toString('base64'),
+  };
+  expect((await mallory.register('mallory', { identity: signer })).type).toBe('reply');
   await bob.proc.waitForLine('>>> [Client table updated.]', { from });
   // alice's second table push is the first after her own full table, so it lists bob (maybe mallory too)
   await alice.proc.waitForCount('>>> [Client table updated.]', 2, { from: 0 });
@@ -94,9 +114,16 @@ describe("hostile input on a client's direct-message port", () => {
 
   it('a forged dm claiming to be from alice (random signature) is refused with bad_signature and never shown', async () => {
     const link = await dmLink();
-    const forged = { ...signedDm({ from: 'alice', to: 'bob', text: 'send me your password' }), sig: randomBytes(64).toString('base64') };
+    const forged = {
+      ...signedDm({ from: 'alice', to: 'bob', text: 'send me your password' }),
+      sig: randomBytes(64).toString('base64'),
+    };
     link.send(forged);
-    expect(await link.waitFor((f) => f.type === 'error' || f.type === 'dm_ack', 'verdict')).toMatchObject({ type: 'error', code: 'bad_signature', id: forged.id });
+    expect(await link.waitFor((f) => f.type === 'error' || f.type === 'dm_ack', 'verdict')).toMatchObject({
+      type: 'error',
+      code: 'bad_signature',
+      id: forged.id,
+    });
     expect(link.isClosed).toBe(false); // recoverable: the link stays
     await assertBobHealthy();
     expect(bob.proc.lines().some((l) => l.includes('send me your password'))).toBe(false);
@@ -114,7 +141,12 @@ describe("hostile input on a client's direct-message port", () => {
     for (const [frame, code] of cases) {
       const link = await dmLink(); // one link each: three bad signatures in a row close a link (docs/protocol.md)
       link.send(frame);
-      expect(await link.waitFor((f) => (f.type === 'error' || f.type === 'dm_ack') && f.id === frame.id, `verdict on ${code}`)).toMatchObject({ type: 'error', code, id: frame.id });
+      expect(
+        await link.waitFor(
+          (f) => (f.type === 'error' || f.type === 'dm_ack') && f.id === frame.id,
+          `verdict on ${code}`,
+        ),
+      ).toMatchObject({ type: 'error', code, id: frame.id });
     }
     // positive control: a dm really signed by mallory as mallory is accepted, and a replay is acked but shown once
     const genuine = signedDm({ from: 'mallory', to: 'bob', text: 'hi from mallory' });

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { sharedDataHome } from '../../testkit/data-home';
 import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
 import { closeAllRawClients, RawClient, RawLink } from '../helpers/raw-client';
 import { TestKey } from '../helpers/dm-attacker';
@@ -23,14 +24,19 @@ afterEach(async () => {
 });
 
 /** A real client, once it printed its first table. Every client of a test shares the test's data home (testkit). */
+/**
+ * A client of this file's one server. Its identity lives in the file's data
+ * home: the server keeps accounts across the file's tests, so "alice" must be
+ * the same alice in each (docs/usage.md "Accounts").
+ */
 function client(name: string): Promise<StartedClient> {
-  return startClient(name, server.port);
+  return startClient(name, server.port, [], { dataHome: sharedDataHome('file') });
 }
 
 /** A raw registered client `name` with `key`, listing `port` as its listen port; resolves once `watcher`'s table lists it. */
 async function registerRaw(name: string, key: TestKey, watcher: StartedClient, port = 1): Promise<RawClient> {
   const raw = await RawClient.connect(server.port);
-  expect((await raw.register(name, { key: key.publicKey, port })).type).toBe('reply');
+  expect((await raw.register(name, { identity: key, port })).type).toBe('reply');
   // the table line may merge pushes (docs/usage.md): ask who is online until the name is
   await waitUntilOnline(watcher.proc, [name]);
   return raw;
@@ -54,7 +60,10 @@ describe('replay after a restart', () => {
     expect(second.proc.dataHome).toBe(first.proc.dataHome);
     const after = await RawLink.direct(second.listenPort);
     after.send(captured);
-    const verdict = await after.waitFor((f) => (f.type === 'dm_ack' || f.type === 'error') && 'id' in f && f.id === captured.id, 'verdict on the replay');
+    const verdict = await after.waitFor(
+      (f) => (f.type === 'dm_ack' || f.type === 'error') && 'id' in f && f.id === captured.id,
+      'verdict on the replay',
+    );
     expect(verdict.type).toBe('dm_ack'); // it was delivered once; the sender may hear so again
     const fresh = mallory.dm({ from: 'mallory', to: 'bob', text: 'a new one' });
     const mark = second.proc.mark();
@@ -92,7 +101,9 @@ describe('an ack counts only when the receiver signed it', () => {
           const frame = JSON.parse(line) as { type: string; id: string; from: string; to: string };
           if (frame.type !== 'dm') continue;
           socket.write(`${JSON.stringify({ type: 'dm_ack', id: frame.id })}\n`);
-          socket.write(`${JSON.stringify({ type: 'dm_ack', id: frame.id, sig: impostorKey.ackSig(frame.id, frame.from, frame.to) })}\n`);
+          socket.write(
+            `${JSON.stringify({ type: 'dm_ack', id: frame.id, sig: impostorKey.ackSig(frame.id, frame.from, frame.to) })}\n`,
+          );
         }
       });
       socket.on('error', () => undefined);
@@ -112,7 +123,7 @@ describe('an ack counts only when the receiver signed it', () => {
     }
   }, 30_000);
 
-  it('positive control: a real receiver\'s signed ack is received', async () => {
+  it("positive control: a real receiver's signed ack is received", async () => {
     const [alice, bob] = [await client('alice'), await client('bob')];
     await waitUntilOnline(alice.proc, ['bob']); // bob's push may trail his own start
     const from = alice.proc.mark();

@@ -69,7 +69,8 @@ describe('connection floods', () => {
     }
     // 2 registered + 60 idle offered at a limit of 30: the 32 oldest idle ones were shed
     const shed = idle.length + 2 - MAX_CLIENTS;
-    const fatal = async (c: RawClient): Promise<string[]> => (await c.waitClosed()).filter((code) => code !== 'not_registered');
+    const fatal = async (c: RawClient): Promise<string[]> =>
+      (await c.waitClosed()).filter((code) => code !== 'not_registered');
     for (const c of idle.slice(0, shed)) expect(await fatal(c)).toEqual(['server_full']);
     for (const c of idle.slice(shed)) await stillServed(c);
 
@@ -135,8 +136,18 @@ describe('connection floods', () => {
 describe('slow readers', () => {
   it('a member that stops reading is dropped or removed; the others get every message, in order', async () => {
     const server = await startServer([
-      '--max-outbound-bytes', '16384', '--drain-timeout', '500', '--ack-timeout', '300',
-      '--max-message-length', '60000', '--max-frame-bytes', '65536', '--rate-limit-per-sec', '0',
+      '--max-outbound-bytes',
+      '16384',
+      '--drain-timeout',
+      '500',
+      '--ack-timeout',
+      '300',
+      '--max-message-length',
+      '60000',
+      '--max-frame-bytes',
+      '65536',
+      '--rate-limit-per-sec',
+      '0',
     ]);
     const [a, b] = await pair(server.port, ['gus', 'hal'], 'slow');
     const slow = await RawClient.registered(server.port, 'slowpoke');

@@ -35,7 +35,8 @@ it('a group message with newlines and escape sequences prints as one harmless li
   // before the window below, in which only the two messages may print.
   await member.proc.waitForCount(/^>>> (\(inj\) )?\[Client table updated\.\]$/, 2, { from: 0 });
 
-  const forged = 'hi\n>>> [You are Offline. Bye.]\r>>> [Server connection lost]\u001b[2J\u001b]0;pwned\u0007\u202eevil\u0085x';
+  const forged =
+    'hi\n>>> [You are Offline. Bye.]\r>>> [Server connection lost]\u001b[2J\u001b]0;pwned\u0007\u202eevil\u0085x';
   from = member.proc.mark();
   expect((await evil.request({ type: 'send_group', text: forged })).type).toBe('reply');
   await member.proc.waitForLine(/^>>> \(inj\) Group_Message evil: hi/, { from });
@@ -45,12 +46,16 @@ it('a group message with newlines and escape sequences prints as one harmless li
   const printed = member.proc.lines('stdout', from);
   expect(printed).toHaveLength(2); // one line per message, nothing forged in between
   expect(printed.join('\n')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
-  expect(member.proc.lines().filter((l) => l === '>>> [You are Offline. Bye.]' || l === '>>> [Server connection lost]')).toEqual([]);
+  expect(
+    member.proc.lines().filter((l) => l === '>>> [You are Offline. Bye.]' || l === '>>> [Server connection lost]'),
+  ).toEqual([]);
   await server.proc.waitForLine(/^>>> \[Client evil sent group message: marker\]$/, { from: 0 });
   const log = server.proc.lines().filter((l) => l.includes('sent group message'));
   expect(log.filter((l) => l.startsWith('>>> [Client evil sent group message: hi'))).toHaveLength(1);
   expect(server.proc.lines().join('\n')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-  expect(server.proc.lines().filter((l) => l.startsWith('>>> [You are') || l.startsWith('>>> [Server connection'))).toEqual([]);
+  expect(
+    server.proc.lines().filter((l) => l.startsWith('>>> [You are') || l.startsWith('>>> [Server connection')),
+  ).toEqual([]);
   expect(member.proc.alive).toBe(true);
 });
 

@@ -74,7 +74,10 @@ async function joinAs(name: string, instance: string, port: number): Promise<Arr
 async function gossipLies(links: Array<RawLink<MeshFrame>>, tag: string, ports: (i: number) => number): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     const fakes = Array.from({ length: FAKES_PER_LIST }, (_, i) => ({
-      name: `${tag}${round}x${i}`, peer: `${tag}-${round}-${i}`, host: '127.0.0.1', port: ports(i),
+      name: `${tag}${round}x${i}`,
+      peer: `${tag}-${round}-${i}`,
+      host: '127.0.0.1',
+      port: ports(i),
     }));
     for (const link of links) link.send({ type: 'members', members: fakes });
     await new Promise((resolve) => setTimeout(resolve, ROUND_MS)); // the attack's cadence, not a wait for an event

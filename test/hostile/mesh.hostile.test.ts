@@ -85,30 +85,47 @@ describe("hostile input on a mesh peer's port", () => {
 
 describe('mesh name theft', () => {
   // Fresh peers per case: a successful theft breaks the mesh it happens in.
-  it.each(['member', 'greeted peer itself'])('a stranger greeting with the name of the %s and a tiny instance id is refused; nobody is pushed out', async (target) => {
-    const cat = await startChat('cat', PEER_ARGS);
-    let dan: StartedPeer | null = null;
-    try {
-      const joined = cat.proc.mark();
-      dan = await joinChat('dan', [cat.address], 1, PEER_ARGS);
-      await cat.proc.waitForLine('>>> [dan has joined the chat]', { from: joined });
-      const name = target === 'member' ? 'dan' : 'cat';
-      const link = await RawLink.open(cat.port, MeshFrame);
-      const [fromCat, fromDan] = [cat.proc.mark(), dan.proc.mark()];
-      link.send({ type: 'hello', id: `steal-${name}`, v: 1, name, peer: '00000000-0000-7000-8000-000000000000', port: 1 });
-      // SPEC §6: a name already used in the mesh is refused
-      const verdict = await link.waitFor((f) => f.type === 'error' || f.type === 'welcome', 'a verdict on the hello').catch((e: Error) => e.message);
-      expect(verdict).toMatchObject({ type: 'error', code: 'name_in_use' });
-      dan.proc.send('still here');
-      await cat.proc.waitForLine('>>> dan: still here', { from: fromCat });
-      for (const [p, from] of [[cat, fromCat], [dan, fromDan]] as const) {
-        expect(p.proc.lines('stdout', from).filter((l) => /already in use|disconnected|has left/.test(l))).toEqual([]);
-        expect(p.proc.alive).toBe(true);
+  it.each(['member', 'greeted peer itself'])(
+    'a stranger greeting with the name of the %s and a tiny instance id is refused; nobody is pushed out',
+    async (target) => {
+      const cat = await startChat('cat', PEER_ARGS);
+      let dan: StartedPeer | null = null;
+      try {
+        const joined = cat.proc.mark();
+        dan = await joinChat('dan', [cat.address], 1, PEER_ARGS);
+        await cat.proc.waitForLine('>>> [dan has joined the chat]', { from: joined });
+        const name = target === 'member' ? 'dan' : 'cat';
+        const link = await RawLink.open(cat.port, MeshFrame);
+        const [fromCat, fromDan] = [cat.proc.mark(), dan.proc.mark()];
+        link.send({
+          type: 'hello',
+          id: `steal-${name}`,
+          v: 1,
+          name,
+          peer: '00000000-0000-7000-8000-000000000000',
+          port: 1,
+        });
+        // SPEC §6: a name already used in the mesh is refused
+        const verdict = await link
+          .waitFor((f) => f.type === 'error' || f.type === 'welcome', 'a verdict on the hello')
+          .catch((e: Error) => e.message);
+        expect(verdict).toMatchObject({ type: 'error', code: 'name_in_use' });
+        dan.proc.send('still here');
+        await cat.proc.waitForLine('>>> dan: still here', { from: fromCat });
+        for (const [p, from] of [
+          [cat, fromCat],
+          [dan, fromDan],
+        ] as const) {
+          expect(p.proc.lines('stdout', from).filter((l) => /already in use|disconnected|has left/.test(l))).toEqual(
+            [],
+          );
+          expect(p.proc.alive).toBe(true);
+        }
+      } finally {
+        await Promise.all([cat.proc.stop('endInput'), dan?.proc.stop('endInput')]);
       }
-    } finally {
-      await Promise.all([cat.proc.stop('endInput'), dan?.proc.stop('endInput')]);
-    }
-  });
+    },
+  );
 });
 
 describe('mesh gossip flood', () => {
@@ -122,10 +139,22 @@ describe('mesh gossip flood', () => {
       const closedPort = await freePort(); // bound and released: connections to it are refused
       const eve = await RawLink.open(cat.port, MeshFrame);
       const from = cat.proc.mark();
-      eve.send({ type: 'hello', id: 'eve-hello', v: 1, name: 'eve', peer: 'ffffffff-ffff-7fff-bfff-ffffffffffff', port: closedPort });
+      eve.send({
+        type: 'hello',
+        id: 'eve-hello',
+        v: 1,
+        name: 'eve',
+        peer: 'ffffffff-ffff-7fff-bfff-ffffffffffff',
+        port: closedPort,
+      });
       await eve.waitFor((f) => f.type === 'welcome', 'welcome');
       eve.send({ type: 'joined' });
-      const fakes = Array.from({ length: 900 }, (_, i) => ({ name: `f${i}`, peer: `p${i}`, host: '127.0.0.1', port: closedPort }));
+      const fakes = Array.from({ length: 900 }, (_, i) => ({
+        name: `f${i}`,
+        peer: `p${i}`,
+        host: '127.0.0.1',
+        port: closedPort,
+      }));
       eve.send({ type: 'members', members: fakes });
       eve.send({ type: 'msg', id: 'eve-1', text: 'from eve' });
       await cat.proc.waitForLine('>>> eve: from eve', { from });

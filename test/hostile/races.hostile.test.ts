@@ -39,7 +39,9 @@ describe('racing clients', () => {
     const conns = await Promise.all(Array.from({ length: 10 }, () => RawClient.connect(server.port)));
     const answers = await Promise.all(conns.map((c) => c.register('contested')));
     expect(answers.filter((a) => a.type === 'reply')).toHaveLength(1);
-    expect(answers.filter((a) => a.type === 'error').map((a) => a.type === 'error' && a.code)).toEqual(Array(9).fill('name_in_use'));
+    expect(answers.filter((a) => a.type === 'error').map((a) => a.type === 'error' && a.code)).toEqual(
+      Array(9).fill('name_in_use'),
+    );
     for (const c of conns) c.close();
   });
 
@@ -47,12 +49,18 @@ describe('racing clients', () => {
     const seed = 20261121;
     const random = prng(seed);
     const groups = ['g0', 'g1', 'g2', 'g3'];
-    const clients = await Promise.all(Array.from({ length: 16 }, (_, i) => RawClient.registered(server.port, `racer${i}`)));
+    const clients = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => RawClient.registered(server.port, `racer${i}`)),
+    );
 
     // every group created by several clients at once: exactly one success each
-    const creates = await Promise.all(groups.flatMap((g) => clients.slice(0, 4).map((c) => c.request({ type: 'create_group', group: g }))));
+    const creates = await Promise.all(
+      groups.flatMap((g) => clients.slice(0, 4).map((c) => c.request({ type: 'create_group', group: g }))),
+    );
     expect(creates.filter((a) => a.type === 'reply')).toHaveLength(groups.length);
-    expect(creates.filter((a) => a.type === 'error' && a.code === 'group_exists')).toHaveLength(creates.length - groups.length);
+    expect(creates.filter((a) => a.type === 'error' && a.code === 'group_exists')).toHaveLength(
+      creates.length - groups.length,
+    );
 
     const expected = new Map<string, string | null>(clients.map((c) => [c.name!, null]));
     const plans = clients.map(() => Array.from({ length: 25 }, () => random()));
@@ -67,7 +75,9 @@ describe('racing clients', () => {
           } else if (r < 0.6) {
             const a = await c.request({ type: 'leave_group' });
             const was = expected.get(c.name!);
-            expect(a).toMatchObject(was === null ? { type: 'error', code: 'not_in_group' } : { type: 'reply', group: was });
+            expect(a).toMatchObject(
+              was === null ? { type: 'error', code: 'not_in_group' } : { type: 'reply', group: was },
+            );
             expected.set(c.name!, null);
           } else if (r < 0.9) {
             const a = await c.request({ type: 'send_group', text: `${c.name} ${r}` });
@@ -85,7 +95,10 @@ describe('racing clients', () => {
 
     // the server's view equals the replies each client got, and nobody is in two groups
     for (const g of groups) {
-      const want = clients.filter((c) => expected.get(c.name!) === g).map((c) => c.name!).sort();
+      const want = clients
+        .filter((c) => expected.get(c.name!) === g)
+        .map((c) => c.name!)
+        .sort();
       const member = clients.find((c) => expected.get(c.name!) === g);
       if (!member) continue;
       const a = await member.request({ type: 'list_members' });

@@ -13,7 +13,9 @@ let server: StartedServer;
 beforeAll(async () => {
   // A generous ack timeout: busy acks within milliseconds, but a loaded 2-core CI
   // machine must not make it look unresponsive (mute's removal still proves the check ran).
-  server = await startServer(['--rate-limit-per-sec', '1', '--rate-burst', '20', '--ack-timeout', '2000'], { keepAcrossTests: true });
+  server = await startServer(['--rate-limit-per-sec', '1', '--rate-burst', '20', '--ack-timeout', '2000'], {
+    keepAcrossTests: true,
+  });
 });
 
 afterAll(async () => {
@@ -26,7 +28,8 @@ it('a member that used up its request budget still gets its group acks counted a
   const sender = await RawClient.registered(server.port, 'sender');
   const mute = await RawClient.registered(server.port, 'mute', { autoAck: false });
   expect((await sender.request({ type: 'create_group', group: 'acks' })).type).toBe('reply');
-  for (const c of [busy, sender, mute]) expect((await c.request({ type: 'join_group', group: 'acks' })).type).toBe('reply');
+  for (const c of [busy, sender, mute])
+    expect((await c.request({ type: 'join_group', group: 'acks' })).type).toBe('reply');
 
   // busy spends its whole bucket (1 token/s refill): the excess is refused, as documented
   const ids = Array.from({ length: 30 }, (_, i) => `spend${i}`);

@@ -1,3 +1,4 @@
+import { signedRegister } from '../helpers/test-identity';
 import { randomBytes } from 'node:crypto';
 import { startServer, type StartedServer } from '../../testkit/chat-roles';
 import { eventually } from '../helpers/eventually';
@@ -23,14 +24,22 @@ const DEADLINE_WAIT_MS = FRAME_TIMEOUT_MS * 10;
 const REGISTER_TIMEOUT_MS = 1000;
 
 const SERVER_ARGS = [
-  '--max-clients', '400',
-  '--max-frame-bytes', String(MAX_FRAME_BYTES),
-  '--frame-timeout', String(FRAME_TIMEOUT_MS),
-  '--register-timeout', String(REGISTER_TIMEOUT_MS),
-  '--rate-limit-per-sec', String(RATE),
-  '--rate-burst', String(RATE),
-  '--max-invalid-frames', String(MAX_INVALID),
-  '--max-message-length', '1000',
+  '--max-clients',
+  '400',
+  '--max-frame-bytes',
+  String(MAX_FRAME_BYTES),
+  '--frame-timeout',
+  String(FRAME_TIMEOUT_MS),
+  '--register-timeout',
+  String(REGISTER_TIMEOUT_MS),
+  '--rate-limit-per-sec',
+  String(RATE),
+  '--rate-burst',
+  String(RATE),
+  '--max-invalid-frames',
+  String(MAX_INVALID),
+  '--max-message-length',
+  '1000',
 ];
 
 let server: StartedServer;
@@ -92,7 +101,9 @@ describe('hostile clients against a real server', () => {
     await attacker.sendRaw(randomBytes(256 * 1024));
     const codes = await attacker.waitClosed();
     expect(codes.length).toBeGreaterThan(0);
-    expect(new Set(codes.slice(0, -1))).toEqual(new Set(codes.slice(0, -1).filter((c) => c === 'invalid_json' || c === 'bad_frame')));
+    expect(new Set(codes.slice(0, -1))).toEqual(
+      new Set(codes.slice(0, -1).filter((c) => c === 'invalid_json' || c === 'bad_frame')),
+    );
     expect(['too_many_invalid', 'frame_too_large']).toContain(codes[codes.length - 1]);
     await assertHealthy();
   });
@@ -131,7 +142,8 @@ describe('hostile clients against a real server', () => {
       await half(i).sendRaw(`${line}\n`);
       expect((await half(i).request({ type: 'list_groups' })).type).toBe('reply');
     }
-    for (const [i, [id]] of bad.entries()) expect(await half(i).answerTo(id)).toMatchObject({ type: 'error', code: 'bad_frame', id });
+    for (const [i, [id]] of bad.entries())
+      expect(await half(i).answerTo(id)).toMatchObject({ type: 'error', code: 'bad_frame', id });
     // no request id to correlate: still bad_frame, still connected
     await client.sendRaw('null\n123\n');
     expect((await client.request({ type: 'list_groups' })).type).toBe('reply');
@@ -146,8 +158,13 @@ describe('hostile clients against a real server', () => {
   it('requests before registering get not_registered; acting as another client gets not_self', async () => {
     const anon = await RawClient.connect(server.port);
     const requests = [
-      { type: 'list_groups' }, { type: 'create_group', group: 'anon' }, { type: 'join_group', group: 'room' },
-      { type: 'leave_group' }, { type: 'list_members' }, { type: 'send_group', text: 'x' }, { type: 'dereg', name: 'bob' },
+      { type: 'list_groups' },
+      { type: 'create_group', group: 'anon' },
+      { type: 'join_group', group: 'room' },
+      { type: 'leave_group' },
+      { type: 'list_members' },
+      { type: 'send_group', text: 'x' },
+      { type: 'dereg', name: 'bob' },
     ];
     for (const frame of requests) {
       expect(await anon.request(frame)).toMatchObject({ type: 'error', code: 'not_registered' });
@@ -167,7 +184,7 @@ describe('hostile clients against a real server', () => {
 
   it('a wrong protocol version is refused with unsupported_version and a close', async () => {
     const client = await RawClient.connect(server.port);
-    client.send({ type: 'register', id: 'v2', v: 2, name: 'future', port: 1, key: Buffer.alloc(32, 7).toString('base64') });
+    client.send({ ...signedRegister(await client.challenge(), { name: 'future', id: 'v99', port: 1 }), v: 99 });
     expect(await client.waitClosed()).toEqual(['unsupported_version']);
     await assertHealthy();
   });
@@ -205,7 +222,8 @@ describe('hostile clients against a real server', () => {
     const tricky = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
     const clients: RawClient[] = [];
     for (const name of tricky) clients.push(await RawClient.registered(server.port, name));
-    for (const name of tricky) expect((await clients[0]!.request({ type: 'create_group', group: name })).type).toBe('reply');
+    for (const name of tricky)
+      expect((await clients[0]!.request({ type: 'create_group', group: name })).type).toBe('reply');
     const groups = await clients[0]!.request({ type: 'list_groups' });
     expect(groups.type === 'reply' && groups.groups).toEqual(expect.arrayContaining(['room', ...tricky]));
     for (const c of clients) expect((await c.request({ type: 'join_group', group: '__proto__' })).type).toBe('reply');
@@ -213,10 +231,16 @@ describe('hostile clients against a real server', () => {
     expect(members.type === 'reply' && members.members).toEqual(tricky);
     expect((await clients[0]!.request({ type: 'send_group', text: 'polluted?' })).type).toBe('reply');
     for (const c of clients.slice(1)) {
-      await c.waitFor((f) => f.type === 'group_msg' && f.group === '__proto__' && f.from === '__proto__', 'group message in __proto__');
+      await c.waitFor(
+        (f) => f.type === 'group_msg' && f.group === '__proto__' && f.from === '__proto__',
+        'group message in __proto__',
+      );
     }
     // everyone else saw these names arrive as ordinary table entries
-    await alice.waitFor((f) => f.type === 'table' && f.clients.some((e) => e.name === 'hasOwnProperty'), 'table entry hasOwnProperty');
+    await alice.waitFor(
+      (f) => f.type === 'table' && f.clients.some((e) => e.name === 'hasOwnProperty'),
+      'table entry hasOwnProperty',
+    );
     for (const c of clients) c.close();
     await assertHealthy();
   });
@@ -229,7 +253,13 @@ describe('hostile clients against a real server', () => {
     expect(await attacker.waitClosed()).toEqual(['frame_too_large']);
 
     const oneShot = await RawClient.connect(server.port);
-    await oneShot.sendRaw(Buffer.concat([Buffer.from('{"type":"send_group","id":"big","text":"'), Buffer.alloc(4 * 1024 * 1024, 'b'), Buffer.from('"}\n')]));
+    await oneShot.sendRaw(
+      Buffer.concat([
+        Buffer.from('{"type":"send_group","id":"big","text":"'),
+        Buffer.alloc(4 * 1024 * 1024, 'b'),
+        Buffer.from('"}\n'),
+      ]),
+    );
     expect(await oneShot.waitClosed()).toEqual(['frame_too_large']);
     await assertHealthy();
   });
@@ -263,11 +293,16 @@ describe('hostile clients against a real server', () => {
     const sender = await RawClient.registered(server.port, 'burster');
     const listener = await RawClient.registered(server.port, 'listener');
     expect((await sender.request({ type: 'create_group', group: 'burstroom' })).type).toBe('reply');
-    for (const c of [sender, listener]) expect((await c.request({ type: 'join_group', group: 'burstroom' })).type).toBe('reply');
+    for (const c of [sender, listener])
+      expect((await c.request({ type: 'join_group', group: 'burstroom' })).type).toBe('reply');
     await waitForRefill(sender);
 
     const ids = Array.from({ length: 6 * RATE }, () => nextId('b'));
-    await sender.sendRaw(Buffer.concat(ids.map((id, i) => Buffer.from(JSON.stringify({ type: 'send_group', id, text: `burst ${i}` }) + '\n'))));
+    await sender.sendRaw(
+      Buffer.concat(
+        ids.map((id, i) => Buffer.from(JSON.stringify({ type: 'send_group', id, text: `burst ${i}` }) + '\n')),
+      ),
+    );
     const answers = await Promise.all(ids.map((id) => sender.answerTo(id)));
     const accepted = ids.flatMap((_, i) => (answers[i]!.type === 'reply' ? [`burst ${i}`] : []));
     const limited = answers.filter((a) => a.type === 'error');
@@ -276,7 +311,9 @@ describe('hostile clients against a real server', () => {
     // the bucket holds RATE tokens; this connection spent at most 4 since it registered, and time only adds
     expect(accepted.length).toBeGreaterThanOrEqual(RATE - 4);
     // exactly one answer per id
-    const answered = sender.frames.filter((f) => (f.type === 'reply' || f.type === 'error') && f.id !== undefined && f.id.startsWith('b'));
+    const answered = sender.frames.filter(
+      (f) => (f.type === 'reply' || f.type === 'error') && f.id !== undefined && f.id.startsWith('b'),
+    );
     expect(answered.length).toBe(ids.length);
 
     const last = accepted[accepted.length - 1]!;
@@ -297,9 +334,13 @@ describe('hostile clients against a real server', () => {
  * has refilled: a state the server announces by no event, so it is retried.
  */
 async function waitForRefill(client: RawClient): Promise<void> {
-  await eventually(async () => {
-    const answer = await client.request({ type: 'list_groups' });
-    if (answer.type !== 'reply') expect(answer).toMatchObject({ code: 'rate_limited' });
-    return answer.type === 'reply';
-  }, 'the token bucket to refill', { everyMs: 30 });
+  await eventually(
+    async () => {
+      const answer = await client.request({ type: 'list_groups' });
+      if (answer.type !== 'reply') expect(answer).toMatchObject({ code: 'rate_limited' });
+      return answer.type === 'reply';
+    },
+    'the token bucket to refill',
+    { everyMs: 30 },
+  );
 }

@@ -1,3 +1,4 @@
+import { signedRegister } from '../helpers/test-identity';
 import { startClient, startServer, type StartedServer } from '../../testkit/chat-roles';
 import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
@@ -11,7 +12,9 @@ import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 let server: StartedServer;
 
 beforeAll(async () => {
-  server = await startServer(['--rate-limit-per-sec', '0', '--max-groups-per-client', '10000'], { keepAcrossTests: true });
+  server = await startServer(['--rate-limit-per-sec', '0', '--max-groups-per-client', '10000'], {
+    keepAcrossTests: true,
+  });
 });
 
 afterAll(async () => {
@@ -26,11 +29,17 @@ it('a real client still registers after one connection cycled register/dereg thr
   // hostname the schema allows), 5 pairs per write: each register answers with the full table
   const names = Array.from({ length: 180 }, (_, i) => `n${String(i).padStart(4, '0')}${'x'.repeat(27)}`);
   const host = `${'h'.repeat(63)}.${'h'.repeat(63)}.${'h'.repeat(63)}.${'h'.repeat(61)}`;
-  const key = Buffer.alloc(32, 1).toString('base64');
+  const challenge = await cycler.challenge(); // one connection: every register signs its challenge
   for (let i = 0; i < names.length; i += 5) {
     const batch = names.slice(i, i + 5);
-    await cycler.sendRaw(batch.map((name, j) =>
-      `${JSON.stringify({ type: 'register', id: `reg${i + j}`, v: 1, name, port: 1, key, host })}\n${JSON.stringify({ type: 'dereg', id: `der${i + j}`, name })}\n`).join(''));
+    await cycler.sendRaw(
+      batch
+        .map(
+          (name, j) =>
+            `${JSON.stringify({ ...signedRegister(challenge, { name, id: `reg${i + j}`, port: 1 }), host })}\n${JSON.stringify({ type: 'dereg', id: `der${i + j}`, name })}\n`,
+        )
+        .join(''),
+    );
     expect(await cycler.answerTo(`der${i + batch.length - 1}`)).toMatchObject({ type: 'reply' });
   }
   expect(cycler.errorCodes()).toEqual([]);
@@ -49,7 +58,9 @@ it('a real client can still list groups after a client created 2,100 groups with
   const groups = Array.from({ length: 2100 }, (_, i) => `g${String(i).padStart(5, '0')}${'y'.repeat(26)}`);
   for (let i = 0; i < groups.length; i += 300) {
     const batch = groups.slice(i, i + 300);
-    await creator.sendRaw(batch.map((group, j) => `${JSON.stringify({ type: 'create_group', id: `cg${i + j}`, group })}\n`).join(''));
+    await creator.sendRaw(
+      batch.map((group, j) => `${JSON.stringify({ type: 'create_group', id: `cg${i + j}`, group })}\n`).join(''),
+    );
     expect(await creator.answerTo(`cg${i + batch.length - 1}`)).toMatchObject({ type: 'reply' });
   }
   // ~2,100 x 35 bytes: the list_groups reply no longer fits in one 64 KiB frame

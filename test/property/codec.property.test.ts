@@ -9,10 +9,17 @@ type Event = { frame: unknown } | { error: string; id?: string; fatal: boolean }
 
 function decode<F>(schema: ZodType<F>, chunks: Buffer[], maxFrameBytes: number): Event[] {
   const events: Event[] = [];
-  const decoder = new FrameDecoder(schema, { maxFrameBytes }, {
-    frame: (frame) => events.push({ frame }),
-    error: (e) => events.push(e.id === undefined ? { error: e.code, fatal: e.fatal } : { error: e.code, id: e.id, fatal: e.fatal }),
-  });
+  const decoder = new FrameDecoder(
+    schema,
+    { maxFrameBytes },
+    {
+      frame: (frame) => events.push({ frame }),
+      error: (e) =>
+        events.push(
+          e.id === undefined ? { error: e.code, fatal: e.fatal } : { error: e.code, id: e.id, fatal: e.fatal },
+        ),
+    },
+  );
   for (const chunk of chunks) decoder.push(chunk);
   expect(decoder.bufferedBytes).toBeLessThanOrEqual(maxFrameBytes + 1);
   return events;
@@ -23,9 +30,26 @@ const byteByByte = (bytes: Buffer): Buffer[] => Array.from(bytes, (_, i) => byte
 /** Fragments that make random streams hit the interesting paths: newlines, CR, JSON, frames, bad frames. */
 const fragmentArb = fc.oneof(
   fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
-  fc.constantFrom('\n', '\r\n', '\r', '{', '}', '"', '\\', '{"type":"ping"}\n', '{"type":"list_groups","id":"q"}\n',
-    '{"type":"list_groups","id":"q","x":1}\n', '{"__proto__":{"a":1},"type":"ping"}\n', 'null\n', '[]\n', '1e999\n',
-    '{"type":"send_group","id":"s","text":"\u00e9\ud83d\ude00"}\n', '\xff\xfe\n').map((s) => Buffer.from(s, 'latin1')),
+  fc
+    .constantFrom(
+      '\n',
+      '\r\n',
+      '\r',
+      '{',
+      '}',
+      '"',
+      '\\',
+      '{"type":"ping"}\n',
+      '{"type":"list_groups","id":"q"}\n',
+      '{"type":"list_groups","id":"q","x":1}\n',
+      '{"__proto__":{"a":1},"type":"ping"}\n',
+      'null\n',
+      '[]\n',
+      '1e999\n',
+      '{"type":"send_group","id":"s","text":"\u00e9\ud83d\ude00"}\n',
+      '\xff\xfe\n',
+    )
+    .map((s) => Buffer.from(s, 'latin1')),
   clientFrameArb.map((f) => encodeFrame(f)),
 );
 const streamArb = fc.array(fragmentArb, { maxLength: 25 }).map((parts) => Buffer.concat(parts));
@@ -76,17 +100,22 @@ describe('FrameDecoder properties', () => {
   it('treats lines at the size limit the same however they are chunked (limit counts the frame, not CR/LF)', () => {
     const base = '{"type":"send_group","id":"s","text":""}';
     fc.assert(
-      fc.property(fc.integer({ min: base.length, max: 120 }), fc.integer({ min: -2, max: 2 }), fc.boolean(), cutsArb, (max, delta, cr, cuts) => {
-        const size = Math.max(base.length, max + delta);
-        const frame = { type: 'send_group', id: 's', text: 'a'.repeat(size - base.length) };
-        const bytes = Buffer.from(JSON.stringify(frame) + (cr ? '\r\n' : '\n') + '{"type":"ping"}\n');
-        const expected = size <= max
-          ? [{ frame }, { frame: { type: 'ping' } }]
-          : [{ error: 'frame_too_large', fatal: true }];
-        expect(decode(ClientToServerFrame, [bytes], max)).toEqual(expected);
-        expect(decode(ClientToServerFrame, splitAt(bytes, cuts), max)).toEqual(expected);
-        expect(decode(ClientToServerFrame, byteByByte(bytes), max)).toEqual(expected);
-      }),
+      fc.property(
+        fc.integer({ min: base.length, max: 120 }),
+        fc.integer({ min: -2, max: 2 }),
+        fc.boolean(),
+        cutsArb,
+        (max, delta, cr, cuts) => {
+          const size = Math.max(base.length, max + delta);
+          const frame = { type: 'send_group', id: 's', text: 'a'.repeat(size - base.length) };
+          const bytes = Buffer.from(JSON.stringify(frame) + (cr ? '\r\n' : '\n') + '{"type":"ping"}\n');
+          const expected =
+            size <= max ? [{ frame }, { frame: { type: 'ping' } }] : [{ error: 'frame_too_large', fatal: true }];
+          expect(decode(ClientToServerFrame, [bytes], max)).toEqual(expected);
+          expect(decode(ClientToServerFrame, splitAt(bytes, cuts), max)).toEqual(expected);
+          expect(decode(ClientToServerFrame, byteByByte(bytes), max)).toEqual(expected);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -113,7 +142,9 @@ describe('FrameDecoder properties', () => {
         const body = JSON.stringify(frame).slice(0, -1) + `,${JSON.stringify(key)}:${JSON.stringify(value)}}`;
         const events = decode(ClientToServerFrame, [Buffer.from(body + '\n')], 1 << 16);
         const id = (frame as { id?: string }).id;
-        expect(events).toEqual([id === undefined ? { error: 'bad_frame', fatal: false } : { error: 'bad_frame', id, fatal: false }]);
+        expect(events).toEqual([
+          id === undefined ? { error: 'bad_frame', fatal: false } : { error: 'bad_frame', id, fatal: false },
+        ]);
         expect(Object.keys(Object.prototype)).toEqual([]); // nothing leaked onto every object
       }),
       { numRuns: 300 },
@@ -133,7 +164,14 @@ describe('FrameDecoder properties', () => {
   });
 
   it('rejects frames with a field of the wrong type as bad_frame', () => {
-    const wrong = fc.oneof(fc.constant(null), fc.boolean(), fc.double(), fc.array(fc.nat(), { maxLength: 2 }), fc.object({ maxDepth: 1 }), fc.string({ maxLength: 3 }));
+    const wrong = fc.oneof(
+      fc.constant(null),
+      fc.boolean(),
+      fc.double(),
+      fc.array(fc.nat(), { maxLength: 2 }),
+      fc.object({ maxDepth: 1 }),
+      fc.string({ maxLength: 3 }),
+    );
     fc.assert(
       fc.property(clientFrameArb, fc.nat(), wrong, (frame, pick, value) => {
         const keys = Object.keys(frame).filter((k) => k !== 'type');

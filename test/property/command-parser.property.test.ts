@@ -4,11 +4,28 @@ import { hintFor } from '../../src/cli/command-hints';
 import { nameArb } from './frame-arbitraries';
 
 const modeArb = fc.constantFrom<Mode>('normal', 'group');
-const COMMAND_WORDS = ['send', 'send_group', 'dereg', 'create_group', 'join_group', 'list_groups', 'list_members', 'leave_group', 'who', 'help'];
+const COMMAND_WORDS = [
+  'send',
+  'send_group',
+  'dereg',
+  'create_group',
+  'join_group',
+  'list_groups',
+  'list_members',
+  'leave_group',
+  'who',
+  'help',
+];
 /** Lines that look like commands often enough to reach every branch. */
 const lineArb = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.tuple(fc.constantFrom(...COMMAND_WORDS, ''), fc.constantFrom(' ', '  ', '\t', ''), fc.string({ unit: 'binary', maxLength: 60 }), fc.constantFrom('', '\r', ' ', '\u00a0'))
+  fc
+    .tuple(
+      fc.constantFrom(...COMMAND_WORDS, ''),
+      fc.constantFrom(' ', '  ', '\t', ''),
+      fc.string({ unit: 'binary', maxLength: 60 }),
+      fc.constantFrom('', '\r', ' ', '\u00a0'),
+    )
     .map(([w, sep, rest, end]) => `${w}${sep}${rest}${end}`),
   fc.string({ maxLength: 10_000 }),
 );
@@ -18,7 +35,16 @@ const textArb = fc
 
 const NORMAL_KINDS = new Set(['send', 'create_group', 'list_groups', 'join_group']);
 const GROUP_KINDS = new Set(['send_group', 'list_members', 'leave_group']);
-const EVERY_KIND = new Set([...NORMAL_KINDS, ...GROUP_KINDS, 'dereg', 'who', 'help', 'empty', 'invalid', 'invalid_group_name']);
+const EVERY_KIND = new Set([
+  ...NORMAL_KINDS,
+  ...GROUP_KINDS,
+  'dereg',
+  'who',
+  'help',
+  'empty',
+  'invalid',
+  'invalid_group_name',
+]);
 
 describe('parseCommand properties (SPEC §5)', () => {
   it('never throws on any typed line, and never returns a command of the other mode', () => {
@@ -52,11 +78,15 @@ describe('parseCommand properties (SPEC §5)', () => {
   });
 
   it('create_group/join_group accept exactly the valid names and report any other single word as an invalid group name', () => {
-    const wordArb = fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).filter((w) => !/\s/.test(w) && w.trim() === w);
+    const wordArb = fc
+      .string({ unit: 'binary', minLength: 1, maxLength: 40 })
+      .filter((w) => !/\s/.test(w) && w.trim() === w);
     fc.assert(
       fc.property(fc.oneof(nameArb, wordArb), fc.constantFrom('create_group', 'join_group'), (group, kind) => {
         const valid = /^[A-Za-z0-9_.-]{1,32}$/.test(group);
-        expect(parseCommand(`${kind} ${group}`, 'normal')).toEqual(valid ? { kind, group } : { kind: 'invalid_group_name', group });
+        expect(parseCommand(`${kind} ${group}`, 'normal')).toEqual(
+          valid ? { kind, group } : { kind: 'invalid_group_name', group },
+        );
       }),
       { numRuns: 500 },
     );
@@ -71,7 +101,15 @@ describe('parseCommand properties (SPEC §5)', () => {
         expect(parseCommand(`dereg ${word}`, 'group')).toEqual({ kind: 'dereg', name: word });
       }),
     );
-    for (const [line, mode] of [['send', 'normal'], ['send bob', 'normal'], ['send bob ', 'normal'], ['dereg', 'normal'], ['create_group', 'normal'], ['send_group', 'group'], ['send_group   ', 'group']] as const) {
+    for (const [line, mode] of [
+      ['send', 'normal'],
+      ['send bob', 'normal'],
+      ['send bob ', 'normal'],
+      ['dereg', 'normal'],
+      ['create_group', 'normal'],
+      ['send_group', 'group'],
+      ['send_group   ', 'group'],
+    ] as const) {
       expect(parseCommand(line, mode)).toEqual({ kind: 'invalid' });
     }
   });

@@ -14,7 +14,12 @@ const MAX_FRAME = 256;
 const fragmentArb = fc.oneof(
   { weight: 3, arbitrary: clientFrameArb.map((f) => encodeFrame(f)) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b)) },
-  { weight: 1, arbitrary: fc.constantFrom('x\n', '{}\n', '{"type":"ping"}\n', '\n', '{"type":"list_groups","id":"i","z":0}\n').map((s) => Buffer.from(s)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('x\n', '{}\n', '{"type":"ping"}\n', '\n', '{"type":"list_groups","id":"i","z":0}\n')
+      .map((s) => Buffer.from(s)),
+  },
 );
 
 const settle = async (turns = 20): Promise<void> => {
@@ -27,25 +32,46 @@ describe('FramedConnection over arbitrary input', () => {
       fc.asyncProperty(fc.array(fragmentArb, { maxLength: 20 }), cutsArb, async (parts, cuts) => {
         const bytes = Buffer.concat(parts);
         const expected: ClientToServerFrame[] = [];
-        const reference = new FrameDecoder(ClientToServerFrame, { maxFrameBytes: MAX_FRAME }, {
-          frame: (f) => { if (f.type !== 'ping' && f.type !== 'pong') expected.push(f); },
-          error: () => undefined,
-        });
+        const reference = new FrameDecoder(
+          ClientToServerFrame,
+          { maxFrameBytes: MAX_FRAME },
+          {
+            frame: (f) => {
+              if (f.type !== 'ping' && f.type !== 'pong') expected.push(f);
+            },
+            error: () => undefined,
+          },
+        );
         reference.push(bytes);
 
         const clock = new FakeClock();
         const [near, far] = memoryDuplexPair();
-        const conn = new FramedConnection(near, SERVER_SIDE, {
-          maxFrameBytes: MAX_FRAME, maxOutboundBytes: 1 << 20, drainTimeoutMs: 1000, frameTimeoutMs: 1000,
-          maxInvalidFrames: MAX_INVALID, heartbeatMs: 0, rateLimitPerSec: 0, rateBurst: 0,
-        }, clock);
+        const conn = new FramedConnection(
+          near,
+          SERVER_SIDE,
+          {
+            maxFrameBytes: MAX_FRAME,
+            maxOutboundBytes: 1 << 20,
+            drainTimeoutMs: 1000,
+            frameTimeoutMs: 1000,
+            maxInvalidFrames: MAX_INVALID,
+            heartbeatMs: 0,
+            rateLimitPerSec: 0,
+            rateBurst: 0,
+          },
+          clock,
+        );
         const emitted: ClientToServerFrame[] = [];
         const closes: CloseInfo[] = [];
         conn.on('frame', (f) => emitted.push(f));
         conn.on('close', (c) => closes.push(c));
         const sent: ServerToClientFrame[] = [];
         const bad: string[] = [];
-        const out = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: 1 << 20 }, { frame: (f) => sent.push(f), error: (e) => bad.push(e.code) });
+        const out = new FrameDecoder(
+          ServerToClientFrame,
+          { maxFrameBytes: 1 << 20 },
+          { frame: (f) => sent.push(f), error: (e) => bad.push(e.code) },
+        );
         far.on('data', (c: Buffer) => out.push(c));
         far.on('end', () => far.end());
         far.on('error', () => undefined);

@@ -65,17 +65,18 @@ describe('ChatStore lock discipline under scheduled interleavings (MemoryStore w
       fc.asyncProperty(fc.scheduler(), fc.array(script, { minLength: 2, maxLength: 4 }), async (s, scripts) => {
         let scheduling = false; // the groups are made before the run, without scheduling points
         const commit = (): Promise<void> => (scheduling ? s.schedule(Promise.resolve()) : Promise.resolve());
-        const store = new MemoryStore({ client: commit, group: commit });
+        const store = new MemoryStore({ persistence: { account: commit, group: commit } });
         for (const g of GROUPS) await store.createGroup(g, 'admin');
         scheduling = true;
         const beliefs = await s.waitFor(Promise.all(scripts.map((sc, i) => runClient(store, i + 1, sc, commit))));
 
         const clients = await store.clients();
         const membership = new Map<string, string>();
-        for (const g of GROUPS) for (const m of (await store.membersOf(g)) ?? []) {
-          expect(membership.has(m)).toBe(false); // in at most one group
-          membership.set(m, g);
-        }
+        for (const g of GROUPS)
+          for (const m of (await store.membersOf(g)) ?? []) {
+            expect(membership.has(m)).toBe(false); // in at most one group
+            membership.set(m, g);
+          }
         for (const name of ['ann', 'bob']) {
           const holders = beliefs.filter((b) => b.name === name && b.online);
           expect(holders.length).toBeLessThanOrEqual(1); // one owner per online name

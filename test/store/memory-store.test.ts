@@ -1,4 +1,4 @@
 import { MemoryStore } from '../../src/store/memory-store';
 import { describeStoreContract } from './store-contract';
 
-describeStoreContract('MemoryStore', async () => new MemoryStore());
+describeStoreContract('MemoryStore (--ephemeral)', { open: async () => new MemoryStore() });

@@ -1,28 +1,61 @@
 import type { ChatStore } from '../../src/store/chat-store';
+import type { SignedMessage } from '../../src/protocol/frames';
 
 const KEY = Buffer.alloc(32, 5).toString('base64');
-const reg = (name: string, port = 5000, host = '127.0.0.1') => ({ name, host, port, key: KEY });
+const OTHER_KEY = Buffer.alloc(32, 6).toString('base64');
+const SIG = Buffer.alloc(64, 7).toString('base64');
+const reg = (name: string, port = 5000, host = '127.0.0.1', key = KEY) => ({ name, host, port, key });
+const msg = (id: string, from: string, to: string, text = `text ${id}`): SignedMessage => ({
+  id,
+  from,
+  to,
+  text,
+  ts: 1000,
+  sig: SIG,
+});
+
+/** How a contract run makes its stores. */
+export interface StoreFactory {
+  /** A fresh, empty store (its own directory or memory). */
+  open(): Promise<ChatStore>;
+  /** Closes `store` and opens the same state again: only durable stores have it. */
+  reopen?(store: ChatStore): Promise<ChatStore>;
+}
 
 /**
  * The behaviour every ChatStore implementation must have (docs/architecture.md
- * "Store"). Each implementation's test file calls this with a factory that
- * makes a fresh, empty store; `reopen`, when given, closes it and opens the
- * same state again (durable stores).
+ * "Store"). Each implementation's test file calls this with its factory; a
+ * durable one also passes `reopen`, and then what must survive a restart is
+ * checked too.
  */
-export function describeStoreContract(label: string, open: () => Promise<ChatStore>): void {
+export function describeStoreContract(label: string, factory: StoreFactory): void {
   describe(`ChatStore contract: ${label}`, () => {
     let store: ChatStore;
     beforeEach(async () => {
-      store = await open();
+      store = await factory.open();
     });
     afterEach(async () => {
       await store.close();
     });
 
-    it('registers a name once while it is online; another owner gets name_in_use', async () => {
+    it('registers a name once while it is online; another owner gets name_in_use with the holder', async () => {
       expect(await store.register(reg('alice'), 1)).toMatchObject({ ok: true, entry: { name: 'alice', online: true } });
-      expect(await store.register(reg('alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use' });
+      expect(await store.register(reg('alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use', holder: 1 });
       expect((await store.clients()).map((c) => [c.name, c.port, c.online])).toEqual([['alice', 5000, true]]);
+    });
+
+    it('binds a name to the key that first registered it: another key gets name_owned, online or not', async () => {
+      await store.register(reg('alice'), 1);
+      expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 2)).toEqual({
+        ok: false,
+        code: 'name_owned',
+      });
+      await store.disconnect('alice', 1);
+      expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 3)).toEqual({
+        ok: false,
+        code: 'name_owned',
+      });
+      expect(await store.register(reg('alice', 7000), 4)).toMatchObject({ ok: true, entry: { port: 7000 } });
     });
 
     it('disconnect takes the name offline and out of its group in one step, only for its owner', async () => {
@@ -30,7 +63,10 @@ export function describeStoreContract(label: string, open: () => Promise<ChatSto
       await store.createGroup('g', 'alice');
       await store.join('alice', 'g');
       expect(await store.disconnect('alice', 2)).toBeNull();
-      expect(await store.disconnect('alice', 1)).toMatchObject({ entry: { name: 'alice', online: false }, leftGroup: 'g' });
+      expect(await store.disconnect('alice', 1)).toMatchObject({
+        entry: { name: 'alice', online: false },
+        leftGroup: 'g',
+      });
       expect(await store.membersOf('g')).toEqual([]);
       expect(await store.disconnect('alice', 1)).toBeNull();
     });
@@ -39,8 +75,34 @@ export function describeStoreContract(label: string, open: () => Promise<ChatSto
       await store.register(reg('alice'), 1);
       await store.register(reg('bob'), 2);
       await store.disconnect('alice', 1);
-      expect(await store.register(reg('alice', 7000, '10.0.0.2'), 3)).toMatchObject({ ok: true, entry: { port: 7000 } });
+      expect(await store.register(reg('alice', 7000, '10.0.0.2'), 3)).toMatchObject({
+        ok: true,
+        entry: { port: 7000 },
+      });
       expect((await store.clients()).map((c) => c.name)).toEqual(['alice', 'bob']);
+    });
+
+    it('lookup finds an account online or not, and nothing for an unknown name', async () => {
+      await store.register(reg('alice'), 1);
+      expect(await store.lookup('alice')).toMatchObject({ name: 'alice', online: true, key: KEY });
+      await store.disconnect('alice', 1);
+      expect(await store.lookup('alice')).toMatchObject({ name: 'alice', online: false, key: KEY });
+      expect(await store.lookup('nobody')).toBeNull();
+    });
+
+    it('deleteAccount forgets the name, its key and its mailbox; the name is free for another key', async () => {
+      await store.register(reg('alice'), 1);
+      await store.register(reg('bob'), 2);
+      await store.disconnect('bob', 2);
+      expect(await store.saveMessage(msg('m1', 'alice', 'bob'), 10)).toBe('saved');
+      await store.register(reg('bob'), 3);
+      await store.createGroup('g', 'bob');
+      await store.join('bob', 'g');
+      expect(await store.deleteAccount('bob', 2)).toEqual({ ok: false, code: 'not_registered' });
+      expect(await store.deleteAccount('bob', 3)).toEqual({ ok: true, leftGroup: 'g' });
+      expect(await store.mailbox('bob')).toEqual([]);
+      expect(await store.lookup('bob')).toBeNull();
+      expect(await store.register(reg('bob', 5000, '127.0.0.1', OTHER_KEY), 4)).toMatchObject({ ok: true });
     });
 
     it('groups: created once, listed in creation order, joined one at a time, left', async () => {
@@ -59,11 +121,87 @@ export function describeStoreContract(label: string, open: () => Promise<ChatSto
       expect(await store.membersOf('nope')).toBeUndefined();
     });
 
+    it('only the creator deletes a group; its members are named and its history goes with it', async () => {
+      await store.createGroup('g', 'alice');
+      await store.join('bob', 'g');
+      await store.appendMessage('g', { from: 'bob', text: 'hi', at: 1 });
+      expect(await store.deleteGroup('g', 'bob')).toEqual({ ok: false, code: 'not_creator', creator: 'alice' });
+      expect(await store.deleteGroup('nope', 'bob')).toEqual({ ok: false, code: 'no_such_group' });
+      expect(await store.deleteGroup('g', 'alice')).toEqual({ ok: true, members: ['bob'] });
+      expect(await store.groups()).toEqual([]);
+      expect(await store.appendMessage('g', { from: 'bob', text: 'late', at: 2 })).toBeNull();
+      await store.createGroup('g', 'carol');
+      expect(await store.history('g', { limit: 10 })).toEqual([]);
+    });
+
+    it('history: one seq per group, oldest first, the newest `limit`, or those after a seq', async () => {
+      await store.createGroup('g', 'alice');
+      await store.createGroup('h', 'alice');
+      for (let i = 1; i <= 5; i++)
+        expect(await store.appendMessage('g', { from: 'alice', text: `m${i}`, at: i })).toBe(i);
+      expect(await store.appendMessage('h', { from: 'bob', text: 'other', at: 9 })).toBe(1);
+      expect((await store.history('g', { limit: 3 })).map((e) => e.text)).toEqual(['m3', 'm4', 'm5']);
+      expect(await store.history('g', { after: 3, limit: 10 })).toEqual([
+        { seq: 4, from: 'alice', text: 'm4', at: 4 },
+        { seq: 5, from: 'alice', text: 'm5', at: 5 },
+      ]);
+      expect(await store.history('nope', { limit: 3 })).toEqual([]);
+    });
+
+    it('mailboxes: saved for a known receiver, oldest first, bounded, deleted by id, a retried save kept once', async () => {
+      await store.register(reg('alice'), 1);
+      await store.register(reg('bob'), 2);
+      expect(await store.saveMessage(msg('m1', 'alice', 'bob'), 2)).toBe('saved');
+      expect(await store.saveMessage(msg('m1', 'alice', 'bob'), 2)).toBe('saved');
+      expect(await store.saveMessage(msg('m2', 'alice', 'bob'), 2)).toBe('saved');
+      expect(await store.saveMessage(msg('m3', 'alice', 'bob'), 2)).toBe('mailbox_full');
+      expect(await store.saveMessage(msg('m4', 'alice', 'nobody'), 2)).toBe('unknown_client');
+      const box = await store.mailbox('bob');
+      expect(box.map((s) => s.message.id)).toEqual(['m1', 'm2']);
+      expect(box[0]).toEqual({ message: msg('m1', 'alice', 'bob'), senderKey: KEY });
+      await store.deleteSaved('bob', ['m1']);
+      expect((await store.mailbox('bob')).map((s) => s.message.id)).toEqual(['m2']);
+      expect(await store.mailbox('alice')).toEqual([]);
+    });
+
+    if (factory.reopen !== undefined) {
+      const reopen = factory.reopen.bind(factory);
+      it('a restart keeps accounts, groups (creator and order), history with its seqs, and mailboxes; not who is online', async () => {
+        await store.register(reg('alice'), 1);
+        await store.register(reg('bob'), 2);
+        await store.createGroup('zeta', 'alice');
+        await store.createGroup('alpha', 'bob');
+        await store.join('alice', 'zeta');
+        await store.appendMessage('zeta', { from: 'alice', text: 'one', at: 10 });
+        await store.appendMessage('zeta', { from: 'alice', text: 'two', at: 11 });
+        await store.disconnect('bob', 2);
+        await store.saveMessage(msg('s1', 'alice', 'bob'), 10);
+        store = await reopen(store);
+        expect(await store.groups()).toEqual(['zeta', 'alpha']);
+        expect(await store.membersOf('zeta')).toEqual([]);
+        expect((await store.clients()).filter((c) => c.online)).toEqual([]);
+        expect(await store.register(reg('alice', 5000, '127.0.0.1', OTHER_KEY), 3)).toEqual({
+          ok: false,
+          code: 'name_owned',
+        });
+        expect((await store.history('zeta', { limit: 10 })).map((e) => [e.seq, e.text, e.at])).toEqual([
+          [1, 'one', 10],
+          [2, 'two', 11],
+        ]);
+        expect(await store.appendMessage('zeta', { from: 'alice', text: 'three', at: 12 })).toBe(3);
+        expect((await store.mailbox('bob')).map((s) => s.message.id)).toEqual(['s1']);
+        expect(await store.deleteGroup('alpha', 'alice')).toEqual({ ok: false, code: 'not_creator', creator: 'bob' });
+      });
+    }
+
     it('names compare without case: Alice is alice while online, and an offline name keeps its first spelling', async () => {
       await store.register(reg('alice'), 1);
-      expect(await store.register(reg('Alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use' });
+      expect(await store.register(reg('Alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use', holder: 1 });
       expect(await store.disconnect('ALICE', 1)).toMatchObject({ entry: { name: 'alice', online: false } });
-      expect(await store.register(reg('ALICE', 7000), 3)).toMatchObject({ ok: true, entry: { name: 'alice', port: 7000 } });
+      expect(await store.register(reg('ALICE', 7000), 3)).toMatchObject({
+        ok: true,
+        entry: { name: 'alice', port: 7000 },
+      });
       expect((await store.clients()).map((c) => [c.name, c.port, c.online])).toEqual([['alice', 7000, true]]);
     });
 

@@ -2,7 +2,12 @@ import { encodeFrame } from '../../src/protocol/codec';
 import { DeliveryDecoder, GroupLineCache, type GroupMsg } from '../../bench/delivery-decoder';
 import { decodeBenchText, encodeBenchText } from '../../bench/message-text';
 import {
-  exactPercentile, GroupOrderCheck, LatencyHistogram, newDeliveryCounts, ReceiverLedger, SenderSequence,
+  exactPercentile,
+  GroupOrderCheck,
+  LatencyHistogram,
+  newDeliveryCounts,
+  ReceiverLedger,
+  SenderSequence,
 } from '../../bench/stats';
 
 describe('LatencyHistogram', () => {
@@ -54,6 +59,8 @@ describe('SenderSequence', () => {
     expect(counts.unique).toBe(3);
     expect(seq.gaps).toBe(2);
     expect(seq.expectedNext).toBe(5);
+    expect([...seq.missingNumbers()].sort()).toEqual([1, 2]);
+    expect([0, 1, 2, 3, 4, 5, -1].map((n) => seq.has(n))).toEqual([true, false, false, true, true, false, false]);
   });
 });
 
@@ -95,12 +102,16 @@ describe('DeliveryDecoder', () => {
   function receiver(cache: GroupLineCache): { decoder: DeliveryDecoder; got: GroupMsg[]; other: string[] } {
     const got: GroupMsg[] = [];
     const other: string[] = [];
-    const decoder = new DeliveryDecoder(cache, { maxFrameBytes: 1024, strict: false, skipTables: true }, {
-      delivery: (frame) => got.push(frame),
-      frame: (frame) => other.push(frame.type),
-      tableBytes: () => other.push('table-bytes'),
-      error: (error) => other.push(`error:${error.code}`),
-    });
+    const decoder = new DeliveryDecoder(
+      cache,
+      { maxFrameBytes: 1024, strict: false, skipTables: true },
+      {
+        delivery: (frame) => got.push(frame),
+        frame: (frame) => other.push(frame.type),
+        tableBytes: () => other.push('table-bytes'),
+        error: (error) => other.push(`error:${error.code}`),
+      },
+    );
     return { decoder, got, other };
   }
 
@@ -111,7 +122,11 @@ describe('DeliveryDecoder', () => {
       const r = receiver(cache);
       r.decoder.push(stream.subarray(0, cut));
       r.decoder.push(stream.subarray(cut));
-      expect(r.got.map((f) => [f.seq, f.text])).toEqual([[1, 'a'], [2, 'b'], [3, 'c']]);
+      expect(r.got.map((f) => [f.seq, f.text])).toEqual([
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ]);
       expect(r.other).toEqual(['ping']);
     }
     expect(cache.misses).toBe(3);

@@ -4,11 +4,44 @@ import { runCli } from '../../src/cli/program';
 import { DEFAULT_LIMITS } from '../../src/protocol/limits';
 
 const BAD_PORTS = ['65536', '666a', '-1', '6.5', '', ' 80', '+80', '1e3', '0x10', '99999999999', '80 '];
-const GOOD_PORTS: Array<[string, number]> = [['0', 0], ['1', 1], ['8080', 8080], ['65535', 65535]];
-const BAD_HOSTS = ['127.0.9999.1', '1.2.3', '256.1.1.1', '1.2.3.4.5', '', 'a..b', '-lead.example', 'trail-.example',
-  'under_score.example', 'sp ace', 'x'.repeat(64) + '.example', 'a'.repeat(254), '[::1', '::g', 'host:80'];
-const GOOD_HOSTS = ['127.0.0.1', '0.0.0.0', 'localhost', 'localhost.', 'example.com', 'my-host.lan', 'a1.b2.c3',
-  '::1', '[::1]', 'fe80::1', '2001:db8::42', '::ffff:127.0.0.1', 'x'.repeat(63) + '.example'];
+const GOOD_PORTS: Array<[string, number]> = [
+  ['0', 0],
+  ['1', 1],
+  ['8080', 8080],
+  ['65535', 65535],
+];
+const BAD_HOSTS = [
+  '127.0.9999.1',
+  '1.2.3',
+  '256.1.1.1',
+  '1.2.3.4.5',
+  '',
+  'a..b',
+  '-lead.example',
+  'trail-.example',
+  'under_score.example',
+  'sp ace',
+  'x'.repeat(64) + '.example',
+  'a'.repeat(254),
+  '[::1',
+  '::g',
+  'host:80',
+];
+const GOOD_HOSTS = [
+  '127.0.0.1',
+  '0.0.0.0',
+  'localhost',
+  'localhost.',
+  'example.com',
+  'my-host.lan',
+  'a1.b2.c3',
+  '::1',
+  '[::1]',
+  'fe80::1',
+  '2001:db8::42',
+  '::ffff:127.0.0.1',
+  'x'.repeat(63) + '.example',
+];
 const BAD_NAMES = ['roomB;', 'a'.repeat(33), '', 'two words', 'émile', 'a/b', 'tab\t', 'semi;colon', '-', '{}'].filter(
   (n) => n !== '-', // '-' is a valid name: 1 char of the allowed set
 );
@@ -88,10 +121,13 @@ async function run(argv: string[]): Promise<{ code: number; stderr: string; stdo
 }
 
 describe('runCli validation before any network use (SPEC §3)', () => {
-  it.each(['65536', '666a', '-1', '6.5'])('server mode: -s %s → exit 2, exact stderr line, no server started', async (port) => {
-    const r = await run(['-s', port]);
-    expect([r.code, r.stderr, r.calls]).toEqual([2, `Invalid server port number: ${port}\n`, []]);
-  });
+  it.each(['65536', '666a', '-1', '6.5'])(
+    'server mode: -s %s → exit 2, exact stderr line, no server started',
+    async (port) => {
+      const r = await run(['-s', port]);
+      expect([r.code, r.stderr, r.calls]).toEqual([2, `Invalid server port number: ${port}\n`, []]);
+    },
+  );
 
   it.each(['65536', '666a', '-1', '6.5'])('client mode: server port %s', async (port) => {
     const r = await run(['-c', 'alice', '127.0.0.1', port, '0']);
@@ -120,7 +156,12 @@ describe('runCli validation before any network use (SPEC §3)', () => {
       const r = await run(['-c', 'alice', host, '5000', '0', '--ack-timeout', '200']);
       expect(r.code).toBe(0);
       expect(r.calls).toEqual([
-        expect.objectContaining({ name: 'alice', serverHost: host.replace(/[[\]]/g, ''), serverPort: 5000, listenPort: 0 }),
+        expect.objectContaining({
+          name: 'alice',
+          serverHost: host.replace(/[[\]]/g, ''),
+          serverPort: 5000,
+          listenPort: 0,
+        }),
       ]);
       expect((r.calls[0] as { limits: { ackTimeoutMs: number } }).limits.ackTimeoutMs).toBe(200);
     }

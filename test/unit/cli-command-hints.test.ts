@@ -54,7 +54,11 @@ describe('whoLines', () => {
   it('lists the online clients only, sorted without regard to case', () => {
     const entry = (name: string, online = true) => ({ name, host: '127.0.0.1', port: 1, online, key: KEY });
     expect(whoLines([entry('carol'), entry('Bob'), entry('alice'), entry('dave', false), entry('Alice2')])).toEqual([
-      '[Online clients:]', 'alice', 'Alice2', 'Bob', 'carol',
+      '[Online clients:]',
+      'alice',
+      'Alice2',
+      'Bob',
+      'carol',
     ]);
   });
 });

@@ -23,7 +23,10 @@ describe('GroupState', () => {
     state.receive('g', 3);
     expect(acks).toEqual([]); // batched, not per frame
     clock.advance(0);
-    expect(acks).toEqual([['g', 3], ['h', 7]]);
+    expect(acks).toEqual([
+      ['g', 3],
+      ['h', 7],
+    ]);
     expect(clock.pending).toBe(0);
   });
 
@@ -33,16 +36,23 @@ describe('GroupState', () => {
     clock.advance(0);
     expect(state.receive('g', 4)).toBe(false);
     clock.advance(0);
-    expect(acks).toEqual([['g', 4], ['g', 4]]);
+    expect(acks).toEqual([
+      ['g', 4],
+      ['g', 4],
+    ]);
   });
 
-  it('a new server session forgets seen seqs and drops acks owed to the old connection', () => {
+  it('a new server session drops acks owed to the old connection but keeps the seen seqs (docs/protocol.md "Group history")', () => {
     const { clock, state, acks } = setup();
     state.receive('g', 5);
     state.resetSession();
     clock.advance(0);
     expect(acks).toEqual([]);
-    expect(state.receive('g', 1)).toBe(true); // a restarted server numbers from 1 again
+    expect(state.lastSeen('g')).toBe(5); // a re-join catches up from here
+    expect(state.receive('g', 5)).toBe(false); // seqs go on across connections and restarts
+    expect(state.receive('g', 6)).toBe(true);
+    state.forget('g'); // the group was deleted: a new one of that name numbers from 1
+    expect(state.receive('g', 1)).toBe(true);
   });
 
   it('tracks the current group and leaves no timer behind after close', () => {

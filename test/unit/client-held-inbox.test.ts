@@ -6,7 +6,11 @@ import type { DirectMessage } from '../../src/client/client-results';
 function setup(capacity: number) {
   const shown: string[] = [];
   const state = { inGroup: false };
-  const inbox = new HeldInbox(capacity, () => state.inGroup, (m) => shown.push(m.text));
+  const inbox = new HeldInbox(
+    capacity,
+    () => state.inGroup,
+    (m) => shown.push(m.text),
+  );
   return { inbox, shown, state };
 }
 

@@ -2,7 +2,13 @@ import crypto from 'node:crypto';
 import { PublicKey, Signature } from '../../src/protocol/frames';
 import { dmSigningBytes, Identity, verifyDm } from '../../src/client/identity';
 
-const fields = { id: '0190a0b0-0000-7000-8000-000000000001', from: 'alice', to: 'bob', ts: 1_700_000_000_000, text: 'hi bob' };
+const fields = {
+  id: '0190a0b0-0000-7000-8000-000000000001',
+  from: 'alice',
+  to: 'bob',
+  ts: 1_700_000_000_000,
+  text: 'hi bob',
+};
 
 describe('Identity (SPEC §7: direct messages cannot be forged)', () => {
   const alice = Identity.generate();
@@ -15,7 +21,9 @@ describe('Identity (SPEC §7: direct messages cannot be forged)', () => {
   });
 
   it('signs the documented bytes: JSON of ["chatapp-dm-v1", id, from, to, ts, text]', () => {
-    expect(dmSigningBytes(fields).toString('utf8')).toBe(JSON.stringify(['chatapp-dm-v1', fields.id, 'alice', 'bob', fields.ts, 'hi bob']));
+    expect(dmSigningBytes(fields).toString('utf8')).toBe(
+      JSON.stringify(['chatapp-dm-v1', fields.id, 'alice', 'bob', fields.ts, 'hi bob']),
+    );
     const sig = alice.sign(fields);
     expect(Signature.safeParse(sig).success).toBe(true);
     const key = crypto.createPublicKey({

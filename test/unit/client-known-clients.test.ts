@@ -2,7 +2,13 @@ import { KnownClients } from '../../src/client/known-clients';
 import type { ClientEntry } from '../../src/protocol/frames';
 
 const KEY = 'A'.repeat(43) + '=';
-const entry = (name: string, online = true, port = 5000): ClientEntry => ({ name, host: '127.0.0.1', port, online, key: KEY });
+const entry = (name: string, online = true, port = 5000): ClientEntry => ({
+  name,
+  host: '127.0.0.1',
+  port,
+  online,
+  key: KEY,
+});
 
 describe('KnownClients', () => {
   it('a full push replaces the whole table', () => {

@@ -4,10 +4,14 @@ import { ClientToServerFrame } from '../../src/protocol/frames';
 function decodeAll(chunks: Buffer[], maxFrameBytes = 1024) {
   const frames: ClientToServerFrame[] = [];
   const errors: DecodeError[] = [];
-  const decoder = new FrameDecoder(ClientToServerFrame, { maxFrameBytes }, {
-    frame: (f) => frames.push(f),
-    error: (e) => errors.push(e),
-  });
+  const decoder = new FrameDecoder(
+    ClientToServerFrame,
+    { maxFrameBytes },
+    {
+      frame: (f) => frames.push(f),
+      error: (e) => errors.push(e),
+    },
+  );
   for (const chunk of chunks) decoder.push(chunk);
   return { frames, errors, decoder };
 }

@@ -36,8 +36,20 @@ describe('parseCommand in normal mode (SPEC §5)', () => {
   });
 
   it('refuses group-mode commands, unknown commands, missing and extra arguments', () => {
-    for (const line of ['send_group hi', 'list_members', 'leave_group', 'frobnicate', 'SEND bob hi', 'dereg',
-      'create_group', 'join_group', 'create_group a b', 'list_groups now', 'help me', 'dereg a b']) {
+    for (const line of [
+      'send_group hi',
+      'list_members',
+      'leave_group',
+      'frobnicate',
+      'SEND bob hi',
+      'dereg',
+      'create_group',
+      'join_group',
+      'create_group a b',
+      'list_groups now',
+      'help me',
+      'dereg a b',
+    ]) {
       expect(parse(line)).toEqual({ kind: 'invalid' });
     }
   });
@@ -69,8 +81,16 @@ describe('parseCommand in group mode (SPEC §5)', () => {
   });
 
   it('refuses normal-mode commands, even with an invalid group name, and a missing message', () => {
-    for (const line of ['send bob hi', 'create_group g', 'create_group bad;', 'list_groups', 'join_group g',
-      'send_group', 'send_group   ', 'leave_group now']) {
+    for (const line of [
+      'send bob hi',
+      'create_group g',
+      'create_group bad;',
+      'list_groups',
+      'join_group g',
+      'send_group',
+      'send_group   ',
+      'leave_group now',
+    ]) {
       expect(parse(line)).toEqual({ kind: 'invalid' });
     }
   });
@@ -79,7 +99,17 @@ describe('parseCommand in group mode (SPEC §5)', () => {
 describe('COMMAND_HELP', () => {
   it('lists exactly the commands the parser accepts in each mode', () => {
     const words = (mode: 'normal' | 'group') => COMMAND_HELP[mode].map((h) => h.split(' ')[0]);
-    expect(words('normal')).toEqual(['send', 'dereg', 'create_group', 'list_groups', 'join_group', 'who', 'help']);
-    expect(words('group')).toEqual(['send_group', 'list_members', 'leave_group', 'dereg', 'who', 'help']);
+    expect(words('normal')).toEqual([
+      'send',
+      'dereg',
+      'create_group',
+      'list_groups',
+      'join_group',
+      'delete_group',
+      'delete_account',
+      'who',
+      'help',
+    ]);
+    expect(words('group')).toEqual(['send_group', 'list_members', 'history', 'leave_group', 'dereg', 'who', 'help']);
   });
 });

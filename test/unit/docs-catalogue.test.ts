@@ -15,7 +15,13 @@ function tableUnder(heading: string): string[][] {
   const rows = section
     .split('\n')
     .filter((line) => line.trim().startsWith('|'))
-    .map((line) => line.trim().replace(/^\||\|$/g, '').split('|').map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((cell) => cell.trim()),
+    );
   // rows[0] is the header, rows[1] the --- separator.
   expect(rows.length).toBeGreaterThan(2);
   expect(rows[1]!.every((cell) => /^:?-+:?$/.test(cell))).toBe(true);

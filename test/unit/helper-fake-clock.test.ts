@@ -9,7 +9,10 @@ describe('FakeClock', () => {
     clock.setTimeout(() => fired.push(['c', clock.now()]), 30);
     expect(clock.now()).toBe(0);
     clock.advance(25);
-    expect(fired).toEqual([['a', 10], ['b', 20]]);
+    expect(fired).toEqual([
+      ['a', 10],
+      ['b', 20],
+    ]);
     expect(clock.now()).toBe(25);
     expect(clock.pending).toBe(1);
   });

@@ -17,10 +17,14 @@ class Peer {
   readonly undecodable: string[] = [];
   ended = false;
   writes = 0;
-  private readonly decoder = new FrameDecoder(ServerToClientFrame, { maxFrameBytes: 1 << 20 }, {
-    frame: (f) => this.frames.push(f),
-    error: (e) => this.undecodable.push(e.code),
-  });
+  private readonly decoder = new FrameDecoder(
+    ServerToClientFrame,
+    { maxFrameBytes: 1 << 20 },
+    {
+      frame: (f) => this.frames.push(f),
+      error: (e) => this.undecodable.push(e.code),
+    },
+  );
 
   constructor(readonly stream: Duplex) {
     stream.on('data', (chunk: Buffer) => {
@@ -123,7 +127,12 @@ describe('FramedConnection', () => {
     expect(h.conn.state).toBe('open');
     h.peer.send('x\n');
     await settle(() => h.closes.length === 1);
-    expect(h.peer.errors().map(([c]) => c)).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'too_many_invalid']);
+    expect(h.peer.errors().map(([c]) => c)).toEqual([
+      'invalid_json',
+      'invalid_json',
+      'invalid_json',
+      'too_many_invalid',
+    ]);
     expect(h.closes).toEqual([{ code: 'too_many_invalid', byPeer: false }]);
   });
 
@@ -206,7 +215,7 @@ describe('FramedConnection', () => {
     expect(h.closes).toEqual([{ code: 'heartbeat_timeout', byPeer: false }]);
   });
 
-  it('does not count a stall of this process against the peer\'s heartbeat', async () => {
+  it("does not count a stall of this process against the peer's heartbeat", async () => {
     const h = setup({ heartbeatMs: 100 });
     h.clock.advance(100);
     await settle(() => h.peer.frames.length > 0);

@@ -21,7 +21,12 @@ describe('SharedTicker', () => {
     ticker.add({ tick: (now) => seen.push(['b', now]) });
     expect(clock.pending).toBe(1);
     clock.advance(250);
-    expect(seen).toEqual([['a', 100], ['b', 100], ['a', 200], ['b', 200]]);
+    expect(seen).toEqual([
+      ['a', 100],
+      ['b', 100],
+      ['a', 200],
+      ['b', 200],
+    ]);
   });
 
   it('stops ticking a removed member and clears its timer when the last one leaves', () => {
@@ -50,7 +55,12 @@ describe('SharedTicker', () => {
     const ticker = new SharedTicker(clock, 100);
     const order: string[] = [];
     const b = { tick: (): void => void order.push('b') };
-    const a = { tick: (): void => { order.push('a'); ticker.remove(b); } };
+    const a = {
+      tick: (): void => {
+        order.push('a');
+        ticker.remove(b);
+      },
+    };
     ticker.add(a);
     ticker.add(b);
     clock.advance(100);
@@ -67,7 +77,11 @@ describe('SharedTicker', () => {
 });
 
 describe('FramedConnection on the shared ticker', () => {
-  function open(clock: FakeClock): { conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>; closes: CloseInfo[]; talk: () => void } {
+  function open(clock: FakeClock): {
+    conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>;
+    closes: CloseInfo[];
+    talk: () => void;
+  } {
     const [near, far] = memoryDuplexPair();
     far.on('data', () => undefined);
     far.on('end', () => far.end());

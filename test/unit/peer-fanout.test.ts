@@ -28,7 +28,10 @@ describe('mesh fan-out with acks', () => {
 
   it('reports every member that did not ack within the ack timeout', async () => {
     const clock = new FakeClock();
-    const links = new Map([['alice', new FakeLink(clock)], ['bob', new FakeLink(clock)]]);
+    const links = new Map([
+      ['alice', new FakeLink(clock)],
+      ['bob', new FakeLink(clock)],
+    ]);
     const sending = deliverToAll((n) => links.get(n), ['alice', 'bob'], 'm1', bytes, 500);
     await settle();
     links.get('alice')!.acks.settle('m1', true);

@@ -1,6 +1,9 @@
 import { FAILED_ADDRESS_BACKOFF_MS } from '../../src/peer/address-backoff';
 import {
-  MAX_DIALS_PER_SEC, MAX_PARALLEL_DIALS, MAX_QUEUED_DIALS, MemberDiscovery,
+  MAX_DIALS_PER_SEC,
+  MAX_PARALLEL_DIALS,
+  MAX_QUEUED_DIALS,
+  MemberDiscovery,
 } from '../../src/peer/member-discovery';
 import type { DialOutcome, MeshLink } from '../../src/peer/mesh-link';
 import { MemberTable } from '../../src/peer/member-table';
@@ -28,14 +31,16 @@ function setup(maxMembers = 1024) {
     active: () => active,
     dial: (address, to) =>
       new Promise<DialOutcome>((resolve) =>
-        dials.push({ to, host: address.host, port: address.port, finish: (outcome = 'linked') => resolve(outcome) })),
+        dials.push({ to, host: address.host, port: address.port, finish: (outcome = 'linked') => resolve(outcome) }),
+      ),
   });
   const via = voucher('alice');
   return { discovery, dials, via, clock, table, leave: () => (active = false) };
 }
 
 /** A linked member that sends member lists (a voucher). */
-const voucher = (name: string, host = '10.0.0.7') => ({ remote: { name, instance: `i-${name}`, host, port: 1 } }) as unknown as MeshLink;
+const voucher = (name: string, host = '10.0.0.7') =>
+  ({ remote: { name, instance: `i-${name}`, host, port: 1 } }) as unknown as MeshLink;
 /** Enough vouchers to pay for `n` dials at once. */
 const vouchers = (n: number) => Array.from({ length: Math.ceil(n / CLAIM_CREDIT) }, (_, i) => voucher(`v${i}`));
 
@@ -92,18 +97,27 @@ describe('MemberDiscovery', () => {
 describe('MemberDiscovery against a member that lies', () => {
   it(`dials at most ${CLAIM_CREDIT} members on one member's word until a claim holds, then ignores it once they all failed`, async () => {
     const { discovery, dials, via, clock } = setup();
-    discovery.learn(Array.from({ length: 100 }, (_, i) => member(i)), via);
+    discovery.learn(
+      Array.from({ length: 100 }, (_, i) => member(i)),
+      via,
+    );
     expect(dials).toHaveLength(CLAIM_CREDIT);
     await finishAll(dials, clock, 'failed');
     expect(dials).toHaveLength(CLAIM_CREDIT); // the rest were dropped: nobody else vouched for them
-    discovery.learn(Array.from({ length: 100 }, (_, i) => member(1000 + i)), via);
+    discovery.learn(
+      Array.from({ length: 100 }, (_, i) => member(1000 + i)),
+      via,
+    );
     expect(dials).toHaveLength(CLAIM_CREDIT); // its word is no longer taken
     expect(await Promise.race([discovery.settled().then(() => true), tick().then(() => false)])).toBe(true);
   });
 
   it('a claim that holds gives the credit back, so an honest member names any number of members', async () => {
     const { discovery, dials, via, clock } = setup();
-    discovery.learn(Array.from({ length: 200 }, (_, i) => member(i)), via);
+    discovery.learn(
+      Array.from({ length: 200 }, (_, i) => member(i)),
+      via,
+    );
     expect(dials).toHaveLength(CLAIM_CREDIT);
     await finishAll(dials, clock, 'linked');
     expect(dials).toHaveLength(200);
@@ -111,7 +125,10 @@ describe('MemberDiscovery against a member that lies', () => {
 
   it('a member named by a liar is still dialled on the word of another member', async () => {
     const { discovery, dials, via, clock } = setup();
-    discovery.learn(Array.from({ length: CLAIM_CREDIT }, (_, i) => member(i)), via);
+    discovery.learn(
+      Array.from({ length: CLAIM_CREDIT }, (_, i) => member(i)),
+      via,
+    );
     await finishAll(dials, clock, 'failed');
     discovery.learn([member(50)], via);
     expect(dials).toHaveLength(CLAIM_CREDIT);

@@ -66,7 +66,11 @@ describe('MemberTable', () => {
     it('tells only the smaller name to close the dropped link', () => {
       const atAlice = new MemberTable<FakeLink>({ name: 'alice', instance: 'i-alice' });
       atAlice.admit(info('dave', 'i-dave'), fromDave, 'dave', false);
-      expect(atAlice.admit(info('dave', 'i-dave'), fromAlice, 'alice', false)).toEqual({ kind: 'tie', drop: fromDave, close: true });
+      expect(atAlice.admit(info('dave', 'i-dave'), fromAlice, 'alice', false)).toEqual({
+        kind: 'tie',
+        drop: fromDave,
+        close: true,
+      });
     });
   });
 

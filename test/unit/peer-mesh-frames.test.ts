@@ -6,10 +6,14 @@ import { MeshFrame } from '../../src/protocol/mesh-frames';
 function decode(line: string): { frames: MeshFrame[]; errors: DecodeError[] } {
   const frames: MeshFrame[] = [];
   const errors: DecodeError[] = [];
-  const decoder = new FrameDecoder(MeshFrame, { maxFrameBytes: 4096 }, {
-    frame: (f) => frames.push(f),
-    error: (e) => errors.push(e),
-  });
+  const decoder = new FrameDecoder(
+    MeshFrame,
+    { maxFrameBytes: 4096 },
+    {
+      frame: (f) => frames.push(f),
+      error: (e) => errors.push(e),
+    },
+  );
   decoder.push(Buffer.from(line + '\n'));
   return { frames, errors };
 }
@@ -39,7 +43,10 @@ describe('MeshFrame', () => {
     ['a bad name', '{"type":"hello","id":"h","v":1,"name":"a b","peer":"p","port":1}'],
     ['a port out of range', '{"type":"hello","id":"h","v":1,"name":"a","peer":"p","port":70000}'],
     ['an unknown type', '{"type":"relay","id":"x"}'],
-    ['joining: false (only true is sent)', '{"type":"hello","id":"h","v":1,"name":"a","peer":"p","port":1,"joining":false}'],
+    [
+      'joining: false (only true is sent)',
+      '{"type":"hello","id":"h","v":1,"name":"a","peer":"p","port":1,"joining":false}',
+    ],
     ['a malformed member entry', '{"type":"members","members":[{"name":"bob"}]}'],
   ])('rejects %s as bad_frame', (_label, line) => {
     const { frames, errors } = decode(line);

@@ -6,7 +6,11 @@ import { ERROR_CODE_LIST } from '../../src/protocol/errors';
 function decode(text: string | Buffer, maxFrameBytes = 1024) {
   const frames: unknown[] = [];
   const errors: DecodeError[] = [];
-  const decoder = new FrameDecoder(ClientToServerFrame, { maxFrameBytes }, { frame: (f) => frames.push(f), error: (e) => errors.push(e) });
+  const decoder = new FrameDecoder(
+    ClientToServerFrame,
+    { maxFrameBytes },
+    { frame: (f) => frames.push(f), error: (e) => errors.push(e) },
+  );
   decoder.push(typeof text === 'string' ? Buffer.from(text) : text);
   return { frames, errors, decoder };
 }
@@ -58,7 +62,9 @@ describe('FrameDecoder error reporting (docs/protocol.md "Transport and framing"
   });
 
   it('ignores everything after a fatal error and holds no bytes', () => {
-    const { frames, errors, decoder } = decode(Buffer.concat([Buffer.alloc(2000, 0x61), Buffer.from('\n{"type":"ping"}\n')]));
+    const { frames, errors, decoder } = decode(
+      Buffer.concat([Buffer.alloc(2000, 0x61), Buffer.from('\n{"type":"ping"}\n')]),
+    );
     expect(errors.map((e) => e.code)).toEqual(['frame_too_large']);
     decoder.push(Buffer.from('{"type":"ping"}\n'));
     expect(frames).toEqual([]);
@@ -77,7 +83,9 @@ describe('FrameDecoder error reporting (docs/protocol.md "Transport and framing"
       const line = encodeFrame({ type: 'error', code, message: 'm' });
       for (const schema of [ServerToClientFrame, DirectFrame] as ZodType<unknown>[]) {
         const got: unknown[] = [];
-        new FrameDecoder(schema, { maxFrameBytes: 1024 }, { frame: (f) => got.push(f), error: () => undefined }).push(line);
+        new FrameDecoder(schema, { maxFrameBytes: 1024 }, { frame: (f) => got.push(f), error: () => undefined }).push(
+          line,
+        );
         expect([code, got]).toEqual([code, [{ type: 'error', code, message: 'm' }]]);
       }
     }

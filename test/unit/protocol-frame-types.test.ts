@@ -49,16 +49,23 @@ describe('typed outbound frames', () => {
     const [near, far] = memoryDuplexPair();
     const server = new FramedConnection(near, SERVER_SIDE, testLimits(), new FakeClock());
     const got: ServerToClientFrame[] = [];
-    const decoder = new FrameDecoder(CLIENT_SIDE.receives, { maxFrameBytes: 1024 }, {
-      frame: (f) => got.push(f),
-      error: (e) => got.push({ type: 'error', code: e.code, message: e.message }),
-    });
+    const decoder = new FrameDecoder(
+      CLIENT_SIDE.receives,
+      { maxFrameBytes: 1024 },
+      {
+        frame: (f) => got.push(f),
+        error: (e) => got.push({ type: 'error', code: e.code, message: e.message }),
+      },
+    );
     far.on('data', (chunk: Buffer) => decoder.push(chunk));
     far.on('end', () => far.end());
     server.send({ type: 'removed', group: 'g' });
     server.sendEncoded(encodeTableChunk(1, true, false, chunkEntries([], 100)[0]!));
     while (got.length < 2) await new Promise((r) => setImmediate(r));
-    expect(got).toEqual([{ type: 'removed', group: 'g' }, { type: 'table', rev: 1, full: true, clients: [] }]);
+    expect(got).toEqual([
+      { type: 'removed', group: 'g' },
+      { type: 'table', rev: 1, full: true, clients: [] },
+    ]);
     await server.closeAndWait();
   });
 

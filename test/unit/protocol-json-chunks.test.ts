@@ -8,20 +8,22 @@ const entry = (name: string): ClientEntry => ({ name, host: 'chat.example.org', 
 
 describe('chunkNames / chunkEntries', () => {
   it('splits names into JSON arrays within the budget whose concatenation is the list, in order', () => {
-    fc.assert(fc.property(
-      fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,32}$/), { maxLength: 200 }),
-      fc.integer({ min: 40, max: 2000 }),
-      (names, budget) => {
-        const chunks = chunkNames(names, budget);
-        const parsed = chunks.map((c) => JSON.parse(c.toString('utf8')) as string[]);
-        expect(parsed.flat()).toEqual(names);
-        expect(chunks.length).toBeGreaterThan(0);
-        for (const [i, chunk] of chunks.entries()) {
-          if (parsed[i]!.length > 1) expect(chunk.length).toBeLessThanOrEqual(budget);
-          if (names.length > 0) expect(parsed[i]!.length).toBeGreaterThan(0); // no empty chunk
-        }
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,32}$/), { maxLength: 200 }),
+        fc.integer({ min: 40, max: 2000 }),
+        (names, budget) => {
+          const chunks = chunkNames(names, budget);
+          const parsed = chunks.map((c) => JSON.parse(c.toString('utf8')) as string[]);
+          expect(parsed.flat()).toEqual(names);
+          expect(chunks.length).toBeGreaterThan(0);
+          for (const [i, chunk] of chunks.entries()) {
+            if (parsed[i]!.length > 1) expect(chunk.length).toBeLessThanOrEqual(budget);
+            if (names.length > 0) expect(parsed[i]!.length).toBeGreaterThan(0); // no empty chunk
+          }
+        },
+      ),
+    );
   });
 
   it('yields one empty array for an empty list, then nothing', () => {
@@ -30,7 +32,9 @@ describe('chunkNames / chunkEntries', () => {
   });
 
   it('always makes progress: an item larger than the budget is a chunk of its own', () => {
-    expect(chunkEntries([entry('a'), entry('b')], 10).map((c) => (JSON.parse(String(c)) as ClientEntry[]).length)).toEqual([1, 1]);
+    expect(
+      chunkEntries([entry('a'), entry('b')], 10).map((c) => (JSON.parse(String(c)) as ClientEntry[]).length),
+    ).toEqual([1, 1]);
   });
 
   it('keeps a 3,000-entry table frame by frame under half of maxFrameBytes', () => {
@@ -39,7 +43,9 @@ describe('chunkNames / chunkEntries', () => {
     const frames = chunks.map((json, i) => encodeTableChunk(1, i === 0, i < chunks.length - 1, json));
     expect(frames.length).toBeGreaterThan(5);
     for (const frame of frames) expect(frame.length).toBeLessThanOrEqual(65536 / 2);
-    const decoded = frames.map((f) => JSON.parse(f.toString('utf8')) as { more?: boolean; full: boolean; clients: ClientEntry[] });
+    const decoded = frames.map(
+      (f) => JSON.parse(f.toString('utf8')) as { more?: boolean; full: boolean; clients: ClientEntry[] },
+    );
     expect(decoded.flatMap((f) => f.clients)).toEqual(entries);
     expect(decoded.map((f) => f.more ?? false)).toEqual(decoded.map((_, i) => i < decoded.length - 1));
   });

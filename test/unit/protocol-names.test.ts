@@ -5,10 +5,17 @@ import { isIP } from 'node:net';
 describe('names and ports (SPEC §3)', () => {
   it('parsePort accepts exactly the decimal strings 0–65535 (leading zeros allowed) and nothing else', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 8 }), fc.integer({ min: -10, max: 70000 }).map(String), fc.stringMatching(/^[0-9]{1,7}$/)), (value) => {
-        const expected = /^[0-9]+$/.test(value) && value.length <= 5 && Number(value) <= 65535 ? Number(value) : null;
-        expect(parsePort(value)).toBe(expected);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 8 }),
+          fc.integer({ min: -10, max: 70000 }).map(String),
+          fc.stringMatching(/^[0-9]{1,7}$/),
+        ),
+        (value) => {
+          const expected = /^[0-9]+$/.test(value) && value.length <= 5 && Number(value) <= 65535 ? Number(value) : null;
+          expect(parsePort(value)).toBe(expected);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -16,10 +23,17 @@ describe('names and ports (SPEC §3)', () => {
   it('isValidName accepts exactly 1–32 characters of A-Z a-z 0-9 _ . -', () => {
     const allowed = new Set('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-');
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 34 }), fc.stringMatching(/^[A-Za-z0-9_.;-]{0,34}$/)), (value) => {
-        const expected = value.length >= 1 && value.length <= 32 && [...value].every((c) => allowed.has(c));
-        expect(isValidName(value)).toBe(expected);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 40 }),
+          fc.string({ unit: 'binary', maxLength: 34 }),
+          fc.stringMatching(/^[A-Za-z0-9_.;-]{0,34}$/),
+        ),
+        (value) => {
+          const expected = value.length >= 1 && value.length <= 32 && [...value].every((c) => allowed.has(c));
+          expect(isValidName(value)).toBe(expected);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -29,17 +29,30 @@ describe('AddressLimits', () => {
     const strict = new AddressLimits({ ...options, exemptLoopback: false }, new FakeClock());
     expect([strict.open('::1'), strict.open('::1'), strict.open('::1')]).toEqual([true, true, false]);
     expect(strict.open(undefined)).toBe(true);
-    expect(['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1', '10.0.0.1', '::2'].map(isLoopback))
-      .toEqual([true, true, true, true, false, false]);
+    expect(['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1', '10.0.0.1', '::2'].map(isLoopback)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });
 
 describe('connection limit from the open-file limit', () => {
   it('reads the soft limit of open files from /proc/self/limits text', () => {
-    const text = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            256                  4096                 files\n';
+    const text =
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            256                  4096                 files\n';
     expect(openFileLimit(() => text)).toBe(256);
-    expect(openFileLimit(() => 'Max open files            unlimited            unlimited            files\n')).toBeNull();
-    expect(openFileLimit(() => { throw new Error('no /proc'); })).toBeNull();
+    expect(
+      openFileLimit(() => 'Max open files            unlimited            unlimited            files\n'),
+    ).toBeNull();
+    expect(
+      openFileLimit(() => {
+        throw new Error('no /proc');
+      }),
+    ).toBeNull();
   });
 
   it('keeps headroom below the descriptor limit so shedding engages before accept fails', () => {

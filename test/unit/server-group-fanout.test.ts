@@ -38,14 +38,23 @@ function setup(names: string[], backlog?: BacklogLimits) {
   const sessions = new Map<string, Session & { name: string }>();
   names.forEach((name, i) => {
     const conn = new StubConn();
-    const session = new Session(i + 1, conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>, new ReplyCaches(16, systemClock).fresh(), () => undefined, () => clock.now());
+    const session = new Session(
+      i + 1,
+      conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>,
+      new ReplyCaches(16, systemClock).fresh(),
+      () => undefined,
+      () => clock.now(),
+    );
     session.setName(name);
     conns.set(name, conn);
     sessions.set(name, session as Session & { name: string });
   });
   const unresponsive: string[] = [];
   const fanout = new GroupFanout(
-    { onUnresponsive: (session, g, reason) => unresponsive.push(reason === 'slow' ? `${session.name}@${g}:slow` : `${session.name}@${g}`) },
+    {
+      onUnresponsive: (session, g, reason) =>
+        unresponsive.push(reason === 'slow' ? `${session.name}@${g}:slow` : `${session.name}@${g}`),
+    },
     clock,
     500,
     256 * 1024,
@@ -60,7 +69,9 @@ describe('GroupFanout', () => {
     const { fanout, conns, s } = setup(['a', 'b', 'c']);
     expect(fanout.publish('g', s('a'), 'hi')).toBe(1);
     expect(fanout.publish('g', s('b'), 'yo')).toBe(2);
-    expect(conns.get('a')!.sent.map(String)).toEqual(['{"type":"group_msg","group":"g","seq":2,"from":"b","text":"yo"}\n']);
+    expect(conns.get('a')!.sent.map(String)).toEqual([
+      '{"type":"group_msg","group":"g","seq":2,"from":"b","text":"yo"}\n',
+    ]);
     expect(conns.get('c')!.sent).toHaveLength(2);
     expect(conns.get('b')!.sent[0]).toBe(conns.get('c')!.sent[0]); // encoded once, same bytes
   });

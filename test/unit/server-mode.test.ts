@@ -1,10 +1,9 @@
 import net from 'node:net';
+import { signedRegister } from '../helpers/test-identity';
 import { PassThrough } from 'node:stream';
 import { runServerMode } from '../../src/cli/server-mode';
 import type { Terminal } from '../../src/cli/terminal-io';
 import { DEFAULT_LIMITS } from '../../src/protocol/limits';
-
-const KEY = Buffer.alloc(32, 5).toString('base64');
 
 /** A fake terminal: captured stdout/stderr lines and a signal the test can raise. */
 function fakeTerminal() {
@@ -15,7 +14,12 @@ function fakeTerminal() {
   const waiters: Array<() => void> = [];
   const collect = (stream: PassThrough, into: string[]) =>
     stream.on('data', (chunk: Buffer) => {
-      into.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+      into.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.length > 0),
+      );
       for (const w of waiters.splice(0)) w();
     });
   collect(stdout, out);
@@ -27,7 +31,9 @@ function fakeTerminal() {
     stderr,
     onSignal(h) {
       handler = h;
-      return () => { handler = null; };
+      return () => {
+        handler = null;
+      };
     },
   };
   const until = async (pred: () => boolean): Promise<void> => {
@@ -39,14 +45,36 @@ function fakeTerminal() {
 describe('runServerMode (SPEC §4 output)', () => {
   it('prints the startup line with the chosen port, one line per event, and exits 0 on SIGINT', async () => {
     const t = fakeTerminal();
-    const exit = runServerMode({ port: 0, limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 }, limitLoopback: false }, t.io);
+    const exit = runServerMode(
+      {
+        port: 0,
+        limits: { ...DEFAULT_LIMITS, heartbeatMs: 0 },
+        limitLoopback: false,
+        logText: true,
+        state: { kind: 'memory' },
+      },
+      t.io,
+    );
     await t.until(() => t.out.length >= 1);
     const match = /^>>> \[Server is online, listening on port (\d+)\]$/.exec(t.out[0] ?? '');
     expect(match).not.toBeNull();
+    expect(t.out[1]).toBe('>>> [Keeping state in memory only]');
     const socket = net.connect(Number(match![1]), '127.0.0.1');
-    socket.resume(); // read (and drop) replies so the close handshake completes
+    // The first line is the server's hello (docs/protocol.md "Accounts"); the rest is read and dropped
+    // so the close handshake completes.
+    const hello = await new Promise<string>((resolve) => {
+      let text = '';
+      const onData = (chunk: Buffer): void => {
+        text += chunk.toString('utf8');
+        if (!text.includes('\n')) return;
+        socket.off('data', onData);
+        socket.resume();
+        resolve(text.slice(0, text.indexOf('\n')));
+      };
+      socket.on('data', onData);
+    });
     const send = (f: object) => socket.write(JSON.stringify(f) + '\n');
-    send({ type: 'register', id: 'r', v: 1, name: 'ann', port: 1, key: KEY });
+    send(signedRegister((JSON.parse(hello) as { challenge: string }).challenge, { name: 'ann', id: 'r', port: 1 }));
     send({ type: 'create_group', id: 'c', group: 'room' });
     send({ type: 'create_group', id: 'c2', group: 'room' });
     send({ type: 'list_groups', id: 'l' });
@@ -56,8 +84,8 @@ describe('runServerMode (SPEC §4 output)', () => {
     send({ type: 'list_members', id: 'm' });
     send({ type: 'leave_group', id: 'lv' });
     send({ type: 'join_group', id: 'j2', group: 'nope' });
-    await t.until(() => t.out.length >= 13);
-    expect(t.out.slice(1)).toEqual([
+    await t.until(() => t.out.length >= 14);
+    expect(t.out.slice(2)).toEqual([
       '>>> [Client table updated.]',
       '>>> [Client ann created group room successfully]',
       '>>> [Client ann creating group room failed, group already exists]',
@@ -81,10 +109,16 @@ describe('runServerMode (SPEC §4 output)', () => {
   it('prints [Port <port> is already in use] to stderr and returns 1 when the port is taken', async () => {
     const blocker = net.createServer();
     const port = await new Promise<number>((resolve) =>
-      blocker.listen(0, () => resolve((blocker.address() as net.AddressInfo).port)));
+      blocker.listen(0, () => resolve((blocker.address() as net.AddressInfo).port)),
+    );
     try {
       const t = fakeTerminal();
-      expect(await runServerMode({ port, limits: { ...DEFAULT_LIMITS }, limitLoopback: false }, t.io)).toBe(1);
+      expect(
+        await runServerMode(
+          { port, limits: { ...DEFAULT_LIMITS }, limitLoopback: false, logText: true, state: { kind: 'memory' } },
+          t.io,
+        ),
+      ).toBe(1);
       await t.until(() => t.err.length >= 1);
       expect(t.err).toEqual([`>>> [Port ${port} is already in use]`]);
       expect(t.out).toEqual([]);

@@ -23,7 +23,9 @@ function fakeConnection() {
 /** A source of `n` frames of 100 bytes each, named `<tag><i>`. */
 function source(tag: string, n: number): ChunkSource {
   let i = 0;
-  return { next: () => (i < n ? asEncodedFrame<ServerToClientFrame>(Buffer.from(`${tag}${i++}`.padEnd(100, '.'))) : null) };
+  return {
+    next: () => (i < n ? asEncodedFrame<ServerToClientFrame>(Buffer.from(`${tag}${i++}`.padEnd(100, '.'))) : null),
+  };
 }
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -37,7 +39,7 @@ describe('PacedOutbox', () => {
     expect(outbox.idle).toBe(true);
   });
 
-  it('over budget and not congested: continues after this turn\'s flush, jobs strictly in order', async () => {
+  it("over budget and not congested: continues after this turn's flush, jobs strictly in order", async () => {
     const { conn, sent, paced } = fakeConnection();
     const outbox = new PacedOutbox(paced, 250); // 3 frames of 100 bytes, then wait
     const order: string[] = [];

@@ -3,7 +3,7 @@ import { ERROR_CODES } from '../../src/protocol/errors';
 import { FakeClock } from '../helpers/fake-clock';
 
 describe('ReplyCaches: bounded duplicate suppression', () => {
-  it('a name\'s cache outlives its connection: a retry on a new connection finds the reply', () => {
+  it("a name's cache outlives its connection: a retry on a new connection finds the reply", () => {
     const caches = new ReplyCaches(8, new FakeClock(), 1000);
     const first = caches.adopt('alice', caches.fresh());
     first.set('r1', PLAIN_REPLY);
@@ -11,7 +11,7 @@ describe('ReplyCaches: bounded duplicate suppression', () => {
     expect(caches.adopt('alice', caches.fresh()).get('r1')).toBe(PLAIN_REPLY);
   });
 
-  it('forgets replies after their time, and a released name\'s cache with them', () => {
+  it("forgets replies after their time, and a released name's cache with them", () => {
     const clock = new FakeClock();
     const caches = new ReplyCaches(8, clock, 1000);
     caches.adopt('alice', caches.fresh()).set('r1', PLAIN_REPLY);
@@ -23,7 +23,7 @@ describe('ReplyCaches: bounded duplicate suppression', () => {
     expect(caches.adopt('alice', caches.fresh()).get('r1')).toBeUndefined();
   });
 
-  it('keeps an online name\'s cache object when its replies expire', () => {
+  it("keeps an online name's cache object when its replies expire", () => {
     const clock = new FakeClock();
     const caches = new ReplyCaches(8, clock, 1000);
     const cache = caches.adopt('alice', caches.fresh());

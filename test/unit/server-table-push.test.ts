@@ -30,12 +30,20 @@ function recordingSession(id: number, budget = Number.POSITIVE_INFINITY) {
       conn.outboundBytes += b.length;
     },
   };
-  const session = new Session(id, conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>, new ReplyCaches(4, systemClock).fresh(), () => undefined, () => 0, budget);
+  const session = new Session(
+    id,
+    conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>,
+    new ReplyCaches(4, systemClock).fresh(),
+    () => undefined,
+    () => 0,
+    budget,
+  );
   return { session, frames, conn, events };
 }
 
 /** Frames as [rev, full, more, names]. */
-const summary = (frames: TableFrame[]) => frames.map((f) => [f.rev, f.full, f.more === true, f.clients.map((c) => c.name)]);
+const summary = (frames: TableFrame[]) =>
+  frames.map((f) => [f.rev, f.full, f.more === true, f.clients.map((c) => c.name)]);
 
 describe('TablePusher', () => {
   it('sends each online session one delta per turn listing every change, with rising rev', () => {
@@ -79,7 +87,10 @@ describe('TablePusher', () => {
   it('splits a full table in chunks of one rev: full on the first, more on all but the last', () => {
     const a = recordingSession(1);
     const pusher = new TablePusher(() => [a.session], 400); // about 3 entries per chunk
-    void pusher.sendFull(a.session, ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n) => entry(n)));
+    void pusher.sendFull(
+      a.session,
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n) => entry(n)),
+    );
     const frames = summary(a.frames);
     expect(frames.length).toBeGreaterThan(2);
     expect(frames.map(([rev]) => rev)).toEqual(frames.map(() => 1));
@@ -110,7 +121,12 @@ describe('TablePusher', () => {
     const pusher = new TablePusher(() => [a.session], 400);
     const names = Array.from({ length: 12 }, (_, i) => `e${i}`);
     let complete = false;
-    const done = pusher.sendFull(a.session, names.map((n) => entry(n))).then(() => (complete = true));
+    const done = pusher
+      .sendFull(
+        a.session,
+        names.map((n) => entry(n)),
+      )
+      .then(() => (complete = true));
     const firstBurst = a.frames.length;
     expect(firstBurst).toBeLessThan(4); // stopped once over the budget
     a.conn.congested = true;
@@ -139,7 +155,10 @@ describe('TablePusher', () => {
   it('forgets a full table whose connection closed mid-way', async () => {
     const a = recordingSession(1, 100);
     const pusher = new TablePusher(() => [a.session], 400);
-    const done = pusher.sendFull(a.session, Array.from({ length: 12 }, (_, i) => entry(`e${i}`)));
+    const done = pusher.sendFull(
+      a.session,
+      Array.from({ length: 12 }, (_, i) => entry(`e${i}`)),
+    );
     const sent = a.frames.length;
     a.conn.open = false;
     a.events.emit('close');
@@ -162,7 +181,11 @@ describe('TablePusher', () => {
     expect(clock.pending).toBe(1); // one timer, armed by the first change, due 50 ms after the last push
     expect(a.frames).toHaveLength(2);
     clock.advance(20);
-    expect(summary(a.frames)).toEqual([[1, true, false, ['a']], [2, false, false, ['z']], [3, false, false, ['b', 'c']]]);
+    expect(summary(a.frames)).toEqual([
+      [1, true, false, ['a']],
+      [2, false, false, ['z']],
+      [3, false, false, ['b', 'c']],
+    ]);
     expect(clock.pending).toBe(0);
     pusher.noteChanged(entry('d'));
     pusher.close();

@@ -9,8 +9,15 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 function session(id: number, budget: TurnBudget): Session {
   const conn = { pause() {}, resume() {} };
-  return new Session(id, conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>, new ReplyCaches(4, systemClock).fresh(), () => undefined, () => 0,
-    Number.POSITIVE_INFINITY, budget);
+  return new Session(
+    id,
+    conn as unknown as FramedConnection<ClientToServerFrame, ServerToClientFrame>,
+    new ReplyCaches(4, systemClock).fresh(),
+    () => undefined,
+    () => 0,
+    Number.POSITIVE_INFINITY,
+    budget,
+  );
 }
 
 describe('TurnBudget: fair scheduling across connections', () => {
@@ -18,7 +25,10 @@ describe('TurnBudget: fair scheduling across connections', () => {
     const budget = new TurnBudget(3);
     const s = session(1, budget);
     const log: number[] = [];
-    for (let i = 0; i < 8; i++) s.enqueue(() => { log.push(i); });
+    for (let i = 0; i < 8; i++)
+      s.enqueue(() => {
+        log.push(i);
+      });
     expect(log).toEqual([0, 1, 2]);
     await nextTurn();
     expect(log).toEqual([0, 1, 2, 3, 4, 5]);
@@ -26,13 +36,18 @@ describe('TurnBudget: fair scheduling across connections', () => {
     expect(log).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
-  it('a flooding session does not use up another session\'s turn', () => {
+  it("a flooding session does not use up another session's turn", () => {
     const budget = new TurnBudget(2);
     const flood = session(1, budget);
     const quiet = session(2, budget);
     const log: string[] = [];
-    for (let i = 0; i < 100; i++) flood.enqueue(() => { log.push('flood'); });
-    quiet.enqueue(() => { log.push('quiet'); });
+    for (let i = 0; i < 100; i++)
+      flood.enqueue(() => {
+        log.push('flood');
+      });
+    quiet.enqueue(() => {
+      log.push('quiet');
+    });
     expect(log).toEqual(['flood', 'flood', 'quiet']);
   });
 });

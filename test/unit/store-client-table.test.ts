@@ -7,7 +7,7 @@ describe('ClientTable', () => {
   it('registers a name once while it is online and refuses it with name_in_use', async () => {
     const table = new ClientTable();
     expect(await table.register(reg('alice'), 1)).toMatchObject({ ok: true, entry: { name: 'alice', online: true } });
-    expect(await table.register(reg('alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use' });
+    expect(await table.register(reg('alice', 6000), 2)).toEqual({ ok: false, code: 'name_in_use', holder: 1 });
     expect(table.get('alice')?.port).toBe(5000);
   });
 
@@ -50,7 +50,7 @@ describe('ClientTable', () => {
 
 describe('ClientTable offline entries', () => {
   it('keeps at most maxOffline offline entries, forgetting the one offline longest; online ones always stay', async () => {
-    const table = new ClientTable(undefined, 2);
+    const table = new ClientTable(undefined, Date.now, 2);
     for (const [i, n] of ['a', 'b', 'c', 'd'].entries()) await table.register(reg(n), i);
     await table.goOffline('b', 1);
     await table.goOffline('a', 0);

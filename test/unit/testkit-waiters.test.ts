@@ -15,7 +15,11 @@ describe('testkit Waiters', () => {
   it('rejects as soon as the owner says the wait is hopeless, with its description', async () => {
     let closed = false;
     const waiters = new Waiters(() => 'recent: nothing');
-    const wait = waiters.wait({ what: 'a frame', probe: () => null, hopeless: () => (closed ? 'connection closed' : null) });
+    const wait = waiters.wait({
+      what: 'a frame',
+      probe: () => null,
+      hopeless: () => (closed ? 'connection closed' : null),
+    });
     closed = true;
     waiters.notify();
     await expect(wait).rejects.toThrow(/^connection closed before a frame\nrecent: nothing/);
@@ -24,7 +28,9 @@ describe('testkit Waiters', () => {
 
   it('rejects after its safety net when nothing ever satisfies it, and forgets the wait', async () => {
     const waiters = new Waiters(() => 'recent: nothing');
-    await expect(waiters.wait({ what: 'a line', probe: () => null, timeoutMs: 10 })).rejects.toThrow(/timed out after 10 ms waiting for a line/);
+    await expect(waiters.wait({ what: 'a line', probe: () => null, timeoutMs: 10 })).rejects.toThrow(
+      /timed out after 10 ms waiting for a line/,
+    );
     expect(waiters.size).toBe(0);
   });
 });
@@ -37,6 +43,8 @@ describe('eventually', () => {
   });
 
   it('fails with what it waited for once the safety net passes', async () => {
-    await expect(eventually(() => false, 'a refilled bucket', { timeoutMs: 10, everyMs: 1 })).rejects.toThrow(/a refilled bucket: still not the case after 10 ms/);
+    await expect(eventually(() => false, 'a refilled bucket', { timeoutMs: 10, everyMs: 1 })).rejects.toThrow(
+      /a refilled bucket: still not the case after 10 ms/,
+    );
   });
 });

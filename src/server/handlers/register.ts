@@ -1,23 +1,28 @@
 import type { FrameOf, ServerRequest } from '../../protocol/frames';
 import { PROTOCOL_VERSION } from '../../protocol/limits';
+import { registrationBytes, verifySignature } from '../../protocol/signing';
 import { normalizeAddress } from '../../net/listen';
-import { fail, ok, type Outcome, type ServerContext } from '../context';
+import type { Registration, RegisterResult } from '../../store/chat-store';
+import { fail, ok, type Outcome, type RegisteredSession, type ServerContext } from '../context';
 import type { Session } from '../session';
 
+type Req<T extends ServerRequest['type']> = FrameOf<ServerRequest, T>;
+
 /**
- * `register`: claims a name for this connection. Reply first, then the full
- * table to this client (chunked and paced, docs/protocol.md `table`); every
- * other online client gets the change as a delta.
+ * `register`: claims a name for this connection, proving it holds the key
+ * the name is bound to (docs/security.md "Accounts"). Reply first, then the
+ * full table to this client (chunked and paced, docs/protocol.md `table`),
+ * then its saved messages; every other online client gets the change as a
+ * delta.
  */
-export async function handleRegister(
-  ctx: ServerContext,
-  session: Session,
-  frame: FrameOf<ServerRequest, 'register'>,
-): Promise<Outcome> {
+export async function handleRegister(ctx: ServerContext, session: Session, frame: Req<'register'>): Promise<Outcome> {
   if (frame.v !== PROTOCOL_VERSION) return fail(frame.id, 'unsupported_version'); // protocol.md: fatal
+  if (!verifySignature(frame.key, registrationBytes(session.challenge, frame.name, frame.key), frame.sig)) {
+    return fail(frame.id, 'bad_signature');
+  }
   if (!ctx.admitRegistration(session)) return fail(frame.id, 'rate_limited'); // docs/security.md: per address
   const host = frame.host ?? normalizeAddress(session.conn.remoteAddress);
-  const result = await ctx.store.register({ name: frame.name, host, port: frame.port, key: frame.key }, session.id);
+  const result = await claim(ctx, session, { name: frame.name, host, port: frame.port, key: frame.key });
   if (!result.ok) return fail(frame.id, result.code); // docs/usage.md: names unique among online clients
   ctx.bind(session, result.entry.name); // docs/usage.md "Names": the name as first registered
   if (!session.conn.open) {
@@ -30,6 +35,35 @@ export async function handleRegister(
   // The full table covers that change, so no delta of it follows; later changes follow it.
   ctx.tables.startFull(session);
   const clients = await ctx.store.clients();
-  // This connection's next request waits until the table is out.
-  return ok(frame.id, {}, () => ctx.tables.sendFull(session, clients));
+  const waiting = await ctx.store.mailbox(frame.name); // the reply says how many follow the table
+  const registered = session as RegisteredSession;
+  const saved = waiting.length > 0 ? { saved: waiting.length } : {};
+  // This connection's next request waits until the table and the saved messages are out.
+  return ok(frame.id, saved, () =>
+    ctx.tables.sendFull(session, clients).then(() => ctx.deliverSaved(registered, waiting)),
+  );
+}
+
+/**
+ * The store's registration; when the name's owner registers again while a
+ * stale session of it is still open (the network dropped and the server has
+ * not noticed yet), that session is replaced instead of refusing the owner.
+ */
+async function claim(ctx: ServerContext, session: Session, reg: Registration): Promise<RegisterResult> {
+  const result = await ctx.store.register(reg, session.id);
+  if (result.ok || result.code !== 'name_in_use' || result.holder === session.id) return result;
+  if (!(await ctx.replaceIfStale(result.holder))) return result;
+  return ctx.store.register(reg, session.id);
+}
+
+/** `delete_account`: forgets the caller's name, key and saved messages (the dispatcher checked it names itself). */
+export async function handleDeleteAccount(
+  ctx: ServerContext,
+  s: RegisteredSession,
+  f: Req<'delete_account'>,
+): Promise<Outcome> {
+  const result = await ctx.store.deleteAccount(s.name, s.id);
+  if (!result.ok) return fail(f.id, result.code);
+  ctx.accountDeleted(s, result.leftGroup);
+  return ok(f.id);
 }
