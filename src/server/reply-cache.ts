@@ -200,9 +200,12 @@ export class ReplyCaches {
   private armExpiry(): void {
     const oldestAt = this.orderTimes[this.head];
     if (oldestAt === undefined || this.timer !== null) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      this.expire();
-    }, Math.max(1, oldestAt + this.ttlMs - this.clock.now() + 1));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.expire();
+      },
+      Math.max(1, oldestAt + this.ttlMs - this.clock.now() + 1),
+    );
   }
 }

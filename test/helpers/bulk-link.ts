@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { PROTOCOL_VERSION } from '../../src/protocol/limits';
+import { Identity } from '../../src/client/identity';
 import { Waiters } from '../../testkit/waiters';
-import { KEY } from './raw-client';
+import { signedRegister } from './test-identity';
 
 /**
  * A lean raw connection to the server for the attacks of issue 9
@@ -19,9 +19,13 @@ export class BulkLink {
   closed = false;
   readonly done: Promise<void>;
   private rest = '';
+  /** The challenge of the server's `hello`, the first frame (docs/protocol.md "Accounts"); null until it came. */
+  private challenge: string | null = null;
   /** Ids whose answer is awaited: null until it comes, then its kind. */
   private readonly awaited = new Map<string, string | null>();
-  private readonly waiters = new Waiters(() => `bulk link got ${JSON.stringify(Object.fromEntries(this.counts))}${this.closed ? ', closed' : ''}`);
+  private readonly waiters = new Waiters(
+    () => `bulk link got ${JSON.stringify(Object.fromEntries(this.counts))}${this.closed ? ', closed' : ''}`,
+  );
 
   private constructor(readonly socket: net.Socket) {
     socket.setEncoding('utf8');
@@ -52,10 +56,29 @@ export class BulkLink {
   }
 
   /** Opens a link and registers `name` on it; resolves with the link and the answer's kind (`reply` or `error:<code>`). */
-  static async registered(port: number, name: string, localAddress?: string): Promise<{ link: BulkLink; answer: string }> {
+  static async registered(
+    port: number,
+    name: string,
+    localAddress?: string,
+  ): Promise<{ link: BulkLink; answer: string }> {
     const link = await BulkLink.open(port, localAddress);
-    const answer = await link.request(registerFrame(name, `reg-${name}`), `reg-${name}`);
-    return { link, answer };
+    return { link, answer: await link.register(name) };
+  }
+
+  /**
+   * Registers `name`, signed with the attackers' one key over this link's
+   * challenge (every attacking name belongs to that key); resolves with the
+   * answer's kind (`reply` or `error:<code>`).
+   */
+  async register(name: string): Promise<string> {
+    const challenge = await this.waiters.wait({
+      what: 'hello',
+      timeoutMs: 20_000,
+      probe: () => (this.challenge === null ? null : { value: this.challenge }),
+      hopeless: () => (this.closed ? 'link closed' : null),
+    });
+    const id = `reg-${name}`;
+    return this.request(signedRegister(challenge, { name, id, port: 1, identity: attackerIdentity() }), id);
   }
 
   /** Writes frames, one JSON line each, in one write; resolves true once the kernel took them, false if the link is gone. */
@@ -92,7 +115,11 @@ export class BulkLink {
 
   /** Resolves once the other side closed the link. */
   waitClosed(timeoutMs = 10_000): Promise<void> {
-    return this.waiters.wait({ what: 'the link to close', timeoutMs, probe: () => (this.closed ? { value: undefined } : null) });
+    return this.waiters.wait({
+      what: 'the link to close',
+      timeoutMs,
+      probe: () => (this.closed ? { value: undefined } : null),
+    });
   }
 
   /** Destroys the socket (an abrupt close). */
@@ -124,6 +151,7 @@ export class BulkLink {
   private classify(line: string): void {
     const type = /^\{"type":"([a-z_]+)"/.exec(line)?.[1] ?? '?';
     if (type === 'ping') void this.write('{"type":"pong"}\n');
+    if (type === 'hello') this.challenge = /"challenge":"([^"]*)"/.exec(line)?.[1] ?? null;
     const kind = type === 'error' ? `error:${/"code":"([a-z_]+)"/.exec(line)?.[1] ?? '?'}` : type;
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
     if (this.awaited.size > 0 && (type === 'reply' || type === 'error')) {
@@ -133,9 +161,11 @@ export class BulkLink {
   }
 }
 
-/** A `register` frame for `name` with the raw client's fixed key and listen port 1 (a raw client listens nowhere). */
-export function registerFrame(name: string, id: string): object {
-  return { type: 'register', id, v: PROTOCOL_VERSION, name, port: 1, key: KEY };
+let attacker: Identity | null = null;
+/** The one key of every attacking name in this test process (one key pair, not one per name: keys cost time to make). */
+function attackerIdentity(): Identity {
+  attacker ??= Identity.generate();
+  return attacker;
 }
 
 /** Every bulk link still open, destroyed by `closeAllBulkLinks`. */

@@ -1,4 +1,4 @@
-import { BulkLink, registerFrame } from './bulk-link';
+import { BulkLink } from './bulk-link';
 import { nextId, RawClient } from './raw-client';
 
 /**
@@ -24,11 +24,18 @@ export function addCounts(tally: Tally, link: BulkLink): Tally {
  * requests per write, each batch's last answer awaited before the next
  * (so the server is never buried under unread input). Returns the answers.
  */
-export async function createGroups(port: number, creator: string, groups: readonly string[], batch = 1000): Promise<Tally> {
+export async function createGroups(
+  port: number,
+  creator: string,
+  groups: readonly string[],
+  batch = 1000,
+): Promise<Tally> {
   const { link, answer } = await BulkLink.registered(port, creator);
   if (answer !== 'reply') throw new Error(`${creator} not registered: ${answer}`);
   for (let at = 0; at < groups.length && !link.closed; at += batch) {
-    const frames = groups.slice(at, at + batch).map((group, i) => ({ type: 'create_group', id: `cg-${creator}-${at + i}`, group }));
+    const frames = groups
+      .slice(at, at + batch)
+      .map((group, i) => ({ type: 'create_group', id: `cg-${creator}-${at + i}`, group }));
     await link.request(frames, `cg-${creator}-${at + frames.length - 1}`);
   }
   const tally = addCounts({}, link);
@@ -87,7 +94,10 @@ export async function replyCacheChurn(port: number, options: ChurnOptions): Prom
       const name = `${options.prefix}${n}`;
       const { link, answer } = await BulkLink.registered(port, name);
       if (answer !== 'reply') throw new Error(`${name} not registered: ${answer}`);
-      const frames = Array.from({ length: options.requestsPerName }, (_, i) => ({ type: 'leave_group', id: longId(name, i) }));
+      const frames = Array.from({ length: options.requestsPerName }, (_, i) => ({
+        type: 'leave_group',
+        id: longId(name, i),
+      }));
       await link.request(frames, longId(name, options.requestsPerName - 1));
       await link.request({ type: 'dereg', id: `dereg-${name}`, name }, `dereg-${name}`);
       addCounts(tally, link);
@@ -104,10 +114,18 @@ export async function replyCacheChurn(port: number, options: ChurnOptions): Prom
  * fast as the server answers — `perConnection` create_group requests,
  * `batch` per write — all at once. Returns the answers.
  */
-export async function groupFlood(port: number, options: { connections: number; perConnection: number; prefix: string; batch?: number }): Promise<Tally> {
+export async function groupFlood(
+  port: number,
+  options: { connections: number; perConnection: number; prefix: string; batch?: number },
+): Promise<Tally> {
   const all = await Promise.all(
     Array.from({ length: options.connections }, (_, c) =>
-      createGroups(port, `${options.prefix}${c}`, groupNames(`${options.prefix}${c}g`, options.perConnection), options.batch),
+      createGroups(
+        port,
+        `${options.prefix}${c}`,
+        groupNames(`${options.prefix}${c}g`, options.perConnection),
+        options.batch,
+      ),
     ),
   );
   const tally: Tally = {};
@@ -120,7 +138,10 @@ export async function groupFlood(port: number, options: { connections: number; p
  * `listings` times, one after another (each waits for its answer, paced out
  * in `list_part` chunks). Returns the answers.
  */
-export async function listingLoop(port: number, options: { connections: number; listings: number; prefix: string }): Promise<Tally> {
+export async function listingLoop(
+  port: number,
+  options: { connections: number; listings: number; prefix: string },
+): Promise<Tally> {
   const tally: Tally = {};
   await Promise.all(
     Array.from({ length: options.connections }, async (_, c) => {
@@ -153,7 +174,10 @@ export interface InvalidFloodResult {
  * invalid count), `rounds` writes of `perWrite` such groups of nine, until
  * the server closes them. Returns what each saw once it closed or wrote all.
  */
-export async function invalidFrameFlood(port: number, options: { connections: number; rounds: number; perWrite: number }): Promise<InvalidFloodResult[]> {
+export async function invalidFrameFlood(
+  port: number,
+  options: { connections: number; rounds: number; perWrite: number },
+): Promise<InvalidFloodResult[]> {
   const group = `${'{"type":"launch_missiles"}\n'.repeat(8)}{"type":"ping"}\n`;
   const text = group.repeat(options.perWrite);
   return Promise.all(
@@ -164,7 +188,8 @@ export async function invalidFrameFlood(port: number, options: { connections: nu
         if (await link.write(text)) written += 9 * options.perWrite;
       }
       // Let the answers to what was written arrive: the server closes the link, or a ping after it is answered.
-      if (!link.closed) await link.request('{"type":"list_groups","id":"flood-end"}\n', 'flood-end').catch(() => undefined);
+      if (!link.closed)
+        await link.request('{"type":"list_groups","id":"flood-end"}\n', 'flood-end').catch(() => undefined);
       const result = { written, closed: link.closed, errors: link.errors() };
       link.close();
       await link.done;
@@ -186,7 +211,12 @@ export interface LateMember {
  * under the server's ack timeout, so it is not removed as unresponsive — or,
  * with `delayMs` null, never acks and joins again whenever it is removed.
  */
-export async function lateMember(port: number, name: string, group: string, delayMs: number | null): Promise<LateMember> {
+export async function lateMember(
+  port: number,
+  name: string,
+  group: string,
+  delayMs: number | null,
+): Promise<LateMember> {
   const client = await RawClient.registered(port, name, { autoAck: false });
   const joined = await client.request({ type: 'join_group', group });
   if (joined.type !== 'reply') throw new Error(`${name} could not join ${group}: ${JSON.stringify(joined)}`);
@@ -217,24 +247,41 @@ export async function lateMember(port: number, name: string, group: string, dela
 
 /**
  * Finding 8: from each of `addresses` (127.x.y.z, so a test's real clients
- * on 127.0.0.1 are another address), one connection registers
- * `namesPerAddress` distinct names in turn, each deregistered at once after
- * it is accepted, as fast as the server answers. Returns the answers to the
+ * on 127.0.0.1 are another address), `namesPerAddress` distinct names are
+ * registered in turn, each deregistered at once after it is accepted, as
+ * fast as the server answers: all on one connection per address, or with
+ * `connectionPerName` each on a fresh connection closed after it (so no
+ * per-connection state can be what limits them). Returns the answers to the
  * registrations (`reply`, `error:rate_limited`, ...).
  */
-export async function registrationChurn(port: number, options: { addresses: readonly string[]; namesPerAddress: number; prefix: string }): Promise<Tally> {
+export async function registrationChurn(
+  port: number,
+  options: { addresses: readonly string[]; namesPerAddress: number; prefix: string; connectionPerName?: boolean },
+): Promise<Tally> {
   const tally: Tally = {};
+  const churn = async (link: BulkLink, name: string): Promise<void> => {
+    const answer = await link.register(name);
+    tally[answer] = (tally[answer] ?? 0) + 1;
+    if (answer === 'reply') await link.request({ type: 'dereg', id: `dereg-${name}`, name }, `dereg-${name}`);
+  };
+  const close = async (link: BulkLink): Promise<void> => {
+    link.close();
+    await link.done;
+  };
   await Promise.all(
     options.addresses.map(async (address, a) => {
-      const link = await BulkLink.open(port, address);
-      for (let n = 0; n < options.namesPerAddress && !link.closed; n++) {
-        const name = `${options.prefix}${a}x${n}`;
-        const answer = await link.request(registerFrame(name, `reg-${name}`), `reg-${name}`);
-        tally[answer] = (tally[answer] ?? 0) + 1;
-        if (answer === 'reply') await link.request({ type: 'dereg', id: `dereg-${name}`, name }, `dereg-${name}`);
+      const name = (n: number): string => `${options.prefix}${a}x${n}`;
+      if (options.connectionPerName === true) {
+        for (let n = 0; n < options.namesPerAddress; n++) {
+          const link = await BulkLink.open(port, address);
+          await churn(link, name(n));
+          await close(link);
+        }
+        return;
       }
-      link.close();
-      await link.done;
+      const link = await BulkLink.open(port, address);
+      for (let n = 0; n < options.namesPerAddress && !link.closed; n++) await churn(link, name(n));
+      await close(link);
     }),
   );
   return tally;
@@ -251,13 +298,19 @@ export function loopbackAddresses(block: number, count: number): string[] {
  * connects at a time, from `localAddress` if given. A connect the server
  * refuses or resets is counted as failed, not thrown.
  */
-export async function idleConnections(port: number, count: number, options: { parallel?: number; localAddress?: string } = {}): Promise<{ links: BulkLink[]; failed: number }> {
+export async function idleConnections(
+  port: number,
+  count: number,
+  options: { parallel?: number; localAddress?: string } = {},
+): Promise<{ links: BulkLink[]; failed: number }> {
   const links: BulkLink[] = [];
   let failed = 0;
   const parallel = options.parallel ?? 50;
   for (let at = 0; at < count; at += parallel) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(parallel, count - at) }, () => BulkLink.open(port, options.localAddress).catch(() => null)),
+      Array.from({ length: Math.min(parallel, count - at) }, () =>
+        BulkLink.open(port, options.localAddress).catch(() => null),
+      ),
     );
     for (const link of batch) {
       if (link === null) failed++;

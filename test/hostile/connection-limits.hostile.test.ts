@@ -1,6 +1,6 @@
 import { startServer, type StartedServer } from '../../testkit/chat-roles';
 import { DEFAULT_LIMITS } from '../../src/protocol/limits';
-import { BulkLink, closeAllBulkLinks } from '../helpers/bulk-link';
+import { type BulkLink, closeAllBulkLinks } from '../helpers/bulk-link';
 import { Bystanders } from '../helpers/bystanders';
 import { idleConnections } from '../helpers/server-attacks';
 
@@ -24,7 +24,9 @@ afterEach(() => closeAllBulkLinks());
 
 /** A server whose process may open at most FILE_LIMIT files (`prlimit`, as `ulimit -n` in a shell). */
 function serverUnderFileLimit(args: string[] = []): Promise<StartedServer> {
-  return startServer(args, { wrap: (argv) => ({ file: 'prlimit', args: [`--nofile=${FILE_LIMIT}:${FILE_LIMIT}`, '--', ...argv] }) });
+  return startServer(args, {
+    wrap: (argv) => ({ file: 'prlimit', args: [`--nofile=${FILE_LIMIT}:${FILE_LIMIT}`, '--', ...argv] }),
+  });
 }
 
 /** Error codes the server sent on `links`, counted. */
@@ -56,7 +58,14 @@ it('100 connections from one address with --limit-loopback: the first 64 are kep
   const world = await Bystanders.start(server);
   const { links, failed } = await idleConnections(server.port, 100, { localAddress: '127.0.0.2', parallel: 10 });
   // Each link asks something: a kept one is answered (not_registered), a refused one was closed.
-  const kept = await Promise.all(links.map((l, i) => l.request({ type: 'list_groups', id: `probe${i}` }, `probe${i}`).then(() => true, () => false)));
+  const kept = await Promise.all(
+    links.map((l, i) =>
+      l.request({ type: 'list_groups', id: `probe${i}` }, `probe${i}`).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   const refused = links.filter((_, i) => !kept[i]);
   const newcomer = await world.newcomer();
   await world.groupMessage('past the crowd');

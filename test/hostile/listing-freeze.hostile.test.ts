@@ -33,7 +33,12 @@ afterEach(async () => {
 it('300 list_groups of 20,000 groups written by a client that closes at once: nobody else is dropped or left unanswered', async () => {
   // The group limits of finding 3 are raised so the review's 20,000 groups can exist; five creators
   // stay within the default per-connection rate (a burst of 4,000 frames each).
-  const server = await startServer(['--max-groups', String(GROUPS + 10), '--max-groups-per-client', String(GROUPS / 5)]);
+  const server = await startServer([
+    '--max-groups',
+    String(GROUPS + 10),
+    '--max-groups-per-client',
+    String(GROUPS / 5),
+  ]);
   const created = await Promise.all(
     Array.from({ length: 5 }, (_, c) => createGroups(server.port, `creator${c}`, groupNames(`g${c}x`, GROUPS / 5))),
   );
@@ -47,7 +52,11 @@ it('300 list_groups of 20,000 groups written by a client that closes at once: no
   const newcomer = await world.newcomer();
   await world.groupMessage('during the listings');
   // mallory's queue is done once she is offline (docs/usage.md: after the frames she already sent).
-  await watcher.waitFor((f) => f.type === 'table' && f.clients.some((e) => e.name === 'mallory' && !e.online), 'mallory offline', 60_000);
+  await watcher.waitFor(
+    (f) => f.type === 'table' && f.clients.some((e) => e.name === 'mallory' && !e.online),
+    'mallory offline',
+    60_000,
+  );
   await world.groupMessage('after the listings');
 
   world.expectUnharmed([newcomer]);

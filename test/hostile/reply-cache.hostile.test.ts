@@ -32,7 +32,12 @@ it('names churned through 3,900 long request ids each: memory returns near its b
   const server = await startServer();
   const world = await Bystanders.start(server);
   let busy = true;
-  const churn = replyCacheChurn(server.port, { names: NAMES, requestsPerName: REQUESTS_PER_NAME, parallel: 4, prefix: 'churn' }).finally(() => (busy = false));
+  const churn = replyCacheChurn(server.port, {
+    names: NAMES,
+    requestsPerName: REQUESTS_PER_NAME,
+    parallel: 4,
+    prefix: 'churn',
+  }).finally(() => (busy = false));
   const newcomer = await world.newcomer();
   let messages = 0;
   while (busy) await world.groupMessage(`during the churn ${++messages}`);
@@ -47,7 +52,10 @@ it('two names registered in turn on one connection do not share replies: the sec
   const server = await startServer();
   const client = await RawClient.connect(server.port);
   expect((await client.register('first')).type).toBe('reply');
-  expect(await client.request({ type: 'create_group', id: 'same-id', group: 'first_room' })).toEqual({ type: 'reply', id: 'same-id' });
+  expect(await client.request({ type: 'create_group', id: 'same-id', group: 'first_room' })).toEqual({
+    type: 'reply',
+    id: 'same-id',
+  });
   expect((await client.request({ type: 'dereg', name: 'first' })).type).toBe('reply');
   expect((await client.register('second')).type).toBe('reply');
   await client.request({ type: 'create_group', id: 'same-id', group: 'second_room' });

@@ -56,12 +56,17 @@ it('a member acking just under the ack timeout and one that never acks, two of f
   await world.groupMessage('after the burst');
 
   world.expectUnharmed([await newcomer]);
-  expect(world.alice.proc.linesMatching('>>> (room) [Message received by Server.]', { from: fromA })).toHaveLength(sent + 1);
+  expect(world.alice.proc.linesMatching('>>> (room) [Message received by Server.]', { from: fromA })).toHaveLength(
+    sent + 1,
+  );
   const texts = world.bob.proc.linesMatching(/^>>> \(room\) Group_Message alice: m\d+$/, { from: fromB });
   expect(texts).toEqual(Array.from({ length: sent }, (_, i) => `>>> (room) Group_Message alice: m${i}`));
   for (const c of others) {
     await c.waitFor((f) => f.type === 'group_msg' && f.text === 'after the burst', `the last message at ${c.name}`);
-    expect(c.groupMessages('room').map((m) => m.text)).toEqual([...Array.from({ length: sent }, (_, i) => `m${i}`), 'after the burst']);
+    expect(c.groupMessages('room').map((m) => m.text)).toEqual([
+      ...Array.from({ length: sent }, (_, i) => `m${i}`),
+      'after the burst',
+    ]);
     expect(c.isClosed).toBe(false);
   }
   expect([late.client.isClosed, mute.client.isClosed]).toEqual([false, false]); // removed from the group at most, never dropped

@@ -65,7 +65,12 @@ describe('ReplyCaches: bounded duplicate suppression', () => {
     cache.set('r1', { type: 'error', id: 'r1', code: 'not_in_group', message: ERROR_CODES.not_in_group });
     cache.set('r2', { type: 'error', id: 'r2', code: 'internal_error', message: 'something else' });
     cache.set('r3', { type: 'reply', id: 'r3', group: 'room' });
-    expect(cache.get('r1')).toEqual({ type: 'error', id: 'r1', code: 'not_in_group', message: ERROR_CODES.not_in_group });
+    expect(cache.get('r1')).toEqual({
+      type: 'error',
+      id: 'r1',
+      code: 'not_in_group',
+      message: ERROR_CODES.not_in_group,
+    });
     expect(cache.get('r2')).toEqual({ type: 'error', id: 'r2', code: 'internal_error', message: 'something else' });
     expect(cache.get('r3')).toEqual({ type: 'reply', id: 'r3', group: 'room' });
     expect([...cache.entries()].map(([id]) => id)).toEqual(['r1', 'r2', 'r3']);
