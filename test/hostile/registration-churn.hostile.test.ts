@@ -55,7 +55,11 @@ it('one address churning 300 names, then 40 addresses churning 40 each: rate lim
   const newcomer = await world.newcomer();
   await world.groupMessage('during the churn');
   const fromOne = await single;
-  const botnet = await registrationChurn(server.port, { addresses: loopbackAddresses(1, 40), namesPerAddress: 40, prefix: 'bot' });
+  const botnet = await registrationChurn(server.port, {
+    addresses: loopbackAddresses(1, 40),
+    namesPerAddress: 40,
+    prefix: 'bot',
+  });
   await world.groupMessage('after the churn');
   const seconds = (Date.now() - started) / 1000;
 
@@ -66,11 +70,36 @@ it('one address churning 300 names, then 40 addresses churning 40 each: rate lim
   // A newcomer's table: the online clients and at most MAX_OFFLINE offline names.
   const table = await fullTableOf(server.port, 'reader');
   expect(table.filter((e) => !e.online).length).toBeLessThanOrEqual(MAX_OFFLINE);
-  expect(table.filter((e) => e.online).map((e) => e.name).sort()).toEqual(['alice', 'bob', 'newcomer1', 'reader']);
+  expect(
+    table
+      .filter((e) => e.online)
+      .map((e) => e.name)
+      .sort(),
+  ).toEqual(['alice', 'bob', 'newcomer1', 'reader']);
   await world.memoryBack();
   // The single address got its burst and the sustained rate, no more; each botnet address stayed within its burst.
   expect(fromOne['reply']).toBeGreaterThanOrEqual(BURST);
   expect(fromOne['reply']).toBeLessThanOrEqual(BURST + Math.ceil(REGISTRATIONS_PER_SEC * seconds));
   expect(fromOne['error:rate_limited']).toBe(300 - fromOne['reply']!);
   expect(botnet).toEqual({ reply: 40 * 40 });
+}, 120_000);
+
+it('one address reconnecting for each of 200 names: the same per-address rate, no fresh burst per connection', async () => {
+  const server = await startServer(['--limit-loopback']);
+  const world = await Bystanders.start(server);
+  const started = Date.now();
+  const churn = registrationChurn(server.port, {
+    addresses: ['127.0.0.3'],
+    namesPerAddress: 200,
+    prefix: 'again',
+    connectionPerName: true,
+  });
+  await world.groupMessage('during the churn');
+  const answers = await churn;
+  const seconds = (Date.now() - started) / 1000;
+
+  world.expectUnharmed();
+  expect(answers['reply']).toBeGreaterThanOrEqual(BURST);
+  expect(answers['reply']).toBeLessThanOrEqual(BURST + Math.ceil(REGISTRATIONS_PER_SEC * seconds));
+  expect(answers['error:rate_limited']).toBe(200 - answers['reply']!);
 }, 120_000);
