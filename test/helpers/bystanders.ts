@@ -1,5 +1,12 @@
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { startClient, startClients, type RoleOptions, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
+import {
+  startClient,
+  startClients,
+  type RoleOptions,
+  type StartedClient,
+  type StartedServer,
+} from '../../testkit/chat-roles';
 import { expectAfter } from './e2e-chat';
 import { eventually } from './eventually';
 
@@ -26,8 +33,40 @@ const RSS_RETURN_WAIT_MS = 20_000;
 /** Lines a bystander must never print: it was dropped, or the server stopped answering it. */
 const HARMED = /Server connection lost|Server not responding|Exiting/;
 
+/**
+ * Figures for docs/security.md: with CHATAPP_FIGURES_FILE set, each test
+ * that started bystanders appends one JSON line there once it ends (passed
+ * or failed): the server's RSS at baseline, its peak and its last sample
+ * (every 250 ms), the round trips of alice's group messages and the
+ * newcomers' registrations, and the harm lines each bystander printed. Run
+ * the hostile tests against the build before the fixes (CHATAPP_MAIN_JS) and
+ * against today's to get the before → after columns. Never asserted.
+ */
+const FIGURES_FILE = process.env['CHATAPP_FIGURES_FILE'];
+let recording: Bystanders | null = null;
+if (FIGURES_FILE !== undefined) {
+  afterEach(() => {
+    const world = recording;
+    recording = null;
+    if (world === null) return;
+    fs.appendFileSync(
+      FIGURES_FILE,
+      `${JSON.stringify({ test: expect.getState().currentTestName, ...world.figures() })}\n`,
+    );
+  });
+}
+
 export class Bystanders {
   private newcomers = 0;
+  private readonly trips: number[] = [];
+  private readonly registrations: number[] = [];
+  private readonly newcomerClients: StartedClient[] = [];
+  private readonly failedNewcomers: string[] = [];
+  private peakRssMb: number;
+  private lastRssMb: number;
+  private sampler: NodeJS.Timeout | null = null;
+  /** What `memoryBack` found (null: not reached). */
+  private settledRssMb: number | null = null;
 
   private constructor(
     readonly server: StartedServer,
@@ -36,15 +75,49 @@ export class Bystanders {
     /** The server's RSS (MB) with the bystanders in place, before any attack. */
     readonly baselineRssMb: number,
     private readonly clientArgs: readonly string[],
-  ) {}
+  ) {
+    this.peakRssMb = this.lastRssMb = baselineRssMb;
+    if (FIGURES_FILE === undefined) return;
+    this.sampler = setInterval(() => {
+      if (!server.proc.alive) return;
+      try {
+        const rss = server.proc.rssMb();
+        if (!Number.isFinite(rss)) return; // an exiting process has no RSS line any more
+        this.lastRssMb = rss;
+        this.peakRssMb = Math.max(this.peakRssMb, rss);
+      } catch {
+        // the process is gone between the check and the read
+      }
+    }, 250).unref();
+  }
+
+  /** What CHATAPP_FIGURES_FILE records (see there). */
+  figures(): object {
+    if (this.sampler !== null) clearInterval(this.sampler);
+    const ms = (xs: number[]) => xs.map((x) => Math.round(x));
+    return {
+      build: process.env['CHATAPP_MAIN_JS'] ?? 'dist',
+      rssMb: { baseline: this.baselineRssMb, peak: this.peakRssMb, last: this.lastRssMb, settled: this.settledRssMb },
+      groupMessageMs: ms(this.trips),
+      registrationMs: ms(this.registrations),
+      newcomersNotRegistered: this.failedNewcomers,
+      harm: Object.fromEntries([this.alice, this.bob, ...this.newcomerClients].map((c) => [c.name, this.harm(c)])),
+    };
+  }
 
   /** Starts alice and bob (with `clientArgs`) on `server`; alice creates `room` and both join it. */
-  static async start(server: StartedServer, clientArgs: readonly string[] = [], options: RoleOptions = {}): Promise<Bystanders> {
+  static async start(
+    server: StartedServer,
+    clientArgs: readonly string[] = [],
+    options: RoleOptions = {},
+  ): Promise<Bystanders> {
     const [alice, bob] = await startClients(['alice', 'bob'], server.port, clientArgs, options);
     await expectAfter(alice!.proc, 'create_group room', ['>>> [Group room created by Server.]']);
     await expectAfter(alice!.proc, 'join_group room', ['>>> [Entered group room successfully]']);
     await expectAfter(bob!.proc, 'join_group room', ['>>> [Entered group room successfully]']);
-    return new Bystanders(server, alice!, bob!, server.proc.rssMb(), clientArgs);
+    const world = new Bystanders(server, alice!, bob!, server.proc.rssMb(), clientArgs);
+    if (FIGURES_FILE !== undefined) recording = world;
+    return world;
   }
 
   /**
@@ -57,12 +130,22 @@ export class Bystanders {
     this.alice.proc.send(`send_group ${text}`);
     await this.alice.proc.waitForLine('>>> (room) [Message received by Server.]', { from: fromA });
     await this.bob.proc.waitForLine(`>>> (room) Group_Message alice: ${text}`, { from: fromB });
-    return performance.now() - started;
+    const took = performance.now() - started;
+    this.trips.push(took);
+    return took;
   }
 
   /** A new client registers (it exits with `[Server not responding]` if the server does not answer within its bound). */
   async newcomer(options: RoleOptions = {}): Promise<StartedClient> {
-    return startClient(`newcomer${++this.newcomers}`, this.server.port, this.clientArgs, options);
+    const started = performance.now();
+    const name = `newcomer${++this.newcomers}`;
+    const client = await startClient(name, this.server.port, this.clientArgs, options).catch((err: unknown) => {
+      this.failedNewcomers.push(name);
+      throw err;
+    });
+    this.registrations.push(performance.now() - started);
+    this.newcomerClients.push(client);
+    return client;
   }
 
   /** Lines of `client` that show harm (dropped, or not answered in time). */
@@ -74,7 +157,10 @@ export class Bystanders {
   expectUnharmed(others: readonly StartedClient[] = []): void {
     for (const c of [this.alice, this.bob, ...others]) {
       expect({ name: c.name, alive: c.proc.alive, harm: this.harm(c), stderr: c.proc.output('stderr') }).toEqual({
-        name: c.name, alive: true, harm: [], stderr: '',
+        name: c.name,
+        alive: true,
+        harm: [],
+        stderr: '',
       });
     }
     expect(this.server.proc.alive).toBe(true);
@@ -89,7 +175,15 @@ export class Bystanders {
       timeoutMs: RSS_RETURN_WAIT_MS,
       everyMs: 250,
     }).catch(rss);
+    this.settledRssMb = settled;
     expect(settled).toBeLessThan(bound);
+    if (FIGURES_FILE !== undefined) {
+      // Figures only (never asserted): where memory settles once the idle collector has run for a while.
+      for (let i = 0; i < 60; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        if (this.server.proc.alive) this.settledRssMb = Math.min(this.settledRssMb, rss());
+      }
+    }
     return settled;
   }
 }
