@@ -3,9 +3,9 @@ import { nextId, RawClient } from './raw-client';
 
 /**
  * The attacks on the server of issue 9 (findings 1, 2, 3, 4, 7, 8, 9), as
- * functions shared by the hostile tests (test/hostile/*.hostile.test.ts) and
- * test/helpers/measure-server-attacks.ts, which prints the figures of
- * docs/security.md. Each reproduces the review's attack at a size bounded in
+ * functions for the hostile tests (test/hostile/*.hostile.test.ts), which
+ * also record the figures of docs/security.md ("Measured", with
+ * CHATAPP_FIGURES_FILE: bystanders.ts). Each reproduces the review's attack at a size bounded in
  * count, and returns what the attacker saw; the callers look at the
  * bystanders. Every wait is bounded by a safety net; none asserts on speed.
  */
