@@ -24,7 +24,8 @@ export class DataDirError extends Error {
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(reason, options);
+    // One output line: SQLite's messages (quick_check's report) may span several.
+    super(reason.replace(/\s+/g, ' ').trim(), options);
   }
 }
 
