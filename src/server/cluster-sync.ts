@@ -60,7 +60,7 @@ export class ClusterSync {
   private apply(event: ClusterEvent): void {
     const { fanout } = this.host;
     if (event.t === 'msg') {
-      if (event.seq <= fanout.lastSeq(event.group)) return; // a catch-up delivered it already
+      // A message a member already has (a catch-up, a join's history) is skipped per member (GroupFanout).
       const sender = this.host.sessionOf(event.from);
       const from = sender?.name === event.from ? (sender as Session & { name: string }) : event.from;
       fanout.publish(event.group, from, event.text, event.seq);

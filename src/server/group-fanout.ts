@@ -106,22 +106,24 @@ export class GroupFanout {
    */
   publish(group: string, from: Member | string, text: string, seq?: number): number {
     const ch = this.channel(group);
-    ch.seq = seq ?? ch.seq + 1;
+    // Never back: a cluster node may have seeded the seq (a join) past a message still on its way here.
+    const msgSeq = seq ?? ch.seq + 1;
+    ch.seq = Math.max(ch.seq, msgSeq);
     const fromName = typeof from === 'string' ? from : from.name;
-    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: ch.seq, from: fromName, text });
+    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: msgSeq, from: fromName, text });
     const now = this.clock.now();
     let sent = false;
     for (const r of ch.recipients) {
       if (r.name === fromName || r.window.dead || !r.session.conn.open) continue;
-      if (r.held !== null) this.hold(ch, r, ch.seq, bytes);
-      else sent = this.deliver(ch, r, ch.seq, bytes, now) || sent;
+      if (r.held !== null) this.hold(ch, r, msgSeq, bytes);
+      else sent = this.deliver(ch, r, msgSeq, bytes, now) || sent;
     }
     if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
     if (typeof from !== 'string' && this.blocked(ch) && !ch.pausedSenders.has(from)) {
       ch.pausedSenders.add(from); // its next requests wait; its acks are still read
       from.pause('flow');
     }
-    return ch.seq;
+    return msgSeq;
   }
 
   /** Queues one delivery to `r` and applies the per-member bounds; false if `r` was dropped as slow. */
