@@ -5,6 +5,7 @@ import { GroupLineCache } from './delivery-decoder';
 import { newIdentity, type BenchIdentity } from './identity';
 import { clientName, nowMs } from './message-text';
 import { ServerProcess } from './server-process';
+import { ServerNodes, type BenchServer } from './server-nodes';
 import type { LatencySummary } from './stats';
 
 /** Options every scenario gets from the command line. */
@@ -33,6 +34,10 @@ export interface ScenarioOptions {
   timeoutMs: number;
   /** Print progress to stderr. */
   verbose: boolean;
+  /** Run the server as this many cluster nodes over `redis` (docs/scaling.md); 1 without it. */
+  nodes: number;
+  /** The Redis of a cluster run (`--redis`), or null for one ordinary server. */
+  redis: string | null;
 }
 
 /** The one JSON line `--json` prints (null where not applicable), plus scenario-specific extras. */
@@ -89,13 +94,15 @@ export function startServer(
   scenario: string,
   options: ScenarioOptions,
   extraArgs: string[] = [],
-): Promise<ServerProcess> {
-  return ServerProcess.start({
+): Promise<BenchServer> {
+  const processOptions = {
     args: [...extraArgs, ...options.serverArgs],
     logFile: path.join(options.logDir, `server-${scenario}.log`),
     cpuProfileDir: options.profileDir,
     nodeArgs: options.serverNodeArgs,
-  });
+  };
+  if (options.redis === null) return ServerProcess.start(processOptions);
+  return ServerNodes.start(options.nodes, options.redis, processOptions);
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -167,7 +174,7 @@ export interface RegisterOptions {
  * Client i is named `b<firstIndex + i>` (firstIndex 0 unless given), so a later batch gets names of its own.
  */
 export async function registerAll(
-  server: ServerProcess,
+  server: BenchServer,
   run: BenchRun,
   keys: readonly BenchIdentity[],
   options: RegisterOptions & { deadlineAt?: number },
@@ -187,7 +194,7 @@ export async function registerAll(
       const config: ClientConfig = { trackTable: options.trackTable(index), maxFrameBytes: MAX_FRAME_BYTES };
       try {
         const number = (options.firstIndex ?? 0) + index;
-        const client = await BenchClient.connect(server.port, number, clientName(number), run, config);
+        const client = await BenchClient.connect(server.portFor(index), number, clientName(number), run, config);
         result.clients[index] = client;
         await client.register(keys[index]!, options.listenPorts?.[index] ?? 1);
         result.registered++;
@@ -215,7 +222,7 @@ export async function registerAll(
 
 /** registerAll for scenarios that need every client: throws on the first failure. */
 export async function registerClients(
-  server: ServerProcess,
+  server: BenchServer,
   run: BenchRun,
   keys: readonly BenchIdentity[],
   options: RegisterOptions,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { ServerProcess } from './server-process';
+import type { BenchServer } from './server-nodes';
 
 /**
  * What the bench reads about a server process from /proc while a scenario
@@ -9,7 +9,7 @@ import type { ServerProcess } from './server-process';
  */
 
 /** A server process whose memory and CPU the bench reads from /proc (chatapp's, or an IRC server's). */
-export type MeasuredProcess = Pick<ServerProcess, 'memory' | 'cpuSeconds'>;
+export type MeasuredProcess = Pick<BenchServer, 'memory' | 'cpuSeconds'>;
 
 /** Samples the server's RSS every `intervalMs` until stopped; tracks the maximum. */
 export class RssSampler {

@@ -61,6 +61,7 @@ const SUITE: readonly SuiteEntry[] = [
 const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private|history|saved|startup] [--clients N]
   [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--dm-client library|lean] [--profile DIR]
   [--server-arg ARG]... [--server-node-arg ARG]... [--timeout SECONDS] [--repeat K] [--verbose]
+  [--nodes N --redis URL]  (the server as N cluster nodes over that Redis; clients spread over the nodes)
   --repeat K runs each scenario K times and reports the median run (by its headline figure).`;
 
 interface Parsed {
@@ -90,6 +91,8 @@ function parse(argv: string[]): Parsed {
       'dm-client': { type: 'string' },
       timeout: { type: 'string' },
       repeat: { type: 'string' },
+      nodes: { type: 'string' },
+      redis: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -120,7 +123,11 @@ function parse(argv: string[]): Parsed {
     logDir: path.resolve(__dirname, '..', '..', 'bench', 'results'),
     timeoutMs: int(values.timeout, 60, 'timeout') * 1000,
     verbose: values.verbose || !values.json,
+    nodes: int(values.nodes, 1, 'nodes'),
+    redis: values.redis ?? null,
   };
+  if (options.nodes < 1 || (options.nodes > 1 && options.redis === null))
+    throw new Error(`--nodes ${options.nodes} needs --redis <url> (and at least 1 node)\n${USAGE}`);
   const explicit = new Set(Object.keys(values).filter((k) => values[k as keyof typeof values] !== undefined));
   const repeat = values.repeat === undefined ? null : Math.max(1, int(values.repeat, 1, 'repeat'));
   return { options, scenario: scenario as ScenarioName | null, json: values.json, explicit, repeat };

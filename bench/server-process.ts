@@ -52,6 +52,11 @@ export class ServerProcess {
     return this.proc.pid ?? -1;
   }
 
+  /** The port client `index` connects to: this one server's. */
+  portFor(_index: number): number {
+    return this.port;
+  }
+
   /** Starts the server and resolves once it printed its port. */
   static async start(options: ServerProcessOptions): Promise<ServerProcess> {
     const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];

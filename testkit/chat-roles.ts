@@ -40,7 +40,7 @@ export async function startServer(
 ): Promise<StartedServer> {
   // Each server its own data directory (docs/usage.md "Durable state"), removed with its test (or
   // file), unless the test chose one (a restart on the same directory) or --ephemeral.
-  const chosen = args.includes('--data') || args.includes('--ephemeral');
+  const chosen = args.includes('--data') || args.includes('--ephemeral') || args.includes('--redis');
   const data = chosen ? [] : ['--data', newDataHome(options.keepAcrossTests === true ? 'file' : 'test')];
   const proc = startCli(['-s', String(options.port ?? 0), ...args, ...data], {
     ...options,

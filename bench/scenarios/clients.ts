@@ -18,7 +18,7 @@ import {
   type ScenarioOptions,
   type ScenarioResult,
 } from '../harness';
-import type { ServerProcess } from '../server-process';
+import type { BenchServer } from '../server-nodes';
 import { nowMs } from '../message-text';
 import { round } from '../stats';
 
@@ -106,7 +106,7 @@ interface IdleStep {
  * server's steady RSS. A failed registration is counted, and its connection closed.
  */
 async function addIdleClients(
-  server: ServerProcess,
+  server: BenchServer,
   run: BenchRun,
   keys: readonly BenchIdentity[],
   clients: BenchClient[],

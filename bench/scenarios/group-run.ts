@@ -15,7 +15,8 @@ import {
 } from '../harness';
 import { lossReport } from '../loss';
 import { nowMs } from '../message-text';
-import type { ServerProcess, ServerStats } from '../server-process';
+import type { ServerStats } from '../server-process';
+import type { BenchServer } from '../server-nodes';
 import { round, roundLatency } from '../stats';
 import { ackVerdict, groupOutcome } from '../verdict';
 
@@ -32,7 +33,7 @@ const DRAIN_TIMEOUT_MS = 5_000;
 const DRAIN_POLL_MS = 25;
 
 export interface GroupSetup {
-  server: ServerProcess;
+  server: BenchServer;
   run: BenchRun;
   clients: BenchClient[];
 }
@@ -80,7 +81,7 @@ export interface Drained {
  * Keeps the clients open (reading and acking) until the server reports zero
  * unacked deliveries: only then has every ack been confirmed where it counts.
  */
-export async function drainAcks(server: ServerProcess): Promise<Drained> {
+export async function drainAcks(server: BenchServer): Promise<Drained> {
   const startedAt = Date.now();
   let stats = await server.stats();
   while (stats !== null && stats.unackedDeliveries > 0 && Date.now() - startedAt < DRAIN_TIMEOUT_MS) {

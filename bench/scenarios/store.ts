@@ -14,7 +14,7 @@ import {
   type ScenarioResult,
 } from '../harness';
 import { nowMs } from '../message-text';
-import type { ServerProcess } from '../server-process';
+import type { BenchServer } from '../server-nodes';
 import { exactPercentile, round } from '../stats';
 
 /**
@@ -39,7 +39,7 @@ const SAVED_PER_ROUND = 100;
 const STARTS = 3;
 
 /** A ChatClient for the bench (its direct-message listener on loopback, no files). */
-function client(index: number, server: ServerProcess, identityOf?: ChatClient): ChatClient {
+function client(index: number, server: BenchServer, identityOf?: ChatClient): ChatClient {
   return new ChatClient({
     name: clientName(index),
     serverHost: '127.0.0.1',

@@ -9,8 +9,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Where a server keeps its state: a data directory (the database), or memory only (`--ephemeral`). */
-export type StateOption = { readonly kind: 'data'; readonly dir: string } | { readonly kind: 'memory' };
+/**
+ * Where a server keeps its state: a data directory (the database), memory
+ * only (`--ephemeral`), or a Redis shared with the other nodes of a cluster
+ * (`--redis`, docs/scaling.md).
+ */
+export type StateOption =
+  | { readonly kind: 'data'; readonly dir: string }
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'redis'; readonly url: string; readonly prefix: string };
 
 export interface ServerOptions {
   readonly port: number;
@@ -30,6 +37,8 @@ export interface ClientOptions {
   readonly limits: Limits;
   /** Where the client's Ed25519 identity is kept (docs/usage.md "Files"). */
   readonly identityFile: string;
+  /** More servers of the same cluster to fail over to (`--servers`, docs/usage.md "Cluster"). */
+  readonly servers?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
 }
 
 export interface PeerOptions {
@@ -75,6 +84,17 @@ export function peerAddress(value: string): { host: string; port: number } {
   return { host: serverHost(host), port };
 }
 
+/** `--servers host:port[,host:port...]`: each address as the server host and port are checked. */
+export function serverList(value: string): Array<{ host: string; port: number }> {
+  return value.split(',').map((item) => {
+    const match = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(item);
+    const port = match ? parsePort(match[2]!) : null;
+    if (!match || !isValidHost(match[1]!) || port === null || port === 0)
+      throw new UsageError(`Invalid --servers: ${value}`);
+    return { host: serverHost(match[1]!), port };
+  });
+}
+
 /** Applies `--ack-timeout`, `--retries` and every limit option over the defaults. */
 export function limits(raw: RawLimitOptions): Limits {
   const result: Limits = { ...DEFAULT_LIMITS };
@@ -100,12 +120,43 @@ export function optionName(key: keyof Limits): string {
   return key.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** `--data <dir>` / `--ephemeral` (not both); default: the data home's `server` directory (docs/usage.md "Files"). */
-export function stateOption(data: string | undefined, ephemeral: boolean): StateOption {
+/**
+ * `--data <dir>` / `--ephemeral` / `--redis <url>` (at most one); default:
+ * the data home's `server` directory (docs/usage.md "Files").
+ */
+export function stateOption(
+  data: string | undefined,
+  ephemeral: boolean,
+  redis?: string,
+  prefix?: string,
+): StateOption {
+  if (prefix !== undefined && (redis === undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)))
+    throw new UsageError(`Invalid --redis-prefix: ${prefix}`);
+  if (redis !== undefined) {
+    if (ephemeral || data !== undefined)
+      throw new UsageError('Invalid --redis: it cannot be combined with --data or --ephemeral');
+    return { kind: 'redis', url: redisUrl(redis), prefix: prefix ?? 'chatapp' };
+  }
   if (ephemeral && data !== undefined) throw new UsageError('Invalid --ephemeral: it cannot be combined with --data');
   if (ephemeral) return { kind: 'memory' };
   if (data !== undefined && data.trim() === '') throw new UsageError(`Invalid --data: ${data}`);
   return { kind: 'data', dir: path.resolve(data ?? path.join(chatappDataHome(), 'server')) };
+}
+
+/** `--redis <url>`: `redis://` (or `rediss://`) with a host, an optional port and database number. */
+export function redisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`Invalid --redis: ${value}`);
+  }
+  const okScheme = url.protocol === 'redis:' || url.protocol === 'rediss:';
+  const okPort = url.port === '' || parsePort(url.port) !== null;
+  const okDb = url.pathname === '' || url.pathname === '/' || /^\/\d{1,2}$/.test(url.pathname);
+  if (!okScheme || url.hostname === '' || !okPort || !okDb || url.search !== '' || url.hash !== '')
+    throw new UsageError(`Invalid --redis: ${value}`);
+  return value;
 }
 
 /** `--identity <file>`, or the default place for `name`'s identity (docs/usage.md "Files"). */

@@ -39,6 +39,7 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
     name: options.name,
     serverHost: options.serverHost,
     serverPort: options.serverPort,
+    ...(options.servers ? { servers: options.servers } : {}),
     listenPort: options.listenPort,
     limits: options.limits,
     dataDir: chatappDataHome(),

@@ -63,6 +63,9 @@ export function buildProgram(version: string): Command {
     "the client's identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)",
   );
   program.option('--ephemeral', "keep the server's state in memory only: nothing survives a restart");
+  program.option('--servers <list>', 'more servers of the cluster to fail over to: host:port[,host:port...] (client)');
+  program.option('--redis <url>', 'run the server as one node of a cluster sharing this Redis (redis://host:port)');
+  program.option('--redis-prefix <prefix>', 'start of every Redis key of this cluster (default chatapp)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
@@ -80,6 +83,9 @@ type ParsedOptions = {
   logText?: boolean;
   data?: string;
   ephemeral?: boolean;
+  redis?: string;
+  servers?: string;
+  redisPrefix?: string;
   identity?: string;
 } & args.RawLimitOptions;
 
@@ -123,7 +129,7 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
     const port = args.serverPort(opts.server);
-    const state = args.stateOption(opts.data, opts.ephemeral === true);
+    const state = args.stateOption(opts.data, opts.ephemeral === true, opts.redis, opts.redisPrefix);
     const logText = opts.logText !== false;
     return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state }, io);
   }
@@ -137,7 +143,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const serverPort = args.serverPort(sport);
     const listenPort = args.clientPort(lport);
     const identity = args.identityFile(opts.identity, name);
-    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity }, io);
+    const servers = opts.servers === undefined ? {} : { servers: args.serverList(opts.servers) };
+    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity, ...servers }, io);
   }
   const name = args.name(opts.peer!);
   const [lport, ...addresses] = rest;

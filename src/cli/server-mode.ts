@@ -9,6 +9,7 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
+import type { ClusterNode } from './cluster-node';
 import { IdleCollector, processHeap } from '../server/idle-collector';
 import { systemClock } from '../util/clock';
 import { commonLines, formatLine, serverLines } from './lines';
@@ -82,11 +83,23 @@ export function renderServerEvents(
   server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
 }
 
-/** The store the options ask for (docs/usage.md "Durable state"). Throws DataDirError. */
-function openStore(options: ServerOptions): ChatStore {
+/** The store the options ask for (docs/usage.md "Durable state"); a cluster node's comes with its feed. Throws DataDirError. */
+async function openStore(options: ServerOptions, line: (text: string) => void): Promise<OpenedStore> {
   const { historyLimit } = options.limits;
-  if (options.state.kind === 'memory') return new MemoryStore({ historyLimit });
-  return openSqliteStore({ dir: options.state.dir, historyLimit });
+  const state = options.state;
+  if (state.kind === 'memory') return { store: new MemoryStore({ historyLimit }), shown: null };
+  if (state.kind === 'data') return { store: openSqliteStore({ dir: state.dir, historyLimit }), shown: state.dir };
+  // Loaded only for a cluster node: ioredis costs every other start (a client, a usage error) its load time.
+  const { joinCluster } = await import('./cluster-node');
+  const cluster = await joinCluster(state.url, state.prefix, historyLimit, line);
+  return { store: cluster.store, shown: cluster.shownUrl, cluster };
+}
+
+/** An open store, what the startup line says it keeps state in (null: memory), and the cluster node if any. */
+interface OpenedStore {
+  readonly store: ChatStore;
+  readonly shown: string | null;
+  readonly cluster?: ClusterNode;
 }
 
 /**
@@ -95,9 +108,11 @@ function openStore(options: ServerOptions): ChatStore {
  * `>>> [Port <port> is already in use]` to stderr and exits 1.
  */
 export async function runServerMode(options: ServerOptions, io: Terminal): Promise<number> {
-  let store: ChatStore;
+  io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
+  const out = new LineWriter(io.stdout);
+  let opened: OpenedStore;
   try {
-    store = openStore(options);
+    opened = await openStore(options, (text) => out.line(text));
   } catch (err) {
     if (!(err instanceof DataDirError)) throw err;
     const line =
@@ -105,15 +120,15 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     io.stdout.write(formatLine(line) + '\n');
     return 1;
   }
+  const store = opened.store;
   // docs/security.md: shedding must engage before accept() runs out of descriptors.
   const maxClients = effectiveMaxClients(options.limits.maxClients, openFileLimit());
   const server = new ChatServer({
     limits: { ...options.limits, maxClients },
     limitLoopback: options.limitLoopback,
     store,
+    ...(opened.cluster ? { cluster: opened.cluster.feed } : {}),
   });
-  io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
-  const out = new LineWriter(io.stdout);
   renderServerEvents(server, out, io.stderr, { logText: options.logText });
   // Signals are caught before anything is printed: a script that sends SIGTERM
   // as soon as it reads the online line must still get a clean stop (exit 0).
@@ -130,18 +145,16 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   try {
     const listener = await listenChatServer(server, options.port);
     out.line(formatLine(serverLines.online(listener.port)));
-    out.line(
-      formatLine(
-        options.state.kind === 'memory' ? serverLines.memoryOnly() : serverLines.keepingState(options.state.dir),
-      ),
-    );
+    out.line(formatLine(opened.shown === null ? serverLines.memoryOnly() : serverLines.keepingState(opened.shown)));
     out.flush();
     await stopRequested;
+    await opened.cluster?.close();
     await listener.close().catch(() => undefined);
     out.flush();
     return 0;
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
+    await opened.cluster?.close();
     await store.close();
     io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
     return 1;

@@ -25,6 +25,8 @@ export interface ChatClientOptions {
   readonly name: string;
   readonly serverHost: string;
   readonly serverPort: number;
+  /** More servers of the same cluster, tried in turn when the current one is lost (docs/usage.md "Cluster"). */
+  readonly servers?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   /** Listen port for direct messages; 0 lets the OS pick. */
   readonly listenPort: number;
   readonly limits?: Partial<Limits>;
@@ -82,6 +84,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.link = new ServerLink({
       host: options.serverHost,
       port: options.serverPort,
+      ...(options.servers ? { alternates: options.servers } : {}),
       limits,
       clock,
       dial: options.dial,

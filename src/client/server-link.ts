@@ -51,6 +51,8 @@ export type Dialer = () => Duplex;
 export interface ServerLinkOptions {
   readonly host: string;
   readonly port: number;
+  /** Other servers of the same cluster: after a loss (or a failed dial) the next one is dialled, in turn. */
+  readonly alternates?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   readonly limits: Limits;
   readonly clock: Clock;
   readonly dial?: Dialer;
@@ -97,12 +99,16 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   private reconnectTimer: TimerHandle | null = null;
   private backoffMs = BACKOFF_BASE_MS;
   private closed = false;
+  /** The servers to dial, the first from the command line; `current` is the one dialled now. */
+  private readonly addresses: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  private current = 0;
   /** After the first successful registration a lost link is re-dialled in the background. */
   autoReconnect = false;
 
   constructor(private readonly options: ServerLinkOptions) {
     super();
     this.pending = new PendingAcks(options.clock);
+    this.addresses = [{ host: options.host, port: options.port }, ...(options.alternates ?? [])];
   }
 
   get level(): LinkLevel {
@@ -165,9 +171,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   connect(): void {
     if (this.closed || this.conn !== null) return;
     this.cancelReconnect();
-    const stream = this.options.dial
-      ? this.options.dial()
-      : net.connect({ host: this.options.host, port: this.options.port });
+    const stream = this.options.dial ? this.options.dial() : net.connect(this.addresses[this.current]!);
     const conn = new FramedConnection(
       stream,
       CLIENT_SIDE,
@@ -294,6 +298,8 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     this.socketOpen = false;
     this.challenge = null;
     this.linkLevel = LinkLevel.none;
+    // docs/usage.md "Cluster": a lost (or unreachable) server is left for the next one.
+    this.current = (this.current + 1) % this.addresses.length;
     if (wasOpen) this.emit('lost');
     if (this.autoReconnect && !this.closed) this.scheduleReconnect();
   }

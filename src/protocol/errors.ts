@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   stale_message: 'Message timestamp outside the accepted window',
   inbox_full: 'Receiver holds as many messages as it allows; try again later',
   idle_timeout: 'No message accepted on this link within the deadline',
+  store_unavailable: 'The server cannot reach its shared state; try again shortly',
   internal_error: 'Internal error',
 } as const;
 

@@ -22,6 +22,9 @@ import { SavedDelivery } from './saved-delivery';
 import { dispatchNotice, dispatchRequest, isReadOnly, routeKind } from './dispatch';
 import type { ServerContext } from './context';
 import type { EmitEvent, ServerEvents } from './events';
+import type { ClusterFeed } from '../store/cluster-events';
+import { ClusterSync } from './cluster-sync';
+import { StoreUnavailableError } from '../store/store-errors';
 
 /** ChatServer construction options; everything with a timeout uses `clock`. */
 export interface ChatServerOptions {
@@ -35,6 +38,11 @@ export interface ChatServerOptions {
   readonly backlog?: Partial<BacklogLimits>;
   /** Apply the per-address limits to loopback addresses too (by default they are exempt). */
   readonly limitLoopback?: boolean;
+  /**
+   * Makes this server one node of a cluster (docs/scaling.md): the feed of
+   * the store's changes, through which every group message is delivered.
+   */
+  readonly cluster?: ClusterFeed;
   /** Makes each connection's `hello` challenge (injectable, like the clock; default 32 random bytes). */
   readonly newChallenge?: () => string;
 }
@@ -137,7 +145,20 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       this.clock,
       options.tableFlushMs ?? DEFAULT_TABLE_FLUSH_MS,
     );
+    if (options.cluster !== undefined) {
+      new ClusterSync(options.cluster, {
+        store: this.store,
+        fanout: this.fanout,
+        membership: this.membership,
+        tables: this.tables,
+        historyLimit: this.limits.historyLimit,
+        sessionOf: (name) => this.byName.get(name),
+        liveOwners: () => [...this.byName.values()].map((s) => s.id),
+        fault: (err) => this.emit('fault', toError(err)),
+      });
+    }
     this.ctx = {
+      clustered: options.cluster !== undefined,
       store: this.store,
       membership: this.membership,
       fanout: this.fanout,
@@ -297,7 +318,11 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const name = session.name;
     if (name === null) return;
     this.unbind(session);
-    const result = await this.store.disconnect(name, session.id);
+    const result = await this.store.disconnect(name, session.id).catch((err: unknown) => {
+      // A cluster node without its Redis: the name goes offline when Redis is back (ClusterSync reconciles).
+      if (err instanceof StoreUnavailableError) return null;
+      throw err;
+    });
     if (result === null) return;
     this.membership.disconnected(session, name, result.leftGroup);
     this.emit('tableUpdated');

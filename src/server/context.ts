@@ -15,6 +15,8 @@ export type RegisteredSession = Session & { readonly name: string };
 /** What handlers may use. Handlers never print and never touch other sessions directly. */
 export interface ServerContext {
   readonly store: ChatStore;
+  /** One node of a cluster: group messages are delivered from the cluster feed, not by the handler. */
+  readonly clustered: boolean;
   readonly membership: Membership;
   readonly fanout: GroupFanout;
   readonly tables: TablePusher;

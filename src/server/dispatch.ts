@@ -1,3 +1,5 @@
+import { StoreUnavailableError } from '../store/store-errors';
+import { ERROR_CODES } from '../protocol/errors';
 import type { ClientToServerFrame, FrameOf, ServerRequest } from '../protocol/frames';
 import { fail, type Outcome, type RegisteredSession, type ServerContext } from './context';
 import type { Session } from './session';
@@ -108,8 +110,22 @@ export function dispatchRequest(ctx: ServerContext, session: Session, frame: Ser
     return session.conn.send(cached === PLAIN_REPLY ? { type: 'reply', id: frame.id } : cached); // performed once per id
   }
   const result = route(ctx, session, frame);
-  if (result instanceof Promise) return result.then((outcome) => deliver(ctx, session, frame, outcome));
+  if (result instanceof Promise)
+    return result.then(
+      (outcome) => deliver(ctx, session, frame, outcome),
+      (err: unknown) => refuse(session, frame, err),
+    );
   return deliver(ctx, session, frame, result);
+}
+
+/**
+ * The store could not be reached (a cluster node without its Redis): the
+ * request is refused with `store_unavailable` and not cached, so the client
+ * may try the same id again; any other error is a fault of the connection.
+ */
+function refuse(session: Session, frame: ServerRequest, err: unknown): void {
+  if (!(err instanceof StoreUnavailableError)) throw err;
+  session.conn.sendError('store_unavailable', ERROR_CODES.store_unavailable, frame.id);
 }
 
 function route(ctx: ServerContext, session: Session, frame: ServerRequest): Result {

@@ -27,6 +27,8 @@ interface Recipient {
   readonly name: string;
   readonly session: Member;
   readonly window: AckWindow;
+  /** The highest seq sent to it: a message reaching it twice (history and live) goes once. */
+  lastSent: number;
   /** While it catches up from the history: live messages wait here, in seq order (null once live). */
   held: Array<{ readonly seq: number; readonly bytes: GroupBytes }> | null;
 }
@@ -98,29 +100,36 @@ export class GroupFanout {
   /**
    * Sends `text` from `from` to every other member of `group`; returns its
    * seq — the store's (`seq`, one order per group across restarts) or, when
-   * none is given, the group's next.
+   * none is given, the group's next. `from` is the sender's session when it
+   * is connected here (flow control may hold it back), or only its name (a
+   * message from another node of a cluster, docs/scaling.md).
    */
-  publish(group: string, from: Member, text: string, seq?: number): number {
+  publish(group: string, from: Member | string, text: string, seq?: number): number {
     const ch = this.channel(group);
-    ch.seq = seq ?? ch.seq + 1;
-    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: ch.seq, from: from.name, text });
+    // Never back: a cluster node may have seeded the seq (a join) past a message still on its way here.
+    const msgSeq = seq ?? ch.seq + 1;
+    ch.seq = Math.max(ch.seq, msgSeq);
+    const fromName = typeof from === 'string' ? from : from.name;
+    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: msgSeq, from: fromName, text });
     const now = this.clock.now();
     let sent = false;
     for (const r of ch.recipients) {
-      if (r.session === from || r.window.dead || !r.session.conn.open) continue;
-      if (r.held !== null) this.hold(ch, r, ch.seq, bytes);
-      else sent = this.deliver(ch, r, ch.seq, bytes, now) || sent;
+      if (r.name === fromName || r.window.dead || !r.session.conn.open) continue;
+      if (r.held !== null) this.hold(ch, r, msgSeq, bytes);
+      else sent = this.deliver(ch, r, msgSeq, bytes, now) || sent;
     }
     if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
-    if (this.blocked(ch) && !ch.pausedSenders.has(from)) {
+    if (typeof from !== 'string' && this.blocked(ch) && !ch.pausedSenders.has(from)) {
       ch.pausedSenders.add(from); // its next requests wait; its acks are still read
       from.pause('flow');
     }
-    return ch.seq;
+    return msgSeq;
   }
 
   /** Queues one delivery to `r` and applies the per-member bounds; false if `r` was dropped as slow. */
   private deliver(ch: Channel, r: Recipient, seq: number, bytes: GroupBytes, now: number): boolean {
+    if (seq <= r.lastSent) return false; // it had this one already (its history, or a repeat)
+    r.lastSent = seq;
     r.session.conn.sendEncoded(bytes);
     r.window.push(seq, now);
     // Our queue counts too: a whole turn of fan-out may sit there before the flush.
@@ -140,14 +149,16 @@ export class GroupFanout {
   /**
    * `name` caught up: sends it the history it missed (`backlog`, in seq
    * order, only what precedes the live messages held meanwhile), then the
-   * held live messages, and from now on delivers live.
+   * held live messages, and from now on delivers live. Messages up to
+   * `shownUpTo` were shown with the join reply: they are not sent again.
    */
-  goLive(group: string, name: string, backlog: readonly HistoryEntry[]): void {
+  goLive(group: string, name: string, backlog: readonly HistoryEntry[], shownUpTo = 0): void {
     const ch = this.channels.get(group);
     const r = ch?.members.get(name);
     if (!ch || !r || r.held === null) return;
     const held = r.held;
     r.held = null;
+    r.lastSent = Math.max(r.lastSent, shownUpTo);
     if (r.window.dead || !r.session.conn.open) return;
     const now = this.clock.now();
     const firstHeld = held[0]?.seq ?? Infinity;
@@ -189,7 +200,8 @@ export class GroupFanout {
     const old = ch.members.get(session.name);
     if (old?.session === session) return ch.seq;
     if (old) this.forget(group, session.name);
-    ch.members.set(session.name, { name: session.name, session, window: new AckWindow(), held: catchUp ? [] : null });
+    const held = catchUp ? [] : null;
+    ch.members.set(session.name, { name: session.name, session, window: new AckWindow(), lastSent: 0, held });
     ch.recipients = [...ch.members.values()];
     return ch.seq;
   }
@@ -208,6 +220,11 @@ export class GroupFanout {
   /** The seq of the last message published to `group` (0 if none yet). */
   lastSeq(group: string): number {
     return this.channels.get(group)?.seq ?? 0;
+  }
+
+  /** The groups with at least one member here. */
+  groupsWithMembers(): string[] {
+    return [...this.channels.values()].filter((ch) => ch.members.size > 0).map((ch) => ch.group);
   }
 
   /** `group` was deleted: forgets its channel (its members were already forgotten). */

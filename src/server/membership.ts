@@ -66,12 +66,15 @@ export class Membership {
     }
     this.emit('groupJoined', session.name, group);
     const query = since === undefined ? { limit: SHOWN_ON_JOIN } : { after: since, limit: this.historyLimit };
-    // Messages published after the member was added reach it live (held until goLive).
-    const entries = (await this.store.history(group, query)).filter((e) => e.seq <= upTo);
+    // Read after the member was added: every later message reaches it live (held until goLive), and one
+    // it reads here and also receives live — stored, not yet fanned out — goes once (GroupFanout.lastSent).
+    const entries = await this.store.history(group, query);
     const name = session.name;
     const backlog = since === undefined ? [] : entries;
     const shown = since === undefined ? entries : [];
-    return { ok: true, group, seq: upTo, history: shown, goLive: () => this.fanout.goLive(group, name, backlog) };
+    const shownUpTo = shown.at(-1)?.seq ?? 0;
+    const goLive = (): void => this.fanout.goLive(group, name, backlog, shownUpTo);
+    return { ok: true, group, seq: Math.max(upTo, shownUpTo), history: shown, goLive };
   }
 
   /** `group` was deleted by its creator: each of its members here is told and back in normal mode. */

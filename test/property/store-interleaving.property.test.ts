@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { MemoryStore } from '../../src/store/memory-store';
 import type { ChatStore } from '../../src/store/chat-store';
+import { RedisStore } from '../../src/store/redis/redis-store';
+import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis-server';
 
 /**
  * The lock discipline of src/store/chat-store.ts under every interleaving
@@ -59,6 +62,25 @@ async function runClient(store: ChatStore, owner: number, s: Script, backoff: ()
   return belief;
 }
 
+/** The store agrees with what every client was told: one holder per online name, each in the group it was last told. */
+async function checkBeliefs(store: ChatStore, beliefs: readonly Belief[]): Promise<void> {
+  const clients = await store.clients();
+  const membership = new Map<string, string>();
+  for (const g of GROUPS)
+    for (const m of (await store.membersOf(g)) ?? []) {
+      expect(membership.has(m)).toBe(false); // in at most one group
+      membership.set(m, g);
+    }
+  for (const name of ['ann', 'bob']) {
+    const holders = beliefs.filter((b) => b.name === name && b.online);
+    expect(holders.length).toBeLessThanOrEqual(1); // one owner per online name
+    const entry = clients.find((c) => c.name === name);
+    expect(entry?.online ?? false).toBe(holders.length === 1);
+    // The holder's group is the one it was last told; nobody else's departure took it away.
+    expect(membership.get(name) ?? null).toBe(holders[0]?.group ?? null);
+  }
+}
+
 describe('ChatStore lock discipline under scheduled interleavings (MemoryStore with a write-through hook)', () => {
   it('every client finds the store as it was told, and the group indexes agree', async () => {
     await fc.assert(
@@ -70,23 +92,47 @@ describe('ChatStore lock discipline under scheduled interleavings (MemoryStore w
         scheduling = true;
         const beliefs = await s.waitFor(Promise.all(scripts.map((sc, i) => runClient(store, i + 1, sc, commit))));
 
-        const clients = await store.clients();
-        const membership = new Map<string, string>();
-        for (const g of GROUPS)
-          for (const m of (await store.membersOf(g)) ?? []) {
-            expect(membership.has(m)).toBe(false); // in at most one group
-            membership.set(m, g);
-          }
-        for (const name of ['ann', 'bob']) {
-          const holders = beliefs.filter((b) => b.name === name && b.online);
-          expect(holders.length).toBeLessThanOrEqual(1); // one owner per online name
-          const entry = clients.find((c) => c.name === name);
-          expect(entry?.online ?? false).toBe(holders.length === 1);
-          // The holder's group is the one it was last told; nobody else's departure took it away.
-          expect(membership.get(name) ?? null).toBe(holders[0]?.group ?? null);
-        }
+        await checkBeliefs(store, beliefs);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+/**
+ * The same clients against the Redis store, each on its own node (its own
+ * RedisStore and connection), all at once: the interleaving is whatever
+ * order Redis runs their scripts in.
+ */
+describeWithRedis('ChatStore lock discipline across three nodes (RedisStore, real redis-server)', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis.stop());
+
+  it('every client finds the store as it was told, and the group indexes agree', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(script, { minLength: 2, maxLength: 4 }), async (scripts) => {
+        const prefix = `i${randomUUID()}`;
+        const nodes = await Promise.all(
+          [0, 1, 2].map(async () => {
+            const store = new RedisStore({ url: redis.url, prefix });
+            await store.ready();
+            return store;
+          }),
+        );
+        try {
+          for (const g of GROUPS) await nodes[0]!.createGroup(g, 'admin');
+          const beliefs = await Promise.all(
+            scripts.map((sc, i) => runClient(nodes[i % 3]!, i + 1, sc, () => Promise.resolve())),
+          );
+          await checkBeliefs(nodes[0]!, beliefs);
+        } finally {
+          await Promise.all(nodes.map((n) => n.close()));
+        }
+      }),
+      { numRuns: 30 },
     );
   });
 });

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import fc from 'fast-check';
 import type { ChatStore } from '../../src/store/chat-store';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { removeTempDirs, tempDir } from '../helpers/temp-dir';
+import { RedisStore } from '../../src/store/redis/redis-store';
+import { describeWithRedis, startRedis, type RedisServer } from '../helpers/redis-server';
 
 /**
  * Model-based test of the database store (docs/architecture.md "Store"):
@@ -34,7 +37,8 @@ interface Model {
 
 interface Real {
   store: ChatStore;
-  readonly dir: string;
+  /** Closes the store and opens the same durable state again. */
+  readonly reopen: (store: ChatStore) => Promise<ChatStore>;
 }
 
 type Cmd = fc.AsyncCommand<Model, Real>;
@@ -213,8 +217,7 @@ const restart = (): Cmd =>
     'restart',
     () => true,
     async (m, r) => {
-      await r.store.close();
-      r.store = openSqliteStore({ dir: r.dir, historyLimit: HISTORY_LIMIT });
+      r.store = await r.reopen(r.store);
       m.online.clear();
       for (const g of m.groups.values()) g.members = [];
     },
@@ -238,12 +241,16 @@ const commands = [
 
 afterAll(() => removeTempDirs());
 
-describe('SQLite store against a model', () => {
-  it('agrees with the model after every step of random command sequences, restarts included', async () => {
+/** How a backend opens a fresh store (and the same state again). */
+interface Backend {
+  fresh(): Promise<Real>;
+}
+
+function runModel(backend: () => Backend, numRuns: number): () => Promise<void> {
+  return async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: 'max' }), async (cmds) => {
-        const dir = path.join(tempDir(), 'data');
-        const real: Real = { store: openSqliteStore({ dir, historyLimit: HISTORY_LIMIT }), dir };
+        const real = await backend().fresh();
         const model: Model = {
           accounts: new Map(),
           online: new Map(),
@@ -258,7 +265,54 @@ describe('SQLite store against a model', () => {
           await real.store.close();
         }
       }),
-      { numRuns: 60 },
+      { numRuns },
     );
+  };
+}
+
+const sqlite: Backend = {
+  fresh: async () => {
+    const dir = path.join(tempDir(), 'data');
+    const open = (): ChatStore => openSqliteStore({ dir, historyLimit: HISTORY_LIMIT });
+    return {
+      store: open(),
+      reopen: async (store) => {
+        await store.close();
+        return open();
+      },
+    };
+  },
+};
+
+describe('SQLite store against a model', () => {
+  it(
+    'agrees with the model after every step of random command sequences, restarts included',
+    runModel(() => sqlite, 60),
+  );
+});
+
+describeWithRedis('Redis store against a model', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
   });
+  afterAll(() => redis.stop());
+  const backend = (): Backend => ({
+    fresh: async () => {
+      const prefix = `m${randomUUID()}`;
+      const open = async (): Promise<ChatStore> => {
+        const store = new RedisStore({ url: redis.url, prefix, historyLimit: HISTORY_LIMIT });
+        await store.ready();
+        return store;
+      };
+      return {
+        store: await open(),
+        reopen: async (store) => {
+          await store.close();
+          return open();
+        },
+      };
+    },
+  });
+  it('agrees with the model after every step, node restarts included', runModel(backend, 25));
 });

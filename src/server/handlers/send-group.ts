@@ -18,6 +18,8 @@ export async function handleSendGroup(
   const seq = await ctx.store.appendMessage(group, { from: s.name, text: f.text, at: ctx.now() });
   if (seq === null) return fail(f.id, 'not_in_group'); // the group was deleted meanwhile
   ctx.emit('groupMessage', s.name, group, f.text);
+  // In a cluster the store's feed delivers it, on every node alike (cluster-sync.ts).
+  if (ctx.clustered) return ok(f.id);
   return ok(f.id, {}, () => {
     ctx.fanout.publish(group, s, f.text, seq);
   });
