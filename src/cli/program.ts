@@ -63,6 +63,9 @@ export function buildProgram(version: string): Command {
     "the client's identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)",
   );
   program.option('--ephemeral', "keep the server's state in memory only: nothing survives a restart");
+  program.option('--tls-cert <pem>', "the server's TLS certificate (default: a self-signed one in its data directory)");
+  program.option('--tls-key <pem>', 'the private key of --tls-cert (server)');
+  program.option('--no-tls', 'plain TCP instead of TLS (server and client)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
@@ -81,6 +84,9 @@ type ParsedOptions = {
   data?: string;
   ephemeral?: boolean;
   identity?: string;
+  tls?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -125,7 +131,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const port = args.serverPort(opts.server);
     const state = args.stateOption(opts.data, opts.ephemeral === true);
     const logText = opts.logText !== false;
-    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state }, io);
+    const tls = args.serverTls(opts.tlsCert, opts.tlsKey, opts.tls !== false);
+    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state, tls }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {
@@ -137,7 +144,10 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const serverPort = args.serverPort(sport);
     const listenPort = args.clientPort(lport);
     const identity = args.identityFile(opts.identity, name);
-    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity }, io);
+    if (opts.tlsCert !== undefined) throw new args.UsageError(`Invalid --tls-cert: ${opts.tlsCert} (a server option)`);
+    if (opts.tlsKey !== undefined) throw new args.UsageError(`Invalid --tls-key: ${opts.tlsKey} (a server option)`);
+    const tls = opts.tls !== false;
+    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity, tls }, io);
   }
   const name = args.name(opts.peer!);
   const [lport, ...addresses] = rest;

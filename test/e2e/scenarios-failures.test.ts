@@ -49,7 +49,8 @@ describe('failure scenarios', () => {
     await expectAfter(alice.proc, SENTINEL_COMMAND, ['>>> [Invalid command]']);
     expect(alice.proc.exited).toBeNull();
     expect(alice.proc.linesMatching(/Server not responding|Exiting/, { from })).toEqual([]);
-    await startServer([], { port, label: 'server (restarted)' });
+    // The restarted server keeps its certificate: the clients pinned it (docs/usage.md "TLS").
+    await startServer(first.sameCertificate, { port, label: 'server (restarted)' });
     await alice.proc.waitForLine('>>> [Reconnected to server]', { from, timeoutMs: SLOW_EVENT_MS });
     await expectAfter(alice.proc, 'list_groups', ['>>> [No group chats available.]']);
   });
@@ -207,7 +208,8 @@ describe('failure scenarios', () => {
     await carol.proc.waitForLine('>>> [Server connection lost]', { from: marks[2], timeoutMs: SLOW_EVENT_MS });
     expect(await first.proc.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
 
-    await startServer([], { port, label: 'server (restarted)' });
+    // The restarted server keeps its certificate: the clients pinned it (docs/usage.md "TLS").
+    await startServer(first.sameCertificate, { port, label: 'server (restarted)' });
     // carol was in normal mode; alice and bob were in a group the new server does not know.
     await carol.proc.waitForLine('>>> [Reconnected to server]', { from: marks[2], timeoutMs: SLOW_EVENT_MS });
     for (const [i, c] of [alice, bob].entries()) {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ZodType } from 'zod';
 import { FrameDecoder } from '../../src/protocol/codec';
@@ -35,6 +36,12 @@ export interface RawClientOptions {
   readonly autoAck?: boolean;
   /** Largest frame accepted from the other side (default 1 MiB). */
   readonly maxFrameBytes?: number;
+  /**
+   * Speak TLS to the server (default true, as servers run by default; any
+   * certificate is accepted: a raw client is a test tool, not a user). False
+   * for a server started with `--no-tls`. Direct and mesh links are plain TCP.
+   */
+  readonly tls?: boolean;
 }
 
 /** Every link still open, destroyed by `closeAllRawClients`. */
@@ -44,6 +51,19 @@ let counter = 0;
 /** A request id unique in this test process. */
 export function nextId(prefix = 'r'): string {
   return `${prefix}${++counter}-${process.pid}`;
+}
+
+/** Opens a TLS connection to 127.0.0.1:`port`, resolved once the handshake is done. */
+function connectTls(port: number): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    socket.once('secureConnect', () => {
+      socket.off('error', reject);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
 }
 
 /** Opens a TCP connection to 127.0.0.1:`port`. */
@@ -234,9 +254,10 @@ export class RawClient extends RawLink<ServerFrame> {
     this.acking = options.autoAck ?? true;
   }
 
-  /** Opens a TCP connection to the server on 127.0.0.1:`port`. */
+  /** Opens a connection to the server on 127.0.0.1:`port`: TLS unless `options.tls` is false. */
   static async connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {
-    return new RawClient(await connectSocket(port), options);
+    const socket = options.tls === false ? await connectSocket(port) : await connectTls(port);
+    return new RawClient(socket, options);
   }
 
   /** Connects to `server` over an in-memory stream pair (component tests). */
