@@ -2,6 +2,8 @@
  * SPEC §5: every client command row in normal and group mode, invalid input
  * and the group-mode prefix, on the real CLI (stdin a pipe: no prompt).
  */
+import tls from 'node:tls';
+import { createSelfSigned } from '../../src/net/tls-cert';
 import * as net from 'node:net';
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
 import {
@@ -389,7 +391,8 @@ async function scriptedServer(
   answers: Record<string, (id: string) => object>,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  // TLS like a real server (the client trusts it on first use).
+  const server = tls.createServer(await createSelfSigned(), (socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
     // Protocol v2 (docs/protocol.md): the server speaks first; the client signs this challenge.
