@@ -4,7 +4,7 @@
  */
 import tls from 'node:tls';
 import { createSelfSigned } from '../../src/net/tls-cert';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
 import {
   createGroup,
@@ -399,7 +399,7 @@ async function scriptedServer(
     socket.write(JSON.stringify({ type: 'hello', v: 2, challenge: 'c'.repeat(43) + '=' }) + '\n');
     socket.on('close', () => sockets.delete(socket));
     let buffered = '';
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let end: number;
       while ((end = buffered.indexOf('\n')) !== -1) {
