@@ -24,9 +24,9 @@ import {
  * A client that never notices a frozen server by itself (no heartbeat of its
  * own; it still answers the server's pings): its connection stays "open", so
  * an unanswered request is the frozen-server case of docs/usage.md. Its
- * requests give up after 2 tries of 500 ms.
+ * requests give up after 2 tries of 1 s (registering includes the TLS handshake, slow on a loaded machine).
  */
-const FROZEN_SERVER_CLIENT = ['--ack-timeout', '500', '--retries', '2', '--heartbeat', '0'];
+const FROZEN_SERVER_CLIENT = ['--ack-timeout', '1000', '--retries', '2', '--heartbeat', '0'];
 const NOT_CONNECTED_BODY = '[Not connected to the server. Try again after reconnecting.]';
 const NOT_CONNECTED = line(NOT_CONNECTED_BODY);
 
