@@ -91,7 +91,9 @@ export function startServer(
   extraArgs: string[] = [],
 ): Promise<ServerProcess> {
   return ServerProcess.start({
-    args: [...extraArgs, ...options.serverArgs],
+    // The bench clients speak plain TCP (bench-client.ts): the figures stay comparable with earlier runs.
+    // TODO(issue 12): a TLS fan-out scenario beside this one (docs/benchmarks.md).
+    args: ['--no-tls', ...extraArgs, ...options.serverArgs],
     logFile: path.join(options.logDir, `server-${scenario}.log`),
     cpuProfileDir: options.profileDir,
     nodeArgs: options.serverNodeArgs,
