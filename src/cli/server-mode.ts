@@ -12,6 +12,8 @@ import crypto from 'node:crypto';
 import { toError } from '../util/errors';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
+import { IdleCollector, processHeap } from '../server/idle-collector';
+import { systemClock } from '../util/clock';
 import { commonLines, formatLine, serverLines } from './lines';
 
 /**
@@ -144,6 +146,10 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   let signalled!: () => void;
   const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
   const unsubscribe = io.onSignal(() => signalled());
+  // docs/security.md "Memory after an attack": memory goes back once the server is quiet again.
+  const heap = processHeap();
+  const collector = heap === null ? null : new IdleCollector(heap, systemClock);
+  collector?.start();
   // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
@@ -176,6 +182,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
     return 1;
   } finally {
+    collector?.stop();
     unsubscribe();
     unsubscribeStats?.();
   }

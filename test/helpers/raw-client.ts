@@ -37,6 +37,12 @@ export interface RawClientOptions {
   /** Largest frame accepted from the other side (default 1 MiB). */
   readonly maxFrameBytes?: number;
   /**
+   * The local address to connect from (default: the kernel's choice, 127.0.0.1).
+   * Any 127.x.y.z works on Linux loopback, so one test can attack as several
+   * addresses while its real clients stay on 127.0.0.1 (per-address limits).
+   */
+  readonly localAddress?: string;
+  /**
    * Speak TLS to the server (default true, as servers run by default; any
    * certificate is accepted: a raw client is a test tool, not a user). False
    * for a server started with `--no-tls`. Direct and mesh links are plain TCP.
@@ -53,23 +59,24 @@ export function nextId(prefix = 'r'): string {
   return `${prefix}${++counter}-${process.pid}`;
 }
 
-/** Opens a TLS connection to 127.0.0.1:`port`, resolved once the handshake is done. */
-function connectTls(port: number): Promise<tls.TLSSocket> {
+/** Opens a TLS connection to 127.0.0.1:`port` (from `localAddress`, if given), resolved once the handshake is done. */
+async function connectTls(port: number, localAddress?: string): Promise<tls.TLSSocket> {
+  const raw = await connectSocket(port, localAddress);
+  raw.on('error', () => undefined); // the TLS socket on top reports it
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
     socket.once('secureConnect', () => {
       socket.off('error', reject);
-      socket.setNoDelay(true);
       resolve(socket);
     });
     socket.once('error', reject);
   });
 }
 
-/** Opens a TCP connection to 127.0.0.1:`port`. */
-function connectSocket(port: number): Promise<net.Socket> {
+/** Opens a TCP connection to 127.0.0.1:`port` (from `localAddress`, if given). */
+function connectSocket(port: number, localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host: '127.0.0.1', port, ...(localAddress === undefined ? {} : { localAddress }) });
     socket.once('connect', () => {
       socket.off('error', reject);
       socket.setNoDelay(true);
@@ -129,7 +136,7 @@ export class RawLink<F extends { type: string }> {
     schema: ZodType<T>,
     options: RawClientOptions = {},
   ): Promise<RawLink<T>> {
-    return new RawLink(await connectSocket(port), schema, options);
+    return new RawLink(await connectSocket(port, options.localAddress), schema, options);
   }
 
   /** A raw TCP link to a client's direct-message listener on 127.0.0.1:`port`. */
@@ -256,7 +263,10 @@ export class RawClient extends RawLink<ServerFrame> {
 
   /** Opens a connection to the server on 127.0.0.1:`port`: TLS unless `options.tls` is false. */
   static async connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {
-    const socket = options.tls === false ? await connectSocket(port) : await connectTls(port);
+    const socket =
+      options.tls === false
+        ? await connectSocket(port, options.localAddress)
+        : await connectTls(port, options.localAddress);
     return new RawClient(socket, options);
   }
 
