@@ -11,7 +11,7 @@ import { createSelfSigned, fingerprintOf, loadOrCreateSelfSigned, type TlsCreden
 import crypto from 'node:crypto';
 import { toError } from '../util/errors';
 import { PortInUseError } from '../net/listen';
-import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
+import { effectiveMaxClients, handshakeBudget, openFileLimit } from '../net/fd-limit';
 import { IdleCollector, processHeap } from '../server/idle-collector';
 import { systemClock } from '../util/clock';
 import { commonLines, formatLine, serverLines } from './lines';
@@ -103,12 +103,12 @@ async function serverCredentials(options: ServerOptions): Promise<TlsCredentials
   return options.state.kind === 'memory' ? createSelfSigned() : loadOrCreateSelfSigned(options.state.dir);
 }
 
-/** How the listener runs TLS: a handshake gets the register deadline, and at most maxClients are pending. */
-function listenerTls(credentials: Promise<TlsCredentials>, maxClients: number, registerTimeoutMs: number): ListenerTls {
+/** How the listener runs TLS: a handshake gets the register deadline; pending ones fit the descriptor budget. */
+function listenerTls(credentials: Promise<TlsCredentials>, maxPending: number, registerTimeoutMs: number): ListenerTls {
   return {
     credentials,
     handshakeTimeoutMs: registerTimeoutMs > 0 ? registerTimeoutMs : DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    maxPendingHandshakes: maxClients,
+    maxPendingHandshakes: maxPending,
   };
 }
 
@@ -131,8 +131,15 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   // Made while the port is bound (a new certificate takes a while): a taken port is said at once.
   const making = serverCredentials(options);
   making.catch(() => undefined); // awaited below, once the port is bound
-  // docs/security.md: shedding must engage before accept() runs out of descriptors.
-  const maxClients = effectiveMaxClients(options.limits.maxClients, openFileLimit());
+  // docs/security.md: shedding must engage before accept() runs out of descriptors; with TLS,
+  // handshakes in progress hold descriptors too, so their budget comes first.
+  const tls = options.tls !== undefined && options.tls.kind !== 'off';
+  const fileLimit = openFileLimit();
+  const handshakes = tls ? handshakeBudget(fileLimit) : null;
+  const maxClients = effectiveMaxClients(
+    options.limits.maxClients,
+    fileLimit === null ? null : fileLimit - (handshakes ?? 0),
+  );
   const server = new ChatServer({
     limits: { ...options.limits, maxClients },
     limitLoopback: options.limitLoopback,
@@ -154,8 +161,8 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
   try {
-    const tls = options.tls !== undefined && options.tls.kind !== 'off';
-    const secure = tls ? listenerTls(making.then(required), maxClients, options.limits.registerTimeoutMs) : undefined;
+    const pending = Math.min(handshakes ?? maxClients, maxClients);
+    const secure = tls ? listenerTls(making.then(required), pending, options.limits.registerTimeoutMs) : undefined;
     const listener = await listenChatServer(server, options.port, undefined, secure);
     const credentials = await making.catch(async (err: unknown) => {
       await listener.close().catch(() => undefined);
