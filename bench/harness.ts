@@ -96,7 +96,8 @@ export function startServer(
   extraArgs: string[] = [],
 ): Promise<BenchServer> {
   const processOptions = {
-    args: [...extraArgs, ...options.serverArgs],
+    // The bench clients speak plain TCP (bench-client.ts): the figures stay comparable with earlier runs.
+    args: ['--no-tls', ...extraArgs, ...options.serverArgs],
     logFile: path.join(options.logDir, `server-${scenario}.log`),
     cpuProfileDir: options.profileDir,
     nodeArgs: options.serverNodeArgs,

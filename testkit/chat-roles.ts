@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { newDataHome } from './data-home';
 import { startCli, type CliProcess, type StartOptions } from './cli-process';
 
@@ -24,6 +25,14 @@ export interface StartedServer {
   readonly proc: CliProcess;
   /** The port the server printed in its startup line. */
   readonly port: number;
+  /**
+   * Arguments that make another server present this one's TLS certificate
+   * (`--tls-cert`/`--tls-key` of the files in its data directory): a server
+   * restarted with a fresh data directory is still the server its clients
+   * pinned (docs/usage.md "TLS"). Empty when the certificate is not on disk
+   * (`--ephemeral`, `--no-tls`, a data directory the test chose).
+   */
+  readonly sameCertificate: readonly string[];
 }
 
 const SERVER_ONLINE = /^>>> \[Server is online, listening on port (\d+)\]$/;
@@ -41,14 +50,20 @@ export async function startServer(
   // Each server its own data directory (docs/usage.md "Durable state"), removed with its test (or
   // file), unless the test chose one (a restart on the same directory) or --ephemeral.
   const chosen = args.includes('--data') || args.includes('--ephemeral') || args.includes('--redis');
-  const data = chosen ? [] : ['--data', newDataHome(options.keepAcrossTests === true ? 'file' : 'test')];
+  const dir = chosen ? null : newDataHome(options.keepAcrossTests === true ? 'file' : 'test');
+  const data = dir === null ? [] : ['--data', dir];
   const proc = startCli(['-s', String(options.port ?? 0), ...args, ...data], {
     ...options,
     label: options.label ?? 'server',
   });
   try {
     const line = await proc.waitForLine(SERVER_ONLINE, { timeoutMs: options.timeoutMs ?? STARTUP_TIMEOUT_MS });
-    return { proc, port: Number(SERVER_ONLINE.exec(line)![1]) };
+    const plain = args.includes('--no-tls') || args.includes('--tls-cert');
+    const sameCertificate =
+      dir === null || plain
+        ? []
+        : ['--tls-cert', path.join(dir, 'tls-cert.pem'), '--tls-key', path.join(dir, 'tls-key.pem')];
+    return { proc, port: Number(SERVER_ONLINE.exec(line)![1]), sameCertificate };
   } catch (err) {
     await proc.destroy();
     throw err;

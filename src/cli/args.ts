@@ -3,6 +3,7 @@ import { isValidHost, isValidName, NAME_RULE, parsePort } from '../protocol/name
 import { chatappDataHome } from '../util/data-home';
 import { defaultIdentityFile } from '../client/identity-file';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
+import { readTlsFiles, TlsFilesError, type TlsCredentials } from '../net/tls-cert';
 
 /** A command-line mistake: printed to stderr, exit 2 (docs/usage.md "How output looks"; docs/usage.md "Command-line mistakes"). */
 export class UsageError extends Error {
@@ -19,7 +20,19 @@ export type StateOption =
   | { readonly kind: 'memory' }
   | { readonly kind: 'redis'; readonly url: string; readonly prefix: string };
 
+/**
+ * TLS on the server port (docs/usage.md "TLS"): off (`--no-tls`), the given
+ * certificate and key, or a self-signed certificate kept in the data
+ * directory (made anew at each start with `--ephemeral`). Omitted = off.
+ */
+export type ServerTlsOption =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'files'; readonly credentials: TlsCredentials }
+  | { readonly kind: 'self-signed' };
+
 export interface ServerOptions {
+  /** TLS on the port; omitted = plain TCP (the CLI's default is `self-signed`). */
+  readonly tls?: ServerTlsOption;
   readonly port: number;
   readonly limits: Limits;
   readonly state: StateOption;
@@ -39,6 +52,8 @@ export interface ClientOptions {
   readonly identityFile: string;
   /** More servers of the same cluster to fail over to (`--servers`, docs/usage.md "Cluster"). */
   readonly servers?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  /** TLS to the server with trust on first use (default); false with `--no-tls`. */
+  readonly tls?: boolean;
 }
 
 export interface PeerOptions {
@@ -164,4 +179,26 @@ export function identityFile(value: string | undefined, name: string): string {
   if (value === undefined) return defaultIdentityFile(name);
   if (value.trim() === '') throw new UsageError(`Invalid --identity: ${value}`);
   return path.resolve(value);
+}
+
+/**
+ * The server's TLS option from `--tls-cert`, `--tls-key` and `--no-tls`
+ * (`tls` false), checked before anything starts: both files or neither, and
+ * each readable and usable (the key must belong to the certificate).
+ */
+export function serverTls(cert: string | undefined, key: string | undefined, tls: boolean): ServerTlsOption {
+  if (!tls) {
+    if (cert !== undefined) throw new UsageError(`Invalid --tls-cert: ${cert} (it cannot be combined with --no-tls)`);
+    if (key !== undefined) throw new UsageError(`Invalid --tls-key: ${key} (it cannot be combined with --no-tls)`);
+    return { kind: 'off' };
+  }
+  if (cert === undefined && key === undefined) return { kind: 'self-signed' };
+  if (cert === undefined) throw new UsageError(`Invalid --tls-key: ${key} (--tls-cert is missing)`);
+  if (key === undefined) throw new UsageError(`Invalid --tls-cert: ${cert} (--tls-key is missing)`);
+  try {
+    return { kind: 'files', credentials: readTlsFiles(path.resolve(cert), path.resolve(key)) };
+  } catch (err) {
+    if (!(err instanceof TlsFilesError)) throw err;
+    throw new UsageError(err.which === 'cert' ? `Invalid --tls-cert: ${cert}` : `Invalid --tls-key: ${key}`);
+  }
 }

@@ -14,9 +14,18 @@ import { LineThrottle } from './line-throttle';
 import { clientLines, commonLines, formatLine, linePrefix } from './lines';
 import { hintLine, whoLines } from './client-lines';
 import type { Terminal } from './terminal-io';
+import path from 'node:path';
+import type { ServerRefusal, ServerTransport } from '../client/server-dial';
+import { KnownServers, ServerTrust } from '../client/server-trust';
 
 /** Test seams: how to reach the server, the listener's interface, the clock, and where state is kept (default: chatappDataHome()). */
 export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'identity' | 'clock' | 'dataDir'>;
+
+/** TLS with trust on first use over `$XDG_DATA_HOME/chatapp/known_servers` (docs/usage.md "TLS"), unless `--no-tls`. */
+export function clientTransport(tls: boolean, dataHome: string = chatappDataHome()): ServerTransport {
+  if (!tls) return { tls: false };
+  return { tls: true, trust: new ServerTrust(new KnownServers(path.join(dataHome, 'known_servers'))) };
+}
 
 /** docs/usage.md: `[Client table updated.]` is printed at most once per this many ms. */
 export const TABLE_LINE_INTERVAL_MS = 1_000;
@@ -43,6 +52,7 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
     listenPort: options.listenPort,
     limits: options.limits,
     dataDir: chatappDataHome(),
+    transport: clientTransport(options.tls !== false),
     ...deps,
     identity,
   });
@@ -141,7 +151,9 @@ class ClientSession {
     this.ui.stopPrompting();
     if (result === 'name_in_use') this.print(commonLines.nameInUse(this.client.name));
     else if (result === 'name_owned') this.print(clientLines.nameOwned(this.client.name));
-    else {
+    else if (result === 'refused') {
+      // the reason was printed by the serverRefused event
+    } else {
       this.print(clientLines.serverNotResponding());
       this.print(clientLines.exiting());
     }
@@ -183,6 +195,10 @@ class ClientSession {
       this.print(clientLines.connectionLost());
     });
     client.on('reconnected', () => this.print(clientLines.reconnected()));
+    client.on('serverTrusted', ({ address, fingerprint }) =>
+      this.print(clientLines.trustingServer(address, fingerprint)),
+    );
+    client.on('serverRefused', ({ address, refusal }) => this.refused(address, refusal));
     client.on('fault', (error) => this.ui.printError(`chatapp: internal error: ${error.message}`));
   }
 
@@ -374,6 +390,22 @@ class ClientSession {
     this.print(clientLines.serverNotResponding());
     this.flushQueued();
     this.print(clientLines.exiting());
+    this.end(1);
+  }
+
+  /** docs/usage.md "TLS": the one line saying why, then exit 1; no reconnect. */
+  private refused(address: string, refusal: ServerRefusal): void {
+    if (this.ended) return;
+    this.finishing = true;
+    this.ui.stopPrompting();
+    const line =
+      refusal === 'identity_changed'
+        ? clientLines.serverIdentityChanged(address)
+        : refusal === 'not_tls'
+          ? clientLines.serverNotTls(address)
+          : clientLines.serverExpectsTls(address);
+    this.print(line);
+    this.flushQueued();
     this.end(1);
   }
 

@@ -39,6 +39,8 @@ export const serverLines = {
   /** docs/usage.md "Cluster": the node lost its Redis, and got it back. */
   redisLost: () => status('Lost connection to Redis, retrying'),
   redisRestored: () => status('Connection to Redis restored'),
+  /** docs/usage.md "TLS": what a client will be asked to trust on first use. */
+  tlsFingerprint: (hex: string) => status(`TLS certificate fingerprint ${hex}`),
   dataDirInUse: (dir: string) => status(`Data directory ${dir} is in use by another server`),
   dataDirUnusable: (dir: string, reason: string) => status(`Cannot use data directory ${dir}: ${reason}`),
   groupDeleted: (name: string, group: string) => status(`Client ${name} deleted group ${group}`),
@@ -80,6 +82,14 @@ export const clientLines = {
   identityUnusable: (file: string, reason: string) => status(`Cannot use identity file ${file}: ${reason}`),
   tableUpdated: () => status('Client table updated.'),
   serverNotResponding: () => status('Server not responding'),
+  // docs/usage.md "TLS": trust on first use, and the two ends disagreeing about TLS
+  trustingServer: (address: string, fingerprint: string) =>
+    status(`Trusting server ${address} with fingerprint ${fingerprint}`),
+  serverIdentityChanged: (address: string) =>
+    status(`Server identity for ${address} has changed. Refusing to connect.`),
+  serverNotTls: (address: string) =>
+    status(`Server ${address} does not speak TLS (is it running with --no-tls?). Refusing to connect.`),
+  serverExpectsTls: (address: string) => status(`Server ${address} expects TLS; run the client without --no-tls.`),
   exiting: () => status('Exiting'),
   received: (name: string) => status(`Message received by ${name}.`),
   directMessage: (from: string, text: string) => `${from}: ${sanitize(text)}`,

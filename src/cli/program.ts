@@ -66,6 +66,9 @@ export function buildProgram(version: string): Command {
   program.option('--servers <list>', 'more servers of the cluster to fail over to: host:port[,host:port...] (client)');
   program.option('--redis <url>', 'run the server as one node of a cluster sharing this Redis (redis://host:port)');
   program.option('--redis-prefix <prefix>', 'start of every Redis key of this cluster (default chatapp)');
+  program.option('--tls-cert <pem>', "the server's TLS certificate (default: a self-signed one in its data directory)");
+  program.option('--tls-key <pem>', 'the private key of --tls-cert (server)');
+  program.option('--no-tls', 'plain TCP instead of TLS (server and client)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
@@ -87,6 +90,9 @@ type ParsedOptions = {
   servers?: string;
   redisPrefix?: string;
   identity?: string;
+  tls?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -131,7 +137,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const port = args.serverPort(opts.server);
     const state = args.stateOption(opts.data, opts.ephemeral === true, opts.redis, opts.redisPrefix);
     const logText = opts.logText !== false;
-    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state }, io);
+    const tls = args.serverTls(opts.tlsCert, opts.tlsKey, opts.tls !== false);
+    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state, tls }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {
@@ -143,8 +150,14 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const serverPort = args.serverPort(sport);
     const listenPort = args.clientPort(lport);
     const identity = args.identityFile(opts.identity, name);
+    if (opts.tlsCert !== undefined) throw new args.UsageError(`Invalid --tls-cert: ${opts.tlsCert} (a server option)`);
+    if (opts.tlsKey !== undefined) throw new args.UsageError(`Invalid --tls-key: ${opts.tlsKey} (a server option)`);
+    const tls = opts.tls !== false;
     const servers = opts.servers === undefined ? {} : { servers: args.serverList(opts.servers) };
-    return runners.client({ name, serverHost, serverPort, listenPort, limits, identityFile: identity, ...servers }, io);
+    return runners.client(
+      { name, serverHost, serverPort, listenPort, limits, identityFile: identity, tls, ...servers },
+      io,
+    );
   }
   const name = args.name(opts.peer!);
   const [lport, ...addresses] = rest;

@@ -6,9 +6,12 @@ import type { ChatStore } from '../store/chat-store';
 import { MemoryStore } from '../store/memory-store';
 import { DataDirError } from '../store/sqlite/data-dir';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
-import { listenChatServer } from '../server/tcp-listener';
+import { listenChatServer, type ListenerTls } from '../server/tcp-listener';
+import { createSelfSigned, fingerprintOf, loadOrCreateSelfSigned, type TlsCredentials } from '../net/tls-cert';
+import crypto from 'node:crypto';
+import { toError } from '../util/errors';
 import { PortInUseError } from '../net/listen';
-import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
+import { effectiveMaxClients, handshakeBudget, openFileLimit } from '../net/fd-limit';
 import type { ClusterNode } from './cluster-node';
 import { IdleCollector, processHeap } from '../server/idle-collector';
 import { systemClock } from '../util/clock';
@@ -102,6 +105,27 @@ interface OpenedStore {
   readonly cluster?: ClusterNode;
 }
 
+/** A handshake deadline when registrations have none (`--register-timeout 0`): a handshake is always bounded. */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The certificate the options ask for, or null for plain TCP (docs/usage.md "TLS"). */
+async function serverCredentials(options: ServerOptions): Promise<TlsCredentials | null> {
+  const tls = options.tls ?? { kind: 'off' };
+  if (tls.kind === 'off') return null;
+  if (tls.kind === 'files') return tls.credentials;
+  // A cluster node without --tls-cert makes its own each start: clients pin per host:port (docs/usage.md "TLS").
+  return options.state.kind === 'data' ? loadOrCreateSelfSigned(options.state.dir) : createSelfSigned();
+}
+
+/** How the listener runs TLS: a handshake gets the register deadline; pending ones fit the descriptor budget. */
+function listenerTls(credentials: Promise<TlsCredentials>, maxPending: number, registerTimeoutMs: number): ListenerTls {
+  return {
+    credentials,
+    handshakeTimeoutMs: registerTimeoutMs > 0 ? registerTimeoutMs : DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    maxPendingHandshakes: maxPending,
+  };
+}
+
 /**
  * docs/usage.md "Server" server mode: binds the port, prints the startup line and one line per
  * event, and stops cleanly on SIGINT/SIGTERM (exit 0). A taken port prints
@@ -121,8 +145,18 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     return 1;
   }
   const store = opened.store;
-  // docs/security.md: shedding must engage before accept() runs out of descriptors.
-  const maxClients = effectiveMaxClients(options.limits.maxClients, openFileLimit());
+  // Made while the port is bound (a new certificate takes a while): a taken port is said at once.
+  const making = serverCredentials(options);
+  making.catch(() => undefined); // awaited below, once the port is bound
+  // docs/security.md: shedding must engage before accept() runs out of descriptors; with TLS,
+  // handshakes in progress hold descriptors too, so their budget comes first.
+  const tls = options.tls !== undefined && options.tls.kind !== 'off';
+  const fileLimit = openFileLimit();
+  const handshakes = tls ? handshakeBudget(fileLimit) : null;
+  const maxClients = effectiveMaxClients(
+    options.limits.maxClients,
+    fileLimit === null ? null : fileLimit - (handshakes ?? 0),
+  );
   const server = new ChatServer({
     limits: { ...options.limits, maxClients },
     limitLoopback: options.limitLoopback,
@@ -143,9 +177,19 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
   try {
-    const listener = await listenChatServer(server, options.port);
+    const pending = Math.min(handshakes ?? maxClients, maxClients);
+    const secure = tls ? listenerTls(making.then(required), pending, options.limits.registerTimeoutMs) : undefined;
+    const listener = await listenChatServer(server, options.port, undefined, secure);
+    const credentials = await making.catch(async (err: unknown) => {
+      await listener.close().catch(() => undefined);
+      const dir = options.state.kind === 'data' ? options.state.dir : '(memory)';
+      io.stdout.write(formatLine(serverLines.dataDirUnusable(dir, toError(err).message)) + '\n');
+      return undefined;
+    });
+    if (credentials === undefined) return 1;
     out.line(formatLine(serverLines.online(listener.port)));
     out.line(formatLine(opened.shown === null ? serverLines.memoryOnly() : serverLines.keepingState(opened.shown)));
+    if (credentials !== null) out.line(formatLine(serverLines.tlsFingerprint(certificateFingerprint(credentials))));
     out.flush();
     await stopRequested;
     await opened.cluster?.close();
@@ -168,4 +212,14 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
 /** The stats line: `{"msg":"stats",...ServerStats}`. */
 function statsLine(server: ChatServer): string {
   return JSON.stringify({ msg: 'stats', ...server.stats() });
+}
+
+/** The SHA-256 fingerprint of the certificate the server presents, as clients pin it. */
+function certificateFingerprint(credentials: TlsCredentials): string {
+  return fingerprintOf(new crypto.X509Certificate(credentials.cert).raw);
+}
+
+function required(credentials: TlsCredentials | null): TlsCredentials {
+  if (credentials === null) throw new Error('TLS is on but no certificate was made');
+  return credentials;
 }

@@ -18,6 +18,8 @@ import { PeerListener, type DirectMessage, type Inbox, type KeyDirectory } from 
 import { receivedJournal } from './received-log';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
 import { TableWaiters } from './table-waiters';
+import type { ServerTransport } from './server-dial';
+import { serverAddress } from './server-trust';
 import { TurnQueue } from './turn-queue';
 
 /** How to build a ChatClient (docs/events.md, Options). */
@@ -35,6 +37,8 @@ export interface ChatClientOptions {
   readonly listenHost?: string;
   /** Opens the server stream (tests); default a TCP connection to serverHost:serverPort. */
   readonly dial?: Dialer;
+  /** TLS with trust on first use, or plain TCP (the default) when `dial` is not given. */
+  readonly transport?: ServerTransport;
   readonly identity?: Identity;
   /** Directory for state kept across restarts (the received-messages journal); omitted = memory only. */
   readonly dataDir?: string;
@@ -88,6 +92,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       limits,
       clock,
       dial: options.dial,
+      transport: options.transport,
     });
     this.inbox = new HeldInbox(
       limits.maxHeldMessages,
@@ -124,6 +129,9 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.link.on('connected', () => this.onConnected());
     this.link.on('lost', () => this.onLost());
     this.link.on('fault', (error) => this.emit('fault', error));
+    const address = serverAddress(options.serverHost, options.serverPort);
+    this.link.on('trusted', (fingerprint) => this.emit('serverTrusted', { address, fingerprint }));
+    this.link.on('refused', (refusal) => this.emit('serverRefused', { address, refusal }));
     this.listener.on('fault', (error) => this.emit('fault', error));
   }
 
@@ -287,6 +295,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       this.showSaved(this.saved.expect(outcome.saved ?? 0));
       return 'ok';
     }
+    if (this.link.refusal !== null) return 'refused';
     if (outcome.type === 'error' && outcome.code === 'name_in_use') return 'name_in_use'; // docs/usage.md "Client"
     if (outcome.type === 'error' && outcome.code === 'name_owned') return 'name_owned'; // docs/usage.md "Accounts"
     // Two registers raced onto one connection across a reconnect: it is registered.

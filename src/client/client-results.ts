@@ -3,6 +3,7 @@ import type { ShownSaved } from './saved-messages';
 import type { ErrorCode } from '../protocol/errors';
 import type { RequestOutcome } from './server-link';
 import type { DirectMessage } from './peer-listener';
+import type { ServerRefusal } from './server-dial';
 
 /**
  * Typed results of every ChatClient call and its events (docs/events.md).
@@ -18,7 +19,12 @@ export type RequestFailure =
   | { readonly error: ErrorCode }; // any other error code from the server
 
 /** Result of ChatClient.register() (docs/events.md). */
-export type RegisterResult = 'ok' | 'name_in_use' | 'name_owned' | RequestFailure;
+export type RegisterResult =
+  | 'ok'
+  | 'name_in_use'
+  | 'name_owned'
+  | 'refused' // the client will not talk to this server (`serverRefused` says why, docs/usage.md "TLS")
+  | RequestFailure;
 /** Result of ChatClient.sendDirect(): the receiver's verdict, or why it was not sent. */
 export type SendDirectResult =
   | 'received'
@@ -97,6 +103,10 @@ export type ChatClientEvents = {
   serverLost: [];
   /** Registered again (and re-joined the group, if it still exists) after `serverLost`. */
   reconnected: [];
+  /** The server's certificate was pinned on first use for `address` (`<host>:<port>`). */
+  serverTrusted: [info: { readonly address: string; readonly fingerprint: string }];
+  /** The client will not talk to the server at `address` (docs/usage.md "TLS"); it stops, no reconnect. */
+  serverRefused: [info: { readonly address: string; readonly refusal: ServerRefusal }];
   /** An internal fault on one connection (that connection was closed). */
   fault: [error: Error];
 };

@@ -14,6 +14,7 @@ import type { Limits } from '../protocol/limits';
 import type { Clock, TimerHandle } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import { connectionLimits } from './connection-limits';
+import { dialServer, type ServerRefusal, type ServerTransport } from './server-dial';
 
 /** How far a server connection has come; a request is sent only once the link reaches its level. */
 export const LinkLevel = { none: 0, connected: 1, registered: 2, ready: 3 } as const;
@@ -41,6 +42,10 @@ export type ServerLinkEvents = {
   connected: [];
   /** The open connection ended. */
   lost: [];
+  /** The server's certificate was pinned on first use (docs/usage.md "TLS"). */
+  trusted: [fingerprint: string];
+  /** The server must not be talked to (a changed certificate, TLS on one side only); the link is closed for good. */
+  refused: [refusal: ServerRefusal];
   fault: [error: Error];
 };
 
@@ -56,6 +61,8 @@ export interface ServerLinkOptions {
   readonly limits: Limits;
   readonly clock: Clock;
   readonly dial?: Dialer;
+  /** TLS with trust on first use, or plain TCP (the default) when `dial` is not given. */
+  readonly transport?: ServerTransport;
 }
 
 /** The client's end of a server connection. */
@@ -102,6 +109,8 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   /** The servers to dial, the first from the command line; `current` is the one dialled now. */
   private readonly addresses: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   private current = 0;
+  /** Why the server was refused, once it was (the link is closed for good then). */
+  private refusedAs: ServerRefusal | null = null;
   /** After the first successful registration a lost link is re-dialled in the background. */
   autoReconnect = false;
 
@@ -109,6 +118,11 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     super();
     this.pending = new PendingAcks(options.clock);
     this.addresses = [{ host: options.host, port: options.port }, ...(options.alternates ?? [])];
+  }
+
+  /** Why the link refused the server, or null. */
+  get refusal(): ServerRefusal | null {
+    return this.refusedAs;
   }
 
   get level(): LinkLevel {
@@ -171,19 +185,49 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
   connect(): void {
     if (this.closed || this.conn !== null) return;
     this.cancelReconnect();
-    const stream = this.options.dial ? this.options.dial() : net.connect(this.addresses[this.current]!);
-    const conn = new FramedConnection(
-      stream,
-      CLIENT_SIDE,
-      connectionLimits(this.options.limits, false),
-      this.options.clock,
+    let conn: ServerConnection | null = null;
+    const stream = this.options.dial ? this.options.dial() : this.dial(() => conn);
+    conn = new FramedConnection(stream, CLIENT_SIDE, connectionLimits(this.options.limits, false), this.options.clock);
+    const opened = conn;
+    this.conn = opened;
+    opened.on('frame', (frame) => this.onFrame(opened, frame));
+    opened.on('fault', (error) => this.emit('fault', error));
+    opened.on('close', () => this.onClose(opened));
+    if (!this.options.dial) return; // dialServer reports when the stream is ready
+    if (stream instanceof net.Socket && stream.connecting) stream.once('connect', () => this.onOpen(opened));
+    else queueMicrotask(() => this.onOpen(opened));
+  }
+
+  /** A TLS (trust on first use) or plain TCP stream to the server (server-dial.ts). */
+  private dial(current: () => ServerConnection | null): Duplex {
+    const { host, port } = this.addresses[this.current]!;
+    const transport = this.options.transport ?? { tls: false };
+    return dialServer(
+      host,
+      port,
+      transport,
+      {
+        open: () => {
+          const conn = current();
+          if (conn !== null) this.onOpen(conn);
+        },
+        trusted: (fingerprint) => this.emit('trusted', fingerprint),
+        refused: (refusal) => this.refuse(refusal),
+        fault: (error) => this.emit('fault', error),
+      },
+      !this.autoReconnect, // before the first registration: a silent plain server is a TLS one
     );
-    this.conn = conn;
-    conn.on('frame', (frame) => this.onFrame(conn, frame));
-    conn.on('fault', (error) => this.emit('fault', error));
-    conn.on('close', () => this.onClose(conn));
-    if (stream instanceof net.Socket && stream.connecting) stream.once('connect', () => this.onOpen(conn));
-    else queueMicrotask(() => this.onOpen(conn));
+  }
+
+  /** Closes the link for good because the server must not be talked to; waiting requests end at once. */
+  private refuse(refusal: ServerRefusal): void {
+    if (this.refusedAs !== null || this.closed) return;
+    this.refusedAs = refusal;
+    this.closed = true;
+    this.autoReconnect = false;
+    this.cancelReconnect();
+    this.pending.closeAll();
+    this.emit('refused', refusal);
   }
 
   /** Drops the current connection (e.g. registration failed after a reconnect); it is re-dialled if autoReconnect. */

@@ -29,3 +29,18 @@ export function effectiveMaxClients(configured: number, fileLimit: number | null
   if (fileLimit === null) return configured;
   return Math.max(1, Math.min(configured, fileLimit - RESERVED_DESCRIPTORS));
 }
+
+/** The most TLS handshakes a server keeps in progress when descriptors are limited. */
+const MAX_HANDSHAKE_BUDGET = 1024;
+
+/**
+ * How many TLS handshakes a server may have in progress (docs/security.md
+ * "Transport"): each holds a descriptor but is not yet one of the
+ * `maxClients` connections, so the budget comes out of the descriptor limit
+ * before `maxClients` does (a third of what is left after the reserve, at
+ * most 1,024). Without a descriptor limit there is no budget to share: null.
+ */
+export function handshakeBudget(fileLimit: number | null): number | null {
+  if (fileLimit === null) return null;
+  return Math.max(1, Math.min(MAX_HANDSHAKE_BUDGET, Math.floor((fileLimit - RESERVED_DESCRIPTORS) / 3)));
+}

@@ -2,7 +2,9 @@
  * docs/usage.md "Client": every client command row in normal and group mode, invalid input
  * and the group-mode prefix, on the real CLI (stdin a pipe: no prompt).
  */
-import * as net from 'node:net';
+import tls from 'node:tls';
+import { createSelfSigned } from '../../src/net/tls-cert';
+import type * as net from 'node:net';
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
 import {
   createGroup,
@@ -389,14 +391,15 @@ async function scriptedServer(
   answers: Record<string, (id: string) => object>,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  // TLS like a real server (the client trusts it on first use).
+  const server = tls.createServer(await createSelfSigned(), (socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
     // Protocol v2 (docs/protocol.md): the server speaks first; the client signs this challenge.
     socket.write(JSON.stringify({ type: 'hello', v: 2, challenge: 'c'.repeat(43) + '=' }) + '\n');
     socket.on('close', () => sockets.delete(socket));
     let buffered = '';
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let end: number;
       while ((end = buffered.indexOf('\n')) !== -1) {

@@ -24,9 +24,9 @@ import {
  * A client that never notices a frozen server by itself (no heartbeat of its
  * own; it still answers the server's pings): its connection stays "open", so
  * an unanswered request is the frozen-server case of docs/usage.md. Its
- * requests give up after 2 tries of 500 ms.
+ * requests give up after 2 tries of 1 s (registering includes the TLS handshake, slow on a loaded machine).
  */
-const FROZEN_SERVER_CLIENT = ['--ack-timeout', '500', '--retries', '2', '--heartbeat', '0'];
+const FROZEN_SERVER_CLIENT = ['--ack-timeout', '1000', '--retries', '2', '--heartbeat', '0'];
 const NOT_CONNECTED_BODY = '[Not connected to the server. Try again after reconnecting.]';
 const NOT_CONNECTED = line(NOT_CONNECTED_BODY);
 
@@ -49,7 +49,8 @@ describe('failure scenarios', () => {
     await expectAfter(alice.proc, SENTINEL_COMMAND, ['>>> [Invalid command]']);
     expect(alice.proc.exited).toBeNull();
     expect(alice.proc.linesMatching(/Server not responding|Exiting/, { from })).toEqual([]);
-    await startServer([], { port, label: 'server (restarted)' });
+    // The restarted server keeps its certificate: the clients pinned it (docs/usage.md "TLS").
+    await startServer(first.sameCertificate, { port, label: 'server (restarted)' });
     await alice.proc.waitForLine('>>> [Reconnected to server]', { from, timeoutMs: SLOW_EVENT_MS });
     await expectAfter(alice.proc, 'list_groups', ['>>> [No group chats available.]']);
   });
@@ -207,7 +208,8 @@ describe('failure scenarios', () => {
     await carol.proc.waitForLine('>>> [Server connection lost]', { from: marks[2], timeoutMs: SLOW_EVENT_MS });
     expect(await first.proc.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
 
-    await startServer([], { port, label: 'server (restarted)' });
+    // The restarted server keeps its certificate: the clients pinned it (docs/usage.md "TLS").
+    await startServer(first.sameCertificate, { port, label: 'server (restarted)' });
     // carol was in normal mode; alice and bob were in a group the new server does not know.
     await carol.proc.waitForLine('>>> [Reconnected to server]', { from: marks[2], timeoutMs: SLOW_EVENT_MS });
     for (const [i, c] of [alice, bob].entries()) {

@@ -152,14 +152,15 @@ describe('server event lines (docs/usage.md "Server")', () => {
 
   test('SIGINT and SIGTERM stop the server with exit 0 and free the port', async () => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      const { proc, port } = await startServer();
+      const { proc, port, sameCertificate } = await startServer();
       const alice = await startClient('alice', port);
       proc.kill(signal);
       expect(await proc.waitForExit()).toEqual({ code: 0, signal: null });
       // Connections are closed: the client notices at once.
       await alice.proc.waitForLine('>>> [Server connection lost]');
       // The port is free again: a new server can take it.
-      const again = await startServer([], { port });
+      // The same certificate: the restarted server is the one alice pinned, and none is made anew.
+      const again = await startServer(sameCertificate, { port });
       expect(again.port).toBe(port);
     }
   });

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { Identity } from '../../src/client/identity';
 import { Waiters } from '../../testkit/waiters';
 import { signedRegister } from './test-identity';
@@ -43,15 +44,25 @@ export class BulkLink {
     live.add(this);
   }
 
-  /** Connects to 127.0.0.1:`port`, from `localAddress` if given (any 127.x.y.z on Linux). */
+  /**
+   * Connects to 127.0.0.1:`port`, from `localAddress` if given (any 127.x.y.z
+   * on Linux), and speaks TLS as servers do by default (any certificate is
+   * accepted: a test tool, not a user).
+   */
   static open(port: number, localAddress?: string): Promise<BulkLink> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port, ...(localAddress === undefined ? {} : { localAddress }) });
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(new BulkLink(socket));
+      const raw = net.connect({ host: '127.0.0.1', port, ...(localAddress === undefined ? {} : { localAddress }) });
+      raw.once('error', reject);
+      raw.once('connect', () => {
+        raw.off('error', reject);
+        raw.on('error', () => undefined); // the TLS socket on top reports it
+        const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
+        socket.once('secureConnect', () => {
+          socket.off('error', reject);
+          resolve(new BulkLink(socket));
+        });
+        socket.once('error', reject);
       });
-      socket.once('error', reject);
     });
   }
 

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ZodType } from 'zod';
 import { FrameDecoder } from '../../src/protocol/codec';
@@ -41,6 +42,12 @@ export interface RawClientOptions {
    * addresses while its real clients stay on 127.0.0.1 (per-address limits).
    */
   readonly localAddress?: string;
+  /**
+   * Speak TLS to the server (default true, as servers run by default; any
+   * certificate is accepted: a raw client is a test tool, not a user). False
+   * for a server started with `--no-tls`. Direct and mesh links are plain TCP.
+   */
+  readonly tls?: boolean;
 }
 
 /** Every link still open, destroyed by `closeAllRawClients`. */
@@ -50,6 +57,20 @@ let counter = 0;
 /** A request id unique in this test process. */
 export function nextId(prefix = 'r'): string {
   return `${prefix}${++counter}-${process.pid}`;
+}
+
+/** Opens a TLS connection to 127.0.0.1:`port` (from `localAddress`, if given), resolved once the handshake is done. */
+async function connectTls(port: number, localAddress?: string): Promise<tls.TLSSocket> {
+  const raw = await connectSocket(port, localAddress);
+  raw.on('error', () => undefined); // the TLS socket on top reports it
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
+    socket.once('secureConnect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
 }
 
 /** Opens a TCP connection to 127.0.0.1:`port` (from `localAddress`, if given). */
@@ -240,9 +261,13 @@ export class RawClient extends RawLink<ServerFrame> {
     this.acking = options.autoAck ?? true;
   }
 
-  /** Opens a TCP connection to the server on 127.0.0.1:`port`. */
+  /** Opens a connection to the server on 127.0.0.1:`port`: TLS unless `options.tls` is false. */
   static async connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {
-    return new RawClient(await connectSocket(port, options.localAddress), options);
+    const socket =
+      options.tls === false
+        ? await connectSocket(port, options.localAddress)
+        : await connectTls(port, options.localAddress);
+    return new RawClient(socket, options);
   }
 
   /** Connects to `server` over an in-memory stream pair (component tests). */
