@@ -20,6 +20,8 @@ export interface ServerOptions {
   readonly limitLoopback: boolean;
   /** False with `--no-log-text`: group messages are logged without their text (default true). */
   readonly logText?: boolean;
+  /** `--irc-port`: also serve IRC clients on this port (docs/irc.md). */
+  readonly ircPort?: number;
 }
 
 export interface ClientOptions {

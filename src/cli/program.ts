@@ -63,6 +63,7 @@ export function buildProgram(version: string): Command {
     "the client's identity key file (default $XDG_DATA_HOME/chatapp/identities/<name>.key)",
   );
   program.option('--ephemeral', "keep the server's state in memory only: nothing survives a restart");
+  program.option('--irc-port <port>', 'also serve IRC clients on <port> (server, docs/irc.md)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
@@ -81,6 +82,7 @@ type ParsedOptions = {
   data?: string;
   ephemeral?: boolean;
   identity?: string;
+  ircPort?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -125,7 +127,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const port = args.serverPort(opts.server);
     const state = args.stateOption(opts.data, opts.ephemeral === true);
     const logText = opts.logText !== false;
-    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state }, io);
+    const irc = opts.ircPort === undefined ? {} : { ircPort: args.serverPort(opts.ircPort) };
+    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state, ...irc }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

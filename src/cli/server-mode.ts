@@ -7,6 +7,7 @@ import { MemoryStore } from '../store/memory-store';
 import { DataDirError } from '../store/sqlite/data-dir';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import { listenChatServer } from '../server/tcp-listener';
+import { listenIrcGateway, type IrcListener } from '../gateway/irc/irc-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
 import { commonLines, formatLine, serverLines } from './lines';
@@ -121,6 +122,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
+  let irc: IrcListener | null = null;
   try {
     const listener = await listenChatServer(server, options.port);
     out.line(formatLine(serverLines.online(listener.port)));
@@ -129,15 +131,23 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
         options.state.kind === 'memory' ? serverLines.memoryOnly() : serverLines.keepingState(options.state.dir),
       ),
     );
+    if (options.ircPort !== undefined) {
+      irc = await listenIrcGateway(server, options.ircPort).catch(async (err: unknown) => {
+        await listener.close().catch(() => undefined);
+        throw err instanceof PortInUseError ? new PortInUseError(options.ircPort ?? 0) : err;
+      });
+      out.line(formatLine(serverLines.ircOnline(irc.port)));
+    }
     out.flush();
     await stopRequested;
+    await irc?.close().catch(() => undefined); // first: guest IRC names are released through the core
     await listener.close().catch(() => undefined);
     out.flush();
     return 0;
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
-    await store.close();
-    io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
+    await store.close().catch(() => undefined);
+    io.stderr.write(formatLine(commonLines.portInUse(err.port)) + '\n');
     return 1;
   } finally {
     unsubscribe();
