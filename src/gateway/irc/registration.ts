@@ -55,7 +55,8 @@ async function tryComplete(session: IrcSession): Promise<void> {
 function nickRefused(session: IrcSession, nick: string, refusal: Refusal): void {
   const why: Record<Refusal, string> = {
     in_use: 'Nickname is already in use',
-    owned: 'Nickname is registered to another identity (log in with SASL or PASS)',
+    // A name online under another key is `owned` too: the core checks the key first.
+    owned: 'Nickname is in use or registered to another identity (log in with SASL or PASS)',
     other: 'Nickname cannot be registered now',
   };
   session.state.nick = null;
