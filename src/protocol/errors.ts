@@ -39,6 +39,9 @@ export const ERROR_CODES = {
   inbox_full: 'Receiver holds as many messages as it allows; try again later',
   idle_timeout: 'No message accepted on this link within the deadline',
   internal_error: 'Internal error',
+  e2e_required: 'Readable private messages are relayed only to or from an IRC session',
+  receiver_offline: 'The receiver is not online',
+  no_ack: 'The receiver did not acknowledge in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,7 +4,7 @@
  * and raw sockets, and chatapp CLI clients in the same groups.
  */
 import { startServer, startClient, type StartedServer } from '../../testkit/chat-roles';
-import { expectAfter, groupMessage, joinGroup, line, sendGroup } from '../helpers/e2e-chat';
+import { expectAfter, groupMessage, joinGroup, line, sendGroup, waitUntilOnline } from '../helpers/e2e-chat';
 import { closeIrcClients, IRC_ONLINE, IrcTestClient } from '../helpers/irc-framework-client';
 import { RawIrc } from '../helpers/raw-irc';
 import { parseMessage } from '../../src/protocol/irc/message';
@@ -219,5 +219,44 @@ describe('IRC and chatapp clients in one group', () => {
 
     bob.client.say('#g', 'hi from IRC');
     await alice.proc.waitForLine(groupMessage('g', 'bob', 'hi from IRC'));
+  });
+});
+
+describe('private messages between IRC and chatapp clients (relayed by the server)', () => {
+  test('both ways: the CLI sender sees "received" once the IRC side has it; the CLI shows a relayed message like a direct one', async () => {
+    const { port, irc } = await ircServer();
+    const bob = await registeredClient(irc, 'bob', { enable_echomessage: true });
+    const alice = await startClient('alice', port);
+    await waitUntilOnline(alice.proc, ['bob']);
+
+    await expectAfter(alice.proc, 'send bob hello irc', [line('[Message received by bob.]')]);
+    const got = await bob.waitEvent('privmsg', (e) => e.message === 'hello irc');
+    expect([got.nick, got.target]).toEqual(['alice', 'bob']);
+
+    const from = bob.mark();
+    bob.client.say('alice', 'hello terminal');
+    await alice.proc.waitForLine(line('bob: hello terminal'));
+    await bob.waitLine(/^@time=\S+ :bob!\S+ PRIVMSG alice :?hello terminal$/, from); // echo-message
+  });
+
+  test('to an offline chatapp account the message is saved and shown when it comes back; to an unknown nick 401', async () => {
+    const { port, irc } = await ircServer();
+    const carol = await startClient('carol', port);
+    await carol.proc.stop();
+    const bob = await raw(irc, 'bob');
+    bob.send('PRIVMSG carol :while you were out');
+    bob.send('PRIVMSG nobody :hello?');
+    await bob.waitFor(':chatapp 401 bob nobody :No such nick/channel');
+    expect(bob.lines.some((l) => / 404 bob carol /.test(l))).toBe(false);
+    const back = await startClient('carol', port);
+    await back.proc.waitForLine(/^>>> bob: .* while you were out$/);
+  });
+
+  test('a private message between two IRC users goes through the relay', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc, 'ann');
+    const b = await raw(irc, 'ben');
+    a.send('PRIVMSG BEN :psst');
+    await b.waitFor(/^:ann!\S+ PRIVMSG ben :?psst$/);
   });
 });

@@ -1,6 +1,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { registrationBytes } from '../../protocol/signing';
 import { foldName } from '../../protocol/names';
+import { dmSigningBytes, type SignedDmFields } from '../../client/identity';
 
 /**
  * The Ed25519 keys an IRC session registers with (docs/security.md "IRC
@@ -15,6 +16,8 @@ export interface AccountKey {
   readonly publicKey: string;
   /** Signs the registration proof for `name` over the core's challenge. */
   sign(challenge: string, name: string): string;
+  /** Signs a private message as a chatapp client does (a message saved for an offline receiver). */
+  signDm(fields: SignedDmFields): string;
 }
 
 /** Label that separates this use of scrypt from any other. */
@@ -31,6 +34,7 @@ function fromPrivateKey(privateKey: KeyObject): AccountKey {
     publicKey,
     sign: (challenge, name) =>
       crypto.sign(null, registrationBytes(challenge, name, publicKey), privateKey).toString('base64'),
+    signDm: (fields) => crypto.sign(null, dmSigningBytes(fields), privateKey).toString('base64'),
   };
 }
 

@@ -12,7 +12,7 @@ import { TypedEmitter } from '../../util/typed-emitter';
 /** A request frame without its id: the link numbers requests itself. */
 export type CoreRequest = ClientToServerFrame extends infer F
   ? F extends { id: string; type: infer T }
-    ? T extends 'saved_ack'
+    ? T extends 'saved_ack' | 'relayed_ack'
       ? never
       : Omit<F, 'id'>
     : never
@@ -68,10 +68,12 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
     return new Promise((resolve) => this.helloWaiters.push(resolve));
   }
 
-  /** Sends a request; resolves with its reply or error (`shutting_down` once the link is gone). */
-  request(frame: CoreRequest): Promise<Outcome> {
-    if (!this.conn.open) return Promise.resolve({ ok: false, code: 'shutting_down' });
-    const id = `i${++this.nextId}`;
+  /**
+   * Sends a request; resolves with its reply or error (`shutting_down` once
+   * the link is gone). `id` only where the frame must repeat it (`save_message`).
+   */
+  request(frame: CoreRequest, id = `i${++this.nextId}`): Promise<Outcome> {
+    if (!this.conn.open || this.pending.has(id)) return Promise.resolve({ ok: false, code: 'shutting_down' });
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       this.conn.send({ ...frame, id });
@@ -79,7 +81,7 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
   }
 
   /** Sends a notice (an ack): no reply. */
-  notify(frame: FrameOf<ClientToServerFrame, 'group_ack' | 'saved_ack'>): void {
+  notify(frame: FrameOf<ClientToServerFrame, 'group_ack' | 'saved_ack' | 'relayed_ack'>): void {
     if (this.conn.open) this.conn.send(frame);
   }
 

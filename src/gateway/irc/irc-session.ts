@@ -192,6 +192,10 @@ export class IrcSession {
           this.state.taggedFrom(frame.message.from, 'PRIVMSG', [this.nick, frame.message.text], frame.message.ts),
           () => this.link.notify({ type: 'saved_ack', id: frame.message.id }),
         );
+      case 'relayed_dm':
+        return this.send(this.state.taggedFrom(frame.from, 'PRIVMSG', [this.nick, frame.body.text], frame.ts), () =>
+          this.link.notify({ type: 'relayed_ack', id: frame.id }),
+        );
       case 'error':
         if (frame.id === undefined) void this.quit(ERROR_CODES[frame.code]);
         return;

@@ -1,5 +1,6 @@
 import { ircMessage, MAX_LINE_BYTES, type IrcMessage } from '../../protocol/irc/message';
 import type { Clock } from '../../util/clock';
+import type { AccountKey } from './account-key';
 
 /** The IRCv3 capabilities the gateway offers (docs/irc.md "Capabilities"). */
 export const CAPABILITIES = [
@@ -33,6 +34,8 @@ export class IrcState {
   saslBuffer = '';
   /** The name the core registered for this connection, once it did. */
   registeredName: string | null = null;
+  /** The key the core registered this session with (it signs messages saved for offline receivers). */
+  key: AccountKey | null = null;
   /** True when registered without a password: the account is forgotten when the session ends. */
   guest = false;
   /** True once the welcome burst was sent. */

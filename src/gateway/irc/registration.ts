@@ -28,6 +28,7 @@ async function registerCore(session: IrcSession, name: string, key: AccountKey):
   });
   if (outcome.ok) {
     session.state.registeredName = name;
+    session.state.key = key;
     return null;
   }
   if (outcome.code === 'name_in_use') return 'in_use';
