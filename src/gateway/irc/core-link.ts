@@ -3,11 +3,23 @@ import { FramedConnection } from '../../net/framed-connection';
 import { memoryDuplexPair } from '../../net/memory-duplex';
 import type { ClientToServerFrame, FrameOf, ServerToClientFrame } from '../../protocol/frames';
 import type { ErrorCode } from '../../protocol/errors';
-import { CLIENT_SIDE } from '../../protocol/link-frames';
+import { CLIENT_SIDE, type LinkFrames } from '../../protocol/link-frames';
+import { z } from 'zod';
 import type { Limits } from '../../protocol/limits';
 import { connectionLimits } from '../../client/connection-limits';
 import type { Clock } from '../../util/clock';
 import { TypedEmitter } from '../../util/typed-emitter';
+
+/**
+ * The core's frames as the gateway reads them: the core is this process's
+ * own code, so its frames are not validated again (the cost was one schema
+ * check per member per group message); the gateway's frames to the core are
+ * checked by the core as any client's.
+ */
+const TRUSTED_CORE: LinkFrames<ServerToClientFrame, ClientToServerFrame> = {
+  receives: z.custom<ServerToClientFrame>(),
+  sends: CLIENT_SIDE.sends,
+};
 
 /** A request frame without its id: the link numbers requests itself. */
 export type CoreRequest = ClientToServerFrame extends infer F
@@ -51,7 +63,7 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
   constructor(connect: (stream: Duplex) => void, limits: Limits, clock: Clock) {
     super();
     const [ours, theirs] = memoryDuplexPair();
-    this.conn = new FramedConnection(ours, CLIENT_SIDE, connectionLimits(limits, false), clock);
+    this.conn = new FramedConnection(ours, TRUSTED_CORE, connectionLimits(limits, false), clock);
     this.conn.on('frame', (frame) => this.onFrame(frame));
     this.conn.on('close', () => this.onClose());
     connect(theirs);

@@ -46,7 +46,11 @@ export class IrcSession {
   private closed = false;
   private lastHeard: number;
   private readonly pingTimer: TimerHandle;
-  private corked = false;
+  /** Lines of this event-loop turn, written at its end in one write (docs/irc.md "Acks"). */
+  private outLines: string[] = [];
+  private outCallbacks: (() => void)[] = [];
+  /** Highest seq per group in the lines of this turn, acked once they are written. */
+  private toAck = new Map<string, number>();
 
   constructor(
     readonly socket: Duplex,
@@ -84,15 +88,27 @@ export class IrcSession {
   /** Writes one message; `written` runs once the socket took it (the ack point of a group message). */
   send(message: IrcMessage, written?: () => void): void {
     if (this.closed || this.socket.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(serializeMessage(message) + '\r\n', written === undefined ? undefined : () => written());
+    if (this.outLines.push(serializeMessage(message)) === 1) process.nextTick(() => this.flush());
+    if (written !== undefined) this.outCallbacks.push(written);
+  }
+
+  /** One socket write per turn; its callbacks (acks) run once the socket took it. */
+  private flush(): void {
+    const text = this.outLines.join('\r\n') + '\r\n';
+    const callbacks = this.outCallbacks;
+    const acks = this.toAck;
+    this.outLines = [];
+    this.outCallbacks = [];
+    this.toAck = new Map();
+    if (this.socket.destroyed) return;
+    if (acks.size > 0) callbacks.push(() => this.ack(acks));
+    this.socket.write(text, callbacks.length === 0 ? undefined : () => callbacks.forEach((done) => done()));
+  }
+
+  /** Past the bound the session stops acking, so the core treats it as the slow reader it is. */
+  private ack(acks: ReadonlyMap<string, number>): void {
+    if (this.backlogBytes > this.config.limits.maxOutboundBytes) return;
+    for (const [group, seq] of acks) this.link.notify({ type: 'group_ack', group, seq });
   }
 
   /** A numeric reply from the server to this user: `:server <num> <nick> params...`. */
@@ -206,11 +222,9 @@ export class IrcSession {
 
   /** docs/irc.md "Acks": acked once the socket took the line, unless the socket's backlog is past the bound. */
   private deliverGroupMessage(group: string, seq: number, from: string, text: string): void {
-    const ack = (): void => {
-      if (this.backlogBytes <= this.config.limits.maxOutboundBytes) this.link.notify({ type: 'group_ack', group, seq });
-    };
     const lines = this.state.splitText(`${from}!${from}@chatapp`, 'PRIVMSG', channelOf(group), text, seq);
-    lines.forEach((line, i) => this.send(line, i === lines.length - 1 ? ack : undefined));
+    for (const line of lines) this.send(line);
+    this.toAck.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
     if (this.backlogBytes > 4 * this.config.limits.maxOutboundBytes) this.socket.destroy(); // slow reader
   }
 
@@ -224,6 +238,6 @@ export class IrcSession {
   private checkAlive(): void {
     const silent = this.config.clock.now() - this.lastHeard;
     if (silent >= 2 * this.config.pingMs) return void this.quit('Ping timeout');
-    if (silent >= this.config.pingMs) this.fromServer('PING', this.config.serverName);
+    if (silent >= this.config.pingMs) this.send(ircMessage(null, 'PING', [this.config.serverName]));
   }
 }

@@ -101,6 +101,12 @@ function isMiddle(param: string): boolean {
 }
 
 /**
+ * Commands whose last parameter is text: sent as trailing (`:text`) even
+ * when one word, as servers do and as simple clients and bots expect.
+ */
+const TEXT_LAST: ReadonlySet<string> = new Set(['PRIVMSG', 'NOTICE', 'PART', 'KICK', 'QUIT', 'TOPIC']);
+
+/**
  * Serializes a message as one line without CR LF. The last parameter is sent
  * as trailing when it needs to be (empty, spaces, leading `:`). CR, LF and
  * NUL in parameters would split or cut the line, so they become spaces.
@@ -114,9 +120,10 @@ export function serializeMessage(message: IrcMessage): string {
   if (message.source !== null) parts.push(`:${message.source}`);
   parts.push(message.command);
   const params = message.params.map((p) => p.replace(/[\r\n\0]/g, ' '));
+  const textLast = params.length >= 2 && (TEXT_LAST.has(message.command) || /^\d{3}$/.test(message.command));
   params.forEach((param, i) => {
     const last = i === params.length - 1;
-    parts.push(last && !isMiddle(param) ? `:${param}` : param);
+    parts.push(last && (textLast || !isMiddle(param)) ? `:${param}` : param);
   });
   return parts.join(' ');
 }
