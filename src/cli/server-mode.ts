@@ -42,7 +42,7 @@ export interface RenderOptions {
   readonly logText?: boolean;
 }
 
-/** Renders every ChatServer event as its exact SPEC §4 line (templates and sanitizing in lines.ts). */
+/** Renders every ChatServer event as its exact docs/usage.md "Server" line (templates and sanitizing in lines.ts). */
 export function renderServerEvents(
   server: ChatServer,
   out: { line(text: string): void },
@@ -89,7 +89,7 @@ function openStore(options: ServerOptions): ChatStore {
 }
 
 /**
- * SPEC §4 server mode: binds the port, prints the startup line and one line per
+ * docs/usage.md "Server" server mode: binds the port, prints the startup line and one line per
  * event, and stops cleanly on SIGINT/SIGTERM (exit 0). A taken port prints
  * `>>> [Port <port> is already in use]` to stderr and exits 1.
  */
