@@ -50,6 +50,13 @@ export function serverPort(value: string): number {
   return port;
 }
 
+/** A port given to an option (`--irc-port`): `Invalid --<option>: <value>` like every option (docs/usage.md "Options"). */
+export function optionPort(option: string, value: string): number {
+  const port = parsePort(value);
+  if (port === null) throw new UsageError(`Invalid --${option}: ${value}`);
+  return port;
+}
+
 export function clientPort(value: string): number {
   const port = parsePort(value);
   if (port === null) throw new UsageError(`Invalid client port number: ${value}`);

@@ -127,7 +127,7 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const port = args.serverPort(opts.server);
     const state = args.stateOption(opts.data, opts.ephemeral === true);
     const logText = opts.logText !== false;
-    const irc = opts.ircPort === undefined ? {} : { ircPort: args.serverPort(opts.ircPort) };
+    const irc = opts.ircPort === undefined ? {} : { ircPort: args.optionPort('irc-port', opts.ircPort) };
     return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state, ...irc }, io);
   }
   if (opts.client !== undefined) {
