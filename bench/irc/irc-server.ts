@@ -47,7 +47,8 @@ export class IrcServerProcess {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));
     const port = await freePort();
     const config = path.join(dir, `${kind}.conf`);
-    if (kind !== 'chatapp') fs.writeFileSync(config, kind === 'ngircd' ? ngircdConfig(port) : inspircdConfig(port, dir));
+    if (kind !== 'chatapp')
+      fs.writeFileSync(config, kind === 'ngircd' ? ngircdConfig(port) : inspircdConfig(port, dir));
     const shim = options.nodelay && kind !== 'chatapp'; // chatapp sets TCP_NODELAY itself
     const env = { ...process.env, ...(shim ? { LD_PRELOAD: buildShim(dir) } : {}) };
     const args = [...argsOf(kind, config, port), ...(kind === 'chatapp' ? (options.serverArgs ?? []) : [])];
