@@ -120,7 +120,7 @@ export function serializeMessage(message: IrcMessage): string {
   if (message.source !== null) parts.push(`:${message.source}`);
   parts.push(message.command);
   const params = message.params.map((p) => p.replace(/[\r\n\0]/g, ' '));
-  const textLast = params.length >= 2 && (TEXT_LAST.has(message.command) || /^\d{3}$/.test(message.command));
+  const textLast = params.length >= 2 && TEXT_LAST.has(message.command);
   params.forEach((param, i) => {
     const last = i === params.length - 1;
     parts.push(last && (textLast || !isMiddle(param)) ? `:${param}` : param);
