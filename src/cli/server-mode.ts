@@ -10,6 +10,8 @@ import { listenChatServer } from '../server/tcp-listener';
 import { listenIrcGateway, type IrcListener } from '../gateway/irc/irc-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
+import { IdleCollector, processHeap } from '../server/idle-collector';
+import { systemClock } from '../util/clock';
 import { commonLines, formatLine, serverLines } from './lines';
 
 /**
@@ -119,6 +121,10 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   let signalled!: () => void;
   const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
   const unsubscribe = io.onSignal(() => signalled());
+  // docs/security.md "Memory after an attack": memory goes back once the server is quiet again.
+  const heap = processHeap();
+  const collector = heap === null ? null : new IdleCollector(heap, systemClock);
+  collector?.start();
   // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
@@ -150,6 +156,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     io.stderr.write(formatLine(commonLines.portInUse(err.port)) + '\n');
     return 1;
   } finally {
+    collector?.stop();
     unsubscribe();
     unsubscribeStats?.();
   }
