@@ -140,7 +140,9 @@ function deliver(ctx: ServerContext, session: Session, request: ServerRequest, o
     session.replies.set(id, plain ? PLAIN_REPLY : frame);
   }
   if (frame.type === 'error') {
-    session.conn.sendError(frame.code, frame.message, id);
+    // An error naming someone (not_creator: the creator) goes whole: the client's line names them.
+    if (frame.who !== undefined) session.conn.send({ ...frame, id });
+    else session.conn.sendError(frame.code, frame.message, id);
     return outcome.after?.();
   }
   const sent = sendReply(session, frame, chunkBytes(ctx.limits.maxFrameBytes));
