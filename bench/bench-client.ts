@@ -294,6 +294,7 @@ export class BenchClient {
       case 'list_part':
       case 'receipt':
       case 'saved':
+      case 'relayed_dm':
         return;
     }
   }

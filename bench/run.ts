@@ -9,6 +9,7 @@ import { runFanout, runOverload } from './scenarios/group';
 import { runPaced } from './scenarios/paced';
 import { runPrivate } from './scenarios/private';
 import { runPrivateLibrary } from './scenarios/private-library';
+import { runIrcFanout } from './scenarios/irc-fanout';
 import { runHistory, runSaved, runStartup } from './scenarios/store';
 
 /**
@@ -30,6 +31,7 @@ const SCENARIOS = {
   startup: runStartup,
   private: (options: ScenarioOptions) =>
     options.dmClient === 'lean' ? runPrivate(options) : runPrivateLibrary(options),
+  'irc-fanout': runIrcFanout,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
@@ -58,7 +60,7 @@ const SUITE: readonly SuiteEntry[] = [
   { scenario: 'private', clients: 200, messages: 100, window: 4 },
 ];
 
-const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private|history|saved|startup] [--clients N]
+const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private|history|saved|startup|irc-fanout] [--clients N]
   [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--dm-client library|lean] [--profile DIR]
   [--server-arg ARG]... [--server-node-arg ARG]... [--timeout SECONDS] [--repeat K] [--verbose]
   [--nodes N --redis URL]  (the server as N cluster nodes over that Redis; clients spread over the nodes)

@@ -13,9 +13,15 @@ import { readCpuSeconds, readMemory, type ProcessMemory } from '../server-proces
  * (nodelay.c) sets TCP_NODELAY on every accepted socket, as chatapp does.
  */
 
-export type IrcServerKind = 'ngircd' | 'inspircd';
+export type IrcServerKind = 'ngircd' | 'inspircd' | 'chatapp';
 
-const BINARIES: Record<IrcServerKind, string> = { ngircd: '/usr/sbin/ngircd', inspircd: '/usr/sbin/inspircd' };
+/** chatapp's own CLI, run as `-s 0 --irc-port <port> --ephemeral`: its IRC gateway under the same load generator. */
+const CHATAPP_MAIN = path.resolve(__dirname, '..', '..', 'src', 'main.js');
+const BINARIES: Record<IrcServerKind, string> = {
+  ngircd: '/usr/sbin/ngircd',
+  inspircd: '/usr/sbin/inspircd',
+  chatapp: process.execPath,
+};
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -33,14 +39,19 @@ export class IrcServerProcess {
   ) {}
 
   /** Starts `kind` and resolves once its port accepts connections. */
-  static async start(kind: IrcServerKind, options: { nodelay: boolean }): Promise<IrcServerProcess> {
+  static async start(
+    kind: IrcServerKind,
+    options: { nodelay: boolean; serverArgs?: readonly string[] },
+  ): Promise<IrcServerProcess> {
     if (!fs.existsSync(BINARIES[kind])) throw new Error(`${BINARIES[kind]} is missing: apt-get install -y ${kind}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));
     const port = await freePort();
     const config = path.join(dir, `${kind}.conf`);
-    fs.writeFileSync(config, kind === 'ngircd' ? ngircdConfig(port) : inspircdConfig(port, dir));
-    const env = { ...process.env, ...(options.nodelay ? { LD_PRELOAD: buildShim(dir) } : {}) };
-    const args = kind === 'ngircd' ? ['-n', '-f', config] : ['--config', config, '--nofork', '--nopid', '--runasroot'];
+    if (kind !== 'chatapp')
+      fs.writeFileSync(config, kind === 'ngircd' ? ngircdConfig(port) : inspircdConfig(port, dir));
+    const shim = options.nodelay && kind !== 'chatapp'; // chatapp sets TCP_NODELAY itself
+    const env = { ...process.env, ...(shim ? { LD_PRELOAD: buildShim(dir) } : {}) };
+    const args = [...argsOf(kind, config, port), ...(kind === 'chatapp' ? (options.serverArgs ?? []) : [])];
     const log = fs.openSync(path.join(dir, 'server.log'), 'w');
     const child = spawn(BINARIES[kind], args, { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
@@ -49,7 +60,7 @@ export class IrcServerProcess {
     const server = new IrcServerProcess(child, kind, port, dir);
     try {
       await server.waitListening();
-      if (options.nodelay && !fs.readFileSync(`/proc/${server.pid}/maps`, 'utf8').includes('nodelay.so')) {
+      if (shim && !fs.readFileSync(`/proc/${server.pid}/maps`, 'utf8').includes('nodelay.so')) {
         throw new Error(`${kind} did not load the TCP_NODELAY shim`);
       }
       return server;
@@ -95,6 +106,12 @@ export class IrcServerProcess {
     }
     throw new Error(`${this.kind} did not listen on ${this.port} within ${START_TIMEOUT_MS} ms`);
   }
+}
+
+function argsOf(kind: IrcServerKind, config: string, port: number): string[] {
+  if (kind === 'ngircd') return ['-n', '-f', config];
+  if (kind === 'inspircd') return ['--config', config, '--nofork', '--nopid', '--runasroot'];
+  return [CHATAPP_MAIN, '-s', '0', '--irc-port', String(port), '--ephemeral'];
 }
 
 /** Compiles nodelay.c into `dir` (needs a C compiler) and returns the .so path. */

@@ -42,6 +42,8 @@ interface IrcOptions {
   size: number;
   repeat: number;
   timeoutMs: number;
+  /** Extra options for a chatapp server (`--server-arg --ack-timeout --server-arg 5000`). */
+  serverArgs: string[];
 }
 
 /** Registers and joins clients [from, to) of a run, REGISTER_CONCURRENCY at a time. */
@@ -186,13 +188,14 @@ function parse(argv: string[]): IrcOptions {
       size: { type: 'string', default: '16' },
       repeat: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '60' },
+      'server-arg': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
-  if (values.server !== 'ngircd' && values.server !== 'inspircd') throw new Error('--server ngircd|inspircd');
+  if (!['ngircd', 'inspircd', 'chatapp'].includes(values.server)) throw new Error('--server ngircd|inspircd|chatapp');
   if (!['fanout', 'paced', 'idle'].includes(values.scenario)) throw new Error('--scenario fanout|paced|idle');
   return {
-    server: values.server,
+    server: values.server as IrcServerKind,
     nodelay: values.nodelay,
     scenario: values.scenario as IrcOptions['scenario'],
     clients: Number(values.clients),
@@ -202,6 +205,7 @@ function parse(argv: string[]): IrcOptions {
     size: Number(values.size),
     repeat: Math.max(1, Number(values.repeat)),
     timeoutMs: Number(values.timeout) * 1000,
+    serverArgs: values['server-arg'],
   };
 }
 

@@ -40,6 +40,8 @@ export interface ServerOptions {
   readonly limitLoopback: boolean;
   /** False with `--no-log-text`: group messages are logged without their text (default true). */
   readonly logText?: boolean;
+  /** `--irc-port`: also serve IRC clients on this port (docs/irc.md). */
+  readonly ircPort?: number;
 }
 
 export interface ClientOptions {
@@ -69,6 +71,13 @@ export type RawLimitOptions = Partial<Record<string, string>>;
 export function serverPort(value: string): number {
   const port = parsePort(value);
   if (port === null) throw new UsageError(`Invalid server port number: ${value}`);
+  return port;
+}
+
+/** A port given to an option (`--irc-port`): `Invalid --<option>: <value>` like every option (docs/usage.md "Options"). */
+export function optionPort(option: string, value: string): number {
+  const port = parsePort(value);
+  if (port === null) throw new UsageError(`Invalid --${option}: ${value}`);
   return port;
 }
 

@@ -69,6 +69,7 @@ export function buildProgram(version: string): Command {
   program.option('--tls-cert <pem>', "the server's TLS certificate (default: a self-signed one in its data directory)");
   program.option('--tls-key <pem>', 'the private key of --tls-cert (server)');
   program.option('--no-tls', 'plain TCP instead of TLS (server and client)');
+  program.option('--irc-port <port>', 'also serve IRC clients on <port> (server, docs/irc.md)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
@@ -93,6 +94,7 @@ type ParsedOptions = {
   tls?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  ircPort?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -138,7 +140,11 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const state = args.stateOption(opts.data, opts.ephemeral === true, opts.redis, opts.redisPrefix);
     const logText = opts.logText !== false;
     const tls = args.serverTls(opts.tlsCert, opts.tlsKey, opts.tls !== false);
-    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state, tls }, io);
+    const irc = opts.ircPort === undefined ? {} : { ircPort: args.optionPort('irc-port', opts.ircPort) };
+    return runners.server(
+      { port, limits, limitLoopback: opts.limitLoopback === true, logText, state, tls, ...irc },
+      io,
+    );
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

@@ -10,6 +10,7 @@ import { listenChatServer, type ListenerTls } from '../server/tcp-listener';
 import { createSelfSigned, fingerprintOf, loadOrCreateSelfSigned, type TlsCredentials } from '../net/tls-cert';
 import crypto from 'node:crypto';
 import { toError } from '../util/errors';
+import { listenIrcGateway, type IrcListener } from '../gateway/irc/irc-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, handshakeBudget, openFileLimit } from '../net/fd-limit';
 import type { ClusterNode } from './cluster-node';
@@ -176,6 +177,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
+  let irc: IrcListener | null = null;
   try {
     const pending = Math.min(handshakes ?? maxClients, maxClients);
     const secure = tls ? listenerTls(making.then(required), pending, options.limits.registerTimeoutMs) : undefined;
@@ -190,8 +192,16 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     out.line(formatLine(serverLines.online(listener.port)));
     out.line(formatLine(opened.shown === null ? serverLines.memoryOnly() : serverLines.keepingState(opened.shown)));
     if (credentials !== null) out.line(formatLine(serverLines.tlsFingerprint(certificateFingerprint(credentials))));
+    if (options.ircPort !== undefined) {
+      irc = await listenIrcGateway(server, options.ircPort).catch(async (err: unknown) => {
+        await listener.close().catch(() => undefined);
+        throw err instanceof PortInUseError ? new PortInUseError(options.ircPort ?? 0) : err;
+      });
+      out.line(formatLine(serverLines.ircOnline(irc.port)));
+    }
     out.flush();
     await stopRequested;
+    await irc?.close().catch(() => undefined); // first: guest IRC names are released through the core
     await opened.cluster?.close();
     await listener.close().catch(() => undefined);
     out.flush();
@@ -199,8 +209,8 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
     await opened.cluster?.close();
-    await store.close();
-    io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
+    await store.close().catch(() => undefined);
+    io.stderr.write(formatLine(commonLines.portInUse(err.port)) + '\n');
     return 1;
   } finally {
     collector?.stop();

@@ -381,6 +381,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
         if (this.groups.current === frame.group) this.groups.setCurrent(null);
         this.emit('groupDeleted', { group: frame.group });
         return;
+      case 'relayed_dm':
+        return this.onRelayed(frame.id, frame.from, frame.body.text);
       case 'error':
         return; // connection-level error without id; fatal ones close the link, which reports itself
       default:
@@ -395,6 +397,19 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
    */
   savedArrived(): Promise<void> {
     return this.saved.arrived();
+  }
+
+  /**
+   * A private message the server relayed (from an IRC user, docs/protocol.md
+   * "Relayed private messages"): shown like a direct one and acked once
+   * taken; a full held inbox takes nothing and does not ack (the sender
+   * learns it was not received).
+   */
+  private onRelayed(id: string, from: string, text: string): void {
+    const inbox = this.listenerInbox();
+    if (inbox.full) return;
+    inbox.deliver({ id, from, text });
+    this.link.notify({ type: 'relayed_ack', id });
   }
 
   /**

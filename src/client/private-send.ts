@@ -7,6 +7,9 @@ import type { Identity } from './identity';
 import type { KnownClients } from './known-clients';
 import type { ServerLink } from './server-link';
 
+/** A table entry with this port cannot be dialled (an IRC session): messages to it go through the server's relay. */
+export const RELAY_PORT = 0;
+
 /** What sending a private message needs of the client around it. */
 export interface PrivateSendParts {
   readonly name: string;
@@ -38,8 +41,19 @@ export class PrivateSend {
       if (outcome.entry === undefined) return 'unknown';
       entry = outcome.entry;
     }
+    if (entry.online && entry.port === RELAY_PORT) return this.relay(entry.name, text);
     if (entry.online) return this.parts.sender.send(entry, text);
     return this.save(entry.name, text);
+  }
+
+  /** docs/protocol.md "Relayed private messages": the server's reply comes once the receiver has it. */
+  private async relay(to: string, text: string): Promise<R.SendDirectResult> {
+    const outcome = await this.parts.link.request({ type: 'relay_dm', id: newId(), to, body: { text } });
+    if (outcome.type === 'reply') return 'received';
+    if (outcome.type === 'error' && outcome.code === 'receiver_offline') return this.save(to, text);
+    if (outcome.type === 'error' && outcome.code === 'no_ack') return 'no_ack';
+    if (outcome.type === 'error' && outcome.code === 'unknown_client') return 'unknown';
+    return R.toFailure(outcome);
   }
 
   /** Hands a signed private message for an offline `to` to the server, which keeps it until `to` comes back. */

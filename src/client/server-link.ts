@@ -296,6 +296,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
       case 'receipt':
       case 'group_deleted':
       case 'presence':
+      case 'relayed_dm':
         this.emit('frame', frame);
         return;
       case 'ping':

@@ -40,6 +40,9 @@ export const ERROR_CODES = {
   idle_timeout: 'No message accepted on this link within the deadline',
   store_unavailable: 'The server cannot reach its shared state; try again shortly',
   internal_error: 'Internal error',
+  e2e_required: 'Readable private messages are relayed only to or from an IRC session',
+  receiver_offline: 'The receiver is not online',
+  no_ack: 'The receiver did not acknowledge in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

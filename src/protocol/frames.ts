@@ -98,6 +98,16 @@ const lookup = z.strictObject({ type: z.literal('lookup'), id: Id, name: Name })
 const saveMessage = z.strictObject({ type: z.literal('save_message'), id: Id, message: SignedMessage });
 /** The receiver shows saved message `id`: the server may delete it. */
 const savedAck = z.strictObject({ type: z.literal('saved_ack'), id: Id });
+/**
+ * A private message relayed through the server, for a receiver (or from a
+ * sender) that cannot take direct connections: an IRC session (docs/protocol.md
+ * "Relayed private messages"). Readable text is allowed only when one side
+ * is such a session (`e2e_required` otherwise).
+ */
+export const RelayBody = z.strictObject({ text: Text });
+const relayDm = z.strictObject({ type: z.literal('relay_dm'), id: Id, to: Name, body: RelayBody });
+/** The receiver has the relayed message `id` (an IRC session: once its connection took the line). */
+const relayedAck = z.strictObject({ type: z.literal('relayed_ack'), id: Id });
 /** Cumulative: acknowledges every message of `group` with sequence number <= seq. */
 const groupAck = z.strictObject({
   type: z.literal('group_ack'),
@@ -121,6 +131,8 @@ export const ClientToServerFrame = z.discriminatedUnion('type', [
   saveMessage,
   savedAck,
   groupAck,
+  relayDm,
+  relayedAck,
   ping,
   pong,
 ]);
@@ -129,7 +141,10 @@ export type ClientToServerFrame = z.infer<typeof ClientToServerFrame>;
  * The request frames: those that carry an id and get exactly one reply or
  * error (`saved_ack` carries the id of what it acknowledges, and gets none).
  */
-export type ServerRequest = Exclude<Extract<ClientToServerFrame, { id: string }>, { type: 'saved_ack' }>;
+export type ServerRequest = Exclude<
+  Extract<ClientToServerFrame, { id: string }>,
+  { type: 'saved_ack' | 'relayed_ack' }
+>;
 
 // ---- server → client -------------------------------------------------------
 export const ClientEntry = z.strictObject({
@@ -193,6 +208,8 @@ const removed = z.strictObject({ type: z.literal('removed'), group: Name });
 const hello = z.strictObject({ type: z.literal('hello'), v: z.int().min(0), challenge: Challenge });
 /** A message saved while this client was offline; acked with `saved_ack`. `key` is the sender's account key. */
 const saved = z.strictObject({ type: z.literal('saved'), message: SignedMessage, key: PublicKey });
+/** A private message relayed by the server (`relay_dm`); the receiver answers `relayed_ack`. */
+const relayedDm = z.strictObject({ type: z.literal('relayed_dm'), id: Id, from: Name, ts: Millis, body: RelayBody });
 /** `name` received the messages this client saved for it. */
 const receipt = z.strictObject({ type: z.literal('receipt'), name: Name });
 /** `group` was deleted by its creator: its members are back in normal mode. */
@@ -217,6 +234,7 @@ export const ServerToClientFrame = z.discriminatedUnion('type', [
   saved,
   receipt,
   groupDeleted,
+  relayedDm,
   ping,
   pong,
 ]);

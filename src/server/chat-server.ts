@@ -19,6 +19,7 @@ import { AddressLimits } from './address-limits';
 import { normalizeAddress } from '../net/listen';
 import { Session } from './session';
 import { SavedDelivery } from './saved-delivery';
+import { RelayAcks } from './relay-acks';
 import { dispatchNotice, dispatchRequest, isReadOnly, routeKind } from './dispatch';
 import type { ServerContext } from './context';
 import type { EmitEvent, ServerEvents } from './events';
@@ -48,7 +49,7 @@ export interface ChatServerOptions {
 }
 
 /** Acks are never rate limited (docs/protocol.md limits): a dropped ack would look like an unresponsive member. */
-const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack', 'saved_ack']);
+const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack', 'saved_ack', 'relayed_ack']);
 
 /** The key a deleted account's last table entry carries: no key (all zero bytes). */
 const EMPTY_KEY = Buffer.alloc(32).toString('base64');
@@ -174,6 +175,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       accountDeleted: (session, leftGroup) => this.accountDeleted(session, leftGroup),
       deliverSaved: (session, waiting) => this.saved.deliver(session, waiting),
       savedAcked: (session, id) => this.saved.acked(session, id),
+      relayAcks: new RelayAcks(this.clock),
     };
   }
 

@@ -8,6 +8,7 @@ import type { Membership } from './membership';
 import type { TablePusher } from './table-push';
 import type { EmitEvent } from './events';
 import type { Session } from './session';
+import type { RelayAcks } from './relay-acks';
 
 /** A session that has registered: its name is known. */
 export type RegisteredSession = Session & { readonly name: string };
@@ -38,6 +39,8 @@ export interface ServerContext {
   deliverSaved(session: RegisteredSession, waiting: readonly SavedMessage[]): void;
   /** The receiver showed saved message `id`. */
   savedAcked(session: RegisteredSession, id: string): void;
+  /** Relayed private messages waiting for their receiver's `relayed_ack`. */
+  readonly relayAcks: RelayAcks;
   /** Binds a freshly registered name to its session (name → session, register deadline off). */
   bind(session: Session, name: string): void;
   /** Marks the session's client offline, takes it out of its group and pushes the table. */

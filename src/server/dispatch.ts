@@ -16,6 +16,7 @@ import {
   handleListMembers,
 } from './handlers/groups';
 import { handleSendGroup } from './handlers/send-group';
+import { handleRelayDm } from './handlers/relay';
 import { chunkBytes } from '../protocol/chunk-frames';
 import { sameName } from '../protocol/names';
 import { listOf, sendReply } from './list-reply';
@@ -77,6 +78,8 @@ export const ROUTES: Routes = {
   save_message: { kind: 'request', registered: true, handle: handleSaveMessage },
   saved_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.savedAcked(s, f.id) },
   group_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.fanout.ack(f.group, s.name, f.seq) },
+  relay_dm: { kind: 'request', registered: true, handle: handleRelayDm },
+  relayed_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.relayAcks.ack(s.id, f.id) },
   ping: { kind: 'link' },
   pong: { kind: 'link' },
 };

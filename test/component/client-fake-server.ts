@@ -8,7 +8,7 @@ import { systemClock } from '../../src/util/clock';
 import type { Dialer } from '../../src/client/server-link';
 import { ChatClient } from '../../src/client/chat-client';
 import type { Limits } from '../../src/protocol/limits';
-import { memoryDuplexPair } from '../helpers/memory-duplex';
+import { memoryDuplexPair } from '../../src/net/memory-duplex';
 
 /** What a script does with one frame a client sent. */
 export type Script = (frame: ClientToServerFrame, session: FakeSession) => void;

@@ -5,7 +5,7 @@ import type { ClientEntry, ServerToClientFrame } from '../../src/protocol/frames
 import type { Limits } from '../../src/protocol/limits';
 import { Waiters } from '../../testkit/waiters';
 import { FakeClock } from '../helpers/fake-clock';
-import { memoryDuplexPair } from '../helpers/memory-duplex';
+import { memoryDuplexPair } from '../../src/net/memory-duplex';
 import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 import { signedRegister } from '../helpers/test-identity';
 

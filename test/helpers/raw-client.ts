@@ -7,7 +7,7 @@ import { DirectFrame, ServerToClientFrame } from '../../src/protocol/frames';
 import { PROTOCOL_VERSION } from '../../src/protocol/limits';
 import type { ChatServer } from '../../src/server/chat-server';
 import { Waiters } from '../../testkit/waiters';
-import { memoryDuplexPair } from './memory-duplex';
+import { memoryDuplexPair } from '../../src/net/memory-duplex';
 import { signedRegister } from './test-identity';
 import type { RegistrationSigner } from './test-identity';
 

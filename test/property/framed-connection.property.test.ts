@@ -5,7 +5,7 @@ import { ClientToServerFrame, ServerToClientFrame } from '../../src/protocol/fra
 import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FramedConnection, type CloseInfo } from '../../src/net/framed-connection';
 import { FakeClock } from '../helpers/fake-clock';
-import { memoryDuplexPair } from '../helpers/memory-duplex';
+import { memoryDuplexPair } from '../../src/net/memory-duplex';
 import { clientFrameArb, cutsArb, splitAt } from './frame-arbitraries';
 
 const MAX_INVALID = 3;

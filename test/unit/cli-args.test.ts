@@ -129,6 +129,16 @@ describe('runCli validation before any network use (docs/usage.md "Command-line 
     },
   );
 
+  it.each(['65536', 'x', '-1'])('server mode: --irc-port %s → exit 2, no server started', async (port) => {
+    const r = await run(['-s', '0', '--irc-port', port]);
+    expect([r.code, r.stderr, r.calls]).toEqual([2, `Invalid --irc-port: ${port}\n`, []]);
+  });
+
+  it('server mode: --irc-port reaches the server options', async () => {
+    const r = await run(['-s', '0', '--irc-port', '6667', '--ephemeral']);
+    expect(r.calls).toEqual([expect.objectContaining({ port: 0, ircPort: 6667 })]);
+  });
+
   it.each(['65536', '666a', '-1', '6.5'])('client mode: server port %s', async (port) => {
     const r = await run(['-c', 'alice', '127.0.0.1', port, '0']);
     expect([r.code, r.stderr, r.calls]).toEqual([2, `Invalid server port number: ${port}\n`, []]);

@@ -5,7 +5,7 @@ import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FramedConnection, type CloseInfo, type ConnectionLimits } from '../../src/net/framed-connection';
 import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
-import { memoryDuplexPair } from '../helpers/memory-duplex';
+import { memoryDuplexPair } from '../../src/net/memory-duplex';
 
 const LIMITS: ConnectionLimits = testLimits();
 /** The server's rate-limit exemption (ChatServer passes the same). */

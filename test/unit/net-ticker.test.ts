@@ -4,7 +4,7 @@ import type { ClientToServerFrame, ServerToClientFrame } from '../../src/protoco
 import { SERVER_SIDE } from '../../src/protocol/link-frames';
 import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
-import { memoryDuplexPair } from '../helpers/memory-duplex';
+import { memoryDuplexPair } from '../../src/net/memory-duplex';
 
 const LIMITS: ConnectionLimits = testLimits({ heartbeatMs: 100 });
 

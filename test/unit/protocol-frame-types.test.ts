@@ -7,7 +7,7 @@ import { CLIENT_SIDE, MESH_LINK, SERVER_SIDE } from '../../src/protocol/link-fra
 import type { MeshFrame } from '../../src/protocol/mesh-frames';
 import { FakeClock } from '../helpers/fake-clock';
 import { testLimits } from '../helpers/connection-limits';
-import { memoryDuplexPair } from '../helpers/memory-duplex';
+import { memoryDuplexPair } from '../../src/net/memory-duplex';
 
 /**
  * Outbound frames are typed: each `@ts-expect-error` below is a frame the

@@ -1,0 +1,61 @@
+import net from 'node:net';
+import { listenTcp, normalizeAddress } from '../../net/listen';
+import type { ChatServer } from '../../server/chat-server';
+import { systemClock, type Clock } from '../../util/clock';
+import { IrcSession, type GatewayConfig } from './irc-session';
+
+/** Options of the IRC front door (docs/irc.md). */
+export interface IrcGatewayOptions {
+  /** Server name in numerics; default `chatapp`. */
+  readonly serverName?: string;
+  readonly clock?: Clock;
+  /** ms of silence before the gateway PINGs a client (default 60 s); no answer within as long closes it. */
+  readonly pingMs?: number;
+}
+
+/** An IRC gateway bound to a port. */
+export interface IrcListener {
+  readonly port: number;
+  /** Ends every IRC session (guest names released) and frees the port. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_PING_MS = 60_000;
+
+/**
+ * `--irc-port`: accepts IRC connections and gives each an IrcSession, a
+ * front door to the same ChatServer core (docs/architecture.md "Gateways").
+ * Sessions count against the core's own connection limits, since each holds
+ * one core connection.
+ */
+export async function listenIrcGateway(
+  chat: ChatServer,
+  port: number,
+  options: IrcGatewayOptions = {},
+  host?: string,
+): Promise<IrcListener> {
+  const sessions = new Set<IrcSession>();
+  const config: GatewayConfig = {
+    serverName: options.serverName ?? 'chatapp',
+    connect: (stream) => chat.handleConnection(stream),
+    limits: chat.limits,
+    clock: options.clock ?? systemClock,
+    pingMs: options.pingMs ?? DEFAULT_PING_MS,
+    createdAt: (options.clock ?? systemClock).now(),
+  };
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    const session = new IrcSession(socket, config, normalizeAddress(socket.remoteAddress), (s) => sessions.delete(s));
+    sessions.add(session);
+  });
+  server.on('error', () => undefined); // accept errors (EMFILE…) must not crash the process
+  const bound = await listenTcp(server, port, host);
+  return {
+    port: bound,
+    close: async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...sessions].map((s) => s.quit('Server shutting down')));
+      await stopped;
+    },
+  };
+}

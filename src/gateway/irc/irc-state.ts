@@ -1,0 +1,91 @@
+import { ircMessage, MAX_LINE_BYTES, type IrcMessage } from '../../protocol/irc/message';
+import type { Clock } from '../../util/clock';
+import type { AccountKey } from './account-key';
+
+/** The IRCv3 capabilities the gateway offers (docs/irc.md "Capabilities"). */
+export const CAPABILITIES = [
+  'server-time',
+  'message-tags',
+  'echo-message',
+  'sasl',
+  'batch',
+  'draft/chathistory',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** A SASL PLAIN exchange in progress. */
+export type SaslStep = 'idle' | 'waiting';
+
+/**
+ * What one IRC connection has told the gateway so far: registration
+ * parameters, negotiated capabilities, its channel. Plain data plus the
+ * helpers that depend on it (tags by capability, line splitting).
+ */
+export class IrcState {
+  nick: string | null = null;
+  user: string | null = null;
+  realname = '';
+  password: string | null = null;
+  readonly caps = new Set<Capability>();
+  /** True between CAP LS/REQ and CAP END: registration waits (IRCv3 capability negotiation). */
+  negotiating = false;
+  sasl: SaslStep = 'idle';
+  /** Base64 chunks of an AUTHENTICATE payload (400-byte pieces). */
+  saslBuffer = '';
+  /** The name the core registered for this connection, once it did. */
+  registeredName: string | null = null;
+  /** The key the core registered this session with (it signs messages saved for offline receivers). */
+  key: AccountKey | null = null;
+  /** True when registered without a password: the account is forgotten when the session ends. */
+  guest = false;
+  /** True once the welcome burst was sent. */
+  welcomed = false;
+  /** The channel's group (the core's session is in at most one group), as shown. */
+  channel: string | null = null;
+  away: string | null = null;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Tags for a line this client receives: `time` with server-time, `msgid` (the group seq) with message-tags. */
+  tags(at?: number, msgid?: number): ReadonlyMap<string, string> {
+    const tags = new Map<string, string>();
+    if (this.caps.has('server-time')) tags.set('time', new Date(at ?? this.clock.now()).toISOString());
+    if (msgid !== undefined && this.caps.has('message-tags')) tags.set('msgid', String(msgid));
+    return tags;
+  }
+
+  /** A message from `source` with the tags this client asked for. */
+  taggedFrom(sourceName: string, command: string, params: readonly string[], at?: number): IrcMessage {
+    return ircMessage(`${sourceName}!${sourceName}@chatapp`, command, params, this.tags(at));
+  }
+
+  /**
+   * `text` to `target` as one or more lines that each fit in 512 bytes
+   * (docs/irc.md "Lines": a long chatapp message arrives split, never cut).
+   */
+  splitText(source: string, command: string, target: string, text: string, msgid?: number): IrcMessage[] {
+    const budget = MAX_LINE_BYTES - Buffer.byteLength(`:${source} ${command} ${target} :\r\n`);
+    const tags = this.tags(undefined, msgid);
+    return chunkByBytes(text, Math.max(budget, 64)).map((part) => ircMessage(source, command, [target, part], tags));
+  }
+}
+
+/** Splits `text` into pieces of at most `max` UTF-8 bytes, never inside a character. */
+export function chunkByBytes(text: string, max: number): string[] {
+  if (Buffer.byteLength(text) <= max) return [text];
+  const pieces: string[] = [];
+  let current = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > max) {
+      pieces.push(current);
+      current = '';
+      bytes = 0;
+    }
+    current += ch;
+    bytes += size;
+  }
+  if (current !== '') pieces.push(current);
+  return pieces;
+}

@@ -1,0 +1,54 @@
+/**
+ * The numeric replies the gateway sends (RFC 2812 and the modern IRC
+ * documentation, https://modern.ircdocs.horse), named so the code reads as
+ * what it answers. docs/irc.md lists them.
+ */
+export const RPL = {
+  WELCOME: '001',
+  YOURHOST: '002',
+  CREATED: '003',
+  MYINFO: '004',
+  ISUPPORT: '005',
+  UMODEIS: '221',
+  AWAY: '301',
+  UNAWAY: '305',
+  NOWAWAY: '306',
+  ENDOFWHO: '315',
+  LISTSTART: '321',
+  LIST: '322',
+  LISTEND: '323',
+  CHANNELMODEIS: '324',
+  NOTOPIC: '331',
+  WHOREPLY: '352',
+  NAMREPLY: '353',
+  ENDOFNAMES: '366',
+  ENDOFBANLIST: '368',
+  MOTD: '372',
+  MOTDSTART: '375',
+  ENDOFMOTD: '376',
+  LOGGEDIN: '900',
+  SASLSUCCESS: '903',
+} as const;
+
+export const ERR = {
+  NOSUCHNICK: '401',
+  NOSUCHCHANNEL: '403',
+  CANNOTSENDTOCHAN: '404',
+  TOOMANYCHANNELS: '405',
+  INPUTTOOLONG: '417',
+  UNKNOWNCOMMAND: '421',
+  NONICKNAMEGIVEN: '431',
+  ERRONEUSNICKNAME: '432',
+  NICKNAMEINUSE: '433',
+  NOTONCHANNEL: '442',
+  NOTREGISTERED: '451',
+  NEEDMOREPARAMS: '461',
+  ALREADYREGISTERED: '462',
+  PASSWDMISMATCH: '464',
+  CHANOPRIVSNEEDED: '482',
+  UMODEUNKNOWNFLAG: '501',
+  SASLFAIL: '904',
+  SASLTOOLONG: '905',
+  SASLABORTED: '906',
+  SASLALREADY: '907',
+} as const;

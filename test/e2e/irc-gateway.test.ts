@@ -1,0 +1,262 @@
+/**
+ * The IRC gateway end to end (docs/irc.md): a real server process with
+ * `--irc-port`, IRC clients from irc-framework (as bots and web clients use)
+ * and raw sockets, and chatapp CLI clients in the same groups.
+ */
+import { startServer, startClient, type StartedServer } from '../../testkit/chat-roles';
+import { expectAfter, groupMessage, joinGroup, line, sendGroup, waitUntilOnline } from '../helpers/e2e-chat';
+import { closeIrcClients, IRC_ONLINE, IrcTestClient } from '../helpers/irc-framework-client';
+import { RawIrc } from '../helpers/raw-irc';
+import { parseMessage } from '../../src/protocol/irc/message';
+
+const raws: RawIrc[] = [];
+afterEach(async () => {
+  await closeIrcClients();
+  await Promise.all(raws.splice(0).map((r) => r.close()));
+});
+
+async function ircServer(args: string[] = []): Promise<StartedServer & { irc: number }> {
+  const server = await startServer(['--irc-port', '0', ...args]);
+  const online = await server.proc.waitForLine(IRC_ONLINE);
+  return { ...server, irc: Number(IRC_ONLINE.exec(online)![1]) };
+}
+
+async function raw(port: number, nick?: string, pass?: string): Promise<RawIrc> {
+  const irc = nick === undefined ? await RawIrc.connect(port) : await RawIrc.registered(port, nick, pass);
+  raws.push(irc);
+  return irc;
+}
+
+async function registeredClient(port: number, nick: string, options = {}): Promise<IrcTestClient> {
+  const client = new IrcTestClient(port, nick, options);
+  await client.waitEvent('registered');
+  return client;
+}
+
+describe('IRC registration', () => {
+  test('NICK and USER without CAP get the welcome burst with ISUPPORT and the MOTD', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc, 'alice');
+    expect(a.lines[0]).toBe(':chatapp 001 alice :Welcome to the chatapp IRC gateway, alice!alice@127.0.0.1');
+    const isupport = a.lines.find((l) => / 005 /.test(l))!;
+    for (const token of ['CASEMAPPING=ascii', 'CHANTYPES=#', 'NICKLEN=32', 'CHANNELLEN=33', 'CHATHISTORY=100']) {
+      expect(isupport.split(' ')).toContain(token);
+    }
+    expect(a.lines.some((l) => / 375 alice /.test(l))).toBe(true);
+  });
+
+  test('irc-framework negotiates CAP LS 302 and gets server-time, message-tags, batch and echo-message', async () => {
+    const { irc } = await ircServer();
+    const bob = await registeredClient(irc, 'bob', { enable_echomessage: true });
+    expect(bob.lines.find((l) => / CAP \* LS /.test(l))).toMatch(/draft\/chathistory/);
+    expect(bob.client.network.cap.enabled).toEqual(
+      expect.arrayContaining(['server-time', 'message-tags', 'batch', 'echo-message']),
+    );
+  });
+
+  test('commands before registration get 451; a bad nick 432; a taken nick 433', async () => {
+    const { irc } = await ircServer();
+    await raw(irc, 'alice');
+    const b = await raw(irc);
+    b.send('JOIN #x');
+    await b.waitFor(':chatapp 451 * :You have not registered');
+    b.send('NICK bad!nick');
+    await b.waitFor(/ 432 \* bad!nick /);
+    b.send('NICK ALICE');
+    b.send('USER b 0 * :b');
+    await b.waitFor(/ 433 \* ALICE :Nickname is in use/);
+    b.send('NICK bob');
+    await b.waitFor(/^:chatapp 001 bob /);
+  });
+
+  test('SASL PLAIN binds the name to the password: the right one logs in again, a wrong one and a guest are refused', async () => {
+    const { irc } = await ircServer();
+    const account = { account: 'sam', password: 'correct horse' };
+    const sam = await registeredClient(irc, 'sam', { account });
+    expect(sam.lines.some((l) => / 903 sam :SASL authentication successful/.test(l))).toBe(true);
+    await sam.close();
+
+    const wrong = new IrcTestClient(irc, 'sam', { account: { account: 'sam', password: 'wrong' } });
+    await wrong.waitEvent('sasl failed');
+    await wrong.close();
+    const guest = await raw(irc);
+    guest.send('NICK sam');
+    guest.send('USER g 0 * :g');
+    await guest.waitFor(/ 433 \* sam :Nickname is in use or registered to another identity/);
+    const pass = await raw(irc);
+    pass.send('PASS wrong');
+    pass.send('NICK sam');
+    pass.send('USER s 0 * :s');
+    await pass.waitFor('ERROR :Closing Link: 127.0.0.1 (Password incorrect)');
+    expect(pass.lines.some((l) => / 001 /.test(l))).toBe(false);
+
+    const again = await registeredClient(irc, 'sam', { account });
+    expect(again.client.user.nick).toBe('sam');
+  });
+
+  test('a name bound to a chatapp identity key cannot be taken from IRC, with or without a password', async () => {
+    const { port, irc } = await ircServer();
+    const carol = await startClient('carol', port);
+    await carol.proc.stop();
+    const guest = await raw(irc);
+    guest.send('NICK carol');
+    guest.send('USER c 0 * :c');
+    await guest.waitFor(/ 433 \* carol :Nickname is in use or registered to another identity/);
+    const sasl = new IrcTestClient(irc, 'carol', { account: { account: 'carol', password: 'anything' } });
+    await sasl.waitEvent('sasl failed');
+    expect(sasl.lines.some((l) => / 001 /.test(l))).toBe(false);
+  });
+
+  test("a guest's name is released when it quits: a chatapp client can register it afterwards", async () => {
+    const { port, irc } = await ircServer();
+    const dave = await raw(irc, 'dave');
+    dave.send('QUIT :later');
+    await dave.waitFor('ERROR :Closing Link: 127.0.0.1 (Quit: later)');
+    await dave.waitClosed();
+    const client = await startClient('dave', port);
+    expect(client.proc.lines()).toContain('>>> [Welcome, You are registered.]');
+  });
+});
+
+describe('IRC channels', () => {
+  test('JOIN creates the group; NAMES, WHO, LIST, TOPIC and MODE answer; PRIVMSG reaches the other member with server-time; PART and QUIT are seen', async () => {
+    const { irc } = await ircServer();
+    const alice = await registeredClient(irc, 'alice');
+    const bob = await registeredClient(irc, 'bob', { enable_echomessage: true });
+    alice.client.join('#room');
+    await alice.waitEvent('userlist', (e) => e.channel === '#room');
+    bob.client.join('#ROOM');
+    const names = await bob.waitEvent('userlist', (e) => String(e.channel).toLowerCase() === '#room');
+    expect((names.users as { nick: string }[]).map((u) => u.nick)).toEqual(['alice', 'bob']);
+    await alice.waitEvent('join', (e) => e.nick === 'bob');
+
+    const from = bob.mark();
+    bob.client.say('#room', 'hello from bob');
+    const got = await alice.waitEvent('privmsg', (e) => e.message === 'hello from bob');
+    expect(got.nick).toBe('bob');
+    expect(typeof got.time).toBe('number'); // server-time tag parsed
+    await bob.waitLine(/^@time=\S+ :bob!\S+ PRIVMSG #room :hello from bob$/, from); // echo-message
+
+    const mark = alice.mark();
+    alice.client.raw('WHO #room');
+    await alice.waitLine(/ 352 alice #room bob chatapp chatapp bob H :0 bob$/, mark);
+    await alice.waitLine(/ 315 alice #room /, mark);
+    alice.client.raw('LIST');
+    await alice.waitLine(/ 322 alice #room 2 :$/, mark);
+    await alice.waitLine(/ 323 alice /, mark);
+    alice.client.raw('TOPIC #room');
+    await alice.waitLine(':chatapp 331 alice #room :No topic is set', mark);
+    alice.client.raw('MODE #room');
+    await alice.waitLine(':chatapp 324 alice #room +nt', mark);
+
+    bob.client.part('#room', 'bye');
+    await alice.waitEvent('part', (e) => e.nick === 'bob');
+    const quitMark = alice.mark();
+    bob.client.join('#room');
+    await alice.waitEvent('join', (e) => e.nick === 'bob', 1);
+    bob.client.quit('gone');
+    await alice.waitLine(/^:bob!\S+ PART #room$/, quitMark);
+  });
+
+  test('PRIVMSG to a channel not joined gets 404; PART of it 442; a bad channel name 403', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc, 'alice');
+    a.send('PRIVMSG #nowhere :hi');
+    await a.waitFor(/ 404 alice #nowhere /);
+    a.send('PART #nowhere');
+    await a.waitFor(/ 442 alice #nowhere /);
+    a.send('JOIN #bad!name');
+    await a.waitFor(/ 403 alice #bad!name /);
+  });
+
+  test('CHATHISTORY LATEST, BEFORE, AFTER and BETWEEN return the group history in a batch', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc);
+    a.send('CAP LS 302');
+    a.send('NICK alice');
+    a.send('USER a 0 * :a');
+    a.send('CAP REQ :batch server-time message-tags draft/chathistory');
+    a.send('CAP END');
+    await a.waitFor(/ 376 alice /);
+    a.send('JOIN #h');
+    await a.waitFor(/ 366 alice #h /);
+    for (const n of [1, 2, 3, 4]) a.send(`PRIVMSG #h :m${n}`);
+    const history = async (query: string): Promise<string[]> => {
+      const from = a.mark();
+      a.send(`CHATHISTORY ${query}`);
+      const end = await a.waitFor(/ BATCH -\S+$/, { from });
+      const lines = a.lines.slice(from, a.lines.indexOf(end, from));
+      return lines
+        .map((l) => parseMessage(l)!)
+        .filter((m) => m.command === 'PRIVMSG')
+        .map((m) => m.params[1] ?? '');
+    };
+    expect(await history('LATEST #h * 10')).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(await history('LATEST #h * 2')).toEqual(['m3', 'm4']);
+    expect(await history('BEFORE #h msgid=3 10')).toEqual(['m1', 'm2']);
+    expect(await history('AFTER #h msgid=2 1')).toEqual(['m3']);
+    expect(await history('BETWEEN #h msgid=1 msgid=4 10')).toEqual(['m2', 'm3']);
+    const from = a.mark();
+    a.send('CHATHISTORY LATEST #other * 10');
+    await a.waitFor(/ FAIL CHATHISTORY INVALID_TARGET /, { from });
+  });
+});
+
+describe('IRC and chatapp clients in one group', () => {
+  test('group messages go both ways and each side sees the other join', async () => {
+    const { port, irc } = await ircServer();
+    const alice = await startClient('alice', port);
+    await expectAfter(alice.proc, 'create_group g', [line('[Group g created by Server.]')]);
+    await joinGroup(alice, 'g');
+    const bob = await registeredClient(irc, 'bob');
+    bob.client.join('#g');
+    await bob.waitEvent('userlist', (e) => e.channel === '#g');
+    await alice.proc.waitForLine(line('[bob joined the group]', 'g'));
+
+    await sendGroup(alice, 'g', 'hi from the terminal');
+    const got = await bob.waitEvent('privmsg', (e) => e.message === 'hi from the terminal');
+    expect([got.nick, got.target]).toEqual(['alice', '#g']);
+
+    bob.client.say('#g', 'hi from IRC');
+    await alice.proc.waitForLine(groupMessage('g', 'bob', 'hi from IRC'));
+  });
+});
+
+describe('private messages between IRC and chatapp clients (relayed by the server)', () => {
+  test('both ways: the CLI sender sees "received" once the IRC side has it; the CLI shows a relayed message like a direct one', async () => {
+    const { port, irc } = await ircServer();
+    const bob = await registeredClient(irc, 'bob', { enable_echomessage: true });
+    const alice = await startClient('alice', port);
+    await waitUntilOnline(alice.proc, ['bob']);
+
+    await expectAfter(alice.proc, 'send bob hello irc', [line('[Message received by bob.]')]);
+    const got = await bob.waitEvent('privmsg', (e) => e.message === 'hello irc');
+    expect([got.nick, got.target]).toEqual(['alice', 'bob']);
+
+    const from = bob.mark();
+    bob.client.say('alice', 'hello terminal');
+    await alice.proc.waitForLine(line('bob: hello terminal'));
+    await bob.waitLine(/^@time=\S+ :bob!\S+ PRIVMSG alice :?hello terminal$/, from); // echo-message
+  });
+
+  test('to an offline chatapp account the message is saved and shown when it comes back; to an unknown nick 401', async () => {
+    const { port, irc } = await ircServer();
+    const carol = await startClient('carol', port);
+    await carol.proc.stop();
+    const bob = await raw(irc, 'bob');
+    bob.send('PRIVMSG carol :while you were out');
+    bob.send('PRIVMSG nobody :hello?');
+    await bob.waitFor(':chatapp 401 bob nobody :No such nick/channel');
+    expect(bob.lines.some((l) => / 404 bob carol /.test(l))).toBe(false);
+    const back = await startClient('carol', port);
+    await back.proc.waitForLine(/^>>> bob: .* while you were out$/);
+  });
+
+  test('a private message between two IRC users goes through the relay', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc, 'ann');
+    const b = await raw(irc, 'ben');
+    a.send('PRIVMSG BEN :psst');
+    await b.waitFor(/^:ann!\S+ PRIVMSG ben :?psst$/);
+  });
+});
