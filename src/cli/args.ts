@@ -3,6 +3,7 @@ import { isValidHost, isValidName, NAME_RULE, parsePort } from '../protocol/name
 import { chatappDataHome } from '../util/data-home';
 import { defaultIdentityFile } from '../client/identity-file';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
+import { LOG_LEVELS, type LogLevel } from './server-log';
 
 /** A command-line mistake: printed to stderr, exit 2 (SPEC §2, §3). */
 export class UsageError extends Error {
@@ -20,6 +21,10 @@ export interface ServerOptions {
   readonly limitLoopback: boolean;
   /** False with `--no-log-text`: group messages are logged without their text (default true). */
   readonly logText?: boolean;
+  /** `--log-level`: the operational log's level (default warn, docs/operations.md "Logs"). */
+  readonly logLevel?: LogLevel;
+  /** `--http-port`: where the page, `/ws`, `/metrics` and `/healthz` are served (none without it). */
+  readonly httpPort?: number;
 }
 
 export interface ClientOptions {
@@ -106,6 +111,20 @@ export function stateOption(data: string | undefined, ephemeral: boolean): State
   if (ephemeral) return { kind: 'memory' };
   if (data !== undefined && data.trim() === '') throw new UsageError(`Invalid --data: ${data}`);
   return { kind: 'data', dir: path.resolve(data ?? path.join(chatappDataHome(), 'server')) };
+}
+
+/** `--log-level <level>`: one of pino's levels. */
+export function logLevel(value: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (level === undefined) throw new UsageError(`Invalid --log-level: ${value} (one of ${LOG_LEVELS.join(', ')})`);
+  return level;
+}
+
+/** `--http-port <port>`: 0 lets the OS pick. */
+export function httpPort(value: string): number {
+  const port = parsePort(value);
+  if (port === null) throw new UsageError(`Invalid --http-port: ${value}`);
+  return port;
 }
 
 /** `--identity <file>`, or the default place for `name`'s identity (docs/usage.md "Files"). */

@@ -36,6 +36,7 @@ export const serverLines = {
   online: (port: number) => status(`Server is online, listening on port ${port}`),
   keepingState: (dir: string) => status(`Keeping state in ${dir}`),
   memoryOnly: () => status('Keeping state in memory only'),
+  httpOnline: (port: number) => status(`Web page, WebSocket and metrics on HTTP port ${port}`),
   dataDirInUse: (dir: string) => status(`Data directory ${dir} is in use by another server`),
   dataDirUnusable: (dir: string, reason: string) => status(`Cannot use data directory ${dir}: ${reason}`),
   groupDeleted: (name: string, group: string) => status(`Client ${name} deleted group ${group}`),

@@ -64,6 +64,11 @@ export function buildProgram(version: string): Command {
   );
   program.option('--ephemeral', "keep the server's state in memory only: nothing survives a restart");
   program.option('--no-log-text', 'log group messages without their text (server)');
+  program.option(
+    '--log-level <level>',
+    'operational log level on stderr: trace … fatal, silent (server; default warn)',
+  );
+  program.option('--http-port <port>', 'serve the web page, /ws, /metrics and /healthz on <port> (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
       new Option(`--${args.optionName(key)} <n>`, `${LIMIT_HELP[key]} (default ${DEFAULT_LIMITS[key]})`),
@@ -81,6 +86,8 @@ type ParsedOptions = {
   data?: string;
   ephemeral?: boolean;
   identity?: string;
+  logLevel?: string;
+  httpPort?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -125,7 +132,10 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const port = args.serverPort(opts.server);
     const state = args.stateOption(opts.data, opts.ephemeral === true);
     const logText = opts.logText !== false;
-    return runners.server({ port, limits, limitLoopback: opts.limitLoopback === true, logText, state }, io);
+    const logLevel = opts.logLevel === undefined ? undefined : args.logLevel(opts.logLevel);
+    const httpPort = opts.httpPort === undefined ? undefined : args.httpPort(opts.httpPort);
+    const limitLoopback = opts.limitLoopback === true;
+    return runners.server({ port, limits, limitLoopback, logText, state, logLevel, httpPort }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

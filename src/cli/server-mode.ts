@@ -10,6 +10,10 @@ import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
 import { commonLines, formatLine, serverLines } from './lines';
+import { createServerLog, DEFAULT_LOG_LEVEL, logServerEvents } from './server-log';
+import { HttpGateway } from '../gateway/http/http-gateway';
+import { ServerMetrics } from '../gateway/http/metrics';
+import type { Logger } from 'pino';
 
 /**
  * Collects output lines and writes them once per event-loop turn, so a busy
@@ -47,6 +51,7 @@ export function renderServerEvents(
   out: { line(text: string): void },
   stderr: Writable,
   options: RenderOptions = {},
+  log?: Logger,
 ): void {
   const print = (body: string): void => out.line(formatLine(body));
   // docs/usage.md "Server": a listing prints at most LISTED_ITEMS_LOGGED names, then how many more.
@@ -77,7 +82,8 @@ export function renderServerEvents(
   );
   server.on('groupDeleted', (n, g) => print(serverLines.groupDeleted(n, g)));
   server.on('accountDeleted', () => print(serverLines.tableUpdated()));
-  server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
+  // Faults go to the operational log (server-log.ts); without one, one plain line on stderr.
+  if (log === undefined) server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`));
 }
 
 /** The store the options ask for (docs/usage.md "Durable state"). Throws DataDirError. */
@@ -88,9 +94,11 @@ function openStore(options: ServerOptions): ChatStore {
 }
 
 /**
- * SPEC §4 server mode: binds the port, prints the startup line and one line per
- * event, and stops cleanly on SIGINT/SIGTERM (exit 0). A taken port prints
- * `>>> [Port <port> is already in use]` to stderr and exits 1.
+ * Server mode (docs/usage.md "Server"): binds the port (and `--http-port`),
+ * prints the startup lines and one line per event, logs operations as JSON
+ * on stderr, and on SIGINT/SIGTERM drains (docs/operations.md "Signals") and
+ * exits 0. A taken port prints `>>> [Port <port> is already in use]` to
+ * stderr and exits 1.
  */
 export async function runServerMode(options: ServerOptions, io: Terminal): Promise<number> {
   let store: ChatStore;
@@ -110,39 +118,69 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     limitLoopback: options.limitLoopback,
     store,
   });
+  const log = createServerLog(options.logLevel ?? DEFAULT_LOG_LEVEL, io.stderr);
+  logServerEvents(server, log);
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
   const out = new LineWriter(io.stdout);
-  renderServerEvents(server, out, io.stderr, { logText: options.logText });
+  renderServerEvents(server, out, io.stderr, { logText: options.logText }, log);
   // Signals are caught before anything is printed: a script that sends SIGTERM
   // as soon as it reads the online line must still get a clean stop (exit 0).
-  let signalled!: () => void;
-  const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
-  const unsubscribe = io.onSignal(() => signalled());
+  let signalled!: (signal: string) => void;
+  const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
+  const unsubscribe = io.onSignal((signal) => signalled(signal));
   // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
+  let failedPort = options.port;
   try {
     const listener = await listenChatServer(server, options.port);
+    failedPort = options.httpPort ?? options.port;
+    const http = await openHttp(options, server, store, log).catch(async (err: unknown) => {
+      await listener.close();
+      throw err;
+    });
     out.line(formatLine(serverLines.online(listener.port)));
     out.line(
       formatLine(
         options.state.kind === 'memory' ? serverLines.memoryOnly() : serverLines.keepingState(options.state.dir),
       ),
     );
+    if (http) out.line(formatLine(serverLines.httpOnline(http.port)));
     out.flush();
-    await stopRequested;
-    await listener.close().catch(() => undefined);
+    log.info({ port: listener.port, httpPort: http?.port }, 'server online');
+    const signal = await stopRequested;
+    log.info({ signal }, 'stopping');
+    await server.drain();
+    await Promise.all([listener.close().catch(() => undefined), http?.close()]);
+    log.info('stopped');
     out.flush();
     return 0;
   } catch (err) {
     if (!(err instanceof PortInUseError)) throw err;
     await store.close();
-    io.stderr.write(formatLine(commonLines.portInUse(options.port)) + '\n');
+    io.stderr.write(formatLine(commonLines.portInUse(failedPort)) + '\n');
     return 1;
   } finally {
     unsubscribe();
     unsubscribeStats?.();
   }
+}
+
+/** The HTTP side when `--http-port` is given: metrics fed by the server's events, health, later the page. */
+async function openHttp(
+  options: ServerOptions,
+  server: ChatServer,
+  store: ChatStore,
+  log: Logger,
+): Promise<HttpGateway | undefined> {
+  if (options.httpPort === undefined) return undefined;
+  let serving = true;
+  server.once('draining', () => (serving = false));
+  return HttpGateway.listen(options.httpPort, {
+    metrics: new ServerMetrics(server, store),
+    serving: () => serving,
+    onError: (err) => log.error({ err }, 'http error'),
+  });
 }
 
 /** The stats line: `{"msg":"stats",...ServerStats}`. */

@@ -288,6 +288,7 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
     if (frame.type === 'ping') return this.policy.ping() ? this.sendControl({ type: 'pong' }) : undefined;
     if (frame.type === 'pong') return;
     if (!this.rateExempt.has(frame.type) && !this.policy.frame()) {
+      this.emit('rejected', 'rate_limited');
       return this.sendError('rate_limited', ERROR_CODES.rate_limited, 'id' in frame ? frame.id : undefined);
     }
     try {
@@ -300,6 +301,7 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
 
   private onDecodeError(error: DecodeError): void {
     if (!this.open) return;
+    this.emit('rejected', error.code);
     if (error.fatal) return this.close(error.code, error.message);
     if (!this.policy.invalid()) return this.close('too_many_invalid');
     this.sendError(error.code, error.message, error.id);

@@ -137,6 +137,7 @@ function deliver(ctx: ServerContext, session: Session, request: ServerRequest, o
     session.replies.set(id, plain ? PLAIN_REPLY : frame);
   }
   if (frame.type === 'error') {
+    ctx.emit('frameRejected', frame.code);
     session.conn.sendError(frame.code, frame.message, id);
     return outcome.after?.();
   }

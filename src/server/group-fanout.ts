@@ -21,6 +21,10 @@ export interface FanoutHost {
    * fell too far behind the group ('slow'): remove it (docs/usage.md, group mode).
    */
   onUnresponsive(session: Member, group: string, reason: DropReason): void;
+  /** `count` group messages were queued to members (metrics). */
+  onDelivered?(count: number): void;
+  /** A member's cumulative ack covered deliveries, the oldest sent `latencyMs` ago (metrics). */
+  onAcked?(latencyMs: number): void;
 }
 
 interface Recipient {
@@ -105,13 +109,14 @@ export class GroupFanout {
     ch.seq = seq ?? ch.seq + 1;
     const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: ch.seq, from: from.name, text });
     const now = this.clock.now();
-    let sent = false;
+    let sent = 0;
     for (const r of ch.recipients) {
       if (r.session === from || r.window.dead || !r.session.conn.open) continue;
       if (r.held !== null) this.hold(ch, r, ch.seq, bytes);
-      else sent = this.deliver(ch, r, ch.seq, bytes, now) || sent;
+      else if (this.deliver(ch, r, ch.seq, bytes, now)) sent++;
     }
-    if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
+    if (sent > 0) this.host.onDelivered?.(sent);
+    if (sent > 0 && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
     if (this.blocked(ch) && !ch.pausedSenders.has(from)) {
       ch.pausedSenders.add(from); // its next requests wait; its acks are still read
       from.pause('flow');
@@ -151,6 +156,7 @@ export class GroupFanout {
     if (r.window.dead || !r.session.conn.open) return;
     const now = this.clock.now();
     const firstHeld = held[0]?.seq ?? Infinity;
+    const before = r.window.outstanding;
     for (const entry of backlog) {
       if (entry.seq >= firstHeld) break;
       const bytes = encodeFrame<ServerToClientFrame>({
@@ -163,6 +169,7 @@ export class GroupFanout {
       this.deliver(ch, r, entry.seq, bytes, now);
     }
     for (const { seq, bytes } of held) if (!r.window.dead) this.deliver(ch, r, seq, bytes, now);
+    if (r.window.outstanding > before) this.host.onDelivered?.(r.window.outstanding - before);
     if (r.window.outstanding > 0 && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
   }
 
@@ -171,7 +178,10 @@ export class GroupFanout {
     const ch = this.channels.get(group);
     const r = ch?.members.get(name);
     if (!ch || !r) return;
+    const oldest = r.window.oldestSentAt();
+    const before = r.window.outstanding;
     r.window.ackUpTo(seq);
+    if (oldest !== undefined && r.window.outstanding < before) this.host.onAcked?.(this.clock.now() - oldest);
     // Hysteresis: behind past half the bound, caught up again under a quarter.
     if (ch.backlogged.has(r.session) && r.window.outstanding <= this.memberBound(ch) / 4) {
       ch.backlogged.delete(r.session);
