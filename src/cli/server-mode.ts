@@ -13,6 +13,7 @@ import { commonLines, formatLine, serverLines } from './lines';
 import { createServerLog, DEFAULT_LOG_LEVEL, logServerEvents } from './server-log';
 import { HttpGateway } from '../gateway/http/http-gateway';
 import { ServerMetrics } from '../gateway/http/metrics';
+import { WsGateway } from '../gateway/http/ws-gateway';
 import type { Logger } from 'pino';
 
 /**
@@ -166,7 +167,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   }
 }
 
-/** The HTTP side when `--http-port` is given: metrics fed by the server's events, health, later the page. */
+/** The HTTP side when `--http-port` is given: metrics fed by the server's events, health, `/ws`, the page. */
 async function openHttp(
   options: ServerOptions,
   server: ChatServer,
@@ -176,9 +177,11 @@ async function openHttp(
   if (options.httpPort === undefined) return undefined;
   let serving = true;
   server.once('draining', () => (serving = false));
+  const ws = new WsGateway(server, options.limits.maxFrameBytes);
   return HttpGateway.listen(options.httpPort, {
     metrics: new ServerMetrics(server, store),
     serving: () => serving,
+    upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
     onError: (err) => log.error({ err }, 'http error'),
   });
 }

@@ -135,8 +135,11 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
     return this.congestedSince !== null;
   }
 
+  /** The peer's address: a socket's, or one a wrapping stream states (a WebSocket's); undefined in memory. */
   get remoteAddress(): string | undefined {
-    return this.stream instanceof net.Socket ? this.stream.remoteAddress : undefined;
+    if (this.stream instanceof net.Socket) return this.stream.remoteAddress;
+    const stated = (this.stream as { remoteAddress?: unknown }).remoteAddress;
+    return typeof stated === 'string' ? stated : undefined;
   }
 
   /** Encodes and queues a frame; it leaves at the end of this event-loop turn. Dropped unless open. */
