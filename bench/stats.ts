@@ -192,7 +192,7 @@ export class ReceiverLedger {
 
 /**
  * Checks that every receiver maps a group seq to the same (sender, n): "every
- * member sees the messages of a group in one and the same order" (SPEC §4).
+ * member sees the messages of a group in one and the same order" (docs/usage.md "Server").
  */
 export class GroupOrderCheck {
   private keys = new Float64Array(1024).fill(-1);

@@ -28,7 +28,7 @@ const terminal: Terminal = {
   },
 };
 
-/** Entry point: run the CLI and map its outcome to exit code 0/1/2 (SPEC §2). */
+/** Entry point: run the CLI and map its outcome to exit code 0/1/2 (docs/usage.md "How output looks"). */
 async function main(): Promise<void> {
   let code: number;
   try {

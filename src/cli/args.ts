@@ -5,7 +5,7 @@ import { defaultIdentityFile } from '../client/identity-file';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 import { LOG_LEVELS, type LogLevel } from './server-log';
 
-/** A command-line mistake: printed to stderr, exit 2 (SPEC §2, §3). */
+/** A command-line mistake: printed to stderr, exit 2 (docs/usage.md "How output looks"; docs/usage.md "Command-line mistakes"). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

@@ -22,7 +22,7 @@ export type ClientModeDeps = Pick<ChatClientOptions, 'dial' | 'listenHost' | 'id
 export const TABLE_LINE_INTERVAL_MS = 1_000;
 
 /**
- * Runs client mode until it ends; resolves with the exit code (SPEC §2, §5).
+ * Runs client mode until it ends; resolves with the exit code (docs/usage.md "How output looks"; docs/usage.md "Client").
  * The ChatClient library does the work; this renderer turns typed lines into
  * calls and results/events into the exact `>>> ` lines.
  */
@@ -101,7 +101,7 @@ class ClientSession {
       port = await this.client.start();
     } catch (err) {
       if (!(err instanceof PortInUseError)) throw err;
-      this.io.stderr.write(formatLine(commonLines.portInUse(listenPort)) + '\n'); // SPEC §3
+      this.io.stderr.write(formatLine(commonLines.portInUse(listenPort)) + '\n'); // docs/usage.md "Command-line mistakes"
       return 1;
     }
     this.print(clientLines.listening(port));
@@ -185,7 +185,7 @@ class ClientSession {
     client.on('fault', (error) => this.ui.printError(`chatapp: internal error: ${error.message}`));
   }
 
-  /** Commands one at a time, in order; end of input leaves like dereg (SPEC §5). */
+  /** Commands one at a time, in order; end of input leaves like dereg (docs/usage.md "Client"). */
   private async readLoop(): Promise<void> {
     try {
       for await (const line of this.lines) {
@@ -256,7 +256,7 @@ class ClientSession {
   }
 
   private tooLong(text: string): void {
-    this.print(commonLines.messageTooLong(text.length, this.client.limits.maxMessageLength)); // SPEC §5
+    this.print(commonLines.messageTooLong(text.length, this.client.limits.maxMessageLength)); // docs/usage.md "Client"
   }
 
   private async createGroup(group: string): Promise<void> {
@@ -342,11 +342,11 @@ class ClientSession {
     if (result === 'not_in_group') return; // removed meanwhile, and told so by the event
     if (isFailure(result)) return this.failed(result);
     this.syncPrompt();
-    this.print(clientLines.left(result.left)); // SPEC §2: printed after group mode ends
+    this.print(clientLines.left(result.left)); // docs/usage.md "How output looks": printed after group mode ends
     this.flushQueued();
   }
 
-  /** Leaving by dereg, Ctrl+C, SIGTERM or end of input (SPEC §5 Leaving). */
+  /** Leaving by dereg, Ctrl+C, SIGTERM or end of input (docs/usage.md "Client" Leaving). */
   private async leave(): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
@@ -365,7 +365,7 @@ class ClientSession {
     this.print(clientLines.refused(failure.error));
   }
 
-  /** SPEC §5: Server not responding, then queued private messages, then Exiting; exit 1. */
+  /** docs/usage.md "Client": Server not responding, then queued private messages, then Exiting; exit 1. */
   private notResponding(): void {
     if (this.ended) return;
     this.finishing = true;
@@ -392,7 +392,7 @@ class ClientSession {
     for (const { from, text } of this.client.releaseHeld()) this.print(clientLines.directMessage(from, text));
   }
 
-  /** Prints one line with the prefix of the current mode (SPEC §2). */
+  /** Prints one line with the prefix of the current mode (docs/usage.md "How output looks"). */
   private print(body: string): void {
     if (!this.ended) this.ui.print(formatLine(body, this.group));
   }

@@ -1,7 +1,7 @@
 import { isValidName } from '../protocol/names';
 
 /**
- * Pure parser for what a client user types (SPEC §5): one line in, one typed
+ * Pure parser for what a client user types (docs/usage.md "Client"): one line in, one typed
  * command out, aware of the mode. A command valid only in the other mode, an
  * unknown command, or missing/extra arguments give `invalid`; a bad group name
  * gives `invalid_group_name`. Message text is the rest of the line after the
@@ -62,7 +62,7 @@ function splitWord(text: string): { word: string; rest: string | null } {
 /** Parses one typed line in `mode`. Leading whitespace and a trailing `\r` are ignored. */
 export function parseCommand(line: string, mode: Mode): Command {
   const input = line.replace(/\r$/, '').replace(/^[ \t]+/, '');
-  if (input.trim() === '') return { kind: 'empty' }; // SPEC §5: empty lines are ignored
+  if (input.trim() === '') return { kind: 'empty' }; // docs/usage.md "Client": empty lines are ignored
   const { word, rest } = splitWord(input);
   if ((mode === 'group' && NORMAL_ONLY.has(word)) || (mode === 'normal' && GROUP_ONLY.has(word))) return INVALID;
   switch (word) {
@@ -87,14 +87,14 @@ export function parseCommand(line: string, mode: Mode): Command {
     case 'help':
       return noArguments(rest) ? { kind: word } : INVALID;
     default:
-      return INVALID; // SPEC §5: unknown command
+      return INVALID; // docs/usage.md "Client": unknown command
   }
 }
 
 function parseSend(rest: string | null): Command {
   if (rest === null) return INVALID;
   const { word: name, rest: text } = splitWord(rest.replace(/^ +/, ''));
-  if (name === '' || !hasText(text)) return INVALID; // SPEC §5: missing arguments
+  if (name === '' || !hasText(text)) return INVALID; // docs/usage.md "Client": missing arguments
   return { kind: 'send', name, text };
 }
 
@@ -108,7 +108,7 @@ function parseHistory(rest: string | null): Command {
 }
 
 function groupCommand(kind: 'create_group' | 'join_group' | 'delete_group', group: string): Command {
-  if (!isValidName(group)) return { kind: 'invalid_group_name', group }; // SPEC §3
+  if (!isValidName(group)) return { kind: 'invalid_group_name', group }; // docs/usage.md "Command-line mistakes"
   return { kind, group };
 }
 

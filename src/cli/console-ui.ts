@@ -11,7 +11,7 @@ type PromptState = 'not_yet' | 'on' | 'ended';
 /**
  * The terminal side of an interactive mode (client or peer). On a TTY it draws
  * the prompt and redraws the line being typed whenever a line is printed
- * (SPEC §2); on a pipe it draws no prompt and reads commands line by line, so
+ * (docs/usage.md "How output looks"); on a pipe it draws no prompt and reads commands line by line, so
  * scripts see clean output. However a session ends (dereg, Ctrl+C, Ctrl+D,
  * a refused start), no prompt is left on the screen (docs/usage.md "The
  * prompt").

@@ -2,12 +2,12 @@ import { NAME_RULE } from '../protocol/names';
 
 /**
  * Every line chatapp prints for a user, in one place, to the character of
- * SPEC §2–§6. Templates return the line body; `formatLine` adds the `>>> `
+ * docs/usage.md "How output looks"–§6. Templates return the line body; `formatLine` adds the `>>> `
  * or `>>> (<group>) ` prefix. Text that came from the network is passed
  * through `sanitize` so it can never forge a line or drive the terminal.
  */
 
-/** SPEC §2: `>>> ` normally, `>>> (<group>) ` in group mode. */
+/** docs/usage.md "How output looks": `>>> ` normally, `>>> (<group>) ` in group mode. */
 export function linePrefix(group: string | null = null): string {
   return group === null ? '>>> ' : `>>> (${group}) `;
 }
@@ -31,7 +31,7 @@ export function sanitize(text: string): string {
 
 const status = (text: string): string => `[${text}]`;
 
-/** Server lines (SPEC §4). */
+/** Server lines (docs/usage.md "Server"). */
 export const serverLines = {
   online: (port: number) => status(`Server is online, listening on port ${port}`),
   keepingState: (dir: string) => status(`Keeping state in ${dir}`),
@@ -58,7 +58,7 @@ export const serverLines = {
   andMore: (count: number) => status(`and ${count} more`),
 } as const;
 
-/** Lines shared by every mode (SPEC §3). */
+/** Lines shared by every mode (docs/usage.md "Command-line mistakes"). */
 export const commonLines = {
   portInUse: (port: number) => status(`Port ${port} is already in use`),
   nameInUse: (name: string) => status(`Name ${name} is already in use. Try another one.`),
@@ -70,7 +70,7 @@ export const commonLines = {
     status(`Message too long: ${length} characters, maximum is ${max}. Not sent.`),
 } as const;
 
-/** Client lines (SPEC §5). */
+/** Client lines (docs/usage.md "Client"). */
 export const clientLines = {
   listening: (port: number) => status(`Listening for private messages on port ${port}`),
   welcome: () => status('Welcome, You are registered.'),
@@ -135,7 +135,7 @@ export function localTime(ms: number): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
-/** Peer (mesh) lines (SPEC §6). */
+/** Peer (mesh) lines (docs/usage.md "Peer mode"). */
 export const peerLines = {
   started: (address: string) => status(`New chat started, reachable at ${address}`),
   joinedChat: (count: number) => status(`Joined the chat with ${count} other ${count === 1 ? 'peer' : 'peers'}`),

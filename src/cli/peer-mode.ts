@@ -8,11 +8,11 @@ import { ConsoleUi } from './console-ui';
 import { commonLines, formatLine, peerLines } from './lines';
 import type { Terminal } from './terminal-io';
 
-/** Peer-mode commands, in the order `help` lists them; any other line is a message (SPEC §6). */
+/** Peer-mode commands, in the order `help` lists them; any other line is a message (docs/usage.md "Peer mode"). */
 export const PEER_COMMAND_HELP: readonly string[] = ['peers', 'exit', 'help', '<message>'];
 
 /**
- * Runs peer mode until it ends; resolves with the exit code (SPEC §2, §6).
+ * Runs peer mode until it ends; resolves with the exit code (docs/usage.md "How output looks"; docs/usage.md "Peer mode").
  * The MeshPeer library does the work; this renderer turns typed lines into
  * calls and events into the exact `>>> ` lines.
  */
@@ -56,12 +56,12 @@ class PeerSession {
       outcome = await this.peer.start(options.peers);
     } catch (err) {
       if (!(err instanceof PortInUseError)) throw err;
-      this.io.stderr.write(formatLine(commonLines.portInUse(options.listenPort)) + '\n'); // SPEC §3
+      this.io.stderr.write(formatLine(commonLines.portInUse(options.listenPort)) + '\n'); // docs/usage.md "Command-line mistakes"
       return 1;
     }
     if (outcome.kind === 'name_in_use') {
       this.ui.stopPrompting();
-      this.print(commonLines.nameInUse(options.name)); // SPEC §6
+      this.print(commonLines.nameInUse(options.name)); // docs/usage.md "Peer mode"
       return 1;
     }
     if (this.finishing) return this.done;
@@ -81,7 +81,7 @@ class PeerSession {
     const addresses = reachableAddresses(outcome.port);
     if (outcome.kind === 'created') {
       if (triedAddresses) this.print(peerLines.noPeerAnswered()); // docs/usage.md: never a silent new chat
-      for (const address of addresses) this.print(peerLines.started(address)); // SPEC §6
+      for (const address of addresses) this.print(peerLines.started(address)); // docs/usage.md "Peer mode"
       return;
     }
     this.print(peerLines.joinedChat(outcome.others));
@@ -102,7 +102,7 @@ class PeerSession {
     peer.on('fault', (error) => this.ui.printError(`chatapp: internal error: ${error.message}`));
   }
 
-  /** Lines in order until `exit` or end of input (SPEC §6: both leave gracefully). */
+  /** Lines in order until `exit` or end of input (docs/usage.md "Peer mode": both leave gracefully). */
   private async readLoop(input: AsyncIterableIterator<string>): Promise<void> {
     try {
       for await (const line of input) {
@@ -119,7 +119,7 @@ class PeerSession {
 
   private handle(line: string): void {
     const command = line.trim();
-    if (command === '') return; // SPEC §5: empty lines are ignored
+    if (command === '') return; // docs/usage.md "Client": empty lines are ignored
     if (command === 'exit') return void this.leave(0);
     if (command === 'help') return PEER_COMMAND_HELP.forEach((h) => this.print(peerLines.item(h)));
     if (command === 'peers') return this.listPeers();
@@ -144,7 +144,7 @@ class PeerSession {
     const max = this.peer.maxMessageLength;
     if (report === 'too_long') return this.print(commonLines.messageTooLong(text.length, max)); // never truncated
     if (report.recipients.length === 0) return this.print(peerLines.noRecipients());
-    for (const name of report.missing) this.print(commonLines.noAck(name)); // SPEC §6
+    for (const name of report.missing) this.print(commonLines.noAck(name)); // docs/usage.md "Peer mode"
   }
 
   /**

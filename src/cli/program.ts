@@ -91,7 +91,7 @@ type ParsedOptions = {
 } & args.RawLimitOptions;
 
 /**
- * Parses argv, validates everything before any network use (SPEC §3) and runs
+ * Parses argv, validates everything before any network use (docs/usage.md "Command-line mistakes") and runs
  * the mode. Returns the exit code: 0 normal, 1 runtime failure, 2 usage error.
  */
 export async function runCli(argv: string[], io: Terminal, runners: ModeRunners, version: string): Promise<number> {

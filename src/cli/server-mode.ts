@@ -46,7 +46,7 @@ export interface RenderOptions {
   readonly logText?: boolean;
 }
 
-/** Renders every ChatServer event as its exact SPEC §4 line (templates and sanitizing in lines.ts). */
+/** Renders every ChatServer event as its exact docs/usage.md "Server" line (templates and sanitizing in lines.ts). */
 export function renderServerEvents(
   server: ChatServer,
   out: { line(text: string): void },

@@ -41,7 +41,7 @@ export interface ChatClientOptions {
 type PushFrame = ServerLinkEvents['frame'][0];
 
 /**
- * The chat client as a library (SPEC §5): registers with the server, keeps a
+ * The chat client as a library (docs/usage.md "Client"): registers with the server, keeps a
  * copy of its client table, sends and receives signed private messages
  * directly, and runs group mode. It emits typed events and never prints; the
  * CLI renders it (src/cli/client-mode.ts). API and events: docs/events.md.
@@ -150,7 +150,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return this.boundPort;
   }
 
-  /** Connects and registers (SPEC §5); after 'ok' a lost link reconnects in the background. */
+  /** Connects and registers (docs/usage.md "Client"); after 'ok' a lost link reconnects in the background. */
   async register(): Promise<R.RegisterResult> {
     this.link.connect();
     const result = await this.sendRegister();
@@ -222,7 +222,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   }
 
   /**
-   * Deregisters (SPEC §5 dereg): only this client's own name, in any case. No
+   * Deregisters (docs/usage.md "Client" dereg): only this client's own name, in any case. No
    * reconnect after 'ok'. While reconnecting there is no server to tell: the
    * link is dropped instead, which the server counts as going offline
    * (docs/usage.md "When the server is away").
@@ -284,7 +284,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       this.showSaved(this.saved.expect(outcome.saved ?? 0));
       return 'ok';
     }
-    if (outcome.type === 'error' && outcome.code === 'name_in_use') return 'name_in_use'; // SPEC §5
+    if (outcome.type === 'error' && outcome.code === 'name_in_use') return 'name_in_use'; // docs/usage.md "Client"
     if (outcome.type === 'error' && outcome.code === 'name_owned') return 'name_owned'; // docs/usage.md "Accounts"
     // Two registers raced onto one connection across a reconnect: it is registered.
     if (outcome.type === 'error' && outcome.code === 'already_registered') return 'ok';
@@ -313,7 +313,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     this.emit('serverLost');
   }
 
-  /** After a reconnect: register again, re-join the group (SPEC §5 Leaving), then report. */
+  /** After a reconnect: register again, re-join the group (docs/usage.md "Client" Leaving), then report. */
   private async resume(): Promise<void> {
     const run = ++this.resumes;
     const current = (): boolean => this.registered && run === this.resumes;

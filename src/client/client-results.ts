@@ -12,7 +12,7 @@ import type { DirectMessage } from './peer-listener';
 
 /** Why a server request did not succeed, for any request. */
 export type RequestFailure =
-  | 'not_responding' // no reply after every try on a connection believed open (SPEC §5)
+  | 'not_responding' // no reply after every try on a connection believed open (docs/usage.md "Client")
   | 'not_connected' // the link is being re-established; the request was not performed (docs/usage.md)
   | 'rate_limited' // the server refused the frame (docs/protocol.md `rate_limited`)
   | { readonly error: ErrorCode }; // any other error code from the server
@@ -73,7 +73,7 @@ export type { DirectMessage };
 /** A private message the server kept while this client was offline. */
 export type SavedMessage = ShownSaved;
 
-/** Events a ChatClient emits; it never prints (STYLE: the client is a library). */
+/** Events a ChatClient emits; it never prints (the client is a library). */
 export type ChatClientEvents = {
   /** A table push was applied (also the first full table after registering). */
   tableUpdated: [clients: readonly ClientEntry[]];

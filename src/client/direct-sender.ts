@@ -34,10 +34,10 @@ export interface DirectSenderOptions {
 }
 
 /**
- * Sends signed `dm` frames straight to other clients' listen ports (SPEC §1:
+ * Sends signed `dm` frames straight to other clients' listen ports (docs/protocol.md "Transport and framing":
  * private messages never pass through the server). One pooled connection per
  * peer, re-dialled when it closed or the peer's address changed. Each send
- * waits ackTimeoutMs for `dm_ack` (SPEC §5), and counts it only when it is
+ * waits ackTimeoutMs for `dm_ack` (docs/usage.md "Client"), and counts it only when it is
  * signed by the key the table lists for the receiver: whoever else answers on
  * that address (a reused port, a wrong registration) cannot fake "received"
  * (docs/security.md).

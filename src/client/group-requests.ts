@@ -19,9 +19,9 @@ export class GroupRequests {
     private readonly lostMembership: (group: string) => 'not_in_group',
   ) {}
 
-  /** Creates a group (SPEC §5 create_group). */
+  /** Creates a group (docs/usage.md "Client" create_group). */
   async create(group: string): Promise<R.CreateGroupResult> {
-    if (!isValidName(group)) return 'invalid_name'; // SPEC §3: group names follow the name rule
+    if (!isValidName(group)) return 'invalid_name'; // docs/usage.md "Command-line mistakes": group names follow the name rule
     const outcome = await this.link.request({ type: 'create_group', id: newId(), group });
     if (outcome.type === 'reply') return 'created';
     if (outcome.type === 'error' && outcome.code === 'group_exists') return 'exists';
@@ -35,7 +35,7 @@ export class GroupRequests {
   }
 
   /**
-   * Joins a group and enters group mode (SPEC §5 join_group). `currentGroup`
+   * Joins a group and enters group mode (docs/usage.md "Client" join_group). `currentGroup`
    * is then the group as the server shows it (any case may be asked for).
    */
   async join(group: string): Promise<R.JoinGroupResult> {
@@ -99,9 +99,9 @@ export class GroupRequests {
     return R.toFailure(outcome);
   }
 
-  /** Sends a message to the current group; 'received' once the server accepted it (SPEC §4). */
+  /** Sends a message to the current group; 'received' once the server accepted it (docs/usage.md "Server"). */
   async send(text: string): Promise<R.SendGroupResult> {
-    if (text.length > this.limits.maxMessageLength) return 'too_long'; // SPEC §7
+    if (text.length > this.limits.maxMessageLength) return 'too_long'; // docs/protocol.md "Limits"
     const group = this.groups.current;
     if (group === null) return 'not_in_group';
     const outcome = await this.link.request({ type: 'send_group', id: newId(), text });

@@ -2,7 +2,7 @@ import crypto, { type KeyObject } from 'node:crypto';
 import { registrationBytes, verifySignature } from '../protocol/signing';
 
 /**
- * Ed25519 identity of one client process (SPEC §7: direct messages cannot be
+ * Ed25519 identity of one client process (docs/protocol.md "Limits": direct messages cannot be
  * forged). The public key travels in `register` and in the server's table as
  * raw 32 bytes in base64; a `dm` carries a signature over a fixed, versioned
  * encoding of every field the receiver relies on (docs/security.md).

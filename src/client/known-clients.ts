@@ -13,7 +13,7 @@ export interface TableChunk extends TablePush {
 }
 
 /**
- * The client's copy of the server's client table (SPEC §4: pushed on every
+ * The client's copy of the server's client table (docs/usage.md "Server": pushed on every
  * change). A full push replaces it; a delta replaces the listed entries by name.
  * Names are looked up without regard to case, as the server compares them
  * (docs/usage.md "Names").

@@ -77,7 +77,7 @@ const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 2_000;
 
 /**
- * The client's link to the server (SPEC §5): one framed connection at a time,
+ * The client's link to the server (docs/usage.md "Client"): one framed connection at a time,
  * requests with ack timeout and retries under one id, background reconnect
  * with exponential backoff once `autoReconnect` is on. It never registers by
  * itself: the owner does that on `connected` and then raises the level.
@@ -127,7 +127,7 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
 
   /**
    * Sends `frame` and waits ackTimeoutMs per try for its reply or error, up to
-   * `retries` tries in all with the same id (SPEC §5). A reply that arrives
+   * `retries` tries in all with the same id (docs/usage.md "Client"). A reply that arrives
    * late, during a later try, settles it once; the next try is then skipped.
    * A user request (level `ready`) made while reconnecting is not sent but
    * ends `not_connected` at once (and dials now rather than after the

@@ -12,7 +12,7 @@ interface Entry<T> {
 
 /**
  * Ids waiting for an ack. Each one settles exactly once — acked, timed out or
- * closed — and is always forgotten when it settles (SPEC §1, STYLE §10).
+ * closed — and is always forgotten when it settles (docs/protocol.md "Transport and framing").
  */
 export class PendingAcks<T = void> {
   private readonly entries = new Map<string, Entry<T>>();

@@ -1,7 +1,7 @@
 /**
  * A bounded memory of ids already handled, each with an optional cached value
  * (the reply to a request). Oldest entries are forgotten first, so memory stays
- * bounded however many ids arrive (STYLE §11).
+ * bounded however many ids arrive.
  */
 export class SeenIds<V = true> {
   private readonly byId = new Map<string, V>();

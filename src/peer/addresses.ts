@@ -1,7 +1,7 @@
 import os from 'node:os';
 
 /**
- * SPEC §6: where a new chat can be reached — every non-internal IPv4 address
+ * docs/usage.md "Peer mode": where a new chat can be reached — every non-internal IPv4 address
  * of this host, then 127.0.0.1 — as `<ip>:<port>` strings.
  */
 export function reachableAddresses(port: number): string[] {

@@ -32,7 +32,7 @@ function refuse(link: MeshLink, name: string, state: 'evicted'): void {
 }
 
 /**
- * Carries out the member table's verdict on a greeted link (SPEC §6: one link
+ * Carries out the member table's verdict on a greeted link (docs/usage.md "Peer mode": one link
  * per pair, one process per name). The welcome, if any, leaves before a losing
  * link is closed. Returns true when the member set changed (gossip it).
  */

@@ -2,7 +2,7 @@ import type { SendReport } from './fanout';
 
 /**
  * What a MeshPeer reports (it never prints; src/cli/peer-mode.ts renders these
- * as the SPEC §6 lines).
+ * as the docs/usage.md "Peer mode" lines).
  */
 export type MeshPeerEvents = {
   /** A member linked after our own join finished: `[<name> has joined the chat]`. */

@@ -17,7 +17,7 @@ const MAX_TRIES = 3;
 
 /**
  * Delivers one encoded message to member `name` and waits for its ack
- * (SPEC §6). If the link closes before the ack and the member is by then
+ * (docs/usage.md "Peer mode"). If the link closes before the ack and the member is by then
  * reachable over another link, the same bytes (same id) are sent again — the
  * receiver shows an id once, so this never duplicates. Resolves true when the
  * member acked, false when it did not within `ackTimeoutMs` or is gone.
@@ -48,7 +48,7 @@ export interface SendReport {
   readonly id: string;
   /** Members the message was sent to, in name order. */
   readonly recipients: readonly string[];
-  /** Members that did not ack it (SPEC §6: reported as "No ACK"). */
+  /** Members that did not ack it (docs/usage.md "Peer mode": reported as "No ACK"). */
   readonly missing: readonly string[];
 }
 

@@ -69,7 +69,7 @@ export class LinkPool {
     }
     const link = new MeshLink(socket, this.limits, this.clock, null);
     this.wire(link);
-    // SPEC §7: a link must greet within the registration deadline.
+    // docs/protocol.md "Limits": a link must greet within the registration deadline.
     const timer = this.clock.setTimeout(() => {
       if (link.state === 'greeting') link.conn.close('register_timeout');
     }, this.limits.registerTimeoutMs);

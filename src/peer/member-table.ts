@@ -2,7 +2,7 @@ import { MAX_GOSSIP_MEMBERS } from '../protocol/mesh-frames';
 
 /**
  * The members a mesh peer is linked to, keyed by name, and the rules that keep
- * the mesh consistent when links cross (SPEC §6). Pure: it never touches a
+ * the mesh consistent when links cross (docs/usage.md "Peer mode"). Pure: it never touches a
  * socket or prints; it returns what the caller must do with each link.
  */
 
@@ -46,7 +46,7 @@ export type AdmitResult<L> =
   | { readonly kind: 'full' };
 
 /**
- * Name conflicts (SPEC §6). A holder that has finished joining always keeps its
+ * Name conflicts (docs/usage.md "Peer mode"). A holder that has finished joining always keeps its
  * name, so nobody can push an established member out by claiming its name.
  * Between two processes that are both still joining, the one with the smaller
  * instance id (UUID v7: the one that started first) keeps it — every member

@@ -29,7 +29,7 @@ export interface MeshPeerOptions {
 }
 
 /**
- * A member of a serverless chat mesh (SPEC §6): it listens for links, joins
+ * A member of a serverless chat mesh (docs/usage.md "Peer mode"): it listens for links, joins
  * through any known member, keeps one link to every other member, gossips the
  * member list and sends each typed message to every member with an ack. It is
  * a library: it emits typed events (see `MeshPeerEvents`) and never prints.
@@ -83,7 +83,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     return this.boundPort;
   }
 
-  /** Longest message `send` accepts (SPEC §5: longer is refused, never truncated). */
+  /** Longest message `send` accepts (docs/usage.md "Client": longer is refused, never truncated). */
   get maxMessageLength(): number {
     return this.limits.maxMessageLength;
   }
@@ -95,7 +95,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
 
   /**
    * Listens, then joins through the first of `addresses` that answers — or
-   * starts a new chat when there is none (SPEC §6). Rejects with
+   * starts a new chat when there is none (docs/usage.md "Peer mode"). Rejects with
    * PortInUseError when the listen port is taken.
    */
   async start(addresses: readonly PeerAddress[]): Promise<StartOutcome> {
@@ -181,7 +181,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   private onClose(link: MeshLink): void {
     if (link.state !== 'active' || this.leaving) return;
     link.state = 'gone';
-    // SPEC §6: no goodbye — connection closed or heartbeat missed.
+    // docs/usage.md "Peer mode": no goodbye — connection closed or heartbeat missed.
     const member = this.table.remove(link.name, link);
     if (!member) return;
     this.discovery.memberLost(member);
@@ -212,7 +212,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     }
   }
 
-  /** Frames only a greeted member may send: checked once here (STYLE §4). */
+  /** Frames only a greeted member may send: checked once here. */
   private onMemberFrame(
     link: MeshLink,
     frame: FrameOf<MeshFrame, 'members' | 'joined' | 'msg' | 'msg_ack' | 'bye'>,
@@ -275,7 +275,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   }
 
   /**
-   * Applies the member table's verdict on a greeted link (SPEC §6: one link per
+   * Applies the member table's verdict on a greeted link (docs/usage.md "Peer mode": one link per
    * pair, one process per name). `welcome` sends the acceptor's reply, if any,
    * before a losing link is closed. Returns true when the member set changed.
    * A member still joining is announced when it sends `joined`.
@@ -297,7 +297,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     );
   }
 
-  /** SPEC §6: `[<name> has joined the chat]`, once per member, never for those in our own join count. */
+  /** docs/usage.md "Peer mode": `[<name> has joined the chat]`, once per member, never for those in our own join count. */
   private announce(name: string, instance: string | undefined): void {
     if (!this.joining && instance !== undefined && !this.counted.has(instance)) this.emit('memberJoined', name);
   }
@@ -308,7 +308,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     if (link.state === 'greeting' && link.outbound) link.finishDial('failed');
   }
 
-  /** Only a peer still joining gives up its name; an established one ignores the claim (SPEC §6). */
+  /** Only a peer still joining gives up its name; an established one ignores the claim (docs/usage.md "Peer mode"). */
   private onNameRefused(link: MeshLink): void {
     const greeting = link.state === 'greeting' && link.outbound;
     const active = link.state === 'active';
@@ -323,7 +323,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     const verdict = this.inbox.accept(frame.id, frame.text);
     if (verdict === 'too_long') return link.conn.sendError('message_too_long', undefined, frame.id);
     link.conn.send({ type: 'msg_ack', id: frame.id });
-    // SPEC §6: each message shown exactly once, under the name its link greeted with.
+    // docs/usage.md "Peer mode": each message shown exactly once, under the name its link greeted with.
     if (verdict === 'show') this.emit('message', link.name, frame.text);
   }
 
@@ -337,7 +337,7 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.emit('memberLeft', member.name);
   }
 
-  /** We lost our name to another process (SPEC §6: refused deterministically). */
+  /** We lost our name to another process (docs/usage.md "Peer mode": refused deterministically). */
   private loseName(): void {
     if (this.nameLost) return;
     this.nameLost = true;

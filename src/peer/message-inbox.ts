@@ -4,7 +4,7 @@ import { SeenIds } from '../net/seen-ids';
 export type InboxVerdict = 'show' | 'duplicate' | 'too_long';
 
 /**
- * Receive-side rules for mesh messages (SPEC §6, §7): a message longer than
+ * Receive-side rules for mesh messages (docs/usage.md "Peer mode"; docs/protocol.md "Limits"): a message longer than
  * the limit is refused (never truncated); a message id already seen — a
  * resend after a link was replaced, or one of our own — is acked again but
  * shown only once. Memory stays bounded by `SeenIds`.

@@ -18,7 +18,7 @@ export const Text = z.string().max(65536);
 export const Host = z.string().min(1).max(255);
 /**
  * A host a client claims in `register`: an IPv4/IPv6 literal or a hostname of
- * at most 253 chars (SPEC §3, the rule the CLI applies to the server host).
+ * at most 253 chars (docs/usage.md "Command-line mistakes", the rule the CLI applies to the server host).
  */
 export const ClaimedHost = z
   .string()

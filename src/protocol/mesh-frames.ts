@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ErrorFrame, Host, Id, Name, PingFrame, PongFrame, Port, Text } from './frames';
 
 /**
- * Peer-mode (mesh) frames, SPEC §6. One union for both directions of a
+ * Peer-mode (mesh) frames, docs/usage.md "Peer mode". One union for both directions of a
  * peer ↔ peer link; objects are strict like every other frame schema.
  * docs/protocol-mesh.md documents each frame and the join/greet/gossip flow.
  */

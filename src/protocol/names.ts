@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 
-/** SPEC §3: names (clients and groups) are 1–32 chars of A-Z a-z 0-9 _ . - */
+/** docs/usage.md "Command-line mistakes": names (clients and groups) are 1–32 chars of A-Z a-z 0-9 _ . - */
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 
 export function isValidName(value: string): boolean {
@@ -24,7 +24,7 @@ export function sameName(a: string, b: string): boolean {
   return foldName(a) === foldName(b);
 }
 
-/** SPEC §3: a port is a decimal integer 0–65535, written without sign, point or exponent. */
+/** docs/usage.md "Command-line mistakes": a port is a decimal integer 0–65535, written without sign, point or exponent. */
 export function parsePort(value: string): number | null {
   if (!/^\d{1,5}$/.test(value)) return null;
   const port = Number(value);
@@ -34,7 +34,7 @@ export function parsePort(value: string): number | null {
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
 /**
- * SPEC §3: an IPv4/IPv6 literal or a hostname. A dotted all-numeric string that is
+ * docs/usage.md "Command-line mistakes": an IPv4/IPv6 literal or a hostname. A dotted all-numeric string that is
  * not a valid IPv4 address (`127.0.9999.1`, `1.2.3`) is rejected rather than
  * treated as a hostname, since no real hostname has an all-numeric top label.
  */

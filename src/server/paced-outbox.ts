@@ -20,7 +20,7 @@ interface Job {
 
 /**
  * Sends long chunked jobs (a new client's full table, long list replies) to
- * one connection at the pace it drains (STYLE §9): chunks are queued while the
+ * one connection at the pace it drains: chunks are queued while the
  * connection's outbound bytes are at most `budget` (maxOutboundBytes), and the
  * rest waits for its 'drain' event — or for the next turn, if the bytes went
  * straight to the kernel and the connection never became congested. So a job

@@ -11,7 +11,7 @@ import type { DeltaBatch, TableChange as Change } from './table-feed';
 export const DEFAULT_TABLE_FLUSH_MS = 50;
 
 /**
- * SPEC §4: on every change to the client table, push it to every online
+ * docs/usage.md "Server": on every change to the client table, push it to every online
  * client. Delta pushes are at least `flushMs` apart (50 ms by default, on
  * the injected clock; a change after a quiet spell goes out at the end of the
  * turn): each online session gets one delta push listing every entry changed

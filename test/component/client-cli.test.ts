@@ -10,7 +10,7 @@ import type { ClientEntry } from '../../src/protocol/frames';
 import { FakeServer } from './client-fake-server';
 
 /**
- * The client-mode renderer (SPEC §2, §5) on a fake terminal, against a
+ * The client-mode renderer (docs/usage.md "How output looks"; docs/usage.md "Client") on a fake terminal, against a
  * scripted in-memory server; private messages go over real loopback sockets.
  */
 
@@ -140,7 +140,7 @@ async function enterGroup(term: FakeTerminal, group: string): Promise<void> {
   await term.waitFor(`>>> [Entered group ${group} successfully]`);
 }
 
-describe('client-mode renderer (SPEC §5)', () => {
+describe('client-mode renderer (docs/usage.md "Client")', () => {
   it('queues private messages in group mode and prints them in order after leave_group', async () => {
     const { server } = chatServer();
     const bob = await runBob(server);

@@ -79,7 +79,7 @@ function signedDm(
   return { type: 'dm', ...fields, sig: signer.sign(fields) };
 }
 
-describe('direct messages between two ChatClients over loopback (SPEC §5, §7)', () => {
+describe('direct messages between two ChatClients over loopback (docs/usage.md "Client"; docs/protocol.md "Limits")', () => {
   it('delivers a signed message: the sender hears received, the receiver emits it once', async () => {
     const { alice, inbox } = await pair();
     expect(await alice.sendDirect('bob', 'hello  bob: "quoted"')).toBe('received');

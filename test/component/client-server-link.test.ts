@@ -21,7 +21,7 @@ async function registered(client: ChatClient): Promise<void> {
   expect(result).toEqual(['ok']);
 }
 
-describe('ChatClient requests to the server (SPEC §5: ack timeout, retries, same id)', () => {
+describe('ChatClient requests to the server (docs/usage.md "Client": ack timeout, retries, same id)', () => {
   it('retries an unanswered request with the same id and settles once when a later try is answered', async () => {
     const clock = new FakeClock();
     let seen = 0;

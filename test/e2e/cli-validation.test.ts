@@ -1,5 +1,5 @@
 /**
- * SPEC §3 (command-line validation) and §2 exit codes, on the real CLI.
+ * docs/usage.md "Command-line mistakes" (command-line validation) and §2 exit codes, on the real CLI.
  * Usage errors go to stderr with exit 2 and never contact a server; a port
  * already in use is a runtime failure (exit 1) printed as a `>>> ` line.
  */
@@ -21,7 +21,7 @@ async function expectExit(proc: CliProcess, code: number): Promise<void> {
   expect(await proc.waitForExit()).toEqual({ code, signal: null });
 }
 
-describe('command-line validation (SPEC §3)', () => {
+describe('command-line validation (docs/usage.md "Command-line mistakes")', () => {
   test.each(['65536', '666a', '-1', '6.5', '', '99999', '1e3'])(
     'server mode rejects server port %p with exit 2',
     async (port) => {
@@ -150,11 +150,11 @@ describe('command-line validation (SPEC §3)', () => {
   });
 });
 
-describe('port already in use (SPEC §3, exit 1)', () => {
+describe('port already in use (docs/usage.md "Command-line mistakes", exit 1)', () => {
   test('a server on a port another server holds prints the port-in-use line and exits 1', async () => {
     const { port } = await startServer();
     const second = startCli(['-s', String(port)], { label: 'second server' });
-    // SPEC §3 table: the message goes to stderr.
+    // docs/usage.md "Command-line mistakes" table: the message goes to stderr.
     await second.waitForLine(`>>> [Port ${port} is already in use]`, { stream: 'stderr' });
     await expectExit(second, 1);
   });

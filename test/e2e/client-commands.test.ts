@@ -1,5 +1,5 @@
 /**
- * SPEC §5: every client command row in normal and group mode, invalid input
+ * docs/usage.md "Client": every client command row in normal and group mode, invalid input
  * and the group-mode prefix, on the real CLI (stdin a pipe: no prompt).
  */
 import * as net from 'node:net';
@@ -46,7 +46,7 @@ async function helpLines(client: StartedClient, group: string | null, marker: st
   return linesUntilSentinel(client.proc, from, group);
 }
 
-describe('client in normal mode (SPEC §5)', () => {
+describe('client in normal mode (docs/usage.md "Client")', () => {
   afterEach(() => expectCleanStderr());
 
   test('send: sender sees received, receiver sees the message; unknown name', async () => {
@@ -87,7 +87,7 @@ describe('client in normal mode (SPEC §5)', () => {
     const from = alice.proc.mark();
     await expectAfter(alice.proc, 'send bob are you awake', ['>>> [No ACK from bob, message not delivered]']);
     bob.proc.kill('SIGCONT');
-    // SPEC §7: exactly one visible outcome per send, even when the late ack arrives after bob resumes.
+    // docs/protocol.md "Limits": exactly one visible outcome per send, even when the late ack arrives after bob resumes.
     await sendPrivate(alice, bob, 'awake now?');
     expect(
       alice.proc
@@ -242,7 +242,7 @@ describe('client in normal mode (SPEC §5)', () => {
   });
 });
 
-describe('client in group mode (SPEC §5)', () => {
+describe('client in group mode (docs/usage.md "Client")', () => {
   afterEach(() => expectCleanStderr());
 
   test('send_group: sender sees received by Server, every other member sees Group_Message', async () => {

@@ -1,6 +1,6 @@
 /**
- * SPEC §5: starting (name in use, server not responding) and leaving (dereg,
- * Ctrl+C, SIGTERM, end of input) a client, with exit codes (SPEC §2).
+ * docs/usage.md "Client": starting (name in use, server not responding) and leaving (dereg,
+ * Ctrl+C, SIGTERM, end of input) a client, with exit codes (docs/usage.md "How output looks").
  */
 import { startCli, type CliProcess } from '../../testkit/cli-process';
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
@@ -37,7 +37,7 @@ async function expectDeregistered(client: StartedClient, other: StartedClient, s
   await expectAfter(other.proc, `send ${client.name} hello?`, ['>>> [Messages received by the server and saved]']);
 }
 
-describe('starting a client (SPEC §5)', () => {
+describe('starting a client (docs/usage.md "Client")', () => {
   afterEach(() => expectCleanStderr());
 
   test('prints the listening line (OS-chosen port), welcome, then the first table update', async () => {
@@ -98,7 +98,7 @@ describe('starting a client (SPEC §5)', () => {
   });
 });
 
-describe('leaving (SPEC §5)', () => {
+describe('leaving (docs/usage.md "Client")', () => {
   afterEach(() => expectCleanStderr());
 
   test.each([

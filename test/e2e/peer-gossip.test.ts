@@ -56,7 +56,7 @@ async function fakeMemberPort(): Promise<{ port: number; firstFrame: Promise<Dia
 
 // docs/protocol-mesh.md, "Joining": member lists are gossiped, and a listed member one lacks is dialled.
 describe('peer mode: gossip', () => {
-  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+  afterEach(() => expectCleanStderr()); // docs/usage.md "How output looks": nothing on stderr in these runs
 
   it('tells every member the new member list when a new member is accepted', async () => {
     const alice = await startChat('alice');

@@ -3,9 +3,9 @@ import { startCli } from '../../testkit/cli-process';
 import { closedPort } from '../helpers/ports';
 import { joinChat, listPeers, reachablePort, spawnPeer, startChat } from '../helpers/peer-process';
 
-// SPEC §6: create, join through any member, name uniqueness, messages exactly once.
+// docs/usage.md "Peer mode": create, join through any member, name uniqueness, messages exactly once.
 describe('peer mode: joining and messages', () => {
-  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+  afterEach(() => expectCleanStderr()); // docs/usage.md "How output looks": nothing on stderr in these runs
 
   it('starts a new chat, joins via the first live address, and a third peer joins via the second member', async () => {
     const dead = await closedPort();

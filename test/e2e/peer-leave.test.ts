@@ -1,9 +1,9 @@
 import { expectCleanStderr } from '../helpers/e2e-chat';
 import { joinChat, startChat } from '../helpers/peer-process';
 
-// SPEC §6: leaving with a goodbye, and members that vanish without one.
+// docs/usage.md "Peer mode": leaving with a goodbye, and members that vanish without one.
 describe('peer mode: leaving', () => {
-  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+  afterEach(() => expectCleanStderr()); // docs/usage.md "How output looks": nothing on stderr in these runs
 
   it('says goodbye on exit, end of input and SIGTERM, each with exit code 0', async () => {
     const alice = await startChat('alice');

@@ -7,7 +7,7 @@ afterEach(() => closeAllRawClients());
 
 // docs/protocol-mesh.md: what a peer's port answers to links that are not quite right.
 describe('peer mode: link rules', () => {
-  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+  afterEach(() => expectCleanStderr()); // docs/usage.md "How output looks": nothing on stderr in these runs
 
   it('refuses a hello meant for another instance (a reused address) with wrong_recipient', async () => {
     const alice = await startChat('alice');

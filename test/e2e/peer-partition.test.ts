@@ -4,7 +4,7 @@ import { joinChat, listPeers, startChat } from '../helpers/peer-process';
 // docs/protocol-mesh.md "Partitions": a member cut off (here: stopped) is
 // reported disconnected, then re-linked once it answers again.
 describe('peer mode: partitions', () => {
-  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+  afterEach(() => expectCleanStderr()); // docs/usage.md "How output looks": nothing on stderr in these runs
 
   it('re-links a member that went silent once it answers again', async () => {
     const limits = ['--heartbeat', '100', '--ack-timeout', '200', '--retries', '2'];

@@ -12,9 +12,9 @@ async function waitUntilLinked(peer: CliProcess, other: string, joinedWith: numb
   );
 }
 
-// SPEC §6: no split view when peers join at the same moment through different members.
+// docs/usage.md "Peer mode": no split view when peers join at the same moment through different members.
 describe('peer mode: simultaneous joins', () => {
-  afterEach(() => expectCleanStderr()); // SPEC §2: nothing on stderr in these runs
+  afterEach(() => expectCleanStderr()); // docs/usage.md "How output looks": nothing on stderr in these runs
 
   it('two peers joining at once through different members end up connected to everyone', async () => {
     const alice = await startChat('alice');

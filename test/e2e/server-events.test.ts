@@ -1,5 +1,5 @@
 /**
- * SPEC §4: the line the server prints for every event, on the real CLI.
+ * docs/usage.md "Server": the line the server prints for every event, on the real CLI.
  */
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
 import {
@@ -15,7 +15,7 @@ import {
   startChat,
 } from '../helpers/e2e-chat';
 
-describe('server event lines (SPEC §4)', () => {
+describe('server event lines (docs/usage.md "Server")', () => {
   afterEach(() => expectCleanStderr());
 
   test('prints the online line with the OS-chosen port and accepts clients on it', async () => {

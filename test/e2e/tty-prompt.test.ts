@@ -1,5 +1,5 @@
 /**
- * SPEC §2: the prompt `>>> ` is drawn only when stdin is a TTY. The other e2e
+ * docs/usage.md "How output looks": the prompt `>>> ` is drawn only when stdin is a TTY. The other e2e
  * tests use pipes and see no prompt; this one runs the client under `script`
  * (util-linux) to get a pseudo-terminal. Skipped where `script` is missing.
  */
@@ -51,7 +51,7 @@ async function expectCleanEnd(proc: CliProcess, last: string, code = 0): Promise
   expect(rows.filter((r) => r.includes('>>> >>>') || /^>>> (\([^)]*\) )?$/.test(r))).toEqual([]);
 }
 
-(hasUtilLinuxScript() ? describe : describe.skip)('prompt on a TTY (SPEC §2)', () => {
+(hasUtilLinuxScript() ? describe : describe.skip)('prompt on a TTY (docs/usage.md "How output looks")', () => {
   test('a client on a terminal draws the >>> prompt; on a pipe it does not', async () => {
     const { port } = await startServer();
     const tty = startCli(['-c', 'alice', '127.0.0.1', String(port), '0'], {

@@ -1,13 +1,13 @@
 /**
  * Small chat-level helpers for the end-to-end tests, on top of testkit's
- * process driver. Expected lines are written out literally from SPEC §4–§5
+ * process driver. Expected lines are written out literally from docs/usage.md "Server"–§5
  * (never imported from src/cli/lines.ts), so a drift in the implementation
  * fails the tests.
  */
 import { startedProcesses, type CliProcess, type LineMatcher } from '../../testkit/cli-process';
 import { startClient, type RoleOptions, type StartedClient } from '../../testkit/chat-roles';
 
-/** SPEC §2: `>>> ` normally, `>>> (<group>) ` in group mode. */
+/** docs/usage.md "How output looks": `>>> ` normally, `>>> (<group>) ` in group mode. */
 export function line(body: string, group: string | null = null): string {
   return group === null ? `>>> ${body}` : `>>> (${group}) ${body}`;
 }
@@ -100,13 +100,13 @@ export async function sendGroup(from: StartedClient, group: string, text: string
   await expectAfter(from.proc, `send_group ${text}`, [line('[Message received by Server.]', group)]);
 }
 
-/** The group message line a member shows (SPEC §5). */
+/** The group message line a member shows (docs/usage.md "Client"). */
 export function groupMessage(group: string, sender: string, text: string): string {
   return line(`Group_Message ${sender}: ${text}`, group);
 }
 
 /**
- * SPEC §2: stderr is for usage errors and internal faults only, so in a normal
+ * docs/usage.md "How output looks": stderr is for usage errors and internal faults only, so in a normal
  * run (and in every expected failure) no process started by this test printed
  * anything there: no warning, no stack trace.
  */

@@ -6,7 +6,7 @@ import type { DirectFrame } from '../../src/protocol/frames';
 import { closeAllRawClients, nextId, RawClient, RawLink } from '../helpers/raw-client';
 
 /**
- * Hostile tests of a real client's direct-message listener (SPEC §1, §7): the
+ * Hostile tests of a real client's direct-message listener (docs/protocol.md "Transport and framing"; docs/protocol.md "Limits"): the
  * port other clients send private messages to. Garbage, oversized and
  * half-sent frames are refused like on the server, and a `dm` is accepted only
  * when it is signed by the key the server's table lists for its sender

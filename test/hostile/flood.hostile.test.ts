@@ -4,9 +4,9 @@ import { eventually } from '../helpers/eventually';
 import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
 /**
- * Connection floods and slow readers against real server processes (SPEC §7:
+ * Connection floods and slow readers against real server processes (docs/protocol.md "Limits":
  * "at the connection limit the server sheds connections that have not
- * registered, oldest first"; SPEC §4: "one client's bad or slow behaviour
+ * registered, oldest first"; docs/usage.md "Server": "one client's bad or slow behaviour
  * never delays or drops another client's messages").
  */
 

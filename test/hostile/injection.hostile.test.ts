@@ -2,7 +2,7 @@ import { startClient, startServer, type StartedClient, type StartedServer } from
 import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
 /**
- * Text from the wire reaches terminals (SPEC §1: "nothing unvalidated reaches
+ * Text from the wire reaches terminals (docs/protocol.md "Transport and framing": "nothing unvalidated reaches
  * the server's tables or the screen"): a group message carrying newlines,
  * carriage returns and escape sequences must print as one line that cannot
  * forge a status line or drive the terminal, on the member's screen and in

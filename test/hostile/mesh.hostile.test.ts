@@ -5,7 +5,7 @@ import { closeAllRawClients, RawLink } from '../helpers/raw-client';
 import { MeshFrame } from '../../src/protocol/mesh-frames';
 
 /**
- * Hostile input on a mesh peer's listen port (SPEC §6, §7: "all modes"):
+ * Hostile input on a mesh peer's listen port (docs/usage.md "Peer mode"; docs/protocol.md "Limits": "all modes"):
  * garbage, binary noise, oversized and half-sent frames are refused, and the
  * two real peers keep chatting, each message shown once.
  */
@@ -105,7 +105,7 @@ describe('mesh name theft', () => {
           peer: '00000000-0000-7000-8000-000000000000',
           port: 1,
         });
-        // SPEC §6: a name already used in the mesh is refused
+        // docs/usage.md "Peer mode": a name already used in the mesh is refused
         const verdict = await link
           .waitFor((f) => f.type === 'error' || f.type === 'welcome', 'a verdict on the hello')
           .catch((e: Error) => e.message);

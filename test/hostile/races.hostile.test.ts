@@ -3,7 +3,7 @@ import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
 /**
  * Concurrent clients racing on the same names and groups against a real
- * server (SPEC §4: the tables are guarded so "no interleaving of concurrent
+ * server (docs/usage.md "Server": the tables are guarded so "no interleaving of concurrent
  * requests can corrupt them"; names unique among online clients; a client in
  * at most one group; every member sees a group's messages once, in one order).
  */

@@ -4,7 +4,7 @@ import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 /**
  * Rate limiting answers excess requests with `rate_limited` (docs/protocol.md
  * "Limits"); it must not silently eat a member's group_ack and so turn a burst
- * of its own requests into removal from its group (SPEC §4: only a member that
+ * of its own requests into removal from its group (docs/usage.md "Server": only a member that
  * "has not acked within the ack timeout" is removed).
  */
 

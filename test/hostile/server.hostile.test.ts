@@ -5,7 +5,7 @@ import { eventually } from '../helpers/eventually';
 import { closeAllRawClients, nextId, RawClient } from '../helpers/raw-client';
 
 /**
- * Hostile end-to-end tests against a real `chatapp -s 0` process (SPEC §4 "the
+ * Hostile end-to-end tests against a real `chatapp -s 0` process (docs/usage.md "Server" "the
  * server never crashes on anything a client sends", §7). Each case attacks the
  * server over raw TCP, checks the attacker got the documented error frame
  * and/or close, then checks the server is still healthy: the long-lived

@@ -4,8 +4,8 @@ import { closeAllRawClients, RawClient } from '../helpers/raw-client';
 
 /**
  * The client table only grows (offline names stay so users can come back,
- * SPEC §4). One connection cycling register/dereg through many long names
- * must not make the table push unreadable for real clients (SPEC §7: nothing
+ * docs/usage.md "Server"). One connection cycling register/dereg through many long names
+ * must not make the table push unreadable for real clients (docs/protocol.md "Limits": nothing
  * a client sends keeps a real client from registering).
  */
 

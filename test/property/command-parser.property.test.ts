@@ -46,7 +46,7 @@ const EVERY_KIND = new Set([
   'invalid_group_name',
 ]);
 
-describe('parseCommand properties (SPEC §5)', () => {
+describe('parseCommand properties (docs/usage.md "Client")', () => {
   it('never throws on any typed line, and never returns a command of the other mode', () => {
     fc.assert(
       fc.property(lineArb, modeArb, (line, mode) => {

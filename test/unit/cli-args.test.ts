@@ -49,7 +49,7 @@ const BAD_NAMES = ['roomB;', 'a'.repeat(33), '', 'two words', 'émile', 'a/b', '
 const NAME_RULE_LINE = 'Names are 1 to 32 characters: letters A-Z a-z, digits 0-9, _ . -';
 const GOOD_NAMES = ['a', 'alice', 'Bob_2', 'room.B-1', 'a'.repeat(32), '-', '...', '0'];
 
-describe('argument validators (SPEC §3)', () => {
+describe('argument validators (docs/usage.md "Command-line mistakes")', () => {
   it.each(BAD_PORTS)('rejects server port %j with the exact message', (value) => {
     expect(() => args.serverPort(value)).toThrow(new args.UsageError(`Invalid server port number: ${value}`));
     expect(() => args.clientPort(value)).toThrow(new args.UsageError(`Invalid client port number: ${value}`));
@@ -120,7 +120,7 @@ async function run(argv: string[]): Promise<{ code: number; stderr: string; stdo
   return { code, stderr: err, stdout: out, calls };
 }
 
-describe('runCli validation before any network use (SPEC §3)', () => {
+describe('runCli validation before any network use (docs/usage.md "Command-line mistakes")', () => {
   it.each(['65536', '666a', '-1', '6.5'])(
     'server mode: -s %s → exit 2, exact stderr line, no server started',
     async (port) => {

@@ -10,7 +10,7 @@ const fields = {
   text: 'hi bob',
 };
 
-describe('Identity (SPEC §7: direct messages cannot be forged)', () => {
+describe('Identity (docs/protocol.md "Limits": direct messages cannot be forged)', () => {
   const alice = Identity.generate();
   const mallory = Identity.generate();
 

@@ -1,6 +1,6 @@
 import { COMMAND_HELP, parseCommand } from '../../src/cli/command-parser';
 
-describe('parseCommand in normal mode (SPEC §5)', () => {
+describe('parseCommand in normal mode (docs/usage.md "Client")', () => {
   const parse = (line: string) => parseCommand(line, 'normal');
 
   it('parses send with the message preserved exactly after the name', () => {
@@ -30,7 +30,7 @@ describe('parseCommand in normal mode (SPEC §5)', () => {
     expect(parse('help')).toEqual({ kind: 'help' });
   });
 
-  it('reports invalid group names (SPEC §3 name rule)', () => {
+  it('reports invalid group names (docs/usage.md "Command-line mistakes" name rule)', () => {
     expect(parse('create_group roomB;')).toEqual({ kind: 'invalid_group_name', group: 'roomB;' });
     expect(parse('join_group ' + 'x'.repeat(33))).toEqual({ kind: 'invalid_group_name', group: 'x'.repeat(33) });
   });
@@ -65,7 +65,7 @@ describe('parseCommand in normal mode (SPEC §5)', () => {
   });
 });
 
-describe('parseCommand in group mode (SPEC §5)', () => {
+describe('parseCommand in group mode (docs/usage.md "Client")', () => {
   const parse = (line: string) => parseCommand(line, 'group');
 
   it('parses send_group with the whole rest of the line as the message', () => {

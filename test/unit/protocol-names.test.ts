@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { isValidHost, isValidName, parsePort } from '../../src/protocol/names';
 import { isIP } from 'node:net';
 
-describe('names and ports (SPEC §3)', () => {
+describe('names and ports (docs/usage.md "Command-line mistakes")', () => {
   it('parsePort accepts exactly the decimal strings 0–65535 (leading zeros allowed) and nothing else', () => {
     fc.assert(
       fc.property(

@@ -42,7 +42,7 @@ function fakeTerminal() {
   return { io, out, err, until, signal: (s: 'SIGINT' | 'SIGTERM') => handler?.(s) };
 }
 
-describe('runServerMode (SPEC §4 output)', () => {
+describe('runServerMode (docs/usage.md "Server" output)', () => {
   it('prints the startup line with the chosen port, one line per event, and exits 0 on SIGINT', async () => {
     const t = fakeTerminal();
     const exit = runServerMode(
