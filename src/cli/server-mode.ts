@@ -14,6 +14,7 @@ import { createServerLog, DEFAULT_LOG_LEVEL, logServerEvents } from './server-lo
 import { HttpGateway } from '../gateway/http/http-gateway';
 import { ServerMetrics } from '../gateway/http/metrics';
 import { WsGateway } from '../gateway/http/ws-gateway';
+import { pageRoutes } from '../gateway/http/page';
 import type { Logger } from 'pino';
 
 /**
@@ -182,6 +183,7 @@ async function openHttp(
     metrics: new ServerMetrics(server, store),
     serving: () => serving,
     upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
+    routes: pageRoutes(),
     onError: (err) => log.error({ err }, 'http error'),
   });
 }

@@ -22,6 +22,10 @@ describe('HTTP operations endpoints', () => {
     expect((await httpGet(httpPort, '/nope')).status).toBe(404);
     expect((await httpGet(httpPort, '/metrics', 'POST')).status).toBe(405);
     expect(await httpGet(httpPort, '/healthz', 'HEAD')).toMatchObject({ status: 200, body: '' });
+    const page = await httpGet(httpPort, '/');
+    expect([page.status, page.type]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(page.body).toContain('<script type="module" src="/app.js"></script>');
+    expect(await httpGet(httpPort, '/app.js')).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8' });
   });
 
   test('metrics move with traffic and the exposition parses', async () => {
