@@ -9,6 +9,8 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store';
 import { listenChatServer } from '../server/tcp-listener';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, openFileLimit } from '../net/fd-limit';
+import { IdleCollector, processHeap } from '../server/idle-collector';
+import { systemClock } from '../util/clock';
 import { commonLines, formatLine, serverLines } from './lines';
 import { createServerLog, DEFAULT_LOG_LEVEL, logServerEvents } from './server-log';
 import { HttpGateway } from '../gateway/http/http-gateway';
@@ -130,6 +132,10 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   let signalled!: (signal: string) => void;
   const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
   const unsubscribe = io.onSignal((signal) => signalled(signal));
+  // docs/security.md "Memory after an attack": memory goes back once the server is quiet again.
+  const heap = processHeap();
+  const collector = heap === null ? null : new IdleCollector(heap, systemClock);
+  collector?.start();
   // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
@@ -163,6 +169,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     io.stderr.write(formatLine(commonLines.portInUse(failedPort)) + '\n');
     return 1;
   } finally {
+    collector?.stop();
     unsubscribe();
     unsubscribeStats?.();
   }

@@ -21,13 +21,27 @@ interface AddressState {
 const REGISTRATION_BURST_SECONDS = 5;
 
 /**
+ * How long an address with no connection left is remembered: the time its
+ * registration bucket takes to refill from empty. Forgotten at once, an
+ * address could reconnect for each name and get a fresh burst every time
+ * (test/hostile/registration-churn.hostile.test.ts).
+ */
+const REST_MS = REGISTRATION_BURST_SECONDS * 1000;
+
+/** Addresses remembered without a connection at most (the oldest are forgotten early past it). */
+export const MAX_RESTING_ADDRESSES = 65_536;
+
+/**
  * Connections and registrations per remote address, as IRC servers limit
  * them: one address cannot hold the connection table or churn names at will.
- * An address is forgotten when its last connection closes, so the map is
- * bounded by the open connections.
+ * An address is forgotten once it has had no connection for `REST_MS`, so
+ * the map is bounded by the open connections and the addresses that closed
+ * their last one in the last 5 s (at most MAX_RESTING_ADDRESSES of those).
  */
 export class AddressLimits {
   private readonly byAddress = new Map<string, AddressState>();
+  /** Addresses whose last connection closed, with when they may be forgotten, oldest first. */
+  private readonly resting = new Map<string, number>();
 
   constructor(
     private readonly options: AddressLimitOptions,
@@ -49,7 +63,10 @@ export class AddressLimits {
     const state = this.byAddress.get(address!);
     if (state === undefined) return;
     state.connections--;
-    if (state.connections <= 0) this.byAddress.delete(address!);
+    if (state.connections > 0) return;
+    this.resting.delete(address!); // re-inserted last: the map stays in expiry order
+    this.resting.set(address!, this.clock.now() + REST_MS);
+    this.forgetRested();
   }
 
   /** A connection from `address` registers: false when the address registers faster than allowed. */
@@ -63,9 +80,20 @@ export class AddressLimits {
     return this.options.exemptLoopback && isLoopback(address);
   }
 
+  /** Forgets resting addresses whose time is up (and the oldest past MAX_RESTING_ADDRESSES), unless they came back. */
+  private forgetRested(): void {
+    const now = this.clock.now();
+    for (const [address, until] of this.resting) {
+      if (until > now && this.resting.size <= MAX_RESTING_ADDRESSES) break;
+      this.resting.delete(address);
+      if ((this.byAddress.get(address)?.connections ?? 0) <= 0) this.byAddress.delete(address);
+    }
+  }
+
   private state(address: string): AddressState {
     let state = this.byAddress.get(address);
     if (state === undefined) {
+      this.forgetRested();
       const rate = this.options.registrationsPerSec;
       state = {
         connections: 0,

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../util/clock';
+import { ERROR_CODES, type ErrorCode } from '../protocol/errors';
 import type { ErrorFrame, ReplyFrame } from './context';
 
 /**
@@ -7,10 +8,21 @@ import type { ErrorFrame, ReplyFrame } from './context';
  */
 export const PLAIN_REPLY = 0;
 
-/** What a cache keeps per request id. */
+/** A cached reply, as `get` gives it back. */
 export type CachedReply = ReplyFrame | ErrorFrame | typeof PLAIN_REPLY;
 
-/** Replies kept in all, over every cache: about 16 MiB at most. */
+/**
+ * What a cache stores per id: a refusal with the catalogue's message as its
+ * bare code (an interned string, not a frame object per request: most of
+ * what a flood of refused requests leaves behind), any other reply as is.
+ */
+type Stored = ReplyFrame | ErrorFrame | ErrorCode | typeof PLAIN_REPLY;
+
+/**
+ * Replies kept in all, over every cache: about 14 MiB with the longest ids
+ * (measured ~200–230 bytes each: the 64-character id, its map entry and its
+ * place in the expiry order; docs/security.md).
+ */
 export const MAX_CACHED_REPLIES = 65_536;
 
 /** The least time a reply is kept: far past a client's last retry (ackTimeoutMs × retries). */
@@ -22,7 +34,7 @@ export const MIN_REPLY_TTL_MS = 60_000;
  * together and forgets replies past their time.
  */
 export class ReplyCache {
-  private readonly byId = new Map<string, CachedReply>();
+  private readonly byId = new Map<string, Stored>();
   /** The name this cache belongs to (null: a connection's own). */
   name: string | null = null;
 
@@ -32,13 +44,16 @@ export class ReplyCache {
   ) {}
 
   get(id: string): CachedReply | undefined {
-    return this.byId.get(id);
+    const stored = this.byId.get(id);
+    if (typeof stored !== 'string') return stored;
+    return { type: 'error', id, code: stored, message: ERROR_CODES[stored] };
   }
 
   /** Remembers the reply to `id` (replacing one already there). */
   set(id: string, reply: CachedReply): void {
     const fresh = !this.byId.has(id);
-    this.byId.set(id, reply);
+    const catalogued = reply !== PLAIN_REPLY && reply.type === 'error' && reply.message === ERROR_CODES[reply.code];
+    this.byId.set(id, catalogued ? reply.code : reply);
     if (this.byId.size > this.capacity) {
       const oldest = this.byId.keys().next();
       if (!oldest.done) this.byId.delete(oldest.value);
@@ -56,16 +71,9 @@ export class ReplyCache {
   }
 
   /** Every remembered id and reply, oldest first. */
-  entries(): IterableIterator<[string, CachedReply]> {
-    return this.byId.entries();
+  *entries(): IterableIterator<[string, CachedReply]> {
+    for (const id of this.byId.keys()) yield [id, this.get(id)!];
   }
-}
-
-/** One remembered reply, in the order they were cached. */
-interface Remembered {
-  readonly cache: ReplyCache;
-  readonly id: string;
-  readonly at: number;
 }
 
 /**
@@ -88,7 +96,13 @@ export class ReplyCaches {
   private readonly byName = new Map<string, ReplyCache>();
   /** Names that went offline: their cache goes once its replies have expired. */
   private readonly released = new Set<string>();
-  private order: Remembered[] = [];
+  /**
+   * Every remembered reply in the order cached, as three parallel arrays
+   * read from `head` (an object per reply would cost ~60 bytes more each).
+   */
+  private orderCaches: ReplyCache[] = [];
+  private orderIds: string[] = [];
+  private orderTimes: number[] = [];
   private head = 0;
   private timer: TimerHandle | null = null;
 
@@ -139,7 +153,7 @@ export class ReplyCaches {
 
   /** Replies remembered in all (tests, and the memory figures in docs/security.md). */
   get total(): number {
-    return this.order.length - this.head;
+    return this.orderIds.length - this.head;
   }
 
   /** Names with a cache (tests, docs/security.md). */
@@ -149,24 +163,34 @@ export class ReplyCaches {
 
   /** Called by a cache for each new id: the total bound and expiry run here. */
   noteAdded(cache: ReplyCache, id: string): void {
-    this.order.push({ cache, id, at: this.clock.now() });
+    this.orderCaches.push(cache);
+    this.orderIds.push(id);
+    this.orderTimes.push(this.clock.now());
     this.expire();
   }
 
   /** Forgets replies past their time, and the oldest past the total bound; then waits for the next expiry. */
   private expire(): void {
     const cutoff = this.clock.now() - this.ttlMs;
-    while (this.head < this.order.length) {
-      const oldest = this.order[this.head]!;
-      if (oldest.at > cutoff && this.order.length - this.head <= this.maxTotal) break;
+    const length = this.orderIds.length;
+    while (this.head < length) {
+      if (this.orderTimes[this.head]! > cutoff && length - this.head <= this.maxTotal) break;
+      const cache = this.orderCaches[this.head]!;
+      const id = this.orderIds[this.head]!;
       this.head++;
-      oldest.cache.forget(oldest.id);
+      cache.forget(id);
     }
-    if (this.head === this.order.length) {
-      this.order = [];
+    if (this.head === length) {
+      this.orderCaches = [];
+      this.orderIds = [];
+      this.orderTimes = [];
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
+    } else if (this.head > 1024 && this.head * 4 > length) {
+      // Forgotten entries left at the front stay under a quarter of the arrays; each copy moves
+      // at most three live entries per forgotten one, so the cost per reply stays constant.
+      this.orderCaches = this.orderCaches.slice(this.head);
+      this.orderIds = this.orderIds.slice(this.head);
+      this.orderTimes = this.orderTimes.slice(this.head);
       this.head = 0;
     }
     this.armExpiry();
@@ -174,14 +198,14 @@ export class ReplyCaches {
 
   /** One timer, at the oldest reply's expiry, so memory is given back even when no request comes. */
   private armExpiry(): void {
-    const oldest = this.order[this.head];
-    if (oldest === undefined || this.timer !== null) return;
+    const oldestAt = this.orderTimes[this.head];
+    if (oldestAt === undefined || this.timer !== null) return;
     this.timer = this.clock.setTimeout(
       () => {
         this.timer = null;
         this.expire();
       },
-      Math.max(1, oldest.at + this.ttlMs - this.clock.now() + 1),
+      Math.max(1, oldestAt + this.ttlMs - this.clock.now() + 1),
     );
   }
 }

@@ -35,6 +35,12 @@ export interface RawClientOptions {
   readonly autoAck?: boolean;
   /** Largest frame accepted from the other side (default 1 MiB). */
   readonly maxFrameBytes?: number;
+  /**
+   * The local address to connect from (default: the kernel's choice, 127.0.0.1).
+   * Any 127.x.y.z works on Linux loopback, so one test can attack as several
+   * addresses while its real clients stay on 127.0.0.1 (per-address limits).
+   */
+  readonly localAddress?: string;
 }
 
 /** Every link still open, destroyed by `closeAllRawClients`. */
@@ -46,10 +52,10 @@ export function nextId(prefix = 'r'): string {
   return `${prefix}${++counter}-${process.pid}`;
 }
 
-/** Opens a TCP connection to 127.0.0.1:`port`. */
-function connectSocket(port: number): Promise<net.Socket> {
+/** Opens a TCP connection to 127.0.0.1:`port` (from `localAddress`, if given). */
+function connectSocket(port: number, localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host: '127.0.0.1', port, ...(localAddress === undefined ? {} : { localAddress }) });
     socket.once('connect', () => {
       socket.off('error', reject);
       socket.setNoDelay(true);
@@ -109,7 +115,7 @@ export class RawLink<F extends { type: string }> {
     schema: ZodType<T>,
     options: RawClientOptions = {},
   ): Promise<RawLink<T>> {
-    return new RawLink(await connectSocket(port), schema, options);
+    return new RawLink(await connectSocket(port, options.localAddress), schema, options);
   }
 
   /** A raw TCP link to a client's direct-message listener on 127.0.0.1:`port`. */
@@ -236,7 +242,7 @@ export class RawClient extends RawLink<ServerFrame> {
 
   /** Opens a TCP connection to the server on 127.0.0.1:`port`. */
   static async connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {
-    return new RawClient(await connectSocket(port), options);
+    return new RawClient(await connectSocket(port, options.localAddress), options);
   }
 
   /** Connects to `server` over an in-memory stream pair (component tests). */

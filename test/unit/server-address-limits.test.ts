@@ -23,6 +23,21 @@ describe('AddressLimits', () => {
     expect(limits.register('10.0.0.1')).toBe(true);
   });
 
+  it('remembers an address for 5 s after its last connection closed: reconnecting gets no fresh burst', () => {
+    const clock = new FakeClock();
+    const limits = new AddressLimits(options, clock);
+    limits.open('10.0.0.1');
+    for (let i = 0; i < 5; i++) expect(limits.register('10.0.0.1')).toBe(true);
+    limits.close('10.0.0.1');
+    limits.open('10.0.0.1');
+    expect(limits.register('10.0.0.1')).toBe(false);
+    limits.close('10.0.0.1');
+    clock.advance(5000);
+    limits.open('10.0.0.2'); // any later visit forgets what has rested long enough
+    limits.open('10.0.0.1');
+    expect(Array.from({ length: 6 }, () => limits.register('10.0.0.1'))).toEqual([true, true, true, true, true, false]);
+  });
+
   it('exempts loopback unless told not to, and in-memory streams always', () => {
     const exempt = new AddressLimits(options, new FakeClock());
     for (let i = 0; i < 10; i++) expect(exempt.open('127.0.0.1')).toBe(true);

@@ -1,4 +1,5 @@
 import { ReplyCaches, PLAIN_REPLY } from '../../src/server/reply-cache';
+import { ERROR_CODES } from '../../src/protocol/errors';
 import { FakeClock } from '../helpers/fake-clock';
 
 describe('ReplyCaches: bounded duplicate suppression', () => {
@@ -56,5 +57,22 @@ describe('ReplyCaches: bounded duplicate suppression', () => {
     caches.release('alice');
     const bob = caches.adopt('bob', caches.fresh());
     expect(bob.get('same')).toBeUndefined();
+  });
+
+  it('a refusal is kept as its code and given back as the same error frame, with the request id', () => {
+    const caches = new ReplyCaches(8, new FakeClock(), 1000);
+    const cache = caches.fresh();
+    cache.set('r1', { type: 'error', id: 'r1', code: 'not_in_group', message: ERROR_CODES.not_in_group });
+    cache.set('r2', { type: 'error', id: 'r2', code: 'internal_error', message: 'something else' });
+    cache.set('r3', { type: 'reply', id: 'r3', group: 'room' });
+    expect(cache.get('r1')).toEqual({
+      type: 'error',
+      id: 'r1',
+      code: 'not_in_group',
+      message: ERROR_CODES.not_in_group,
+    });
+    expect(cache.get('r2')).toEqual({ type: 'error', id: 'r2', code: 'internal_error', message: 'something else' });
+    expect(cache.get('r3')).toEqual({ type: 'reply', id: 'r3', group: 'room' });
+    expect([...cache.entries()].map(([id]) => id)).toEqual(['r1', 'r2', 'r3']);
   });
 });
