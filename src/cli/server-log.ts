@@ -16,18 +16,19 @@ export function createServerLog(level: LogLevel, out: Writable): Logger {
 }
 
 /**
- * Logs ChatServer's events at their levels: faults as errors, members and
- * readers given up on as warnings, accounts and groups as info, connections
- * and refused frames as debug. Nothing is logged per message.
+ * Logs ChatServer's events at their levels: faults as errors; accounts,
+ * groups, members removed and slow readers dropped as info; connections and
+ * refused frames as debug. Nothing is logged per message.
  */
 export function logServerEvents(server: ChatServer, log: Logger): void {
   server.on('fault', (err) => log.error({ err }, 'internal error'));
   server.on('groupLeft', (name, group, reason) => {
-    if (reason === 'unresponsive' || reason === 'slow') log.warn({ name, group, reason }, 'member removed');
+    // A removal is a normal outcome the >>> line already reports: info, so a healthy server's stderr stays empty.
+    if (reason === 'unresponsive' || reason === 'slow') log.info({ name, group, reason }, 'member removed');
     else log.info({ name, group, reason }, 'left group');
   });
   server.on('connectionClosed', (code) => {
-    if (code === 'slow_consumer') log.warn({ code }, 'slow reader dropped');
+    if (code === 'slow_consumer') log.info({ code }, 'slow reader dropped');
     else log.debug({ code }, 'connection closed');
   });
   server.on('connectionOpened', () => log.debug('connection opened'));
