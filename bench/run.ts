@@ -9,6 +9,7 @@ import { runFanout, runOverload } from './scenarios/group';
 import { runPaced } from './scenarios/paced';
 import { runPrivate } from './scenarios/private';
 import { runPrivateLibrary } from './scenarios/private-library';
+import { runHistory, runSaved, runStartup } from './scenarios/store';
 
 /**
  * `npm run bench [-- options]`: starts the real server (`node dist/src/main.js
@@ -24,6 +25,9 @@ const SCENARIOS = {
   idle: runIdle,
   overload: runOverload,
   join: runJoin,
+  history: runHistory,
+  saved: runSaved,
+  startup: runStartup,
   private: (options: ScenarioOptions) =>
     options.dmClient === 'lean' ? runPrivate(options) : runPrivateLibrary(options),
 } as const;
@@ -54,7 +58,7 @@ const SUITE: readonly SuiteEntry[] = [
   { scenario: 'private', clients: 200, messages: 100, window: 4 },
 ];
 
-const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private] [--clients N]
+const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private|history|saved|startup] [--clients N]
   [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--dm-client library|lean] [--profile DIR]
   [--server-arg ARG]... [--server-node-arg ARG]... [--timeout SECONDS] [--repeat K] [--verbose]
   --repeat K runs each scenario K times and reports the median run (by its headline figure).`;

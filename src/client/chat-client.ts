@@ -385,10 +385,14 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return this.saved.arrived();
   }
 
-  /** A saved message: acked so the server deletes it; shown once if its sender's signature holds. */
+  /**
+   * A saved message: shown once if its sender's signature holds, and acked
+   * (so the server deletes it) only when shown — or at once if it never will be.
+   */
   private onSaved(message: SignedMessage, senderKey: string): void {
-    this.link.notify({ type: 'saved_ack', id: message.id });
-    this.showSaved(this.saved.receive(message, senderKey));
+    const { show, ack } = this.saved.receive(message, senderKey);
+    this.showSaved(show);
+    for (const id of ack) this.link.notify({ type: 'saved_ack', id });
   }
 
   private showSaved(messages: readonly R.SavedMessage[]): void {

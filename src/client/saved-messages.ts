@@ -17,11 +17,20 @@ export interface ShownSaved {
   readonly ts: number;
 }
 
+/** What to do with a `saved` frame: the messages to show now, and the ids to ack now. */
+export interface SavedVerdict {
+  readonly show: ShownSaved[];
+  /** The shown ones, and this message at once if it is never to be shown (seen before, forged, not ours). */
+  readonly ack: string[];
+}
+
 /**
  * The saved messages this client already showed (docs/protocol.md "Saved
- * messages"). The server deletes one only after the client's ack, so after a
- * crash between the two it sends it again: the client, which wrote the id
- * down before showing it, acks it again without showing it twice — also
+ * messages"). The server deletes one only after the client's ack, and the
+ * client acks one only when it shows it — so if either process dies between
+ * arrival and showing, the server still has it and sends it again. After a
+ * crash between showing and the server's delete, the client, which wrote the
+ * id down before showing it, acks it again without showing it twice — also
  * across a restart of the client when a file is given (the CLI keeps it under
  * `$XDG_DATA_HOME/chatapp/saved/<name>.ids`). Bounded: the oldest ids go
  * first once there are more than `capacity`.
@@ -68,12 +77,16 @@ export class SavedInbox {
    * addressed to this client, or whose signature does not hold is never
    * shown (docs/security.md).
    */
-  receive(message: SignedMessage, senderKey: string): ShownSaved[] {
-    const shown = this.check(message, senderKey);
+  receive(message: SignedMessage, senderKey: string): SavedVerdict {
+    const fresh = this.check(message, senderKey);
+    const refused = fresh === null ? [message.id] : [];
     const batch = this.batch;
-    if (batch === null) return shown === null ? [] : [shown];
-    if (shown !== null) batch.shown.push(shown);
-    return ++batch.seen >= batch.expected ? this.end() : [];
+    if (batch === null) {
+      if (fresh !== null) this.remember(fresh.id); // written down before it is shown
+      return this.verdict(fresh === null ? [] : [fresh], refused);
+    }
+    if (fresh !== null) batch.shown.push(fresh);
+    return this.verdict(++batch.seen >= batch.expected ? this.end() : [], refused);
   }
 
   /** Ends the announced batch (complete, or the connection was lost): what arrived of it, to show now. */
@@ -82,13 +95,18 @@ export class SavedInbox {
     if (batch === null) return [];
     this.batch = null;
     for (const resolve of batch.waiters) resolve();
+    for (const message of batch.shown) this.remember(message.id); // written down before it is shown
     return batch.shown;
   }
 
+  private verdict(show: ShownSaved[], refused: string[]): SavedVerdict {
+    return { show, ack: [...refused, ...show.map((m) => m.id)] };
+  }
+
+  /** The message if it is to be shown: not shown before (nor waiting in this batch), ours, and signed by its sender. */
   private check(message: SignedMessage, senderKey: string): ShownSaved | null {
-    if (this.ids.has(message.id)) return null;
+    if (this.ids.has(message.id) || this.batch?.shown.some((m) => m.id === message.id)) return null;
     if (!sameName(message.to, this.name) || !verifyDm(senderKey, message, message.sig)) return null;
-    this.remember(message.id); // written down before it is shown
     return { id: message.id, from: message.from, text: message.text, ts: message.ts };
   }
 

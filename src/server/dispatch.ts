@@ -138,7 +138,9 @@ function deliver(ctx: ServerContext, session: Session, request: ServerRequest, o
   }
   if (frame.type === 'error') {
     ctx.emit('frameRejected', frame.code);
-    session.conn.sendError(frame.code, frame.message, id);
+    // An error naming someone (not_creator: the creator) goes whole: the client's line names them.
+    if (frame.who !== undefined) session.conn.send({ ...frame, id });
+    else session.conn.sendError(frame.code, frame.message, id);
     return outcome.after?.();
   }
   const sent = sendReply(session, frame, chunkBytes(ctx.limits.maxFrameBytes));

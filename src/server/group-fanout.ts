@@ -204,6 +204,17 @@ export class GroupFanout {
     return ch.seq;
   }
 
+  /**
+   * The store's last seq of `group`, read before its first join on this
+   * server: after a restart nothing was published yet, and without it every
+   * stored message would look newer than the joining member (no history).
+   * Never moves the seq back.
+   */
+  seedSeq(group: string, seq: number): void {
+    const ch = this.channel(group);
+    ch.seq = Math.max(ch.seq, seq);
+  }
+
   /** The seq of the last message published to `group` (0 if none yet). */
   lastSeq(group: string): number {
     return this.channels.get(group)?.seq ?? 0;

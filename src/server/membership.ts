@@ -50,10 +50,14 @@ export class Membership {
    * reply, so they never overtake it.
    */
   async join(session: Member, requested: string, since?: number): Promise<Joined> {
+    // Nothing published here yet (e.g. just restarted): the stored messages are all older than this join.
+    // Read before the join, so nothing can happen between the store's join and the fan-out's.
+    const stored = this.fanout.lastSeq(requested) === 0 ? await this.store.history(requested, { limit: 1 }) : [];
     const result = await this.store.join(session.name, requested);
     if (!result.ok) return result;
     const group = result.group ?? requested;
     if (result.left !== null) this.left(session, session.name, result.left, 'switched');
+    if (stored.length > 0) this.fanout.seedSeq(group, stored[0]!.seq);
     let upTo = this.fanout.lastSeq(group);
     if (session.group !== group) {
       session.setGroup(group);

@@ -7,10 +7,16 @@ import { startCli, type CliProcess } from '../../testkit/cli-process';
 import { startClient, startServer } from '../../testkit/chat-roles';
 import { closedPort } from '../helpers/ports';
 
+/**
+ * Safety net for a process to boot, validate and exit: several are started at once, and on a
+ * loaded 2-core machine (load average 15+) booting them took over the default 10 s.
+ */
+const EXIT_TIMEOUT_MS = 25_000; // under the 30 s test timeout, so a miss still shows the process
+
 async function expectUsageError(args: string[], message: string): Promise<void> {
   const proc = startCli(args);
   proc.endInput();
-  const exit = await proc.waitForExit();
+  const exit = await proc.waitForExit(EXIT_TIMEOUT_MS);
   expect({ exit, stderr: proc.lines('stderr')[0] }).toEqual({ exit: { code: 2, signal: null }, stderr: message });
   // Nothing user-facing is printed for a usage error, and no stack trace anywhere.
   expect(proc.lines('stdout')).toEqual([]);
@@ -18,7 +24,7 @@ async function expectUsageError(args: string[], message: string): Promise<void> 
 }
 
 async function expectExit(proc: CliProcess, code: number): Promise<void> {
-  expect(await proc.waitForExit()).toEqual({ code, signal: null });
+  expect(await proc.waitForExit(EXIT_TIMEOUT_MS)).toEqual({ code, signal: null });
 }
 
 describe('command-line validation (docs/usage.md "Command-line mistakes")', () => {

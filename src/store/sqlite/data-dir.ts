@@ -24,7 +24,8 @@ export class DataDirError extends Error {
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(reason, options);
+    // One output line: SQLite's messages (quick_check's report) may span several.
+    super(reason.replace(/\s+/g, ' ').trim(), options);
   }
 }
 
@@ -52,17 +53,17 @@ export function openDataDir(dir: string): Database.Database {
   }
   // An empty file is a database SQLite never wrote to (a crash right after creating it): a new one.
   const existed = fs.existsSync(file) && fs.statSync(file).size > 0;
-  if (existed) {
-    checkHeader(dir, file);
-    checkChecksum(dir, file);
-  }
+  if (existed) checkHeader(dir, file);
+  // A file exactly as a clean close left it was checked when it was opened then: reading every page
+  // again would cost a second start of a big database (docs/benchmarks.md "Store").
+  const unchanged = existed && checkChecksum(dir, file);
   const before = sideFiles(file);
   let db: Database.Database | null = null;
   try {
     db = new Database(file);
     // Before anything is read: the lock is never released, and no shared-memory index is made.
     db.pragma('locking_mode = EXCLUSIVE');
-    if (existed) checkIntegrity(dir, db);
+    if (existed && !unchanged) checkIntegrity(dir, db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec('BEGIN EXCLUSIVE; COMMIT;'); // take the write lock now, not at the first write
@@ -91,16 +92,17 @@ function sha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-/** Refuses a file whose bytes changed since the last clean close. */
-function checkChecksum(dir: string, file: string): void {
+/** Refuses a file whose bytes changed since the last clean close; true if one was recorded and matches. */
+function checkChecksum(dir: string, file: string): boolean {
   let recorded: string;
   try {
     recorded = fs.readFileSync(path.join(dir, CHECKSUM_FILE), 'utf8').trim();
   } catch {
-    return; // no clean close recorded (first start, or after a crash)
+    return false; // no clean close recorded (first start, or after a crash)
   }
   if (sha256(file) !== recorded)
     throw new DataDirError('unusable', dir, `${DB_FILE} is corrupt (its bytes changed since the server last stopped)`);
+  return true;
 }
 
 /** Refuses, before SQLite touches it, a file that is not SQLite or was written by a newer version. */
