@@ -4,6 +4,7 @@ import { chatappDataHome } from '../util/data-home';
 import { defaultIdentityFile } from '../client/identity-file';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits';
 import { readTlsFiles, TlsFilesError, type TlsCredentials } from '../net/tls-cert';
+import { LOG_LEVELS, type LogLevel } from './server-log';
 
 /** A command-line mistake: printed to stderr, exit 2 (docs/usage.md "How output looks"; docs/usage.md "Command-line mistakes"). */
 export class UsageError extends Error {
@@ -42,6 +43,10 @@ export interface ServerOptions {
   readonly logText?: boolean;
   /** `--irc-port`: also serve IRC clients on this port (docs/irc.md). */
   readonly ircPort?: number;
+  /** `--log-level`: the operational log's level (default warn, docs/operations.md "Logs"). */
+  readonly logLevel?: LogLevel;
+  /** `--http-port`: where the page, `/ws`, `/metrics` and `/healthz` are served (none without it). */
+  readonly httpPort?: number;
 }
 
 export interface ClientOptions {
@@ -181,6 +186,20 @@ export function redisUrl(value: string): string {
   if (!okScheme || url.hostname === '' || !okPort || !okDb || url.search !== '' || url.hash !== '')
     throw new UsageError(`Invalid --redis: ${value}`);
   return value;
+}
+
+/** `--log-level <level>`: one of pino's levels. */
+export function logLevel(value: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (level === undefined) throw new UsageError(`Invalid --log-level: ${value} (one of ${LOG_LEVELS.join(', ')})`);
+  return level;
+}
+
+/** `--http-port <port>`: 0 lets the OS pick. */
+export function httpPort(value: string): number {
+  const port = parsePort(value);
+  if (port === null) throw new UsageError(`Invalid --http-port: ${value}`);
+  return port;
 }
 
 /** `--identity <file>`, or the default place for `name`'s identity (docs/usage.md "Files"). */

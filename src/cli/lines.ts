@@ -42,6 +42,7 @@ export const serverLines = {
   /** docs/usage.md "TLS": what a client will be asked to trust on first use. */
   tlsFingerprint: (hex: string) => status(`TLS certificate fingerprint ${hex}`),
   ircOnline: (port: number) => status(`IRC gateway is online, listening on port ${port}`),
+  httpOnline: (port: number) => status(`Web page, WebSocket and metrics on HTTP port ${port}`),
   dataDirInUse: (dir: string) => status(`Data directory ${dir} is in use by another server`),
   dataDirUnusable: (dir: string, reason: string) => status(`Cannot use data directory ${dir}: ${reason}`),
   groupDeleted: (name: string, group: string) => status(`Client ${name} deleted group ${group}`),

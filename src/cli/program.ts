@@ -71,6 +71,11 @@ export function buildProgram(version: string): Command {
   program.option('--no-tls', 'plain TCP instead of TLS (server and client)');
   program.option('--irc-port <port>', 'also serve IRC clients on <port> (server, docs/irc.md)');
   program.option('--no-log-text', 'log group messages without their text (server)');
+  program.option(
+    '--log-level <level>',
+    'operational log level on stderr: trace … fatal, silent (server; default warn)',
+  );
+  program.option('--http-port <port>', 'serve the web page, /ws, /metrics and /healthz on <port> (server)');
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     program.addOption(
       new Option(`--${args.optionName(key)} <n>`, `${LIMIT_HELP[key]} (default ${DEFAULT_LIMITS[key]})`),
@@ -95,6 +100,8 @@ type ParsedOptions = {
   tlsCert?: string;
   tlsKey?: string;
   ircPort?: string;
+  logLevel?: string;
+  httpPort?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -141,10 +148,10 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const logText = opts.logText !== false;
     const tls = args.serverTls(opts.tlsCert, opts.tlsKey, opts.tls !== false);
     const irc = opts.ircPort === undefined ? {} : { ircPort: args.optionPort('irc-port', opts.ircPort) };
-    return runners.server(
-      { port, limits, limitLoopback: opts.limitLoopback === true, logText, state, tls, ...irc },
-      io,
-    );
+    const logLevel = opts.logLevel === undefined ? undefined : args.logLevel(opts.logLevel);
+    const httpPort = opts.httpPort === undefined ? undefined : args.httpPort(opts.httpPort);
+    const limitLoopback = opts.limitLoopback === true;
+    return runners.server({ port, limits, limitLoopback, logText, state, tls, ...irc, logLevel, httpPort }, io);
   }
   if (opts.client !== undefined) {
     if (rest.length !== 3) {

@@ -17,6 +17,12 @@ import type { ClusterNode } from './cluster-node';
 import { IdleCollector, processHeap } from '../server/idle-collector';
 import { systemClock } from '../util/clock';
 import { commonLines, formatLine, serverLines } from './lines';
+import { createServerLog, DEFAULT_LOG_LEVEL, logServerEvents } from './server-log';
+import { HttpGateway } from '../gateway/http/http-gateway';
+import { ServerMetrics } from '../gateway/http/metrics';
+import { WsGateway } from '../gateway/http/ws-gateway';
+import { pageRoutes } from '../gateway/http/page';
+import type { Logger } from 'pino';
 
 /**
  * Collects output lines and writes them once per event-loop turn, so a busy
@@ -54,6 +60,7 @@ export function renderServerEvents(
   out: { line(text: string): void },
   stderr: Writable,
   options: RenderOptions = {},
+  log?: Logger,
 ): void {
   const print = (body: string): void => out.line(formatLine(body));
   // docs/usage.md "Server": a listing prints at most LISTED_ITEMS_LOGGED names, then how many more.
@@ -84,7 +91,8 @@ export function renderServerEvents(
   );
   server.on('groupDeleted', (n, g) => print(serverLines.groupDeleted(n, g)));
   server.on('accountDeleted', () => print(serverLines.tableUpdated()));
-  server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`)); // one line, no stack
+  // Faults go to the operational log (server-log.ts); without one, one plain line on stderr.
+  if (log === undefined) server.on('fault', (err) => stderr.write(`chatapp: internal error: ${err.message}\n`));
 }
 
 /** The store the options ask for (docs/usage.md "Durable state"); a cluster node's comes with its feed. Throws DataDirError. */
@@ -128,9 +136,11 @@ function listenerTls(credentials: Promise<TlsCredentials>, maxPending: number, r
 }
 
 /**
- * docs/usage.md "Server" server mode: binds the port, prints the startup line and one line per
- * event, and stops cleanly on SIGINT/SIGTERM (exit 0). A taken port prints
- * `>>> [Port <port> is already in use]` to stderr and exits 1.
+ * Server mode (docs/usage.md "Server"): binds the port (and `--http-port`),
+ * prints the startup lines and one line per event, logs operations as JSON
+ * on stderr, and on SIGINT/SIGTERM drains (docs/operations.md "Signals") and
+ * exits 0. A taken port prints `>>> [Port <port> is already in use]` to
+ * stderr and exits 1.
  */
 export async function runServerMode(options: ServerOptions, io: Terminal): Promise<number> {
   io.stdout.on('error', () => undefined); // a closed stdout pipe must not take the server down
@@ -164,12 +174,14 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     store,
     ...(opened.cluster ? { cluster: opened.cluster.feed } : {}),
   });
-  renderServerEvents(server, out, io.stderr, { logText: options.logText });
+  const log = createServerLog(options.logLevel ?? DEFAULT_LOG_LEVEL, io.stderr);
+  logServerEvents(server, log);
+  renderServerEvents(server, out, io.stderr, { logText: options.logText }, log);
   // Signals are caught before anything is printed: a script that sends SIGTERM
   // as soon as it reads the online line must still get a clean stop (exit 0).
-  let signalled!: () => void;
-  const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
-  const unsubscribe = io.onSignal(() => signalled());
+  let signalled!: (signal: string) => void;
+  const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
+  const unsubscribe = io.onSignal((signal) => signalled(signal));
   // docs/security.md "Memory after an attack": memory goes back once the server is quiet again.
   const heap = processHeap();
   const collector = heap === null ? null : new IdleCollector(heap, systemClock);
@@ -189,21 +201,30 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
       return undefined;
     });
     if (credentials === undefined) return 1;
+    const http = await openHttp(options, server, store, log).catch(async (err: unknown) => {
+      await listener.close().catch(() => undefined);
+      throw err;
+    });
     out.line(formatLine(serverLines.online(listener.port)));
     out.line(formatLine(opened.shown === null ? serverLines.memoryOnly() : serverLines.keepingState(opened.shown)));
     if (credentials !== null) out.line(formatLine(serverLines.tlsFingerprint(certificateFingerprint(credentials))));
     if (options.ircPort !== undefined) {
       irc = await listenIrcGateway(server, options.ircPort).catch(async (err: unknown) => {
-        await listener.close().catch(() => undefined);
+        await Promise.all([listener.close().catch(() => undefined), http?.close()]);
         throw err instanceof PortInUseError ? new PortInUseError(options.ircPort ?? 0) : err;
       });
       out.line(formatLine(serverLines.ircOnline(irc.port)));
     }
+    if (http) out.line(formatLine(serverLines.httpOnline(http.port)));
     out.flush();
-    await stopRequested;
+    log.info({ port: listener.port, httpPort: http?.port, ircPort: irc?.port }, 'server online');
+    const signal = await stopRequested;
+    log.info({ signal }, 'stopping');
     await irc?.close().catch(() => undefined); // first: guest IRC names are released through the core
+    await server.drain();
     await opened.cluster?.close();
-    await listener.close().catch(() => undefined);
+    await Promise.all([listener.close().catch(() => undefined), http?.close()]);
+    log.info('stopped');
     out.flush();
     return 0;
   } catch (err) {
@@ -217,6 +238,26 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     unsubscribe();
     unsubscribeStats?.();
   }
+}
+
+/** The HTTP side when `--http-port` is given: metrics fed by the server's events, health, `/ws`, the page. */
+async function openHttp(
+  options: ServerOptions,
+  server: ChatServer,
+  store: ChatStore,
+  log: Logger,
+): Promise<HttpGateway | undefined> {
+  if (options.httpPort === undefined) return undefined;
+  let serving = true;
+  server.once('draining', () => (serving = false));
+  const ws = new WsGateway(server, options.limits.maxFrameBytes);
+  return HttpGateway.listen(options.httpPort, {
+    metrics: new ServerMetrics(server, store),
+    serving: () => serving,
+    upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
+    routes: pageRoutes(),
+    onError: (err) => log.error({ err }, 'http error'),
+  });
 }
 
 /** The stats line: `{"msg":"stats",...ServerStats}`. */

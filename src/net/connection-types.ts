@@ -28,6 +28,8 @@ export type ConnectionEvents<In> = {
   fault: [error: Error];
   /** Outbound queue drained below the limit after being congested. */
   drain: [];
+  /** An inbound frame was refused here (undecodable, too large, over the rate): what the metrics count. */
+  rejected: [code: ErrorCode];
 };
 
 /**

@@ -135,8 +135,11 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
     return this.congestedSince !== null;
   }
 
+  /** The peer's address: a socket's, or one a wrapping stream states (a WebSocket's); undefined in memory. */
   get remoteAddress(): string | undefined {
-    return this.stream instanceof net.Socket ? this.stream.remoteAddress : undefined;
+    if (this.stream instanceof net.Socket) return this.stream.remoteAddress;
+    const stated = (this.stream as { remoteAddress?: unknown }).remoteAddress;
+    return typeof stated === 'string' ? stated : undefined;
   }
 
   /** Encodes and queues a frame; it leaves at the end of this event-loop turn. Dropped unless open. */
@@ -288,6 +291,7 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
     if (frame.type === 'ping') return this.policy.ping() ? this.sendControl({ type: 'pong' }) : undefined;
     if (frame.type === 'pong') return;
     if (!this.rateExempt.has(frame.type) && !this.policy.frame()) {
+      this.emit('rejected', 'rate_limited');
       return this.sendError('rate_limited', ERROR_CODES.rate_limited, 'id' in frame ? frame.id : undefined);
     }
     try {
@@ -300,6 +304,7 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
 
   private onDecodeError(error: DecodeError): void {
     if (!this.open) return;
+    this.emit('rejected', error.code);
     if (error.fatal) return this.close(error.code, error.message);
     if (!this.policy.invalid()) return this.close('too_many_invalid');
     this.sendError(error.code, error.message, error.id);

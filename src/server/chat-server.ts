@@ -4,7 +4,7 @@ import { SERVER_SIDE } from '../protocol/link-frames';
 import { newChallenge } from '../protocol/signing';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
-import { systemClock, type Clock } from '../util/clock';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import { toError } from '../util/errors';
 import type { ChatStore, Owner } from '../store/chat-store';
@@ -53,6 +53,9 @@ const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ac
 
 /** The key a deleted account's last table entry carries: no key (all zero bytes). */
 const EMPTY_KEY = Buffer.alloc(32).toString('base64');
+
+/** How long a drain lets the requests already read finish before it closes the connections anyway. */
+export const DRAIN_GRACE_MS = 5_000;
 
 /** What the server keeps per connection beside its Session. */
 interface Connection {
@@ -105,6 +108,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private removedUnresponsive = 0;
   private slowConsumers = 0;
   private stopped = false;
+  private closing: Promise<void> | null = null;
 
   constructor(options: ChatServerOptions = {}) {
     super();
@@ -128,7 +132,11 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const emit: EmitEvent = (event, ...args) => void this.emit(event, ...args);
     const backlog = { ...defaultBacklogLimits(), ...options.backlog };
     this.fanout = new GroupFanout(
-      { onUnresponsive: (session, group, reason) => this.removeUnresponsive(session, group, reason) },
+      {
+        onUnresponsive: (session, group, reason) => this.removeUnresponsive(session, group, reason),
+        onDelivered: (count) => emit('delivered', 'group', count),
+        onAcked: (latencyMs) => emit('groupAcked', latencyMs),
+      },
       this.clock,
       this.limits.ackTimeoutMs,
       this.limits.maxOutboundBytes,
@@ -139,6 +147,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       this.store,
       (name) => this.byName.get(name),
       (err) => this.emit('fault', toError(err)),
+      (count) => emit('delivered', 'saved', count),
     );
     this.tables = new TablePusher(
       () => this.byName.values(),
@@ -214,12 +223,15 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     const address = conn.remoteAddress === undefined ? undefined : normalizeAddress(conn.remoteAddress);
     const connection: Connection = { session, deadline, address };
     conn.on('fault', (err) => this.emit('fault', err));
+    conn.on('rejected', (code) => this.emit('frameRejected', code));
+    this.emit('connectionOpened');
     if (!this.addresses.open(address)) {
       conn.sendError('address_limit'); // docs/security.md: per-address limits
       return;
     }
     conn.on('close', (info) => {
       if (info.code === 'slow_consumer') this.slowConsumers++;
+      this.emit('connectionClosed', info.code);
       this.addresses.close(address);
       this.onClose(connection);
     });
@@ -234,8 +246,35 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     conn.on('frame', (frame) => this.onFrame(connection, frame));
   }
 
+  /**
+   * The graceful stop (docs/operations.md "Signals"): accepts no new
+   * connection, stops reading, lets every request already read finish (so
+   * each acknowledged message is in the store) for at most `graceMs`, then
+   * closes as `close()` does — each client is told `shutting_down`.
+   */
+  async drain(graceMs = DRAIN_GRACE_MS): Promise<void> {
+    if (this.stopped) return this.close();
+    this.stopped = true;
+    this.emit('draining');
+    const open = [...this.connections.values()];
+    for (const { session } of open) {
+      session.conn.pause();
+      session.resume('flow'); // requests held back for a slow group still get their answer
+    }
+    let timer: TimerHandle | undefined;
+    const grace = new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(open.map(({ session }) => session.idle())), grace]);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+    await this.close();
+  }
+
   /** Closes every connection with `shutting_down` and stops all timers; resolves when all are closed. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     this.stopped = true;
     this.fanout.close();
     this.replyCaches.close();
@@ -250,8 +289,9 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   private onFrame(connection: Connection, frame: ClientToServerFrame): void {
     const { session, deadline } = connection;
     const kind = routeKind(frame);
-    if (kind === 'notice') return dispatchNotice(this.ctx, session, frame);
     if (kind === 'link') return;
+    this.emit('frameReceived', frame.type);
+    if (kind === 'notice') return dispatchNotice(this.ctx, session, frame);
     const request = frame as ServerRequest;
     // The register deadline stops while this connection's requests wait here (register-deadline.ts).
     deadline.stop();

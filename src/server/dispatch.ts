@@ -156,6 +156,7 @@ function deliver(ctx: ServerContext, session: Session, request: ServerRequest, o
     session.replies.set(id, plain ? PLAIN_REPLY : frame);
   }
   if (frame.type === 'error') {
+    ctx.emit('frameRejected', frame.code);
     // An error naming someone (not_creator: the creator) goes whole: the client's line names them.
     if (frame.who !== undefined) session.conn.send({ ...frame, id });
     else session.conn.sendError(frame.code, frame.message, id);

@@ -1,3 +1,9 @@
+import type { ClientToServerFrame } from '../protocol/frames';
+import type { ErrorCode } from '../protocol/errors';
+
+/** What a counted delivery carried: a group message (live or catch-up) or a saved message. */
+export type DeliveryKind = 'group' | 'saved';
+
 /** How a client left a group (docs/usage.md "Server"). */
 export type LeaveReason =
   /** `leave_group`. */
@@ -33,6 +39,20 @@ export type ServerEvents = {
   accountDeleted: [name: string];
   /** An unexpected internal error; only the connection involved was closed. */
   fault: [error: Error];
+  /** A connection was accepted (registered or not yet). */
+  connectionOpened: [];
+  /** A connection closed; `code` says why when the server closed it for a protocol reason. */
+  connectionClosed: [code: ErrorCode | undefined];
+  /** A frame arrived from a client and goes to its handler (what docs/operations.md counts as messages in). */
+  frameReceived: [type: ClientToServerFrame['type']];
+  /** A frame was refused: at the connection (undecodable, too large, over the rate) or answered with an error. */
+  frameRejected: [code: ErrorCode];
+  /** `count` frames carrying messages of `kind` were queued to clients. */
+  delivered: [kind: DeliveryKind, count: number];
+  /** A member acked group deliveries; `latencyMs` since the oldest of them was sent. */
+  groupAcked: [latencyMs: number];
+  /** The server stopped accepting and is finishing what it holds (SIGTERM, docs/operations.md). */
+  draining: [];
 };
 
 /** Emits a server event (handed to handlers, which cannot reach the protected emit). */

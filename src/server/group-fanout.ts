@@ -21,6 +21,10 @@ export interface FanoutHost {
    * fell too far behind the group ('slow'): remove it (docs/usage.md, group mode).
    */
   onUnresponsive(session: Member, group: string, reason: DropReason): void;
+  /** `count` group messages were queued to members (metrics). */
+  onDelivered?(count: number): void;
+  /** A member's cumulative ack covered deliveries, the oldest sent `latencyMs` ago (metrics). */
+  onAcked?(latencyMs: number): void;
 }
 
 interface Recipient {
@@ -112,13 +116,14 @@ export class GroupFanout {
     const fromName = typeof from === 'string' ? from : from.name;
     const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: msgSeq, from: fromName, text });
     const now = this.clock.now();
-    let sent = false;
+    let sent = 0;
     for (const r of ch.recipients) {
       if (r.name === fromName || r.window.dead || !r.session.conn.open) continue;
       if (r.held !== null) this.hold(ch, r, msgSeq, bytes);
-      else sent = this.deliver(ch, r, msgSeq, bytes, now) || sent;
+      else if (this.deliver(ch, r, msgSeq, bytes, now)) sent++;
     }
-    if (sent && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
+    if (sent > 0) this.host.onDelivered?.(sent);
+    if (sent > 0 && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
     if (typeof from !== 'string' && this.blocked(ch) && !ch.pausedSenders.has(from)) {
       ch.pausedSenders.add(from); // its next requests wait; its acks are still read
       from.pause('flow');
@@ -162,6 +167,7 @@ export class GroupFanout {
     if (r.window.dead || !r.session.conn.open) return;
     const now = this.clock.now();
     const firstHeld = held[0]?.seq ?? Infinity;
+    const before = r.window.outstanding;
     for (const entry of backlog) {
       if (entry.seq >= firstHeld) break;
       const bytes = encodeFrame<ServerToClientFrame>({
@@ -174,6 +180,7 @@ export class GroupFanout {
       this.deliver(ch, r, entry.seq, bytes, now);
     }
     for (const { seq, bytes } of held) if (!r.window.dead) this.deliver(ch, r, seq, bytes, now);
+    if (r.window.outstanding > before) this.host.onDelivered?.(r.window.outstanding - before);
     if (r.window.outstanding > 0 && ch.timer === null) this.arm(ch, this.ackTimeoutMs);
   }
 
@@ -182,7 +189,10 @@ export class GroupFanout {
     const ch = this.channels.get(group);
     const r = ch?.members.get(name);
     if (!ch || !r) return;
+    const oldest = r.window.oldestSentAt();
+    const before = r.window.outstanding;
     r.window.ackUpTo(seq);
+    if (oldest !== undefined && r.window.outstanding < before) this.host.onAcked?.(this.clock.now() - oldest);
     // Hysteresis: behind past half the bound, caught up again under a quarter.
     if (ch.backlogged.has(r.session) && r.window.outstanding <= this.memberBound(ch) / 4) {
       ch.backlogged.delete(r.session);

@@ -29,6 +29,8 @@ export class SavedDelivery {
     /** The online session of `name`, if any (where a receipt goes). */
     private readonly sessionOf: (name: string) => Session | undefined,
     private readonly onFault: (err: unknown) => void,
+    /** `count` saved messages were queued to a client (metrics). */
+    private readonly onDelivered: (count: number) => void = () => undefined,
   ) {}
 
   /** Sends `session` its saved messages (`saved`, oldest first, as read when it registered). */
@@ -41,6 +43,7 @@ export class SavedDelivery {
       delivery.perSender.set(message.from, (delivery.perSender.get(message.from) ?? 0) + 1);
       session.conn.send({ type: 'saved', message, key: senderKey });
     }
+    this.onDelivered(saved.length);
   }
 
   /** The client showed saved message `id`: delete it, and tell its sender once the sender's are all shown. */

@@ -45,6 +45,8 @@ export class Session {
   private turn = -1;
   private ranThisTurn = 0;
   private waitingForTurn = false;
+  /** Callers of `idle()` waiting for the queue to empty. */
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     readonly id: number,
@@ -138,6 +140,12 @@ export class Session {
     }
   }
 
+  /** Resolves once no task runs or waits (the server's drain waits for this, docs/operations.md). */
+  idle(): Promise<void> {
+    if (!this.busy && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** True while reading is paused (a long backlog of tasks). */
   get paused(): boolean {
     return this.pauses.has('backlog');
@@ -175,5 +183,10 @@ export class Session {
       this.execute(this.pending.shift()!);
     }
     if (this.pending.length < BACKLOG_PAUSE / 2) this.resume('backlog');
+    if (!this.busy && this.pending.length === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
   }
 }

@@ -179,6 +179,18 @@ describe('runCli validation before any network use (docs/usage.md "Command-line 
     expect(s.calls).toEqual([expect.objectContaining({ port: 0 })]);
   });
 
+  it('server: --log-level takes one of the levels, --http-port a port (docs/usage.md "Options")', async () => {
+    const ok = await run(['-s', '0', '--log-level', 'debug', '--http-port', '0']);
+    expect(ok.calls).toEqual([expect.objectContaining({ logLevel: 'debug', httpPort: 0 })]);
+    const level = await run(['-s', '0', '--log-level', 'loud']);
+    expect([level.code, level.calls]).toEqual([2, []]);
+    expect(level.stderr).toMatch(
+      /^Invalid --log-level: loud \(one of trace, debug, info, warn, error, fatal, silent\)\n$/,
+    );
+    const port = await run(['-s', '0', '--http-port', '70000']);
+    expect([port.code, port.stderr, port.calls]).toEqual([2, 'Invalid --http-port: 70000\n', []]);
+  });
+
   it('refuses no mode, two modes, and missing client arguments with exit 2', async () => {
     for (const argv of [[], ['-s', '0', '-p', 'a', '0'], ['-c', 'alice', '127.0.0.1', '5000'], ['-s', '0', 'extra']]) {
       const r = await run(argv);
