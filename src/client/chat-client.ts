@@ -5,7 +5,7 @@ import type { ClientEntry, ServerRequest, SignedMessage } from '../protocol/fram
 import { systemClock, type Clock } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
-import { KnownClients } from './known-clients';
+import { TableCopy } from './table-copy';
 import * as R from './client-results';
 import { DirectSender } from './direct-sender';
 import { GroupState } from './group-state';
@@ -57,7 +57,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   readonly identity: Identity;
   readonly limits: Limits;
   private readonly clock: Clock;
-  private readonly table = new KnownClients();
+  private readonly table = new TableCopy();
   private readonly tableWaiters: TableWaiters;
   private readonly link: ServerLink;
   private readonly listener: PeerListener;

@@ -4,7 +4,7 @@ import type { Clock } from '../util/clock';
 import * as R from './client-results';
 import type { DirectSender } from './direct-sender';
 import type { Identity } from './identity';
-import type { KnownClients } from './known-clients';
+import type { TableCopy } from './table-copy';
 import type { ServerLink } from './server-link';
 
 /** A table entry with this port cannot be dialled (an IRC session): messages to it go through the server's relay. */
@@ -17,7 +17,7 @@ export interface PrivateSendParts {
   readonly limits: Limits;
   readonly clock: Clock;
   readonly link: ServerLink;
-  readonly table: KnownClients;
+  readonly table: TableCopy;
   readonly sender: DirectSender;
 }
 

@@ -1,4 +1,4 @@
-import { KnownClients } from '../../src/client/known-clients';
+import { TableCopy } from '../../src/client/table-copy';
 import type { ClientEntry } from '../../src/protocol/frames';
 
 const KEY = 'A'.repeat(43) + '=';
@@ -10,9 +10,9 @@ const entry = (name: string, online = true, port = 5000): ClientEntry => ({
   key: KEY,
 });
 
-describe('KnownClients', () => {
+describe('TableCopy', () => {
   it('a full push replaces the whole table', () => {
-    const table = new KnownClients();
+    const table = new TableCopy();
     table.apply({ full: true, clients: [entry('alice'), entry('bob')] });
     table.apply({ full: true, clients: [entry('carol')] });
     expect(table.snapshot().map((e) => e.name)).toEqual(['carol']);
@@ -20,7 +20,7 @@ describe('KnownClients', () => {
   });
 
   it('a delta replaces only the listed entries, by name, and adds new ones', () => {
-    const table = new KnownClients();
+    const table = new TableCopy();
     table.apply({ full: true, clients: [entry('alice'), entry('bob')] });
     table.apply({ full: false, clients: [entry('bob', false, 6000), entry('dave')] });
     expect(table.get('alice')).toEqual(entry('alice'));
@@ -30,7 +30,7 @@ describe('KnownClients', () => {
   });
 
   it('an empty delta changes nothing; clear forgets everything', () => {
-    const table = new KnownClients();
+    const table = new TableCopy();
     table.apply({ full: true, clients: [entry('alice')] });
     table.apply({ full: false, clients: [] });
     expect(table.size).toBe(1);
@@ -38,7 +38,7 @@ describe('KnownClients', () => {
     expect(table.snapshot()).toEqual([]);
   });
   it('collects the chunks of a push and applies it once, at the chunk without more', () => {
-    const table = new KnownClients();
+    const table = new TableCopy();
     table.apply({ full: true, clients: [entry('old')] });
     expect(table.receive({ full: true, more: true, clients: [entry('a')] })).toBe(false);
     expect(table.receive({ full: false, more: true, clients: [entry('b')] })).toBe(false);
@@ -51,7 +51,7 @@ describe('KnownClients', () => {
   });
 
   it('drops a partial push, and a full first chunk starts a push over', () => {
-    const table = new KnownClients();
+    const table = new TableCopy();
     table.receive({ full: true, more: true, clients: [entry('lost')] });
     table.dropPartial();
     expect(table.receive({ full: false, clients: [entry('x')] })).toBe(true);

@@ -18,7 +18,7 @@ export interface TableChunk extends TablePush {
  * Names are looked up without regard to case, as the server compares them
  * (docs/usage.md "Names").
  */
-export class KnownClients {
+export class TableCopy {
   /** Folded name → entry (which keeps the name as the server shows it). */
   private readonly entries = new Map<string, ClientEntry>();
   /** The push being received in chunks, applied at its last chunk. */
