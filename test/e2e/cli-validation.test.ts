@@ -121,6 +121,21 @@ describe('command-line validation (docs/usage.md "Command-line mistakes")', () =
     await expectUsageError(['-c', 'alice', '127.0.0.1', '1', '0', '--retries', '0'], 'Invalid --retries: 0');
   });
 
+  test('the options of the gateways, the cluster and the logs are checked before anything starts (exit 2)', async () => {
+    const cases: Array<[string[], string]> = [
+      [['-s', '0', '--irc-port', 'x'], 'Invalid --irc-port: x'],
+      [['-s', '0', '--http-port', '70000'], 'Invalid --http-port: 70000'],
+      [
+        ['-s', '0', '--log-level', 'loud'],
+        'Invalid --log-level: loud (one of trace, debug, info, warn, error, fatal, silent)',
+      ],
+      [['-s', '0', '--redis', 'ftp://x'], 'Invalid --redis: ftp://x'],
+      [['-c', 'alice', '127.0.0.1', '1', '0', '--servers', 'nowhere'], 'Invalid --servers: nowhere'],
+      [['-s', '0', '--tls-cert', '/nonexistent.pem'], 'Invalid --tls-cert: /nonexistent.pem (--tls-key is missing)'],
+    ];
+    await Promise.all(cases.map(([args, message]) => expectUsageError(args, message)));
+  });
+
   test('an invalid name states the allowed characters and length on a second line', async () => {
     const proc = startCli(['-c', 'a b', '127.0.0.1', '5000', '0']);
     expect(await proc.waitForExit()).toEqual({ code: 2, signal: null });
