@@ -79,8 +79,17 @@ export interface ChatStore {
   /** Deletes saved messages of `name` once its client showed them; resolves once durable. */
   deleteSaved(name: string, ids: readonly string[]): Promise<void>;
 
+  /** How many accounts and saved messages the store holds (the operator's gauges, docs/operations.md). */
+  counts(): Promise<StoreCounts>;
+
   /** Releases what the store holds (files, connections); pending writes are committed first. */
   close(): Promise<void>;
+}
+
+/** Totals an operator watches: every account (online or not) and every saved message not yet shown. */
+export interface StoreCounts {
+  readonly accounts: number;
+  readonly saved: number;
 }
 
 /** Who holds an online name: the connection that registered it. */

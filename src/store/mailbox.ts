@@ -16,11 +16,19 @@ export interface Mailbox {
   delete(name: string, ids: readonly string[]): Promise<void>;
   /** Empties `name`'s mailbox (the account was deleted). */
   drop(name: string): Promise<void>;
+  /** Saved messages in every mailbox. */
+  total(): Promise<number>;
 }
 
 /** The mailboxes of `--ephemeral` servers, in memory. */
 export class MemoryMailbox implements Mailbox {
   private readonly boxes = new Map<string, SavedMessage[]>();
+
+  async total(): Promise<number> {
+    let total = 0;
+    for (const box of this.boxes.values()) total += box.length;
+    return total;
+  }
 
   async save(recipient: string, message: SignedMessage, senderKey: string, limit: number): Promise<boolean> {
     const box = this.boxes.get(recipient) ?? [];

@@ -15,6 +15,7 @@ import type {
   Registration,
   SavedMessage,
   SaveResult,
+  StoreCounts,
 } from './chat-store';
 import { ClientTable, MAX_OFFLINE_ENTRIES, type Account, type AccountChange } from './client-table';
 import { GroupTable, type GroupChange, type GroupRecord } from './group-table';
@@ -149,6 +150,10 @@ export class MemoryStore implements ChatStore {
     const receiver = this.clientTable.account(message.to);
     if (sender === undefined || receiver === undefined) return 'unknown_client';
     return (await this.mailboxes.save(receiver.name, message, sender.key, limit)) ? 'saved' : 'mailbox_full';
+  }
+
+  async counts(): Promise<StoreCounts> {
+    return { accounts: this.clientTable.accountCount, saved: await this.mailboxes.total() };
   }
 
   mailbox(name: string): Promise<readonly SavedMessage[]> {

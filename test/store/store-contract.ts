@@ -164,6 +164,20 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       expect(await store.mailbox('alice')).toEqual([]);
     });
 
+    it('counts: every account, online or not, and every saved message not yet deleted', async () => {
+      expect(await store.counts()).toEqual({ accounts: 0, saved: 0 });
+      await store.register(reg('alice'), 1);
+      await store.register(reg('bob'), 2);
+      await store.register(reg('carol'), 3);
+      await store.disconnect('carol', 3);
+      expect(await store.saveMessage(msg('m1', 'alice', 'bob'), 5)).toBe('saved');
+      expect(await store.saveMessage(msg('m2', 'alice', 'carol'), 5)).toBe('saved');
+      expect(await store.saveMessage(msg('m3', 'bob', 'carol'), 5)).toBe('saved');
+      expect(await store.counts()).toEqual({ accounts: 3, saved: 3 });
+      await store.deleteSaved('carol', ['m2']);
+      expect(await store.counts()).toEqual({ accounts: 3, saved: 2 });
+    });
+
     if (factory.reopen !== undefined) {
       const reopen = factory.reopen.bind(factory);
       it('a restart keeps accounts, groups (creator and order), history with its seqs, and mailboxes; not who is online', async () => {

@@ -53,10 +53,10 @@ export class ServerMetrics {
     });
     new Gauge({
       name: 'chatapp_registered_accounts',
-      help: 'Names in the client table (accounts), online or not',
+      help: 'Accounts (names bound to a key), online or not',
       registers,
       async collect() {
-        this.set((await store.clients()).length);
+        this.set((await store.counts()).accounts);
       },
     });
     new Gauge({
@@ -72,9 +72,7 @@ export class ServerMetrics {
       help: 'Saved messages not yet acknowledged by their receiver',
       registers,
       async collect() {
-        let waiting = 0;
-        for (const client of await store.clients()) waiting += (await store.mailbox(client.name)).length;
-        this.set(waiting);
+        this.set((await store.counts()).saved);
       },
     });
   }

@@ -18,6 +18,7 @@ import type {
   Registration,
   SavedMessage,
   SaveResult,
+  StoreCounts,
 } from '../chat-store';
 import { MAX_OFFLINE_ENTRIES } from '../client-table';
 import { DEFAULT_HISTORY_LIMIT } from '../memory-store';
@@ -185,6 +186,22 @@ export class RedisStore implements ChatStore {
   async mailbox(name: string): Promise<readonly SavedMessage[]> {
     const raw = await this.call(() => this.redis.lrange(this.key('mbox', foldName(name)), 0, -1));
     return raw.map((e) => JSON.parse(e) as SavedMessage);
+  }
+
+  /** HLEN of the accounts; the mailboxes' lengths by SCAN (an operator's scrape, not a hot path). */
+  async counts(): Promise<StoreCounts> {
+    return this.call(async () => {
+      const accounts = await this.redis.hlen(this.key('acct'));
+      let saved = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.key('mbox', '*'), 'COUNT', 1000);
+        cursor = next;
+        const lengths = await Promise.all(keys.map((k) => this.redis.llen(k)));
+        saved += lengths.reduce((a, b) => a + b, 0);
+      } while (cursor !== '0');
+      return { accounts, saved };
+    });
   }
 
   async deleteSaved(name: string, ids: readonly string[]): Promise<void> {

@@ -166,6 +166,7 @@ class SqliteMailbox implements Mailbox {
   private readonly select: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly removeAll: Database.Statement;
+  private readonly countAll: Database.Statement;
 
   constructor(
     db: Database.Database,
@@ -182,6 +183,7 @@ class SqliteMailbox implements Mailbox {
     );
     this.remove = db.prepare('DELETE FROM mailbox WHERE recipient = ? AND id = ?');
     this.removeAll = db.prepare('DELETE FROM mailbox WHERE recipient = ?');
+    this.countAll = db.prepare('SELECT COUNT(*) FROM mailbox').pluck();
   }
 
   async save(recipient: string, message: SignedMessage, senderKey: string, limit: number): Promise<boolean> {
@@ -217,5 +219,11 @@ class SqliteMailbox implements Mailbox {
 
   drop(name: string): Promise<void> {
     return this.batch.run(() => this.removeAll.run(name));
+  }
+
+  async total(): Promise<number> {
+    let total = 0;
+    await this.batch.run(() => (total = this.countAll.get() as number)); // after this turn's writes
+    return total;
   }
 }
