@@ -225,6 +225,7 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
     log.info(ports, 'server online');
     const signal = await stopRequested;
     log.info({ signal }, 'stopping');
+    acceptor?.close(); // stop accepting: a pending handshake must not hold a port's close until its deadline
     await irc.close(); // first: guest IRC names are released through the core
     await server.drain();
     await opened.cluster?.close();

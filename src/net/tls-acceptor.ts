@@ -27,6 +27,7 @@ export class TlsAcceptor {
   private secureContext: tls.SecureContext | null = null;
   private readonly ready: Promise<tls.SecureContext>;
   private readonly pending = new Map<tls.TLSSocket, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly options: ListenerTls) {
     this.ready = Promise.resolve(options.credentials).then((credentials) => {
@@ -39,6 +40,7 @@ export class TlsAcceptor {
   /** A `net.Server` connection handler that hands `secured` each socket whose handshake finished in time. */
   handler(secured: (socket: tls.TLSSocket) => void): (raw: net.Socket) => void {
     return (raw) => {
+      if (this.closed) return raw.destroy();
       if (this.secureContext !== null) return this.start(raw, this.secureContext, secured);
       this.ready.then(
         (context) => this.start(raw, context, secured),
@@ -47,13 +49,18 @@ export class TlsAcceptor {
     };
   }
 
-  /** Handshakes in progress right now (tests). */
-  get pendingCount(): number {
-    return this.pending.size;
+  /**
+   * The server is stopping: handshakes in progress are dropped and new
+   * sockets closed at once, so no port's close waits out a handshake deadline.
+   */
+  close(): void {
+    this.closed = true;
+    for (const socket of [...this.pending.keys()]) this.drop(socket);
   }
 
   private start(raw: net.Socket, secureContext: tls.SecureContext, secured: (socket: tls.TLSSocket) => void): void {
     if (raw.destroyed) return;
+    if (this.closed) return void raw.destroy();
     if (this.pending.size >= this.options.maxPendingHandshakes) {
       const [oldest] = this.pending.keys();
       if (oldest !== undefined) this.drop(oldest);
