@@ -1,4 +1,5 @@
 import { newId } from '../protocol/ids';
+import { DELETED_ACCOUNT_KEY } from '../protocol/primitives';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { sameName } from '../protocol/names';
 import path from 'node:path';
@@ -464,6 +465,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
 
   /** A table or lookup entry: a pinned name showing another key is reported once (and re-pinned). */
   private checkPin(entry: ClientEntry): void {
+    if (entry.key === DELETED_ACCOUNT_KEY) return; // the account is gone: whoever takes the name next is the change
     if (this.pins.check(entry.name, entry.key)) this.emit('identityChanged', { name: entry.name });
   }
 

@@ -13,3 +13,6 @@ export const PublicKey = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
 export const Signature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
 /** Milliseconds since the epoch. */
 export const Millis = z.int().min(0).max(8.64e15);
+
+/** The key of the table entry that announces a deleted account (32 zero bytes): no identity, nothing to pin. */
+export const DELETED_ACCOUNT_KEY = Buffer.alloc(32).toString('base64');
