@@ -64,7 +64,7 @@ const COLUMNS = [
 
 export function table(results: readonly ScenarioResult[]): string {
   const rows = results.map((r) => [
-    r.scenario,
+    r.tls ? `${r.scenario}/tls` : r.scenario,
     num(r.clients),
     num(r.messagesPerClient),
     num(r.rate),
@@ -144,7 +144,8 @@ function notes(r: ScenarioResult): string {
 
 /** One line per target of the issue, saying whether this run met it. */
 export function targets(results: readonly ScenarioResult[]): string[] {
-  const find = (name: string): ScenarioResult | undefined => results.find((r) => r.scenario === name);
+  const find = (name: string, tls = false): ScenarioResult | undefined =>
+    results.find((r) => r.scenario === name && r.tls === tls);
   const lines: string[] = [];
   const check = (label: string, ok: boolean | null, detail: string): void => {
     lines.push(`${ok === null ? 'n/a ' : ok ? 'MET ' : 'MISS'}  ${label}: ${detail}`);
@@ -202,7 +203,44 @@ export function targets(results: readonly ScenarioResult[]): string[] {
       priv.lost === 0,
       `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`,
     );
+  tlsTargets(find, check);
   return lines;
+}
+
+/** The TLS figures (docs/benchmarks.md "TLS"): fan-out against the plain run of the same suite, handshakes, dms. */
+function tlsTargets(
+  find: (name: string, tls?: boolean) => ScenarioResult | undefined,
+  check: (label: string, ok: boolean | null, detail: string) => void,
+): void {
+  const plain = find('fanout');
+  const secure = find('fanout', true);
+  if (secure) {
+    const ratio = plain?.deliveriesPerSec ? (secure.deliveriesPerSec ?? 0) / plain.deliveriesPerSec : null;
+    const verdict = ackVerdict(groupOutcome(secure));
+    check(
+      'fan-out over TLS ≥ 60 % of plain deliveries/s',
+      ratio === null ? null : ratio >= 0.6 && verdict.ok,
+      `${num(secure.deliveriesPerSec)}/s over TLS at N=${secure.clients}${medianNote(secure)}` +
+        (ratio === null
+          ? ', no plain run to compare'
+          : ` = ${(ratio * 100).toFixed(0)} % of ${num(plain!.deliveriesPerSec)}/s plain`) +
+        because(verdict.reasons),
+    );
+  }
+  const join = find('join', true);
+  if (join)
+    check(
+      'registrations with TLS handshakes',
+      Number(join.extra['registered']) === join.clients,
+      `${num(numberOr(join.extra['registrationsPerSec']))} registrations/s (${String(join.extra['registered'])} of ${num(join.clients)} in ${String(join.extra['registeredSeconds'])} s)`,
+    );
+  const priv = find('private', true);
+  if (priv)
+    check(
+      'private messages acked, clients registered over TLS',
+      priv.lost === 0,
+      `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`,
+    );
 }
 
 function numberOr(value: unknown): number | null {

@@ -15,7 +15,7 @@ export interface LinkHandlers {
   registered(first: boolean): void;
 }
 
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;
 const REQUEST_TIMEOUT_MS = 5_000;
 const MAX_BACKOFF_MS = 2_000;
 /** The server pings every second when idle (docs/protocol.md "Heartbeat"): this much silence means the link is gone. */

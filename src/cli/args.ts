@@ -43,6 +43,8 @@ export interface ServerOptions {
   readonly logText?: boolean;
   /** `--irc-port`: also serve IRC clients on this port (docs/irc.md). */
   readonly ircPort?: number;
+  /** `--ircs-port`: also serve IRC clients over TLS, with the server's certificate, on this port (docs/irc.md). */
+  readonly ircsPort?: number;
   /** `--log-level`: the operational log's level (default warn, docs/operations.md "Logs"). */
   readonly logLevel?: LogLevel;
   /** `--http-port`: where the page, `/ws`, `/metrics` and `/healthz` are served (none without it). */
@@ -61,6 +63,8 @@ export interface ClientOptions {
   readonly servers?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   /** TLS to the server with trust on first use (default); false with `--no-tls`. */
   readonly tls?: boolean;
+  /** `--advertise host:port`: the address other clients dial for direct messages (docs/usage.md). */
+  readonly advertise?: { readonly host: string; readonly port: number };
 }
 
 export interface PeerOptions {
@@ -111,6 +115,15 @@ export function peerAddress(value: string): { host: string; port: number } {
   const port = parsePort(match[2]!);
   if (!isValidHost(host) || port === null || port === 0) throw new UsageError(`Invalid peer address: ${value}`);
   return { host: serverHost(host), port };
+}
+
+/** `--advertise host:port`: where other clients should dial this client (port forwarding, NAT). */
+export function advertise(value: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(value);
+  const port = match ? parsePort(match[2]!) : null;
+  if (!match || !isValidHost(match[1]!) || port === null || port === 0)
+    throw new UsageError(`Invalid --advertise: ${value}`);
+  return { host: serverHost(match[1]!), port };
 }
 
 /** `--servers host:port[,host:port...]`: each address as the server host and port are checked. */
@@ -193,6 +206,13 @@ export function logLevel(value: string): LogLevel {
   const level = LOG_LEVELS.find((l) => l === value);
   if (level === undefined) throw new UsageError(`Invalid --log-level: ${value} (one of ${LOG_LEVELS.join(', ')})`);
   return level;
+}
+
+/** `--ircs-port <port>`: IRC over TLS needs the server's TLS, so `--no-tls` refuses it. */
+export function ircsPort(value: string, tls: ServerTlsOption): number {
+  const port = optionPort('ircs-port', value);
+  if (tls.kind === 'off') throw new UsageError(`Invalid --ircs-port: ${value} (it cannot be combined with --no-tls)`);
+  return port;
 }
 
 /** `--http-port <port>`: 0 lets the OS pick. */

@@ -42,7 +42,10 @@ export const serverLines = {
   /** docs/usage.md "TLS": what a client will be asked to trust on first use. */
   tlsFingerprint: (hex: string) => status(`TLS certificate fingerprint ${hex}`),
   ircOnline: (port: number) => status(`IRC gateway is online, listening on port ${port}`),
+  ircsOnline: (port: number) => status(`IRC gateway over TLS is online, listening on port ${port}`),
   httpOnline: (port: number) => status(`Web page, WebSocket and metrics on HTTP port ${port}`),
+  /** docs/operations.md "HTTPS": with `--tls-cert`/`--tls-key` the HTTP side speaks TLS. */
+  httpsOnline: (port: number) => status(`Web page, WebSocket and metrics on HTTPS port ${port}`),
   dataDirInUse: (dir: string) => status(`Data directory ${dir} is in use by another server`),
   dataDirUnusable: (dir: string, reason: string) => status(`Cannot use data directory ${dir}: ${reason}`),
   groupDeleted: (name: string, group: string) => status(`Client ${name} deleted group ${group}`),
@@ -131,6 +134,8 @@ export const clientLines = {
   mailboxFull: (name: string) => status(`Mailbox of ${name} is full, message not delivered`),
   youHaveMessages: () => status('You have messages'),
   savedMessage: (from: string, ts: number, text: string) => `${from}: ${localTime(ts)} ${sanitize(text)}`,
+  /** docs/usage.md "Files" `known_clients`: a pinned name now shows another key. */
+  identityChanged: (name: string) => status(`Warning: the identity of ${name} has changed`),
   receipt: (name: string) => status(`${name} received your saved messages`),
   historyMessage: (from: string, at: number, text: string) =>
     `History_Message ${localTime(at)} ${from}: ${sanitize(text)}`,

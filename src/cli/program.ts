@@ -69,7 +69,12 @@ export function buildProgram(version: string): Command {
   program.option('--tls-cert <pem>', "the server's TLS certificate (default: a self-signed one in its data directory)");
   program.option('--tls-key <pem>', 'the private key of --tls-cert (server)');
   program.option('--no-tls', 'plain TCP instead of TLS (server and client)');
+  program.option(
+    '--advertise <host:port>',
+    'the address other clients dial for private messages, when not this host and listen port (client)',
+  );
   program.option('--irc-port <port>', 'also serve IRC clients on <port> (server, docs/irc.md)');
+  program.option('--ircs-port <port>', 'also serve IRC clients over TLS on <port> (server, docs/irc.md)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   program.option(
     '--log-level <level>',
@@ -100,8 +105,10 @@ type ParsedOptions = {
   tlsCert?: string;
   tlsKey?: string;
   ircPort?: string;
+  ircsPort?: string;
   logLevel?: string;
   httpPort?: string;
+  advertise?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -141,13 +148,18 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   const modes = [opts.server, opts.client, opts.peer].filter((m) => m !== undefined).length;
   if (modes !== 1) throw new args.UsageError(`Choose exactly one mode. Usage: chatapp ${buildProgram('').usage()}`);
   const limits = args.limits(opts);
+  if (opts.client === undefined && opts.advertise !== undefined)
+    throw new args.UsageError(`Invalid --advertise: ${opts.advertise} (a client option)`);
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
     const port = args.serverPort(opts.server);
     const state = args.stateOption(opts.data, opts.ephemeral === true, opts.redis, opts.redisPrefix);
     const logText = opts.logText !== false;
     const tls = args.serverTls(opts.tlsCert, opts.tlsKey, opts.tls !== false);
-    const irc = opts.ircPort === undefined ? {} : { ircPort: args.optionPort('irc-port', opts.ircPort) };
+    const irc = {
+      ...(opts.ircPort === undefined ? {} : { ircPort: args.optionPort('irc-port', opts.ircPort) }),
+      ...(opts.ircsPort === undefined ? {} : { ircsPort: args.ircsPort(opts.ircsPort, tls) }),
+    };
     const logLevel = opts.logLevel === undefined ? undefined : args.logLevel(opts.logLevel);
     const httpPort = opts.httpPort === undefined ? undefined : args.httpPort(opts.httpPort);
     const limitLoopback = opts.limitLoopback === true;
@@ -167,8 +179,9 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     if (opts.tlsKey !== undefined) throw new args.UsageError(`Invalid --tls-key: ${opts.tlsKey} (a server option)`);
     const tls = opts.tls !== false;
     const servers = opts.servers === undefined ? {} : { servers: args.serverList(opts.servers) };
+    const advertise = opts.advertise === undefined ? {} : { advertise: args.advertise(opts.advertise) };
     return runners.client(
-      { name, serverHost, serverPort, listenPort, limits, identityFile: identity, tls, ...servers },
+      { name, serverHost, serverPort, listenPort, limits, identityFile: identity, tls, ...servers, ...advertise },
       io,
     );
   }

@@ -1,3 +1,4 @@
+import { DELETED_ACCOUNT_KEY } from '../protocol/primitives';
 import type { Duplex } from 'node:stream';
 import type { ClientToServerFrame, ServerRequest } from '../protocol/frames';
 import { SERVER_SIDE } from '../protocol/link-frames';
@@ -52,7 +53,6 @@ export interface ChatServerOptions {
 const RATE_EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack', 'saved_ack', 'relayed_ack']);
 
 /** The key a deleted account's last table entry carries: no key (all zero bytes). */
-const EMPTY_KEY = Buffer.alloc(32).toString('base64');
 
 /** How long a drain lets the requests already read finish before it closes the connections anyway. */
 export const DRAIN_GRACE_MS = 5_000;
@@ -391,7 +391,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
     this.membership.disconnected(session, name, leftGroup);
     this.unbind(session);
     this.emit('accountDeleted', name);
-    this.tables.noteChanged({ name, host: '0.0.0.0', port: 0, online: false, key: EMPTY_KEY });
+    this.tables.noteChanged({ name, host: '0.0.0.0', port: 0, online: false, key: DELETED_ACCOUNT_KEY });
   }
 
   /** docs/usage.md: a member that did not ack in time, or fell too far behind, leaves the group and is told so. */

@@ -134,6 +134,21 @@ describe('runCli validation before any network use (docs/usage.md "Command-line 
     expect([r.code, r.stderr, r.calls]).toEqual([2, `Invalid --irc-port: ${port}\n`, []]);
   });
 
+  it.each(['127.0.0.1', '127.0.0.1:0', 'host:65536', '1.2.3:80', ':80'])(
+    'client mode: --advertise %s → exit 2, nothing started',
+    async (value) => {
+      const r = await run(['-c', 'alice', '127.0.0.1', '5000', '0', '--advertise', value]);
+      expect([r.code, r.stderr, r.calls]).toEqual([2, `Invalid --advertise: ${value}\n`, []]);
+    },
+  );
+
+  it('client mode: --advertise reaches the client options; elsewhere it is refused as a client option', async () => {
+    const c = await run(['-c', 'alice', '127.0.0.1', '5000', '0', '--advertise', 'gw.example.org:4000']);
+    expect(c.calls).toEqual([expect.objectContaining({ advertise: { host: 'gw.example.org', port: 4000 } })]);
+    const s = await run(['-s', '0', '--advertise', '10.0.0.1:4000']);
+    expect([s.code, s.stderr, s.calls]).toEqual([2, 'Invalid --advertise: 10.0.0.1:4000 (a client option)\n', []]);
+  });
+
   it('server mode: --irc-port reaches the server options', async () => {
     const r = await run(['-s', '0', '--irc-port', '6667', '--ephemeral']);
     expect(r.calls).toEqual([expect.objectContaining({ port: 0, ircPort: 6667 })]);
