@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream';
-import type { ClientToServerFrame, ServerRequest } from '../protocol/frames';
+import type { ClientToServerFrame, ServerRequest, ServerToClientFrame } from '../protocol/frames';
 import { SERVER_SIDE } from '../protocol/link-frames';
 import { newChallenge } from '../protocol/signing';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
+import { FramedConnection, type ConnectionLimits, type SessionConnection } from '../net/framed-connection';
+import type { SessionLink } from '../net/session-link';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import { toError } from '../util/errors';
@@ -205,7 +206,22 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       stream.destroy();
       return;
     }
-    const conn = new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT);
+    this.handleSessionConnection(
+      new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT),
+    );
+  }
+
+  /**
+   * Takes over an in-process gateway session (docs/architecture.md
+   * "Gateways"): its frames come and go as objects over `link`, and it is
+   * otherwise a session like a socket's.
+   */
+  handleLink(link: SessionLink): void {
+    if (this.stopped) return link.destroy('shutting_down');
+    this.handleSessionConnection(link);
+  }
+
+  private handleSessionConnection(conn: SessionConnection<ClientToServerFrame, ServerToClientFrame>): void {
     const session: Session = new Session(
       ++this.nextId,
       conn,

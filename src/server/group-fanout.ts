@@ -1,12 +1,22 @@
-import { encodeFrame } from '../protocol/codec';
+import { encodeFrame, type EncodedFrame } from '../protocol/codec';
 import type { HistoryEntry, ServerToClientFrame } from '../protocol/frames';
-import type { EncodedFrame } from '../protocol/codec';
-
-/** A `group_msg` encoded once for every recipient. */
-type GroupBytes = EncodedFrame<ServerToClientFrame>;
 import type { Clock, TimerHandle } from '../util/clock';
 import { AckWindow } from './ack-window';
 import type { Session } from './session';
+
+/**
+ * A `group_msg` encoded once for every recipient, with the frame itself for
+ * recipients that take objects (a gateway session's SessionLink).
+ */
+interface GroupBytes {
+  readonly bytes: EncodedFrame<ServerToClientFrame>;
+  readonly frame: ServerToClientFrame;
+}
+
+function encodeGroupMessage(group: string, seq: number, from: string, text: string): GroupBytes {
+  const frame: ServerToClientFrame = { type: 'group_msg', group, seq, from, text };
+  return { bytes: encodeFrame<ServerToClientFrame>(frame), frame };
+}
 
 /** A session with a name: a group member. */
 type Member = Session & { readonly name: string };
@@ -114,7 +124,7 @@ export class GroupFanout {
     const msgSeq = seq ?? ch.seq + 1;
     ch.seq = Math.max(ch.seq, msgSeq);
     const fromName = typeof from === 'string' ? from : from.name;
-    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: msgSeq, from: fromName, text });
+    const bytes = encodeGroupMessage(group, msgSeq, fromName, text);
     const now = this.clock.now();
     let sent = 0;
     for (const r of ch.recipients) {
@@ -135,7 +145,7 @@ export class GroupFanout {
   private deliver(ch: Channel, r: Recipient, seq: number, bytes: GroupBytes, now: number): boolean {
     if (seq <= r.lastSent) return false; // it had this one already (its history, or a repeat)
     r.lastSent = seq;
-    r.session.conn.sendEncoded(bytes);
+    r.session.conn.sendEncoded(bytes.bytes, bytes.frame);
     r.window.push(seq, now);
     // Our queue counts too: a whole turn of fan-out may sit there before the flush.
     if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
@@ -170,13 +180,7 @@ export class GroupFanout {
     const before = r.window.outstanding;
     for (const entry of backlog) {
       if (entry.seq >= firstHeld) break;
-      const bytes = encodeFrame<ServerToClientFrame>({
-        type: 'group_msg',
-        group,
-        seq: entry.seq,
-        from: entry.from,
-        text: entry.text,
-      });
+      const bytes = encodeGroupMessage(group, entry.seq, entry.from, entry.text);
       this.deliver(ch, r, entry.seq, bytes, now);
     }
     for (const { seq, bytes } of held) if (!r.window.dead) this.deliver(ch, r, seq, bytes, now);
@@ -267,7 +271,8 @@ export class GroupFanout {
     const ch = this.channels.get(group);
     if (ch === undefined || ch.recipients.length === 0) return;
     const bytes = encodeFrame<ServerToClientFrame>(frame);
-    for (const r of ch.recipients) if (r.name !== except && r.session.conn.open) r.session.conn.sendEncoded(bytes);
+    for (const r of ch.recipients)
+      if (r.name !== except && r.session.conn.open) r.session.conn.sendEncoded(bytes, frame);
   }
 
   /** Deliveries sent and not yet acked, over every group and member still tracked (stats only: O(members)). */

@@ -1,5 +1,5 @@
 import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
-import type { FramedConnection } from '../net/framed-connection';
+import type { SessionConnection } from '../net/connection-types';
 import { newChallenge } from '../protocol/signing';
 import { PacedOutbox } from './paced-outbox';
 import { TableFeed } from './table-feed';
@@ -50,7 +50,7 @@ export class Session {
 
   constructor(
     readonly id: number,
-    readonly conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>,
+    readonly conn: SessionConnection<ClientToServerFrame, ServerToClientFrame>,
     replies: ReplyCache,
     private readonly onFault: (error: unknown) => void,
     private readonly now: () => number,

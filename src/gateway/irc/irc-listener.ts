@@ -37,7 +37,7 @@ export async function listenIrcGateway(
   const sessions = new Set<IrcSession>();
   const config: GatewayConfig = {
     serverName: options.serverName ?? 'chatapp',
-    connect: (stream) => chat.handleConnection(stream),
+    connect: (link) => chat.handleLink(link),
     limits: chat.limits,
     clock: options.clock ?? systemClock,
     pingMs: options.pingMs ?? DEFAULT_PING_MS,

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { SessionLink } from '../../net/session-link';
 import { IrcLineReader, withinLineLimit } from '../../protocol/irc/line-reader';
 import { ircMessage, parseMessage, serializeMessage, type IrcMessage } from '../../protocol/irc/message';
 import { ERR } from '../../protocol/irc/numerics';
@@ -15,8 +16,8 @@ import { COMMANDS } from './commands';
 export interface GatewayConfig {
   /** The server name IRC clients see as the source of numerics. */
   readonly serverName: string;
-  /** Hands the core one end of a session's link (`ChatServer.handleConnection`). */
-  readonly connect: (stream: Duplex) => void;
+  /** Hands the core one end of a session's link (`ChatServer.handleLink`). */
+  readonly connect: (link: SessionLink) => void;
   readonly limits: Limits;
   readonly clock: Clock;
   /** ms of silence after which the gateway PINGs a client; twice that without an answer closes it. */
@@ -30,6 +31,14 @@ const CLOSE_GRACE_MS = 2_000;
 
 /** Unprocessed lines a session holds before it stops reading its socket (backpressure, not loss). */
 const MAX_QUEUED_LINES = 64;
+
+/**
+ * Requests a session may have in the core at once: past it the session
+ * waits for replies before running the next command, so a client that
+ * blasts PRIVMSGs is read as fast as its messages are fanned out (its
+ * socket is paused once MAX_QUEUED_LINES wait), never dropped.
+ */
+const MAX_IN_FLIGHT = 32;
 
 /**
  * One IRC connection (docs/irc.md): reads lines, runs each command in order
@@ -48,6 +57,8 @@ export class IrcSession {
   private readonly pingTimer: TimerHandle;
   /** Lines of this event-loop turn, written at its end in one write (docs/irc.md "Acks"). */
   private outLines: string[] = [];
+  /** Bytes in `outLines`, counted in the send queue the core's slow-reader rules see. */
+  private outBytes = 0;
   private outCallbacks: (() => void)[] = [];
   /** Highest seq per group in the lines of this turn, acked once they are written. */
   private toAck = new Map<string, number>();
@@ -60,13 +71,14 @@ export class IrcSession {
   ) {
     this.state = new IrcState(config.clock);
     this.lastHeard = config.clock.now();
-    this.link = new CoreLink(config.connect, config.limits, config.clock);
+    this.link = new CoreLink(config.connect, config.limits, config.clock, () => this.backlogBytes);
     this.link.on('push', (frame) => this.onPush(frame));
-    this.link.on('closed', () => this.close());
+    this.link.on('closed', (code) => this.close(code));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => void this.quit(null));
     socket.on('end', () => socket.end());
+    socket.on('drain', () => this.link.drained());
     this.pingTimer = config.clock.setInterval(() => this.checkAlive(), config.pingMs);
   }
 
@@ -80,35 +92,39 @@ export class IrcSession {
     return `${this.nick}!${this.state.user ?? this.nick}@${this.host}`;
   }
 
-  /** Bytes waiting in the socket: past the bound the session stops acking (core.ts slow-reader rule). */
+  /** This connection's send queue: lines of this turn plus bytes the socket has not written yet. */
   get backlogBytes(): number {
-    return this.socket.writableLength;
+    return this.outBytes + this.socket.writableLength;
   }
 
   /** Writes one message; `written` runs once the socket took it (the ack point of a group message). */
   send(message: IrcMessage, written?: () => void): void {
     if (this.closed || this.socket.destroyed) return;
-    if (this.outLines.push(serializeMessage(message)) === 1) process.nextTick(() => this.flush());
+    const line = serializeMessage(message);
+    this.outBytes += line.length + 2;
+    if (this.outLines.push(line) === 1) process.nextTick(() => this.flush());
     if (written !== undefined) this.outCallbacks.push(written);
   }
 
-  /** One socket write per turn; its callbacks (acks) run once the socket took it. */
+  /**
+   * One socket write per turn. A group message is acked as soon as its line
+   * is in the connection's send queue (docs/irc.md "Acks and slow
+   * readers"), as an IRC server counts a line sent once queued: the core's
+   * slow-reader rules then watch that queue, not the ack's timing.
+   */
   private flush(): void {
+    if (this.outLines.length === 0) return; // flushed early by quit()
     const text = this.outLines.join('\r\n') + '\r\n';
     const callbacks = this.outCallbacks;
     const acks = this.toAck;
     this.outLines = [];
+    this.outBytes = 0;
     this.outCallbacks = [];
     this.toAck = new Map();
     if (this.socket.destroyed) return;
-    if (acks.size > 0) callbacks.push(() => this.ack(acks));
     this.socket.write(text, callbacks.length === 0 ? undefined : () => callbacks.forEach((done) => done()));
-  }
-
-  /** Past the bound the session stops acking, so the core treats it as the slow reader it is. */
-  private ack(acks: ReadonlyMap<string, number>): void {
-    if (this.backlogBytes > this.config.limits.maxOutboundBytes) return;
     for (const [group, seq] of acks) this.link.notify({ type: 'group_ack', group, seq });
+    this.link.wrote();
   }
 
   /** A numeric reply from the server to this user: `:server <num> <nick> params...`. */
@@ -131,15 +147,19 @@ export class IrcSession {
     // docs/irc.md "Accounts": a guest's name is bound only while it is online.
     if (this.state.guest && this.state.registeredName !== null)
       await this.link.request({ type: 'delete_account', name: this.state.registeredName });
-    await this.link.close();
+    this.link.close();
+    this.flush(); // the ERROR line goes before the end
     this.socket.end();
     this.config.clock.setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS); // a peer that never reads
 
     this.onGone(this);
   }
 
-  private close(): void {
-    void this.quit('Connection closed by the server');
+  /** The core closed the link: a slow reader is cut off at once, as an IRC server drops a full sendq. */
+  private close(code: string | undefined): void {
+    if (code !== 'slow_consumer') return void this.quit('Connection closed by the server');
+    void this.quit('SendQ exceeded');
+    this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {
@@ -167,6 +187,7 @@ export class IrcSession {
     try {
       for (let next = this.queue.shift(); next !== undefined && !this.closed; next = this.queue.shift()) {
         await this.dispatch(next);
+        while (this.link.inFlight >= MAX_IN_FLIGHT && !this.closed) await this.link.room(MAX_IN_FLIGHT);
         if (this.queue.length < MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();
       }
     } finally {
@@ -220,12 +241,11 @@ export class IrcSession {
     }
   }
 
-  /** docs/irc.md "Acks": acked once the socket took the line, unless the socket's backlog is past the bound. */
+  /** docs/irc.md "Acks": acked once the line is in the socket's send queue. */
   private deliverGroupMessage(group: string, seq: number, from: string, text: string): void {
     const lines = this.state.splitText(`${from}!${from}@chatapp`, 'PRIVMSG', channelOf(group), text, seq);
     for (const line of lines) this.send(line);
     this.toAck.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
-    if (this.backlogBytes > 4 * this.config.limits.maxOutboundBytes) this.socket.destroy(); // slow reader
   }
 
   private kicked(group: string, reason: string): void {
