@@ -5,12 +5,13 @@ import { ircMessage, parseMessage, serializeMessage, type IrcMessage } from '../
 import { ERR } from '../../protocol/irc/numerics';
 import { channelOf } from '../../protocol/irc/casemap';
 import type { Limits } from '../../protocol/limits';
-import type { ServerToClientFrame } from '../../protocol/frames';
+import type { FrameOf, ServerToClientFrame } from '../../protocol/frames';
 import { ERROR_CODES } from '../../protocol/errors';
 import type { Clock, TimerHandle } from '../../util/clock';
 import { CoreLink } from './core-link';
 import { IrcState } from './irc-state';
 import { COMMANDS } from './commands';
+import { groupMessageLines } from './shared-lines';
 
 /** What every session of one gateway shares. */
 export interface GatewayConfig {
@@ -100,10 +101,14 @@ export class IrcSession {
   /** Writes one message; `written` runs once the socket took it (the ack point of a group message). */
   send(message: IrcMessage, written?: () => void): void {
     if (this.closed || this.socket.destroyed) return;
-    const line = serializeMessage(message);
-    this.outBytes += line.length + 2;
-    if (this.outLines.push(line) === 1) process.nextTick(() => this.flush());
+    this.sendLines(serializeMessage(message));
     if (written !== undefined) this.outCallbacks.push(written);
+  }
+
+  /** Queues serialized lines (joined by CR LF) for this turn's write. */
+  private sendLines(lines: string): void {
+    this.outBytes += lines.length + 2;
+    if (this.outLines.push(lines) === 1) process.nextTick(() => this.flush());
   }
 
   /**
@@ -213,7 +218,7 @@ export class IrcSession {
   private onPush(frame: ServerToClientFrame): void {
     switch (frame.type) {
       case 'group_msg':
-        return this.deliverGroupMessage(frame.group, frame.seq, frame.from, frame.text);
+        return this.deliverGroupMessage(frame);
       case 'presence':
         return this.send(
           ircMessage(`${frame.name}!${frame.name}@chatapp`, frame.state === 'joined' ? 'JOIN' : 'PART', [
@@ -242,10 +247,10 @@ export class IrcSession {
   }
 
   /** docs/irc.md "Acks": acked once the line is in the socket's send queue. */
-  private deliverGroupMessage(group: string, seq: number, from: string, text: string): void {
-    const lines = this.state.splitText(`${from}!${from}@chatapp`, 'PRIVMSG', channelOf(group), text, seq);
-    for (const line of lines) this.send(line);
-    this.toAck.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
+  private deliverGroupMessage(frame: FrameOf<ServerToClientFrame, 'group_msg'>): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.sendLines(groupMessageLines(this.state, frame)); // formatted once for all members
+    this.toAck.set(frame.group, frame.seq); // acks are cumulative: one per written batch, for its highest seq
   }
 
   private kicked(group: string, reason: string): void {
