@@ -58,7 +58,14 @@ const SUITE: readonly SuiteEntry[] = [
   { scenario: 'overload', clients: 500, messages: 20, window: 64 },
   { scenario: 'join', clients: 10_000, messages: 0, timeoutSeconds: 20 },
   { scenario: 'private', clients: 200, messages: 100, window: 4 },
+  // The issue's IRC run: 100 IRC clients × 1,000 PRIVMSGs on one channel, then the same against InspIRCd.
+  { scenario: 'irc-fanout', clients: 100, messages: 1_000, window: 8, timeoutSeconds: 120 },
 ];
+
+/** Defaults of a scenario run alone (`--scenario`) where they are not the generic ones: the issue's IRC run. */
+const ALONE: Partial<Record<ScenarioName, Omit<SuiteEntry, 'scenario'>>> = {
+  'irc-fanout': { clients: 100, messages: 1_000, window: 8, timeoutSeconds: 120 },
+};
 
 const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private|history|saved|startup|irc-fanout] [--clients N]
   [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--dm-client library|lean] [--profile DIR]
@@ -172,7 +179,14 @@ async function main(): Promise<void> {
   const { options, scenario, json, explicit, repeat } = parse(process.argv.slice(2));
   const runs: SuiteEntry[] =
     scenario !== null
-      ? [{ scenario, clients: options.clients, messages: options.messages }]
+      ? [
+          {
+            ...ALONE[scenario],
+            scenario,
+            clients: explicit.has('clients') ? options.clients : (ALONE[scenario]?.clients ?? options.clients),
+            messages: explicit.has('messages') ? options.messages : (ALONE[scenario]?.messages ?? options.messages),
+          },
+        ]
       : SUITE.map((s) => ({
           ...s,
           clients: explicit.has('clients') ? options.clients : s.clients,

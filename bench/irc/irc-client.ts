@@ -84,10 +84,10 @@ export class IrcClient {
     return this.command(`JOIN ${CHANNEL}\r\n`, ' 366 ');
   }
 
-  /** Fan-out: sends `total` messages, at most `window` ahead of what the neighbour received. */
+  /** Fan-out: sends `total` messages, at most `window` ahead of what the neighbour received (0: all at once). */
   startSending(total: number, window: number, textSize: number): void {
     this.sendTotal = total;
-    this.window = window;
+    this.window = window === 0 ? Infinity : window;
     this.textSize = textSize;
     this.topUp();
     if (total === 0) this.onSendDone?.();
