@@ -221,7 +221,9 @@ export function targets(results: readonly ScenarioResult[]): string[] {
       anchor === null ? null : clean && rate >= (anchor.deliveriesPerSec ?? Infinity),
       `${num(irc.deliveriesPerSec)}/s, lost ${num(irc.lost)}, duplicates ${num(irc.duplicates)}; ` +
         (anchor === null
-          ? String(irc.extra['anchor'] ?? 'no anchor run')
+          ? typeof irc.extra['anchor'] === 'string'
+            ? irc.extra['anchor']
+            : 'no anchor run'
           : `${anchor.server} ${num(anchor.deliveriesPerSec)}/s, lost ${num(anchor.lost)}, duplicates ${num(anchor.duplicates)}`),
     );
   }

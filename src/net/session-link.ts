@@ -55,6 +55,13 @@ export class SessionLink
   private peer: LinkPeer | null = null;
   private queue: ServerToClientFrame[] = [];
   private queuedBytes = 0;
+  /**
+   * The peer's send queue as it last reported it (after each write, on
+   * drain, on every tick): read once per delivery by the fan-out, so it is
+   * not asked each time. Between reports the socket only drains, so this
+   * never under-counts.
+   */
+  private peerBacklog = 0;
   /** Requests from the peer not yet handed to the core (paused, or over the rate). */
   private readonly inbound: ClientToServerFrame[] = [];
   private readonly rate: RateLimiter | null;
@@ -98,7 +105,7 @@ export class SessionLink
   }
 
   get outboundBytes(): number {
-    return this.queuedBytes + (this.peer?.backlogBytes() ?? 0);
+    return this.queuedBytes + this.peerBacklog;
   }
 
   get congested(): boolean {
@@ -141,27 +148,33 @@ export class SessionLink
 
   /** The peer wrote to its client: past the hard cap it is dropped now, as a socket would be. */
   wrote(): void {
+    this.peerBacklog = this.peer?.backlogBytes() ?? 0;
     this.checkCongestion();
   }
 
   /** The peer's send queue drained: the core's flow control hears 'drain' once it is under the bound. */
   drained(): void {
+    this.peerBacklog = this.peer?.backlogBytes() ?? 0;
     if (this.congestedSince !== null && this.outboundBytes <= this.limits.maxOutboundBytes) {
       this.congestedSince = null;
       this.emit('drain');
     }
   }
 
-  /** A frame from the gateway to the core: checked as any client's, over the rate it waits. */
+  /**
+   * A frame from the gateway to the core: a request is checked as any
+   * client's and waits while over the rate; an ack (built from the core's
+   * own frames) goes straight in.
+   */
   deliver(frame: ClientToServerFrame): void {
     if (!this.open) return;
+    if (EXEMPT.has(frame.type)) return this.hand(frame);
     const checked = ClientToServerFrame.safeParse(frame);
     if (!checked.success) {
       this.emit('rejected', 'bad_frame');
       const id = 'id' in frame ? frame.id : undefined;
       return this.sendError('bad_frame', checked.error.issues[0]?.message ?? ERROR_CODES.bad_frame, id);
     }
-    if (EXEMPT.has(checked.data.type)) return this.hand(checked.data);
     this.inbound.push(checked.data);
     this.pump();
   }
@@ -213,6 +226,7 @@ export class SessionLink
   }
 
   tick(now: number): void {
+    this.drained(); // a write that completed without a 'drain' event (the socket never passed its high-water mark)
     if (this.congestedSince !== null && now - this.congestedSince > this.limits.drainTimeoutMs)
       this.destroy('slow_consumer');
   }

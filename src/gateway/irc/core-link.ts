@@ -115,6 +115,7 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
   }
 
   private onFrame(frame: ServerToClientFrame): void {
+    if (frame.type === 'group_msg') return void this.emit('push', frame); // the hot path: one per delivery
     if (frame.type === 'hello') {
       this.helloChallenge = frame.challenge;
       for (const waiter of this.helloWaiters.splice(0)) waiter(frame.challenge);
