@@ -148,7 +148,7 @@ export class SessionLink
 
   /** The peer wrote to its client: past the hard cap it is dropped now, as a socket would be. */
   wrote(): void {
-    this.peerBacklog = this.peer?.backlogBytes() ?? 0;
+    this.drained(); // a write the socket took at once: no 'drain' event will say so
     this.checkCongestion();
   }
 

@@ -85,6 +85,24 @@ export class RawIrc {
     });
   }
 
+  /** Resolves with the lines from `from` on that match, once there are at least `count` of them. */
+  waitForCount(
+    matcher: IrcMatcher,
+    count: number,
+    options: { from?: number; timeoutMs?: number } = {},
+  ): Promise<string[]> {
+    const from = options.from ?? 0;
+    return this.waiters.wait({
+      what: `${count} IRC lines ${String(matcher)}`,
+      timeoutMs: options.timeoutMs,
+      probe: () => {
+        const found = this.lines.slice(from).filter((l) => matches(l, matcher));
+        return found.length >= count ? { value: found } : null;
+      },
+      hopeless: () => (this.ended ? 'the connection closed' : null),
+    });
+  }
+
   /** Resolves once the server closed the connection. */
   waitClosed(timeoutMs?: number): Promise<void> {
     return this.waiters.wait({

@@ -57,7 +57,7 @@ export class IrcSession {
   private lastHeard: number;
   private readonly pingTimer: TimerHandle;
   /** Lines of this event-loop turn, written at its end in one write (docs/irc.md "Acks"). */
-  private outLines: string[] = [];
+  private outLines: Buffer[] = [];
   /** Bytes in `outLines`, counted in the send queue the core's slow-reader rules see. */
   private outBytes = 0;
   private outCallbacks: (() => void)[] = [];
@@ -101,13 +101,13 @@ export class IrcSession {
   /** Writes one message; `written` runs once the socket took it (the ack point of a group message). */
   send(message: IrcMessage, written?: () => void): void {
     if (this.closed || this.socket.destroyed) return;
-    this.sendLines(serializeMessage(message));
+    this.sendLines(Buffer.from(`${serializeMessage(message)}\r\n`, 'utf8'));
     if (written !== undefined) this.outCallbacks.push(written);
   }
 
-  /** Queues serialized lines (joined by CR LF) for this turn's write. */
-  private sendLines(lines: string): void {
-    this.outBytes += lines.length + 2;
+  /** Queues serialized lines (each ending in CR LF) for this turn's write. */
+  private sendLines(lines: Buffer): void {
+    this.outBytes += lines.length;
     if (this.outLines.push(lines) === 1) process.nextTick(() => this.flush());
   }
 
@@ -119,7 +119,8 @@ export class IrcSession {
    */
   private flush(): void {
     if (this.outLines.length === 0) return; // flushed early by quit()
-    const text = this.outLines.join('\r\n') + '\r\n';
+    // One copy into one buffer: cheaper than a write per line, or a string joined and encoded per member.
+    const bytes = this.outLines.length === 1 ? this.outLines[0]! : Buffer.concat(this.outLines, this.outBytes);
     const callbacks = this.outCallbacks;
     const acks = this.toAck;
     this.outLines = [];
@@ -127,7 +128,7 @@ export class IrcSession {
     this.outCallbacks = [];
     this.toAck = new Map();
     if (this.socket.destroyed) return;
-    this.socket.write(text, callbacks.length === 0 ? undefined : () => callbacks.forEach((done) => done()));
+    this.socket.write(bytes, callbacks.length === 0 ? undefined : () => callbacks.forEach((done) => done()));
     for (const [group, seq] of acks) this.link.notify({ type: 'group_ack', group, seq });
     this.link.wrote();
   }

@@ -14,21 +14,21 @@ type GroupMessage = FrameOf<ServerToClientFrame, 'group_msg'>;
  * `time` tag is the moment the first member's copy was formatted, which is
  * the same event-loop turn.
  */
-const cache = new WeakMap<GroupMessage, Map<number, string>>();
+const cache = new WeakMap<GroupMessage, Map<number, Buffer>>();
 
-/** The lines (joined by CR LF, without the final one) that show `frame` to a client in `state`'s channel. */
-export function groupMessageLines(state: IrcState, frame: GroupMessage): string {
+/** The lines (each ending in CR LF) that show `frame` to a client in `state`'s channel. */
+export function groupMessageLines(state: IrcState, frame: GroupMessage): Buffer {
   const variant = (state.caps.has('server-time') ? 1 : 0) + (state.caps.has('message-tags') ? 2 : 0);
   let variants = cache.get(frame);
   const hit = variants?.get(variant);
   if (hit !== undefined) return hit;
   const source = `${frame.from}!${frame.from}@chatapp`;
   const lines = state.splitText(source, 'PRIVMSG', channelOf(frame.group), frame.text, frame.seq);
-  const text = lines.map(serializeMessage).join('\r\n');
+  const bytes = Buffer.from(lines.map((line) => `${serializeMessage(line)}\r\n`).join(''), 'utf8');
   if (variants === undefined) {
-    variants = new Map<number, string>();
+    variants = new Map<number, Buffer>();
     cache.set(frame, variants);
   }
-  variants.set(variant, text);
-  return text;
+  variants.set(variant, bytes);
+  return bytes;
 }
