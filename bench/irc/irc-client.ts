@@ -25,6 +25,8 @@ export class IrcRun {
   fromMismatches = 0;
   lastDeliveryAt = 0;
   closes = 0;
+  /** KICKs from #bench the members got (chatapp removes a member it gave up on with one). */
+  kicks = 0;
   /** Send times of the deliveries in the read batch being parsed. */
   readonly batch: number[] = [];
 
@@ -159,6 +161,8 @@ export class IrcClient {
   private line(text: string, start: number, end: number): void {
     const at = text.indexOf(PRIVMSG, start);
     if (at !== -1 && at < end) return this.delivery(text, start, at, end);
+    const kick = text.indexOf(` KICK ${CHANNEL} `, start);
+    if (kick !== -1 && kick < end) this.run.kicks++;
     if (text.startsWith('PING', start)) {
       this.socket.write(`PONG${text.slice(start + 4, end)}\r\n`);
       return;

@@ -125,6 +125,7 @@ async function runGroup(options: IrcOptions): Promise<ScenarioResult> {
       textBytes: options.size,
       lostToRemoved: loss.lostToRemoved,
       connectionsClosed: run.closes,
+      membersRemoved: run.kicks,
       fromMismatches: run.fromMismatches,
       achievedRate:
         schedule === null

@@ -55,12 +55,17 @@ interface Channel {
   /** The members as an array for the hot loop; rebuilt (copy-on-write) when one joins or leaves. */
   recipients: readonly Recipient[];
   timer: TimerHandle | null;
+  /** When `timer` is due: a check that runs far later than this ran after a stall of this process. */
+  due: number;
   /** Recipients whose outbound queue is over maxOutboundBytes; each leaves on 'drain' or close. */
   readonly congested: Set<Session>;
   /** Recipients whose unacked backlog is over the soft bound; each leaves from `ack()` (or removal). */
   readonly backlogged: Set<Session>;
   readonly pausedSenders: Set<Session>;
 }
+
+/** A check later than ackTimeoutMs ÷ this means the process stalled (see `check`). */
+const STALL_FRACTION = 4;
 
 /** Bounds of a member's unacked backlog (docs/architecture.md "Flow control and memory bounds"). */
 export interface BacklogLimits {
@@ -300,6 +305,7 @@ export class GroupFanout {
         members: new Map(),
         recipients: [],
         timer: null,
+        due: 0,
         congested: new Set(),
         backlogged: new Set(),
         pausedSenders: new Set(),
@@ -310,13 +316,23 @@ export class GroupFanout {
   }
 
   private arm(ch: Channel, ms: number): void {
+    ch.due = this.clock.now() + Math.max(1, ms);
     ch.timer = this.clock.setTimeout(() => this.check(ch), Math.max(1, ms));
   }
 
-  /** Timer: report members past their deadline, re-arm at the next earliest one. */
+  /**
+   * Timer: report members past their deadline, re-arm at the next earliest
+   * one. A deadline counts the member's lag, not this process's: when the
+   * timer runs far past its time, the process stalled (a long turn, a GC
+   * pause, a starved CPU), and deliveries made before the stall may still
+   * be waiting for the end of the turn to be written, their acks unread.
+   * Then nobody is judged now; the check runs again once the stalled work
+   * is done, as long after as the stall lasted.
+   */
   private check(ch: Channel): void {
     ch.timer = null;
     const now = this.clock.now();
+    const stalled = now - ch.due;
     let next = Infinity;
     const late: Recipient[] = [];
     for (const r of ch.members.values()) {
@@ -328,6 +344,8 @@ export class GroupFanout {
       if (deadline <= now) late.push(r);
       else next = Math.min(next, deadline);
     }
+    if (late.length > 0 && stalled > this.ackTimeoutMs / STALL_FRACTION)
+      return this.arm(ch, Math.min(stalled, this.ackTimeoutMs));
     if (next !== Infinity) this.arm(ch, next - now);
     for (const r of late) this.drop(ch, r, 'unresponsive');
   }
