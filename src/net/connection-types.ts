@@ -54,6 +54,16 @@ export function tickPeriod(limits: ConnectionLimits): number {
 }
 
 /**
+ * A frame sent to many connections (group fan-out): encoded at most once,
+ * the first time a connection asks for its bytes. A socket writes `bytes`;
+ * an in-process SessionLink passes `frame` on and never encodes it.
+ */
+export interface SharedFrame<Out> {
+  readonly frame: Out;
+  readonly bytes: EncodedFrame<Out>;
+}
+
+/**
  * What a server Session needs of its connection (docs/architecture.md
  * "Gateways"): a FramedConnection over a socket, or a SessionLink that hands
  * frames to an in-process gateway session as objects. Both queue what is
@@ -70,11 +80,10 @@ export interface SessionConnection<In, Out> {
   readonly congested: boolean;
   readonly remoteAddress: string | undefined;
   send(frame: Out): void;
-  /**
-   * Queues a frame encoded once for several connections (fan-out); `frame`
-   * is the same frame as an object, for a link that takes objects.
-   */
-  sendEncoded(bytes: EncodedFrame<Out>, frame?: Out): void;
+  /** Queues a frame encoded once for several connections. */
+  sendEncoded(bytes: EncodedFrame<Out>): void;
+  /** Queues a frame shared by several connections (fan-out), as bytes or as the object. */
+  sendShared(shared: SharedFrame<Out>): void;
   sendError(code: ErrorCode, message?: string, id?: string): void;
   close(code?: ErrorCode, message?: string): void;
   closeAndWait(code?: ErrorCode, message?: string): Promise<CloseInfo>;

@@ -15,6 +15,7 @@ import {
   type ConnectionLimits,
   type ConnectionState,
   type SessionConnection,
+  type SharedFrame,
 } from './connection-types';
 import { InboundPolicy } from './inbound-policy';
 import { sharedTicker, type SharedTicker, type Tickable } from './ticker';
@@ -157,6 +158,11 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   /** Queues a frame encoded once for several connections (fan-out). Dropped unless open. */
   sendEncoded(bytes: EncodedFrame<Out>): void {
     this.enqueue(bytes);
+  }
+
+  /** A shared frame goes as its bytes (encoded by the first connection that needs them). */
+  sendShared(shared: SharedFrame<Out>): void {
+    if (this.open) this.enqueue(shared.bytes);
   }
 
   private sendControl(frame: ControlFrame): void {

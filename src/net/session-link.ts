@@ -4,7 +4,7 @@ import { ClientToServerFrame, type ServerToClientFrame } from '../protocol/frame
 import type { Clock } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
-import type { CloseInfo, ConnectionEvents, ConnectionState, SessionConnection } from './connection-types';
+import type { CloseInfo, ConnectionEvents, ConnectionState, SessionConnection, SharedFrame } from './connection-types';
 import { RateLimiter } from './rate-limit';
 import { sharedTicker, type SharedTicker, type Tickable } from './ticker';
 import { scheduleFlush, type Flushable } from './write-batcher';
@@ -32,6 +32,8 @@ export interface SessionLinkLimits {
 const HARD_CAP_FACTOR = 4;
 /** What a frame queued without bytes is counted as until the peer has it. */
 const FRAME_ESTIMATE_BYTES = 128;
+/** A group message's line beside its text (source, command, channel, tags): what it adds to the send queue. */
+const GROUP_MSG_OVERHEAD = 64;
 /** Frames that never wait for the rate limit: acks (a late ack would look like a slow member). */
 const EXEMPT: ReadonlySet<ClientToServerFrame['type']> = new Set(['group_ack', 'saved_ack', 'relayed_ack']);
 
@@ -121,10 +123,16 @@ export class SessionLink
     this.enqueue(frame, FRAME_ESTIMATE_BYTES);
   }
 
-  /** Fan-out passes the object beside its bytes; a frame without one (a table chunk) is decoded here. */
-  sendEncoded(bytes: EncodedFrame<ServerToClientFrame>, frame?: ServerToClientFrame): void {
+  /** Bytes encoded elsewhere (a table chunk) are decoded here: rare, and the gateway ignores them. */
+  sendEncoded(bytes: EncodedFrame<ServerToClientFrame>): void {
     if (!this.open) return;
-    this.enqueue(frame ?? (JSON.parse(bytes.toString('utf8')) as ServerToClientFrame), bytes.length);
+    this.enqueue(JSON.parse(bytes.toString('utf8')) as ServerToClientFrame, bytes.length);
+  }
+
+  /** Fan-out: the object goes on as it is, never encoded for this link. */
+  sendShared(shared: SharedFrame<ServerToClientFrame>): void {
+    const frame = shared.frame;
+    this.enqueue(frame, frame.type === 'group_msg' ? frame.text.length + GROUP_MSG_OVERHEAD : FRAME_ESTIMATE_BYTES);
   }
 
   sendError(code: ErrorCode, message: string = ERROR_CODES[code], id?: string): void {

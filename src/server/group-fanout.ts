@@ -3,19 +3,25 @@ import type { HistoryEntry, ServerToClientFrame } from '../protocol/frames';
 import type { Clock, TimerHandle } from '../util/clock';
 import { AckWindow } from './ack-window';
 import type { Session } from './session';
+import type { SharedFrame } from '../net/connection-types';
 
 /**
- * A `group_msg` encoded once for every recipient, with the frame itself for
- * recipients that take objects (a gateway session's SessionLink).
+ * A frame for every recipient: encoded once, when the first socket needs its
+ * bytes — a group whose members are all in-process gateway sessions
+ * (SessionLink) never encodes it.
  */
-interface GroupBytes {
-  readonly bytes: EncodedFrame<ServerToClientFrame>;
-  readonly frame: ServerToClientFrame;
+class GroupBytes implements SharedFrame<ServerToClientFrame> {
+  private encoded: EncodedFrame<ServerToClientFrame> | null = null;
+
+  constructor(readonly frame: ServerToClientFrame) {}
+
+  get bytes(): EncodedFrame<ServerToClientFrame> {
+    return (this.encoded ??= encodeFrame<ServerToClientFrame>(this.frame));
+  }
 }
 
 function encodeGroupMessage(group: string, seq: number, from: string, text: string): GroupBytes {
-  const frame: ServerToClientFrame = { type: 'group_msg', group, seq, from, text };
-  return { bytes: encodeFrame<ServerToClientFrame>(frame), frame };
+  return new GroupBytes({ type: 'group_msg', group, seq, from, text });
 }
 
 /** A session with a name: a group member. */
@@ -150,7 +156,7 @@ export class GroupFanout {
   private deliver(ch: Channel, r: Recipient, seq: number, bytes: GroupBytes, now: number): boolean {
     if (seq <= r.lastSent) return false; // it had this one already (its history, or a repeat)
     r.lastSent = seq;
-    r.session.conn.sendEncoded(bytes.bytes, bytes.frame);
+    r.session.conn.sendShared(bytes);
     r.window.push(seq, now);
     // Our queue counts too: a whole turn of fan-out may sit there before the flush.
     if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
@@ -275,9 +281,8 @@ export class GroupFanout {
   announce(group: string, except: string, frame: ServerToClientFrame): void {
     const ch = this.channels.get(group);
     if (ch === undefined || ch.recipients.length === 0) return;
-    const bytes = encodeFrame<ServerToClientFrame>(frame);
-    for (const r of ch.recipients)
-      if (r.name !== except && r.session.conn.open) r.session.conn.sendEncoded(bytes, frame);
+    const shared = new GroupBytes(frame);
+    for (const r of ch.recipients) if (r.name !== except && r.session.conn.open) r.session.conn.sendShared(shared);
   }
 
   /** Deliveries sent and not yet acked, over every group and member still tracked (stats only: O(members)). */

@@ -31,7 +31,12 @@ describe('SessionLink', () => {
   it('hands the frames of one turn to the peer as the same objects, in order, in one batch', async () => {
     const { link, batches } = setup();
     const first = groupMsg(1);
-    link.sendEncoded(Buffer.from('{"ignored":true}\n') as never, first);
+    link.sendShared({
+      frame: first,
+      get bytes(): never {
+        throw new Error('a link never encodes');
+      },
+    });
     link.send(groupMsg(2));
     expect(batches).toEqual([]); // nothing before the end of the turn
     await endOfTurn();

@@ -19,6 +19,9 @@ class StubConn extends TypedEmitter<{ drain: []; close: [] }> {
   sendEncoded(bytes: Buffer): void {
     this.sent.push(bytes);
   }
+  sendShared(shared: { bytes: Buffer }): void {
+    this.sent.push(shared.bytes);
+  }
   send(): void {}
   pause(): void {
     this.paused = true;

@@ -45,6 +45,11 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
   private helloChallenge: string | null = null;
   private readonly helloWaiters: ((challenge: string | null) => void)[] = [];
   private roomWaiters: (() => void)[] = [];
+  /**
+   * The hot path, one call per delivery: group messages go straight to this
+   * handler when one is set, not through the 'push' event.
+   */
+  onGroupMessage: ((frame: FrameOf<ServerToClientFrame, 'group_msg'>) => void) | null = null;
   private ended = false;
 
   /**
@@ -56,7 +61,11 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
     this.link = new SessionLink(limits, clock);
     this.link.attach({
       receive: (frames) => {
-        for (const frame of frames) this.onFrame(frame);
+        const direct = this.onGroupMessage;
+        for (const frame of frames) {
+          if (frame.type === 'group_msg' && direct !== null) direct(frame);
+          else this.onFrame(frame);
+        }
       },
       backlogBytes,
       closed: (code) => this.onClose(code),
@@ -115,7 +124,6 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
   }
 
   private onFrame(frame: ServerToClientFrame): void {
-    if (frame.type === 'group_msg') return void this.emit('push', frame); // the hot path: one per delivery
     if (frame.type === 'hello') {
       this.helloChallenge = frame.challenge;
       for (const waiter of this.helloWaiters.splice(0)) waiter(frame.challenge);

@@ -74,6 +74,7 @@ export class IrcSession {
     this.lastHeard = config.clock.now();
     this.link = new CoreLink(config.connect, config.limits, config.clock, () => this.backlogBytes);
     this.link.on('push', (frame) => this.onPush(frame));
+    this.link.onGroupMessage = (frame) => this.deliverGroupMessage(frame);
     this.link.on('closed', (code) => this.close(code));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
