@@ -29,12 +29,15 @@ afterAll(async () => {
 test(`${CLIENTS} IRC clients × ${MESSAGES} messages each, all sent at once: every member gets every other's messages once, in one order, and nobody is removed`, async () => {
   server = await startServer(['--irc-port', '0', '--ephemeral']);
   const port = Number(IRC_ONLINE.exec(await server.proc.waitForLine(IRC_ONLINE))![1]);
-  for (let i = 0; i < CLIENTS; i++) {
+  const joined = async (i: number): Promise<RawIrc> => {
     const irc = await RawIrc.registered(port, `fan${i}`);
     clients.push(irc);
     irc.send('JOIN #fan');
     await irc.waitFor(/ 366 \S+ #fan /);
-  }
+    return irc;
+  };
+  const all = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => joined(i)));
+  clients.splice(0, clients.length, ...all); // in index order
   const starts = clients.map((c) => c.mark());
   for (const [i, c] of clients.entries())
     c.write(Array.from({ length: MESSAGES }, (_, n) => `PRIVMSG #fan :m ${i} ${n}\r\n`).join(''));

@@ -91,12 +91,14 @@ export class RawIrc {
     count: number,
     options: { from?: number; timeoutMs?: number } = {},
   ): Promise<string[]> {
-    const from = options.from ?? 0;
+    const found: string[] = [];
+    let scanned = options.from ?? 0; // each line is matched once, however often the probe runs
     return this.waiters.wait({
       what: `${count} IRC lines ${String(matcher)}`,
       timeoutMs: options.timeoutMs,
       probe: () => {
-        const found = this.lines.slice(from).filter((l) => matches(l, matcher));
+        for (; scanned < this.lines.length; scanned++)
+          if (matches(this.lines[scanned]!, matcher)) found.push(this.lines[scanned]!);
         return found.length >= count ? { value: found } : null;
       },
       hopeless: () => (this.ended ? 'the connection closed' : null),
