@@ -35,7 +35,7 @@ const SCENARIOS = {
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
-/** The default suite: sized so the whole run stays under two minutes on 2 cores. */
+/** The default suite: about two minutes on 2 cores, plus two to three for the IRC run (chatapp, then InspIRCd). */
 interface SuiteEntry {
   scenario: ScenarioName;
   clients: number;
