@@ -65,7 +65,7 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       expect(await store.disconnect('alice', 2)).toBeNull();
       expect(await store.disconnect('alice', 1)).toMatchObject({
         entry: { name: 'alice', online: false },
-        leftGroup: 'g',
+        leftGroups: ['g'],
       });
       expect(await store.membersOf('g')).toEqual([]);
       expect(await store.disconnect('alice', 1)).toBeNull();
@@ -99,7 +99,7 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       await store.createGroup('g', 'bob');
       await store.join('bob', 'g');
       expect(await store.deleteAccount('bob', 2)).toEqual({ ok: false, code: 'not_registered' });
-      expect(await store.deleteAccount('bob', 3)).toEqual({ ok: true, leftGroup: 'g' });
+      expect(await store.deleteAccount('bob', 3)).toEqual({ ok: true, leftGroups: ['g'] });
       expect(await store.mailbox('bob')).toEqual([]);
       expect(await store.lookup('bob')).toBeNull();
       expect(await store.register(reg('bob', 5000, '127.0.0.1', OTHER_KEY), 4)).toMatchObject({ ok: true });
@@ -119,6 +119,31 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       expect(await store.leave('x')).toEqual({ ok: true, group: 'a' });
       expect(await store.leave('x')).toEqual({ ok: false, code: 'not_in_group' });
       expect(await store.membersOf('nope')).toBeUndefined();
+    });
+
+    it('keep: a member in several groups leaves one at a time, and all at once when it goes offline', async () => {
+      await store.register(reg('alice'), 1);
+      for (const g of ['a', 'b', 'c']) await store.createGroup(g, 'alice');
+      expect(await store.join('alice', 'a', true)).toEqual({ ok: true, left: null });
+      expect(await store.join('alice', 'B', true)).toEqual({ ok: true, left: null, group: 'b' });
+      expect(await store.join('alice', 'b', true)).toEqual({ ok: true, left: null });
+      expect(await store.join('alice', 'c', true)).toEqual({ ok: true, left: null });
+      expect(await store.membersOf('b')).toEqual(['alice']);
+      expect(await store.leave('alice', 'b')).toEqual({ ok: true, group: 'b' });
+      expect(await store.leave('alice', 'b')).toEqual({ ok: false, code: 'not_in_group' });
+      expect(await store.membersOf('b')).toEqual([]);
+      expect(await store.deleteGroup('c', 'alice')).toEqual({ ok: true, members: ['alice'] });
+      await store.createGroup('c', 'alice');
+      expect(await store.join('alice', 'c', true)).toEqual({ ok: true, left: null });
+      expect(await store.disconnect('alice', 1)).toMatchObject({ leftGroups: ['a', 'c'] });
+      expect(await store.membersOf('a')).toEqual([]);
+      expect(await store.membersOf('c')).toEqual([]);
+      await store.register(reg('alice'), 2);
+      await store.join('alice', 'a', true);
+      await store.join('alice', 'b', true);
+      expect(await store.join('alice', 'c')).toEqual({ ok: true, left: 'b' });
+      expect(await store.membersOf('a')).toEqual([]);
+      expect(await store.deleteAccount('alice', 2)).toEqual({ ok: true, leftGroups: ['c'] });
     });
 
     it('only the creator deletes a group; its members are named and its history goes with it', async () => {
