@@ -222,6 +222,87 @@ describe('IRC and chatapp clients in one group', () => {
   });
 });
 
+describe('an IRC user in several channels', () => {
+  test('JOIN #a,#b joins both; PRIVMSG, NAMES, WHO and CHATHISTORY work per channel; a CLI client in each sees only its own', async () => {
+    const { port, irc } = await ircServer();
+    const cara = await startClient('cara', port);
+    const dan = await startClient('dan', port);
+    for (const [client, group] of [
+      [cara, 'a'],
+      [dan, 'b'],
+    ] as const) {
+      await expectAfter(client.proc, `create_group ${group}`, [line(`[Group ${group} created by Server.]`)]);
+      await joinGroup(client, group);
+    }
+    const bob = await registeredClient(irc, 'bob', { enable_echomessage: true });
+    bob.client.raw('JOIN #a,#B');
+    await bob.waitEvent('userlist', (e) => e.channel === '#a');
+    const namesB = await bob.waitEvent('userlist', (e) => e.channel === '#b');
+    expect((namesB.users as { nick: string }[]).map((u) => u.nick)).toEqual(['dan', 'bob']);
+    await cara.proc.waitForLine(line('[bob joined the group]', 'a'));
+    await dan.proc.waitForLine(line('[bob joined the group]', 'b'));
+    expect(bob.lines.some((l) => / PART /.test(l))).toBe(false);
+
+    bob.client.say('#a', 'to a');
+    bob.client.say('#b', 'to b');
+    await cara.proc.waitForLine(groupMessage('a', 'bob', 'to a'));
+    await dan.proc.waitForLine(groupMessage('b', 'bob', 'to b'));
+    await sendGroup(cara, 'a', 'from cara');
+    await sendGroup(dan, 'b', 'from dan');
+    expect((await bob.waitEvent('privmsg', (e) => e.message === 'from cara')).target).toBe('#a');
+    expect((await bob.waitEvent('privmsg', (e) => e.message === 'from dan')).target).toBe('#b');
+    expect(cara.proc.lines().some((l) => l.includes('to b') || l.includes('from dan'))).toBe(false);
+
+    const mark = bob.mark();
+    bob.client.raw('WHO #a');
+    await bob.waitLine(/ 352 bob #a cara chatapp chatapp cara H :0 cara$/, mark);
+    await bob.waitLine(/ 315 bob #a /, mark);
+    bob.client.raw('LIST');
+    await bob.waitLine(/ 322 bob #a 2 :$/, mark);
+    await bob.waitLine(/ 322 bob #b 2 :$/, mark);
+    bob.client.raw('CHATHISTORY LATEST #b * 10');
+    await bob.waitLine(/msgid=2.* :dan!\S+ PRIVMSG #b :from dan$/, mark);
+
+    bob.client.part('#a', 'done with a');
+    await cara.proc.waitForLine(line('[bob left the group]', 'a'));
+    const afterPart = bob.mark();
+    bob.client.say('#a', 'too late');
+    await bob.waitLine(/ 404 bob #a /, afterPart);
+    await sendGroup(dan, 'b', 'still here');
+    await bob.waitEvent('privmsg', (e) => e.message === 'still here');
+
+    const rejoinFrom = cara.proc.mark();
+    const events = bob.events.length;
+    bob.client.join('#a');
+    await cara.proc.waitForLine(line('[bob joined the group]', 'a'), { from: rejoinFrom });
+    await bob.waitEvent('userlist', (e) => e.channel === '#a', events);
+    const caraFrom = cara.proc.mark();
+    const danFrom = dan.proc.mark();
+    bob.client.quit('bye');
+    await cara.proc.waitForLine(line('[bob left the group]', 'a'), { from: caraFrom });
+    await dan.proc.waitForLine(line('[bob left the group]', 'b'), { from: danFrom });
+  });
+
+  test('JOIN 0 parts every channel; past CHANLIMIT a JOIN gets 405 and the others stay', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc, 'alice');
+    const isupport = a.lines.find((l) => / 005 /.test(l))!;
+    expect(isupport.split(' ')).toContain('CHANLIMIT=#:20');
+    const all = Array.from({ length: 20 }, (_, i) => `#c${i}`);
+    a.send(`JOIN ${all.join(',')}`);
+    await a.waitFor(/ 366 alice #c19 /);
+    a.send('JOIN #c20');
+    await a.waitFor(/ 405 alice #c20 :You have joined too many channels/);
+    const from = a.mark();
+    a.send('PRIVMSG #c0 :still in c0');
+    a.send('JOIN 0');
+    for (const channel of all) await a.waitFor(`:alice!alice@127.0.0.1 PART ${channel} :Left all channels`, { from });
+    a.send('JOIN #c20');
+    await a.waitFor(/ 366 alice #c20 /, { from });
+    expect(a.lines.slice(from).some((l) => / 404 /.test(l))).toBe(false);
+  });
+});
+
 describe('private messages between IRC and chatapp clients (relayed by the server)', () => {
   test('both ways: the CLI sender sees "received" once the IRC side has it; the CLI shows a relayed message like a direct one', async () => {
     const { port, irc } = await ircServer();

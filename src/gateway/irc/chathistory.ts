@@ -1,7 +1,6 @@
 import { channelOf, groupOfChannel } from '../../protocol/irc/casemap';
 import { ircMessage, type IrcMessage } from '../../protocol/irc/message';
 import type { HistoryEntry } from '../../protocol/frames';
-import { sameName } from '../../protocol/names';
 import type { IrcCommand } from './commands';
 import type { IrcSession } from './irc-session';
 import { CHATHISTORY_MAX } from './welcome';
@@ -53,16 +52,14 @@ async function chathistory(session: IrcSession, message: IrcMessage): Promise<vo
   const [rawSub = '', target = '', first = '', second = '', third] = message.params;
   const sub = rawSub.toUpperCase();
   if (!['LATEST', 'BEFORE', 'AFTER', 'BETWEEN'].includes(sub)) return fail(session, 'INVALID_PARAMS', rawSub);
-  const group = groupOfChannel(target);
-  const current = session.state.channel;
-  if (group === null || current === null || !sameName(group, current))
-    return fail(session, 'INVALID_TARGET', sub, target);
+  const current = session.state.channel(groupOfChannel(target));
+  if (current === null) return fail(session, 'INVALID_TARGET', sub, target);
   const a = parseBound(first);
   const b = sub === 'BETWEEN' ? parseBound(second) : null;
   const limit = Number(sub === 'BETWEEN' ? third : second);
   if (a === undefined || b === undefined || !Number.isInteger(limit) || limit < 1)
     return fail(session, 'INVALID_PARAMS', sub);
-  const outcome = await session.link.request({ type: 'history', n: CHATHISTORY_MAX });
+  const outcome = await session.link.request({ type: 'history', n: CHATHISTORY_MAX, group: current });
   const window = outcome.ok ? (outcome.reply.history ?? []) : [];
   sendBatch(session, channelOf(current), select(sub, window, a, b, Math.min(limit, CHATHISTORY_MAX)));
 }

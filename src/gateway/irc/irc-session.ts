@@ -229,8 +229,7 @@ export class IrcSession {
   }
 
   private kicked(group: string, reason: string): void {
-    if (this.state.channel !== null && this.state.channel.toLowerCase() === group.toLowerCase())
-      this.state.channel = null;
+    this.state.exit(group);
     this.send(ircMessage(this.config.serverName, 'KICK', [channelOf(group), this.nick, reason]));
   }
 

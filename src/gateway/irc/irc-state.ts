@@ -1,4 +1,5 @@
 import { ircMessage, MAX_LINE_BYTES, type IrcMessage } from '../../protocol/irc/message';
+import { foldName } from '../../protocol/names';
 import type { Clock } from '../../util/clock';
 import type { AccountKey } from './account-key';
 
@@ -18,7 +19,7 @@ export type SaslStep = 'idle' | 'waiting';
 
 /**
  * What one IRC connection has told the gateway so far: registration
- * parameters, negotiated capabilities, its channel. Plain data plus the
+ * parameters, negotiated capabilities, its channels. Plain data plus the
  * helpers that depend on it (tags by capability, line splitting).
  */
 export class IrcState {
@@ -40,11 +41,33 @@ export class IrcState {
   guest = false;
   /** True once the welcome burst was sent. */
   welcomed = false;
-  /** The channel's group (the core's session is in at most one group), as shown. */
-  channel: string | null = null;
+  /** The groups of the channels it is in (folded → as shown), in join order; the core bounds how many. */
+  private readonly joined = new Map<string, string>();
   away: string | null = null;
 
   constructor(private readonly clock: Clock) {}
+
+  /** `group` as shown if the user is in its channel (any case), else null. */
+  channel(group: string | null): string | null {
+    return group === null ? null : (this.joined.get(foldName(group)) ?? null);
+  }
+
+  /** The groups of every channel it is in, in join order. */
+  get channels(): readonly string[] {
+    return [...this.joined.values()];
+  }
+
+  /** It is in `group`'s channel now (the core said so). */
+  enter(group: string): void {
+    this.joined.set(foldName(group), group);
+  }
+
+  /** It is out of `group`'s channel (PART, KICK, a deleted group). Returns the group as shown, if it was in it. */
+  exit(group: string): string | null {
+    const shown = this.channel(group);
+    this.joined.delete(foldName(group));
+    return shown;
+  }
 
   /** Tags for a line this client receives: `time` with server-time, `msgid` (the group seq) with message-tags. */
   tags(at?: number, msgid?: number): ReadonlyMap<string, string> {
