@@ -303,6 +303,68 @@ describe('an IRC user in several channels', () => {
   });
 });
 
+describe('NICK after registration', () => {
+  test('a free nick renames the user in every channel: IRC members see one NICK line, a CLI member sees join and leave', async () => {
+    const { port, irc } = await ircServer();
+    const carol = await startClient('carol', port);
+    await expectAfter(carol.proc, 'create_group r', [line('[Group r created by Server.]')]);
+    await joinGroup(carol, 'r');
+    const alice = await raw(irc, 'alice');
+    const bob = await raw(irc, 'bob');
+    for (const s of [alice, bob]) {
+      s.send('JOIN #r,#s');
+      await s.waitFor(/ 366 \S+ #s /);
+    }
+    await alice.waitFor(/^:bob!bob@chatapp JOIN #s$/);
+    const aliceFrom = alice.mark();
+    const carolFrom = carol.proc.mark();
+    bob.send('NICK robert');
+    await bob.waitFor(':bob!bob@127.0.0.1 NICK robert');
+    await alice.waitFor(':bob!bob@chatapp NICK robert', { from: aliceFrom });
+    await carol.proc.waitForLine(line('[robert joined the group]', 'r'), { from: carolFrom });
+    await carol.proc.waitForLine(line('[bob left the group]', 'r'), { from: carolFrom });
+    bob.send('PRIVMSG #r :now robert');
+    bob.send('PRIVMSG #s :in s too');
+    await carol.proc.waitForLine(groupMessage('r', 'robert', 'now robert'));
+    await alice.waitFor(/^:robert!robert@chatapp PRIVMSG #r :?now robert$/, { from: aliceFrom });
+    await alice.waitFor(/^:robert!robert@chatapp PRIVMSG #s :?in s too$/, { from: aliceFrom });
+    const seen = alice.lines.slice(aliceFrom);
+    expect(seen.filter((l) => / NICK /.test(l))).toHaveLength(1);
+    expect(seen.filter((l) => / (JOIN|PART|QUIT) /.test(l))).toEqual([]);
+    await sendGroup(carol, 'r', 'hello robert');
+    await bob.waitFor(/^:carol!carol@chatapp PRIVMSG #r :?hello robert$/);
+    bob.send('NAMES #s');
+    await bob.waitFor(/ 353 robert = #s :alice robert$/);
+
+    const dave = await raw(irc, 'bob'); // the guest name bob was released
+    expect(dave.lines[0]).toMatch(/^:chatapp 001 bob /);
+  });
+
+  test('a nick in use or bound to a key gets 433, a bad one 432, and the user keeps its nick; back to the SASL account name works', async () => {
+    const { port, irc } = await ircServer();
+    const carol = await startClient('carol', port);
+    await carol.proc.stop();
+    await raw(irc, 'alice');
+    const sam = await registeredClient(irc, 'sam', { account: { account: 'sam', password: 'pw' } });
+    const mark = sam.mark();
+    sam.client.raw('NICK alice');
+    await sam.waitLine(/ 433 sam alice :Nickname is in use/, mark);
+    sam.client.raw('NICK carol');
+    await sam.waitLine(/ 433 sam carol :Nickname is in use or registered to another identity/, mark);
+    sam.client.raw('NICK bad!nick');
+    await sam.waitLine(/ 432 sam bad!nick /, mark);
+    sam.client.raw('NICK samuel');
+    await sam.waitLine(/^:sam!\S+ NICK :?samuel$/, mark);
+    sam.client.raw('NICK sam');
+    await sam.waitLine(/^:samuel!\S+ NICK :?sam$/, mark);
+    sam.client.raw('WHO samuel');
+    await sam.waitLine(/ 315 sam samuel /, mark);
+    expect(sam.lines.slice(mark).some((l) => / 352 sam \* samuel /.test(l))).toBe(false);
+    const again = await raw(irc, 'samuel'); // the guest name was released when sam took its account name back
+    expect(again.lines[0]).toMatch(/^:chatapp 001 samuel /);
+  });
+});
+
 describe('private messages between IRC and chatapp clients (relayed by the server)', () => {
   test('both ways: the CLI sender sees "received" once the IRC side has it; the CLI shows a relayed message like a direct one', async () => {
     const { port, irc } = await ircServer();

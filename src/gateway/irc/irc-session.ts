@@ -23,6 +23,8 @@ export interface GatewayConfig {
   readonly pingMs: number;
   /** When the gateway started (RPL_CREATED). */
   readonly createdAt: number;
+  /** Every session of this gateway (a NICK change is told to those sharing a channel). */
+  readonly sessions: ReadonlySet<IrcSession>;
 }
 
 /** How long a closing socket may take to flush its last lines. */
@@ -39,7 +41,7 @@ const MAX_QUEUED_LINES = 64;
  */
 export class IrcSession {
   readonly state: IrcState;
-  readonly link: CoreLink;
+  private current: CoreLink;
   private readonly reader = new IrcLineReader();
   private readonly queue: IrcMessage[] = [];
   private running = false;
@@ -49,8 +51,8 @@ export class IrcSession {
   /** Lines of this event-loop turn, written at its end in one write (docs/irc.md "Acks"). */
   private outLines: string[] = [];
   private outCallbacks: (() => void)[] = [];
-  /** Highest seq per group in the lines of this turn, acked once they are written. */
-  private toAck = new Map<string, number>();
+  /** Highest seq per group in the lines of this turn, by the link that delivered them, acked once written. */
+  private toAck = new Map<CoreLink, Map<string, number>>();
 
   constructor(
     readonly socket: Duplex,
@@ -60,14 +62,39 @@ export class IrcSession {
   ) {
     this.state = new IrcState(config.clock);
     this.lastHeard = config.clock.now();
-    this.link = new CoreLink(config.connect, config.limits, config.clock);
-    this.link.on('push', (frame) => this.onPush(frame));
-    this.link.on('closed', () => this.close());
+    this.current = this.newLink();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => void this.quit(null));
     socket.on('end', () => socket.end());
     this.pingTimer = config.clock.setInterval(() => this.checkAlive(), config.pingMs);
+  }
+
+  /** The session's connection to the core (a NICK change replaces it: docs/irc.md "Nick changes"). */
+  get link(): CoreLink {
+    return this.current;
+  }
+
+  /** A new connection to the core whose pushes this session handles; its close ends the session once current. */
+  newLink(): CoreLink {
+    const link = new CoreLink(this.config.connect, this.config.limits, this.config.clock);
+    link.on('push', (frame) => this.onPush(frame, link));
+    link.on('closed', () => {
+      if (link === this.current) this.close();
+    });
+    return link;
+  }
+
+  /** Makes `next` the session's core link; returns the previous one (its pushes are still handled). */
+  replaceLink(next: CoreLink): CoreLink {
+    const previous = this.current;
+    this.current = next;
+    return previous;
+  }
+
+  /** True once the session ended (QUIT, a closed socket, the core's close). */
+  get ended(): boolean {
+    return this.closed;
   }
 
   /** The nick for numerics: `*` until one is given. */
@@ -106,9 +133,10 @@ export class IrcSession {
   }
 
   /** Past the bound the session stops acking, so the core treats it as the slow reader it is. */
-  private ack(acks: ReadonlyMap<string, number>): void {
+  private ack(acks: ReadonlyMap<CoreLink, ReadonlyMap<string, number>>): void {
     if (this.backlogBytes > this.config.limits.maxOutboundBytes) return;
-    for (const [group, seq] of acks) this.link.notify({ type: 'group_ack', group, seq });
+    for (const [link, groups] of acks)
+      for (const [group, seq] of groups) link.notify({ type: 'group_ack', group, seq });
   }
 
   /** A numeric reply from the server to this user: `:server <num> <nick> params...`. */
@@ -189,11 +217,12 @@ export class IrcSession {
   }
 
   /** What the core pushes: group messages, presence, removals, saved messages, fatal errors. */
-  private onPush(frame: ServerToClientFrame): void {
+  private onPush(frame: ServerToClientFrame, link: CoreLink): void {
     switch (frame.type) {
       case 'group_msg':
-        return this.deliverGroupMessage(frame.group, frame.seq, frame.from, frame.text);
+        return this.deliverGroupMessage(link, frame.group, frame.seq, frame.from, frame.text);
       case 'presence':
+        if (this.state.renames.consume(frame.state, frame.name, frame.group)) return; // shown as NICK
         return this.send(
           ircMessage(`${frame.name}!${frame.name}@chatapp`, frame.state === 'joined' ? 'JOIN' : 'PART', [
             channelOf(frame.group),
@@ -221,10 +250,18 @@ export class IrcSession {
   }
 
   /** docs/irc.md "Acks": acked once the socket took the line, unless the socket's backlog is past the bound. */
-  private deliverGroupMessage(group: string, seq: number, from: string, text: string): void {
+  private deliverGroupMessage(link: CoreLink, group: string, seq: number, from: string, text: string): void {
+    // During a NICK change the old and the new link both deliver for a moment: each message is shown once,
+    // and the copy already queued to the socket is acked at once on the link that sent it again.
+    if (!this.state.firstDelivery(group, seq)) {
+      if (this.backlogBytes <= this.config.limits.maxOutboundBytes) link.notify({ type: 'group_ack', group, seq });
+      return;
+    }
+    let acks = this.toAck.get(link);
+    if (acks === undefined) this.toAck.set(link, (acks = new Map()));
+    acks.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
     const lines = this.state.splitText(`${from}!${from}@chatapp`, 'PRIVMSG', channelOf(group), text, seq);
     for (const line of lines) this.send(line);
-    this.toAck.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
     if (this.backlogBytes > 4 * this.config.limits.maxOutboundBytes) this.socket.destroy(); // slow reader
   }
 

@@ -2,6 +2,7 @@ import { ircMessage, MAX_LINE_BYTES, type IrcMessage } from '../../protocol/irc/
 import { foldName } from '../../protocol/names';
 import type { Clock } from '../../util/clock';
 import type { AccountKey } from './account-key';
+import { RenameBook } from './rename-book';
 
 /** The IRCv3 capabilities the gateway offers (docs/irc.md "Capabilities"). */
 export const CAPABILITIES = [
@@ -37,8 +38,14 @@ export class IrcState {
   registeredName: string | null = null;
   /** The key the core registered this session with (it signs messages saved for offline receivers). */
   key: AccountKey | null = null;
-  /** True when registered without a password: the account is forgotten when the session ends. */
+  /** True when the current name has a guest key: its account is forgotten when the session leaves the name. */
   guest = false;
+  /** The name logged in with a password (SASL or PASS) and its key: a NICK back to it uses that key. */
+  account: { readonly name: string; readonly key: AccountKey } | null = null;
+  /** Presence the core will send for NICK changes this user has already seen as NICK lines. */
+  readonly renames = new RenameBook();
+  /** The last group seq shown per channel (folded group), so no message is shown twice. */
+  private readonly shownSeq = new Map<string, number>();
   /** True once the welcome burst was sent. */
   welcomed = false;
   /** The groups of the channels it is in (folded → as shown), in join order; the core bounds how many. */
@@ -66,7 +73,17 @@ export class IrcState {
   exit(group: string): string | null {
     const shown = this.channel(group);
     this.joined.delete(foldName(group));
+    this.shownSeq.delete(foldName(group));
+    this.renames.forgetGroup(group);
     return shown;
+  }
+
+  /** True the first time message `seq` of `group` is to be shown (false for a copy already shown). */
+  firstDelivery(group: string, seq: number): boolean {
+    const key = foldName(group);
+    if (seq <= (this.shownSeq.get(key) ?? 0)) return false;
+    this.shownSeq.set(key, seq);
+    return true;
   }
 
   /** Tags for a line this client receives: `time` with server-time, `msgid` (the group seq) with message-tags. */
