@@ -258,7 +258,7 @@ export class IrcSession {
       return;
     }
     let acks = this.toAck.get(link);
-    if (acks === undefined) this.toAck.set(link, (acks = new Map()));
+    if (acks === undefined) this.toAck.set(link, (acks = new Map<string, number>()));
     acks.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
     const lines = this.state.splitText(`${from}!${from}@chatapp`, 'PRIVMSG', channelOf(group), text, seq);
     for (const line of lines) this.send(line);
