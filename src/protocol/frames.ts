@@ -95,12 +95,20 @@ const listMembers = z.strictObject({ type: z.literal('list_members'), id: Id, gr
 const sendGroup = z.strictObject({ type: z.literal('send_group'), id: Id, text: Text, group: Name.optional() });
 const deleteGroup = z.strictObject({ type: z.literal('delete_group'), id: Id, group: Name });
 const deleteAccount = z.strictObject({ type: z.literal('delete_account'), id: Id, name: Name });
-/** The last `n` messages of the caller's group. */
+/**
+ * `n` messages of the caller's group: the last ones, or inside the bounds given (seqs `after`/`before`,
+ * times `afterTs`/`beforeTs` in ms), the newest of those unless `oldest`.
+ */
 const history = z.strictObject({
   type: z.literal('history'),
   id: Id,
   n: z.int().min(1).max(100),
   group: Name.optional(),
+  after: z.int().min(0).optional(),
+  before: z.int().min(1).optional(),
+  afterTs: z.int().optional(),
+  beforeTs: z.int().optional(),
+  oldest: z.literal(true).optional(),
 });
 /** Who `name` is: its table entry (online or not), if the name has an account. */
 const lookup = z.strictObject({ type: z.literal('lookup'), id: Id, name: Name });

@@ -74,7 +74,7 @@ export interface ChatStore {
    * no such group.
    */
   appendMessage(group: string, message: NewGroupMessage): Promise<number | null>;
-  /** Messages of `group` in seq order: those after `after` (if given), at most `limit` of the newest. */
+  /** Messages of `group` in seq order: those inside the query's bounds, at most `limit` (the newest unless `oldest`). */
   history(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]>;
 
   /** Keeps `message` for its offline receiver, unless its mailbox already holds `limit` messages. */
@@ -158,12 +158,19 @@ export interface NewGroupMessage {
   readonly at: number;
 }
 
-/** Which part of a history to read. */
+/** Which part of a history to read: the messages inside every bound given, then `limit` of them. */
 export interface HistoryQuery {
   /** Only messages with a seq above this. */
   readonly after?: number;
-  /** At most this many, the newest of those. */
+  /** Only messages with a seq below this. */
+  readonly before?: number;
+  /** Only messages accepted after this time (ms since the epoch). */
+  readonly afterAt?: number;
+  /** Only messages accepted before this time (ms since the epoch). */
+  readonly beforeAt?: number;
+  /** At most this many: the newest of those, or with `oldest` the oldest. */
   readonly limit: number;
+  readonly oldest?: boolean;
 }
 
 /** A saved private message and the key of the account that sent it. */

@@ -202,6 +202,56 @@ describe('IRC channels', () => {
   });
 });
 
+describe('CHATHISTORY over the whole kept history', () => {
+  test('pages back past 100 messages with BEFORE, forward with AFTER, by msgid and timestamp, in any joined channel', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc);
+    a.send('CAP LS 302');
+    a.send('NICK alice');
+    a.send('USER a 0 * :a');
+    a.send('CAP REQ :batch server-time message-tags draft/chathistory');
+    a.send('CAP END');
+    await a.waitFor(/ 376 alice /);
+    a.send('JOIN #long,#short');
+    await a.waitFor(/ 366 alice #short /);
+    const total = 250;
+    a.write(Array.from({ length: total }, (_, i) => `PRIVMSG #long :n${i + 1}\r\n`).join(''));
+    a.send('PRIVMSG #short :only one');
+    const history = async (query: string): Promise<{ text: string; msgid: number; time: string }[]> => {
+      const from = a.mark();
+      a.send(`CHATHISTORY ${query}`);
+      const end = await a.waitFor(/ BATCH -\S+$/, { from });
+      return a.lines
+        .slice(from, a.lines.indexOf(end, from))
+        .map((l) => parseMessage(l)!)
+        .filter((m) => m.command === 'PRIVMSG')
+        .map((m) => ({ text: m.params[1] ?? '', msgid: Number(m.tags.get('msgid')), time: m.tags.get('time') ?? '' }));
+    };
+    // The core answers one connection's requests in order: every PRIVMSG above is in the history now.
+
+    const seen: string[] = [];
+    let before = '*';
+    for (;;) {
+      const page = await history(before === '*' ? 'LATEST #long * 100' : `BEFORE #long ${before} 100`);
+      if (page.length === 0) break;
+      seen.unshift(...page.map((e) => e.text));
+      before = `msgid=${page[0]!.msgid}`;
+    }
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => `n${i + 1}`));
+    expect((await history('AFTER #long msgid=120 3')).map((e) => e.text)).toEqual(['n121', 'n122', 'n123']);
+    expect((await history('BETWEEN #long msgid=10 msgid=14 100')).map((e) => e.text)).toEqual(['n11', 'n12', 'n13']);
+    expect((await history('BETWEEN #long msgid=200 msgid=10 2')).map((e) => e.text)).toEqual(['n198', 'n199']);
+    const [first] = await history('AFTER #long msgid=0 1');
+    const fromTime = await history(`AFTER #long timestamp=${first!.time} 1000`);
+    expect(fromTime.length).toBeLessThanOrEqual(100);
+    expect(fromTime.every((e) => e.time > first!.time)).toBe(true);
+    expect((await history('LATEST #short * 10')).map((e) => e.text)).toEqual(['only one']);
+    const from = a.mark();
+    a.send('CHATHISTORY BEFORE #long msgid=99999999999999999999 10');
+    await a.waitFor(/ FAIL CHATHISTORY INVALID_PARAMS /, { from });
+  });
+});
+
 describe('IRC and chatapp clients in one group', () => {
   test('group messages go both ways and each side sees the other join', async () => {
     const { port, irc } = await ircServer();

@@ -1,4 +1,4 @@
-import type { ChatStore } from '../../src/store/chat-store';
+import type { ChatStore, HistoryQuery } from '../../src/store/chat-store';
 import type { SignedMessage } from '../../src/protocol/frames';
 
 const KEY = Buffer.alloc(32, 5).toString('base64');
@@ -171,6 +171,20 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
         { seq: 5, from: 'alice', text: 'm5', at: 5 },
       ]);
       expect(await store.history('nope', { limit: 3 })).toEqual([]);
+    });
+
+    it('history bounds: before and after a seq or a time, the newest or the oldest of those', async () => {
+      await store.createGroup('g', 'alice');
+      for (let i = 1; i <= 8; i++) await store.appendMessage('g', { from: 'alice', text: `m${i}`, at: 100 * i });
+      const texts = async (query: HistoryQuery): Promise<string[]> =>
+        (await store.history('g', query)).map((e) => e.text);
+      expect(await texts({ before: 5, limit: 2 })).toEqual(['m3', 'm4']);
+      expect(await texts({ after: 2, limit: 2, oldest: true })).toEqual(['m3', 'm4']);
+      expect(await texts({ after: 2, before: 7, limit: 10 })).toEqual(['m3', 'm4', 'm5', 'm6']);
+      expect(await texts({ afterAt: 300, beforeAt: 600, limit: 10 })).toEqual(['m4', 'm5']);
+      expect(await texts({ afterAt: 300, limit: 1, oldest: true })).toEqual(['m4']);
+      expect(await texts({ beforeAt: 300, limit: 10 })).toEqual(['m1', 'm2']);
+      expect(await texts({ after: 6, beforeAt: 100, limit: 10 })).toEqual([]);
     });
 
     it('mailboxes: saved for a known receiver, oldest first, bounded, deleted by id, a retried save kept once', async () => {

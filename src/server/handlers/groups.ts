@@ -61,11 +61,19 @@ export function groupOf(s: RegisteredSession, named: string | undefined): string
   return named === undefined ? s.group : s.memberOf(named);
 }
 
-/** `history`: the last `n` messages of the caller's group, oldest first. */
+/** `history`: `n` messages of the caller's group inside the bounds given (the last ones by default), oldest first. */
 export async function handleHistory(ctx: ServerContext, s: RegisteredSession, f: Req<'history'>): Promise<Outcome> {
   const group = groupOf(s, f.group);
   if (group === null) return fail(f.id, 'not_in_group');
-  return ok(f.id, { history: await ctx.store.history(group, { limit: f.n }) });
+  const query = {
+    limit: f.n,
+    ...(f.after !== undefined && { after: f.after }),
+    ...(f.before !== undefined && { before: f.before }),
+    ...(f.afterTs !== undefined && { afterAt: f.afterTs }),
+    ...(f.beforeTs !== undefined && { beforeAt: f.beforeTs }),
+    ...(f.oldest === true && { oldest: true }),
+  };
+  return ok(f.id, { history: await ctx.store.history(group, query) });
 }
 
 /** `delete_group`: only its creator may; its members here are told and leave group mode. */

@@ -21,6 +21,7 @@ import type {
   StoreCounts,
 } from '../chat-store';
 import { MAX_OFFLINE_ENTRIES } from '../client-table';
+import { selectHistory } from '../history-log';
 import { DEFAULT_HISTORY_LIMIT } from '../memory-store';
 import * as scripts from './scripts';
 import { StoreUnavailableError } from '../store-errors';
@@ -170,9 +171,10 @@ export class RedisStore implements ChatStore {
 
   async history(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]> {
     const raw = await this.call(() => this.redis.lrange(this.key('hist', foldName(group)), 0, -1));
-    const after = query.after ?? 0;
-    const entries = raw.map((e) => JSON.parse(e) as HistoryEntry).filter((e) => e.seq > after);
-    return entries.slice(Math.max(0, entries.length - query.limit));
+    return selectHistory(
+      raw.map((e) => JSON.parse(e) as HistoryEntry),
+      query,
+    );
   }
 
   async saveMessage(message: SignedMessage, limit: number): Promise<SaveResult> {
