@@ -94,6 +94,22 @@ describe('IRC registration', () => {
     expect(again.client.user.nick).toBe('sam');
   });
 
+  test('a second login of an account is served afresh: its JOIN and NAMES are answered, not replayed from the first', async () => {
+    const { irc } = await ircServer();
+    const watcher = await raw(irc, 'watcher');
+    watcher.send('JOIN #room');
+    await watcher.waitFor(/ 366 watcher #room /);
+    for (let login = 0; login < 2; login++) {
+      const from = watcher.mark();
+      const sam = await raw(irc, 'sam', 'pw');
+      sam.send('JOIN #room');
+      await sam.waitFor(/ 353 sam = #room :watcher sam$/);
+      await watcher.waitFor(/^:sam!sam@chatapp JOIN #room$/, { from });
+      sam.socket.destroy(); // no QUIT: the connection just goes
+      await watcher.waitFor(/^:sam!sam@chatapp PART #room$/, { from });
+    }
+  });
+
   test('a name bound to a chatapp identity key cannot be taken from IRC, with or without a password', async () => {
     const { port, irc } = await ircServer();
     const carol = await startClient('carol', port);
