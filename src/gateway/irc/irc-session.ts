@@ -42,6 +42,8 @@ const MAX_QUEUED_LINES = 64;
 export class IrcSession {
   readonly state: IrcState;
   private current: CoreLink;
+  /** Links the core closed (a link that closes before it becomes current ends the session when it does). */
+  private readonly closedLinks = new WeakSet<CoreLink>();
   private readonly reader = new IrcLineReader();
   private readonly queue: IrcMessage[] = [];
   private running = false;
@@ -80,6 +82,7 @@ export class IrcSession {
     const link = new CoreLink(this.config.connect, this.config.limits, this.config.clock);
     link.on('push', (frame) => this.onPush(frame, link));
     link.on('closed', () => {
+      this.closedLinks.add(link);
       if (link === this.current) this.close();
     });
     return link;
@@ -89,6 +92,7 @@ export class IrcSession {
   replaceLink(next: CoreLink): CoreLink {
     const previous = this.current;
     this.current = next;
+    if (this.closedLinks.has(next)) this.close(); // it closed while it was not current yet
     return previous;
   }
 
@@ -235,11 +239,11 @@ export class IrcSession {
       case 'saved':
         return this.send(
           this.state.taggedFrom(frame.message.from, 'PRIVMSG', [this.nick, frame.message.text], frame.message.ts),
-          () => this.link.notify({ type: 'saved_ack', id: frame.message.id }),
+          () => link.notify({ type: 'saved_ack', id: frame.message.id }),
         );
       case 'relayed_dm':
         return this.send(this.state.taggedFrom(frame.from, 'PRIVMSG', [this.nick, frame.body.text], frame.ts), () =>
-          this.link.notify({ type: 'relayed_ack', id: frame.id }),
+          link.notify({ type: 'relayed_ack', id: frame.id }),
         );
       case 'error':
         if (frame.id === undefined) void this.quit(ERROR_CODES[frame.code]);
