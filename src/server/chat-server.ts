@@ -182,7 +182,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       admitRegistration: (session) => this.addresses.register(this.connections.get(session.id)?.address),
       replaceIfStale: (holder) => this.replaceIfStale(holder),
       goOffline: (session) => this.goOffline(session),
-      accountDeleted: (session, leftGroup) => this.accountDeleted(session, leftGroup),
+      accountDeleted: (session, leftGroups) => this.accountDeleted(session, leftGroups),
       deliverSaved: (session, waiting) => this.saved.deliver(session, waiting),
       savedAcked: (session, id) => this.saved.acked(session, id),
       relayAcks: new RelayAcks(this.clock),
@@ -382,7 +382,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       throw err;
     });
     if (result === null) return;
-    this.membership.disconnected(session, name, result.leftGroup);
+    this.membership.disconnected(session, name, result.leftGroups);
     this.emit('tableUpdated');
     this.tables.noteChanged(result.entry); // docs/protocol.md `table`: push the change to every online client
   }
@@ -402,9 +402,9 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   }
 
   /** delete_account: the store forgot the name; the connection stays, unregistered, and the others are told. */
-  private accountDeleted(session: Session & { readonly name: string }, leftGroup: string | null): void {
+  private accountDeleted(session: Session & { readonly name: string }, leftGroups: readonly string[]): void {
     const name = session.name;
-    this.membership.disconnected(session, name, leftGroup);
+    this.membership.disconnected(session, name, leftGroups);
     this.unbind(session);
     this.emit('accountDeleted', name);
     this.tables.noteChanged({ name, host: '0.0.0.0', port: 0, online: false, key: EMPTY_KEY });

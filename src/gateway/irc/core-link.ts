@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { SessionLink } from '../../net/session-link';
 import type { ClientToServerFrame, FrameOf, ServerToClientFrame } from '../../protocol/frames';
 import type { ErrorCode } from '../../protocol/errors';
@@ -42,6 +43,13 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
   /** Items of `list_part` frames, kept until their final reply (docs/protocol.md `list_part`). */
   private readonly parts = new Map<string, string[]>();
   private nextId = 0;
+  /**
+   * Request ids start with a random part: the core caches replies by name
+   * across connections (a retried id gets the cached reply), so a later
+   * connection of the same name — a second login, a NICK back — must never
+   * repeat an id of an earlier one.
+   */
+  private readonly idBase = `${randomBytes(6).toString('base64url')}.`;
   private helloChallenge: string | null = null;
   private readonly helloWaiters: ((challenge: string | null) => void)[] = [];
   private roomWaiters: (() => void)[] = [];
@@ -88,7 +96,7 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
    * Sends a request; resolves with its reply or error (`shutting_down` once
    * the link is gone). `id` only where the frame must repeat it (`save_message`).
    */
-  request(frame: CoreRequest, id = `i${++this.nextId}`): Promise<Outcome> {
+  request(frame: CoreRequest, id = `${this.idBase}${++this.nextId}`): Promise<Outcome> {
     if (!this.link.open || this.pending.has(id)) return Promise.resolve({ ok: false, code: 'shutting_down' });
     return new Promise((resolve) => {
       this.pending.set(id, resolve);

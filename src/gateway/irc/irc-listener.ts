@@ -42,6 +42,7 @@ export async function listenIrcGateway(
     clock: options.clock ?? systemClock,
     pingMs: options.pingMs ?? DEFAULT_PING_MS,
     createdAt: (options.clock ?? systemClock).now(),
+    sessions,
   };
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);

@@ -6,7 +6,7 @@ import { ERR } from '../../protocol/irc/numerics';
 import { channelOf } from '../../protocol/irc/casemap';
 import type { Limits } from '../../protocol/limits';
 import type { FrameOf, ServerToClientFrame } from '../../protocol/frames';
-import { ERROR_CODES } from '../../protocol/errors';
+import { ERROR_CODES, type ErrorCode } from '../../protocol/errors';
 import type { Clock, TimerHandle } from '../../util/clock';
 import { CoreLink } from './core-link';
 import { IrcState } from './irc-state';
@@ -25,6 +25,8 @@ export interface GatewayConfig {
   readonly pingMs: number;
   /** When the gateway started (RPL_CREATED). */
   readonly createdAt: number;
+  /** Every session of this gateway (a NICK change is told to those sharing a channel). */
+  readonly sessions: ReadonlySet<IrcSession>;
 }
 
 /** How long a closing socket may take to flush its last lines. */
@@ -49,7 +51,11 @@ const MAX_IN_FLIGHT = 32;
  */
 export class IrcSession {
   readonly state: IrcState;
-  readonly link: CoreLink;
+  private current: CoreLink;
+  /** Links the core closed (a link that closes before it becomes current ends the session when it does). */
+  private readonly closedLinks = new WeakMap<CoreLink, ErrorCode | undefined>();
+  /** Links not closed yet (two during a NICK change): each sees this session's send queue. */
+  private readonly live = new Set<CoreLink>();
   private readonly reader = new IrcLineReader();
   private readonly queue: IrcMessage[] = [];
   private running = false;
@@ -61,8 +67,8 @@ export class IrcSession {
   /** Bytes in `outLines`, counted in the send queue the core's slow-reader rules see. */
   private outBytes = 0;
   private outCallbacks: (() => void)[] = [];
-  /** Highest seq per group in the lines of this turn, acked once they are written. */
-  private toAck = new Map<string, number>();
+  /** Highest seq per group in the lines of this turn, by the link that delivered them, acked once written. */
+  private toAck = new Map<CoreLink, Map<string, number>>();
 
   constructor(
     readonly socket: Duplex,
@@ -72,16 +78,45 @@ export class IrcSession {
   ) {
     this.state = new IrcState(config.clock);
     this.lastHeard = config.clock.now();
-    this.link = new CoreLink(config.connect, config.limits, config.clock, () => this.backlogBytes);
-    this.link.on('push', (frame) => this.onPush(frame));
-    this.link.onGroupMessage = (frame) => this.deliverGroupMessage(frame);
-    this.link.on('closed', (code) => this.close(code));
+    this.current = this.newLink();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => void this.quit(null));
     socket.on('end', () => socket.end());
-    socket.on('drain', () => this.link.drained());
+    socket.on('drain', () => this.live.forEach((link) => link.drained()));
     this.pingTimer = config.clock.setInterval(() => this.checkAlive(), config.pingMs);
+  }
+
+  /** The session's connection to the core (a NICK change replaces it: docs/irc.md "Nick changes"). */
+  get link(): CoreLink {
+    return this.current;
+  }
+
+  /** A new connection to the core whose pushes this session handles; its close ends the session once current. */
+  newLink(): CoreLink {
+    const link = new CoreLink(this.config.connect, this.config.limits, this.config.clock, () => this.backlogBytes);
+    this.live.add(link);
+    link.on('push', (frame) => this.onPush(frame, link));
+    link.onGroupMessage = (frame) => this.deliverGroupMessage(link, frame);
+    link.on('closed', (code) => {
+      this.live.delete(link);
+      this.closedLinks.set(link, code);
+      if (link === this.current) this.close(code);
+    });
+    return link;
+  }
+
+  /** Makes `next` the session's core link; returns the previous one (its pushes are still handled). */
+  replaceLink(next: CoreLink): CoreLink {
+    const previous = this.current;
+    this.current = next;
+    if (this.closedLinks.has(next)) this.close(this.closedLinks.get(next)); // it closed while it was not current yet
+    return previous;
+  }
+
+  /** True once the session ended (QUIT, a closed socket, the core's close). */
+  get ended(): boolean {
+    return this.closed;
   }
 
   /** The nick for numerics: `*` until one is given. */
@@ -130,8 +165,10 @@ export class IrcSession {
     this.toAck = new Map();
     if (this.socket.destroyed) return;
     this.socket.write(bytes, callbacks.length === 0 ? undefined : () => callbacks.forEach((done) => done()));
-    for (const [group, seq] of acks) this.link.notify({ type: 'group_ack', group, seq });
-    this.link.wrote();
+    // Each ack goes back on the link that delivered the message (two links deliver during a NICK change).
+    for (const [link, groups] of acks)
+      for (const [group, seq] of groups) link.notify({ type: 'group_ack', group, seq });
+    for (const link of this.live) link.wrote();
   }
 
   /** A numeric reply from the server to this user: `:server <num> <nick> params...`. */
@@ -163,7 +200,7 @@ export class IrcSession {
   }
 
   /** The core closed the link: a slow reader is cut off at once, as an IRC server drops a full sendq. */
-  private close(code: string | undefined): void {
+  private close(code: ErrorCode | undefined): void {
     if (code !== 'slow_consumer') return void this.quit('Connection closed by the server');
     void this.quit('SendQ exceeded');
     this.socket.destroy();
@@ -217,11 +254,12 @@ export class IrcSession {
   }
 
   /** What the core pushes: group messages, presence, removals, saved messages, fatal errors. */
-  private onPush(frame: ServerToClientFrame): void {
+  private onPush(frame: ServerToClientFrame, link: CoreLink): void {
     switch (frame.type) {
       case 'group_msg':
-        return this.deliverGroupMessage(frame);
+        return this.deliverGroupMessage(link, frame);
       case 'presence':
+        if (this.state.renames.consume(frame.state, frame.name, frame.group)) return; // shown as NICK
         return this.send(
           ircMessage(`${frame.name}!${frame.name}@chatapp`, frame.state === 'joined' ? 'JOIN' : 'PART', [
             channelOf(frame.group),
@@ -234,11 +272,11 @@ export class IrcSession {
       case 'saved':
         return this.send(
           this.state.taggedFrom(frame.message.from, 'PRIVMSG', [this.nick, frame.message.text], frame.message.ts),
-          () => this.link.notify({ type: 'saved_ack', id: frame.message.id }),
+          () => link.notify({ type: 'saved_ack', id: frame.message.id }),
         );
       case 'relayed_dm':
         return this.send(this.state.taggedFrom(frame.from, 'PRIVMSG', [this.nick, frame.body.text], frame.ts), () =>
-          this.link.notify({ type: 'relayed_ack', id: frame.id }),
+          link.notify({ type: 'relayed_ack', id: frame.id }),
         );
       case 'error':
         if (frame.id === undefined) void this.quit(ERROR_CODES[frame.code]);
@@ -248,16 +286,21 @@ export class IrcSession {
     }
   }
 
-  /** docs/irc.md "Acks": acked once the line is in the socket's send queue. */
-  private deliverGroupMessage(frame: FrameOf<ServerToClientFrame, 'group_msg'>): void {
+  /** docs/irc.md "Acks": acked on the link that delivered it once the line is in the socket's send queue. */
+  private deliverGroupMessage(link: CoreLink, frame: FrameOf<ServerToClientFrame, 'group_msg'>): void {
     if (this.closed || this.socket.destroyed) return;
+    const { group, seq } = frame;
+    // During a NICK change the old and the new link both deliver for a moment: each message is shown once,
+    // and a copy already queued to the socket is acked at once on the link that sent it again.
+    if (!this.state.firstDelivery(group, seq)) return link.notify({ type: 'group_ack', group, seq });
     this.sendLines(groupMessageLines(this.state, frame)); // formatted once for all members
-    this.toAck.set(frame.group, frame.seq); // acks are cumulative: one per written batch, for its highest seq
+    let acks = this.toAck.get(link);
+    if (acks === undefined) this.toAck.set(link, (acks = new Map<string, number>()));
+    acks.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
   }
 
   private kicked(group: string, reason: string): void {
-    if (this.state.channel !== null && this.state.channel.toLowerCase() === group.toLowerCase())
-      this.state.channel = null;
+    this.state.exit(group);
     this.send(ircMessage(this.config.serverName, 'KICK', [channelOf(group), this.nick, reason]));
   }
 
