@@ -139,7 +139,23 @@ function notes(r: ScenarioResult): string {
   const errors = e['errors'];
   if (errors && typeof errors === 'object' && Object.keys(errors).length > 0)
     parts.push(`errors=${JSON.stringify(errors)}`);
+  const anchor = ircAnchor(r);
+  if (anchor !== null) parts.push(`${anchor.server}: ${num(anchor.deliveriesPerSec)}/s lost=${num(anchor.lost)}`);
+  else if (typeof e['anchor'] === 'string') parts.push(e['anchor']);
   return parts.join(' ');
+}
+
+/** The IRC server `irc-fanout` also ran, as it reported it (null if it did not run). */
+interface IrcAnchor {
+  readonly server: string;
+  readonly deliveriesPerSec: number | null;
+  readonly lost: number | null;
+  readonly duplicates: number | null;
+}
+
+function ircAnchor(r: ScenarioResult): IrcAnchor | null {
+  const anchor = r.extra['anchor'];
+  return typeof anchor === 'object' && anchor !== null ? (anchor as IrcAnchor) : null;
 }
 
 /** One line per target of the issue, saying whether this run met it. */
@@ -194,6 +210,22 @@ export function targets(results: readonly ScenarioResult[]): string[] {
       '10,000 clients registered within 10 s',
       join.clients >= 10_000 ? seconds <= 10 && registered === join.clients : null,
       `${registered} of ${join.clients} registered in ${seconds} s, ${num(Number(join.extra['tableBytesPerClient']))} table bytes per client`,
+    );
+  }
+  const irc = find('irc-fanout');
+  if (irc) {
+    const anchor = ircAnchor(irc);
+    const clean = irc.lost === 0 && irc.duplicates === 0 && irc.delivered === irc.expectedDeliveries;
+    const rate = irc.deliveriesPerSec ?? 0;
+    check(
+      `IRC fan-out ${num(irc.clients)} × ${num(irc.messagesPerClient)}: no loss, no duplicates, ≥ InspIRCd's deliveries/s`,
+      anchor === null ? null : clean && rate >= (anchor.deliveriesPerSec ?? Infinity),
+      `${num(irc.deliveriesPerSec)}/s, lost ${num(irc.lost)}, duplicates ${num(irc.duplicates)}; ` +
+        (anchor === null
+          ? typeof irc.extra['anchor'] === 'string'
+            ? irc.extra['anchor']
+            : 'no anchor run'
+          : `${anchor.server} ${num(anchor.deliveriesPerSec)}/s, lost ${num(anchor.lost)}, duplicates ${num(anchor.duplicates)}`),
     );
   }
   const priv = find('private');

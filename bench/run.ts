@@ -35,7 +35,7 @@ const SCENARIOS = {
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
-/** The default suite: sized so the whole run stays under two minutes on 2 cores. */
+/** The default suite: about two minutes on 2 cores, plus two to three for the IRC run (chatapp, then InspIRCd). */
 interface SuiteEntry {
   scenario: ScenarioName;
   clients: number;
@@ -66,7 +66,14 @@ const SUITE: readonly SuiteEntry[] = [
   // 1,000 clients: the handshakes, not the O(N²) table pushes of 10,000, are what this row measures.
   { scenario: 'join', clients: 1_000, messages: 0, timeoutSeconds: 30, tls: true },
   { scenario: 'private', clients: 200, messages: 100, window: 4, tls: true },
+  // The issue's IRC run: 100 IRC clients × 1,000 PRIVMSGs on one channel, then the same against InspIRCd.
+  { scenario: 'irc-fanout', clients: 100, messages: 1_000, window: 8, timeoutSeconds: 120 },
 ];
+
+/** Defaults of a scenario run alone (`--scenario`) where they are not the generic ones: the issue's IRC run. */
+const ALONE: Partial<Record<ScenarioName, Omit<SuiteEntry, 'scenario'>>> = {
+  'irc-fanout': { clients: 100, messages: 1_000, window: 8, timeoutSeconds: 120 },
+};
 
 const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private|history|saved|startup|irc-fanout] [--clients N]
   [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--dm-client library|lean] [--profile DIR]
@@ -183,7 +190,15 @@ async function main(): Promise<void> {
   const { options, scenario, json, explicit, repeat } = parse(process.argv.slice(2));
   const runs: SuiteEntry[] =
     scenario !== null
-      ? [{ scenario, clients: options.clients, messages: options.messages, tls: options.tls }]
+      ? [
+          {
+            ...ALONE[scenario],
+            scenario,
+            clients: explicit.has('clients') ? options.clients : (ALONE[scenario]?.clients ?? options.clients),
+            messages: explicit.has('messages') ? options.messages : (ALONE[scenario]?.messages ?? options.messages),
+            tls: options.tls,
+          },
+        ]
       : SUITE.map((s) => ({
           ...s,
           clients: explicit.has('clients') ? options.clients : s.clients,

@@ -40,11 +40,12 @@ export async function listenIrcGateway(
   const sessions = new Set<IrcSession>();
   const config: GatewayConfig = {
     serverName: options.serverName ?? 'chatapp',
-    connect: (stream) => chat.handleConnection(stream),
+    connect: (link) => chat.handleLink(link),
     limits: chat.limits,
     clock: options.clock ?? systemClock,
     pingMs: options.pingMs ?? DEFAULT_PING_MS,
     createdAt: (options.clock ?? systemClock).now(),
+    sessions,
   };
   const accept = (socket: net.Socket): void => {
     const session = new IrcSession(socket, config, normalizeAddress(socket.remoteAddress), (s) => sessions.delete(s));
