@@ -1,4 +1,5 @@
 import { newEncryptionKeys, signEncryptionKey, toBase64 } from './e2e-crypto.js';
+import { IDENTITIES, getValue, putValue } from './idb.js';
 
 /**
  * The page's identity (docs/usage.md "The browser"): one Ed25519 key pair per
@@ -10,8 +11,6 @@ import { newEncryptionKeys, signEncryptionKey, toBase64 } from './e2e-crypto.js'
  * `ekey` with the identity's signature `ekeySig`.
  */
 
-const DB_NAME = 'chatapp';
-const STORE = 'identities';
 const REGISTER_CONTEXT = 'chatapp-register-v1';
 
 /** A name's keys; `publicKey` and `ekey` are raw 32 bytes in base64, as the client table lists them. */
@@ -26,33 +25,15 @@ export interface Identity {
 /** What an identity made before the page had private messages looks like in IndexedDB. */
 type Kept = Omit<Identity, 'encryptionKey' | 'ekey'> & Partial<Pick<Identity, 'encryptionKey' | 'ekey'>>;
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
-async function openDb(): Promise<IDBDatabase> {
-  const open = indexedDB.open(DB_NAME, 1);
-  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-  return request(open);
-}
-
 /** The identity kept for `name` (any case), made and stored on first use. */
 export async function identityFor(name: string): Promise<Identity> {
-  const db = await openDb();
-  try {
-    const key = name.toLowerCase();
-    const kept = (await request(db.transaction(STORE).objectStore(STORE).get(key))) as Kept | undefined;
-    if (kept?.encryptionKey !== undefined && kept.ekey !== undefined) return kept as Identity;
-    // A new name, or one kept before private messages: the Ed25519 key stays, an X25519 pair joins it.
-    const identity: Identity = { ...(kept ?? (await newSigningKeys())), ...(await newEncryptionKeys()) };
-    await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put(identity, key));
-    return identity;
-  } finally {
-    db.close();
-  }
+  const key = name.toLowerCase();
+  const kept = (await getValue(IDENTITIES, key)) as Kept | undefined;
+  if (kept?.encryptionKey !== undefined && kept.ekey !== undefined) return kept as Identity;
+  // A new name, or one kept before private messages: the Ed25519 key stays, an X25519 pair joins it.
+  const identity: Identity = { ...(kept ?? (await newSigningKeys())), ...(await newEncryptionKeys()) };
+  await putValue(IDENTITIES, key, identity);
+  return identity;
 }
 
 async function newSigningKeys(): Promise<Pick<Identity, 'privateKey' | 'publicKey'>> {
