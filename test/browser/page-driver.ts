@@ -64,14 +64,14 @@ export async function privateShown(page: Page, from: string, text: string, state
           l.querySelector('.text')?.textContent === t &&
           (s === null || l.querySelector('.state')?.textContent === s),
       );
-      return li === undefined ? false : (li.querySelector('.state')?.textContent ?? '');
+      return li === undefined ? false : { state: li.querySelector('.state')?.textContent ?? '' };
     },
     { timeout: PAGE_WAIT_MS },
     from,
     text,
     state ?? null,
   );
-  return (await found.jsonValue()) as string;
+  return ((await found.jsonValue()) as { state: string }).state;
 }
 
 /** Every private line's text the page shows (all conversations). */

@@ -4,9 +4,10 @@
  * by the page with WebCrypto, relayed by a real server, read by real CLI
  * clients and by other pages — and never readable on the way. The server
  * runs with --no-tls and every link passes through a tap (TapProxy), so the
- * bytes the server sends and receives are there to search for plaintext;
- * the tap seeing the frames themselves (`"relay_dm"`) shows it would see
- * plaintext if there were any.
+ * frames the server relays are there to search for plaintext; the tap
+ * seeing the frames themselves (`"relayed_dm"`) shows it would see plaintext
+ * if there were any. (A browser masks the WebSocket frames it sends, so on
+ * the page's link it is the server's side — what it relays — that is read.)
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,7 +20,9 @@ import { newDataHome } from '../../testkit/data-home';
 import { describeWithChromium, freshPage, launchChromium, pageErrors } from '../helpers/browser';
 import { line } from '../helpers/e2e-chat';
 import { startHttpServer } from '../helpers/http-server';
+import { IRC_ONLINE } from '../helpers/irc-framework-client';
 import { closeAllRawClients, RawClient } from '../helpers/raw-client';
+import { RawIrc } from '../helpers/raw-irc';
 import { TapProxy } from '../helpers/tap-proxy';
 import { openPrivate, PAGE_WAIT_MS, privateShown, privateTexts, registerOn, sendPrivateFromPage } from './page-driver';
 
@@ -113,7 +116,7 @@ describeWithChromium('private messages in the browser page', () => {
         'End-to-end encrypted: only alice can read these messages, not the server.',
       );
       await sendPrivateFromPage(page, 'the browser answers');
-      await alice.proc.waitForLine('webby: the browser answers');
+      await alice.proc.waitForLine(line('webby: the browser answers'));
       expect(await privateShown(page, 'webby', 'the browser answers', 'received by alice')).toBe('received by alice');
 
       // alice goes away: the page's message waits on the server, sealed, until she is back.
@@ -129,13 +132,19 @@ describeWithChromium('private messages in the browser page', () => {
       await privateShown(page, 'webby', 'kept for later', 'saved for alice (offline), not yet received');
       expect(filesUnder(data).includes(Buffer.from('kept for later'))).toBe(false);
       const back = await startClient('alice', cliPort, ['--no-tls']);
-      await back.proc.waitForLine(/^webby: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d kept for later$/);
+      await back.proc.waitForLine(/^>>> webby: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d kept for later$/);
       await privateShown(page, 'webby', 'kept for later', 'received by alice');
 
       for (const text of ['the terminal says hi', 'the browser answers', 'kept for later']) {
         expect([web.saw(text), tcp.saw(text)]).toEqual([false, false]);
       }
-      expect([web.saw('"relay_dm"'), tcp.saw('"relayed_dm"'), web.saw('"save_message"')]).toEqual([true, true, true]);
+      // The taps read the frames: the server's relayed_dm to the page and to alice, alice's relay_dm, the saved frame.
+      expect([web.saw('"relayed_dm"'), tcp.saw('"relay_dm"'), tcp.saw('"relayed_dm"'), tcp.saw('"saved"')]).toEqual([
+        true,
+        true,
+        true,
+        true,
+      ]);
       expect(await privateTexts(page)).toHaveLength(3); // each shown once
       expect(pageErrors(page)).toEqual([]);
     },
@@ -158,7 +167,8 @@ describeWithChromium('private messages in the browser page', () => {
       await sendPrivateFromPage(wanda, 'and back');
       await privateShown(webby, 'wanda', 'and back');
       await privateShown(wanda, 'wanda', 'and back', 'received by webby');
-      expect([web.saw('page to page'), web.saw('and back'), web.saw('"enc"')]).toEqual([false, false, true]);
+      // What the server relays to each page passes the tap unmasked (only a browser's own WebSocket frames are masked).
+      expect([web.saw('page to page'), web.saw('and back'), web.saw('"relayed_dm"')]).toEqual([false, false, true]);
 
       // mallory, a client of its own making, signs a good envelope, then alters one after signing.
       const m = await mallory(cliPort);
@@ -190,6 +200,28 @@ describeWithChromium('private messages in the browser page', () => {
       expect((await privateTexts(wanda)).filter((t) => t.includes('an honest line'))).toHaveLength(1);
       expect((await privateTexts(wanda)).some((t) => t.includes('a forged line'))).toBe(false);
       expect([...pageErrors(webby), ...pageErrors(wanda)]).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
+    'with an IRC user: readable text both ways, and the conversation says it is not end-to-end encrypted',
+    async () => {
+      const server = await startHttpServer(['--irc-port', '0']);
+      const irc = Number(IRC_ONLINE.exec(await server.proc.waitForLine(IRC_ONLINE, { from: 0 }))![1]);
+      const ircy = await RawIrc.registered(irc, 'ircy');
+      const page = await freshPage(browser);
+      await registerOn(page, `http://127.0.0.1:${server.httpPort}`, 'webby');
+      await openPrivate(page, 'ircy');
+      expect(await page.$eval('#private-e2e', (e) => e.textContent)).toBe(
+        'Not end-to-end encrypted: ircy is an IRC user, so the server can read this conversation.',
+      );
+      await sendPrivateFromPage(page, 'hello irc');
+      await ircy.waitFor(/^(@\S+ )?:webby!\S+ PRIVMSG ircy :?hello irc$/);
+      await privateShown(page, 'webby', 'hello irc', 'received by ircy, not end-to-end encrypted');
+      ircy.send('PRIVMSG webby :hello page');
+      await privateShown(page, 'ircy', 'hello page');
+      expect(pageErrors(page)).toEqual([]);
     },
     TEST_MS,
   );
