@@ -1,8 +1,10 @@
 import { $, button, el } from './dom.js';
+import { wire } from './forms.js';
 import { identityFor } from './identity.js';
 import { ServerLink, type Frame, type LinkState } from './link.js';
 import { PrivateChat, type PeerEntry } from './private-chat.js';
 import { PrivateView } from './private-view.js';
+import { KnownKeys } from './pins.js';
 import { ReceivedIds } from './received.js';
 
 /**
@@ -21,7 +23,7 @@ const STATE_TEXT: Record<LinkState, string> = {
   offline: 'Not connected',
 };
 
-class ChatPage {
+export class ChatPage {
   private link!: ServerLink;
   private readonly table = new Map<string, PeerEntry>();
   private privateChat!: PrivateChat;
@@ -37,14 +39,19 @@ class ChatPage {
   constructor(private readonly name: string) {}
 
   async start(): Promise<string | null> {
-    const [identity, received] = await Promise.all([identityFor(this.name), ReceivedIds.load(this.name)]);
+    const [identity, received, pins] = await Promise.all([
+      identityFor(this.name),
+      ReceivedIds.load(this.name),
+      KnownKeys.load(this.name),
+    ]);
     this.link = new ServerLink(this.name, identity, {
       state: (state) => this.showState(state),
       push: (frame) => this.onPush(frame),
       registered: (first) => void this.onRegistered(first),
     });
     const peer = (n: string): PeerEntry | undefined => this.table.get(n.toLowerCase());
-    this.privateChat = new PrivateChat(this.name, identity, this.link, peer, received, this.privateView);
+    const stores = { received, pins };
+    this.privateChat = new PrivateChat(this.name, identity, this.link, peer, stores, this.privateView);
     return this.link.start();
   }
 
@@ -268,43 +275,6 @@ function main(): void {
       $('chat').hidden = false;
       wire(page);
     });
-  });
-}
-
-function wire(page: ChatPage): void {
-  $('create-group').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const input = $<HTMLInputElement>('new-group');
-    void page.createGroup(input.value.trim()).then((error) => {
-      $('compose-error').textContent = error;
-      if (error === '') input.value = '';
-    });
-  });
-  $('leave').addEventListener('click', () => void page.leave());
-  composer('text', 'compose', 'compose-error', (t) => page.send(t));
-  composer('private-text', 'private-compose', 'private-error', (t) => page.sendPrivate(t));
-}
-
-/** A compose box: its form submits (Enter too, Shift+Enter for a new line); an error shows, the text stays. */
-function composer(textId: string, formId: string, errorId: string, send: (text: string) => Promise<string>): void {
-  const text = $<HTMLTextAreaElement>(textId);
-  const submit = (): void => {
-    const value = text.value;
-    text.value = ''; // cleared now: Enter twice must not send it twice
-    void send(value).then((error) => {
-      $(errorId).textContent = error;
-      if (error !== '' && text.value === '') text.value = value;
-    });
-  };
-  $(formId).addEventListener('submit', (event) => {
-    event.preventDefault();
-    submit();
-  });
-  text.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey) {
-      event.preventDefault();
-      submit();
-    }
   });
 }
 

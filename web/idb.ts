@@ -1,14 +1,16 @@
 /**
  * The page's one IndexedDB database, `chatapp`: `identities` (each name's
- * keys, web/identity.ts) and `received` (each name's replay memory,
- * web/received.ts). Nothing in it leaves the browser.
+ * keys, web/identity.ts), `received` (each name's replay memory,
+ * web/received.ts) and `pins` (the identity keys each name has exchanged
+ * private messages with, web/pins.ts). Nothing in it leaves the browser.
  */
 
 const DB_NAME = 'chatapp';
-/** 1: identities; 2: + received. An upgrade adds what is missing and keeps the rest. */
+/** 1: identities; 2: + received, pins. An upgrade adds what is missing and keeps the rest. */
 const DB_VERSION = 2;
 export const IDENTITIES = 'identities';
 export const RECEIVED = 'received';
+export const PINS = 'pins';
 
 /** A request's result as a promise. */
 export function request<T>(req: IDBRequest<T>): Promise<T> {
@@ -22,7 +24,7 @@ export function request<T>(req: IDBRequest<T>): Promise<T> {
 export function openDb(): Promise<IDBDatabase> {
   const open = indexedDB.open(DB_NAME, DB_VERSION);
   open.onupgradeneeded = () => {
-    for (const store of [IDENTITIES, RECEIVED]) {
+    for (const store of [IDENTITIES, RECEIVED, PINS]) {
       if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);
     }
   };

@@ -1,6 +1,7 @@
 import { openEnvelope, sealEnvelope, verifyEncryptionKey, type DmEnvelope, type OpenFailure } from './e2e-crypto.js';
 import type { Identity } from './identity.js';
 import type { Frame } from './link.js';
+import type { KnownKeys } from './pins.js';
 import type { ReceivedIds } from './received.js';
 
 /**
@@ -37,6 +38,14 @@ export interface PrivateEvents {
   refused(peer: string, why: string): void;
   /** `peer` got the messages saved for it. */
   receipt(peer: string): void;
+  /** The server's table shows another identity key for `peer` than the one pinned (now re-pinned). */
+  identityChanged(peer: string): void;
+}
+
+/** What the page keeps per identity in IndexedDB for its private messages. */
+export interface PrivateStores {
+  readonly received: ReceivedIds;
+  readonly pins: KnownKeys;
 }
 
 /** What the page's server link offers (web/link.ts). */
@@ -52,6 +61,9 @@ const RELAY_PORT = 0;
 /** Verified (key, ekey, ekeySig) triples remembered, so a send does not verify again. */
 const MAX_VERIFIED = 1_000;
 
+/** A checked message: its text, or why it is not shown. */
+type Verdict = { text: string; saved: boolean } | OpenFailure | 'seen' | 'stale_message' | 'unknown_sender';
+
 export class PrivateChat {
   private readonly verified = new Set<string>();
 
@@ -60,7 +72,7 @@ export class PrivateChat {
     private readonly identity: Identity,
     private readonly link: RequestLink,
     private readonly table: (name: string) => PeerEntry | undefined,
-    private readonly received: ReceivedIds,
+    private readonly stores: PrivateStores,
     private readonly events: PrivateEvents,
     private readonly now: () => number = Date.now,
   ) {}
@@ -75,6 +87,7 @@ export class PrivateChat {
     const entry = await this.entryOf(name);
     if (entry === null) return failed(`no one is called ${name}`);
     if (entry === 'no_answer') return failed('no answer from the server');
+    this.pin(entry.name, entry.key);
     if (entry.ekey === undefined || entry.ekeySig === undefined) return this.sendReadable(entry, text);
     if (!(await this.keyHolds(entry)))
       return failed(`the encryption key of ${entry.name} is not signed by its identity`);
@@ -137,12 +150,9 @@ export class PrivateChat {
       this.events.message(from, body.text, { e2e: false, saved: false });
       return this.link.notify({ type: 'relayed_ack', id });
     }
-    const sender = await this.entryOf(from);
-    const verdict =
-      typeof sender !== 'object' || sender === null
-        ? 'unknown_sender'
-        : await this.check(from, sender.key, body.enc, true);
+    const { verdict, key } = await this.checkRelayed(from, body.enc);
     if (typeof verdict !== 'string') {
+      this.pin(from, key);
       this.events.message(from, verdict.text, { e2e: true, saved: verdict.saved });
       return this.link.notify({ type: 'relayed_ack', id });
     }
@@ -152,13 +162,33 @@ export class PrivateChat {
     this.link.notify({ type: 'relayed_ack', id, code: verdict === 'malformed' ? 'bad_frame' : verdict });
   }
 
+  /**
+   * Checks a relayed envelope with the sender's key from the table. A sender
+   * that registered again with another key may write before the table
+   * update reaches this page: on a bad signature the page asks the server
+   * for the sender's entry once, and checks again if the key changed.
+   */
+  private async checkRelayed(from: string, enc: unknown): Promise<{ verdict: Verdict; key: string }> {
+    const sender = await this.entryOf(from);
+    if (typeof sender !== 'object' || sender === null) return { verdict: 'unknown_sender', key: '' };
+    const verdict = await this.check(from, sender.key, enc, true);
+    if (verdict !== 'bad_signature' || this.table(from) === undefined) return { verdict, key: sender.key };
+    const fresh = await this.link.request({ type: 'lookup', name: from });
+    const entry = fresh?.type === 'reply' ? (fresh['entry'] as PeerEntry | undefined) : undefined;
+    if (entry === undefined || entry.key === sender.key) return { verdict, key: sender.key };
+    return { verdict: await this.check(from, entry.key, enc, true), key: entry.key };
+  }
+
   /** A `saved` message (left while this page was away): shown once if it holds, acked either way. */
   async onSaved(frame: Frame): Promise<void> {
     const message = frame['message'] as { id?: unknown; from?: unknown } | undefined;
     const from = String(message?.from);
-    const verdict = await this.check(from, String(frame['key']), message, false);
-    if (typeof verdict !== 'string') this.events.message(from, verdict.text, { e2e: true, saved: true });
-    else if (verdict !== 'seen') this.events.refused(from, verdict);
+    const key = String(frame['key']);
+    const verdict = await this.check(from, key, message, false);
+    if (typeof verdict !== 'string') {
+      this.pin(from, key);
+      this.events.message(from, verdict.text, { e2e: true, saved: true });
+    } else if (verdict !== 'seen') this.events.refused(from, verdict);
     this.link.notify({ type: 'saved_ack', id: String(message?.id) });
   }
 
@@ -168,23 +198,23 @@ export class PrivateChat {
    * timestamp window, and for every message the replay memory, written
    * before the message is shown.
    */
-  private async check(
-    from: string,
-    senderKey: string,
-    input: unknown,
-    live: boolean,
-  ): Promise<{ text: string; saved: boolean } | OpenFailure | 'seen' | 'stale_message'> {
+  private async check(from: string, senderKey: string, input: unknown, live: boolean): Promise<Verdict> {
     const me = { name: this.me, encryptionKey: this.identity.encryptionKey, ekey: this.identity.ekey };
     const opened = await openEnvelope(me, senderKey, input);
     if (!opened.ok) return opened.why;
     const enc = input as DmEnvelope;
     if (enc.from.toLowerCase() !== from.toLowerCase()) return 'bad_signature';
     if (live && Math.abs(this.now() - enc.ts) > MAX_SKEW_MS) return 'stale_message';
-    const replay = this.received.check(enc.from, enc.id, enc.ts);
+    const replay = this.stores.received.check(enc.from, enc.id, enc.ts);
     if (replay === 'seen') return 'seen';
     if (replay === 'too_old') return 'stale_message';
-    await this.received.record(enc.from, enc.id, enc.ts);
+    await this.stores.received.record(enc.from, enc.id, enc.ts);
     return { text: opened.text, saved: !live };
+  }
+
+  /** Pins `name`'s identity key on first exchange; another key later is announced once and re-pinned. */
+  private pin(name: string, key: string): void {
+    if (this.stores.pins.see(name, key) === 'changed') this.events.identityChanged(name);
   }
 
   /** `receipt{name}`: the messages saved for `name` reached it. */

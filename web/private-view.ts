@@ -62,6 +62,12 @@ export class PrivateView implements PrivateEvents {
     this.append(conv, el('li', `A message from ${peer} was refused (${why}) and not shown`, 'notice'));
   }
 
+  identityChanged(peer: string): void {
+    const text = `Warning: the identity of ${peer} has changed`;
+    this.append(this.conversation(peer), el('li', text, 'notice'));
+    $('private-notice').textContent = text;
+  }
+
   receipt(peer: string): void {
     for (const li of this.conversation(peer).list.querySelectorAll<HTMLElement>('li[data-state="saved"]')) {
       li.dataset['state'] = 'received';

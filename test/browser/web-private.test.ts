@@ -198,6 +198,21 @@ describeWithChromium('private messages in the browser page', () => {
         (await again.client.request({ type: 'relay_dm', id: good.id, to: 'wanda', body: { enc: good } })).type,
       ).toBe('reply');
       expect((await privateTexts(wanda)).filter((t) => t.includes('an honest line'))).toHaveLength(1);
+
+      // mallory comes back as another identity (account deleted, name registered with a new key): wanda is warned once.
+      expect((await again.client.request({ type: 'delete_account', name: 'mallory' })).type).toBe('reply');
+      again.client.close();
+      const reborn = await mallory(cliPort);
+      for (const text of ['new keys, same name', 'and again']) {
+        const enc = reborn.seal('wanda', wandaKey, text);
+        expect((await reborn.client.request({ type: 'relay_dm', id: enc.id, to: 'wanda', body: { enc } })).type).toBe(
+          'reply',
+        );
+        await privateShown(wanda, 'mallory', text);
+      }
+      expect(
+        (await privateTexts(wanda)).filter((t) => t === 'Warning: the identity of mallory has changed'),
+      ).toHaveLength(1);
       expect((await privateTexts(wanda)).some((t) => t.includes('a forged line'))).toBe(false);
       expect([...pageErrors(webby), ...pageErrors(wanda)]).toEqual([]);
     },
