@@ -84,9 +84,8 @@ export class ChatPage {
         if (frame['group'] === this.group) this.leftRoom(`You left group ${String(frame['group'])}`);
         return void this.refreshGroups();
       case 'relayed_dm':
-        return void this.privateChat.onRelayed(frame);
       case 'saved':
-        return void this.privateChat.onSaved(frame);
+        return this.privateChat.receive(frame);
       case 'receipt':
         return this.privateChat.onReceipt(frame);
       default:

@@ -86,7 +86,7 @@ export class PrivateChat {
   async send(name: string, text: string): Promise<SendState> {
     const entry = await this.entryOf(name);
     if (entry === null) return failed(`no one is called ${name}`);
-    if (entry === 'no_answer') return failed('no answer from the server');
+    if (typeof entry === 'string') return failed(entry);
     this.pin(entry.name, entry.key);
     if (entry.ekey === undefined || entry.ekeySig === undefined) return this.sendReadable(entry, text);
     if (!(await this.keyHolds(entry)))
@@ -120,13 +120,17 @@ export class PrivateChat {
     return outcome(to, answer);
   }
 
-  /** The table's entry for `name`, else the server's (an account long offline); null for no such name. */
-  private async entryOf(name: string): Promise<PeerEntry | null | 'no_answer'> {
+  /**
+   * The table's entry for `name`, else the server's (an account long
+   * offline); null for no such name, or why the server could not say.
+   */
+  private async entryOf(name: string): Promise<PeerEntry | null | string> {
     const known = this.table(name);
     if (known !== undefined) return known;
     const answer = await this.link.request({ type: 'lookup', name });
-    if (answer === null) return 'no_answer';
-    return answer.type === 'reply' ? (answer['entry'] as PeerEntry) : null;
+    if (answer === null) return 'no answer from the server';
+    if (answer.type === 'reply') return (answer['entry'] as PeerEntry | undefined) ?? null;
+    return answer.code === 'unknown_client' ? null : `refused: ${answer.code ?? 'error'}`;
   }
 
   /** Its `ekeySig` proves the entry's own identity published its `ekey`: a server cannot swap it. */
@@ -141,8 +145,21 @@ export class PrivateChat {
     return ok;
   }
 
+  /**
+   * Incoming private messages are handled one at a time, in arrival order:
+   * their checks are asynchronous (WebCrypto, IndexedDB), and a later short
+   * one must not overtake an earlier long one.
+   */
+  private inbound: Promise<void> = Promise.resolve();
+
+  /** Queues a pushed `relayed_dm` or `saved` frame for `handle`. */
+  receive(frame: Frame): void {
+    const handle = (): Promise<void> => (frame.type === 'saved' ? this.onSaved(frame) : this.onRelayed(frame));
+    this.inbound = this.inbound.then(handle).catch((err: unknown) => reportError(err)); // seen as a page error, not lost
+  }
+
   /** A `relayed_dm`: opened and checked (or an IRC user's text), shown once, then acked. */
-  async onRelayed(frame: Frame): Promise<void> {
+  private async onRelayed(frame: Frame): Promise<void> {
     const id = String(frame.id);
     const from = String(frame['from']);
     const body = (frame['body'] ?? {}) as { enc?: unknown; text?: unknown };
@@ -170,7 +187,7 @@ export class PrivateChat {
    */
   private async checkRelayed(from: string, enc: unknown): Promise<{ verdict: Verdict; key: string }> {
     const sender = await this.entryOf(from);
-    if (typeof sender !== 'object' || sender === null) return { verdict: 'unknown_sender', key: '' };
+    if (sender === null || typeof sender === 'string') return { verdict: 'unknown_sender', key: '' };
     const verdict = await this.check(from, sender.key, enc, true);
     if (verdict !== 'bad_signature' || this.table(from) === undefined) return { verdict, key: sender.key };
     const fresh = await this.link.request({ type: 'lookup', name: from });
@@ -180,7 +197,7 @@ export class PrivateChat {
   }
 
   /** A `saved` message (left while this page was away): shown once if it holds, acked either way. */
-  async onSaved(frame: Frame): Promise<void> {
+  private async onSaved(frame: Frame): Promise<void> {
     const message = frame['message'] as { id?: unknown; from?: unknown } | undefined;
     const from = String(message?.from);
     const key = String(frame['key']);
