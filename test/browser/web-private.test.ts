@@ -214,6 +214,23 @@ describeWithChromium('private messages in the browser page', () => {
         (await privateTexts(wanda)).filter((t) => t === 'Warning: the identity of mallory has changed'),
       ).toHaveLength(1);
       expect((await privateTexts(wanda)).some((t) => t.includes('a forged line'))).toBe(false);
+
+      // wanda reloads the page: it still remembers (IndexedDB) what it showed, so a replay stays unshown.
+      const last = reborn.seal('wanda', wandaKey, 'once only');
+      expect(
+        (await reborn.client.request({ type: 'relay_dm', id: last.id, to: 'wanda', body: { enc: last } })).type,
+      ).toBe('reply');
+      await privateShown(wanda, 'mallory', 'once only');
+      await registerOn(wanda, origin, 'wanda');
+      reborn.client.close();
+      const later = await mallory(cliPort, reborn.privateKey);
+      for (const enc of [last, later.seal('wanda', wandaKey, 'after the reload')]) {
+        expect((await later.client.request({ type: 'relay_dm', id: enc.id, to: 'wanda', body: { enc } })).type).toBe(
+          'reply',
+        ); // the reply comes after wanda's ack: she has handled it
+      }
+      await privateShown(wanda, 'mallory', 'after the reload');
+      expect(await privateTexts(wanda)).toEqual(['mallory: after the reload']); // the replay was acked, not shown
       expect([...pageErrors(webby), ...pageErrors(wanda)]).toEqual([]);
     },
     TEST_MS,
