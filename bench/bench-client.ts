@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { sign } from 'node:crypto';
 import { registrationBytes } from '../src/protocol/signing';
-import type { BenchIdentity } from './identity';
+import { publishedKey, type BenchIdentity } from './identity';
 import { encodeFrame, type DecodeError } from '../src/protocol/codec';
 import type { ClientEntry, ServerRequest, ServerToClientFrame } from '../src/protocol/frames';
 import { newId } from '../src/protocol/ids';
@@ -146,6 +146,7 @@ export class BenchClient {
       host: '127.0.0.1',
       key,
       sig,
+      ...publishedKey(identity, this.name),
     });
     this.registered = true;
   }

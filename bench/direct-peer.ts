@@ -5,7 +5,8 @@ import type { ErrorCode } from '../src/protocol/errors';
 import { DirectFrame } from '../src/protocol/frames';
 import { newId } from '../src/protocol/ids';
 import type { BenchClient } from './bench-client';
-import { publicKeyFromBase64, signAck, signDm, verifyAck, verifyDm, type BenchIdentity } from './identity';
+import { openEnvelope, sealEnvelope } from '../src/client/dm-crypto';
+import { publicKeyFromBase64, signAck, verifyAck, type BenchIdentity } from './identity';
 import { decodeBenchText, encodeBenchText, nowMs } from './message-text';
 import { newDeliveryCounts, SenderSequence, type LatencyHistogram } from './stats';
 
@@ -49,6 +50,8 @@ export class DirectPeer {
   private window = 0;
   private textSize = 16;
   private peerName = '';
+  /** The peer's X25519 key from the table: every dm is sealed for it, as a real client does. */
+  private peerEkey = '';
   onDone: (() => void) | null = null;
 
   constructor(
@@ -73,7 +76,9 @@ export class DirectPeer {
   async start(link: BenchClient, peer: string, total: number, window: number, textSize: number): Promise<void> {
     const entry = link.table.get(peer);
     if (entry === undefined) throw new Error(`${this.name}: ${peer} is not in the table`);
+    if (entry.ekey === undefined) throw new Error(`${this.name}: ${peer} publishes no encryption key`);
     this.peerName = peer;
+    this.peerEkey = entry.ekey;
     this.total = total;
     this.window = window;
     this.textSize = textSize;
@@ -146,8 +151,9 @@ export class DirectPeer {
       const id = newId();
       const ts = Date.now();
       const text = encodeBenchText(this.index, this.sent, this.textSize);
-      const sig = signDm(this.identity.privateKey, id, this.name, this.peerName, ts, text);
-      out.push(encodeFrame({ type: 'dm', id, from: this.name, to: this.peerName, text, ts, sig }));
+      const sender = { name: this.name, signingKey: this.identity.privateKey };
+      const message = sealEnvelope(sender, { id, from: this.name, to: this.peerName, ts }, this.peerEkey, text);
+      out.push(encodeFrame({ type: 'dm', message }));
       this.sent++;
       this.inflight++;
     }
@@ -179,17 +185,19 @@ export class DirectPeer {
   }
 
   /** Checks one dm as a real receiver would and returns the frame to answer with. */
-  private receive(frame: Extract<DirectFrame, { type: 'dm' }>): DirectFrame {
+  private receive(dm: Extract<DirectFrame, { type: 'dm' }>): DirectFrame {
+    const frame = dm.message;
     const reject = (code: ErrorCode): DirectFrame => {
       this.stats.countError(code);
       return { type: 'error', id: frame.id, code, message: code };
     };
     if (frame.to !== this.name) return reject('wrong_recipient');
     if (Math.abs(Date.now() - frame.ts) > MAX_SKEW_MS) return reject('stale_message');
-    const key = this.link === null ? null : this.keyOf(this.link, frame.from);
-    if (key === null) return reject('unknown_sender');
-    if (!verifyDm(key, frame.id, frame.from, frame.to, frame.ts, frame.text, frame.sig)) return reject('bad_signature');
-    const meta = decodeBenchText(frame.text);
+    const entry = this.link?.table.get(frame.from);
+    if (entry === undefined) return reject('unknown_sender');
+    const opened = openEnvelope(this.name, this.identity.encryption, entry.key, frame);
+    if (!opened.ok) return reject(opened.why === 'undecryptable' ? 'undecryptable' : 'bad_signature');
+    const meta = decodeBenchText(opened.text);
     if (meta !== null) {
       let seq = this.fromSender.get(frame.from);
       if (seq === undefined) {

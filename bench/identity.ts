@@ -1,5 +1,6 @@
 import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { ackSigningBytes, dmSigningBytes } from '../src/client/identity';
+import { EncryptionKeys, signEncryptionKey } from '../src/client/dm-crypto';
 
 /**
  * Ed25519 identities for bench clients. The register frame wants the raw 32-byte
@@ -11,13 +12,22 @@ export interface BenchIdentity {
   readonly privateKey: KeyObject;
   /** Raw public key, standard base64 (44 chars). */
   readonly keyBase64: string;
+  /** The X25519 pair private messages to this client are sealed for (src/client/dm-crypto.ts). */
+  readonly encryption: EncryptionKeys;
 }
 
 export function newIdentity(): BenchIdentity {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const x = publicKey.export({ format: 'jwk' }).x;
   if (typeof x !== 'string') throw new Error('ed25519 JWK without x');
-  return { publicKey, privateKey, keyBase64: Buffer.from(x, 'base64url').toString('base64') };
+  const encryption = EncryptionKeys.fromIdentityKey(privateKey);
+  return { publicKey, privateKey, keyBase64: Buffer.from(x, 'base64url').toString('base64'), encryption };
+}
+
+/** `register.ekey`/`ekeySig`: the identity's X25519 key, published under `name`. */
+export function publishedKey(identity: BenchIdentity, name: string): { ekey: string; ekeySig: string } {
+  const ekey = identity.encryption.publicKey;
+  return { ekey, ekeySig: signEncryptionKey(identity.privateKey, name, ekey) };
 }
 
 /** Public key object from the table's base64 raw key. */

@@ -61,6 +61,8 @@ export interface ClientOptions {
   readonly servers?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   /** TLS to the server with trust on first use (default); false with `--no-tls`. */
   readonly tls?: boolean;
+  /** `--advertise host:port`: the address other clients dial for direct messages (docs/usage.md). */
+  readonly advertise?: { readonly host: string; readonly port: number };
 }
 
 export interface PeerOptions {
@@ -111,6 +113,15 @@ export function peerAddress(value: string): { host: string; port: number } {
   const port = parsePort(match[2]!);
   if (!isValidHost(host) || port === null || port === 0) throw new UsageError(`Invalid peer address: ${value}`);
   return { host: serverHost(host), port };
+}
+
+/** `--advertise host:port`: where other clients should dial this client (port forwarding, NAT). */
+export function advertise(value: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+):([^:]+)$/.exec(value);
+  const port = match ? parsePort(match[2]!) : null;
+  if (!match || !isValidHost(match[1]!) || port === null || port === 0)
+    throw new UsageError(`Invalid --advertise: ${value}`);
+  return { host: serverHost(match[1]!), port };
 }
 
 /** `--servers host:port[,host:port...]`: each address as the server host and port are checked. */

@@ -49,6 +49,7 @@ export async function runClientMode(options: ClientOptions, io: Terminal, deps: 
     serverHost: options.serverHost,
     serverPort: options.serverPort,
     ...(options.servers ? { servers: options.servers } : {}),
+    ...(options.advertise ? { advertise: options.advertise } : {}),
     listenPort: options.listenPort,
     limits: options.limits,
     dataDir: chatappDataHome(),
@@ -182,6 +183,7 @@ class ClientSession {
       ]);
     });
     client.on('receipt', ({ name }) => this.print(clientLines.receipt(name)));
+    client.on('identityChanged', ({ name }) => this.print(clientLines.identityChanged(name)));
     client.on('groupDeleted', ({ group }) => {
       if (this.ended) return;
       this.ui.print(formatLine(clientLines.groupWasDeleted(group), group)); // printed in the group's mode, then it ends

@@ -131,6 +131,8 @@ export const clientLines = {
   mailboxFull: (name: string) => status(`Mailbox of ${name} is full, message not delivered`),
   youHaveMessages: () => status('You have messages'),
   savedMessage: (from: string, ts: number, text: string) => `${from}: ${localTime(ts)} ${sanitize(text)}`,
+  /** docs/usage.md "Files" `known_clients`: a pinned name now shows another key. */
+  identityChanged: (name: string) => status(`Warning: the identity of ${name} has changed`),
   receipt: (name: string) => status(`${name} received your saved messages`),
   historyMessage: (from: string, at: number, text: string) =>
     `History_Message ${localTime(at)} ${from}: ${sanitize(text)}`,

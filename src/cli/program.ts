@@ -69,6 +69,10 @@ export function buildProgram(version: string): Command {
   program.option('--tls-cert <pem>', "the server's TLS certificate (default: a self-signed one in its data directory)");
   program.option('--tls-key <pem>', 'the private key of --tls-cert (server)');
   program.option('--no-tls', 'plain TCP instead of TLS (server and client)');
+  program.option(
+    '--advertise <host:port>',
+    'the address other clients dial for private messages, when not this host and listen port (client)',
+  );
   program.option('--irc-port <port>', 'also serve IRC clients on <port> (server, docs/irc.md)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   program.option(
@@ -102,6 +106,7 @@ type ParsedOptions = {
   ircPort?: string;
   logLevel?: string;
   httpPort?: string;
+  advertise?: string;
 } & args.RawLimitOptions;
 
 /**
@@ -141,6 +146,8 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
   const modes = [opts.server, opts.client, opts.peer].filter((m) => m !== undefined).length;
   if (modes !== 1) throw new args.UsageError(`Choose exactly one mode. Usage: chatapp ${buildProgram('').usage()}`);
   const limits = args.limits(opts);
+  if (opts.client === undefined && opts.advertise !== undefined)
+    throw new args.UsageError(`Invalid --advertise: ${opts.advertise} (a client option)`);
   if (opts.server !== undefined) {
     if (rest.length > 0) throw new args.UsageError('Usage: chatapp -s <port> [options]');
     const port = args.serverPort(opts.server);
@@ -167,8 +174,9 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     if (opts.tlsKey !== undefined) throw new args.UsageError(`Invalid --tls-key: ${opts.tlsKey} (a server option)`);
     const tls = opts.tls !== false;
     const servers = opts.servers === undefined ? {} : { servers: args.serverList(opts.servers) };
+    const advertise = opts.advertise === undefined ? {} : { advertise: args.advertise(opts.advertise) };
     return runners.client(
-      { name, serverHost, serverPort, listenPort, limits, identityFile: identity, tls, ...servers },
+      { name, serverHost, serverPort, listenPort, limits, identityFile: identity, tls, ...servers, ...advertise },
       io,
     );
   }

@@ -1,7 +1,10 @@
 import { newId } from '../protocol/ids';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
 import { sameName } from '../protocol/names';
-import type { ClientEntry, ServerRequest, SignedMessage } from '../protocol/frames';
+import path from 'node:path';
+import type { DmEnvelope } from '../protocol/dm-envelope';
+import type { ErrorCode } from '../protocol/errors';
+import type { ClientEntry, RelayBody, ServerRequest } from '../protocol/frames';
 import { systemClock, type Clock } from '../util/clock';
 import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -14,6 +17,8 @@ import { PrivateSend } from './private-send';
 import { HeldInbox } from './held-messages';
 import { Identity } from './identity';
 import { SavedInbox } from './saved-messages';
+import { entryEncryption } from './entry-keys';
+import { KnownClients } from './known-clients';
 import { PeerListener, type DirectMessage, type Inbox, type KeyDirectory } from './peer-listener';
 import { receivedJournal } from './received-log';
 import { LinkLevel, ServerLink, type Dialer, type ServerLinkEvents } from './server-link';
@@ -40,8 +45,14 @@ export interface ChatClientOptions {
   /** TLS with trust on first use, or plain TCP (the default) when `dial` is not given. */
   readonly transport?: ServerTransport;
   readonly identity?: Identity;
-  /** Directory for state kept across restarts (the received-messages journal); omitted = memory only. */
+  /** Directory for state kept across restarts (the received-messages journal, known_clients); omitted = memory only. */
   readonly dataDir?: string;
+  /**
+   * The address other clients are told to dial for direct messages, when it
+   * is not this host's and the bound port (port forwarding, NAT, a relay):
+   * docs/usage.md `--advertise`.
+   */
+  readonly advertise?: { readonly host: string; readonly port: number };
 }
 
 type PushFrame = ServerLinkEvents['frame'][0];
@@ -76,6 +87,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   /** Saved messages already shown (the server may send one again after a crash). */
   private readonly saved: SavedInbox;
   private readonly pushes = new TurnQueue<PushFrame>((frame) => this.onPush(frame));
+  /** The keys of the names this client exchanged private messages with (docs/usage.md "Files" `known_clients`). */
+  private readonly pins: KnownClients;
 
   constructor(private readonly options: ChatClientOptions) {
     super();
@@ -100,6 +113,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       (m) => this.emit('directMessage', m),
     );
     const journal = options.dataDir === undefined ? null : receivedJournal(options.dataDir, name);
+    const pinFile = options.dataDir === undefined ? null : path.join(options.dataDir, 'known_clients');
+    this.pins = new KnownClients(pinFile, (error) => this.emit('fault', error));
     const { identity } = this;
     this.listener = new PeerListener({
       name,
@@ -120,9 +135,14 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       link: this.link,
       table: this.table,
       sender: this.sender,
+      keys: { seen: (entry) => this.checkPin(entry), exchanged: (peer, key) => this.pins.exchanged(peer, key) },
     });
     const savedFile = options.dataDir === undefined ? null : SavedInbox.fileFor(options.dataDir, name);
-    this.saved = new SavedInbox(name, savedFile, (error) => this.emit('fault', error));
+    this.saved = new SavedInbox(
+      (message, key) => this.openSaved(message, key),
+      savedFile,
+      (error) => this.emit('fault', error),
+    );
     this.groups = new GroupState(clock, (group, seq) => this.link.notify({ type: 'group_ack', group, seq }));
     this.groupRequests = new GroupRequests(this.link, this.groups, limits, (group) => this.lostMembership(group));
     this.link.on('frame', (frame) => this.pushes.push(frame));
@@ -277,7 +297,8 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   }
 
   private async sendRegister(): Promise<R.RegisterResult> {
-    const port = this.boundPort ?? this.options.listenPort;
+    const { advertise } = this.options;
+    const port = advertise?.port ?? this.boundPort ?? this.options.listenPort;
     const { name, identity } = this;
     const build = (challenge: string): ServerRequest => ({
       type: 'register',
@@ -285,8 +306,11 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
       v: PROTOCOL_VERSION,
       name,
       port,
+      ...(advertise === undefined ? {} : { host: advertise.host }),
       key: identity.publicKey,
       sig: identity.signRegistration(challenge, name),
+      ekey: identity.encryptionKey, // docs/protocol.md `register`: what private messages are sealed for
+      ekeySig: identity.signEncryptionKey(name),
     });
     const id = newId();
     const outcome = await this.link.request({ id, build }, LinkLevel.connected);
@@ -355,6 +379,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private onPush(frame: PushFrame): void {
     switch (frame.type) {
       case 'table':
+        for (const entry of frame.clients) this.checkPin(entry);
         if (!this.table.receive(frame)) return; // more chunks of this push follow
         this.tableWaiters.notify();
         this.emit('tableUpdated', this.table.snapshot());
@@ -382,7 +407,9 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
         this.emit('groupDeleted', { group: frame.group });
         return;
       case 'relayed_dm':
-        return this.onRelayed(frame.id, frame.from, frame.body.text);
+        return void this.onRelayed(frame.id, frame.from, frame.body).catch((err: unknown) =>
+          this.emit('fault', toError(err)),
+        );
       case 'error':
         return; // connection-level error without id; fatal ones close the link, which reports itself
       default:
@@ -400,23 +427,51 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   }
 
   /**
-   * A private message the server relayed (from an IRC user, docs/protocol.md
-   * "Relayed private messages"): shown like a direct one and acked once
-   * taken; a full held inbox takes nothing and does not ack (the sender
-   * learns it was not received).
+   * A private message the server relayed (docs/protocol.md "Relayed private
+   * messages"): an envelope from a browser page passes the checks of a direct
+   * dm (peer-listener.ts `takeRelayed`); readable text is taken only from an
+   * IRC session, a sender the table lists without a key — from anyone else
+   * it would be the server speaking for them. Acked once taken; a refusal
+   * goes back in the ack, and the sender prints it.
    */
-  private onRelayed(id: string, from: string, text: string): void {
+  private async onRelayed(id: string, from: string, body: RelayBody): Promise<void> {
+    const code = 'enc' in body ? await this.takeSealed(from, body.enc) : this.takeReadable(id, from, body.text);
+    this.link.notify({ type: 'relayed_ack', id, ...(code === null ? {} : { code }) });
+  }
+
+  private takeSealed(from: string, envelope: DmEnvelope): Promise<ErrorCode | null> | ErrorCode {
+    if (!sameName(envelope.from, from)) return 'bad_signature'; // the server says one sender, the envelope another
+    return this.listener.takeRelayed(envelope);
+  }
+
+  private takeReadable(id: string, from: string, text: string): ErrorCode | null {
+    const sender = this.table.get(from);
+    if (sender === undefined) return 'unknown_sender';
+    if (entryEncryption(sender) !== 'none') return 'e2e_required';
     const inbox = this.listenerInbox();
-    if (inbox.full) return;
+    if (inbox.full) return 'inbox_full';
     inbox.deliver({ id, from, text });
-    this.link.notify({ type: 'relayed_ack', id });
+    return null;
+  }
+
+  /** A saved envelope's text if it opens for this client with its sender's key (which is then pinned). */
+  private openSaved(message: DmEnvelope, senderKey: string): string | null {
+    const opened = this.identity.open(this.name, senderKey, message);
+    if (!opened.ok) return null;
+    this.pins.exchanged(message.from, senderKey);
+    return opened.text;
+  }
+
+  /** A table or lookup entry: a pinned name showing another key is reported once (and re-pinned). */
+  private checkPin(entry: ClientEntry): void {
+    if (this.pins.check(entry.name, entry.key)) this.emit('identityChanged', { name: entry.name });
   }
 
   /**
    * A saved message: shown once if its sender's signature holds, and acked
    * (so the server deletes it) only when shown — or at once if it never will be.
    */
-  private onSaved(message: SignedMessage, senderKey: string): void {
+  private onSaved(message: DmEnvelope, senderKey: string): void {
     const { show, ack } = this.saved.receive(message, senderKey);
     this.showSaved(show);
     for (const id of ack) this.link.notify({ type: 'saved_ack', id });
@@ -440,6 +495,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
   private directory(): KeyDirectory {
     return {
       keyOf: (name) => this.table.get(name)?.key,
+      exchanged: (name, key) => this.pins.exchanged(name, key),
       nextUpdate: (ms) => this.tableWaiters.next(ms),
     };
   }

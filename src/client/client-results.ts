@@ -95,6 +95,12 @@ export type ChatClientEvents = {
   removedFromGroup: [info: { readonly group: string }];
   /** Messages saved for this client while it was offline, oldest first (verified; each id once). */
   savedMessages: [messages: readonly SavedMessage[]];
+  /**
+   * The server shows `name`, whose key this client pinned when they exchanged
+   * private messages, with another key (docs/security.md "Trust on first
+   * use"); the new key is pinned, so this comes once per change.
+   */
+  identityChanged: [info: { readonly name: string }];
   /** `name` received the messages this client saved for it. */
   receipt: [info: { readonly name: string }];
   /** The creator deleted `group`; if this client was in it, it is back in normal mode. */

@@ -34,7 +34,7 @@ export interface DirectSenderOptions {
 }
 
 /**
- * Sends signed `dm` frames straight to other clients' listen ports (docs/protocol.md "Transport and framing":
+ * Sends sealed and signed `dm` frames straight to other clients' listen ports (docs/protocol.md "Transport and framing":
  * private messages never pass through the server). One pooled connection per
  * peer, re-dialled when it closed or the peer's address changed. Each send
  * waits ackTimeoutMs for `dm_ack` (docs/usage.md "Client"), and counts it only when it is
@@ -47,16 +47,16 @@ export class DirectSender {
 
   constructor(private readonly options: DirectSenderOptions) {}
 
-  /** Signs and sends `text` to `peer`; resolves with the receiver's verdict or `no_ack`. */
-  async send(peer: ClientEntry, text: string): Promise<DirectDelivery> {
+  /** Seals `text` for `peer`'s verified X25519 key `ekey`, signs and sends it; resolves with the receiver's verdict or `no_ack`. */
+  async send(peer: ClientEntry, ekey: string, text: string): Promise<DirectDelivery> {
     const { name, identity, clock, limits } = this.options;
     const link = this.linkTo(peer);
-    const fields = { id: newId(), from: name, to: peer.name, ts: clock.now(), text };
-    const wait = link.pending.wait(fields.id, limits.ackTimeoutMs);
-    link.ackKeys.set(fields.id, peer.key);
-    link.conn.send({ type: 'dm', ...fields, sig: identity.sign(fields) });
+    const message = identity.seal(name, { id: newId(), to: peer.name, ts: clock.now() }, ekey, text);
+    const wait = link.pending.wait(message.id, limits.ackTimeoutMs);
+    link.ackKeys.set(message.id, peer.key);
+    link.conn.send({ type: 'dm', message });
     const outcome = await wait;
-    link.ackKeys.delete(fields.id);
+    link.ackKeys.delete(message.id);
     if (outcome.kind === 'acked') return outcome.value;
     if (!this.isConnected(link)) link.conn.destroy(); // never connected in time: dial afresh next send
     return 'no_ack';

@@ -6,6 +6,7 @@ import {
   envelopeAad,
   envelopeSalt,
   envelopeSigningBytes,
+  verifyEncryptionKey,
   type EnvelopeHeader,
 } from '../protocol/dm-envelope';
 import { sameName } from '../protocol/names';
@@ -138,7 +139,4 @@ export function signEncryptionKey(signingKey: KeyObject, name: string, ekey: str
   return crypto.sign(null, ekeySigningBytes(name, ekey), signingKey).toString('base64');
 }
 
-/** True only when `ekeySig` is `key`'s (Ed25519) signature publishing `ekey` for `name`. */
-export function verifyEncryptionKey(key: string, name: string, ekey: string, ekeySig: string): boolean {
-  return verifySignature(key, ekeySigningBytes(name, ekey), ekeySig);
-}
+export { verifyEncryptionKey };

@@ -1,5 +1,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
+import type { DmEnvelope, EnvelopeHeader } from '../protocol/dm-envelope';
 import { registrationBytes, verifySignature } from '../protocol/signing';
+import { EncryptionKeys, openEnvelope, sealEnvelope, signEncryptionKey, type OpenResult } from './dm-crypto';
 
 /**
  * Ed25519 identity of one client process (docs/protocol.md "Limits": direct messages cannot be
@@ -44,6 +46,9 @@ export function ackSigningBytes(fields: SignedAckFields): Buffer {
 
 /** A client's key pair, kept in its identity file (identity-file.ts); the private key never leaves the client. */
 export class Identity {
+  /** The X25519 pair derived from this key (dm-crypto.ts), made at first use. */
+  private derived: EncryptionKeys | null = null;
+
   private constructor(
     private readonly privateKey: KeyObject,
     /** Raw 32-byte Ed25519 public key, base64 (what `register.key` carries). */
@@ -81,6 +86,31 @@ export class Identity {
   /** Proves holding this key to a server: signs its connection's challenge with the name (docs/security.md). */
   signRegistration(challenge: string, name: string): string {
     return this.signBytes(registrationBytes(challenge, name, this.publicKey));
+  }
+
+  /** The X25519 public key private messages to this client are sealed for (`register.ekey`). */
+  get encryptionKey(): string {
+    return this.encryption().publicKey;
+  }
+
+  /** `register.ekeySig`: this key's signature publishing `encryptionKey` for `name`. */
+  signEncryptionKey(name: string): string {
+    return signEncryptionKey(this.privateKey, name, this.encryptionKey);
+  }
+
+  /** Seals `text` from `name` for the receiver whose (verified) X25519 key is `ekey`, signed by this key. */
+  seal(name: string, header: Omit<EnvelopeHeader, 'from'>, ekey: string, text: string): DmEnvelope {
+    return sealEnvelope({ name, signingKey: this.privateKey }, { ...header, from: name }, ekey, text);
+  }
+
+  /** Checks and opens an envelope addressed to `me`, signed by `senderKey` (dm-crypto.ts `openEnvelope`). */
+  open(me: string, senderKey: string, envelope: unknown): OpenResult {
+    return openEnvelope(me, this.encryption(), senderKey, envelope);
+  }
+
+  private encryption(): EncryptionKeys {
+    this.derived ??= EncryptionKeys.fromIdentityKey(this.privateKey);
+    return this.derived;
   }
 
   private signBytes(bytes: Buffer): string {

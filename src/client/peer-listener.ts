@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { FramedConnection } from '../net/framed-connection';
 import { listenTcp } from '../net/listen';
+import type { DmEnvelope } from '../protocol/dm-envelope';
 import type { DirectFrame, FrameOf } from '../protocol/frames';
 import type { ErrorCode } from '../protocol/errors';
 import type { Limits } from '../protocol/limits';
@@ -11,7 +12,8 @@ import { toError } from '../util/errors';
 import { TypedEmitter } from '../util/typed-emitter';
 import { connectionLimits } from './connection-limits';
 import { DmAdmission } from './dm-admission';
-import { verifyDm, type Identity } from './identity';
+import type { OpenFailure } from './dm-crypto';
+import type { Identity } from './identity';
 import { InboundLinks, type DirectConnection, type InboundLink } from './inbound-links';
 import { ReceivedLog } from './received-log';
 
@@ -25,6 +27,8 @@ export interface DirectMessage {
 /** Where the listener looks up senders' public keys: the client's copy of the server table. */
 export interface KeyDirectory {
   keyOf(name: string): string | undefined;
+  /** A message from `name`, signed by `key`, was accepted (the key is pinned, known-clients.ts). */
+  exchanged(name: string, key: string): void;
   /** Resolves true at the next table update, false after `timeoutMs` without one. */
   nextUpdate(timeoutMs: number): Promise<boolean>;
 }
@@ -57,20 +61,35 @@ export interface PeerListenerOptions {
 }
 
 type DmFrame = FrameOf<DirectFrame, 'dm'>;
+/** What `verify` found: the link went away, a refusal code, or the opened text and the key that signed it. */
+type Verified = typeof LINK_GONE | ErrorCode | { readonly key: string; readonly text: string };
 /** Acks are never rate limited (FramedConnection `rateExempt`). */
 const RATE_EXEMPT: ReadonlySet<DirectFrame['type']> = new Set(['dm_ack']);
 /** Dms waiting for the table to learn their sender; past it `unknown_sender` at once. */
 const MAX_KEY_WAITS = 64;
 /** The link closed (or struck out) while its dm waited: no verdict is sent, and no signature checked. */
 const LINK_GONE = 'link_gone';
+/** The dm `error` code of each way an envelope fails to open. */
+const OPEN_FAILURE_CODE: Record<OpenFailure, ErrorCode> = {
+  malformed: 'bad_frame',
+  bad_signature: 'bad_signature',
+  wrong_recipient: 'wrong_recipient',
+  undecryptable: 'undecryptable',
+};
+/** A text of this many characters seals to at most 4 bytes a character and the 16-byte tag. */
+function sealedLimit(maxLength: number): number {
+  return 4 * maxLength + 16;
+}
 
 /**
- * Accepts direct links from other clients and verifies every `dm`
+ * Accepts direct links from other clients and opens every `dm` envelope
  * (docs/protocol.md "Client ↔ client frames", docs/security.md). Cheap checks
  * run first and a dm failing one is never verified: length, recipient,
  * timestamp, the link's rate, a known sender, the sender's rate and the
- * verify budget; then the Ed25519 signature; then replay (the received log)
- * and room in the inbox. An accepted dm is acked with a signed `dm_ack` and
+ * verify budget; then the Ed25519 signature, the recipient it signs and the
+ * decryption (dm-crypto.ts `openEnvelope`); then replay (the received log)
+ * and room in the inbox. Relayed envelopes (`takeRelayed`) pass the same
+ * checks, bar the link's. An accepted dm is acked with a signed `dm_ack` and
  * handed to the inbox once; a repeat is acked again, not handed over.
  */
 export class PeerListener extends TypedEmitter<PeerListenerEvents> {
@@ -124,10 +143,30 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
     });
   }
 
+  /**
+   * An envelope the server relayed (docs/protocol.md "Relayed private
+   * messages"): null when it was taken (or is a repeat, taken before), else
+   * the code the sender is told. Same checks and order as a direct dm.
+   */
+  async takeRelayed(envelope: DmEnvelope): Promise<ErrorCode | null> {
+    const early = this.screen(envelope);
+    if (early !== null) return early;
+    const key = await this.keyOf(envelope.from);
+    if (key === undefined) return 'unknown_sender';
+    if (!this.admission.mayVerify(envelope.from, true)) return 'rate_limited';
+    const opened = this.options.identity.open(this.options.name, key, envelope);
+    if (!opened.ok) {
+      this.admission.failed(envelope.from);
+      return OPEN_FAILURE_CODE[opened.why];
+    }
+    return this.take(envelope, key, opened.text);
+  }
+
   /** The checks that cost nothing run at once, in arrival order; an admitted dm then goes on to `verify`. */
-  private onDm(link: InboundLink, dm: DmFrame): void {
+  private onDm(link: InboundLink, frame: DmFrame): void {
     if (link.condemned !== null) return; // being closed: its frames are ignored
     const { conn } = link;
+    const dm = frame.message;
     const early = this.screen(dm);
     if (early !== null) return conn.sendError(early, undefined, dm.id);
     if (!this.links.admit(link)) return conn.sendError('rate_limited', undefined, dm.id);
@@ -141,17 +180,17 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
       .finally(() => this.links.settled(link));
   }
 
-  /** Length, recipient, timestamp: the rejection code, or null. */
-  private screen(dm: DmFrame): ErrorCode | null {
+  /** Length (of the ciphertext), recipient, timestamp: the rejection code, or null. */
+  private screen(dm: DmEnvelope): ErrorCode | null {
     const { name, limits, clock } = this.options;
-    if (dm.text.length > limits.maxMessageLength) return 'message_too_long'; // docs/protocol.md Limits
+    if (Buffer.byteLength(dm.ct, 'base64') > sealedLimit(limits.maxMessageLength)) return 'message_too_long';
     if (!sameName(dm.to, name)) return 'wrong_recipient'; // not addressed to me (names compare without case, docs/usage.md)
     if (Math.abs(clock.now() - dm.ts) > limits.directMessageMaxSkewMs) return 'stale_message';
     return null;
   }
 
-  /** Known sender, the sender's rate and the verify budget, then the signature: a code, or null when it verified. */
-  private async verify(link: InboundLink, dm: DmFrame): Promise<ErrorCode | null | typeof LINK_GONE> {
+  /** Known sender, the sender's rate and the verify budget, then the envelope: a code, or the text when it opened. */
+  private async verify(link: InboundLink, dm: DmEnvelope): Promise<Verified> {
     const key = await this.keyOf(dm.from);
     // struck out by an earlier dm of the same read: the rest of its junk is not checked
     if (!link.conn.open || link.condemned === 'too_many_invalid') return LINK_GONE;
@@ -160,13 +199,14 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
     // Over budget on a link that never delivered anything counts as a strike: under a flood of fresh
     // links, each is closed after three refusals instead of being read until its own bucket runs dry.
     if (!this.admission.mayVerify(dm.from, proven)) return proven ? 'rate_limited' : this.strike(link, 'rate_limited');
-    if (verifyDm(key, dm, dm.sig)) {
+    const opened = this.options.identity.open(this.options.name, key, dm);
+    if (opened.ok) {
       // Proven at once, so the rest of this read no longer draws on the verify budget.
       this.links.accepted(link);
-      return null;
+      return { key, text: opened.text };
     }
     this.admission.failed(dm.from);
-    return this.strike(link, 'bad_signature'); // docs/security.md: cannot be forged
+    return this.strike(link, OPEN_FAILURE_CODE[opened.why]); // docs/security.md: cannot be forged nor read
   }
 
   /** Counts a bad verdict against the link at once, so later dms of the same read see a struck-out link. */
@@ -176,22 +216,33 @@ export class PeerListener extends TypedEmitter<PeerListenerEvents> {
   }
 
   /** Sends the verdict on a checked dm; an accepted new one is recorded and handed to the inbox first. */
-  private answer(link: InboundLink, dm: DmFrame, code: ErrorCode | null | typeof LINK_GONE): void {
+  private answer(link: InboundLink, dm: DmEnvelope, verified: Verified): void {
     const { conn } = link;
-    if (code === LINK_GONE || !conn.open) return;
+    if (verified === LINK_GONE || !conn.open) return;
+    const code = typeof verified === 'string' ? verified : this.take(dm, verified.key, verified.text);
     if (code !== null) return conn.sendError(code, undefined, dm.id);
-    const verdict = this.received.check(dm.from, dm.id, dm.ts);
-    if (verdict === 'too_old') return conn.sendError('stale_message', undefined, dm.id);
-    if (verdict === 'new') {
-      if (this.options.inbox.full) return conn.sendError('inbox_full', undefined, dm.id);
-      this.received.record(dm.from, dm.id, dm.ts); // written down before it is shown
-      this.options.inbox.deliver({ id: dm.id, from: dm.from, text: dm.text });
-    }
     conn.send({
       type: 'dm_ack',
       id: dm.id,
       sig: this.options.identity.signAck({ id: dm.id, from: dm.from, to: dm.to }),
     });
+  }
+
+  /**
+   * An opened envelope: its text within the length, then replay (the
+   * received log) and room in the inbox. Null when taken (a repeat is taken
+   * again, not shown again), else the refusal code.
+   */
+  private take(dm: DmEnvelope, key: string, text: string): ErrorCode | null {
+    if (text.length > this.options.limits.maxMessageLength) return 'message_too_long'; // docs/protocol.md Limits
+    const verdict = this.received.check(dm.from, dm.id, dm.ts);
+    if (verdict === 'too_old') return 'stale_message';
+    if (verdict === 'seen') return null;
+    if (this.options.inbox.full) return 'inbox_full';
+    this.received.record(dm.from, dm.id, dm.ts); // written down before it is shown
+    this.options.keys.exchanged(dm.from, key);
+    this.options.inbox.deliver({ id: dm.id, from: dm.from, text });
+    return null;
   }
 
   /** The sender's key; if unknown, waits (bounded) for table updates, since a push may be in flight. */

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SignedMessage } from '../protocol/frames';
-import { sameName } from '../protocol/names';
+import type { DmEnvelope } from '../protocol/dm-envelope';
 import { toError } from '../util/errors';
-import { verifyDm } from './identity';
+
+/** Opens a saved envelope signed by `senderKey`: its text, or null when it is forged, not ours or unreadable. */
+export type SavedOpener = (message: DmEnvelope, senderKey: string) => string | null;
 
 /** Saved-message ids remembered as shown: a hundred full mailboxes' worth (docs/usage.md `--mailbox-limit`). */
 export const SAVED_SEEN_CAPACITY = 10_000;
@@ -43,7 +44,7 @@ export class SavedInbox {
   private file: string | null;
 
   constructor(
-    private readonly name: string,
+    private readonly open: SavedOpener,
     file: string | null,
     private readonly onFault: (error: Error) => void,
     private readonly capacity = SAVED_SEEN_CAPACITY,
@@ -77,7 +78,7 @@ export class SavedInbox {
    * addressed to this client, or whose signature does not hold is never
    * shown (docs/security.md).
    */
-  receive(message: SignedMessage, senderKey: string): SavedVerdict {
+  receive(message: DmEnvelope, senderKey: string): SavedVerdict {
     const fresh = this.check(message, senderKey);
     const refused = fresh === null ? [message.id] : [];
     const batch = this.batch;
@@ -103,11 +104,12 @@ export class SavedInbox {
     return { show, ack: [...refused, ...show.map((m) => m.id)] };
   }
 
-  /** The message if it is to be shown: not shown before (nor waiting in this batch), ours, and signed by its sender. */
-  private check(message: SignedMessage, senderKey: string): ShownSaved | null {
+  /** The message if it is to be shown: not shown before (nor waiting in this batch), and opened (ours, signed by its sender). */
+  private check(message: DmEnvelope, senderKey: string): ShownSaved | null {
     if (this.ids.has(message.id) || this.batch?.shown.some((m) => m.id === message.id)) return null;
-    if (!sameName(message.to, this.name) || !verifyDm(senderKey, message, message.sig)) return null;
-    return { id: message.id, from: message.from, text: message.text, ts: message.ts };
+    const text = this.open(message, senderKey);
+    if (text === null) return null;
+    return { id: message.id, from: message.from, text, ts: message.ts };
   }
 
   private remember(id: string): void {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { Millis, Name, PublicKey, Signature } from './frames';
+import { foldName } from './names';
+import { Millis, Name, PublicKey, Signature } from './primitives';
+import { verifySignature } from './signing';
 
 /**
  * The end-to-end envelope of a private message (docs/protocol.md "Encrypted
@@ -67,9 +69,16 @@ export function envelopeSalt(epk: string, ekey: string): Buffer {
 
 /**
  * What a client signs with its Ed25519 identity to publish its X25519 key:
- * UTF-8 of JSON.stringify(["chatapp-ekey-v1", name, ekey]). A server that
- * swaps a receiver's `ekey` cannot make this signature.
+ * UTF-8 of JSON.stringify(["chatapp-ekey-v1", name in lower case, ekey]). The
+ * name is folded because the table shows it as first registered, which may
+ * differ in case from how this registration spelled it. A server that swaps
+ * a receiver's `ekey` cannot make this signature.
  */
 export function ekeySigningBytes(name: string, ekey: string): Buffer {
-  return Buffer.from(JSON.stringify([EKEY_CONTEXT, name, ekey]), 'utf8');
+  return Buffer.from(JSON.stringify([EKEY_CONTEXT, foldName(name), ekey]), 'utf8');
+}
+
+/** True only when `ekeySig` is `key`'s (Ed25519) signature publishing `ekey` for `name`. */
+export function verifyEncryptionKey(key: string, name: string, ekey: string, ekeySig: string): boolean {
+  return verifySignature(key, ekeySigningBytes(name, ekey), ekeySig);
 }

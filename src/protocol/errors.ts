@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   unknown_sender: 'Sender is not in the client table',
   wrong_recipient: 'Message is addressed to another client',
   stale_message: 'Message timestamp outside the accepted window',
+  undecryptable: 'Message does not decrypt with the receiver key',
   inbox_full: 'Receiver holds as many messages as it allows; try again later',
   idle_timeout: 'No message accepted on this link within the deadline',
   store_unavailable: 'The server cannot reach its shared state; try again shortly',

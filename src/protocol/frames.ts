@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { ERROR_CODE_LIST } from './errors';
 import { MAX_ID_LENGTH } from './ids';
-import { isValidHost, NAME_PATTERN } from './names';
+import { isValidHost } from './names';
+import { Millis, Name, PublicKey, Signature } from './primitives';
+import { DmEnvelope, EncryptionKey } from './dm-envelope';
+
+export { Millis, Name, PublicKey, Signature };
 
 /**
  * Every frame on the wire, as zod schemas: one source for validation and types.
@@ -11,7 +15,6 @@ import { isValidHost, NAME_PATTERN } from './names';
 
 // ---- primitives -----------------------------------------------------------
 export const Id = z.string().min(1).max(MAX_ID_LENGTH);
-export const Name = z.string().regex(NAME_PATTERN);
 export const Port = z.int().min(0).max(65535);
 /** Text is capped here only by a hard ceiling; the configured maxMessageLength is checked by handlers. */
 export const Text = z.string().max(65536);
@@ -25,29 +28,11 @@ export const ClaimedHost = z
   .min(1)
   .max(253)
   .refine(isValidHost, { message: 'not a valid IP address or hostname' });
-/** Ed25519 public key, raw 32 bytes in base64. */
-export const PublicKey = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
-export const Signature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/);
 /** A server challenge: 32 random bytes in base64. */
 export const Challenge = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
-/** Milliseconds since the epoch. */
-export const Millis = z.int().min(0).max(8.64e15);
 /** One message of a group's history (docs/protocol.md "Group history"). */
 export const HistoryEntry = z.strictObject({ seq: z.int().min(1), from: Name, text: Text, at: Millis });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
-/**
- * A private message as its sender signed it (docs/security.md): the fields
- * of a direct `dm`, also used for a message saved for an offline receiver.
- */
-export const SignedMessage = z.strictObject({
-  id: Id,
-  from: Name,
-  to: Name,
-  text: Text,
-  ts: Millis,
-  sig: Signature,
-});
-export type SignedMessage = z.infer<typeof SignedMessage>;
 /** A catalogue code (`errors.ts`); parsed frames carry it as `ErrorCode`, not `string`. */
 export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST);
 
@@ -74,6 +59,13 @@ const register = z.strictObject({
   key: PublicKey,
   /** Proof of holding `key`: its signature over the connection's `hello` challenge (docs/security.md). */
   sig: Signature,
+  /**
+   * The X25519 key private messages to this client are sealed for, and `key`'s
+   * signature publishing it (dm-envelope.ts `ekeySigningBytes`). Both or
+   * neither: only IRC sessions, which cannot decrypt, register without.
+   */
+  ekey: EncryptionKey.optional(),
+  ekeySig: Signature.optional(),
 });
 const dereg = z.strictObject({ type: z.literal('dereg'), id: Id, name: Name });
 const createGroup = z.strictObject({ type: z.literal('create_group'), id: Id, group: Name });
@@ -94,20 +86,27 @@ const deleteAccount = z.strictObject({ type: z.literal('delete_account'), id: Id
 const history = z.strictObject({ type: z.literal('history'), id: Id, n: z.int().min(1).max(100) });
 /** Who `name` is: its table entry (online or not), if the name has an account. */
 const lookup = z.strictObject({ type: z.literal('lookup'), id: Id, name: Name });
-/** Keep a signed private message for an offline receiver (its `id` is the request id). */
-const saveMessage = z.strictObject({ type: z.literal('save_message'), id: Id, message: SignedMessage });
+/** Keep a sealed private message for an offline receiver (its `id` is the request id); the server never reads it. */
+const saveMessage = z.strictObject({ type: z.literal('save_message'), id: Id, message: DmEnvelope });
 /** The receiver shows saved message `id`: the server may delete it. */
 const savedAck = z.strictObject({ type: z.literal('saved_ack'), id: Id });
 /**
  * A private message relayed through the server, for a receiver (or from a
- * sender) that cannot take direct connections: an IRC session (docs/protocol.md
- * "Relayed private messages"). Readable text is allowed only when one side
- * is such a session (`e2e_required` otherwise).
+ * sender) that cannot take direct connections: an IRC session or a browser
+ * page, table entries with port 0 (docs/protocol.md "Relayed private
+ * messages"). The body is a sealed envelope, or readable text — allowed only
+ * when one side is an IRC session, an entry without `ekey` (`e2e_required`
+ * otherwise).
  */
-export const RelayBody = z.strictObject({ text: Text });
+export const RelayBody = z.union([z.strictObject({ enc: DmEnvelope }), z.strictObject({ text: Text })]);
+export type RelayBody = z.infer<typeof RelayBody>;
 const relayDm = z.strictObject({ type: z.literal('relay_dm'), id: Id, to: Name, body: RelayBody });
-/** The receiver has the relayed message `id` (an IRC session: once its connection took the line). */
-const relayedAck = z.strictObject({ type: z.literal('relayed_ack'), id: Id });
+/**
+ * The receiver has the relayed message `id` (an IRC session: once its
+ * connection took the line) — or, with `code`, refused it (a bad signature,
+ * not for it, a replay): the sender gets that code as the reply.
+ */
+const relayedAck = z.strictObject({ type: z.literal('relayed_ack'), id: Id, code: ErrorCodeSchema.optional() });
 /** Cumulative: acknowledges every message of `group` with sequence number <= seq. */
 const groupAck = z.strictObject({
   type: z.literal('group_ack'),
@@ -153,6 +152,9 @@ export const ClientEntry = z.strictObject({
   port: Port,
   online: z.boolean(),
   key: PublicKey,
+  /** The client's X25519 key and `key`'s signature over it (register); absent for IRC sessions. Verify before use. */
+  ekey: EncryptionKey.optional(),
+  ekeySig: Signature.optional(),
 });
 export type ClientEntry = z.infer<typeof ClientEntry>;
 
@@ -207,7 +209,7 @@ const removed = z.strictObject({ type: z.literal('removed'), group: Name });
 /** First frame on every connection: what `register` must sign (docs/security.md "Accounts"). */
 const hello = z.strictObject({ type: z.literal('hello'), v: z.int().min(0), challenge: Challenge });
 /** A message saved while this client was offline; acked with `saved_ack`. `key` is the sender's account key. */
-const saved = z.strictObject({ type: z.literal('saved'), message: SignedMessage, key: PublicKey });
+const saved = z.strictObject({ type: z.literal('saved'), message: DmEnvelope, key: PublicKey });
 /** A private message relayed by the server (`relay_dm`); the receiver answers `relayed_ack`. */
 const relayedDm = z.strictObject({ type: z.literal('relayed_dm'), id: Id, from: Name, ts: Millis, body: RelayBody });
 /** `name` received the messages this client saved for it. */
@@ -241,16 +243,8 @@ export const ServerToClientFrame = z.discriminatedUnion('type', [
 export type ServerToClientFrame = z.infer<typeof ServerToClientFrame>;
 
 // ---- client ↔ client (direct, peer-to-peer) ---------------------------------
-/** A signed private message; see docs/security.md for what the signature covers. */
-const dm = z.strictObject({
-  type: z.literal('dm'),
-  id: Id,
-  from: Name,
-  to: Name,
-  text: Text,
-  ts: z.int().min(0),
-  sig: Signature,
-});
+/** A sealed and signed private message (dm-envelope.ts); docs/security.md says what it protects. */
+const dm = z.strictObject({ type: z.literal('dm'), message: DmEnvelope });
 /** Signed by the receiver, so only the addressed client can make its sender print "received". */
 const dmAck = z.strictObject({ type: z.literal('dm_ack'), id: Id, sig: Signature });
 

@@ -68,7 +68,7 @@ export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
 export const HEARTBEAT_MISSES = 3;
 
 /** Client/server protocol version, carried by `hello` and `register` (docs/protocol.md). */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Mesh (peer mode) protocol version, carried by `hello` (docs/protocol-mesh.md). */
 export const MESH_PROTOCOL_VERSION = 1;

@@ -79,7 +79,7 @@ export const ROUTES: Routes = {
   saved_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.savedAcked(s, f.id) },
   group_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.fanout.ack(f.group, s.name, f.seq) },
   relay_dm: { kind: 'request', registered: true, handle: handleRelayDm },
-  relayed_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.relayAcks.ack(s.id, f.id) },
+  relayed_ack: { kind: 'notice', handle: (ctx, s, f) => ctx.relayAcks.ack(s.id, f.id, f.code) },
   ping: { kind: 'link' },
   pong: { kind: 'link' },
 };

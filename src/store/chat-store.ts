@@ -1,4 +1,5 @@
-import type { ClientEntry, HistoryEntry, SignedMessage } from '../protocol/frames';
+import type { DmEnvelope } from '../protocol/dm-envelope';
+import type { ClientEntry, HistoryEntry } from '../protocol/frames';
 
 /**
  * The server's state behind one asynchronous interface (docs/architecture.md,
@@ -72,8 +73,8 @@ export interface ChatStore {
   /** Messages of `group` in seq order: those after `after` (if given), at most `limit` of the newest. */
   history(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]>;
 
-  /** Keeps `message` for its offline receiver, unless its mailbox already holds `limit` messages. */
-  saveMessage(message: SignedMessage, limit: number): Promise<SaveResult>;
+  /** Keeps sealed `message` for its offline receiver, unless its mailbox already holds `limit` messages. */
+  saveMessage(message: DmEnvelope, limit: number): Promise<SaveResult>;
   /** The saved messages of `name`, oldest first. */
   mailbox(name: string): Promise<readonly SavedMessage[]>;
   /** Deletes saved messages of `name` once its client showed them; resolves once durable. */
@@ -101,6 +102,9 @@ export interface Registration {
   readonly host: string;
   readonly port: number;
   readonly key: string;
+  /** The X25519 key (verified by the caller against `key`) and its signature; absent for IRC sessions. */
+  readonly ekey?: string;
+  readonly ekeySig?: string;
 }
 
 export type RegisterResult =
@@ -159,9 +163,9 @@ export interface HistoryQuery {
   readonly limit: number;
 }
 
-/** A saved private message and the key of the account that sent it. */
+/** A saved private message (sealed: the store never holds its text) and the key of the account that sent it. */
 export interface SavedMessage {
-  readonly message: SignedMessage;
+  readonly message: DmEnvelope;
   readonly senderKey: string;
 }
 

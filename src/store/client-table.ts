@@ -11,6 +11,17 @@ export interface Account {
   readonly name: string;
   readonly key: string;
   readonly createdAt: number;
+  /** The last X25519 key the owner published, and its signature (docs/security.md "End-to-end encryption"). */
+  readonly ekey?: string;
+  readonly ekeySig?: string;
+}
+
+/** The `ekey`/`ekeySig` fields of an account or registration, for an entry: both, or none. */
+export function encryptionOf(from: { readonly ekey?: string; readonly ekeySig?: string }): {
+  ekey?: string;
+  ekeySig?: string;
+} {
+  return from.ekey !== undefined && from.ekeySig !== undefined ? { ekey: from.ekey, ekeySig: from.ekeySig } : {};
 }
 
 /** A change to the accounts, handed to the persistence hook inside the critical section. */
@@ -57,17 +68,24 @@ export class ClientTable {
   register(reg: Registration, owner: Owner): Promise<RegisterResult> {
     return this.mutex.runExclusive(async (): Promise<RegisterResult> => {
       const folded = foldName(reg.name);
-      let account = this.accounts.get(folded);
+      const account = this.accounts.get(folded);
       if (account !== undefined && account.key !== reg.key) return { ok: false, code: 'name_owned' };
       const holder = this.owners.get(folded);
       if (holder !== undefined) return { ok: false, code: 'name_in_use', holder }; // usage.md: unique among online, any case
-      if (account === undefined) {
-        account = { name: reg.name, key: reg.key, createdAt: this.now() };
-        await this.persist({ kind: 'bound', account });
-        this.accounts.set(folded, account);
+      const updated = boundAccount(account, reg, this.now);
+      if (updated !== account) {
+        await this.persist({ kind: 'bound', account: updated });
+        this.accounts.set(folded, updated);
       }
       // docs/usage.md "Names": shown as first registered.
-      const entry: ClientEntry = { name: account.name, host: reg.host, port: reg.port, online: true, key: reg.key };
+      const entry: ClientEntry = {
+        name: updated.name,
+        host: reg.host,
+        port: reg.port,
+        online: true,
+        key: reg.key,
+        ...encryptionOf(reg),
+      };
       this.entries.set(folded, entry);
       this.owners.set(folded, owner);
       this.offline.delete(folded);
@@ -155,4 +173,17 @@ export class ClientTable {
   get accountCount(): number {
     return this.accounts.size;
   }
+}
+
+/**
+ * The account after `reg` registered: a new one at first use; the same one
+ * with the encryption key `reg` published when it differs (a client may
+ * publish a new one at any registration); or `account` itself, unchanged.
+ */
+function boundAccount(account: Account | undefined, reg: Registration, now: () => number): Account {
+  const published = encryptionOf(reg);
+  if (account === undefined) return { name: reg.name, key: reg.key, createdAt: now(), ...published };
+  if (published.ekey === undefined || (published.ekey === account.ekey && published.ekeySig === account.ekeySig))
+    return account;
+  return { ...account, ...published };
 }

@@ -1,4 +1,4 @@
-import type { SignedMessage } from '../protocol/frames';
+import type { DmEnvelope } from '../protocol/dm-envelope';
 import type { SavedMessage } from './chat-store';
 
 /**
@@ -9,7 +9,7 @@ import type { SavedMessage } from './chat-store';
  */
 export interface Mailbox {
   /** Adds `message` to `recipient`'s mailbox (the name as shown); false if it already holds `limit` messages. */
-  save(recipient: string, message: SignedMessage, senderKey: string, limit: number): Promise<boolean>;
+  save(recipient: string, message: DmEnvelope, senderKey: string, limit: number): Promise<boolean>;
   /** The mailbox of `name`, oldest first. */
   list(name: string): Promise<readonly SavedMessage[]>;
   /** Deletes these messages of `name`'s mailbox; resolves once durable. */
@@ -30,7 +30,7 @@ export class MemoryMailbox implements Mailbox {
     return total;
   }
 
-  async save(recipient: string, message: SignedMessage, senderKey: string, limit: number): Promise<boolean> {
+  async save(recipient: string, message: DmEnvelope, senderKey: string, limit: number): Promise<boolean> {
     const box = this.boxes.get(recipient) ?? [];
     if (box.some((m) => m.message.id === message.id)) return true; // a retried save: kept once
     if (box.length >= limit) return false;

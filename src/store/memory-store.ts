@@ -1,4 +1,5 @@
-import type { ClientEntry, HistoryEntry, SignedMessage } from '../protocol/frames';
+import type { DmEnvelope } from '../protocol/dm-envelope';
+import type { ClientEntry, HistoryEntry } from '../protocol/frames';
 import type {
   ChatStore,
   CreateGroupResult,
@@ -17,7 +18,7 @@ import type {
   SaveResult,
   StoreCounts,
 } from './chat-store';
-import { ClientTable, MAX_OFFLINE_ENTRIES, type Account, type AccountChange } from './client-table';
+import { ClientTable, encryptionOf, MAX_OFFLINE_ENTRIES, type Account, type AccountChange } from './client-table';
 import { GroupTable, type GroupChange, type GroupRecord } from './group-table';
 import { MemoryHistory, type HistoryLog } from './history-log';
 import { MemoryMailbox, type Mailbox } from './mailbox';
@@ -104,8 +105,8 @@ export class MemoryStore implements ChatStore {
     if (entry !== undefined) return entry;
     const account = this.clientTable.account(name);
     if (account === undefined) return null;
-    // Known but long offline (its table entry forgotten): no address, only the key.
-    return { name: account.name, host: '0.0.0.0', port: 0, online: false, key: account.key };
+    // Known but long offline (its table entry forgotten): no address, only the keys.
+    return { name: account.name, host: '0.0.0.0', port: 0, online: false, key: account.key, ...encryptionOf(account) };
   }
 
   createGroup(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult> {
@@ -145,7 +146,7 @@ export class MemoryStore implements ChatStore {
     return this.historyLog.read(this.groupTable.record(group)?.name ?? group, query);
   }
 
-  async saveMessage(message: SignedMessage, limit: number): Promise<SaveResult> {
+  async saveMessage(message: DmEnvelope, limit: number): Promise<SaveResult> {
     const sender = this.clientTable.account(message.from);
     const receiver = this.clientTable.account(message.to);
     if (sender === undefined || receiver === undefined) return 'unknown_client';

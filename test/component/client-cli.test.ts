@@ -67,7 +67,9 @@ function chatServer(): { server: FakeServer; groups: Set<string>; ignore: Set<st
     const reply = { type: 'reply', id: frame.id } as const;
     switch (frame.type) {
       case 'register': {
-        const entry = { name: frame.name, host: '127.0.0.1', port: frame.port, online: true, key: frame.key };
+        const { name, port, key, ekey, ekeySig } = frame;
+        const published = ekey && ekeySig ? { ekey, ekeySig } : {};
+        const entry = { name, host: '127.0.0.1', port, online: true, key, ...published };
         clients.set(frame.name, entry);
         session.send(reply);
         session.send({ type: 'table', rev: 1, full: true, clients: [...clients.values()] });

@@ -12,6 +12,7 @@ import { FakeClock } from '../helpers/fake-clock';
 import type { Clock } from '../../src/util/clock';
 import { closeAllRawClients, RawLink } from '../helpers/raw-client';
 import { FakeServer, healthyScript } from './client-fake-server';
+import { published, sealedDm, type PlainDm } from '../helpers/e2e-keys';
 
 /**
  * The limits of a client's direct-message listener and the proof an ack
@@ -45,9 +46,23 @@ async function startBob(limits: Partial<Limits> = {}, dataDir?: string, clock = 
   const bob = newClient('bob', table, clock, { heartbeatMs: 0, ackTimeoutMs: 200, ...limits }, dataDir);
   const port = await bob.start();
   table.push(
-    { name: 'alice', host: '127.0.0.1', port: 1, online: true, key: ids.alice.publicKey },
-    { name: 'bob', host: '127.0.0.1', port, online: true, key: ids.bob.publicKey },
-    { name: 'carol', host: '127.0.0.1', port: 1, online: true, key: ids.carol.publicKey },
+    {
+      name: 'alice',
+      host: '127.0.0.1',
+      port: 1,
+      online: true,
+      key: ids.alice.publicKey,
+      ...published(ids.alice, 'alice'),
+    },
+    { name: 'bob', host: '127.0.0.1', port, online: true, key: ids.bob.publicKey, ...published(ids.bob, 'bob') },
+    {
+      name: 'carol',
+      host: '127.0.0.1',
+      port: 1,
+      online: true,
+      key: ids.carol.publicKey,
+      ...published(ids.carol, 'carol'),
+    },
   );
   await registered(bob);
   const inbox: DirectMessage[] = [];
@@ -89,9 +104,9 @@ async function registered(client: ChatClient): Promise<void> {
 }
 
 /** A dm signed by `signer` claiming `from`, stamped with `clock`'s time. */
-function dm(clock: Clock, signer: Identity, over: Partial<Omit<Dm, 'type' | 'sig'>> = {}): Dm {
+function dm(clock: Clock, signer: Identity, over: Partial<PlainDm> = {}): Dm {
   const fields = { id: `id-${Math.random()}`, from: 'alice', to: 'bob', ts: clock.now(), text: 'hi', ...over };
-  return { type: 'dm', ...fields, sig: signer.sign(fields) };
+  return sealedDm(signer, ids.bob.encryptionKey, fields); // sealed for bob whoever it claims to be for
 }
 
 /** A raw TCP link to a listener (test/helpers/raw-client.ts); closed after the test. */
@@ -118,7 +133,7 @@ function verdicts(link: RawLink<DirectFrame>): string[] {
 /** The verdicts on `dms`, in the order given (replies to different dms may arrive in any order). */
 function verdictsOn(link: RawLink<DirectFrame>, dms: readonly Dm[]): string[] {
   return dms.map((m) => {
-    const reply = link.frames.find((f) => 'id' in f && f.id === m.id);
+    const reply = link.frames.find((f) => 'id' in f && f.id === m.message.id);
     return reply === undefined ? 'none' : verdict(reply);
   });
 }
@@ -156,10 +171,19 @@ describe('dm_ack proves who took the message', () => {
   }
 
   async function aliceSendingToBobAt(port: number): Promise<ChatClient> {
-    const table: ClientEntry[] = [{ name: 'bob', host: '127.0.0.1', port, online: true, key: ids.bob.publicKey }];
+    const table: ClientEntry[] = [
+      { name: 'bob', host: '127.0.0.1', port, online: true, key: ids.bob.publicKey, ...published(ids.bob, 'bob') },
+    ];
     const alice = newClient('alice', table, new FakeClock(), { heartbeatMs: 0 });
     await alice.start();
-    table.push({ name: 'alice', host: '127.0.0.1', port: alice.port!, online: true, key: ids.alice.publicKey });
+    table.push({
+      name: 'alice',
+      host: '127.0.0.1',
+      port: alice.port!,
+      online: true,
+      key: ids.alice.publicKey,
+      ...published(ids.alice, 'alice'),
+    });
     await registered(alice);
     return alice;
   }
@@ -168,8 +192,8 @@ describe('dm_ack proves who took the message', () => {
     const mallory = Identity.generate();
     const port = await impostor((m) => ({
       type: 'dm_ack',
-      id: m.id,
-      sig: mallory.signAck({ id: m.id, from: m.from, to: m.to }),
+      id: m.message.id,
+      sig: mallory.signAck({ id: m.message.id, from: m.message.from, to: m.message.to }),
     }));
     const alice = await aliceSendingToBobAt(port);
     expect(await alice.sendDirect('bob', 'for bob only')).toBe('no_ack');
@@ -178,8 +202,8 @@ describe('dm_ack proves who took the message', () => {
   it("bob's signature over another message's id, or over another receiver, is no_ack", async () => {
     const port = await impostor((m) => ({
       type: 'dm_ack',
-      id: m.id,
-      sig: ids.bob.signAck({ id: m.id, from: m.from, to: 'carol' }),
+      id: m.message.id,
+      sig: ids.bob.signAck({ id: m.message.id, from: m.message.from, to: 'carol' }),
     }));
     const alice = await aliceSendingToBobAt(port);
     expect(await alice.sendDirect('bob', 'hi')).toBe('no_ack');
@@ -188,15 +212,15 @@ describe('dm_ack proves who took the message', () => {
   it('positive control: an ack signed by the key the table lists for bob is received', async () => {
     const port = await impostor((m) => ({
       type: 'dm_ack',
-      id: m.id,
-      sig: ids.bob.signAck({ id: m.id, from: m.from, to: m.to }),
+      id: m.message.id,
+      sig: ids.bob.signAck({ id: m.message.id, from: m.message.from, to: m.message.to }),
     }));
     const alice = await aliceSendingToBobAt(port);
     expect(await alice.sendDirect('bob', 'hi')).toBe('received');
   });
 
   it('inbox_full from the receiver is receiver_full for the sender', async () => {
-    const port = await impostor((m) => ({ type: 'error', id: m.id, code: 'inbox_full', message: 'full' }));
+    const port = await impostor((m) => ({ type: 'error', id: m.message.id, code: 'inbox_full', message: 'full' }));
     const alice = await aliceSendingToBobAt(port);
     expect(await alice.sendDirect('bob', 'hi')).toBe('receiver_full');
   });

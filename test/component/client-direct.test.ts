@@ -4,6 +4,7 @@ import { Identity, verifyAck } from '../../src/client/identity';
 import type { DirectMessage } from '../../src/client/client-results';
 import type { ClientEntry, DirectFrame, FrameOf } from '../../src/protocol/frames';
 import { closeAllRawClients, RawLink } from '../helpers/raw-client';
+import { published, sealedDm, type PlainDm } from '../helpers/e2e-keys';
 import { FakeServer, healthyScript } from './client-fake-server';
 
 /** Short ack timeout so "no answer" cases end quickly; nothing below asserts on time. */
@@ -45,8 +46,22 @@ async function pair(extra: ClientEntry[] = []): Promise<Pair> {
   const bob = make('bob');
   const [alicePort, bobPort] = [await alice.start(), await bob.start()];
   table.push(
-    { name: 'alice', host: '127.0.0.1', port: alicePort, online: true, key: ids.alice.publicKey },
-    { name: 'bob', host: '127.0.0.1', port: bobPort, online: true, key: ids.bob.publicKey },
+    {
+      name: 'alice',
+      host: '127.0.0.1',
+      port: alicePort,
+      online: true,
+      key: ids.alice.publicKey,
+      ...published(ids.alice, 'alice'),
+    },
+    {
+      name: 'bob',
+      host: '127.0.0.1',
+      port: bobPort,
+      online: true,
+      key: ids.bob.publicKey,
+      ...published(ids.bob, 'bob'),
+    },
     ...extra,
   );
   for (const client of [alice, bob]) {
@@ -70,13 +85,10 @@ async function replied(link: RawLink<DirectFrame>, n = 1): Promise<void> {
   await link.until(() => link.frames.length >= n, `${n} replies`, 10_000);
 }
 
-/** A dm signed by `signer`, claiming to be from `from`. */
-function signedDm(
-  signer: Identity,
-  over: Partial<{ id: string; from: string; to: string; ts: number; text: string }> = {},
-): FrameOf<DirectFrame, 'dm'> {
+/** A dm sealed for `ekey` (bob's) and signed by `signer`, claiming to be from `from`. */
+function signedDm(signer: Identity, ekey: string, over: Partial<PlainDm> = {}): FrameOf<DirectFrame, 'dm'> {
   const fields = { id: `id-${Math.random()}`, from: 'alice', to: 'bob', ts: Date.now(), text: 'hi', ...over };
-  return { type: 'dm', ...fields, sig: signer.sign(fields) };
+  return sealedDm(signer, ekey, fields);
 }
 
 describe('direct messages between two ChatClients over loopback (docs/usage.md "Client"; docs/protocol.md "Limits")', () => {
@@ -89,30 +101,33 @@ describe('direct messages between two ChatClients over loopback (docs/usage.md "
   });
 
   it('rejects a forged signature with bad_signature and emits nothing', async () => {
-    const { bob, inbox } = await pair();
+    const { bob, inbox, ids } = await pair();
     const link = await rawLink(bob.port!);
     const mallory = Identity.generate();
-    const forged = signedDm(mallory, { from: 'alice' });
+    const forged = signedDm(mallory, ids.bob.encryptionKey, { from: 'alice' });
     link.send(forged);
     await replied(link);
-    expect(link.frames).toEqual([expect.objectContaining({ type: 'error', id: forged.id, code: 'bad_signature' })]);
+    expect(link.frames).toEqual([
+      expect.objectContaining({ type: 'error', id: forged.message.id, code: 'bad_signature' }),
+    ]);
     expect(inbox).toEqual([]);
   });
 
   it('acks a replayed message again but emits it only once', async () => {
     const { bob, inbox, ids } = await pair();
     const link = await rawLink(bob.port!);
-    const dm = signedDm(ids.alice);
+    const dm = signedDm(ids.alice, ids.bob.encryptionKey);
     link.send(dm);
     link.send(dm);
     await replied(link, 2);
-    const ack = { type: 'dm_ack', id: dm.id, sig: expect.any(String) };
+    const ack = { type: 'dm_ack', id: dm.message.id, sig: expect.any(String) };
     expect(link.frames).toEqual([ack, ack]);
     expect(inbox).toHaveLength(1);
     for (const reply of link.frames) {
       // signed by bob over (id, sender, receiver): only bob can make alice print "received"
       expect(
-        reply.type === 'dm_ack' && verifyAck(ids.bob.publicKey, { id: dm.id, from: 'alice', to: 'bob' }, reply.sig),
+        reply.type === 'dm_ack' &&
+          verifyAck(ids.bob.publicKey, { id: dm.message.id, from: 'alice', to: 'bob' }, reply.sig),
       ).toBe(true);
     }
   });
@@ -124,16 +139,16 @@ describe('direct messages between two ChatClients over loopback (docs/usage.md "
   ])('rejects %s', async (code, change) => {
     const { bob, inbox, ids } = await pair();
     const link = await rawLink(bob.port!);
-    link.send(signedDm(ids.alice, change));
+    link.send(signedDm(ids.alice, ids.bob.encryptionKey, change));
     await replied(link);
     expect(link.frames).toEqual([expect.objectContaining({ type: 'error', code })]);
     expect(inbox).toEqual([]);
   });
 
   it('rejects a sender missing from the table with unknown_sender after waiting for a table push', async () => {
-    const { bob, inbox } = await pair();
+    const { bob, inbox, ids } = await pair();
     const link = await rawLink(bob.port!);
-    link.send(signedDm(Identity.generate(), { from: 'zed' }));
+    link.send(signedDm(Identity.generate(), ids.bob.encryptionKey, { from: 'zed' }));
     await replied(link);
     expect(link.frames).toEqual([expect.objectContaining({ type: 'error', code: 'unknown_sender' })]);
     expect(inbox).toEqual([]);
@@ -151,10 +166,11 @@ describe('direct messages between two ChatClients over loopback (docs/usage.md "
         }),
     );
     const port = (silent.address() as net.AddressInfo).port;
-    const key = Identity.generate().publicKey;
+    const other = Identity.generate();
+    const key = other.publicKey;
     const { alice } = await pair([
-      { name: 'carol', host: '127.0.0.1', port: 1, online: false, key },
-      { name: 'dave', host: '127.0.0.1', port, online: true, key },
+      { name: 'carol', host: '127.0.0.1', port: 1, online: false, key, ...published(other, 'carol') },
+      { name: 'dave', host: '127.0.0.1', port, online: true, key, ...published(other, 'dave') },
     ]);
     expect(await alice.sendDirect('nobody', 'hi')).toBe('unknown');
     // docs/usage.md "Saved messages": the server keeps a message for a client that is offline.

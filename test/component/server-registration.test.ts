@@ -52,7 +52,7 @@ describe('ChatServer registration (component, in-memory streams)', () => {
 
   it('replies to register, then sends the full table as rev 1', async () => {
     const alice = connect();
-    expect(await alice.register('alice', { port: 5001 })).toEqual({ type: 'reply', id: 'reg-alice' });
+    expect(await alice.register('alice', { port: 5001, ekey: false })).toEqual({ type: 'reply', id: 'reg-alice' });
     const table = await alice.until(() => alice.ofType('table')[0]);
     expect(table).toEqual({
       type: 'table',

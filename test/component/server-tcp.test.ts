@@ -49,7 +49,7 @@ describe('ChatServer over loopback TCP (port 0)', () => {
     expect(listener.port).toBeGreaterThan(0);
     const socket = await connect();
     const frames = readFrames(socket, 2);
-    socket.write(JSON.stringify(signedRegister(CHALLENGE, { name: 'tess', id: 'r1', port: 4321 })) + '\n');
+    socket.write(JSON.stringify(signedRegister(CHALLENGE, { name: 'tess', id: 'r1', port: 4321, ekey: false })) + '\n');
     expect(await frames).toEqual([
       { type: 'reply', id: 'r1' },
       {

@@ -9,6 +9,7 @@ import type { ChatServer } from '../../src/server/chat-server';
 import { Waiters } from '../../testkit/waiters';
 import { memoryDuplexPair } from '../../src/net/memory-duplex';
 import { signedRegister } from './test-identity';
+import { noteEncryptionKey } from './dm-attacker';
 import type { RegistrationSigner } from './test-identity';
 
 /**
@@ -247,6 +248,8 @@ export interface RegisterFields {
   readonly host?: string;
   /** The protocol version to claim (default PROTOCOL_VERSION). */
   readonly v?: number;
+  /** Publish the identity's encryption key (default: unless the port is 0, an IRC session's). */
+  readonly ekey?: boolean;
 }
 
 /** A raw client → server connection with request helpers. */
@@ -306,9 +309,9 @@ export class RawClient extends RawLink<ServerFrame> {
 
   /** Registers as `name`, signed over this connection's challenge, and resolves with the answer. */
   async register(name: string, fields: RegisterFields = {}): Promise<ReplyOrError> {
-    const { id = `reg-${name}`, port = 1, host, identity, v = PROTOCOL_VERSION } = fields;
+    const { id = `reg-${name}`, port = 1, host, identity, v = PROTOCOL_VERSION, ekey } = fields;
     const frame = {
-      ...signedRegister(await this.challenge(), { name, id, port, identity }),
+      ...signedRegister(await this.challenge(), { name, id, port, identity, ...(ekey === undefined ? {} : { ekey }) }),
       v,
       ...(host === undefined ? {} : { host }),
     };
@@ -336,6 +339,7 @@ export class RawClient extends RawLink<ServerFrame> {
   }
 
   protected override onFrame(frame: ServerFrame): void {
+    if (frame.type === 'table') for (const entry of frame.clients) noteEncryptionKey(entry);
     if (frame.type === 'group_msg')
       this.unacked.set(frame.group, Math.max(frame.seq, this.unacked.get(frame.group) ?? 0));
     super.onFrame(frame);

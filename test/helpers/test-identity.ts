@@ -8,6 +8,9 @@ type Register = Extract<ClientToServerFrame, { type: 'register' }>;
 export interface RegistrationSigner {
   readonly publicKey: string;
   signRegistration(challenge: string, name: string): string;
+  /** The X25519 key it publishes in `register` (both or neither of these two). */
+  readonly encryptionKey?: string;
+  signEncryptionKey?(name: string): string;
 }
 
 const identities = new Map<string, Identity>();
@@ -24,7 +27,10 @@ export function identityOf(name: string): Identity {
 
 /**
  * A `register` frame for `name`, signed over the connection's `hello`
- * challenge with `name`'s test identity (docs/protocol.md "Accounts").
+ * challenge with `name`'s test identity (docs/protocol.md "Accounts"). It
+ * publishes the identity's encryption key as a chatapp client does, unless
+ * `ekey` is false — by default when the port is 0, so a raw client there
+ * stands for an IRC session — or the signer is a bare test key.
  */
 export function signedRegister(
   challenge: string,
@@ -34,6 +40,7 @@ export function signedRegister(
     readonly port?: number;
     readonly host?: string;
     readonly identity?: RegistrationSigner;
+    readonly ekey?: boolean;
   },
 ): Register {
   const identity = fields.identity ?? identityOf(fields.name);
@@ -46,5 +53,11 @@ export function signedRegister(
     key: identity.publicKey,
     sig: identity.signRegistration(challenge, fields.name),
   };
-  return fields.host === undefined ? frame : { ...frame, host: fields.host };
+  const port = fields.port ?? 5000;
+  const { encryptionKey } = identity;
+  const withKey =
+    (fields.ekey ?? port !== 0) && encryptionKey !== undefined && identity.signEncryptionKey !== undefined
+      ? { ...frame, ekey: encryptionKey, ekeySig: identity.signEncryptionKey(fields.name) }
+      : frame;
+  return fields.host === undefined ? withKey : { ...withKey, host: fields.host };
 }

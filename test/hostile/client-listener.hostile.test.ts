@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { startClient, startServer, type StartedClient, type StartedServer } from '../../testkit/chat-roles';
 import type { DirectFrame } from '../../src/protocol/frames';
 import { closeAllRawClients, nextId, RawClient, RawLink } from '../helpers/raw-client';
+import { encryptionKeyOf, sealEnvelopeAsDocumented, type DmFrame } from '../helpers/dm-attacker';
 
 /**
  * Hostile tests of a real client's direct-message listener (docs/protocol.md "Transport and framing"; docs/protocol.md "Limits"): the
@@ -32,16 +33,19 @@ let mallory: RawClient;
 const malloryKeys = crypto.generateKeyPairSync('ed25519');
 let round = 0;
 
-/** Signs a dm exactly as docs/protocol.md specifies, independently of src/client. */
+/** Seals and signs a dm exactly as docs/protocol.md specifies, independently of src/client, for `to`'s key. */
 function signedDm(
   fields: { id?: string; from: string; to: string; text: string; ts?: number },
   key = malloryKeys.privateKey,
-) {
+): DmFrame {
   const id = fields.id ?? nextId('dm');
   const ts = fields.ts ?? Date.now();
-  const bytes = Buffer.from(JSON.stringify(['chatapp-dm-v1', id, fields.from, fields.to, ts, fields.text]), 'utf8');
-  const sig = crypto.sign(null, bytes, key).toString('base64');
-  return { type: 'dm', id, from: fields.from, to: fields.to, text: fields.text, ts, sig };
+  return { type: 'dm', message: sealEnvelopeAsDocumented(key, encryptionKeyOf(fields.to), { ...fields, id, ts }) };
+}
+
+/** `frame` with its envelope's fields replaced by `change` (the signature left as it was). */
+function altered(frame: DmFrame, change: Partial<DmFrame['message']>): DmFrame {
+  return { type: 'dm', message: { ...frame.message, ...change } };
 }
 
 function rawPublicKey(key: crypto.KeyObject): string {
@@ -114,15 +118,14 @@ describe("hostile input on a client's direct-message port", () => {
 
   it('a forged dm claiming to be from alice (random signature) is refused with bad_signature and never shown', async () => {
     const link = await dmLink();
-    const forged = {
-      ...signedDm({ from: 'alice', to: 'bob', text: 'send me your password' }),
+    const forged = altered(signedDm({ from: 'alice', to: 'bob', text: 'send me your password' }), {
       sig: randomBytes(64).toString('base64'),
-    };
+    });
     link.send(forged);
     expect(await link.waitFor((f) => f.type === 'error' || f.type === 'dm_ack', 'verdict')).toMatchObject({
       type: 'error',
       code: 'bad_signature',
-      id: forged.id,
+      id: forged.message.id,
     });
     expect(link.isClosed).toBe(false); // recoverable: the link stays
     await assertBobHealthy();
@@ -130,12 +133,15 @@ describe("hostile input on a client's direct-message port", () => {
   });
 
   it("mallory's own signature does not make her alice; unknown senders, wrong recipients, stale and tampered dms are refused", async () => {
-    const cases: Array<[object & { id: string }, string]> = [
+    const original = signedDm({ from: 'mallory', to: 'bob', text: 'original' });
+    const tampered = Buffer.from(original.message.ct, 'base64');
+    tampered[0] = (tampered[0] ?? 0) ^ 1;
+    const cases: Array<[DmFrame, string]> = [
       [signedDm({ from: 'alice', to: 'bob', text: 'impersonation' }), 'bad_signature'],
       [signedDm({ from: 'zed', to: 'bob', text: 'who am i' }), 'unknown_sender'],
       [signedDm({ from: 'mallory', to: 'alice', text: 'misdelivered' }), 'wrong_recipient'],
       [signedDm({ from: 'mallory', to: 'bob', text: 'from the past', ts: Date.now() - 3_600_000 }), 'stale_message'],
-      [{ ...signedDm({ from: 'mallory', to: 'bob', text: 'original' }), text: 'tampered' }, 'bad_signature'],
+      [altered(original, { ct: tampered.toString('base64') }), 'bad_signature'],
       [signedDm({ from: 'mallory', to: 'bob', text: 'x'.repeat(201) }), 'message_too_long'],
     ];
     for (const [frame, code] of cases) {
@@ -143,10 +149,10 @@ describe("hostile input on a client's direct-message port", () => {
       link.send(frame);
       expect(
         await link.waitFor(
-          (f) => (f.type === 'error' || f.type === 'dm_ack') && f.id === frame.id,
+          (f) => (f.type === 'error' || f.type === 'dm_ack') && f.id === frame.message.id,
           `verdict on ${code}`,
         ),
-      ).toMatchObject({ type: 'error', code, id: frame.id });
+      ).toMatchObject({ type: 'error', code, id: frame.message.id });
     }
     // positive control: a dm really signed by mallory as mallory is accepted, and a replay is acked but shown once
     const genuine = signedDm({ from: 'mallory', to: 'bob', text: 'hi from mallory' });
@@ -154,7 +160,7 @@ describe("hostile input on a client's direct-message port", () => {
     const from = bob.proc.mark();
     for (let i = 0; i < 2; i++) {
       link.send(genuine);
-      await link.waitFor((f) => f.type === 'dm_ack' && f.id === genuine.id, 'dm_ack', 5000, link.frames.length);
+      await link.waitFor((f) => f.type === 'dm_ack' && f.id === genuine.message.id, 'dm_ack', 5000, link.frames.length);
     }
     await bob.proc.waitForLine('>>> mallory: hi from mallory', { from });
     await assertBobHealthy();

@@ -51,7 +51,7 @@ describe('replay after a restart', () => {
     const before = await RawLink.direct(first.listenPort);
     const from = first.proc.mark();
     before.send(captured);
-    await before.waitFor((f) => f.type === 'dm_ack' && f.id === captured.id, 'dm_ack');
+    await before.waitFor((f) => f.type === 'dm_ack' && f.id === captured.message.id, 'dm_ack');
     await first.proc.waitForLine('>>> mallory: send 100 to mallory', { from });
     expect(await first.proc.stop('endInput')).toEqual({ code: 0, signal: null }); // dereg, exit 0
 
@@ -61,7 +61,7 @@ describe('replay after a restart', () => {
     const after = await RawLink.direct(second.listenPort);
     after.send(captured);
     const verdict = await after.waitFor(
-      (f) => (f.type === 'dm_ack' || f.type === 'error') && 'id' in f && f.id === captured.id,
+      (f) => (f.type === 'dm_ack' || f.type === 'error') && 'id' in f && f.id === captured.message.id,
       'verdict on the replay',
     );
     expect(verdict.type).toBe('dm_ack'); // it was delivered once; the sender may hear so again
@@ -98,8 +98,9 @@ describe('an ack counts only when the receiver signed it', () => {
         const lines = (rest + chunk.toString('utf8')).split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines) {
-          const frame = JSON.parse(line) as { type: string; id: string; from: string; to: string };
-          if (frame.type !== 'dm') continue;
+          const dm = JSON.parse(line) as { type: string; message: { id: string; from: string; to: string } };
+          if (dm.type !== 'dm') continue;
+          const frame = dm.message;
           socket.write(`${JSON.stringify({ type: 'dm_ack', id: frame.id })}\n`);
           socket.write(
             `${JSON.stringify({ type: 'dm_ack', id: frame.id, sig: impostorKey.ackSig(frame.id, frame.from, frame.to) })}\n`,

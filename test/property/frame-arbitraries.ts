@@ -18,6 +18,19 @@ const seqArb = fc.nat();
 const keyArb = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64'));
 const sigArb = fc.uint8Array({ minLength: 64, maxLength: 64 }).map((b) => Buffer.from(b).toString('base64'));
 const hostArb = fc.string({ minLength: 1, maxLength: 40 });
+const bytesArb = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.uint8Array({ minLength: min, maxLength: max }).map((b) => Buffer.from(b).toString('base64'));
+/** A sealed private message (dm-envelope.ts): opaque to everything but its receiver. */
+const envelopeArb = fc.record({
+  id: idArb,
+  from: nameArb,
+  to: nameArb,
+  ts: fc.nat(),
+  epk: keyArb,
+  iv: bytesArb(12, 12),
+  ct: bytesArb(16, 80),
+  sig: sigArb,
+});
 /** A host a client may claim in `register`: an IP literal or a hostname (docs/protocol.md). */
 const claimedHostArb = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6()).filter(isValidHost);
 
@@ -32,6 +45,8 @@ export const clientFrameArb: fc.Arbitrary<ClientToServerFrame> = fc.oneof(
       host: claimedHostArb,
       key: keyArb,
       sig: sigArb,
+      ekey: keyArb,
+      ekeySig: sigArb,
     },
     { requiredKeys: ['type', 'id', 'v', 'name', 'port', 'key', 'sig'] },
   ),
@@ -51,13 +66,22 @@ export const clientFrameArb: fc.Arbitrary<ClientToServerFrame> = fc.oneof(
   fc.record({
     type: fc.constant('save_message' as const),
     id: idArb,
-    message: fc.record({ id: idArb, from: nameArb, to: nameArb, text: textArb, ts: fc.nat(), sig: sigArb }),
+    message: envelopeArb,
+  }),
+  fc.record({
+    type: fc.constant('relay_dm' as const),
+    id: idArb,
+    to: nameArb,
+    body: fc.oneof(fc.record({ enc: envelopeArb }), fc.record({ text: textArb })),
   }),
   fc.constant({ type: 'ping' as const }),
   fc.constant({ type: 'pong' as const }),
 );
 
-export const entryArb = fc.record({ name: nameArb, host: hostArb, port: portArb, online: fc.boolean(), key: keyArb });
+export const entryArb = fc.record(
+  { name: nameArb, host: hostArb, port: portArb, online: fc.boolean(), key: keyArb, ekey: keyArb, ekeySig: sigArb },
+  { requiredKeys: ['name', 'host', 'port', 'online', 'key'] },
+);
 
 export const serverFrameArb: fc.Arbitrary<ServerToClientFrame> = fc.oneof(
   fc.record(
@@ -98,21 +122,13 @@ export const serverFrameArb: fc.Arbitrary<ServerToClientFrame> = fc.oneof(
   fc.record({
     type: fc.constant('saved' as const),
     key: keyArb,
-    message: fc.record({ id: idArb, from: nameArb, to: nameArb, text: textArb, ts: fc.nat(), sig: sigArb }),
+    message: envelopeArb,
   }),
   fc.constant({ type: 'ping' as const }),
 );
 
 export const directFrameArb: fc.Arbitrary<DirectFrame> = fc.oneof(
-  fc.record({
-    type: fc.constant('dm' as const),
-    id: idArb,
-    from: nameArb,
-    to: nameArb,
-    text: textArb,
-    ts: fc.nat(),
-    sig: sigArb,
-  }),
+  fc.record({ type: fc.constant('dm' as const), message: envelopeArb }),
   fc.record({ type: fc.constant('dm_ack' as const), id: idArb, sig: sigArb }),
   fc.constant({ type: 'pong' as const }),
 );

@@ -19,6 +19,10 @@ const NAMES = ['ann', 'bob', 'cy'];
 const GROUPS = ['g1', 'g2'];
 const KEYS = [Buffer.alloc(32, 1).toString('base64'), Buffer.alloc(32, 2).toString('base64')];
 const SIG = Buffer.alloc(64, 3).toString('base64');
+/** The opaque parts of a sealed message (the store keeps them as they are). */
+const KEY32 = Buffer.alloc(32, 4).toString('base64');
+const IV12 = Buffer.alloc(12, 5).toString('base64');
+const CT = Buffer.alloc(18, 6).toString('base64');
 const MAILBOX_LIMIT = 3;
 const HISTORY_LIMIT = 2;
 
@@ -163,7 +167,8 @@ const save = (from: string, to: string): Cmd =>
     (m) => m.accounts.has(from),
     async (m, r) => {
       const id = `m${++m.nextId}`;
-      const result = await r.store.saveMessage({ id, from, to, text: 'hi', ts: 1, sig: SIG }, MAILBOX_LIMIT);
+      const sealed = { id, from, to, ts: 1, epk: KEY32, iv: IV12, ct: CT, sig: SIG };
+      const result = await r.store.saveMessage(sealed, MAILBOX_LIMIT);
       const box = m.mailboxes.get(to) ?? [];
       if (!m.accounts.has(to)) return expect(result).toBe('unknown_client');
       if (box.length >= MAILBOX_LIMIT) return expect(result).toBe('mailbox_full');

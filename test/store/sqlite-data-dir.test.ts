@@ -36,9 +36,15 @@ function databaseOfVersion(dir: string, version: number): void {
   const db = new Database(path.join(dir, DB_FILE));
   for (let v = 0; v < version; v++) db.exec(MIGRATIONS[v]!);
   db.pragma(`user_version = ${version}`);
-  db.prepare('INSERT INTO accounts VALUES (?, ?, ?)').run('alice', Buffer.alloc(32, 1).toString('base64'), 5);
+  db.prepare('INSERT INTO accounts (name, key, created_at) VALUES (?, ?, ?)').run(
+    'alice',
+    Buffer.alloc(32, 1).toString('base64'),
+    5,
+  );
   db.prepare('INSERT INTO groups (name, creator, created_at) VALUES (?, ?, ?)').run('room', 'alice', 6);
   db.prepare('INSERT INTO history VALUES (?, ?, ?, ?, ?)').run('room', 7, 'alice', 'seventh', 8);
+  // From version 2 on, a group keeps its last seq beside it (as the server wrote it with that message).
+  if (version >= 2) db.prepare('UPDATE groups SET last_seq = 7').run();
   db.close();
 }
 

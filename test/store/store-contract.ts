@@ -1,16 +1,25 @@
 import type { ChatStore } from '../../src/store/chat-store';
-import type { SignedMessage } from '../../src/protocol/frames';
+import type { DmEnvelope } from '../../src/protocol/dm-envelope';
 
 const KEY = Buffer.alloc(32, 5).toString('base64');
 const OTHER_KEY = Buffer.alloc(32, 6).toString('base64');
 const SIG = Buffer.alloc(64, 7).toString('base64');
+/** Published X25519 keys and their signatures: the store keeps them as given (the server verified them). */
+const EKEY = Buffer.alloc(32, 10).toString('base64');
+const OTHER_EKEY = Buffer.alloc(32, 11).toString('base64');
+const OTHER_SIG = Buffer.alloc(64, 12).toString('base64');
 const reg = (name: string, port = 5000, host = '127.0.0.1', key = KEY) => ({ name, host, port, key });
-const msg = (id: string, from: string, to: string, text = `text ${id}`): SignedMessage => ({
+const EPK = Buffer.alloc(32, 8).toString('base64');
+const IV = Buffer.alloc(12, 9).toString('base64');
+/** A sealed message as the store sees it: opaque fields it keeps as they are (`ct` stands for the text). */
+const msg = (id: string, from: string, to: string, text = `text ${id}`): DmEnvelope => ({
   id,
   from,
   to,
-  text,
   ts: 1000,
+  epk: EPK,
+  iv: IV,
+  ct: Buffer.from(text.padEnd(16, '.')).toString('base64'),
   sig: SIG,
 });
 
@@ -88,6 +97,24 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       await store.disconnect('alice', 1);
       expect(await store.lookup('alice')).toMatchObject({ name: 'alice', online: false, key: KEY });
       expect(await store.lookup('nobody')).toBeNull();
+    });
+
+    it('keeps the encryption key a client published: in its entry, online and offline, replaced by a newer one', async () => {
+      const first = { ekey: EKEY, ekeySig: SIG };
+      const second = { ekey: OTHER_EKEY, ekeySig: OTHER_SIG };
+      expect(await store.register({ ...reg('alice'), ...first }, 1)).toMatchObject({ ok: true, entry: first });
+      expect(await store.lookup('ALICE')).toMatchObject(first);
+      await store.register(reg('bob'), 2); // an IRC session publishes none
+      expect(await store.lookup('bob')).not.toHaveProperty('ekey');
+      await store.disconnect('alice', 1);
+      expect(await store.lookup('alice')).toMatchObject({ online: false, ...first });
+      expect(await store.register({ ...reg('Alice'), ...second }, 3)).toMatchObject({ ok: true, entry: second });
+      await store.disconnect('alice', 3);
+      expect(await store.lookup('alice')).toMatchObject(second);
+      expect((await store.clients()).find((c) => c.name === 'alice')).toMatchObject(second);
+      if (factory.reopen === undefined) return;
+      store = await factory.reopen(store);
+      expect(await store.lookup('alice')).toMatchObject({ online: false, ...second });
     });
 
     it('deleteAccount forgets the name, its key and its mailbox; the name is free for another key', async () => {

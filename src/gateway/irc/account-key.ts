@@ -2,6 +2,8 @@ import crypto, { type KeyObject } from 'node:crypto';
 import { registrationBytes } from '../../protocol/signing';
 import { foldName } from '../../protocol/names';
 import { dmSigningBytes, type SignedDmFields } from '../../client/identity';
+import { sealEnvelope } from '../../client/dm-crypto';
+import type { DmEnvelope, EnvelopeHeader } from '../../protocol/dm-envelope';
 
 /**
  * The Ed25519 keys an IRC session registers with (docs/security.md "IRC
@@ -18,6 +20,12 @@ export interface AccountKey {
   sign(challenge: string, name: string): string;
   /** Signs a private message as a chatapp client does (a message saved for an offline receiver). */
   signDm(fields: SignedDmFields): string;
+  /**
+   * Seals and signs a message saved for an offline receiver with its
+   * published X25519 key `ekey`, as a chatapp client does: the database
+   * never holds the text (docs/security.md "The IRC exception").
+   */
+  seal(header: EnvelopeHeader, ekey: string, text: string): DmEnvelope;
 }
 
 /** Label that separates this use of scrypt from any other. */
@@ -35,6 +43,7 @@ function fromPrivateKey(privateKey: KeyObject): AccountKey {
     sign: (challenge, name) =>
       crypto.sign(null, registrationBytes(challenge, name, publicKey), privateKey).toString('base64'),
     signDm: (fields) => crypto.sign(null, dmSigningBytes(fields), privateKey).toString('base64'),
+    seal: (header, ekey, text) => sealEnvelope({ name: header.from, signingKey: privateKey }, header, ekey, text),
   };
 }
 

@@ -204,14 +204,15 @@ export class IrcSession {
       case 'group_deleted':
         return this.kicked(frame.group, 'The group was deleted');
       case 'saved':
-        return this.send(
-          this.state.taggedFrom(frame.message.from, 'PRIVMSG', [this.nick, frame.message.text], frame.message.ts),
-          () => this.link.notify({ type: 'saved_ack', id: frame.message.id }),
-        );
-      case 'relayed_dm':
-        return this.send(this.state.taggedFrom(frame.from, 'PRIVMSG', [this.nick, frame.body.text], frame.ts), () =>
+        // Sealed for a key an IRC session does not have (nobody can seal for it: it publishes none).
+        return this.link.notify({ type: 'saved_ack', id: frame.message.id });
+      case 'relayed_dm': {
+        const { body } = frame;
+        if (!('text' in body)) return this.link.notify({ type: 'relayed_ack', id: frame.id, code: 'undecryptable' });
+        return this.send(this.state.taggedFrom(frame.from, 'PRIVMSG', [this.nick, body.text], frame.ts), () =>
           this.link.notify({ type: 'relayed_ack', id: frame.id }),
         );
+      }
       case 'error':
         if (frame.id === undefined) void this.quit(ERROR_CODES[frame.code]);
         return;

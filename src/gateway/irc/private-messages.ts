@@ -2,13 +2,14 @@ import { ERR } from '../../protocol/irc/numerics';
 import { ERROR_CODES } from '../../protocol/errors';
 import { newId } from '../../protocol/ids';
 import { isValidName } from '../../protocol/names';
+import { entryEncryption } from '../../client/entry-keys';
 import type { IrcSession } from './irc-session';
 
 /**
  * PRIVMSG/NOTICE to a nick (docs/irc.md "Private messages"): relayed through
  * the server (`relay_dm`) to an online receiver, which acks once it has it;
- * for an offline account, saved and signed with the session's key like a
- * chatapp client's saved message. Errors go back as numerics, never for a
+ * for an offline account, sealed for its published key and signed with the
+ * session's key like a chatapp client's saved message. Errors go back as numerics, never for a
  * NOTICE (RFC 2812: no automatic reply to a notice).
  */
 export function sendPrivate(session: IrcSession, target: string, text: string, notice: boolean): void {
@@ -35,10 +36,18 @@ async function relay(session: IrcSession, to: string, text: string): Promise<key
 async function save(session: IrcSession, to: string, text: string): Promise<keyof typeof ERROR_CODES | null> {
   const { key, registeredName } = session.state;
   if (key === null || registeredName === null) return 'not_registered';
+  const found = await session.link.request({ type: 'lookup', name: to });
+  if (!found.ok) return found.code;
+  const entry = found.reply.entry;
+  const encryption = entry === undefined ? 'none' : entryEncryption(entry);
+  // No published key (another IRC account) or a forged one: nothing to seal for, and nothing kept readable.
+  if (entry === undefined || typeof encryption === 'string') return 'receiver_offline';
   const id = newId();
-  const fields = { id, from: registeredName, to, ts: session.config.clock.now(), text };
-  const message = { ...fields, sig: key.signDm(fields) };
-  const outcome = await session.link.request({ type: 'save_message', message }, id);
+  const header = { id, from: registeredName, to: entry.name, ts: session.config.clock.now() };
+  const outcome = await session.link.request(
+    { type: 'save_message', message: key.seal(header, encryption.ekey, text) },
+    id,
+  );
   return outcome.ok ? null : outcome.code;
 }
 

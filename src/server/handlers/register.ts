@@ -1,6 +1,7 @@
 import type { FrameOf, ServerRequest } from '../../protocol/frames';
 import { PROTOCOL_VERSION } from '../../protocol/limits';
 import { registrationBytes, verifySignature } from '../../protocol/signing';
+import { verifyEncryptionKey } from '../../protocol/dm-envelope';
 import { normalizeAddress } from '../../net/listen';
 import type { Registration, RegisterResult } from '../../store/chat-store';
 import { fail, ok, type Outcome, type RegisteredSession, type ServerContext } from '../context';
@@ -20,9 +21,18 @@ export async function handleRegister(ctx: ServerContext, session: Session, frame
   if (!verifySignature(frame.key, registrationBytes(session.challenge, frame.name, frame.key), frame.sig)) {
     return fail(frame.id, 'bad_signature');
   }
+  if (!publishedKeyHolds(frame)) return fail(frame.id, 'bad_signature'); // docs/protocol.md `register`
   if (!ctx.admitRegistration(session)) return fail(frame.id, 'rate_limited'); // docs/security.md: per address
   const host = frame.host ?? normalizeAddress(session.conn.remoteAddress);
-  const result = await claim(ctx, session, { name: frame.name, host, port: frame.port, key: frame.key });
+  const { ekey, ekeySig } = frame;
+  const reg = {
+    name: frame.name,
+    host,
+    port: frame.port,
+    key: frame.key,
+    ...(ekey && ekeySig ? { ekey, ekeySig } : {}),
+  };
+  const result = await claim(ctx, session, reg);
   if (!result.ok) return fail(frame.id, result.code); // docs/usage.md: names unique among online clients
   ctx.bind(session, result.entry.name); // docs/usage.md "Names": the name as first registered
   if (!session.conn.open) {
@@ -42,6 +52,18 @@ export async function handleRegister(ctx: ServerContext, session: Session, frame
   return ok(frame.id, saved, () =>
     ctx.tables.sendFull(session, clients).then(() => ctx.deliverSaved(registered, waiting)),
   );
+}
+
+/**
+ * `ekey` and `ekeySig` come both or neither, and the signature is `key`'s
+ * over the name and `ekey` (dm-envelope.ts `ekeySigningBytes`): the server
+ * keeps and hands out only keys their owner published.
+ */
+function publishedKeyHolds(frame: Req<'register'>): boolean {
+  const { ekey, ekeySig } = frame;
+  if (ekey === undefined && ekeySig === undefined) return true;
+  if (ekey === undefined || ekeySig === undefined) return false;
+  return verifyEncryptionKey(frame.key, frame.name, ekey, ekeySig);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ClientEntry, HistoryEntry, SignedMessage } from '../../protocol/frames';
+import type { DmEnvelope } from '../../protocol/dm-envelope';
+import type { ClientEntry, HistoryEntry } from '../../protocol/frames';
 import { foldName } from '../../protocol/names';
 import type {
   ChatStore,
@@ -20,7 +21,7 @@ import type {
   SaveResult,
   StoreCounts,
 } from '../chat-store';
-import { MAX_OFFLINE_ENTRIES } from '../client-table';
+import { encryptionOf, MAX_OFFLINE_ENTRIES } from '../client-table';
 import { DEFAULT_HISTORY_LIMIT } from '../memory-store';
 import * as scripts from './scripts';
 import { StoreUnavailableError } from '../store-errors';
@@ -85,8 +86,10 @@ export class RedisStore implements ChatStore {
   }
 
   async register(reg: Registration, owner: Owner): Promise<RegisterResult> {
-    const account = JSON.stringify({ name: reg.name, key: reg.key, createdAt: this.now() });
-    const args = [foldName(reg.name), reg.name, reg.host, reg.port, reg.key, this.tag(owner), account];
+    const published = encryptionOf(reg);
+    const account = JSON.stringify({ name: reg.name, key: reg.key, createdAt: this.now(), ...published });
+    const { ekey = '', ekeySig = '' } = published;
+    const args = [foldName(reg.name), reg.name, reg.host, reg.port, reg.key, this.tag(owner), account, ekey, ekeySig];
     const [code, value] = (await this.run('REGISTER', ...args)) as [string, string];
     if (code === 'ok') return { ok: true, entry: JSON.parse(value) as ClientEntry };
     if (code === 'name_owned') return { ok: false, code };
@@ -117,8 +120,8 @@ export class RedisStore implements ChatStore {
     );
     if (entry !== null) return JSON.parse(entry) as ClientEntry;
     if (account === null) return null;
-    const { name: shown, key } = JSON.parse(account) as { name: string; key: string };
-    return { name: shown, host: '0.0.0.0', port: 0, online: false, key };
+    const parsed = JSON.parse(account) as { name: string; key: string; ekey?: string; ekeySig?: string };
+    return { name: parsed.name, host: '0.0.0.0', port: 0, online: false, key: parsed.key, ...encryptionOf(parsed) };
   }
 
   async createGroup(group: string, creator: string, quota?: GroupQuota): Promise<CreateGroupResult> {
@@ -178,7 +181,7 @@ export class RedisStore implements ChatStore {
     return entries.slice(Math.max(0, entries.length - query.limit));
   }
 
-  async saveMessage(message: SignedMessage, limit: number): Promise<SaveResult> {
+  async saveMessage(message: DmEnvelope, limit: number): Promise<SaveResult> {
     const args = [foldName(message.from), foldName(message.to), message.id, JSON.stringify(message), limit];
     return (await this.run('SAVE', ...args)) as SaveResult;
   }

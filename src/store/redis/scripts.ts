@@ -49,20 +49,29 @@ local function offline(fm, origin, maxOffline)
 end
 `;
 
-/** ARGV: P, node, folded, name, host, port, key, owner tag, account JSON. */
+/** ARGV: P, node, folded, name, host, port, key, owner tag, account JSON, ekey, ekeySig ('' when none). */
 export const REGISTER = `${PRELUDE}
 local fm, name, host, port, key, tag = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local ekey, ekeySig = ARGV[10], ARGV[11]
 local acct = redis.call('HGET', k('acct'), fm)
 local shown = name
+local a = nil
 if acct then
-  local a = cjson.decode(acct)
+  a = cjson.decode(acct)
   if a.key ~= key then return {'name_owned'} end
   shown = a.name
 end
 local holder = redis.call('HGET', k('owner'), fm)
 if holder then return {'name_in_use', holder} end
-if not acct then redis.call('HSET', k('acct'), fm, ARGV[9]) end
-local json = '{"name":' .. q(shown) .. ',"host":' .. q(host) .. ',"port":' .. port .. ',"online":true,"key":' .. q(key) .. '}'
+if not acct then
+  redis.call('HSET', k('acct'), fm, ARGV[9])
+elseif ekey ~= '' and (a.ekey ~= ekey or a.ekeySig ~= ekeySig) then
+  a.ekey, a.ekeySig = ekey, ekeySig
+  redis.call('HSET', k('acct'), fm, cjson.encode(a))
+end
+local enc = ''
+if ekey ~= '' then enc = ',"ekey":' .. q(ekey) .. ',"ekeySig":' .. q(ekeySig) end
+local json = '{"name":' .. q(shown) .. ',"host":' .. q(host) .. ',"port":' .. port .. ',"online":true,"key":' .. q(key) .. enc .. '}'
 redis.call('HSET', k('entry'), fm, json)
 redis.call('ZADD', k('order'), 'NX', tick(), fm)
 redis.call('HSET', k('owner'), fm, tag)

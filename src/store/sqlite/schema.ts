@@ -44,6 +44,16 @@ export const MIGRATIONS: readonly string[] = [
   // its history was trimmed to nothing (--history-limit 0) — version 1 took MAX(seq) of the history.
   `ALTER TABLE groups ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
    UPDATE groups SET last_seq = (SELECT COALESCE(MAX(seq), 0) FROM history WHERE grp = groups.name);`,
+  // 2 → 3: end-to-end encryption (docs/security.md). Accounts keep the X25519 key their owner
+  // published; the mailbox holds sealed envelopes (text becomes the ciphertext, beside its
+  // ephemeral key and nonce). Saved messages of version 2 were stored readable and no client
+  // of this version shows an unsealed private message, so they are dropped, not carried over.
+  `ALTER TABLE accounts ADD COLUMN ekey TEXT;
+   ALTER TABLE accounts ADD COLUMN ekey_sig TEXT;
+   DELETE FROM mailbox;
+   ALTER TABLE mailbox RENAME COLUMN text TO ct;
+   ALTER TABLE mailbox ADD COLUMN epk TEXT NOT NULL DEFAULT '';
+   ALTER TABLE mailbox ADD COLUMN iv TEXT NOT NULL DEFAULT '';`,
 ];
 
 /** The version this server writes. */

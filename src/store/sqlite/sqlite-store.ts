@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { HistoryEntry, SignedMessage } from '../../protocol/frames';
+import type { DmEnvelope } from '../../protocol/dm-envelope';
+import type { HistoryEntry } from '../../protocol/frames';
 import type { HistoryQuery, NewGroupMessage, SavedMessage } from '../chat-store';
-import type { Account, AccountChange } from '../client-table';
+import { encryptionOf, type Account, type AccountChange } from '../client-table';
 import type { GroupChange, GroupRecord } from '../group-table';
 import type { HistoryLog } from '../history-log';
 import type { Mailbox } from '../mailbox';
@@ -31,7 +32,14 @@ export interface SqliteStoreOptions {
 export function openSqliteStore(options: SqliteStoreOptions): MemoryStore {
   const db = openDataDir(options.dir);
   const batch = new TurnBatch(db);
-  const accounts = db.prepare('SELECT name, key, created_at AS createdAt FROM accounts').all() as Account[];
+  const accounts = (
+    db.prepare('SELECT name, key, created_at AS createdAt, ekey, ekey_sig AS ekeySig FROM accounts').all() as Array<
+      Omit<Account, 'ekey' | 'ekeySig'> & { ekey: string | null; ekeySig: string | null }
+    >
+  ).map(({ ekey, ekeySig, ...account }) => ({
+    ...account,
+    ...encryptionOf({ ekey: ekey ?? undefined, ekeySig: ekeySig ?? undefined }),
+  }));
   const groups = db
     .prepare('SELECT name, creator, created_at AS createdAt FROM groups ORDER BY created_at, rowid')
     .all() as GroupRecord[];
@@ -62,7 +70,9 @@ class SqlitePersistence implements Persistence {
     db: Database.Database,
     private readonly batch: TurnBatch,
   ) {
-    this.insertAccount = db.prepare('INSERT OR REPLACE INTO accounts (name, key, created_at) VALUES (?, ?, ?)');
+    this.insertAccount = db.prepare(
+      'INSERT OR REPLACE INTO accounts (name, key, created_at, ekey, ekey_sig) VALUES (?, ?, ?, ?, ?)',
+    );
     this.deleteAccount = db.prepare('DELETE FROM accounts WHERE name = ?');
     this.deleteMailbox = db.prepare('DELETE FROM mailbox WHERE recipient = ?');
     this.insertGroup = db.prepare('INSERT INTO groups (name, creator, created_at, last_seq) VALUES (?, ?, ?, 0)');
@@ -72,8 +82,8 @@ class SqlitePersistence implements Persistence {
 
   account(change: AccountChange): Promise<void> {
     if (change.kind === 'bound') {
-      const { name, key, createdAt } = change.account;
-      return this.batch.run(() => this.insertAccount.run(name, key, createdAt));
+      const { name, key, createdAt, ekey, ekeySig } = change.account;
+      return this.batch.run(() => this.insertAccount.run(name, key, createdAt, ekey ?? null, ekeySig ?? null));
     }
     return this.batch.run(() => {
       this.deleteAccount.run(change.name);
@@ -176,25 +186,25 @@ class SqliteMailbox implements Mailbox {
     this.count = db.prepare('SELECT COUNT(*) FROM mailbox WHERE recipient = ?').pluck();
     this.exists = db.prepare('SELECT 1 FROM mailbox WHERE id = ?').pluck();
     this.insert = db.prepare(
-      'INSERT INTO mailbox (id, recipient, sender, sender_key, ts, text, sig, saved_at, addressed_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO mailbox (id, recipient, sender, sender_key, ts, epk, iv, ct, sig, saved_at, addressed_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.select = db.prepare(
-      'SELECT id, addressed_to, sender, sender_key, ts, text, sig FROM mailbox WHERE recipient = ? ORDER BY saved_at, rowid',
+      'SELECT id, addressed_to, sender, sender_key, ts, epk, iv, ct, sig FROM mailbox WHERE recipient = ? ORDER BY saved_at, rowid',
     );
     this.remove = db.prepare('DELETE FROM mailbox WHERE recipient = ? AND id = ?');
     this.removeAll = db.prepare('DELETE FROM mailbox WHERE recipient = ?');
     this.countAll = db.prepare('SELECT COUNT(*) FROM mailbox').pluck();
   }
 
-  async save(recipient: string, message: SignedMessage, senderKey: string, limit: number): Promise<boolean> {
-    const { id, from, ts, text, sig } = message;
+  async save(recipient: string, message: DmEnvelope, senderKey: string, limit: number): Promise<boolean> {
+    const { id, from, ts, epk, iv, ct, sig } = message;
     let saved = false;
     // Checked inside the transaction: two saves racing for the last place cannot both take it.
     await this.batch.run(() => {
       if (this.exists.get(id) !== undefined)
         saved = true; // a retried save: kept once
       else if ((this.count.get(recipient) as number) < limit) {
-        this.insert.run(id, recipient, from, senderKey, ts, text, sig, this.now(), message.to);
+        this.insert.run(id, recipient, from, senderKey, ts, epk, iv, ct, sig, this.now(), message.to);
         saved = true;
       }
     });
@@ -203,10 +213,10 @@ class SqliteMailbox implements Mailbox {
 
   async list(name: string): Promise<readonly SavedMessage[]> {
     const rows = this.select.all(name) as Array<
-      Record<'id' | 'addressed_to' | 'sender' | 'sender_key' | 'text' | 'sig', string> & { ts: number }
+      Record<'id' | 'addressed_to' | 'sender' | 'sender_key' | 'epk' | 'iv' | 'ct' | 'sig', string> & { ts: number }
     >;
     return rows.map((r) => ({
-      message: { id: r.id, from: r.sender, to: r.addressed_to, ts: r.ts, text: r.text, sig: r.sig },
+      message: { id: r.id, from: r.sender, to: r.addressed_to, ts: r.ts, epk: r.epk, iv: r.iv, ct: r.ct, sig: r.sig },
       senderKey: r.sender_key,
     }));
   }
