@@ -62,7 +62,8 @@ const RELAY_PORT = 0;
 const MAX_VERIFIED = 1_000;
 
 /** A checked message: its text, or why it is not shown. */
-type Verdict = { text: string; saved: boolean } | OpenFailure | 'seen' | 'stale_message' | 'unknown_sender';
+type Verdict =
+  { text: string; saved: boolean } | OpenFailure | 'seen' | 'stale_message' | 'unknown_sender' | 'e2e_required';
 
 export class PrivateChat {
   private readonly verified = new Set<string>();
@@ -163,20 +164,32 @@ export class PrivateChat {
     const id = String(frame.id);
     const from = String(frame['from']);
     const body = (frame['body'] ?? {}) as { enc?: unknown; text?: unknown };
-    if (typeof body.text === 'string') {
-      this.events.message(from, body.text, { e2e: false, saved: false });
-      return this.link.notify({ type: 'relayed_ack', id });
-    }
-    const { verdict, key } = await this.checkRelayed(from, body.enc);
+    const { verdict, key } =
+      typeof body.text === 'string'
+        ? await this.checkReadable(from, body.text)
+        : await this.checkRelayed(from, body.enc);
     if (typeof verdict !== 'string') {
       this.pin(from, key);
-      this.events.message(from, verdict.text, { e2e: true, saved: verdict.saved });
+      this.events.message(from, verdict.text, { e2e: typeof body.text !== 'string', saved: verdict.saved });
       return this.link.notify({ type: 'relayed_ack', id });
     }
     if (verdict === 'seen') return this.link.notify({ type: 'relayed_ack', id }); // shown already: ack again
     this.events.refused(from, verdict);
     // The refusal goes back to the sender as its reply (docs/protocol.md "Relayed private messages").
     this.link.notify({ type: 'relayed_ack', id, code: verdict === 'malformed' ? 'bad_frame' : verdict });
+  }
+
+  /**
+   * Readable text is for IRC users only: from a sender that publishes an
+   * encryption key it is refused (`e2e_required`), so a server cannot put
+   * words in an encrypting sender's mouth (docs/protocol.md "Relayed private
+   * messages").
+   */
+  private async checkReadable(from: string, text: string): Promise<{ verdict: Verdict; key: string }> {
+    const sender = await this.entryOf(from);
+    if (sender === null || typeof sender === 'string') return { verdict: 'unknown_sender', key: '' };
+    if (PrivateChat.encrypts(sender)) return { verdict: 'e2e_required', key: sender.key };
+    return { verdict: { text, saved: false }, key: sender.key };
   }
 
   /**
@@ -262,6 +275,8 @@ function outcome(to: string, answer: Frame | null): SendState {
     case 'stale_message':
     case 'undecryptable':
     case 'unknown_sender':
+    case 'e2e_required':
+    case 'inbox_full':
     case 'bad_frame':
       return failed(`${to} rejected the message (${answer.code})`);
     default:

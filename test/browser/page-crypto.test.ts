@@ -17,6 +17,7 @@ import {
 import { type DmEnvelope, envelopeSigningBytes } from '../../src/protocol/dm-envelope';
 import type * as PageCrypto from '../../web/e2e-crypto';
 import type * as PageIdentity from '../../web/identity';
+import type * as PagePrivateChat from '../../web/private-chat';
 import { describeWithChromium, freshPage, launchChromium, pageErrors } from '../helpers/browser';
 import { startHttpServer } from '../helpers/http-server';
 
@@ -48,7 +49,7 @@ type Hook = { m: Module; signing: CryptoKey; me: { name: string; encryptionKey: 
 async function pageKeys(page: Page): Promise<PageKeys> {
   // A string, so the test's compiler leaves the browser's dynamic import() alone.
   await page.evaluate(
-    "(async () => { window.m = await import('/e2e-crypto.js'); window.identity = await import('/identity.js'); })()",
+    "(async () => { window.m = await import('/e2e-crypto.js'); window.identity = await import('/identity.js'); window.pc = await import('/private-chat.js'); })()",
   );
   return page.evaluate(async () => {
     const { m, identity } = window as unknown as { m: Module; identity: IdentityModule };
@@ -174,5 +175,46 @@ describeWithChromium("the page's end-to-end envelope against the CLI's", () => {
     for (const bad of [null, 'text', { ...envelope, extra: 1 }, { ...envelope, iv: 'short' }, { ...envelope, ts: -1 }])
       expect(await pageOpens(page, alice.key, bad)).toEqual(refused('malformed'));
     expect(pageErrors(page)).toEqual([]);
+  });
+
+  test('readable text is taken only from a sender without an encryption key: a server cannot speak for one that has', async () => {
+    const seen = await page.evaluate(async (aliceKey) => {
+      const w = window as unknown as { pc: typeof PagePrivateChat; hook: Hook; identity: IdentityModule };
+      const identity = await w.identity.identityFor('webby');
+      const acks: unknown[] = [];
+      const shown: unknown[] = [];
+      const entries: Record<string, PagePrivateChat.PeerEntry> = {
+        alice: { name: 'alice', online: true, port: 1, key: aliceKey, ekey: aliceKey, ekeySig: 'x' },
+        ircy: { name: 'ircy', online: true, port: 0, key: aliceKey },
+      };
+      const chat = new w.pc.PrivateChat(
+        'webby',
+        identity,
+        { request: async () => null, notify: (f) => void acks.push(f) },
+        (n) => entries[n],
+        { received: { check: () => 'new', record: async () => undefined }, pins: { see: () => 'same' } } as never,
+        {
+          message: (peer, text, how) => void shown.push([peer, text, how.e2e]),
+          refused: (peer, why) => void shown.push([peer, why]),
+          receipt: () => undefined,
+          identityChanged: () => undefined,
+        },
+      );
+      chat.receive({ type: 'relayed_dm', id: 'r1', from: 'alice', ts: 0, body: { text: 'I am alice, honest' } });
+      chat.receive({ type: 'relayed_dm', id: 'r2', from: 'ircy', ts: 0, body: { text: 'hi from irc' } });
+      // Handled one after another: the second ack means both are done.
+      while (acks.length < 2) await new Promise((resolve) => setTimeout(resolve, 0));
+      return { acks, shown };
+    }, alice.key);
+    expect(seen).toEqual({
+      acks: [
+        { type: 'relayed_ack', id: 'r1', code: 'e2e_required' },
+        { type: 'relayed_ack', id: 'r2' },
+      ],
+      shown: [
+        ['alice', 'e2e_required'],
+        ['ircy', 'hi from irc', false],
+      ],
+    });
   });
 });

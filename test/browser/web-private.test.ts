@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { sealEnvelope, EncryptionKeys, signEncryptionKey } from '../../src/client/dm-crypto';
+import { PROTOCOL_VERSION } from '../../src/protocol/limits';
 import { registrationBytes } from '../../src/protocol/signing';
 import { startClient } from '../../testkit/chat-roles';
 import { newDataHome } from '../../testkit/data-home';
@@ -67,7 +68,16 @@ async function mallory(port: number, privateKey = crypto.generateKeyPairSync('ed
   const challenge = await client.challenge();
   const sig = crypto.sign(null, registrationBytes(challenge, 'mallory', key), privateKey).toString('base64');
   const ekeySig = signEncryptionKey(privateKey, 'mallory', ekey);
-  const answer = await client.request({ type: 'register', v: 3, name: 'mallory', port: 1, key, sig, ekey, ekeySig });
+  const answer = await client.request({
+    type: 'register',
+    v: PROTOCOL_VERSION,
+    name: 'mallory',
+    port: 1,
+    key,
+    sig,
+    ekey,
+    ekeySig,
+  });
   if (answer.type !== 'reply') throw new Error(`mallory: ${JSON.stringify(answer)}`);
   const seal = (to: string, toEkey: string, text: string) =>
     sealEnvelope(
@@ -83,7 +93,7 @@ async function mallory(port: number, privateKey = crypto.generateKeyPairSync('ed
 async function entryOf(client: RawClient, name: string): Promise<{ ekey?: string }> {
   const answer = await client.request({ type: 'lookup', name });
   if (answer.type !== 'reply' || answer.entry === undefined) throw new Error(`no entry for ${name}`);
-  return answer.entry as { ekey?: string };
+  return answer.entry;
 }
 
 describeWithChromium('private messages in the browser page', () => {
