@@ -1,4 +1,11 @@
+import { $, button, el } from './dom.js';
+import { wire } from './forms.js';
+import { identityFor } from './identity.js';
 import { ServerLink, type Frame, type LinkState } from './link.js';
+import { PrivateChat, type PeerEntry } from './private-chat.js';
+import { PrivateView } from './private-view.js';
+import { KnownKeys } from './pins.js';
+import { ReceivedIds } from './received.js';
 
 /**
  * The chat page (docs/usage.md "The browser"). Untrusted text (names,
@@ -16,27 +23,14 @@ const STATE_TEXT: Record<LinkState, string> = {
   offline: 'Not connected',
 };
 
-function $<T extends HTMLElement>(id: string): T {
-  return document.getElementById(id) as T;
-}
-
-/** An element with untrusted `text`, isolated for bidi. */
-function el(tag: string, text: string, className?: string): HTMLElement {
-  const node = document.createElement(tag);
-  node.textContent = text;
-  node.dir = 'auto';
-  if (className) node.className = className;
-  return node;
-}
-
-interface Entry {
-  readonly name: string;
-  readonly online: boolean;
-}
-
-class ChatPage {
+export class ChatPage {
   private link!: ServerLink;
-  private readonly table = new Map<string, Entry>();
+  private readonly table = new Map<string, PeerEntry>();
+  private privateChat!: PrivateChat;
+  readonly privateView = new PrivateView((n) => {
+    const entry = this.table.get(n.toLowerCase());
+    return entry === undefined ? null : PrivateChat.encrypts(entry);
+  });
   private group: string | null = null;
   private lastSeq = 0;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
@@ -45,11 +39,19 @@ class ChatPage {
   constructor(private readonly name: string) {}
 
   async start(): Promise<string | null> {
-    this.link = new ServerLink(this.name, {
+    const [identity, received, pins] = await Promise.all([
+      identityFor(this.name),
+      ReceivedIds.load(this.name),
+      KnownKeys.load(this.name),
+    ]);
+    this.link = new ServerLink(this.name, identity, {
       state: (state) => this.showState(state),
       push: (frame) => this.onPush(frame),
       registered: (first) => void this.onRegistered(first),
     });
+    const peer = (n: string): PeerEntry | undefined => this.table.get(n.toLowerCase());
+    const stores = { received, pins };
+    this.privateChat = new PrivateChat(this.name, identity, this.link, peer, stores, this.privateView);
     return this.link.start();
   }
 
@@ -81,21 +83,42 @@ class ChatPage {
       case 'group_deleted':
         if (frame['group'] === this.group) this.leftRoom(`You left group ${String(frame['group'])}`);
         return void this.refreshGroups();
+      case 'relayed_dm':
+      case 'saved':
+        return this.privateChat.receive(frame);
+      case 'receipt':
+        return this.privateChat.onReceipt(frame);
       default:
-        return undefined; // saved private messages stay saved until private messages come to the page
+        return undefined;
     }
   }
 
   private applyTable(frame: Frame): void {
     if (frame['full'] === true) this.table.clear();
-    for (const c of frame['clients'] as Entry[]) this.table.set(c.name.toLowerCase(), c);
+    for (const c of frame['clients'] as PeerEntry[]) this.table.set(c.name.toLowerCase(), c);
     if (frame['more'] === true) return;
-    const list = $('online');
-    list.replaceChildren(
-      ...[...this.table.values()]
-        .filter((c) => c.online)
-        .map((c) => el('li', c.name + (c.name === this.name ? ' (you)' : ''))),
+    // Each name online opens a private conversation with it.
+    const online = [...this.table.values()].filter((c) => c.online);
+    $('online').replaceChildren(
+      ...online.map((c) => {
+        const li = document.createElement('li');
+        if (c.name.toLowerCase() === this.name.toLowerCase()) li.append(el('span', `${c.name} (you)`));
+        else li.append(button(c.name, () => this.privateView.open(c.name), `Private message to ${c.name}`));
+        return li;
+      }),
     );
+  }
+
+  /** Sends a private message to the open conversation; it shows as sending, then where it ended up. */
+  async sendPrivate(text: string): Promise<string> {
+    const to = this.privateView.peer;
+    if (to === null) return 'Choose someone to write to first.';
+    if (text.length > MAX_MESSAGE_LENGTH) {
+      return `Message too long: ${text.length} characters, maximum is ${MAX_MESSAGE_LENGTH}. Not sent.`;
+    }
+    const show = this.privateView.sending(to, this.name, text);
+    show(await this.privateChat.send(to, text));
+    return '';
   }
 
   private onGroupMessage(frame: Frame): void {
@@ -147,10 +170,7 @@ class ChatPage {
     if (answer?.type !== 'reply') return;
     const items = (answer['groups'] as string[]).map((g) => {
       const li = document.createElement('li');
-      const button = el('button', g);
-      button.setAttribute('type', 'button');
-      button.addEventListener('click', () => void this.join(g));
-      li.append(button);
+      li.append(button(g, () => void this.join(g)));
       return li;
     });
     $('groups').replaceChildren(...items);
@@ -254,35 +274,6 @@ function main(): void {
       $('chat').hidden = false;
       wire(page);
     });
-  });
-}
-
-function wire(page: ChatPage): void {
-  $('create-group').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const input = $<HTMLInputElement>('new-group');
-    void page.createGroup(input.value.trim()).then((error) => {
-      $('compose-error').textContent = error;
-      if (error === '') input.value = '';
-    });
-  });
-  $('leave').addEventListener('click', () => void page.leave());
-  const text = $<HTMLTextAreaElement>('text');
-  const submit = (): void => {
-    void page.send(text.value).then((error) => {
-      $('compose-error').textContent = error;
-      if (error === '') text.value = '';
-    });
-  };
-  $('compose').addEventListener('submit', (event) => {
-    event.preventDefault();
-    submit();
-  });
-  text.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey) {
-      event.preventDefault();
-      submit();
-    }
   });
 }
 

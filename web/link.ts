@@ -1,4 +1,4 @@
-import { identityFor, signRegistration } from './identity.js';
+import { signEkey, signRegistration, type Identity } from './identity.js';
 
 /** A frame as the server sends it (docs/protocol.md "Server → client frames"); the page reads only what it uses. */
 export type Frame = { readonly type: string; readonly id?: string; readonly code?: string } & Record<string, unknown>;
@@ -9,12 +9,13 @@ export type LinkState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 /** How the page hears from the link. */
 export interface LinkHandlers {
   state(state: LinkState, detail?: string): void;
-  /** A pushed frame (table, group_msg, presence, removed, group_deleted, saved, …). */
+  /** A pushed frame (table, group_msg, presence, removed, group_deleted, saved, relayed_dm, receipt, …). */
   push(frame: Frame): void;
   /** Registered (again): re-join the group, refresh lists. */
   registered(first: boolean): void;
 }
 
+/** 3: `register` publishes `ekey`/`ekeySig`, private messages carry the end-to-end envelope. */
 const PROTOCOL_VERSION = 3;
 const REQUEST_TIMEOUT_MS = 5_000;
 const MAX_BACKOFF_MS = 2_000;
@@ -44,6 +45,7 @@ export class ServerLink {
 
   constructor(
     private readonly name: string,
+    private readonly identity: Identity,
     private readonly handlers: LinkHandlers,
   ) {}
 
@@ -52,11 +54,15 @@ export class ServerLink {
     return new Promise((resolve) => this.connect(resolve));
   }
 
-  /** Sends a request and resolves with its reply or error frame, or null (no answer in time, or not connected). */
+  /**
+   * Sends a request and resolves with its reply or error frame, or null (no
+   * answer in time, or not connected). A frame that carries its own `id` (a
+   * private message's, which is also its replay key) keeps it.
+   */
   request(frame: Record<string, unknown>): Promise<Frame | null> {
     const ws = this.ws;
     if (ws === null || ws.readyState !== WebSocket.OPEN) return Promise.resolve(null);
-    const id = nextId();
+    const id = typeof frame['id'] === 'string' ? frame['id'] : nextId();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.settle(id, null), REQUEST_TIMEOUT_MS);
       this.pending.set(id, (answer) => {
@@ -103,7 +109,7 @@ export class ServerLink {
   }
 
   private async register(ws: WebSocket, challenge: string, done: (refusal: string | null) => void): Promise<void> {
-    const identity = await identityFor(this.name);
+    const identity = this.identity;
     const sig = await signRegistration(identity, challenge, this.name);
     const answer = await this.request({
       type: 'register',
@@ -112,6 +118,8 @@ export class ServerLink {
       port: 0,
       key: identity.publicKey,
       sig,
+      ekey: identity.ekey,
+      ekeySig: await signEkey(identity, this.name),
     });
     if (answer?.type === 'reply') {
       this.backoff = 100;

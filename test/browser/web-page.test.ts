@@ -10,34 +10,13 @@ import { newDataHome } from '../../testkit/data-home';
 import { createGroup, groupMessage, joinGroup, line, sendGroup } from '../helpers/e2e-chat';
 import { describeWithChromium, freshPage, launchChromium, pageErrors } from '../helpers/browser';
 import { startHttpServer } from '../helpers/http-server';
+import { messageShown, PAGE_WAIT_MS, registerOn } from './page-driver';
 
-/** Safety net of one wait in the page (a loaded machine), never an assertion about speed. */
-const PAGE_WAIT_MS = 20_000;
 /** Safety net of a whole test: several processes start, and a restart waits out a drain. */
 const TEST_MS = 120_000;
 
-async function register(page: Page, httpPort: number, name: string): Promise<void> {
-  await page.goto(`http://127.0.0.1:${httpPort}/`);
-  await page.type('#name', name);
-  await page.click('#login button');
-  await page.waitForFunction(
-    (n) => document.getElementById('status')!.textContent === `Online as ${n}`,
-    { timeout: PAGE_WAIT_MS },
-    name,
-  );
-}
-
-/** Waits until a message line whose sender and text are exactly these is shown; returns its class. */
-function messageShown(page: Page, from: string, text: string): Promise<unknown> {
-  return page.waitForFunction(
-    (f, t) =>
-      [...document.querySelectorAll('#messages li')].some(
-        (li) => li.querySelector('.from')?.textContent === f && li.querySelector('.text')?.textContent === t,
-      ),
-    { timeout: PAGE_WAIT_MS },
-    from,
-    text,
-  );
+function register(page: Page, httpPort: number, name: string): Promise<void> {
+  return registerOn(page, `http://127.0.0.1:${httpPort}`, name);
 }
 
 async function sendFromPage(page: Page, text: string): Promise<void> {
