@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { sign } from 'node:crypto';
 import { registrationBytes } from '../src/protocol/signing';
 import { publishedKey, type BenchIdentity } from './identity';
@@ -35,6 +36,8 @@ export interface ClientConfig {
   /** Parse table frames and keep the table (otherwise only their bytes are counted). */
   trackTable: boolean;
   maxFrameBytes: number;
+  /** Connect over TLS (the server's default); the certificate is not checked (a benchmark, on loopback). */
+  tls: boolean;
 }
 
 export class BenchClient {
@@ -108,19 +111,21 @@ export class BenchClient {
     this.flush();
   }
 
-  /** Opens a TCP connection to the server on loopback. */
+  /** Opens a TCP connection to the server on loopback, and resolves once its TLS handshake is done when `config.tls`. */
   static connect(port: number, index: number, name: string, run: BenchRun, config: ClientConfig): Promise<BenchClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
+      const socket = config.tls
+        ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, minVersion: 'TLSv1.2' })
+        : net.connect({ host: '127.0.0.1', port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect timeout for ${name}`));
       }, REQUEST_TIMEOUT_MS);
-      socket.once('error', (err) => {
+      socket.once('error', (err: Error) => {
         clearTimeout(timer);
         reject(err);
       });
-      socket.once('connect', () => {
+      socket.once(config.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve(new BenchClient(index, name, socket, run, config));
       });

@@ -38,11 +38,15 @@ export interface ScenarioOptions {
   nodes: number;
   /** The Redis of a cluster run (`--redis`), or null for one ordinary server. */
   redis: string | null;
+  /** Run the server with TLS (its default, a self-signed certificate) and connect the clients over it; else `--no-tls`. */
+  tls: boolean;
 }
 
 /** The one JSON line `--json` prints (null where not applicable), plus scenario-specific extras. */
 export interface ScenarioResult {
   scenario: string;
+  /** The clients spoke TLS to the server (`--tls`). */
+  tls: boolean;
   clients: number;
   messagesPerClient: number | null;
   rate: number | null;
@@ -66,6 +70,7 @@ const MAX_FRAME_BYTES = 64 * 1024 * 1024; // tables of 10,000 clients exceed the
 export function emptyResult(scenario: string, options: ScenarioOptions): ScenarioResult {
   return {
     scenario,
+    tls: options.tls === true,
     clients: options.clients,
     messagesPerClient: null,
     rate: null,
@@ -96,8 +101,9 @@ export function startServer(
   extraArgs: string[] = [],
 ): Promise<BenchServer> {
   const processOptions = {
-    // The bench clients speak plain TCP (bench-client.ts): the figures stay comparable with earlier runs.
-    args: ['--no-tls', ...extraArgs, ...options.serverArgs],
+    // Plain TCP unless --tls: the figures stay comparable with earlier runs, and a TLS row says it is one.
+    args: [...(options.tls ? [] : ['--no-tls']), ...extraArgs, ...options.serverArgs],
+    tls: options.tls,
     logFile: path.join(options.logDir, `server-${scenario}.log`),
     cpuProfileDir: options.profileDir,
     nodeArgs: options.serverNodeArgs,
@@ -192,7 +198,11 @@ export async function registerAll(
   const worker = async (): Promise<void> => {
     while (next < keys.length && Date.now() < deadlineAt) {
       const index = next++;
-      const config: ClientConfig = { trackTable: options.trackTable(index), maxFrameBytes: MAX_FRAME_BYTES };
+      const config: ClientConfig = {
+        trackTable: options.trackTable(index),
+        maxFrameBytes: MAX_FRAME_BYTES,
+        tls: server.tls,
+      };
       try {
         const number = (options.firstIndex ?? 0) + index;
         const client = await BenchClient.connect(server.portFor(index), number, clientName(number), run, config);

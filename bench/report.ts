@@ -64,7 +64,7 @@ const COLUMNS = [
 
 export function table(results: readonly ScenarioResult[]): string {
   const rows = results.map((r) => [
-    r.scenario,
+    r.tls ? `${r.scenario}/tls` : r.scenario,
     num(r.clients),
     num(r.messagesPerClient),
     num(r.rate),
@@ -139,12 +139,29 @@ function notes(r: ScenarioResult): string {
   const errors = e['errors'];
   if (errors && typeof errors === 'object' && Object.keys(errors).length > 0)
     parts.push(`errors=${JSON.stringify(errors)}`);
+  const anchor = ircAnchor(r);
+  if (anchor !== null) parts.push(`${anchor.server}: ${num(anchor.deliveriesPerSec)}/s lost=${num(anchor.lost)}`);
+  else if (typeof e['anchor'] === 'string') parts.push(e['anchor']);
   return parts.join(' ');
+}
+
+/** The IRC server `irc-fanout` also ran, as it reported it (null if it did not run). */
+interface IrcAnchor {
+  readonly server: string;
+  readonly deliveriesPerSec: number | null;
+  readonly lost: number | null;
+  readonly duplicates: number | null;
+}
+
+function ircAnchor(r: ScenarioResult): IrcAnchor | null {
+  const anchor = r.extra['anchor'];
+  return typeof anchor === 'object' && anchor !== null ? (anchor as IrcAnchor) : null;
 }
 
 /** One line per target of the issue, saying whether this run met it. */
 export function targets(results: readonly ScenarioResult[]): string[] {
-  const find = (name: string): ScenarioResult | undefined => results.find((r) => r.scenario === name);
+  const find = (name: string, tls = false): ScenarioResult | undefined =>
+    results.find((r) => r.scenario === name && r.tls === tls);
   const lines: string[] = [];
   const check = (label: string, ok: boolean | null, detail: string): void => {
     lines.push(`${ok === null ? 'n/a ' : ok ? 'MET ' : 'MISS'}  ${label}: ${detail}`);
@@ -195,6 +212,22 @@ export function targets(results: readonly ScenarioResult[]): string[] {
       `${registered} of ${join.clients} registered in ${seconds} s, ${num(Number(join.extra['tableBytesPerClient']))} table bytes per client`,
     );
   }
+  const irc = find('irc-fanout');
+  if (irc) {
+    const anchor = ircAnchor(irc);
+    const clean = irc.lost === 0 && irc.duplicates === 0 && irc.delivered === irc.expectedDeliveries;
+    const rate = irc.deliveriesPerSec ?? 0;
+    check(
+      `IRC fan-out ${num(irc.clients)} × ${num(irc.messagesPerClient)}: no loss, no duplicates, ≥ InspIRCd's deliveries/s`,
+      anchor === null ? null : clean && rate >= (anchor.deliveriesPerSec ?? Infinity),
+      `${num(irc.deliveriesPerSec)}/s, lost ${num(irc.lost)}, duplicates ${num(irc.duplicates)}; ` +
+        (anchor === null
+          ? typeof irc.extra['anchor'] === 'string'
+            ? irc.extra['anchor']
+            : 'no anchor run'
+          : `${anchor.server} ${num(anchor.deliveriesPerSec)}/s, lost ${num(anchor.lost)}, duplicates ${num(anchor.duplicates)}`),
+    );
+  }
   const priv = find('private');
   if (priv)
     check(
@@ -202,7 +235,44 @@ export function targets(results: readonly ScenarioResult[]): string[] {
       priv.lost === 0,
       `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`,
     );
+  tlsTargets(find, check);
   return lines;
+}
+
+/** The TLS figures (docs/benchmarks.md "TLS"): fan-out against the plain run of the same suite, handshakes, dms. */
+function tlsTargets(
+  find: (name: string, tls?: boolean) => ScenarioResult | undefined,
+  check: (label: string, ok: boolean | null, detail: string) => void,
+): void {
+  const plain = find('fanout');
+  const secure = find('fanout', true);
+  if (secure) {
+    const ratio = plain?.deliveriesPerSec ? (secure.deliveriesPerSec ?? 0) / plain.deliveriesPerSec : null;
+    const verdict = ackVerdict(groupOutcome(secure));
+    check(
+      'fan-out over TLS ≥ 60 % of plain deliveries/s',
+      ratio === null ? null : ratio >= 0.6 && verdict.ok,
+      `${num(secure.deliveriesPerSec)}/s over TLS at N=${secure.clients}${medianNote(secure)}` +
+        (ratio === null
+          ? ', no plain run to compare'
+          : ` = ${(ratio * 100).toFixed(0)} % of ${num(plain!.deliveriesPerSec)}/s plain`) +
+        because(verdict.reasons),
+    );
+  }
+  const join = find('join', true);
+  if (join)
+    check(
+      'registrations with TLS handshakes',
+      Number(join.extra['registered']) === join.clients,
+      `${num(numberOr(join.extra['registrationsPerSec']))} registrations/s (${String(join.extra['registered'])} of ${num(join.clients)} in ${String(join.extra['registeredSeconds'])} s)`,
+    );
+  const priv = find('private', true);
+  if (priv)
+    check(
+      'private messages acked, clients registered over TLS',
+      priv.lost === 0,
+      `${num(priv.deliveriesPerSec)} acked dm/s between ${String(priv.extra['pairs'])} pairs`,
+    );
 }
 
 function numberOr(value: unknown): number | null {

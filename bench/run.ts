@@ -35,7 +35,7 @@ const SCENARIOS = {
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
-/** The default suite: sized so the whole run stays under two minutes on 2 cores. */
+/** The default suite: about two minutes on 2 cores, plus two to three for the IRC run (chatapp, then InspIRCd). */
 interface SuiteEntry {
   scenario: ScenarioName;
   clients: number;
@@ -45,6 +45,8 @@ interface SuiteEntry {
   timeoutSeconds?: number;
   /** Runs whose median is reported (--repeat overrides). */
   repeat?: number;
+  /** Over TLS (docs/benchmarks.md "TLS"); otherwise as --tls says. */
+  tls?: boolean;
 }
 const SUITE: readonly SuiteEntry[] = [
   // Window 8: the headline fan-out figure, the median of 3 runs (docs/benchmarks.md).
@@ -58,12 +60,26 @@ const SUITE: readonly SuiteEntry[] = [
   { scenario: 'overload', clients: 500, messages: 20, window: 64 },
   { scenario: 'join', clients: 10_000, messages: 0, timeoutSeconds: 20 },
   { scenario: 'private', clients: 200, messages: 100, window: 4 },
+  // TLS (docs/benchmarks.md "TLS"): the headline fan-out again over TLS in the same run, judged against the
+  // plain one; registrations with a TLS handshake each; direct messages between ChatClients over TLS.
+  { scenario: 'fanout', clients: 100, messages: 500, window: 8, repeat: 3, tls: true },
+  // 1,000 clients: the handshakes, not the O(N²) table pushes of 10,000, are what this row measures.
+  { scenario: 'join', clients: 1_000, messages: 0, timeoutSeconds: 30, tls: true },
+  { scenario: 'private', clients: 200, messages: 100, window: 4, tls: true },
+  // The issue's IRC run: 100 IRC clients × 1,000 PRIVMSGs on one channel, then the same against InspIRCd.
+  { scenario: 'irc-fanout', clients: 100, messages: 1_000, window: 8, timeoutSeconds: 120 },
 ];
+
+/** Defaults of a scenario run alone (`--scenario`) where they are not the generic ones: the issue's IRC run. */
+const ALONE: Partial<Record<ScenarioName, Omit<SuiteEntry, 'scenario'>>> = {
+  'irc-fanout': { clients: 100, messages: 1_000, window: 8, timeoutSeconds: 120 },
+};
 
 const USAGE = `usage: npm run bench -- [--scenario fanout|paced|idle|overload|join|private|history|saved|startup|irc-fanout] [--clients N]
   [--messages M] [--rate R] [--size BYTES] [--window W] [--json] [--strict] [--dm-client library|lean] [--profile DIR]
   [--server-arg ARG]... [--server-node-arg ARG]... [--timeout SECONDS] [--repeat K] [--verbose]
-  [--nodes N --redis URL]  (the server as N cluster nodes over that Redis; clients spread over the nodes)
+  [--nodes N --redis URL]  (the server as N cluster nodes over that Redis; clients spread over the nodes) [--tls]
+  --tls runs the server with TLS (its default) and the clients over it; without it the server runs --no-tls.
   --repeat K runs each scenario K times and reports the median run (by its headline figure).`;
 
 interface Parsed {
@@ -95,6 +111,7 @@ function parse(argv: string[]): Parsed {
       repeat: { type: 'string' },
       nodes: { type: 'string' },
       redis: { type: 'string' },
+      tls: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -127,6 +144,7 @@ function parse(argv: string[]): Parsed {
     verbose: values.verbose || !values.json,
     nodes: int(values.nodes, 1, 'nodes'),
     redis: values.redis ?? null,
+    tls: values.tls,
   };
   if (options.nodes < 1 || (options.nodes > 1 && options.redis === null))
     throw new Error(`--nodes ${options.nodes} needs --redis <url> (and at least 1 node)\n${USAGE}`);
@@ -172,7 +190,15 @@ async function main(): Promise<void> {
   const { options, scenario, json, explicit, repeat } = parse(process.argv.slice(2));
   const runs: SuiteEntry[] =
     scenario !== null
-      ? [{ scenario, clients: options.clients, messages: options.messages }]
+      ? [
+          {
+            ...ALONE[scenario],
+            scenario,
+            clients: explicit.has('clients') ? options.clients : (ALONE[scenario]?.clients ?? options.clients),
+            messages: explicit.has('messages') ? options.messages : (ALONE[scenario]?.messages ?? options.messages),
+            tls: options.tls,
+          },
+        ]
       : SUITE.map((s) => ({
           ...s,
           clients: explicit.has('clients') ? options.clients : s.clients,
@@ -188,6 +214,7 @@ async function main(): Promise<void> {
         clients: spec.clients,
         messages: spec.messages,
         rate: spec.rate ?? options.rate,
+        tls: spec.tls ?? options.tls,
         window: explicit.has('window') ? options.window : (spec.window ?? options.window),
         timeoutMs: explicit.has('timeout')
           ? options.timeoutMs

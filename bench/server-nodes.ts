@@ -25,6 +25,10 @@ export class ServerNodes {
     return new ServerNodes(nodes);
   }
 
+  get tls(): boolean {
+    return this.nodes[0]!.tls;
+  }
+
   get pid(): number {
     return this.nodes[0]!.pid;
   }
@@ -75,5 +79,5 @@ export class ServerNodes {
 /** What the benchmark needs of its server: one process, or a cluster of them. */
 export type BenchServer = Pick<
   ServerNodes,
-  'pid' | 'port' | 'portFor' | 'memory' | 'cpuSeconds' | 'stats' | 'stop' | 'countLogLines'
+  'tls' | 'pid' | 'port' | 'portFor' | 'memory' | 'cpuSeconds' | 'stats' | 'stop' | 'countLogLines'
 >;

@@ -39,6 +39,8 @@ export interface ServerProcessOptions {
   cpuProfileDir: string | null;
   /** Extra node options (e.g. --trace-gc). */
   nodeArgs: readonly string[];
+  /** The server speaks TLS (its default): clients must connect with it. */
+  tls: boolean;
 }
 
 export class ServerProcess {
@@ -46,6 +48,8 @@ export class ServerProcess {
     private readonly proc: CliProcess,
     readonly port: number,
     readonly logFile: string,
+    /** Clients connect over TLS. */
+    readonly tls: boolean,
   ) {}
 
   get pid(): number {
@@ -66,7 +70,7 @@ export class ServerProcess {
       logFile: options.logFile,
       timeoutMs: START_TIMEOUT_MS,
     });
-    return new ServerProcess(proc, port, options.logFile);
+    return new ServerProcess(proc, port, options.logFile, options.tls);
   }
 
   /** Current and peak resident memory of the server. */

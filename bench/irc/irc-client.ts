@@ -25,6 +25,8 @@ export class IrcRun {
   fromMismatches = 0;
   lastDeliveryAt = 0;
   closes = 0;
+  /** KICKs from #bench the members got (chatapp removes a member it gave up on with one). */
+  kicks = 0;
   /** Send times of the deliveries in the read batch being parsed. */
   readonly batch: number[] = [];
 
@@ -84,10 +86,10 @@ export class IrcClient {
     return this.command(`JOIN ${CHANNEL}\r\n`, ' 366 ');
   }
 
-  /** Fan-out: sends `total` messages, at most `window` ahead of what the neighbour received. */
+  /** Fan-out: sends `total` messages, at most `window` ahead of what the neighbour received (0: all at once). */
   startSending(total: number, window: number, textSize: number): void {
     this.sendTotal = total;
-    this.window = window;
+    this.window = window === 0 ? Infinity : window;
     this.textSize = textSize;
     this.topUp();
     if (total === 0) this.onSendDone?.();
@@ -159,6 +161,8 @@ export class IrcClient {
   private line(text: string, start: number, end: number): void {
     const at = text.indexOf(PRIVMSG, start);
     if (at !== -1 && at < end) return this.delivery(text, start, at, end);
+    const kick = text.indexOf(` KICK ${CHANNEL} `, start);
+    if (kick !== -1 && kick < end) this.run.kicks++;
     if (text.startsWith('PING', start)) {
       this.socket.write(`PONG${text.slice(start + 4, end)}\r\n`);
       return;

@@ -44,6 +44,8 @@ interface IrcOptions {
   timeoutMs: number;
   /** Extra options for a chatapp server (`--server-arg --ack-timeout --server-arg 5000`). */
   serverArgs: string[];
+  /** Node options for a chatapp server (`--server-node-arg --cpu-prof`). */
+  serverNodeArgs: string[];
 }
 
 /** Registers and joins clients [from, to) of a run, REGISTER_CONCURRENCY at a time. */
@@ -123,6 +125,7 @@ async function runGroup(options: IrcOptions): Promise<ScenarioResult> {
       textBytes: options.size,
       lostToRemoved: loss.lostToRemoved,
       connectionsClosed: run.closes,
+      membersRemoved: run.kicks,
       fromMismatches: run.fromMismatches,
       achievedRate:
         schedule === null
@@ -189,6 +192,7 @@ function parse(argv: string[]): IrcOptions {
       repeat: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '60' },
       'server-arg': { type: 'string', multiple: true, default: [] },
+      'server-node-arg': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
@@ -206,6 +210,7 @@ function parse(argv: string[]): IrcOptions {
     repeat: Math.max(1, Number(values.repeat)),
     timeoutMs: Number(values.timeout) * 1000,
     serverArgs: values['server-arg'],
+    serverNodeArgs: values['server-node-arg'],
   };
 }
 

@@ -168,6 +168,7 @@ export async function runJoin(options: ScenarioOptions): Promise<ScenarioResult>
     result.extra = {
       registered: registration.registered,
       registeredSeconds: round(registeredSeconds, 3),
+      registrationsPerSec: Math.round(registration.registered / Math.max(1e-3, registeredSeconds)),
       tablesSettledSeconds: round(settledSeconds, 3),
       tableBytesTotal: total,
       tableBytesPerClient: Math.round(total / Math.max(1, registration.registered)),

@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ChatClient } from '../../src/client/chat-client';
+import type { ServerTransport } from '../../src/client/server-dial';
+import { KnownServers, ServerTrust } from '../../src/client/server-trust';
 import { isFailure } from '../../src/client/client-results';
 import {
   clientName,
@@ -28,7 +33,14 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
   const counts = newDeliveryCounts();
   const outcomes = new Map<string, number>();
   // The per-sender rate limit of a listener (50/s by default, docs/protocol.md) would be all this measured.
-  const limits = { directRatePerSec: 0 };
+  // A 2 s ack deadline instead of 500 ms: on a shared, loaded machine the default timed out registrations
+  // (not_responding) and dms (no_ack) that were only slow, which measured the load, not the path.
+  const limits = { directRatePerSec: 0, ackTimeoutMs: 2_000 };
+  // Over TLS every client trusts the server on first use, as the CLI does, with one pin file for the run.
+  const pins = fs.mkdtempSync(path.join(os.tmpdir(), 'chatapp-bench-'));
+  const transport: ServerTransport = server.tls
+    ? { tls: true, trust: new ServerTrust(new KnownServers(path.join(pins, 'known_servers'))) }
+    : { tls: false };
   const clients = Array.from(
     { length: count },
     (_, i) =>
@@ -39,6 +51,7 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
         listenPort: 0,
         listenHost: '127.0.0.1',
         limits,
+        transport,
       }),
   );
   try {
@@ -117,5 +130,6 @@ export async function runPrivateLibrary(options: ScenarioOptions): Promise<Scena
       new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
     ]);
     await server.stop();
+    fs.rmSync(pins, { recursive: true, force: true });
   }
 }

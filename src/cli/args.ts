@@ -43,6 +43,8 @@ export interface ServerOptions {
   readonly logText?: boolean;
   /** `--irc-port`: also serve IRC clients on this port (docs/irc.md). */
   readonly ircPort?: number;
+  /** `--ircs-port`: also serve IRC clients over TLS, with the server's certificate, on this port (docs/irc.md). */
+  readonly ircsPort?: number;
   /** `--log-level`: the operational log's level (default warn, docs/operations.md "Logs"). */
   readonly logLevel?: LogLevel;
   /** `--http-port`: where the page, `/ws`, `/metrics` and `/healthz` are served (none without it). */
@@ -204,6 +206,13 @@ export function logLevel(value: string): LogLevel {
   const level = LOG_LEVELS.find((l) => l === value);
   if (level === undefined) throw new UsageError(`Invalid --log-level: ${value} (one of ${LOG_LEVELS.join(', ')})`);
   return level;
+}
+
+/** `--ircs-port <port>`: IRC over TLS needs the server's TLS, so `--no-tls` refuses it. */
+export function ircsPort(value: string, tls: ServerTlsOption): number {
+  const port = optionPort('ircs-port', value);
+  if (tls.kind === 'off') throw new UsageError(`Invalid --ircs-port: ${value} (it cannot be combined with --no-tls)`);
+  return port;
 }
 
 /** `--http-port <port>`: 0 lets the OS pick. */

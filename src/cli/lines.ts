@@ -42,7 +42,10 @@ export const serverLines = {
   /** docs/usage.md "TLS": what a client will be asked to trust on first use. */
   tlsFingerprint: (hex: string) => status(`TLS certificate fingerprint ${hex}`),
   ircOnline: (port: number) => status(`IRC gateway is online, listening on port ${port}`),
+  ircsOnline: (port: number) => status(`IRC gateway over TLS is online, listening on port ${port}`),
   httpOnline: (port: number) => status(`Web page, WebSocket and metrics on HTTP port ${port}`),
+  /** docs/operations.md "HTTPS": with `--tls-cert`/`--tls-key` the HTTP side speaks TLS. */
+  httpsOnline: (port: number) => status(`Web page, WebSocket and metrics on HTTPS port ${port}`),
   dataDirInUse: (dir: string) => status(`Data directory ${dir} is in use by another server`),
   dataDirUnusable: (dir: string, reason: string) => status(`Cannot use data directory ${dir}: ${reason}`),
   groupDeleted: (name: string, group: string) => status(`Client ${name} deleted group ${group}`),

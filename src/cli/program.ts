@@ -74,6 +74,7 @@ export function buildProgram(version: string): Command {
     'the address other clients dial for private messages, when not this host and listen port (client)',
   );
   program.option('--irc-port <port>', 'also serve IRC clients on <port> (server, docs/irc.md)');
+  program.option('--ircs-port <port>', 'also serve IRC clients over TLS on <port> (server, docs/irc.md)');
   program.option('--no-log-text', 'log group messages without their text (server)');
   program.option(
     '--log-level <level>',
@@ -104,6 +105,7 @@ type ParsedOptions = {
   tlsCert?: string;
   tlsKey?: string;
   ircPort?: string;
+  ircsPort?: string;
   logLevel?: string;
   httpPort?: string;
   advertise?: string;
@@ -154,7 +156,10 @@ async function dispatch(opts: ParsedOptions, rest: string[], io: Terminal, runne
     const state = args.stateOption(opts.data, opts.ephemeral === true, opts.redis, opts.redisPrefix);
     const logText = opts.logText !== false;
     const tls = args.serverTls(opts.tlsCert, opts.tlsKey, opts.tls !== false);
-    const irc = opts.ircPort === undefined ? {} : { ircPort: args.optionPort('irc-port', opts.ircPort) };
+    const irc = {
+      ...(opts.ircPort === undefined ? {} : { ircPort: args.optionPort('irc-port', opts.ircPort) }),
+      ...(opts.ircsPort === undefined ? {} : { ircsPort: args.ircsPort(opts.ircsPort, tls) }),
+    };
     const logLevel = opts.logLevel === undefined ? undefined : args.logLevel(opts.logLevel);
     const httpPort = opts.httpPort === undefined ? undefined : args.httpPort(opts.httpPort);
     const limitLoopback = opts.limitLoopback === true;

@@ -6,11 +6,12 @@ import type { ChatStore } from '../store/chat-store';
 import { MemoryStore } from '../store/memory-store';
 import { DataDirError } from '../store/sqlite/data-dir';
 import { openSqliteStore } from '../store/sqlite/sqlite-store';
-import { listenChatServer, type ListenerTls } from '../server/tcp-listener';
+import { listenChatServer } from '../server/tcp-listener';
+import { TlsAcceptor, type ListenerTls } from '../net/tls-acceptor';
 import { createSelfSigned, fingerprintOf, loadOrCreateSelfSigned, type TlsCredentials } from '../net/tls-cert';
 import crypto from 'node:crypto';
 import { toError } from '../util/errors';
-import { listenIrcGateway, type IrcListener } from '../gateway/irc/irc-listener';
+import { openIrc } from './irc-doors';
 import { PortInUseError } from '../net/listen';
 import { effectiveMaxClients, handshakeBudget, openFileLimit } from '../net/fd-limit';
 import type { ClusterNode } from './cluster-node';
@@ -189,11 +190,13 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   // Operators and the bench ask for counters (unacked deliveries …) with SIGUSR2: one JSON line on
   // stderr, never on stdout, whose lines are the user-facing contract (docs/architecture.md "Server").
   const unsubscribeStats = io.onStatsRequest?.(() => io.stderr.write(`${statsLine(server)}\n`));
-  let irc: IrcListener | null = null;
   try {
     const pending = Math.min(handshakes ?? maxClients, maxClients);
-    const secure = tls ? listenerTls(making.then(required), pending, options.limits.registerTimeoutMs) : undefined;
-    const listener = await listenChatServer(server, options.port, undefined, secure);
+    // One acceptor for every TLS port: handshakes are bounded across them all (net/tls-acceptor.ts).
+    const acceptor = tls
+      ? new TlsAcceptor(listenerTls(making.then(required), pending, options.limits.registerTimeoutMs))
+      : undefined;
+    const listener = await listenChatServer(server, options.port, undefined, acceptor);
     const credentials = await making.catch(async (err: unknown) => {
       await listener.close().catch(() => undefined);
       const dir = options.state.kind === 'data' ? options.state.dir : '(memory)';
@@ -201,26 +204,29 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
       return undefined;
     });
     if (credentials === undefined) return 1;
-    const http = await openHttp(options, server, store, log).catch(async (err: unknown) => {
+    // HTTPS only with a certificate a browser can be given to trust (docs/operations.md "HTTPS").
+    const https = options.tls?.kind === 'files' ? acceptor : undefined;
+    const http = await openHttp(options, server, store, log, https).catch(async (err: unknown) => {
       await listener.close().catch(() => undefined);
       throw err;
     });
     out.line(formatLine(serverLines.online(listener.port)));
     out.line(formatLine(opened.shown === null ? serverLines.memoryOnly() : serverLines.keepingState(opened.shown)));
     if (credentials !== null) out.line(formatLine(serverLines.tlsFingerprint(certificateFingerprint(credentials))));
-    if (options.ircPort !== undefined) {
-      irc = await listenIrcGateway(server, options.ircPort).catch(async (err: unknown) => {
-        await Promise.all([listener.close().catch(() => undefined), http?.close()]);
-        throw err instanceof PortInUseError ? new PortInUseError(options.ircPort ?? 0) : err;
-      });
-      out.line(formatLine(serverLines.ircOnline(irc.port)));
-    }
-    if (http) out.line(formatLine(serverLines.httpOnline(http.port)));
+    const irc = await openIrc(options, server, acceptor).catch(async (err: unknown) => {
+      await Promise.all([listener.close().catch(() => undefined), http?.close()]);
+      throw err;
+    });
+    if (irc.plain) out.line(formatLine(serverLines.ircOnline(irc.plain.port)));
+    if (irc.secure) out.line(formatLine(serverLines.ircsOnline(irc.secure.port)));
+    if (http) out.line(formatLine((https ? serverLines.httpsOnline : serverLines.httpOnline)(http.port)));
     out.flush();
-    log.info({ port: listener.port, httpPort: http?.port, ircPort: irc?.port }, 'server online');
+    const ports = { port: listener.port, httpPort: http?.port, ircPort: irc.plain?.port, ircsPort: irc.secure?.port };
+    log.info(ports, 'server online');
     const signal = await stopRequested;
     log.info({ signal }, 'stopping');
-    await irc?.close().catch(() => undefined); // first: guest IRC names are released through the core
+    acceptor?.close(); // stop accepting: a pending handshake must not hold a port's close until its deadline
+    await irc.close(); // first: guest IRC names are released through the core
     await server.drain();
     await opened.cluster?.close();
     await Promise.all([listener.close().catch(() => undefined), http?.close()]);
@@ -240,12 +246,13 @@ export async function runServerMode(options: ServerOptions, io: Terminal): Promi
   }
 }
 
-/** The HTTP side when `--http-port` is given: metrics fed by the server's events, health, `/ws`, the page. */
+/** The HTTP side when `--http-port` is given: metrics fed by the server's events, health, `/ws`, the page; HTTPS through `tls`. */
 async function openHttp(
   options: ServerOptions,
   server: ChatServer,
   store: ChatStore,
   log: Logger,
+  tls?: TlsAcceptor,
 ): Promise<HttpGateway | undefined> {
   if (options.httpPort === undefined) return undefined;
   let serving = true;
@@ -257,6 +264,7 @@ async function openHttp(
     upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
     routes: pageRoutes(),
     onError: (err) => log.error({ err }, 'http error'),
+    ...(tls ? { tls } : {}),
   });
 }
 

@@ -1,3 +1,4 @@
+import type { EncodedFrame } from '../protocol/codec';
 import type { ErrorCode } from '../protocol/errors';
 import type { Limits } from '../protocol/limits';
 
@@ -50,4 +51,49 @@ const MIN_TICK_MS = 10;
 export function tickPeriod(limits: ConnectionLimits): number {
   const perDeadline = Math.min(limits.frameTimeoutMs, limits.drainTimeoutMs) / CHECKS_PER_DEADLINE;
   return Math.max(MIN_TICK_MS, Math.min(limits.heartbeatMs || IDLE_TICK_MS, perDeadline));
+}
+
+/**
+ * A frame sent to many connections (group fan-out): encoded at most once,
+ * the first time a connection asks for its bytes. A socket writes `bytes`;
+ * an in-process SessionLink passes `frame` on and never encodes it.
+ */
+export interface SharedFrame<Out> {
+  readonly frame: Out;
+  readonly bytes: EncodedFrame<Out>;
+}
+
+/**
+ * What a server Session needs of its connection (docs/architecture.md
+ * "Gateways"): a FramedConnection over a socket, or a SessionLink that hands
+ * frames to an in-process gateway session as objects. Both queue what is
+ * sent until the end of the event-loop turn and report the same events.
+ */
+export interface SessionConnection<In, Out> {
+  readonly state: ConnectionState;
+  readonly open: boolean;
+  readonly closing: boolean;
+  readonly closed: boolean;
+  /** Bytes waiting to reach the peer: the slow-reader rules read this. */
+  readonly outboundBytes: number;
+  /** True while `outboundBytes` is over maxOutboundBytes (until 'drain'). */
+  readonly congested: boolean;
+  readonly remoteAddress: string | undefined;
+  send(frame: Out): void;
+  /** Queues a frame encoded once for several connections. */
+  sendEncoded(bytes: EncodedFrame<Out>): void;
+  /** Queues a frame shared by several connections (fan-out), as bytes or as the object. */
+  sendShared(shared: SharedFrame<Out>): void;
+  sendError(code: ErrorCode, message?: string, id?: string): void;
+  close(code?: ErrorCode, message?: string): void;
+  closeAndWait(code?: ErrorCode, message?: string): Promise<CloseInfo>;
+  destroy(code?: ErrorCode): void;
+  /** Stops taking frames from the peer (flow control); resume takes them again. */
+  pause(): void;
+  resume(): void;
+  /** Resolves true if the peer shows it is alive within `ms`. */
+  probe(ms: number): Promise<boolean>;
+  on<K extends keyof ConnectionEvents<In>>(event: K, listener: (...args: ConnectionEvents<In>[K]) => void): this;
+  once<K extends keyof ConnectionEvents<In>>(event: K, listener: (...args: ConnectionEvents<In>[K]) => void): this;
+  off<K extends keyof ConnectionEvents<In>>(event: K, listener: (...args: ConnectionEvents<In>[K]) => void): this;
 }

@@ -14,12 +14,20 @@ import {
   type ConnectionEvents,
   type ConnectionLimits,
   type ConnectionState,
+  type SessionConnection,
+  type SharedFrame,
 } from './connection-types';
 import { InboundPolicy } from './inbound-policy';
 import { sharedTicker, type SharedTicker, type Tickable } from './ticker';
 import { scheduleFlush, writeBatch, type Flushable } from './write-batcher';
 
-export type { CloseInfo, ConnectionEvents, ConnectionLimits, ConnectionState } from './connection-types';
+export type {
+  CloseInfo,
+  ConnectionEvents,
+  ConnectionLimits,
+  ConnectionState,
+  SessionConnection,
+} from './connection-types';
 
 /**
  * Hard cap: queued bytes beyond this multiple of maxOutboundBytes close the
@@ -47,7 +55,7 @@ const NO_EXEMPTIONS: ReadonlySet<never> = new Set();
  */
 export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   extends TypedEmitter<ConnectionEvents<In>>
-  implements Flushable, Tickable
+  implements Flushable, Tickable, SessionConnection<In, Out>
 {
   private readonly decoder: FrameDecoder<In>;
   private readonly policy: InboundPolicy;
@@ -150,6 +158,11 @@ export class FramedConnection<In extends WireFrame, Out extends WireFrame>
   /** Queues a frame encoded once for several connections (fan-out). Dropped unless open. */
   sendEncoded(bytes: EncodedFrame<Out>): void {
     this.enqueue(bytes);
+  }
+
+  /** A shared frame goes as its bytes (encoded by the first connection that needs them). */
+  sendShared(shared: SharedFrame<Out>): void {
+    if (this.open) this.enqueue(shared.bytes);
   }
 
   private sendControl(frame: ControlFrame): void {

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   group_quota: 'This client created as many groups as the server allows',
   no_such_group: 'Group does not exist',
   not_in_group: 'Client is not in a group',
+  too_many_joined: 'Client is in as many groups as it may be',
   message_too_long: 'Message exceeds the maximum length',
   rate_limited: 'Too many frames; slow down',
   server_full: 'Connection limit reached',

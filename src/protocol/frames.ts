@@ -70,20 +70,38 @@ const register = z.strictObject({
 const dereg = z.strictObject({ type: z.literal('dereg'), id: Id, name: Name });
 const createGroup = z.strictObject({ type: z.literal('create_group'), id: Id, group: Name });
 const listGroups = z.strictObject({ type: z.literal('list_groups'), id: Id });
-/** `since`: the last seq this client saw of `group` (a re-join after a reconnect catches up from there). */
+/**
+ * `since`: the last seq this client saw of `group` (a re-join after a reconnect catches up from there).
+ * `keep`: stay in the groups it is in (a relay session such as an IRC connection is in several).
+ */
 const joinGroup = z.strictObject({
   type: z.literal('join_group'),
   id: Id,
   group: Name,
   since: z.int().min(0).optional(),
+  keep: z.literal(true).optional(),
 });
-const leaveGroup = z.strictObject({ type: z.literal('leave_group'), id: Id });
-const listMembers = z.strictObject({ type: z.literal('list_members'), id: Id });
-const sendGroup = z.strictObject({ type: z.literal('send_group'), id: Id, text: Text });
+/** `group` (optional on these four): which of the caller's groups; without it, the one it joined last. */
+const leaveGroup = z.strictObject({ type: z.literal('leave_group'), id: Id, group: Name.optional() });
+const listMembers = z.strictObject({ type: z.literal('list_members'), id: Id, group: Name.optional() });
+const sendGroup = z.strictObject({ type: z.literal('send_group'), id: Id, text: Text, group: Name.optional() });
 const deleteGroup = z.strictObject({ type: z.literal('delete_group'), id: Id, group: Name });
 const deleteAccount = z.strictObject({ type: z.literal('delete_account'), id: Id, name: Name });
-/** The last `n` messages of the caller's group. */
-const history = z.strictObject({ type: z.literal('history'), id: Id, n: z.int().min(1).max(100) });
+/**
+ * `n` messages of the caller's group: the last ones, or inside the bounds given (seqs `after`/`before`,
+ * times `afterTs`/`beforeTs` in ms), the newest of those unless `oldest`.
+ */
+const history = z.strictObject({
+  type: z.literal('history'),
+  id: Id,
+  n: z.int().min(1).max(100),
+  group: Name.optional(),
+  after: z.int().min(0).optional(),
+  before: z.int().min(1).optional(),
+  afterTs: z.int().optional(),
+  beforeTs: z.int().optional(),
+  oldest: z.literal(true).optional(),
+});
 /** Who `name` is: its table entry (online or not), if the name has an account. */
 const lookup = z.strictObject({ type: z.literal('lookup'), id: Id, name: Name });
 /** Keep a sealed private message for an offline receiver (its `id` is the request id); the server never reads it. */

@@ -1,3 +1,6 @@
+/** Most groups one connection may be in at once (a relay session joining with `keep`, docs/protocol.md). */
+export const MAX_JOINED_GROUPS = 20;
+
 /**
  * Every limit chatapp enforces, with its default. The CLI exposes each one as an
  * option; docs/protocol.md lists them (a unit test keeps the two in step).

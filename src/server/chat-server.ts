@@ -1,10 +1,11 @@
 import { DELETED_ACCOUNT_KEY } from '../protocol/primitives';
 import type { Duplex } from 'node:stream';
-import type { ClientToServerFrame, ServerRequest } from '../protocol/frames';
+import type { ClientToServerFrame, ServerRequest, ServerToClientFrame } from '../protocol/frames';
 import { SERVER_SIDE } from '../protocol/link-frames';
 import { newChallenge } from '../protocol/signing';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION, type Limits } from '../protocol/limits';
-import { FramedConnection, type ConnectionLimits } from '../net/framed-connection';
+import { FramedConnection, type ConnectionLimits, type SessionConnection } from '../net/framed-connection';
+import type { SessionLink } from '../net/session-link';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { TypedEmitter } from '../util/typed-emitter';
 import { toError } from '../util/errors';
@@ -181,7 +182,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       admitRegistration: (session) => this.addresses.register(this.connections.get(session.id)?.address),
       replaceIfStale: (holder) => this.replaceIfStale(holder),
       goOffline: (session) => this.goOffline(session),
-      accountDeleted: (session, leftGroup) => this.accountDeleted(session, leftGroup),
+      accountDeleted: (session, leftGroups) => this.accountDeleted(session, leftGroups),
       deliverSaved: (session, waiting) => this.saved.deliver(session, waiting),
       savedAcked: (session, id) => this.saved.acked(session, id),
       relayAcks: new RelayAcks(this.clock),
@@ -205,7 +206,22 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       stream.destroy();
       return;
     }
-    const conn = new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT);
+    this.handleSessionConnection(
+      new FramedConnection(stream, SERVER_SIDE, this.connectionLimits(), this.clock, RATE_EXEMPT),
+    );
+  }
+
+  /**
+   * Takes over an in-process gateway session (docs/architecture.md
+   * "Gateways"): its frames come and go as objects over `link`, and it is
+   * otherwise a session like a socket's.
+   */
+  handleLink(link: SessionLink): void {
+    if (this.stopped) return link.destroy('shutting_down');
+    this.handleSessionConnection(link);
+  }
+
+  private handleSessionConnection(conn: SessionConnection<ClientToServerFrame, ServerToClientFrame>): void {
     const session: Session = new Session(
       ++this.nextId,
       conn,
@@ -366,7 +382,7 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
       throw err;
     });
     if (result === null) return;
-    this.membership.disconnected(session, name, result.leftGroup);
+    this.membership.disconnected(session, name, result.leftGroups);
     this.emit('tableUpdated');
     this.tables.noteChanged(result.entry); // docs/protocol.md `table`: push the change to every online client
   }
@@ -386,9 +402,9 @@ export class ChatServer extends TypedEmitter<ServerEvents> {
   }
 
   /** delete_account: the store forgot the name; the connection stays, unregistered, and the others are told. */
-  private accountDeleted(session: Session & { readonly name: string }, leftGroup: string | null): void {
+  private accountDeleted(session: Session & { readonly name: string }, leftGroups: readonly string[]): void {
     const name = session.name;
-    this.membership.disconnected(session, name, leftGroup);
+    this.membership.disconnected(session, name, leftGroups);
     this.unbind(session);
     this.emit('accountDeleted', name);
     this.tables.noteChanged({ name, host: '0.0.0.0', port: 0, online: false, key: DELETED_ACCOUNT_KEY });

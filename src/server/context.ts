@@ -43,10 +43,10 @@ export interface ServerContext {
   readonly relayAcks: RelayAcks;
   /** Binds a freshly registered name to its session (name → session, register deadline off). */
   bind(session: Session, name: string): void;
-  /** Marks the session's client offline, takes it out of its group and pushes the table. */
+  /** Marks the session's client offline, takes it out of its groups and pushes the table. */
   goOffline(session: Session): Promise<void>;
   /** The account of the session's client was deleted: unbinds it and pushes the change. */
-  accountDeleted(session: RegisteredSession, leftGroup: string | null): void;
+  accountDeleted(session: RegisteredSession, leftGroups: readonly string[]): void;
 }
 
 /** A reply frame sent to a request. */

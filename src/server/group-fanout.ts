@@ -1,12 +1,28 @@
-import { encodeFrame } from '../protocol/codec';
+import { encodeFrame, type EncodedFrame } from '../protocol/codec';
 import type { HistoryEntry, ServerToClientFrame } from '../protocol/frames';
-import type { EncodedFrame } from '../protocol/codec';
-
-/** A `group_msg` encoded once for every recipient. */
-type GroupBytes = EncodedFrame<ServerToClientFrame>;
 import type { Clock, TimerHandle } from '../util/clock';
 import { AckWindow } from './ack-window';
 import type { Session } from './session';
+import type { SharedFrame } from '../net/connection-types';
+
+/**
+ * A frame for every recipient: encoded once, when the first socket needs its
+ * bytes — a group whose members are all in-process gateway sessions
+ * (SessionLink) never encodes it.
+ */
+class GroupBytes implements SharedFrame<ServerToClientFrame> {
+  private encoded: EncodedFrame<ServerToClientFrame> | null = null;
+
+  constructor(readonly frame: ServerToClientFrame) {}
+
+  get bytes(): EncodedFrame<ServerToClientFrame> {
+    return (this.encoded ??= encodeFrame<ServerToClientFrame>(this.frame));
+  }
+}
+
+function encodeGroupMessage(group: string, seq: number, from: string, text: string): GroupBytes {
+  return new GroupBytes({ type: 'group_msg', group, seq, from, text });
+}
 
 /** A session with a name: a group member. */
 type Member = Session & { readonly name: string };
@@ -45,12 +61,17 @@ interface Channel {
   /** The members as an array for the hot loop; rebuilt (copy-on-write) when one joins or leaves. */
   recipients: readonly Recipient[];
   timer: TimerHandle | null;
+  /** When `timer` is due: a check that runs far later than this ran after a stall of this process. */
+  due: number;
   /** Recipients whose outbound queue is over maxOutboundBytes; each leaves on 'drain' or close. */
   readonly congested: Set<Session>;
   /** Recipients whose unacked backlog is over the soft bound; each leaves from `ack()` (or removal). */
   readonly backlogged: Set<Session>;
   readonly pausedSenders: Set<Session>;
 }
+
+/** A check later than ackTimeoutMs ÷ this means the process stalled (see `check`). */
+const STALL_FRACTION = 4;
 
 /** Bounds of a member's unacked backlog (docs/architecture.md "Flow control and memory bounds"). */
 export interface BacklogLimits {
@@ -114,7 +135,7 @@ export class GroupFanout {
     const msgSeq = seq ?? ch.seq + 1;
     ch.seq = Math.max(ch.seq, msgSeq);
     const fromName = typeof from === 'string' ? from : from.name;
-    const bytes = encodeFrame<ServerToClientFrame>({ type: 'group_msg', group, seq: msgSeq, from: fromName, text });
+    const bytes = encodeGroupMessage(group, msgSeq, fromName, text);
     const now = this.clock.now();
     let sent = 0;
     for (const r of ch.recipients) {
@@ -135,7 +156,7 @@ export class GroupFanout {
   private deliver(ch: Channel, r: Recipient, seq: number, bytes: GroupBytes, now: number): boolean {
     if (seq <= r.lastSent) return false; // it had this one already (its history, or a repeat)
     r.lastSent = seq;
-    r.session.conn.sendEncoded(bytes);
+    r.session.conn.sendShared(bytes);
     r.window.push(seq, now);
     // Our queue counts too: a whole turn of fan-out may sit there before the flush.
     if (r.session.conn.outboundBytes > this.maxOutboundBytes) this.noteCongested(ch, r.session);
@@ -170,13 +191,7 @@ export class GroupFanout {
     const before = r.window.outstanding;
     for (const entry of backlog) {
       if (entry.seq >= firstHeld) break;
-      const bytes = encodeFrame<ServerToClientFrame>({
-        type: 'group_msg',
-        group,
-        seq: entry.seq,
-        from: entry.from,
-        text: entry.text,
-      });
+      const bytes = encodeGroupMessage(group, entry.seq, entry.from, entry.text);
       this.deliver(ch, r, entry.seq, bytes, now);
     }
     for (const { seq, bytes } of held) if (!r.window.dead) this.deliver(ch, r, seq, bytes, now);
@@ -266,8 +281,8 @@ export class GroupFanout {
   announce(group: string, except: string, frame: ServerToClientFrame): void {
     const ch = this.channels.get(group);
     if (ch === undefined || ch.recipients.length === 0) return;
-    const bytes = encodeFrame<ServerToClientFrame>(frame);
-    for (const r of ch.recipients) if (r.name !== except && r.session.conn.open) r.session.conn.sendEncoded(bytes);
+    const shared = new GroupBytes(frame);
+    for (const r of ch.recipients) if (r.name !== except && r.session.conn.open) r.session.conn.sendShared(shared);
   }
 
   /** Deliveries sent and not yet acked, over every group and member still tracked (stats only: O(members)). */
@@ -295,6 +310,7 @@ export class GroupFanout {
         members: new Map(),
         recipients: [],
         timer: null,
+        due: 0,
         congested: new Set(),
         backlogged: new Set(),
         pausedSenders: new Set(),
@@ -305,13 +321,23 @@ export class GroupFanout {
   }
 
   private arm(ch: Channel, ms: number): void {
+    ch.due = this.clock.now() + Math.max(1, ms);
     ch.timer = this.clock.setTimeout(() => this.check(ch), Math.max(1, ms));
   }
 
-  /** Timer: report members past their deadline, re-arm at the next earliest one. */
+  /**
+   * Timer: report members past their deadline, re-arm at the next earliest
+   * one. A deadline counts the member's lag, not this process's: when the
+   * timer runs far past its time, the process stalled (a long turn, a GC
+   * pause, a starved CPU), and deliveries made before the stall may still
+   * be waiting for the end of the turn to be written, their acks unread.
+   * Then nobody is judged now; the check runs again once the stalled work
+   * is done, as long after as the stall lasted.
+   */
   private check(ch: Channel): void {
     ch.timer = null;
     const now = this.clock.now();
+    const stalled = now - ch.due;
     let next = Infinity;
     const late: Recipient[] = [];
     for (const r of ch.members.values()) {
@@ -323,6 +349,8 @@ export class GroupFanout {
       if (deadline <= now) late.push(r);
       else next = Math.min(next, deadline);
     }
+    if (late.length > 0 && stalled > this.ackTimeoutMs / STALL_FRACTION)
+      return this.arm(ch, Math.min(stalled, this.ackTimeoutMs));
     if (next !== Infinity) this.arm(ch, next - now);
     for (const r of late) this.drop(ch, r, 'unresponsive');
   }

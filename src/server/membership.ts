@@ -1,4 +1,5 @@
 import type { HistoryEntry } from '../protocol/frames';
+import { foldName } from '../protocol/names';
 import type { ChatStore, JoinResult } from '../store/chat-store';
 import type { EmitEvent, LeaveReason } from './events';
 import type { GroupFanout } from './group-fanout';
@@ -28,7 +29,10 @@ export type Joined =
  * joining another group, dereg, a closed connection, removal as
  * unresponsive — goes through here, and every exit ends in `left`: the store
  * says who left what, the fan-out forgets the member, the session's group is
- * cleared, and one `groupLeft` event says why.
+ * cleared, and one `groupLeft` event says why. A session is in one group,
+ * unless it joins with `keep` (a relay session such as an IRC connection,
+ * docs/protocol.md "Several groups"): then in each group it joined, each
+ * with its own fan-out membership and acks.
  */
 export class Membership {
   constructor(
@@ -41,7 +45,7 @@ export class Membership {
 
   /**
    * Puts `session` in `group` (any case; the result names it as shown),
-   * taking it out of its current group first; the other members are told
+   * taking it out of its current group first unless `keep`; the other members are told
    * (docs/protocol.md `presence`). Without `since` it gets the group's last
    * messages to show; with `since` (a re-join after a reconnect) it gets
    * every message after that seq, up to the history limit, delivered as
@@ -49,18 +53,21 @@ export class Membership {
    * history"). Live messages wait until `goLive` is called — after the
    * reply, so they never overtake it.
    */
-  async join(session: Member, requested: string, since?: number): Promise<Joined> {
+  async join(session: Member, requested: string, since?: number, keep = false): Promise<Joined> {
     // Nothing published here yet (e.g. just restarted): the stored messages are all older than this join.
     // Read before the join, so nothing can happen between the store's join and the fan-out's.
     const stored = this.fanout.lastSeq(requested) === 0 ? await this.store.history(requested, { limit: 1 }) : [];
-    const result = await this.store.join(session.name, requested);
+    const result = await this.store.join(session.name, requested, keep);
     if (!result.ok) return result;
     const group = result.group ?? requested;
-    if (result.left !== null) this.left(session, session.name, result.left, 'switched');
+    if (result.left !== null) {
+      const others = new Set([result.left, ...session.groups].filter((g) => foldName(g) !== foldName(group)));
+      for (const other of others) this.left(session, session.name, other, 'switched');
+    }
     if (stored.length > 0) this.fanout.seedSeq(group, stored[0]!.seq);
     let upTo = this.fanout.lastSeq(group);
-    if (session.group !== group) {
-      session.setGroup(group);
+    if (session.memberOf(group) === null) {
+      session.addGroup(group);
       upTo = this.fanout.add(group, session, true);
       this.fanout.announce(group, session.name, { type: 'presence', group, name: session.name, state: 'joined' });
     }
@@ -80,15 +87,17 @@ export class Membership {
   /** `group` was deleted by its creator: each of its members here is told and back in normal mode. */
   groupDeleted(group: string, members: readonly Session[]): void {
     for (const session of members) {
-      if (session.group === group) session.setGroup(null);
+      session.dropGroup(group);
       session.conn.send({ type: 'group_deleted', group });
     }
     this.fanout.dropGroup(group);
   }
 
-  /** `leave_group`: the group it left, or null if it was in none. */
-  async leave(session: Member): Promise<string | null> {
-    const result = await this.store.leave(session.name);
+  /** `leave_group`: the group it left (`from`, or else the one it joined last), or null if it was not in it. */
+  async leave(session: Member, from?: string): Promise<string | null> {
+    const group = from === undefined ? session.group : session.memberOf(from);
+    if (group === null) return null;
+    const result = await this.store.leave(session.name, group);
     if (!result.ok) return null;
     this.left(session, session.name, result.group, 'left');
     return result.group;
@@ -103,19 +112,19 @@ export class Membership {
   }
 
   /**
-   * The store already took `name`, disconnecting, out of `group` in the same
-   * step that marked it offline (ChatStore.disconnect); the session has no
-   * name any more.
+   * The store already took `name`, disconnecting, out of `groups` in the
+   * same step that marked it offline (ChatStore.disconnect); the session has
+   * no name any more.
    */
-  disconnected(session: Session, name: string, group: string | null): void {
-    if (group !== null) this.left(session, name, group, 'offline');
+  disconnected(session: Session, name: string, groups: readonly string[]): void {
+    for (const group of groups) this.left(session, name, group, 'offline');
   }
 
   /** The single exit every removal ends in; the members left behind are told (docs/protocol.md `presence`). */
   private left(session: Session, name: string, group: string, reason: LeaveReason): void {
     this.fanout.forget(group, name);
     this.fanout.announce(group, name, { type: 'presence', group, name, state: 'left' });
-    if (session.group === group) session.setGroup(null);
+    session.dropGroup(group);
     this.emit('groupLeft', name, group, reason);
   }
 }

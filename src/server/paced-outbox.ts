@@ -1,6 +1,6 @@
 import type { EncodedFrame } from '../protocol/codec';
 import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
-import type { FramedConnection } from '../net/framed-connection';
+import type { SessionConnection } from '../net/connection-types';
 
 /** A chunked job: yields encoded frames, then null once exhausted. */
 export interface ChunkSource {
@@ -9,7 +9,7 @@ export interface ChunkSource {
 
 /** What the outbox needs of a connection. */
 export type PacedConnection = Pick<
-  FramedConnection<ClientToServerFrame, ServerToClientFrame>,
+  SessionConnection<ClientToServerFrame, ServerToClientFrame>,
   'open' | 'outboundBytes' | 'congested' | 'sendEncoded' | 'on'
 >;
 

@@ -1,6 +1,7 @@
 import type { ClientToServerFrame, ServerToClientFrame } from '../protocol/frames';
-import type { FramedConnection } from '../net/framed-connection';
+import type { SessionConnection } from '../net/connection-types';
 import { newChallenge } from '../protocol/signing';
+import { foldName } from '../protocol/names';
 import { PacedOutbox } from './paced-outbox';
 import { TableFeed } from './table-feed';
 import type { ReplyCache } from './reply-cache';
@@ -17,8 +18,8 @@ const BACKLOG_PAUSE = 256;
 
 /**
  * One client connection on the server: its framed connection, the name it
- * registered (null before; written only by ChatServer), the group it is in
- * (written only by Membership), its table feed (written only by
+ * registered (null before; written only by ChatServer), the groups it is in
+ * (written only by Membership; one, unless it joined with `keep`), its table feed (written only by
  * TablePusher), and a task queue that runs its frames strictly in order —
  * with a fast path that runs a task at once when nothing is pending. While
  * paused for 'flow' the queue holds its tasks too (frames already read when
@@ -26,7 +27,8 @@ const BACKLOG_PAUSE = 256;
  */
 export class Session {
   private registeredName: string | null = null;
-  private currentGroup: string | null = null;
+  /** The groups it is in, in join order. */
+  private joined: readonly string[] = [];
   /** This connection's table pushes: revision, full-table progress, held deltas. */
   readonly feed = new TableFeed();
   /** Long chunked jobs (full table, long lists), paced by this connection's outbound queue. */
@@ -50,7 +52,7 @@ export class Session {
 
   constructor(
     readonly id: number,
-    readonly conn: FramedConnection<ClientToServerFrame, ServerToClientFrame>,
+    readonly conn: SessionConnection<ClientToServerFrame, ServerToClientFrame>,
     replies: ReplyCache,
     private readonly onFault: (error: unknown) => void,
     private readonly now: () => number,
@@ -73,14 +75,31 @@ export class Session {
     this.registeredName = name;
   }
 
-  /** The group this connection's client is in, as this server last changed it. */
+  /** The group this connection's client is in (the last it joined), as this server last changed it. */
   get group(): string | null {
-    return this.currentGroup;
+    return this.joined.at(-1) ?? null;
   }
 
-  /** Membership moves the client between groups (its one writer). */
-  setGroup(group: string | null): void {
-    this.currentGroup = group;
+  /** Every group it is in, in join order (one, unless it joined with `keep`). */
+  get groups(): readonly string[] {
+    return this.joined;
+  }
+
+  /** `group` as shown if the client is in it (any case), else null. */
+  memberOf(group: string): string | null {
+    const folded = foldName(group);
+    return this.joined.find((g) => foldName(g) === folded) ?? null;
+  }
+
+  /** Membership puts the client in a group (its one writer). */
+  addGroup(group: string): void {
+    if (this.memberOf(group) === null) this.joined = [...this.joined, group];
+  }
+
+  /** Membership takes the client out of a group (its one writer). */
+  dropGroup(group: string): void {
+    const folded = foldName(group);
+    this.joined = this.joined.filter((g) => foldName(g) !== folded);
   }
 
   /** Runs `task` after every task queued before it. */

@@ -36,13 +36,13 @@ export interface ChatStore {
    */
   register(reg: Registration, owner: Owner): Promise<RegisterResult>;
   /**
-   * `name` goes offline if `owner` still holds it, and leaves its group in
+   * `name` goes offline if `owner` still holds it, and leaves its groups in
    * the same step. Null when `owner` no longer held the name.
    */
   disconnect(name: string, owner: Owner): Promise<DisconnectResult | null>;
   /**
    * Forgets the account of `name` (held by `owner`): its key, its saved
-   * messages and its table entry; it leaves its group in the same step.
+   * messages and its table entry; it leaves its groups in the same step.
    */
   deleteAccount(name: string, owner: Owner): Promise<DeleteAccountResult>;
   /** Every client-table entry, in first-registration order (a snapshot). */
@@ -56,9 +56,14 @@ export interface ChatStore {
   deleteGroup(group: string, by: string): Promise<DeleteGroupResult>;
   /** Group names in creation order (an immutable snapshot, the same array until the groups change). */
   groups(): Promise<readonly string[]>;
-  /** Puts `member` in `group`, leaving its current group in the same step (at most one group). */
-  join(member: string, group: string): Promise<JoinResult>;
-  /** Takes `member` out of its group; with `onlyFrom`, only if that is still its group. */
+  /**
+   * Puts `member` in `group`, leaving its current groups in the same step (so
+   * a member that joins this way is in at most one group) — unless `keep`,
+   * which adds `group` to the groups it is in (a relay session such as an IRC
+   * connection, docs/architecture.md "Membership").
+   */
+  join(member: string, group: string, keep?: boolean): Promise<JoinResult>;
+  /** Takes `member` out of `onlyFrom` if it is in it; without `onlyFrom`, out of its (first) group. */
   leave(member: string, onlyFrom?: string): Promise<LeaveResult>;
   /** Members of `group` in join order, or undefined if there is no such group. */
   membersOf(group: string): Promise<readonly string[] | undefined>;
@@ -70,7 +75,7 @@ export interface ChatStore {
    * no such group.
    */
   appendMessage(group: string, message: NewGroupMessage): Promise<number | null>;
-  /** Messages of `group` in seq order: those after `after` (if given), at most `limit` of the newest. */
+  /** Messages of `group` in seq order: those inside the query's bounds, at most `limit` (the newest unless `oldest`). */
   history(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]>;
 
   /** Keeps sealed `message` for its offline receiver, unless its mailbox already holds `limit` messages. */
@@ -115,12 +120,13 @@ export type RegisterResult =
 export interface DisconnectResult {
   /** The entry as it is now (offline). */
   readonly entry: ClientEntry;
-  /** The group the client was taken out of, or null. */
-  readonly leftGroup: string | null;
+  /** The groups the client was taken out of (none, or one unless it joined with `keep`). */
+  readonly leftGroups: readonly string[];
 }
 
 export type DeleteAccountResult =
-  { readonly ok: true; readonly leftGroup: string | null } | { readonly ok: false; readonly code: 'not_registered' };
+  | { readonly ok: true; readonly leftGroups: readonly string[] }
+  | { readonly ok: false; readonly code: 'not_registered' };
 
 /** How many groups there may be, in all and per creator (docs/protocol.md limits). */
 export interface GroupQuota {
@@ -137,7 +143,8 @@ export type DeleteGroupResult =
   | { readonly ok: false; readonly code: 'not_creator'; readonly creator: string };
 
 /**
- * `left` names the group the member left first, if any. `group` is the
+ * `left` names the group the member left first, if any (the last one, in
+ * the unusual case it was in several and joined without `keep`). `group` is the
  * group's name as shown (first created), present when the request spelled it
  * in another case (docs/usage.md "Names").
  */
@@ -155,12 +162,19 @@ export interface NewGroupMessage {
   readonly at: number;
 }
 
-/** Which part of a history to read. */
+/** Which part of a history to read: the messages inside every bound given, then `limit` of them. */
 export interface HistoryQuery {
   /** Only messages with a seq above this. */
   readonly after?: number;
-  /** At most this many, the newest of those. */
+  /** Only messages with a seq below this. */
+  readonly before?: number;
+  /** Only messages accepted after this time (ms since the epoch). */
+  readonly afterAt?: number;
+  /** Only messages accepted before this time (ms since the epoch). */
+  readonly beforeAt?: number;
+  /** At most this many: the newest of those, or with `oldest` the oldest. */
   readonly limit: number;
+  readonly oldest?: boolean;
 }
 
 /** A saved private message (sealed: the store never holds its text) and the key of the account that sent it. */

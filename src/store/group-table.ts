@@ -19,8 +19,9 @@ export type GroupChange =
 /**
  * The group table (docs/architecture.md "Store"): the groups (durable, with
  * creator and creation time) and who is in them — group → members (join
- * order) beside member → group, both updated in the same critical section,
- * so a client is in at most one group by construction. Member arrays are
+ * order) beside member → group, both updated in the same critical section.
+ * A member is in at most one group unless it joins with `keep` (a relay
+ * session such as an IRC connection, docs/architecture.md "Membership"). Member arrays are
  * copy-on-write: a snapshot handed out is never mutated. As in ClientTable,
  * each verb decides, waits for `persist`, then applies, under its mutex.
  * Lock order: the client table before this one; never held across socket I/O.
@@ -35,8 +36,8 @@ export class GroupTable {
   private readonly records = new Map<string, GroupRecord>();
   /** Folded group name → members, as they registered, in join order. */
   private readonly members = new Map<string, readonly string[]>();
-  /** Folded member name → folded group name. */
-  private readonly memberGroup = new Map<string, string>();
+  /** Folded member name → folded group names, in join order (one, unless it joined with `keep`). */
+  private readonly memberGroups = new Map<string, readonly string[]>();
   /** Groups created per folded creator name, for the quota. */
   private readonly created = new Map<string, number>();
   /** The group names as handed out, until the groups change (so listings can reuse their encoding). */
@@ -73,7 +74,7 @@ export class GroupTable {
       if (foldName(record.creator) !== foldName(by)) return { ok: false, code: 'not_creator', creator: record.creator };
       await this.persist({ kind: 'deleted', group: record.name });
       const members = this.members.get(key) ?? [];
-      for (const member of members) this.memberGroup.delete(foldName(member));
+      for (const member of members) this.unlink(foldName(member), key);
       this.records.delete(key);
       this.members.delete(key);
       const creator = foldName(record.creator);
@@ -84,34 +85,43 @@ export class GroupTable {
   }
 
   /**
-   * Puts `member` in `group`, leaving its current group first (at most one
-   * group). The result names the group as shown when `group` spelled it
-   * another way.
+   * Puts `member` in `group`, leaving its current groups first — unless
+   * `keep`, which adds `group` to those it is in. The result names the group
+   * as shown when `group` spelled it another way.
    */
-  join(member: string, group: string): Promise<JoinResult> {
+  join(member: string, group: string, keep = false): Promise<JoinResult> {
     return this.mutex.runExclusive(async (): Promise<JoinResult> => {
       const key = foldName(group);
       const record = this.records.get(key);
       if (record === undefined) return { ok: false, code: 'no_such_group' };
       const shown = record.name === group ? {} : { group: record.name };
-      const current = this.memberGroup.get(foldName(member));
-      if (current === key) return { ok: true, left: null, ...shown };
-      const left = current === undefined ? null : await this.remove(member, current);
+      const current = this.memberGroups.get(foldName(member)) ?? [];
+      if (current.includes(key)) return { ok: true, left: null, ...shown };
+      let left: string | null = null;
+      if (!keep) for (const other of current) left = await this.remove(member, other);
       await this.persist({ kind: 'joined', member, group: record.name });
       this.members.set(key, Object.freeze([...(this.members.get(key) ?? []), member]));
-      this.memberGroup.set(foldName(member), key);
+      this.memberGroups.set(foldName(member), [...(this.memberGroups.get(foldName(member)) ?? []), key]);
       return { ok: true, left, ...shown };
     });
   }
 
-  /** Takes `member` out of its group; with `onlyFrom`, only if that is still its group. */
+  /** Takes `member` out of `onlyFrom` if it is in it; without `onlyFrom`, out of its first group. */
   leave(member: string, onlyFrom?: string): Promise<LeaveResult> {
     return this.mutex.runExclusive(async (): Promise<LeaveResult> => {
-      const current = this.memberGroup.get(foldName(member));
-      if (current === undefined || (onlyFrom !== undefined && current !== foldName(onlyFrom))) {
-        return { ok: false, code: 'not_in_group' };
-      }
-      return { ok: true, group: await this.remove(member, current) };
+      const current = this.memberGroups.get(foldName(member)) ?? [];
+      const key = onlyFrom === undefined ? current[0] : foldName(onlyFrom);
+      if (key === undefined || !current.includes(key)) return { ok: false, code: 'not_in_group' };
+      return { ok: true, group: await this.remove(member, key) };
+    });
+  }
+
+  /** Takes `member` out of every group it is in; the groups as shown, in join order. */
+  leaveAll(member: string): Promise<readonly string[]> {
+    return this.mutex.runExclusive(async (): Promise<readonly string[]> => {
+      const left: string[] = [];
+      for (const key of this.memberGroups.get(foldName(member)) ?? []) left.push(await this.remove(member, key));
+      return left;
     });
   }
 
@@ -131,10 +141,14 @@ export class GroupTable {
     return this.members.get(foldName(group));
   }
 
-  /** The group `member` is in, as shown, if any. */
+  /** The (first) group `member` is in, as shown, if any. */
   groupOf(member: string): string | undefined {
-    const key = this.memberGroup.get(foldName(member));
-    return key === undefined ? undefined : this.records.get(key)?.name;
+    return this.groupsOf(member)[0];
+  }
+
+  /** The groups `member` is in, as shown, in join order. */
+  groupsOf(member: string): readonly string[] {
+    return (this.memberGroups.get(foldName(member)) ?? []).map((key) => this.records.get(key)?.name ?? key);
   }
 
   private add(record: GroupRecord): void {
@@ -153,7 +167,14 @@ export class GroupTable {
     const folded = foldName(member);
     const list = this.members.get(key);
     if (list) this.members.set(key, Object.freeze(list.filter((m) => foldName(m) !== folded)));
-    this.memberGroup.delete(folded);
+    this.unlink(folded, key);
     return name;
+  }
+
+  /** Drops `key` from the groups of the folded member. */
+  private unlink(folded: string, key: string): void {
+    const rest = (this.memberGroups.get(folded) ?? []).filter((g) => g !== key);
+    if (rest.length === 0) this.memberGroups.delete(folded);
+    else this.memberGroups.set(folded, rest);
   }
 }

@@ -8,7 +8,7 @@ import type { HistoryQuery, NewGroupMessage } from './chat-store';
 export interface HistoryLog {
   /** Appends `message` to `group`, returns its seq; resolves once it is durable. */
   append(group: string, message: NewGroupMessage): Promise<number>;
-  /** Messages of `group` in seq order: after `query.after` if given, the newest `query.limit` of those. */
+  /** Messages of `group` in seq order: inside the query's bounds, `query.limit` of those (ChatStore.history). */
   read(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]>;
   /** Forgets `group`'s messages (the group was deleted). */
   drop(group: string): Promise<void>;
@@ -68,10 +68,7 @@ export class MemoryHistory implements HistoryLog {
   }
 
   async read(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]> {
-    const entries = this.groups.get(group)?.entries ?? [];
-    const after = query.after ?? 0;
-    const newer = after > 0 ? entries.filter((e) => e.seq > after) : entries;
-    return newer.slice(Math.max(0, newer.length - query.limit));
+    return selectHistory(this.groups.get(group)?.entries ?? [], query);
   }
 
   async drop(group: string): Promise<void> {
@@ -85,4 +82,20 @@ export class MemoryHistory implements HistoryLog {
     const dropped = log.entries.shift();
     if (dropped) this.bytes -= sizeOf(dropped);
   }
+}
+
+/** True when the query has a bound besides `after` (the common reads have none). */
+function hasBounds(query: HistoryQuery): boolean {
+  return query.before !== undefined || query.afterAt !== undefined || query.beforeAt !== undefined;
+}
+
+/** The entries of `entries` (in seq order) that `query` selects, in seq order. */
+export function selectHistory(entries: readonly HistoryEntry[], query: HistoryQuery): HistoryEntry[] {
+  const after = query.after ?? 0;
+  let inside = after > 0 ? entries.filter((e) => e.seq > after) : [...entries];
+  if (hasBounds(query)) {
+    const { before = Infinity, afterAt = -Infinity, beforeAt = Infinity } = query;
+    inside = inside.filter((e) => e.seq < before && e.at > afterAt && e.at < beforeAt);
+  }
+  return query.oldest === true ? inside.slice(0, query.limit) : inside.slice(Math.max(0, inside.length - query.limit));
 }

@@ -81,19 +81,19 @@ export class MemoryStore implements ChatStore {
 
   async disconnect(name: string, owner: Owner): Promise<DisconnectResult | null> {
     // Lock order: client table, then (nested) group table.
-    const done = await this.clientTable.goOfflineThen(name, owner, () => this.groupTable.leave(name));
+    const done = await this.clientTable.goOfflineThen(name, owner, () => this.groupTable.leaveAll(name));
     if (done === null) return null;
-    return { entry: done.entry, leftGroup: done.inside.ok ? done.inside.group : null };
+    return { entry: done.entry, leftGroups: done.inside };
   }
 
   async deleteAccount(name: string, owner: Owner): Promise<DeleteAccountResult> {
     const shown = this.clientTable.account(name)?.name ?? name;
     const done = await this.clientTable.deleteAccountThen(name, owner, async () => {
       await this.mailboxes.drop(shown);
-      return this.groupTable.leave(name);
+      return this.groupTable.leaveAll(name);
     });
     if (done === null) return { ok: false, code: 'not_registered' };
-    return { ok: true, leftGroup: done.inside.ok ? done.inside.group : null };
+    return { ok: true, leftGroups: done.inside };
   }
 
   async clients(): Promise<readonly ClientEntry[]> {
@@ -124,8 +124,8 @@ export class MemoryStore implements ChatStore {
     return this.groupTable.groupNames();
   }
 
-  join(member: string, group: string): Promise<JoinResult> {
-    return this.groupTable.join(member, group);
+  join(member: string, group: string, keep?: boolean): Promise<JoinResult> {
+    return this.groupTable.join(member, group, keep);
   }
 
   leave(member: string, onlyFrom?: string): Promise<LeaveResult> {

@@ -94,6 +94,22 @@ describe('IRC registration', () => {
     expect(again.client.user.nick).toBe('sam');
   });
 
+  test('a second login of an account is served afresh: its JOIN and NAMES are answered, not replayed from the first', async () => {
+    const { irc } = await ircServer();
+    const watcher = await raw(irc, 'watcher');
+    watcher.send('JOIN #room');
+    await watcher.waitFor(/ 366 watcher #room /);
+    for (let login = 0; login < 2; login++) {
+      const from = watcher.mark();
+      const sam = await raw(irc, 'sam', 'pw');
+      sam.send('JOIN #room');
+      await sam.waitFor(/ 353 sam = #room :watcher sam$/);
+      await watcher.waitFor(/^:sam!sam@chatapp JOIN #room$/, { from });
+      sam.socket.destroy(); // no QUIT: the connection just goes
+      await watcher.waitFor(/^:sam!sam@chatapp PART #room$/, { from });
+    }
+  });
+
   test('a name bound to a chatapp identity key cannot be taken from IRC, with or without a password', async () => {
     const { port, irc } = await ircServer();
     const carol = await startClient('carol', port);
@@ -202,6 +218,56 @@ describe('IRC channels', () => {
   });
 });
 
+describe('CHATHISTORY over the whole kept history', () => {
+  test('pages back past 100 messages with BEFORE, forward with AFTER, by msgid and timestamp, in any joined channel', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc);
+    a.send('CAP LS 302');
+    a.send('NICK alice');
+    a.send('USER a 0 * :a');
+    a.send('CAP REQ :batch server-time message-tags draft/chathistory');
+    a.send('CAP END');
+    await a.waitFor(/ 376 alice /);
+    a.send('JOIN #long,#short');
+    await a.waitFor(/ 366 alice #short /);
+    const total = 250;
+    a.write(Array.from({ length: total }, (_, i) => `PRIVMSG #long :n${i + 1}\r\n`).join(''));
+    a.send('PRIVMSG #short :only one');
+    const history = async (query: string): Promise<{ text: string; msgid: number; time: string }[]> => {
+      const from = a.mark();
+      a.send(`CHATHISTORY ${query}`);
+      const end = await a.waitFor(/ BATCH -\S+$/, { from });
+      return a.lines
+        .slice(from, a.lines.indexOf(end, from))
+        .map((l) => parseMessage(l)!)
+        .filter((m) => m.command === 'PRIVMSG')
+        .map((m) => ({ text: m.params[1] ?? '', msgid: Number(m.tags.get('msgid')), time: m.tags.get('time') ?? '' }));
+    };
+    // The core answers one connection's requests in order: every PRIVMSG above is in the history now.
+
+    const seen: string[] = [];
+    let before = '*';
+    for (;;) {
+      const page = await history(before === '*' ? 'LATEST #long * 100' : `BEFORE #long ${before} 100`);
+      if (page.length === 0) break;
+      seen.unshift(...page.map((e) => e.text));
+      before = `msgid=${page[0]!.msgid}`;
+    }
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => `n${i + 1}`));
+    expect((await history('AFTER #long msgid=120 3')).map((e) => e.text)).toEqual(['n121', 'n122', 'n123']);
+    expect((await history('BETWEEN #long msgid=10 msgid=14 100')).map((e) => e.text)).toEqual(['n11', 'n12', 'n13']);
+    expect((await history('BETWEEN #long msgid=200 msgid=10 2')).map((e) => e.text)).toEqual(['n198', 'n199']);
+    const [first] = await history('AFTER #long msgid=0 1');
+    const fromTime = await history(`AFTER #long timestamp=${first!.time} 1000`);
+    expect(fromTime.length).toBeLessThanOrEqual(100);
+    expect(fromTime.every((e) => e.time > first!.time)).toBe(true);
+    expect((await history('LATEST #short * 10')).map((e) => e.text)).toEqual(['only one']);
+    const from = a.mark();
+    a.send('CHATHISTORY BEFORE #long msgid=99999999999999999999 10');
+    await a.waitFor(/ FAIL CHATHISTORY INVALID_PARAMS /, { from });
+  });
+});
+
 describe('IRC and chatapp clients in one group', () => {
   test('group messages go both ways and each side sees the other join', async () => {
     const { port, irc } = await ircServer();
@@ -219,6 +285,149 @@ describe('IRC and chatapp clients in one group', () => {
 
     bob.client.say('#g', 'hi from IRC');
     await alice.proc.waitForLine(groupMessage('g', 'bob', 'hi from IRC'));
+  });
+});
+
+describe('an IRC user in several channels', () => {
+  test('JOIN #a,#b joins both; PRIVMSG, NAMES, WHO and CHATHISTORY work per channel; a CLI client in each sees only its own', async () => {
+    const { port, irc } = await ircServer();
+    const cara = await startClient('cara', port);
+    const dan = await startClient('dan', port);
+    for (const [client, group] of [
+      [cara, 'a'],
+      [dan, 'b'],
+    ] as const) {
+      await expectAfter(client.proc, `create_group ${group}`, [line(`[Group ${group} created by Server.]`)]);
+      await joinGroup(client, group);
+    }
+    const bob = await registeredClient(irc, 'bob', { enable_echomessage: true });
+    bob.client.raw('JOIN #a,#B');
+    await bob.waitEvent('userlist', (e) => e.channel === '#a');
+    const namesB = await bob.waitEvent('userlist', (e) => e.channel === '#b');
+    expect((namesB.users as { nick: string }[]).map((u) => u.nick)).toEqual(['dan', 'bob']);
+    await cara.proc.waitForLine(line('[bob joined the group]', 'a'));
+    await dan.proc.waitForLine(line('[bob joined the group]', 'b'));
+    expect(bob.lines.some((l) => / PART /.test(l))).toBe(false);
+
+    bob.client.say('#a', 'to a');
+    bob.client.say('#b', 'to b');
+    await cara.proc.waitForLine(groupMessage('a', 'bob', 'to a'));
+    await dan.proc.waitForLine(groupMessage('b', 'bob', 'to b'));
+    await sendGroup(cara, 'a', 'from cara');
+    await sendGroup(dan, 'b', 'from dan');
+    expect((await bob.waitEvent('privmsg', (e) => e.message === 'from cara')).target).toBe('#a');
+    expect((await bob.waitEvent('privmsg', (e) => e.message === 'from dan')).target).toBe('#b');
+    expect(cara.proc.lines().some((l) => l.includes('to b') || l.includes('from dan'))).toBe(false);
+
+    const mark = bob.mark();
+    bob.client.raw('WHO #a');
+    await bob.waitLine(/ 352 bob #a cara chatapp chatapp cara H :0 cara$/, mark);
+    await bob.waitLine(/ 315 bob #a /, mark);
+    bob.client.raw('LIST');
+    await bob.waitLine(/ 322 bob #a 2 :$/, mark);
+    await bob.waitLine(/ 322 bob #b 2 :$/, mark);
+    bob.client.raw('CHATHISTORY LATEST #b * 10');
+    await bob.waitLine(/msgid=2.* :dan!\S+ PRIVMSG #b :from dan$/, mark);
+
+    bob.client.part('#a', 'done with a');
+    await cara.proc.waitForLine(line('[bob left the group]', 'a'));
+    const afterPart = bob.mark();
+    bob.client.say('#a', 'too late');
+    await bob.waitLine(/ 404 bob #a /, afterPart);
+    await sendGroup(dan, 'b', 'still here');
+    await bob.waitEvent('privmsg', (e) => e.message === 'still here');
+
+    const rejoinFrom = cara.proc.mark();
+    const events = bob.events.length;
+    bob.client.join('#a');
+    await cara.proc.waitForLine(line('[bob joined the group]', 'a'), { from: rejoinFrom });
+    await bob.waitEvent('userlist', (e) => e.channel === '#a', events);
+    const caraFrom = cara.proc.mark();
+    const danFrom = dan.proc.mark();
+    bob.client.quit('bye');
+    await cara.proc.waitForLine(line('[bob left the group]', 'a'), { from: caraFrom });
+    await dan.proc.waitForLine(line('[bob left the group]', 'b'), { from: danFrom });
+  });
+
+  test('JOIN 0 parts every channel; past CHANLIMIT a JOIN gets 405 and the others stay', async () => {
+    const { irc } = await ircServer();
+    const a = await raw(irc, 'alice');
+    const isupport = a.lines.find((l) => / 005 /.test(l))!;
+    expect(isupport.split(' ')).toContain('CHANLIMIT=#:20');
+    const all = Array.from({ length: 20 }, (_, i) => `#c${i}`);
+    a.send(`JOIN ${all.join(',')}`);
+    await a.waitFor(/ 366 alice #c19 /);
+    a.send('JOIN #c20');
+    await a.waitFor(/ 405 alice #c20 :You have joined too many channels/);
+    const from = a.mark();
+    a.send('PRIVMSG #c0 :still in c0');
+    a.send('JOIN 0');
+    for (const channel of all) await a.waitFor(`:alice!alice@127.0.0.1 PART ${channel} :Left all channels`, { from });
+    a.send('JOIN #c20');
+    await a.waitFor(/ 366 alice #c20 /, { from });
+    expect(a.lines.slice(from).some((l) => / 404 /.test(l))).toBe(false);
+  });
+});
+
+describe('NICK after registration', () => {
+  test('a free nick renames the user in every channel: IRC members see one NICK line, a CLI member sees join and leave', async () => {
+    const { port, irc } = await ircServer();
+    const carol = await startClient('carol', port);
+    await expectAfter(carol.proc, 'create_group r', [line('[Group r created by Server.]')]);
+    await joinGroup(carol, 'r');
+    const alice = await raw(irc, 'alice');
+    const bob = await raw(irc, 'bob');
+    for (const s of [alice, bob]) {
+      s.send('JOIN #r,#s');
+      await s.waitFor(/ 366 \S+ #s /);
+    }
+    await alice.waitFor(/^:bob!bob@chatapp JOIN #s$/);
+    const aliceFrom = alice.mark();
+    const carolFrom = carol.proc.mark();
+    bob.send('NICK robert');
+    await bob.waitFor(':bob!bob@127.0.0.1 NICK robert');
+    await alice.waitFor(':bob!bob@chatapp NICK robert', { from: aliceFrom });
+    await carol.proc.waitForLine(line('[robert joined the group]', 'r'), { from: carolFrom });
+    await carol.proc.waitForLine(line('[bob left the group]', 'r'), { from: carolFrom });
+    bob.send('PRIVMSG #r :now robert');
+    bob.send('PRIVMSG #s :in s too');
+    await carol.proc.waitForLine(groupMessage('r', 'robert', 'now robert'));
+    await alice.waitFor(/^:robert!robert@chatapp PRIVMSG #r :?now robert$/, { from: aliceFrom });
+    await alice.waitFor(/^:robert!robert@chatapp PRIVMSG #s :?in s too$/, { from: aliceFrom });
+    const seen = alice.lines.slice(aliceFrom);
+    expect(seen.filter((l) => / NICK /.test(l))).toHaveLength(1);
+    expect(seen.filter((l) => / (JOIN|PART|QUIT) /.test(l))).toEqual([]);
+    await sendGroup(carol, 'r', 'hello robert');
+    await bob.waitFor(/^:carol!carol@chatapp PRIVMSG #r :?hello robert$/);
+    bob.send('NAMES #s');
+    await bob.waitFor(/ 353 robert = #s :alice robert$/);
+
+    const dave = await raw(irc, 'bob'); // the guest name bob was released
+    expect(dave.lines[0]).toMatch(/^:chatapp 001 bob /);
+  });
+
+  test('a nick in use or bound to a key gets 433, a bad one 432, and the user keeps its nick; back to the SASL account name works', async () => {
+    const { port, irc } = await ircServer();
+    const carol = await startClient('carol', port);
+    await carol.proc.stop();
+    await raw(irc, 'alice');
+    const sam = await registeredClient(irc, 'sam', { account: { account: 'sam', password: 'pw' } });
+    const mark = sam.mark();
+    sam.client.raw('NICK alice');
+    await sam.waitLine(/ 433 sam alice :Nickname is in use/, mark);
+    sam.client.raw('NICK carol');
+    await sam.waitLine(/ 433 sam carol :Nickname is in use or registered to another identity/, mark);
+    sam.client.raw('NICK bad!nick');
+    await sam.waitLine(/ 432 sam bad!nick /, mark);
+    sam.client.raw('NICK samuel');
+    await sam.waitLine(/^:sam!\S+ NICK :?samuel$/, mark);
+    sam.client.raw('NICK sam');
+    await sam.waitLine(/^:samuel!\S+ NICK :?sam$/, mark);
+    sam.client.raw('WHO samuel');
+    await sam.waitLine(/ 315 sam samuel /, mark);
+    expect(sam.lines.slice(mark).some((l) => / 352 sam \* samuel /.test(l))).toBe(false);
+    const again = await raw(irc, 'samuel'); // the guest name was released when sam took its account name back
+    expect(again.lines[0]).toMatch(/^:chatapp 001 samuel /);
   });
 });
 

@@ -27,12 +27,12 @@ export function describeWithChromium(name: string, body: () => void): void {
   return describe.skip(name, body);
 }
 
-/** One headless Chromium for a test file. */
-export function launchChromium(): Promise<Browser> {
+/** One headless Chromium for a test file, with extra command-line switches if given. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return puppeteer.launch({
     executablePath: chromiumPath()!,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', ...extraArgs],
   });
 }
 

@@ -47,7 +47,7 @@ export class FakeClock implements Clock {
     for (;;) {
       const due = [...this.timers.values()].filter((t) => t.at <= target).sort((a, b) => a.at - b.at)[0];
       if (!due) break;
-      this.time = due.at;
+      this.time = Math.max(this.time, due.at); // an overdue timer (after `stall`) fires late, not in the past
       if (due.every === null) this.timers.delete(due.__timer);
       else due.at += due.every;
       due.fn();

@@ -1,11 +1,14 @@
 import http from 'node:http';
+import https from 'node:https';
 import { startServer, type RoleOptions, type StartedServer } from '../../testkit/chat-roles';
 
-const HTTP_ONLINE = /^>>> \[Web page, WebSocket and metrics on HTTP port (\d+)\]$/;
+const HTTP_ONLINE = /^>>> \[Web page, WebSocket and metrics on (HTTPS?) port (\d+)\]$/;
 
 /** A server started with `--http-port 0`, and the HTTP port it printed. */
 export interface StartedHttpServer extends StartedServer {
   readonly httpPort: number;
+  /** The server said HTTPS (it has `--tls-cert`/`--tls-key`, docs/operations.md "HTTPS"). */
+  readonly https: boolean;
 }
 
 /** Starts `chatapp -s 0 --http-port 0 ...args` and waits for both startup lines (docs/usage.md "Server"). */
@@ -14,18 +17,25 @@ export async function startHttpServer(
   options: RoleOptions & { port?: number } = {},
 ): Promise<StartedHttpServer> {
   const started = await startServer(['--http-port', '0', ...args], options);
-  const line = await started.proc.waitForLine(HTTP_ONLINE);
-  return { ...started, httpPort: Number(HTTP_ONLINE.exec(line)![1]) };
+  const [, scheme, port] = HTTP_ONLINE.exec(await started.proc.waitForLine(HTTP_ONLINE))!;
+  return { ...started, httpPort: Number(port), https: scheme === 'HTTPS' };
 }
 
-/** One GET on 127.0.0.1 (or another method): status, content type and body. */
+/**
+ * One GET on 127.0.0.1 (or another method): status, content type and body.
+ * With `ca` it is HTTPS, the server verified against that CA as `localhost`.
+ */
 export function httpGet(
   port: number,
   path: string,
   method = 'GET',
+  ca?: string,
 ): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+    const options = { host: '127.0.0.1', port, path, method, agent: false };
+    const request = (done: (res: http.IncomingMessage) => void): http.ClientRequest =>
+      ca === undefined ? http.request(options, done) : https.request({ ...options, ca, servername: 'localhost' }, done);
+    const req = request((res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>

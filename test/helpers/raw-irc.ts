@@ -85,6 +85,26 @@ export class RawIrc {
     });
   }
 
+  /** Resolves with the lines from `from` on that match, once there are at least `count` of them. */
+  waitForCount(
+    matcher: IrcMatcher,
+    count: number,
+    options: { from?: number; timeoutMs?: number } = {},
+  ): Promise<string[]> {
+    const found: string[] = [];
+    let scanned = options.from ?? 0; // each line is matched once, however often the probe runs
+    return this.waiters.wait({
+      what: `${count} IRC lines ${String(matcher)}`,
+      timeoutMs: options.timeoutMs,
+      probe: () => {
+        for (; scanned < this.lines.length; scanned++)
+          if (matches(this.lines[scanned]!, matcher)) found.push(this.lines[scanned]!);
+        return found.length >= count ? { value: found } : null;
+      },
+      hopeless: () => (this.ended ? 'the connection closed' : null),
+    });
+  }
+
   /** Resolves once the server closed the connection. */
   waitClosed(timeoutMs?: number): Promise<void> {
     return this.waiters.wait({

@@ -95,7 +95,20 @@ test('a NICK storm before registration costs nothing lasting; the last nick is t
   const s = await connect();
   s.write(Array.from({ length: 2000 }, (_, i) => `NICK storm${i}\r\n`).join('') + 'USER s 0 * :s\r\n');
   await s.waitFor(/^:chatapp 001 storm1999 /);
-  s.send('NICK other');
-  await s.waitFor(/ 432 storm1999 other :Nick changes are not supported/);
+  await bystandersTalk();
+});
+
+test('a NICK storm after registration renames in order and leaves no name behind', async () => {
+  const s = await connect('renamer');
+  s.send('JOIN #storm');
+  await s.waitFor(/ 366 renamer #storm /);
+  const N = 200;
+  s.write(Array.from({ length: N }, (_, i) => `NICK r${i}\r\n`).join(''));
+  await s.waitFor(`:r${N - 2}!renamer@127.0.0.1 NICK r${N - 1}`, { timeoutMs: 60_000 });
+  expect(s.lines.filter((l) => / NICK /.test(l))).toHaveLength(N);
+  s.send('NAMES #storm');
+  await s.waitFor(/ 353 r199 = #storm :?r199$/);
+  const again = await connect('r0'); // every guest name of the storm was released
+  expect(again.lines[0]).toMatch(/ 001 r0 /);
   await bystandersTalk();
 });

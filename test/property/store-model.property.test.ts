@@ -100,7 +100,9 @@ const disconnect = (name: string): Cmd =>
     (m) => m.online.has(name),
     async (m, r) => {
       const group = groupOf(m, name) ?? null;
-      expect(await r.store.disconnect(name, m.online.get(name)!)).toMatchObject({ leftGroup: group });
+      expect(await r.store.disconnect(name, m.online.get(name)!)).toMatchObject({
+        leftGroups: group === null ? [] : [group],
+      });
       m.online.delete(name);
       if (group !== null) m.groups.get(group)!.members = m.groups.get(group)!.members.filter((x) => x !== name);
     },
@@ -194,7 +196,10 @@ const deleteAccount = (name: string): Cmd =>
     (m) => m.online.has(name),
     async (m, r) => {
       const group = groupOf(m, name) ?? null;
-      expect(await r.store.deleteAccount(name, m.online.get(name)!)).toEqual({ ok: true, leftGroup: group });
+      expect(await r.store.deleteAccount(name, m.online.get(name)!)).toEqual({
+        ok: true,
+        leftGroups: group === null ? [] : [group],
+      });
       if (group !== null) m.groups.get(group)!.members = m.groups.get(group)!.members.filter((x) => x !== name);
       m.accounts.delete(name);
       m.online.delete(name);

@@ -1,4 +1,4 @@
-import type { ChatStore } from '../../src/store/chat-store';
+import type { ChatStore, HistoryQuery } from '../../src/store/chat-store';
 import type { DmEnvelope } from '../../src/protocol/dm-envelope';
 
 const KEY = Buffer.alloc(32, 5).toString('base64');
@@ -74,7 +74,7 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       expect(await store.disconnect('alice', 2)).toBeNull();
       expect(await store.disconnect('alice', 1)).toMatchObject({
         entry: { name: 'alice', online: false },
-        leftGroup: 'g',
+        leftGroups: ['g'],
       });
       expect(await store.membersOf('g')).toEqual([]);
       expect(await store.disconnect('alice', 1)).toBeNull();
@@ -126,7 +126,7 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       await store.createGroup('g', 'bob');
       await store.join('bob', 'g');
       expect(await store.deleteAccount('bob', 2)).toEqual({ ok: false, code: 'not_registered' });
-      expect(await store.deleteAccount('bob', 3)).toEqual({ ok: true, leftGroup: 'g' });
+      expect(await store.deleteAccount('bob', 3)).toEqual({ ok: true, leftGroups: ['g'] });
       expect(await store.mailbox('bob')).toEqual([]);
       expect(await store.lookup('bob')).toBeNull();
       expect(await store.register(reg('bob', 5000, '127.0.0.1', OTHER_KEY), 4)).toMatchObject({ ok: true });
@@ -146,6 +146,31 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
       expect(await store.leave('x')).toEqual({ ok: true, group: 'a' });
       expect(await store.leave('x')).toEqual({ ok: false, code: 'not_in_group' });
       expect(await store.membersOf('nope')).toBeUndefined();
+    });
+
+    it('keep: a member in several groups leaves one at a time, and all at once when it goes offline', async () => {
+      await store.register(reg('alice'), 1);
+      for (const g of ['a', 'b', 'c']) await store.createGroup(g, 'alice');
+      expect(await store.join('alice', 'a', true)).toEqual({ ok: true, left: null });
+      expect(await store.join('alice', 'B', true)).toEqual({ ok: true, left: null, group: 'b' });
+      expect(await store.join('alice', 'b', true)).toEqual({ ok: true, left: null });
+      expect(await store.join('alice', 'c', true)).toEqual({ ok: true, left: null });
+      expect(await store.membersOf('b')).toEqual(['alice']);
+      expect(await store.leave('alice', 'b')).toEqual({ ok: true, group: 'b' });
+      expect(await store.leave('alice', 'b')).toEqual({ ok: false, code: 'not_in_group' });
+      expect(await store.membersOf('b')).toEqual([]);
+      expect(await store.deleteGroup('c', 'alice')).toEqual({ ok: true, members: ['alice'] });
+      await store.createGroup('c', 'alice');
+      expect(await store.join('alice', 'c', true)).toEqual({ ok: true, left: null });
+      expect(await store.disconnect('alice', 1)).toMatchObject({ leftGroups: ['a', 'c'] });
+      expect(await store.membersOf('a')).toEqual([]);
+      expect(await store.membersOf('c')).toEqual([]);
+      await store.register(reg('alice'), 2);
+      await store.join('alice', 'a', true);
+      await store.join('alice', 'b', true);
+      expect(await store.join('alice', 'c')).toEqual({ ok: true, left: 'b' });
+      expect(await store.membersOf('a')).toEqual([]);
+      expect(await store.deleteAccount('alice', 2)).toEqual({ ok: true, leftGroups: ['c'] });
     });
 
     it('only the creator deletes a group; its members are named and its history goes with it', async () => {
@@ -173,6 +198,20 @@ export function describeStoreContract(label: string, factory: StoreFactory): voi
         { seq: 5, from: 'alice', text: 'm5', at: 5 },
       ]);
       expect(await store.history('nope', { limit: 3 })).toEqual([]);
+    });
+
+    it('history bounds: before and after a seq or a time, the newest or the oldest of those', async () => {
+      await store.createGroup('g', 'alice');
+      for (let i = 1; i <= 8; i++) await store.appendMessage('g', { from: 'alice', text: `m${i}`, at: 100 * i });
+      const texts = async (query: HistoryQuery): Promise<string[]> =>
+        (await store.history('g', query)).map((e) => e.text);
+      expect(await texts({ before: 5, limit: 2 })).toEqual(['m3', 'm4']);
+      expect(await texts({ after: 2, limit: 2, oldest: true })).toEqual(['m3', 'm4']);
+      expect(await texts({ after: 2, before: 7, limit: 10 })).toEqual(['m3', 'm4', 'm5', 'm6']);
+      expect(await texts({ afterAt: 300, beforeAt: 600, limit: 10 })).toEqual(['m4', 'm5']);
+      expect(await texts({ afterAt: 300, limit: 1, oldest: true })).toEqual(['m4']);
+      expect(await texts({ beforeAt: 300, limit: 10 })).toEqual(['m1', 'm2']);
+      expect(await texts({ after: 6, beforeAt: 100, limit: 10 })).toEqual([]);
     });
 
     it('mailboxes: saved for a known receiver, oldest first, bounded, deleted by id, a retried save kept once', async () => {

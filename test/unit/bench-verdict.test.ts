@@ -22,6 +22,7 @@ const CLEAN: GroupOutcome = {
 function fanoutResult(deliveriesPerSec: number, extra: Record<string, unknown> = {}): ScenarioResult {
   return {
     scenario: 'fanout',
+    tls: false,
     clients: 100,
     messagesPerClient: 500,
     rate: null,
@@ -132,5 +133,17 @@ describe('medianRun and the fan-out target', () => {
       { ...fanoutResult(3e6), extra: { ...fanoutResult(3e6).extra, window: 64 } },
     ]);
     expect(line).toMatch(/^MISS .*1,000,000\/s/);
+  });
+});
+
+describe('the TLS fan-out target', () => {
+  it('compares the TLS row with the plain fan-out row of the same run', () => {
+    const secure = (perSec: number): ScenarioResult => ({ ...fanoutResult(perSec), tls: true });
+    const plain = fanoutResult(1_000_000);
+    expect(targets([plain, secure(700_000)]).find((l) => l.includes('over TLS'))).toMatch(
+      /^MET {3}fan-out over TLS ≥ 60 % of plain deliveries\/s: 700,000\/s over TLS at N=100 = 70 % of 1,000,000\/s plain$/,
+    );
+    expect(targets([plain, secure(500_000)]).find((l) => l.includes('over TLS'))).toMatch(/^MISS .* = 50 % of/);
+    expect(targets([secure(500_000)]).find((l) => l.includes('over TLS'))).toMatch(/^n\/a .*no plain run to compare$/);
   });
 });

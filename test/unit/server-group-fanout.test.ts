@@ -19,6 +19,9 @@ class StubConn extends TypedEmitter<{ drain: []; close: [] }> {
   sendEncoded(bytes: Buffer): void {
     this.sent.push(bytes);
   }
+  sendShared(shared: { bytes: Buffer }): void {
+    this.sent.push(shared.bytes);
+  }
   send(): void {}
   pause(): void {
     this.paused = true;
@@ -97,6 +100,27 @@ describe('GroupFanout', () => {
     clock.advance(1000);
     expect(unresponsive).toEqual(['c@g', 'b@g']);
     expect(clock.pending).toBe(0);
+  });
+
+  it('a check that runs late because the process stalled judges nobody then: acks read after the stall count, a member still silent is reported once the process runs on time', () => {
+    const { fanout, clock, s, unresponsive } = setup(['a', 'b', 'c']);
+    fanout.publish('g', s('a'), 'one');
+    clock.stall(800); // a long turn: the check due at t=500 runs at t=800
+    clock.advance(0);
+    expect(unresponsive).toEqual([]);
+    fanout.ack('g', 'b', 1); // b's ack was waiting, unread, behind the stall
+    clock.advance(299);
+    expect(unresponsive).toEqual([]); // judged again as long after the stall as it lasted (300 ms)
+    clock.advance(1);
+    expect(unresponsive).toEqual(['c@g']);
+  });
+
+  it('a check on time still reports a member past its deadline', () => {
+    const { fanout, clock, s, unresponsive } = setup(['a', 'b']);
+    fanout.publish('g', s('a'), 'one');
+    clock.stall(100); // late, but by less than a quarter of the deadline: not a stall
+    clock.advance(400);
+    expect(unresponsive).toEqual(['b@g']);
   });
 
   it('stops delivering to a member reported unresponsive', () => {

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import type net from 'node:net';
 import { listenTcp } from '../../net/listen';
+import type { TlsAcceptor } from '../../net/tls-acceptor';
 import type { ServerMetrics } from './metrics';
 
 /** One HTTP route: answers a GET of its path. */
@@ -17,6 +19,8 @@ export interface HttpGatewayOptions {
   readonly routes?: ReadonlyMap<string, Route>;
   /** Reports an unexpected error while answering (the connection involved is closed). */
   readonly onError?: (err: unknown) => void;
+  /** HTTPS: every connection speaks TLS first (`--tls-cert`/`--tls-key`, docs/operations.md "HTTPS"). */
+  readonly tls?: TlsAcceptor;
 }
 
 /**
@@ -51,6 +55,7 @@ export class HttpGateway {
     });
     server.on('clientError', (_err, socket: Duplex) => socket.destroy());
     server.on('error', () => undefined); // accept errors (EMFILE…) must not crash the process
+    if (options.tls) serveOverTls(server, options.tls);
     return new HttpGateway(server, await listenTcp(server, port, host));
   }
 
@@ -60,6 +65,25 @@ export class HttpGateway {
     this.server.closeAllConnections();
     return closed;
   }
+}
+
+/**
+ * Makes `server` speak HTTPS: each accepted socket goes through the TLS
+ * acceptor the chat port uses (one bound on handshakes in time and number
+ * for every TLS port) and only then to the HTTP parser, which is what
+ * `https.Server` does with its own, unbounded, handshakes. The HTTP server
+ * keeps listening itself, so its connection tracking (header and request
+ * timeouts, closeAllConnections) covers the TLS sockets.
+ */
+function serveOverTls(server: http.Server, acceptor: TlsAcceptor): void {
+  const parsers = server.listeners('connection') as ((socket: net.Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on(
+    'connection',
+    acceptor.handler((socket) => {
+      for (const parse of parsers) parse.call(server, socket);
+    }),
+  );
 }
 
 async function answer(routes: ReadonlyMap<string, Route>, req: http.IncomingMessage, res: http.ServerResponse) {

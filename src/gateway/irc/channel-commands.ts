@@ -1,79 +1,31 @@
-import { isValidName, sameName } from '../../protocol/names';
+import { foldName, isValidName } from '../../protocol/names';
 import { channelOf, groupOfChannel } from '../../protocol/irc/casemap';
-import { ircMessage, type IrcMessage } from '../../protocol/irc/message';
+import type { IrcMessage } from '../../protocol/irc/message';
 import { ERR, RPL } from '../../protocol/irc/numerics';
 import { ERROR_CODES } from '../../protocol/errors';
 import type { IrcCommand } from './commands';
 import type { IrcSession } from './irc-session';
 import { sendPrivate } from './private-messages';
 
-/** The group of `channel` when it is the session's current channel, else null. */
-function currentGroup(session: IrcSession, channel: string): string | null {
-  const group = groupOfChannel(channel);
-  const current = session.state.channel;
-  return group !== null && current !== null && sameName(group, current) ? current : null;
+/** The group of `channel` (as shown) when the user is in it, else null. */
+function joinedGroup(session: IrcSession, channel: string): string | null {
+  return session.state.channel(groupOfChannel(channel));
 }
 
-/** JOIN #g: joins the group, creating it when missing; the previous channel is parted (one at a time). */
-async function join(session: IrcSession, message: IrcMessage): Promise<void> {
-  const first = message.params[0] ?? '';
-  if (first === '0') return partCurrent(session, 'Left all channels');
-  const channels = first.split(',').filter((c) => c !== '');
-  const channel = channels[channels.length - 1] ?? '';
-  if (channels.length > 1)
-    session.numeric(ERR.TOOMANYCHANNELS, channels[0] ?? '', 'One channel at a time: joining the last one');
-  const group = groupOfChannel(channel);
-  if (group === null || !isValidName(group)) return session.numeric(ERR.NOSUCHCHANNEL, channel, 'No such channel');
-  if (currentGroup(session, channel) !== null) return;
-  let outcome = await session.link.request({ type: 'join_group', group });
-  if (!outcome.ok && outcome.code === 'no_such_group') {
-    const created = await session.link.request({ type: 'create_group', group });
-    if (!created.ok && created.code !== 'group_exists')
-      return session.numeric(ERR.TOOMANYCHANNELS, channel, ERROR_CODES[created.code]);
-    outcome = await session.link.request({ type: 'join_group', group });
-  }
-  if (!outcome.ok) return session.numeric(ERR.NOSUCHCHANNEL, channel, ERROR_CODES[outcome.code]);
-  const previous = session.state.channel;
-  if (previous !== null)
-    session.send(
-      ircMessage(session.mask, 'PART', [channelOf(previous), `Joined ${channelOf(outcome.reply.group ?? group)}`]),
-    );
-  const shown = outcome.reply.group ?? group;
-  session.state.channel = shown;
-  session.send(ircMessage(session.mask, 'JOIN', [channelOf(shown)], session.state.tags()));
-  await names(session, ircMessage(null, 'NAMES', [channelOf(shown)]));
-}
-
-async function partCurrent(session: IrcSession, reason: string): Promise<void> {
-  const group = session.state.channel;
-  if (group === null) return;
-  await session.link.request({ type: 'leave_group' });
-  session.state.channel = null;
-  session.send(ircMessage(session.mask, 'PART', [channelOf(group), reason]));
-}
-
-async function part(session: IrcSession, message: IrcMessage): Promise<void> {
-  for (const channel of (message.params[0] ?? '').split(',')) {
-    if (currentGroup(session, channel) === null)
-      session.numeric(ERR.NOTONCHANNEL, channel, "You're not on that channel");
-    else await partCurrent(session, message.params[1] ?? 'Leaving');
-  }
-}
-
-/** PRIVMSG/NOTICE: to the current channel a group message, to a nick a relayed private message. */
+/** PRIVMSG/NOTICE: to a joined channel a group message, to a nick a relayed private message. */
 function privmsg(session: IrcSession, message: IrcMessage): void {
   const notice = message.command === 'NOTICE';
   const [target = '', text = ''] = message.params;
   if (text === '') return notice ? undefined : session.numeric('412', 'No text to send');
   if (groupOfChannel(target) === null) return sendPrivate(session, target, text, notice);
-  const group = currentGroup(session, target);
+  const group = joinedGroup(session, target);
   if (group === null)
     return notice ? undefined : session.numeric(ERR.CANNOTSENDTOCHAN, target, 'Cannot send to channel (join it first)');
   if (text.length > session.config.limits.maxMessageLength) {
     return notice ? undefined : session.numeric(ERR.CANNOTSENDTOCHAN, target, ERROR_CODES.message_too_long);
   }
   // Not awaited: group messages pipeline; the core answers in order, so echoes keep the order sent.
-  void session.link.request({ type: 'send_group', text }).then((outcome) => {
+  void session.link.request({ type: 'send_group', text, group }).then((outcome) => {
     if (!outcome.ok)
       return notice ? undefined : session.numeric(ERR.CANNOTSENDTOCHAN, target, ERROR_CODES[outcome.code]);
     if (session.state.caps.has('echo-message')) {
@@ -83,11 +35,12 @@ function privmsg(session: IrcSession, message: IrcMessage): void {
   });
 }
 
-async function names(session: IrcSession, message: IrcMessage): Promise<void> {
+/** NAMES #g: the members of a channel the user is in (RPL_NAMREPLY lines, then RPL_ENDOFNAMES). */
+export async function names(session: IrcSession, message: IrcMessage): Promise<void> {
   const channel = message.params[0] ?? '*';
-  const group = currentGroup(session, channel);
+  const group = joinedGroup(session, channel);
   if (group !== null) {
-    const outcome = await session.link.request({ type: 'list_members' });
+    const outcome = await session.link.request({ type: 'list_members', group });
     const members = outcome.ok ? (outcome.reply.members ?? []) : [];
     for (const line of batches(members, 400)) session.numeric(RPL.NAMREPLY, '=', channelOf(group), line);
   }
@@ -109,30 +62,28 @@ function batches(items: readonly string[], max: number): string[] {
   return lines;
 }
 
+/** LIST: every group; user counts for the channels the user is in (the core lists members of those only). */
 async function list(session: IrcSession): Promise<void> {
   const outcome = await session.link.request({ type: 'list_groups' });
   session.numeric(RPL.LISTSTART, 'Channel', 'Users  Name');
-  let count: number | null = null;
-  if (session.state.channel !== null) {
-    const members = await session.link.request({ type: 'list_members' });
-    count = members.ok ? (members.reply.members?.length ?? 0) : null;
+  const counts = new Map<string, number>();
+  for (const group of session.state.channels) {
+    const members = await session.link.request({ type: 'list_members', group });
+    if (members.ok) counts.set(foldName(group), members.reply.members?.length ?? 0);
   }
-  for (const group of outcome.ok ? (outcome.reply.groups ?? []) : []) {
-    const users =
-      count !== null && session.state.channel !== null && sameName(group, session.state.channel) ? count : 0;
-    session.numeric(RPL.LIST, channelOf(group), String(users), '');
-  }
+  for (const group of outcome.ok ? (outcome.reply.groups ?? []) : [])
+    session.numeric(RPL.LIST, channelOf(group), String(counts.get(foldName(group)) ?? 0), '');
   session.numeric(RPL.LISTEND, 'End of /LIST');
 }
 
 async function who(session: IrcSession, message: IrcMessage): Promise<void> {
   const mask = message.params[0] ?? '*';
-  const group = currentGroup(session, mask);
+  const group = joinedGroup(session, mask);
   const server = session.config.serverName;
   const row = (channel: string, name: string): void =>
     session.numeric(RPL.WHOREPLY, channel, name, 'chatapp', server, name, 'H', `0 ${name}`);
   if (group !== null) {
-    const outcome = await session.link.request({ type: 'list_members' });
+    const outcome = await session.link.request({ type: 'list_members', group });
     for (const member of outcome.ok ? (outcome.reply.members ?? []) : []) row(channelOf(group), member);
   } else if (isValidName(mask)) {
     const outcome = await session.link.request({ type: 'lookup', name: mask });
@@ -143,15 +94,13 @@ async function who(session: IrcSession, message: IrcMessage): Promise<void> {
 
 function topic(session: IrcSession, message: IrcMessage): void {
   const [channel = '', text] = message.params;
-  const group = currentGroup(session, channel);
+  const group = joinedGroup(session, channel);
   if (group === null) return session.numeric(ERR.NOTONCHANNEL, channel, "You're not on that channel");
   if (text !== undefined) return session.numeric(ERR.CHANOPRIVSNEEDED, channel, 'Topics cannot be set here');
   session.numeric(RPL.NOTOPIC, channelOf(group), 'No topic is set');
 }
 
 export const CHANNEL_COMMANDS: Record<string, IrcCommand> = {
-  JOIN: { minParams: 1, registered: true, run: join },
-  PART: { minParams: 1, registered: true, run: part },
   PRIVMSG: { minParams: 1, registered: true, run: privmsg },
   NOTICE: { minParams: 1, registered: true, run: privmsg },
   NAMES: { minParams: 0, registered: true, run: names },

@@ -1,9 +1,9 @@
 import { channelOf, groupOfChannel } from '../../protocol/irc/casemap';
 import { ircMessage, type IrcMessage } from '../../protocol/irc/message';
 import type { HistoryEntry } from '../../protocol/frames';
-import { sameName } from '../../protocol/names';
 import type { IrcCommand } from './commands';
 import type { IrcSession } from './irc-session';
+import type { CoreRequest } from './core-link';
 import { CHATHISTORY_MAX } from './welcome';
 
 /** A CHATHISTORY bound: `msgid=<seq>`, `timestamp=<ISO>` or `*`. */
@@ -12,31 +12,39 @@ type Bound = { readonly seq: number } | { readonly at: number } | null;
 function parseBound(raw: string): Bound | undefined {
   if (raw === '*') return null;
   const [kind, value = ''] = raw.split('=', 2);
-  if (kind === 'msgid' && /^\d+$/.test(value)) return { seq: Number(value) };
+  if (kind === 'msgid' && /^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return { seq: Number(value) };
   const at = Date.parse(value);
   if (kind === 'timestamp' && !Number.isNaN(at)) return { at };
   return undefined;
 }
 
-/** True when `entry` is strictly after (`side` 1) or before (-1) the bound. */
-function beyond(entry: HistoryEntry, bound: Bound, side: 1 | -1): boolean {
-  if (bound === null) return true;
-  const delta = 'seq' in bound ? entry.seq - bound.seq : entry.at - bound.at;
-  return side === 1 ? delta > 0 : delta < 0;
+type HistoryRequest = Extract<CoreRequest, { type: 'history' }>;
+
+/** The query fields that keep messages strictly after (`side` 1) or before (-1) the bound. */
+function side(bound: Bound, dir: 1 | -1): Partial<HistoryRequest> {
+  if (bound === null) return {};
+  if ('seq' in bound) return dir === 1 ? { after: bound.seq } : { before: Math.max(bound.seq, 1) };
+  return dir === 1 ? { afterTs: bound.at } : { beforeTs: bound.at };
 }
 
-/** The entries a subcommand selects from the window (oldest first), at most `limit`. */
-function select(sub: string, window: readonly HistoryEntry[], a: Bound, b: Bound, limit: number): HistoryEntry[] {
-  if (sub === 'LATEST') return window.filter((e) => beyond(e, a, 1)).slice(-limit);
-  if (sub === 'BEFORE') return window.filter((e) => beyond(e, a, -1)).slice(-limit);
-  if (sub === 'AFTER') return window.filter((e) => beyond(e, a, 1)).slice(0, limit);
-  const [low, high] = a !== null && b !== null && key(a) > key(b) ? [b, a] : [a, b];
-  return window.filter((e) => beyond(e, low, 1) && beyond(e, high, -1)).slice(0, limit);
-}
-
-function key(bound: Bound): number {
+/** Which end a bound sits at, to order BETWEEN's two bounds (a msgid and a timestamp are not compared). */
+function position(bound: Bound): number {
   if (bound === null) return 0;
   return 'seq' in bound ? bound.seq : bound.at;
+}
+
+/**
+ * The core query of a subcommand (draft/chathistory): LATEST the newest
+ * (after the bound, if any), BEFORE the newest before it, AFTER the oldest
+ * after it, BETWEEN those strictly between, nearest the first bound.
+ */
+function query(sub: string, a: Bound, b: Bound): Partial<HistoryRequest> {
+  if (sub === 'LATEST') return side(a, 1);
+  if (sub === 'BEFORE') return side(a, -1);
+  if (sub === 'AFTER') return { ...side(a, 1), oldest: true };
+  const sameKind = a !== null && b !== null && 'seq' in a === 'seq' in b;
+  const descending = sameKind && position(a) > position(b);
+  return descending ? { ...side(b, 1), ...side(a, -1) } : { ...side(a, 1), ...side(b, -1), oldest: true };
 }
 
 function fail(session: IrcSession, code: string, ...context: string[]): void {
@@ -45,26 +53,25 @@ function fail(session: IrcSession, code: string, ...context: string[]): void {
 
 /**
  * IRCv3 draft/chathistory LATEST, BEFORE, AFTER, BETWEEN over the group's
- * history (docs/irc.md "History"): the window is the channel's last
- * CHATHISTORY_MAX messages, which the core serves to a member of the group.
- * msgids are the group's sequence numbers.
+ * whole kept history (docs/irc.md "History"), for any channel the user is
+ * in: each request is one bounded `history` query to the core, at most
+ * CHATHISTORY_MAX messages, so a client pages back as far as the history
+ * goes. msgids are the group's sequence numbers.
  */
 async function chathistory(session: IrcSession, message: IrcMessage): Promise<void> {
   const [rawSub = '', target = '', first = '', second = '', third] = message.params;
   const sub = rawSub.toUpperCase();
   if (!['LATEST', 'BEFORE', 'AFTER', 'BETWEEN'].includes(sub)) return fail(session, 'INVALID_PARAMS', rawSub);
-  const group = groupOfChannel(target);
-  const current = session.state.channel;
-  if (group === null || current === null || !sameName(group, current))
-    return fail(session, 'INVALID_TARGET', sub, target);
+  const current = session.state.channel(groupOfChannel(target));
+  if (current === null) return fail(session, 'INVALID_TARGET', sub, target);
   const a = parseBound(first);
   const b = sub === 'BETWEEN' ? parseBound(second) : null;
   const limit = Number(sub === 'BETWEEN' ? third : second);
   if (a === undefined || b === undefined || !Number.isInteger(limit) || limit < 1)
     return fail(session, 'INVALID_PARAMS', sub);
-  const outcome = await session.link.request({ type: 'history', n: CHATHISTORY_MAX });
-  const window = outcome.ok ? (outcome.reply.history ?? []) : [];
-  sendBatch(session, channelOf(current), select(sub, window, a, b, Math.min(limit, CHATHISTORY_MAX)));
+  const n = Math.min(limit, CHATHISTORY_MAX);
+  const outcome = await session.link.request({ type: 'history', n, group: current, ...query(sub, a, b) });
+  sendBatch(session, channelOf(current), outcome.ok ? (outcome.reply.history ?? []) : []);
 }
 
 function sendBatch(session: IrcSession, channel: string, entries: readonly HistoryEntry[]): void {

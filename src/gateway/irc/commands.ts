@@ -2,6 +2,7 @@ import type { IrcMessage } from '../../protocol/irc/message';
 import type { IrcSession } from './irc-session';
 import { REGISTRATION_COMMANDS } from './registration';
 import { CHANNEL_COMMANDS } from './channel-commands';
+import { JOIN_COMMANDS } from './channel-join';
 import { SESSION_COMMANDS } from './session-commands';
 import { HISTORY_COMMANDS } from './chathistory';
 
@@ -14,5 +15,11 @@ export interface IrcCommand {
 
 /** Every command the gateway understands, by upper-case name (docs/irc.md "Commands"). */
 export const COMMANDS: ReadonlyMap<string, IrcCommand> = new Map(
-  Object.entries({ ...REGISTRATION_COMMANDS, ...CHANNEL_COMMANDS, ...SESSION_COMMANDS, ...HISTORY_COMMANDS }),
+  Object.entries({
+    ...REGISTRATION_COMMANDS,
+    ...JOIN_COMMANDS,
+    ...CHANNEL_COMMANDS,
+    ...SESSION_COMMANDS,
+    ...HISTORY_COMMANDS,
+  }),
 );

@@ -1,25 +1,10 @@
-import type { Duplex } from 'node:stream';
-import { FramedConnection } from '../../net/framed-connection';
-import { memoryDuplexPair } from '../../net/memory-duplex';
+import { randomBytes } from 'node:crypto';
+import { SessionLink } from '../../net/session-link';
 import type { ClientToServerFrame, FrameOf, ServerToClientFrame } from '../../protocol/frames';
 import type { ErrorCode } from '../../protocol/errors';
-import { CLIENT_SIDE, type LinkFrames } from '../../protocol/link-frames';
-import { z } from 'zod';
 import type { Limits } from '../../protocol/limits';
-import { connectionLimits } from '../../client/connection-limits';
 import type { Clock } from '../../util/clock';
 import { TypedEmitter } from '../../util/typed-emitter';
-
-/**
- * The core's frames as the gateway reads them: the core is this process's
- * own code, so its frames are not validated again (the cost was one schema
- * check per member per group message); the gateway's frames to the core are
- * checked by the core as any client's.
- */
-const TRUSTED_CORE: LinkFrames<ServerToClientFrame, ClientToServerFrame> = {
-  receives: z.custom<ServerToClientFrame>(),
-  sends: CLIENT_SIDE.sends,
-};
 
 /** A request frame without its id: the link numbers requests itself. */
 export type CoreRequest = ClientToServerFrame extends infer F
@@ -39,34 +24,61 @@ export type Outcome = { readonly ok: true; readonly reply: Reply } | { readonly 
 export interface CoreLinkEvents {
   [event: string]: unknown[];
   push: [frame: ServerToClientFrame];
-  closed: [];
+  /** The core closed the link (`code`: why, e.g. `slow_consumer`), or it was closed from here. */
+  closed: [code: ErrorCode | undefined];
 }
 
 /**
  * One IRC session's connection to the chat core (docs/architecture.md
- * "Gateways"): the JSON frames of docs/protocol.md over an in-process
- * duplex handed to `ChatServer.handleConnection`, so the core treats the IRC
- * user as any other session (tables, groups, acks, limits, slow readers).
- * Requests may be pipelined: the core answers a connection's requests in
- * order; replies are matched by id.
+ * "Gateways"): a SessionLink handed to `ChatServer.handleLink`, over which
+ * the frames of docs/protocol.md go both ways as objects, so the core
+ * treats the IRC user as any other session (tables, groups, acks, limits,
+ * slow readers) without a JSON encode or parse per delivery. Requests may be
+ * pipelined: the core answers a connection's requests in order; replies are
+ * matched by id.
  */
 export class CoreLink extends TypedEmitter<CoreLinkEvents> {
-  private readonly conn: FramedConnection<ServerToClientFrame, ClientToServerFrame>;
+  private readonly link: SessionLink;
   private readonly pending = new Map<string, (outcome: Outcome) => void>();
   /** Items of `list_part` frames, kept until their final reply (docs/protocol.md `list_part`). */
   private readonly parts = new Map<string, string[]>();
   private nextId = 0;
+  /**
+   * Request ids start with a random part: the core caches replies by name
+   * across connections (a retried id gets the cached reply), so a later
+   * connection of the same name — a second login, a NICK back — must never
+   * repeat an id of an earlier one.
+   */
+  private readonly idBase = `${randomBytes(6).toString('base64url')}.`;
   private helloChallenge: string | null = null;
   private readonly helloWaiters: ((challenge: string | null) => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
+  /**
+   * The hot path, one call per delivery: group messages go straight to this
+   * handler when one is set, not through the 'push' event.
+   */
+  onGroupMessage: ((frame: FrameOf<ServerToClientFrame, 'group_msg'>) => void) | null = null;
+  private ended = false;
 
-  /** @param connect hands the core its end of the pair (`ChatServer.handleConnection`). */
-  constructor(connect: (stream: Duplex) => void, limits: Limits, clock: Clock) {
+  /**
+   * @param connect hands the core its end (`ChatServer.handleLink`)
+   * @param backlogBytes bytes this session has not yet written to its IRC client (its send queue)
+   */
+  constructor(connect: (link: SessionLink) => void, limits: Limits, clock: Clock, backlogBytes: () => number) {
     super();
-    const [ours, theirs] = memoryDuplexPair();
-    this.conn = new FramedConnection(ours, TRUSTED_CORE, connectionLimits(limits, false), clock);
-    this.conn.on('frame', (frame) => this.onFrame(frame));
-    this.conn.on('close', () => this.onClose());
-    connect(theirs);
+    this.link = new SessionLink(limits, clock);
+    this.link.attach({
+      receive: (frames) => {
+        const direct = this.onGroupMessage;
+        for (const frame of frames) {
+          if (frame.type === 'group_msg' && direct !== null) direct(frame);
+          else this.onFrame(frame);
+        }
+      },
+      backlogBytes,
+      closed: (code) => this.onClose(code),
+    });
+    connect(this.link);
   }
 
   /** Requests in flight. */
@@ -76,7 +88,7 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
 
   /** The core's `hello` challenge (what `register` signs); null if the link closed first. */
   challenge(): Promise<string | null> {
-    if (this.helloChallenge !== null || !this.conn.open) return Promise.resolve(this.helloChallenge);
+    if (this.helloChallenge !== null || !this.link.open) return Promise.resolve(this.helloChallenge);
     return new Promise((resolve) => this.helloWaiters.push(resolve));
   }
 
@@ -84,22 +96,39 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
    * Sends a request; resolves with its reply or error (`shutting_down` once
    * the link is gone). `id` only where the frame must repeat it (`save_message`).
    */
-  request(frame: CoreRequest, id = `i${++this.nextId}`): Promise<Outcome> {
-    if (!this.conn.open || this.pending.has(id)) return Promise.resolve({ ok: false, code: 'shutting_down' });
+  request(frame: CoreRequest, id = `${this.idBase}${++this.nextId}`): Promise<Outcome> {
+    if (!this.link.open || this.pending.has(id)) return Promise.resolve({ ok: false, code: 'shutting_down' });
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.conn.send({ ...frame, id });
+      this.link.deliver({ ...frame, id });
     });
+  }
+
+  /** Resolves once fewer than `max` requests are in flight (a sender's back-pressure, docs/irc.md "Lines"). */
+  room(max: number): Promise<void> {
+    if (this.pending.size < max || !this.link.open) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** This session wrote lines to its client: the core's slow-reader rules look at its send queue now. */
+  wrote(): void {
+    this.link.wrote();
+  }
+
+  /** The client's socket drained. */
+  drained(): void {
+    this.link.drained();
   }
 
   /** Sends a notice (an ack): no reply. */
   notify(frame: FrameOf<ClientToServerFrame, 'group_ack' | 'saved_ack' | 'relayed_ack'>): void {
-    if (this.conn.open) this.conn.send(frame);
+    this.link.deliver(frame);
   }
 
   /** Closes the link; the core sees a closed connection (the name goes offline). */
-  async close(): Promise<void> {
-    await this.conn.closeAndWait();
+  close(): void {
+    this.link.peerClosed();
+    this.onClose(undefined);
   }
 
   private onFrame(frame: ServerToClientFrame): void {
@@ -117,6 +146,7 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
       const resolve = this.pending.get(frame.id);
       if (resolve !== undefined) {
         this.pending.delete(frame.id);
+        if (this.roomWaiters.length > 0) this.wakeRoomWaiters();
         const parts = this.parts.get(frame.id) ?? [];
         this.parts.delete(frame.id);
         resolve(
@@ -128,13 +158,22 @@ export class CoreLink extends TypedEmitter<CoreLinkEvents> {
     this.emit('push', frame);
   }
 
-  private onClose(): void {
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private onClose(code: ErrorCode | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.wakeRoomWaiters();
     this.parts.clear();
     for (const waiter of this.helloWaiters.splice(0)) waiter(null);
     const waiting = [...this.pending.values()];
     this.pending.clear();
     for (const resolve of waiting) resolve({ ok: false, code: 'shutting_down' });
-    this.emit('closed');
+    this.emit('closed', code);
   }
 }
 

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { listenTcp, normalizeAddress } from '../../net/listen';
+import type { TlsAcceptor } from '../../net/tls-acceptor';
 import type { ChatServer } from '../../server/chat-server';
 import { systemClock, type Clock } from '../../util/clock';
 import { IrcSession, type GatewayConfig } from './irc-session';
@@ -11,6 +12,8 @@ export interface IrcGatewayOptions {
   readonly clock?: Clock;
   /** ms of silence before the gateway PINGs a client (default 60 s); no answer within as long closes it. */
   readonly pingMs?: number;
+  /** `--ircs-port`: every connection speaks TLS first (the server's certificate, docs/irc.md "TLS"). */
+  readonly tls?: TlsAcceptor;
 }
 
 /** An IRC gateway bound to a port. */
@@ -23,7 +26,7 @@ export interface IrcListener {
 const DEFAULT_PING_MS = 60_000;
 
 /**
- * `--irc-port`: accepts IRC connections and gives each an IrcSession, a
+ * `--irc-port` (and `--ircs-port`, the same over TLS): accepts IRC connections and gives each an IrcSession, a
  * front door to the same ChatServer core (docs/architecture.md "Gateways").
  * Sessions count against the core's own connection limits, since each holds
  * one core connection.
@@ -37,17 +40,18 @@ export async function listenIrcGateway(
   const sessions = new Set<IrcSession>();
   const config: GatewayConfig = {
     serverName: options.serverName ?? 'chatapp',
-    connect: (stream) => chat.handleConnection(stream),
+    connect: (link) => chat.handleLink(link),
     limits: chat.limits,
     clock: options.clock ?? systemClock,
     pingMs: options.pingMs ?? DEFAULT_PING_MS,
     createdAt: (options.clock ?? systemClock).now(),
+    sessions,
   };
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
+  const accept = (socket: net.Socket): void => {
     const session = new IrcSession(socket, config, normalizeAddress(socket.remoteAddress), (s) => sessions.delete(s));
     sessions.add(session);
-  });
+  };
+  const server = net.createServer({ noDelay: true }, options.tls ? options.tls.handler(accept) : accept);
   server.on('error', () => undefined); // accept errors (EMFILE…) must not crash the process
   const bound = await listenTcp(server, port, host);
   return {

@@ -1,28 +1,32 @@
 import type { Duplex } from 'node:stream';
+import type { SessionLink } from '../../net/session-link';
 import { IrcLineReader, withinLineLimit } from '../../protocol/irc/line-reader';
 import { ircMessage, parseMessage, serializeMessage, type IrcMessage } from '../../protocol/irc/message';
 import { ERR } from '../../protocol/irc/numerics';
 import { channelOf } from '../../protocol/irc/casemap';
 import type { Limits } from '../../protocol/limits';
-import type { ServerToClientFrame } from '../../protocol/frames';
-import { ERROR_CODES } from '../../protocol/errors';
+import type { FrameOf, ServerToClientFrame } from '../../protocol/frames';
+import { ERROR_CODES, type ErrorCode } from '../../protocol/errors';
 import type { Clock, TimerHandle } from '../../util/clock';
 import { CoreLink } from './core-link';
 import { IrcState } from './irc-state';
 import { COMMANDS } from './commands';
+import { groupMessageLines } from './shared-lines';
 
 /** What every session of one gateway shares. */
 export interface GatewayConfig {
   /** The server name IRC clients see as the source of numerics. */
   readonly serverName: string;
-  /** Hands the core one end of a session's link (`ChatServer.handleConnection`). */
-  readonly connect: (stream: Duplex) => void;
+  /** Hands the core one end of a session's link (`ChatServer.handleLink`). */
+  readonly connect: (link: SessionLink) => void;
   readonly limits: Limits;
   readonly clock: Clock;
   /** ms of silence after which the gateway PINGs a client; twice that without an answer closes it. */
   readonly pingMs: number;
   /** When the gateway started (RPL_CREATED). */
   readonly createdAt: number;
+  /** Every session of this gateway (a NICK change is told to those sharing a channel). */
+  readonly sessions: ReadonlySet<IrcSession>;
 }
 
 /** How long a closing socket may take to flush its last lines. */
@@ -32,6 +36,14 @@ const CLOSE_GRACE_MS = 2_000;
 const MAX_QUEUED_LINES = 64;
 
 /**
+ * Requests a session may have in the core at once: past it the session
+ * waits for replies before running the next command, so a client that
+ * blasts PRIVMSGs is read as fast as its messages are fanned out (its
+ * socket is paused once MAX_QUEUED_LINES wait), never dropped.
+ */
+const MAX_IN_FLIGHT = 32;
+
+/**
  * One IRC connection (docs/irc.md): reads lines, runs each command in order
  * against the core through its CoreLink, and writes IRC lines back. The
  * commands live in dispatch tables (commands.ts); this class owns the
@@ -39,7 +51,11 @@ const MAX_QUEUED_LINES = 64;
  */
 export class IrcSession {
   readonly state: IrcState;
-  readonly link: CoreLink;
+  private current: CoreLink;
+  /** Links the core closed (a link that closes before it becomes current ends the session when it does). */
+  private readonly closedLinks = new WeakMap<CoreLink, ErrorCode | undefined>();
+  /** Links not closed yet (two during a NICK change): each sees this session's send queue. */
+  private readonly live = new Set<CoreLink>();
   private readonly reader = new IrcLineReader();
   private readonly queue: IrcMessage[] = [];
   private running = false;
@@ -47,10 +63,12 @@ export class IrcSession {
   private lastHeard: number;
   private readonly pingTimer: TimerHandle;
   /** Lines of this event-loop turn, written at its end in one write (docs/irc.md "Acks"). */
-  private outLines: string[] = [];
+  private outLines: Buffer[] = [];
+  /** Bytes in `outLines`, counted in the send queue the core's slow-reader rules see. */
+  private outBytes = 0;
   private outCallbacks: (() => void)[] = [];
-  /** Highest seq per group in the lines of this turn, acked once they are written. */
-  private toAck = new Map<string, number>();
+  /** Highest seq per group in the lines of this turn, by the link that delivered them, acked once written. */
+  private toAck = new Map<CoreLink, Map<string, number>>();
 
   constructor(
     readonly socket: Duplex,
@@ -60,14 +78,45 @@ export class IrcSession {
   ) {
     this.state = new IrcState(config.clock);
     this.lastHeard = config.clock.now();
-    this.link = new CoreLink(config.connect, config.limits, config.clock);
-    this.link.on('push', (frame) => this.onPush(frame));
-    this.link.on('closed', () => this.close());
+    this.current = this.newLink();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => void this.quit(null));
     socket.on('end', () => socket.end());
+    socket.on('drain', () => this.live.forEach((link) => link.drained()));
     this.pingTimer = config.clock.setInterval(() => this.checkAlive(), config.pingMs);
+  }
+
+  /** The session's connection to the core (a NICK change replaces it: docs/irc.md "Nick changes"). */
+  get link(): CoreLink {
+    return this.current;
+  }
+
+  /** A new connection to the core whose pushes this session handles; its close ends the session once current. */
+  newLink(): CoreLink {
+    const link = new CoreLink(this.config.connect, this.config.limits, this.config.clock, () => this.backlogBytes);
+    this.live.add(link);
+    link.on('push', (frame) => this.onPush(frame, link));
+    link.onGroupMessage = (frame) => this.deliverGroupMessage(link, frame);
+    link.on('closed', (code) => {
+      this.live.delete(link);
+      this.closedLinks.set(link, code);
+      if (link === this.current) this.close(code);
+    });
+    return link;
+  }
+
+  /** Makes `next` the session's core link; returns the previous one (its pushes are still handled). */
+  replaceLink(next: CoreLink): CoreLink {
+    const previous = this.current;
+    this.current = next;
+    if (this.closedLinks.has(next)) this.close(this.closedLinks.get(next)); // it closed while it was not current yet
+    return previous;
+  }
+
+  /** True once the session ended (QUIT, a closed socket, the core's close). */
+  get ended(): boolean {
+    return this.closed;
   }
 
   /** The nick for numerics: `*` until one is given. */
@@ -80,35 +129,46 @@ export class IrcSession {
     return `${this.nick}!${this.state.user ?? this.nick}@${this.host}`;
   }
 
-  /** Bytes waiting in the socket: past the bound the session stops acking (core.ts slow-reader rule). */
+  /** This connection's send queue: lines of this turn plus bytes the socket has not written yet. */
   get backlogBytes(): number {
-    return this.socket.writableLength;
+    return this.outBytes + this.socket.writableLength;
   }
 
   /** Writes one message; `written` runs once the socket took it (the ack point of a group message). */
   send(message: IrcMessage, written?: () => void): void {
     if (this.closed || this.socket.destroyed) return;
-    if (this.outLines.push(serializeMessage(message)) === 1) process.nextTick(() => this.flush());
+    this.sendLines(Buffer.from(`${serializeMessage(message)}\r\n`, 'utf8'));
     if (written !== undefined) this.outCallbacks.push(written);
   }
 
-  /** One socket write per turn; its callbacks (acks) run once the socket took it. */
+  /** Queues serialized lines (each ending in CR LF) for this turn's write. */
+  private sendLines(lines: Buffer): void {
+    this.outBytes += lines.length;
+    if (this.outLines.push(lines) === 1) process.nextTick(() => this.flush());
+  }
+
+  /**
+   * One socket write per turn. A group message is acked as soon as its line
+   * is in the connection's send queue (docs/irc.md "Acks and slow
+   * readers"), as an IRC server counts a line sent once queued: the core's
+   * slow-reader rules then watch that queue, not the ack's timing.
+   */
   private flush(): void {
-    const text = this.outLines.join('\r\n') + '\r\n';
+    if (this.outLines.length === 0) return; // flushed early by quit()
+    // One copy into one buffer: cheaper than a write per line, or a string joined and encoded per member.
+    const bytes = this.outLines.length === 1 ? this.outLines[0]! : Buffer.concat(this.outLines, this.outBytes);
     const callbacks = this.outCallbacks;
     const acks = this.toAck;
     this.outLines = [];
+    this.outBytes = 0;
     this.outCallbacks = [];
     this.toAck = new Map();
     if (this.socket.destroyed) return;
-    if (acks.size > 0) callbacks.push(() => this.ack(acks));
-    this.socket.write(text, callbacks.length === 0 ? undefined : () => callbacks.forEach((done) => done()));
-  }
-
-  /** Past the bound the session stops acking, so the core treats it as the slow reader it is. */
-  private ack(acks: ReadonlyMap<string, number>): void {
-    if (this.backlogBytes > this.config.limits.maxOutboundBytes) return;
-    for (const [group, seq] of acks) this.link.notify({ type: 'group_ack', group, seq });
+    this.socket.write(bytes, callbacks.length === 0 ? undefined : () => callbacks.forEach((done) => done()));
+    // Each ack goes back on the link that delivered the message (two links deliver during a NICK change).
+    for (const [link, groups] of acks)
+      for (const [group, seq] of groups) link.notify({ type: 'group_ack', group, seq });
+    for (const link of this.live) link.wrote();
   }
 
   /** A numeric reply from the server to this user: `:server <num> <nick> params...`. */
@@ -131,15 +191,19 @@ export class IrcSession {
     // docs/irc.md "Accounts": a guest's name is bound only while it is online.
     if (this.state.guest && this.state.registeredName !== null)
       await this.link.request({ type: 'delete_account', name: this.state.registeredName });
-    await this.link.close();
+    this.link.close();
+    this.flush(); // the ERROR line goes before the end
     this.socket.end();
     this.config.clock.setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS); // a peer that never reads
 
     this.onGone(this);
   }
 
-  private close(): void {
-    void this.quit('Connection closed by the server');
+  /** The core closed the link: a slow reader is cut off at once, as an IRC server drops a full sendq. */
+  private close(code: ErrorCode | undefined): void {
+    if (code !== 'slow_consumer') return void this.quit('Connection closed by the server');
+    void this.quit('SendQ exceeded');
+    this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {
@@ -167,6 +231,7 @@ export class IrcSession {
     try {
       for (let next = this.queue.shift(); next !== undefined && !this.closed; next = this.queue.shift()) {
         await this.dispatch(next);
+        while (this.link.inFlight >= MAX_IN_FLIGHT && !this.closed) await this.link.room(MAX_IN_FLIGHT);
         if (this.queue.length < MAX_QUEUED_LINES / 2 && this.socket.isPaused()) this.socket.resume();
       }
     } finally {
@@ -189,11 +254,12 @@ export class IrcSession {
   }
 
   /** What the core pushes: group messages, presence, removals, saved messages, fatal errors. */
-  private onPush(frame: ServerToClientFrame): void {
+  private onPush(frame: ServerToClientFrame, link: CoreLink): void {
     switch (frame.type) {
       case 'group_msg':
-        return this.deliverGroupMessage(frame.group, frame.seq, frame.from, frame.text);
+        return this.deliverGroupMessage(link, frame);
       case 'presence':
+        if (this.state.renames.consume(frame.state, frame.name, frame.group)) return; // shown as NICK
         return this.send(
           ircMessage(`${frame.name}!${frame.name}@chatapp`, frame.state === 'joined' ? 'JOIN' : 'PART', [
             channelOf(frame.group),
@@ -205,12 +271,12 @@ export class IrcSession {
         return this.kicked(frame.group, 'The group was deleted');
       case 'saved':
         // Sealed for a key an IRC session does not have (nobody can seal for it: it publishes none).
-        return this.link.notify({ type: 'saved_ack', id: frame.message.id });
+        return link.notify({ type: 'saved_ack', id: frame.message.id });
       case 'relayed_dm': {
         const { body } = frame;
-        if (!('text' in body)) return this.link.notify({ type: 'relayed_ack', id: frame.id, code: 'undecryptable' });
+        if (!('text' in body)) return link.notify({ type: 'relayed_ack', id: frame.id, code: 'undecryptable' });
         return this.send(this.state.taggedFrom(frame.from, 'PRIVMSG', [this.nick, body.text], frame.ts), () =>
-          this.link.notify({ type: 'relayed_ack', id: frame.id }),
+          link.notify({ type: 'relayed_ack', id: frame.id }),
         );
       }
       case 'error':
@@ -221,17 +287,21 @@ export class IrcSession {
     }
   }
 
-  /** docs/irc.md "Acks": acked once the socket took the line, unless the socket's backlog is past the bound. */
-  private deliverGroupMessage(group: string, seq: number, from: string, text: string): void {
-    const lines = this.state.splitText(`${from}!${from}@chatapp`, 'PRIVMSG', channelOf(group), text, seq);
-    for (const line of lines) this.send(line);
-    this.toAck.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
-    if (this.backlogBytes > 4 * this.config.limits.maxOutboundBytes) this.socket.destroy(); // slow reader
+  /** docs/irc.md "Acks": acked on the link that delivered it once the line is in the socket's send queue. */
+  private deliverGroupMessage(link: CoreLink, frame: FrameOf<ServerToClientFrame, 'group_msg'>): void {
+    if (this.closed || this.socket.destroyed) return;
+    const { group, seq } = frame;
+    // During a NICK change the old and the new link both deliver for a moment: each message is shown once,
+    // and a copy already queued to the socket is acked at once on the link that sent it again.
+    if (!this.state.firstDelivery(group, seq)) return link.notify({ type: 'group_ack', group, seq });
+    this.sendLines(groupMessageLines(this.state, frame)); // formatted once for all members
+    let acks = this.toAck.get(link);
+    if (acks === undefined) this.toAck.set(link, (acks = new Map<string, number>()));
+    acks.set(group, seq); // acks are cumulative: one per written batch, for its highest seq
   }
 
   private kicked(group: string, reason: string): void {
-    if (this.state.channel !== null && this.state.channel.toLowerCase() === group.toLowerCase())
-      this.state.channel = null;
+    this.state.exit(group);
     this.send(ircMessage(this.config.serverName, 'KICK', [channelOf(group), this.nick, reason]));
   }
 

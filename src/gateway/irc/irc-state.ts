@@ -1,6 +1,8 @@
 import { ircMessage, MAX_LINE_BYTES, type IrcMessage } from '../../protocol/irc/message';
+import { foldName } from '../../protocol/names';
 import type { Clock } from '../../util/clock';
 import type { AccountKey } from './account-key';
+import { RenameBook } from './rename-book';
 
 /** The IRCv3 capabilities the gateway offers (docs/irc.md "Capabilities"). */
 export const CAPABILITIES = [
@@ -18,7 +20,7 @@ export type SaslStep = 'idle' | 'waiting';
 
 /**
  * What one IRC connection has told the gateway so far: registration
- * parameters, negotiated capabilities, its channel. Plain data plus the
+ * parameters, negotiated capabilities, its channels. Plain data plus the
  * helpers that depend on it (tags by capability, line splitting).
  */
 export class IrcState {
@@ -36,15 +38,53 @@ export class IrcState {
   registeredName: string | null = null;
   /** The key the core registered this session with (it signs messages saved for offline receivers). */
   key: AccountKey | null = null;
-  /** True when registered without a password: the account is forgotten when the session ends. */
+  /** True when the current name has a guest key: its account is forgotten when the session leaves the name. */
   guest = false;
+  /** The name logged in with a password (SASL or PASS) and its key: a NICK back to it uses that key. */
+  account: { readonly name: string; readonly key: AccountKey } | null = null;
+  /** Presence the core will send for NICK changes this user has already seen as NICK lines. */
+  readonly renames = new RenameBook();
+  /** The last group seq shown per channel (folded group), so no message is shown twice. */
+  private readonly shownSeq = new Map<string, number>();
   /** True once the welcome burst was sent. */
   welcomed = false;
-  /** The channel's group (the core's session is in at most one group), as shown. */
-  channel: string | null = null;
+  /** The groups of the channels it is in (folded → as shown), in join order; the core bounds how many. */
+  private readonly joined = new Map<string, string>();
   away: string | null = null;
 
   constructor(private readonly clock: Clock) {}
+
+  /** `group` as shown if the user is in its channel (any case), else null. */
+  channel(group: string | null): string | null {
+    return group === null ? null : (this.joined.get(foldName(group)) ?? null);
+  }
+
+  /** The groups of every channel it is in, in join order. */
+  get channels(): readonly string[] {
+    return [...this.joined.values()];
+  }
+
+  /** It is in `group`'s channel now (the core said so). */
+  enter(group: string): void {
+    this.joined.set(foldName(group), group);
+  }
+
+  /** It is out of `group`'s channel (PART, KICK, a deleted group). Returns the group as shown, if it was in it. */
+  exit(group: string): string | null {
+    const shown = this.channel(group);
+    this.joined.delete(foldName(group));
+    this.shownSeq.delete(foldName(group));
+    this.renames.forgetGroup(group);
+    return shown;
+  }
+
+  /** True the first time message `seq` of `group` is to be shown (false for a copy already shown). */
+  firstDelivery(group: string, seq: number): boolean {
+    const key = foldName(group);
+    if (seq <= (this.shownSeq.get(key) ?? 0)) return false;
+    this.shownSeq.set(key, seq);
+    return true;
+  }
 
   /** Tags for a line this client receives: `time` with server-time, `msgid` (the group seq) with message-tags. */
   tags(at?: number, msgid?: number): ReadonlyMap<string, string> {

@@ -7,18 +7,20 @@ import type { IrcSession } from './irc-session';
 import { CAPABILITIES, type Capability } from './irc-state';
 import { guestKey, passwordKey, type AccountKey } from './account-key';
 import { sendWelcome } from './welcome';
+import type { CoreLink } from './core-link';
+import { changeNick } from './nick-change';
 
 /** Most base64 bytes an AUTHENTICATE payload may take in all (a PLAIN payload is far shorter). */
 const MAX_SASL_BYTES = 1024;
 
 /** What a failed core registration means on IRC. */
-type Refusal = 'in_use' | 'owned' | 'other';
+export type Refusal = 'in_use' | 'owned' | 'other';
 
-/** Registers `name` with the core under `key`; null on success. */
-async function registerCore(session: IrcSession, name: string, key: AccountKey): Promise<Refusal | null> {
-  const challenge = await session.link.challenge();
+/** Registers `name` under `key` on `link` (a connection to the core); null on success. */
+export async function registerOn(link: CoreLink, name: string, key: AccountKey): Promise<Refusal | null> {
+  const challenge = await link.challenge();
   if (challenge === null) return 'other';
-  const outcome = await session.link.request({
+  const outcome = await link.request({
     type: 'register',
     v: PROTOCOL_VERSION,
     name,
@@ -26,13 +28,19 @@ async function registerCore(session: IrcSession, name: string, key: AccountKey):
     key: key.publicKey,
     sig: key.sign(challenge, name),
   });
-  if (outcome.ok) {
-    session.state.registeredName = name;
-    session.state.key = key;
-    return null;
-  }
+  if (outcome.ok) return null;
   if (outcome.code === 'name_in_use') return 'in_use';
   return outcome.code === 'name_owned' ? 'owned' : 'other';
+}
+
+/** Registers the session's name with the core under `key`; null on success. */
+async function registerCore(session: IrcSession, name: string, key: AccountKey): Promise<Refusal | null> {
+  const refusal = await registerOn(session.link, name, key);
+  if (refusal === null) {
+    session.state.registeredName = name;
+    session.state.key = key;
+  }
+  return refusal;
 }
 
 /** Completes registration once NICK and USER are in and capability negotiation ended. */
@@ -47,20 +55,22 @@ async function tryComplete(session: IrcSession): Promise<void> {
     if (refusal === 'owned' && password !== null) return void (await session.quit('Password incorrect'));
     if (refusal !== null) return nickRefused(session, state.nick, refusal);
     state.guest = password === null;
+    if (password !== null) state.account = { name: state.nick, key };
   }
   state.nick = state.registeredName;
   state.welcomed = true;
   sendWelcome(session);
 }
 
-function nickRefused(session: IrcSession, nick: string, refusal: Refusal): void {
+/** 433 or 432 for a nick the core refused; before registration the nick is forgotten. */
+export function nickRefused(session: IrcSession, nick: string, refusal: Refusal): void {
   const why: Record<Refusal, string> = {
     in_use: 'Nickname is already in use',
     // A name online under another key is `owned` too: the core checks the key first.
     owned: 'Nickname is in use or registered to another identity (log in with SASL or PASS)',
     other: 'Nickname cannot be registered now',
   };
-  session.state.nick = null;
+  if (!session.state.welcomed) session.state.nick = null;
   session.numeric(refusal === 'other' ? ERR.ERRONEUSNICKNAME : ERR.NICKNAMEINUSE, nick, why[refusal]);
 }
 
@@ -68,10 +78,7 @@ async function nick(session: IrcSession, message: IrcMessage): Promise<void> {
   const wanted = message.params[0] ?? '';
   if (wanted === '') return session.numeric(ERR.NONICKNAMEGIVEN, 'No nickname given');
   if (!isValidName(wanted)) return session.numeric(ERR.ERRONEUSNICKNAME, wanted, 'Erroneous nickname');
-  if (session.state.welcomed) {
-    // The core binds one name per connection for its lifetime: a new name is a new connection.
-    return session.numeric(ERR.ERRONEUSNICKNAME, wanted, 'Nick changes are not supported; reconnect with the new nick');
-  }
+  if (session.state.welcomed) return changeNick(session, wanted);
   session.state.nick = wanted;
   await tryComplete(session);
 }
@@ -144,9 +151,11 @@ async function saslPlain(session: IrcSession, payload: string): Promise<void> {
   if (password === undefined || password === '' || !isValidName(account) || (authzid !== '' && authzid !== account)) {
     return saslFailed(session, ERR.SASLFAIL, 'SASL authentication failed');
   }
-  const refusal = await registerCore(session, account, await passwordKey(account, password));
+  const key = await passwordKey(account, password);
+  const refusal = await registerCore(session, account, key);
   if (refusal !== null) return saslFailed(session, ERR.SASLFAIL, 'SASL authentication failed');
   const { state } = session;
+  state.account = { name: account, key };
   state.sasl = 'idle';
   state.saslBuffer = '';
   state.nick = state.nick ?? account;

@@ -1,5 +1,6 @@
 import { RPL } from '../../protocol/irc/numerics';
 import { CASEMAPPING } from '../../protocol/irc/casemap';
+import { MAX_JOINED_GROUPS } from '../../protocol/limits';
 import type { IrcSession } from './irc-session';
 
 /** Names are at most 32 characters (docs/usage.md "Names"); a channel adds its `#`. */
@@ -14,7 +15,7 @@ export function isupportTokens(): string[] {
     'CHANTYPES=#',
     `NICKLEN=${NICKLEN}`,
     `CHANNELLEN=${NICKLEN + 1}`,
-    'CHANLIMIT=#:1',
+    `CHANLIMIT=#:${MAX_JOINED_GROUPS}`,
     'MAXTARGETS=1',
     `CHATHISTORY=${CHATHISTORY_MAX}`,
     'NETWORK=chatapp',
@@ -37,6 +38,6 @@ export function sendWelcome(session: IrcSession): void {
 /** The message of the day. */
 export function sendMotd(session: IrcSession): void {
   session.numeric(RPL.MOTDSTART, `- ${session.config.serverName} Message of the day -`);
-  session.numeric(RPL.MOTD, '- Groups are channels: /join #<group>. One channel at a time.');
+  session.numeric(RPL.MOTD, '- Groups are channels: /join #<group>.');
   session.numeric(RPL.ENDOFMOTD, 'End of /MOTD command.');
 }

@@ -1,4 +1,5 @@
 import type { FrameOf, ServerRequest } from '../../protocol/frames';
+import { MAX_JOINED_GROUPS } from '../../protocol/limits';
 import { fail, failAbout, ok, type Outcome, type RegisteredSession, type ServerContext } from '../context';
 
 type Req<T extends ServerRequest['type']> = FrameOf<ServerRequest, T>;
@@ -33,7 +34,7 @@ export async function handleListGroups(
 
 /**
  * `join_group`: leaves the current group first (docs/usage.md: at most one
- * group). The reply carries the group's last messages, or — with `since`,
+ * group), unless `keep` (docs/protocol.md "Several groups"). The reply carries the group's last messages, or — with `since`,
  * a re-join after a reconnect — the missed ones follow it as group messages.
  */
 export async function handleJoinGroup(
@@ -41,7 +42,10 @@ export async function handleJoinGroup(
   s: RegisteredSession,
   f: Req<'join_group'>,
 ): Promise<Outcome> {
-  const result = await ctx.membership.join(s, f.group, f.since);
+  const keep = f.keep === true;
+  if (keep && s.memberOf(f.group) === null && s.groups.length >= MAX_JOINED_GROUPS)
+    return fail(f.id, 'too_many_joined');
+  const result = await ctx.membership.join(s, f.group, f.since, keep);
   if (!result.ok) {
     ctx.emit('groupJoinFailed', s.name, f.group);
     return fail(f.id, result.code);
@@ -52,11 +56,24 @@ export async function handleJoinGroup(
   return ok(f.id, { group: result.group, ...seq, ...history }, result.goLive);
 }
 
-/** `history`: the last `n` messages of the caller's group, oldest first. */
+/** The caller's group `named` (any case), or without a name the one it joined last; null if it is not in it. */
+export function groupOf(s: RegisteredSession, named: string | undefined): string | null {
+  return named === undefined ? s.group : s.memberOf(named);
+}
+
+/** `history`: `n` messages of the caller's group inside the bounds given (the last ones by default), oldest first. */
 export async function handleHistory(ctx: ServerContext, s: RegisteredSession, f: Req<'history'>): Promise<Outcome> {
-  const group = s.group;
+  const group = groupOf(s, f.group);
   if (group === null) return fail(f.id, 'not_in_group');
-  return ok(f.id, { history: await ctx.store.history(group, { limit: f.n }) });
+  const query = {
+    limit: f.n,
+    ...(f.after !== undefined && { after: f.after }),
+    ...(f.before !== undefined && { before: f.before }),
+    ...(f.afterTs !== undefined && { afterAt: f.afterTs }),
+    ...(f.beforeTs !== undefined && { beforeAt: f.beforeTs }),
+    ...(f.oldest === true && { oldest: true }),
+  };
+  return ok(f.id, { history: await ctx.store.history(group, query) });
 }
 
 /** `delete_group`: only its creator may; its members here are told and leave group mode. */
@@ -79,7 +96,7 @@ export async function handleLeaveGroup(
   s: RegisteredSession,
   f: Req<'leave_group'>,
 ): Promise<Outcome> {
-  const group = await ctx.membership.leave(s);
+  const group = await ctx.membership.leave(s, f.group);
   return group === null ? fail(f.id, 'not_in_group') : ok(f.id, { group });
 }
 
@@ -89,7 +106,7 @@ export async function handleListMembers(
   s: RegisteredSession,
   f: Req<'list_members'>,
 ): Promise<Outcome> {
-  const group = s.group;
+  const group = groupOf(s, f.group);
   const members = group === null ? undefined : await ctx.store.membersOf(group);
   if (group === null || members === undefined) return fail(f.id, 'not_in_group');
   ctx.emit('membersListed', s.name, group, members);

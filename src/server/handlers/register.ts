@@ -86,6 +86,6 @@ export async function handleDeleteAccount(
 ): Promise<Outcome> {
   const result = await ctx.store.deleteAccount(s.name, s.id);
   if (!result.ok) return fail(f.id, result.code);
-  ctx.accountDeleted(s, result.leftGroup);
+  ctx.accountDeleted(s, result.leftGroups);
   return ok(f.id);
 }

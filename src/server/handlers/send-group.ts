@@ -1,4 +1,5 @@
 import type { FrameOf, ServerRequest } from '../../protocol/frames';
+import { groupOf } from './groups';
 import { fail, ok, type Outcome, type RegisteredSession, type ServerContext } from '../context';
 
 /**
@@ -12,7 +13,7 @@ export async function handleSendGroup(
   s: RegisteredSession,
   f: FrameOf<ServerRequest, 'send_group'>,
 ): Promise<Outcome> {
-  const group = s.group;
+  const group = groupOf(s, f.group);
   if (group === null) return fail(f.id, 'not_in_group');
   if (f.text.length > ctx.limits.maxMessageLength) return fail(f.id, 'message_too_long'); // docs/protocol.md limits
   const seq = await ctx.store.appendMessage(group, { from: s.name, text: f.text, at: ctx.now() });

@@ -22,6 +22,7 @@ import type {
   StoreCounts,
 } from '../chat-store';
 import { encryptionOf, MAX_OFFLINE_ENTRIES } from '../client-table';
+import { selectHistory } from '../history-log';
 import { DEFAULT_HISTORY_LIMIT } from '../memory-store';
 import * as scripts from './scripts';
 import { StoreUnavailableError } from '../store-errors';
@@ -98,15 +99,15 @@ export class RedisStore implements ChatStore {
 
   async disconnect(name: string, owner: Owner): Promise<DisconnectResult | null> {
     const result = (await this.run('DISCONNECT', foldName(name), this.tag(owner), MAX_OFFLINE_ENTRIES)) as
-      [string, string | null] | null;
+      [string, ...string[]] | null;
     if (result === null) return null;
-    return { entry: JSON.parse(result[0]) as ClientEntry, leftGroup: result[1] ?? null };
+    return { entry: JSON.parse(result[0]) as ClientEntry, leftGroups: result.slice(1) };
   }
 
   async deleteAccount(name: string, owner: Owner): Promise<DeleteAccountResult> {
-    const result = (await this.run('DELETE_ACCOUNT', foldName(name), this.tag(owner))) as [string | null] | null;
+    const result = (await this.run('DELETE_ACCOUNT', foldName(name), this.tag(owner))) as string[] | null;
     if (result === null) return { ok: false, code: 'not_registered' };
-    return { ok: true, leftGroup: result[0] ?? null };
+    return { ok: true, leftGroups: result.slice(1) };
   }
 
   async clients(): Promise<readonly ClientEntry[]> {
@@ -148,12 +149,9 @@ export class RedisStore implements ChatStore {
     return Object.freeze((await this.run('GROUPS')) as string[]);
   }
 
-  async join(member: string, group: string): Promise<JoinResult> {
-    const [code, left, shown] = (await this.run('JOIN', foldName(member), member, foldName(group))) as [
-      string,
-      string | null,
-      string,
-    ];
+  async join(member: string, group: string, keep = false): Promise<JoinResult> {
+    const args = [foldName(member), member, foldName(group), keep ? '1' : ''];
+    const [code, left, shown] = (await this.run('JOIN', ...args)) as [string, string | null, string];
     if (code !== 'ok') return { ok: false, code: 'no_such_group' };
     return { ok: true, left: left ?? null, ...(shown === group ? {} : { group: shown }) };
   }
@@ -176,9 +174,10 @@ export class RedisStore implements ChatStore {
 
   async history(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]> {
     const raw = await this.call(() => this.redis.lrange(this.key('hist', foldName(group)), 0, -1));
-    const after = query.after ?? 0;
-    const entries = raw.map((e) => JSON.parse(e) as HistoryEntry).filter((e) => e.seq > after);
-    return entries.slice(Math.max(0, entries.length - query.limit));
+    return selectHistory(
+      raw.map((e) => JSON.parse(e) as HistoryEntry),
+      query,
+    );
   }
 
   async saveMessage(message: DmEnvelope, limit: number): Promise<SaveResult> {

@@ -19,18 +19,24 @@ local function k(...) return P .. ':' .. table.concat({...}, ':') end
 local function publish(json) redis.call('PUBLISH', k('events'), json) end
 local function q(s) return cjson.encode(s) end
 local function tick() return redis.call('INCR', k('ctr')) end
+-- A member's groups: the sorted set mg:<fm> of folded groups (in join order) and its name as shown in mname.
 local function leave(fm, only, origin)
-  local cur = redis.call('HGET', k('mgroup'), fm)
-  if not cur then return false end
-  local sep = string.find(cur, '\\n', 1, true)
-  local fg, shownMember = string.sub(cur, 1, sep - 1), string.sub(cur, sep + 1)
-  if only and only ~= '' and only ~= fg then return false end
+  local fg = only
+  if not fg or fg == '' then fg = redis.call('ZRANGE', k('mg', fm), 0, 0)[1] end
+  if not fg or not redis.call('ZSCORE', k('mg', fm), fg) then return false end
+  local shownMember = redis.call('HGET', k('mname'), fm)
   redis.call('ZREM', k('members', fg), shownMember)
-  redis.call('HDEL', k('mgroup'), fm)
+  redis.call('ZREM', k('mg', fm), fg)
+  if redis.call('EXISTS', k('mg', fm)) == 0 then redis.call('HDEL', k('mname'), fm) end
   local rec = redis.call('HGET', k('grec'), fg)
   local shown = rec and cjson.decode(rec).name or fg
   publish('{"t":"left","node":' .. q(origin) .. ',"group":' .. q(shown) .. ',"member":' .. q(shownMember) .. '}')
   return shown
+end
+local function leaveAll(fm, origin)
+  local left = {}
+  for _, fg in ipairs(redis.call('ZRANGE', k('mg', fm), 0, -1)) do left[#left + 1] = leave(fm, fg, origin) end
+  return left
 end
 local function offline(fm, origin, maxOffline)
   local entry = cjson.decode(redis.call('HGET', k('entry'), fm))
@@ -45,7 +51,7 @@ local function offline(fm, origin, maxOffline)
     redis.call('ZREM', k('order'), oldest)
   end
   publish('{"t":"table","node":' .. q(origin) .. ',"entry":' .. json .. '}')
-  return json, leave(fm, nil, origin)
+  return json, leaveAll(fm, origin)
 end
 `;
 
@@ -87,7 +93,7 @@ local fm = ARGV[3]
 if redis.call('HGET', k('owner'), fm) ~= ARGV[4] then return false end
 redis.call('SREM', k('node', NODE), fm)
 local json, left = offline(fm, NODE, tonumber(ARGV[5]))
-return {json, left}
+return {json, unpack(left)}
 `;
 
 /** ARGV: P, node, folded, owner tag. */
@@ -103,7 +109,7 @@ redis.call('SREM', k('node', NODE), fm)
 redis.call('DEL', k('mbox', fm), k('mboxid', fm))
 local gone = '{"name":' .. q(name) .. ',"host":"0.0.0.0","port":0,"online":false,"key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}'
 publish('{"t":"table","node":' .. q(NODE) .. ',"entry":' .. gone .. '}')
-return {leave(fm, nil, NODE)}
+return {'ok', unpack(leaveAll(fm, NODE))}
 `;
 
 /** Every table entry in first-registration order. ARGV: P, node. */
@@ -138,7 +144,11 @@ if not rec then return {'no_such_group'} end
 local r = cjson.decode(rec)
 if string.lower(r.creator) ~= ARGV[4] then return {'not_creator', r.creator} end
 local members = redis.call('ZRANGE', k('members', fg), 0, -1)
-for _, m in ipairs(members) do redis.call('HDEL', k('mgroup'), string.lower(m)) end
+for _, m in ipairs(members) do
+  local fm = string.lower(m)
+  redis.call('ZREM', k('mg', fm), fg)
+  if redis.call('EXISTS', k('mg', fm)) == 0 then redis.call('HDEL', k('mname'), fm) end
+end
 redis.call('DEL', k('members', fg), k('hist', fg), k('seq', fg))
 redis.call('HDEL', k('grec'), fg)
 redis.call('ZREM', k('groups'), fg)
@@ -156,22 +166,25 @@ end
 return out
 `;
 
-/** ARGV: P, node, folded member, member, folded group. */
+/** ARGV: P, node, folded member, member, folded group, keep ('1': stay in the other groups). */
 export const JOIN = `${PRELUDE}
 local fm, member, fg = ARGV[3], ARGV[4], ARGV[5]
 local rec = redis.call('HGET', k('grec'), fg)
 if not rec then return {'no_such_group'} end
 local shown = cjson.decode(rec).name
-local cur = redis.call('HGET', k('mgroup'), fm)
-if cur and string.sub(cur, 1, #fg + 1) == fg .. '\\n' then return {'ok', false, shown} end
-local left = leave(fm, nil, NODE)
+if redis.call('ZSCORE', k('mg', fm), fg) then return {'ok', false, shown} end
+local left = false
+if ARGV[6] ~= '1' then
+  for _, g in ipairs(leaveAll(fm, NODE)) do left = g end
+end
 redis.call('ZADD', k('members', fg), tick(), member)
-redis.call('HSET', k('mgroup'), fm, fg .. '\\n' .. member)
+redis.call('ZADD', k('mg', fm), tick(), fg)
+redis.call('HSET', k('mname'), fm, member)
 publish('{"t":"joined","node":' .. q(NODE) .. ',"group":' .. q(shown) .. ',"member":' .. q(member) .. '}')
 return {'ok', left, shown}
 `;
 
-/** ARGV: P, node, folded member, folded group it must still be in ('' = any). */
+/** ARGV: P, node, folded member, folded group it must be in ('' = its first). */
 export const LEAVE = `${PRELUDE}
 return leave(ARGV[3], ARGV[4], NODE)
 `;

@@ -118,6 +118,9 @@ class SqliteHistory implements HistoryLog {
   private readonly trim: Database.Statement;
   private readonly newest: Database.Statement;
   private readonly newestAfter: Database.Statement;
+  /** Inside all four bounds, newest first / oldest first (CHATHISTORY paging, docs/irc.md "History"). */
+  private readonly boundedNewest: Database.Statement;
+  private readonly boundedOldest: Database.Statement;
 
   constructor(
     db: Database.Database,
@@ -131,6 +134,9 @@ class SqliteHistory implements HistoryLog {
     const columns = 'SELECT seq, sender AS "from", text, at FROM history';
     this.newest = db.prepare(`${columns} WHERE grp = ? ORDER BY seq DESC LIMIT ?`);
     this.newestAfter = db.prepare(`${columns} WHERE grp = ? AND seq > ? ORDER BY seq DESC LIMIT ?`);
+    const bounded = `${columns} WHERE grp = ? AND seq > ? AND seq < ? AND at > ? AND at < ? ORDER BY seq`;
+    this.boundedNewest = db.prepare(`${bounded} DESC LIMIT ?`);
+    this.boundedOldest = db.prepare(`${bounded} ASC LIMIT ?`);
   }
 
   async append(group: string, message: NewGroupMessage): Promise<number> {
@@ -146,6 +152,13 @@ class SqliteHistory implements HistoryLog {
   }
 
   async read(group: string, query: HistoryQuery): Promise<readonly HistoryEntry[]> {
+    const { after = 0, before, afterAt, beforeAt, limit, oldest = false } = query;
+    if (before !== undefined || afterAt !== undefined || beforeAt !== undefined || oldest) {
+      const max = Number.MAX_SAFE_INTEGER;
+      const args = [group, after, before ?? max, afterAt ?? -max, beforeAt ?? max, limit];
+      const rows = (oldest ? this.boundedOldest : this.boundedNewest).all(...args) as HistoryEntry[];
+      return oldest ? rows : rows.reverse();
+    }
     const rows = (
       query.after === undefined
         ? this.newest.all(group, query.limit)
