@@ -436,7 +436,7 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
    * goes back in the ack, and the sender prints it.
    */
   private async onRelayed(id: string, from: string, body: RelayBody): Promise<void> {
-    const code = 'enc' in body ? await this.takeSealed(from, body.enc) : this.takeReadable(id, from, body.text);
+    const code = 'enc' in body ? await this.takeSealed(from, body.enc) : await this.takeReadable(id, from, body.text);
     this.link.notify({ type: 'relayed_ack', id, ...(code === null ? {} : { code }) });
   }
 
@@ -445,14 +445,26 @@ export class ChatClient extends TypedEmitter<R.ChatClientEvents> {
     return this.listener.takeRelayed(envelope);
   }
 
-  private takeReadable(id: string, from: string, text: string): ErrorCode | null {
-    const sender = this.table.get(from);
+  private async takeReadable(id: string, from: string, text: string): Promise<ErrorCode | null> {
+    const sender = await this.entryOf(from);
     if (sender === undefined) return 'unknown_sender';
     if (entryEncryption(sender) !== 'none') return 'e2e_required';
     const inbox = this.listenerInbox();
     if (inbox.full) return 'inbox_full';
     inbox.deliver({ id, from, text });
     return null;
+  }
+
+  /** `name`'s table entry; if unknown, waits (half the ack timeout at most) for table pushes: it may have just registered. */
+  private async entryOf(name: string): Promise<ClientEntry | undefined> {
+    const deadline = this.clock.now() + Math.floor(this.limits.ackTimeoutMs / 2);
+    let entry = this.table.get(name);
+    while (entry === undefined) {
+      const left = deadline - this.clock.now();
+      if (left <= 0 || !(await this.tableWaiters.next(left))) break;
+      entry = this.table.get(name);
+    }
+    return entry;
   }
 
   /** A saved envelope's text if it opens for this client with its sender's key (which is then pinned). */

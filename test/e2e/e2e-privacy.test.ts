@@ -3,7 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { newDataHome } from '../../testkit/data-home';
 import { startClient, startServer, type StartedClient } from '../../testkit/chat-roles';
-import { expectAfter, line, sendPrivate, waitUntilOnline } from '../helpers/e2e-chat';
+import {
+  expectAfter,
+  line,
+  listing,
+  sendPrivate,
+  SLOW_EVENT_MS,
+  TABLE_UPDATED,
+  waitUntilOnline,
+} from '../helpers/e2e-chat';
+import type { CliProcess } from '../../testkit/cli-process';
 import { TcpObserver } from '../helpers/tcp-observer';
 
 /**
@@ -41,6 +50,16 @@ function filesUnder(dir: string): Array<{ file: string; bytes: Buffer }> {
   });
 }
 
+/** Waits until `proc`'s table no longer lists `name` online (asking `who` after each table line). */
+async function waitUntilOffline(proc: CliProcess, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const from = proc.mark();
+    if (!(await listing(proc, 'who', line('[Online clients:]'))).includes(line(name))) return;
+    if (attempt >= 20) throw new Error(`${name} never offline:\n${proc.describe()}`);
+    await proc.waitForIndex(TABLE_UPDATED, { from, timeoutMs: SLOW_EVENT_MS });
+  }
+}
+
 /** `from` sends `text` to `to`, which is offline: the server keeps it. */
 async function saveFor(from: StartedClient, to: string, text: string): Promise<void> {
   await expectAfter(from.proc, `send ${to} ${text}`, [line('[Messages received by the server and saved]')]);
@@ -53,6 +72,7 @@ describe('what others cannot read', () => {
     const alice = await startClient('alice', port);
     const carol = await startClient('carol', port);
     await carol.proc.stop('endInput');
+    await waitUntilOffline(alice.proc, 'carol'); // else alice would still try carol directly
     const secret = marker('saved-secret');
     await saveFor(alice, 'carol', secret);
     const files = filesUnder(data);
