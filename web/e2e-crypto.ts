@@ -85,9 +85,15 @@ export async function newEncryptionKeys(): Promise<{ encryptionKey: CryptoKey; e
   return { encryptionKey: pair.privateKey, ekey: toBase64(await crypto.subtle.exportKey('raw', pair.publicKey)) };
 }
 
-/** `register.ekeySig`: Ed25519 over JSON.stringify(["chatapp-ekey-v1", name, ekey]). */
+/**
+ * `register.ekeySig`: Ed25519 over JSON.stringify(["chatapp-ekey-v1", name in lower case, ekey])
+ * (docs/protocol.md "Encrypted private messages": the table shows a name as first registered, so the
+ * signature must not depend on how it was typed this time).
+ */
 export async function signEncryptionKey(signingKey: CryptoKey, name: string, ekey: string): Promise<string> {
-  return toBase64(await crypto.subtle.sign({ name: 'Ed25519' }, signingKey, json([EKEY_CONTEXT, name, ekey])));
+  return toBase64(
+    await crypto.subtle.sign({ name: 'Ed25519' }, signingKey, json([EKEY_CONTEXT, name.toLowerCase(), ekey])),
+  );
 }
 
 /** Ed25519 verification with a raw base64 public key; false for anything that is not a valid key or signature. */
@@ -104,7 +110,7 @@ export async function verifyEd25519(key: string, bytes: Uint8Array<ArrayBuffer>,
 /** True only when `ekeySig` is `key`'s signature publishing `ekey` for `name` (a server cannot swap `ekey`). */
 export function verifyEncryptionKey(key: string, name: string, ekey: string, ekeySig: string): Promise<boolean> {
   if (!KEY_B64.test(ekey)) return Promise.resolve(false);
-  return verifyEd25519(key, json([EKEY_CONTEXT, name, ekey]), ekeySig);
+  return verifyEd25519(key, json([EKEY_CONTEXT, name.toLowerCase(), ekey]), ekeySig);
 }
 
 /** HKDF-SHA256(X25519(priv, pub), salt = epk ‖ ekey, info "chatapp-dm-v2") → the AES-256-GCM key. */
