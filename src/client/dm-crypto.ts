@@ -41,9 +41,15 @@ export class EncryptionKeys {
     return EncryptionKeys.fromRaw(raw);
   }
 
-  /** A fresh random pair (an envelope's ephemeral key). */
+  /**
+   * A fresh random pair (an envelope's ephemeral key). Generated as a key
+   * pair rather than imported from random bytes: importing a PKCS#8 key costs
+   * OpenSSL about ten times more than generating one (docs/benchmarks.md
+   * "TLS": it was 29 % of a sender's CPU).
+   */
   static ephemeral(): EncryptionKeys {
-    return EncryptionKeys.fromRaw(crypto.randomBytes(32));
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
+    return new EncryptionKeys(privateKey, rawPublicKey(publicKey));
   }
 
   private static fromRaw(raw: Buffer): EncryptionKeys {
@@ -52,21 +58,39 @@ export class EncryptionKeys {
       format: 'der',
       type: 'pkcs8',
     });
-    const jwk = crypto.createPublicKey(privateKey).export({ format: 'jwk' });
-    if (typeof jwk.x !== 'string') throw new Error('X25519 JWK export lacks x');
-    return new EncryptionKeys(privateKey, Buffer.from(jwk.x, 'base64url').toString('base64'));
+    return new EncryptionKeys(privateKey, rawPublicKey(crypto.createPublicKey(privateKey)));
   }
 }
 
-/** Imports a raw base64 X25519 public key; null when it is not one. */
-function importX25519(base64: string): KeyObject | null {
+/** An X25519 public key object as raw 32 bytes in base64. */
+function rawPublicKey(publicKey: KeyObject): string {
+  const jwk = publicKey.export({ format: 'jwk' });
+  if (typeof jwk.x !== 'string') throw new Error('X25519 JWK export lacks x');
+  return Buffer.from(jwk.x, 'base64url').toString('base64');
+}
+
+/** Receivers' keys imported so far: a sender seals for the same few keys again and again. */
+const receiverKeys = new Map<string, KeyObject | null>();
+const RECEIVER_KEY_CACHE_LIMIT = 4096;
+
+/** Imports a raw base64 X25519 public key (receivers' keys cached, bounded); null when it is not one. */
+function importX25519(base64: string, cache = false): KeyObject | null {
+  const cached = cache ? receiverKeys.get(base64) : undefined;
+  if (cached !== undefined) return cached;
   const raw = Buffer.from(base64, 'base64');
-  if (raw.length !== 32) return null;
-  try {
-    return crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') }, format: 'jwk' });
-  } catch {
-    return null;
+  let key: KeyObject | null = null;
+  if (raw.length === 32) {
+    try {
+      key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') }, format: 'jwk' });
+    } catch {
+      key = null;
+    }
   }
+  if (cache) {
+    if (receiverKeys.size >= RECEIVER_KEY_CACHE_LIMIT) receiverKeys.clear();
+    receiverKeys.set(base64, key);
+  }
+  return key;
 }
 
 /** HKDF-SHA256(X25519(priv, pub), salt = epk‖ekey, info "chatapp-dm-v2") → the AES-256 key. */
@@ -88,7 +112,7 @@ export interface EnvelopeSender {
  * that is not an X25519 key.
  */
 export function sealEnvelope(sender: EnvelopeSender, header: EnvelopeHeader, ekey: string, text: string): DmEnvelope {
-  const receiverKey = importX25519(ekey);
+  const receiverKey = importX25519(ekey, true);
   if (receiverKey === null) throw new Error('the receiver has no usable encryption key');
   const eph = EncryptionKeys.ephemeral();
   const iv = crypto.randomBytes(12);
