@@ -42,14 +42,15 @@ export class EncryptionKeys {
   }
 
   /**
-   * A fresh random pair (an envelope's ephemeral key). Generated as a key
-   * pair rather than imported from random bytes: importing a PKCS#8 key costs
-   * OpenSSL about ten times more than generating one (docs/benchmarks.md
-   * "TLS": it was 29 % of a sender's CPU).
+   * A fresh random pair (an envelope's ephemeral key), imported from random
+   * bytes. Not `generateKeyPairSync('x25519')`, although it is ten times
+   * cheaper: on Node 20 a garbage collection during the JWK export of a key
+   * it made can run the generating job's destructor, which waits for the
+   * lock the export holds, and the process hangs for good (seen as a jest
+   * worker stuck in a futex; docs/benchmarks.md "TLS").
    */
   static ephemeral(): EncryptionKeys {
-    const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
-    return new EncryptionKeys(privateKey, rawPublicKey(publicKey));
+    return EncryptionKeys.fromRaw(crypto.randomBytes(32));
   }
 
   private static fromRaw(raw: Buffer): EncryptionKeys {
