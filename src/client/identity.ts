@@ -3,6 +3,9 @@ import type { DmEnvelope, EnvelopeHeader } from '../protocol/dm-envelope';
 import { registrationBytes, verifySignature } from '../protocol/signing';
 import { EncryptionKeys, openEnvelope, sealEnvelope, signEncryptionKey, type OpenResult } from './dm-crypto';
 
+/** PKCS#8 DER header of a raw Ed25519 private key (RFC 8410); the 32 seed bytes follow. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
 /**
  * Ed25519 identity of one client process (docs/protocol.md "Limits": direct messages cannot be
  * forged). The public key travels in `register` and in the server's table as
@@ -55,9 +58,14 @@ export class Identity {
     readonly publicKey: string,
   ) {}
 
-  /** Generates a new Ed25519 key pair. */
+  /**
+   * A new Ed25519 identity from 32 random bytes. Imported rather than made by
+   * `generateKeyPairSync`: on Node 20 exporting a generated key can deadlock
+   * with a garbage collection (src/client/dm-crypto.ts `ephemeral`).
+   */
   static generate(): Identity {
-    return Identity.fromPrivateKey(crypto.generateKeyPairSync('ed25519').privateKey);
+    const pkcs8 = Buffer.concat([ED25519_PKCS8_PREFIX, crypto.randomBytes(32)]);
+    return Identity.fromPrivateKey(crypto.createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
   }
 
   /** The identity of an Ed25519 private key (read from an identity file). Throws for another kind of key. */
