@@ -167,12 +167,9 @@ export class Bystanders {
     expect(this.server.proc.output('stderr')).toBe('');
   }
 
-  /**
-   * Waits until the server's memory is back near its baseline (`returnMb`, by
-   * default `RSS_RETURN_MB`, above it at most); resolves with its RSS (MB).
-   */
-  async memoryBack(returnMb = RSS_RETURN_MB): Promise<number> {
-    const bound = this.baselineRssMb + returnMb;
+  /** Waits until the server's memory is back near its baseline (`RSS_RETURN_MB` above it at most); resolves with its RSS (MB). */
+  async memoryBack(): Promise<number> {
+    const bound = this.baselineRssMb + RSS_RETURN_MB;
     const rss = (): number => this.server.proc.rssMb();
     const settled = await eventually(() => (rss() < bound ? rss() : null), `server RSS under ${bound.toFixed(0)} MB`, {
       timeoutMs: RSS_RETURN_WAIT_MS,

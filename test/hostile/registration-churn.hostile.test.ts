@@ -76,10 +76,7 @@ it('one address churning 300 names, then 40 addresses churning 40 each: rate lim
       .map((e) => e.name)
       .sort(),
   ).toEqual(['alice', 'bob', 'newcomer1', 'reader']);
-  // Since end-to-end keys (every registration publishes and the server verifies and keeps an X25519 key),
-  // the server's RSS after this churn settles about 72 MB above baseline instead of about 19 MB; not yet
-  // explained (docs/security.md "Attacks on the server", open item), so this test's bound is 96 MB.
-  await world.memoryBack(96);
+  await world.memoryBack();
   // The single address got its burst and the sustained rate, no more; each botnet address stayed within its burst.
   expect(fromOne['reply']).toBeGreaterThanOrEqual(BURST);
   expect(fromOne['reply']).toBeLessThanOrEqual(BURST + Math.ceil(REGISTRATIONS_PER_SEC * seconds));

@@ -9,7 +9,7 @@ class FakeHeap implements HeapProbe {
   heap = 20 * MB;
   busy = 0;
   collections = 0;
-  heapBytes(): number {
+  collectableBytes(): number {
     return this.heap;
   }
   busyRatio(): number {
